@@ -1,0 +1,82 @@
+#include "engine/ops/common.h"
+
+namespace dml::ops {
+
+int64_t normalize_dim(const char* op, int64_t dim, int64_t ndim) {
+  int64_t d = dim < 0 ? dim + ndim : dim;
+  DML_CHECK(d >= 0 && d < std::max<int64_t>(ndim, 1), op, ": dimension ", dim,
+            " is out of range for a tensor with ", ndim, " dims");
+  return d;
+}
+
+void check_cpu(const char* op, std::initializer_list<const Tensor*> ts) {
+  for (const Tensor* t : ts) {
+    DML_CHECK(t->defined(), op, ": an input tensor is undefined");
+    DML_CHECK(t->device().is_cpu(), op, ": input ", describe(*t),
+              " is on a device this op has no kernel for yet; move it with .to(cpu)");
+  }
+}
+
+void check_float(const char* op, const Tensor& t) {
+  DML_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64, op, ": input ", describe(t),
+            " must be f32 or f64");
+}
+
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
+  DML_CHECK(a.dtype() == b.dtype(), op, ": dtypes differ: ", describe(a), " and ", describe(b),
+            "; convert one with .to(dtype)");
+}
+
+void check_dtype(const char* op, const char* what, const Tensor& t, DType want) {
+  DML_CHECK(t.dtype() == want, op, ": ", what, " ", describe(t), " must have dtype ",
+            dtype_name(want));
+}
+
+void check_dim(const char* op, const char* what, const Tensor& t, int64_t ndim) {
+  DML_CHECK(t.dim() == ndim, op, ": ", what, " must have ", ndim, " dims, got ", describe(t));
+}
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+  size_t nd = std::max(a.size(), b.size());
+  Shape out(nd);
+  for (size_t i = 0; i < nd; ++i) {
+    int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
+    int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
+    DML_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", shape_str(a), " and ",
+              shape_str(b), " do not broadcast (dim ", i, ": ", da, " vs ", db, ")");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+std::vector<int64_t> contiguous_strides(const Shape& s) {
+  std::vector<int64_t> st(s.size());
+  int64_t acc = 1;
+  for (int i = int(s.size()) - 1; i >= 0; --i) {
+    st[i] = acc;
+    acc *= s[i];
+  }
+  return st;
+}
+
+std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
+  std::vector<int64_t> st(out.size(), 0);
+  std::vector<int64_t> own = contiguous_strides(in);
+  size_t lead = out.size() - in.size();
+  for (size_t i = 0; i < in.size(); ++i) st[lead + i] = in[i] == 1 ? 0 : own[i];
+  return st;
+}
+
+OuterInner split_at(const Shape& s, int64_t dim) {
+  OuterInner r{1, s.empty() ? 1 : s[dim], 1};
+  for (int64_t i = 0; i < dim; ++i) r.outer *= s[i];
+  for (size_t i = dim + 1; i < s.size(); ++i) r.inner *= s[i];
+  return r;
+}
+
+Tensor empty_like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.device()); }
+Tensor empty_of(const Shape& shape, const Tensor& like) {
+  return Tensor::empty(shape, like.dtype(), like.device());
+}
+
+}  // namespace dml::ops

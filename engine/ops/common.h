@@ -1,0 +1,50 @@
+#pragma once
+// Helpers every op implementation uses: argument checks whose errors name the
+// op and the shapes, dtype dispatch, broadcasting and dimension bookkeeping.
+#include <array>
+#include <type_traits>
+
+#include "engine/autograd.h"
+#include "engine/ops.h"
+#include "kernels/cpu/strided.h"
+
+namespace dml::ops {
+
+int64_t normalize_dim(const char* op, int64_t dim, int64_t ndim);
+
+// Every tensor defined, on the CPU (the only backend with kernels today for
+// this op), and all floating tensors of one dtype.
+void check_cpu(const char* op, std::initializer_list<const Tensor*> ts);
+void check_float(const char* op, const Tensor& t);
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
+void check_dtype(const char* op, const char* what, const Tensor& t, DType want);
+void check_dim(const char* op, const char* what, const Tensor& t, int64_t ndim);
+
+// Calls f(T{}) with T = float or double for the tensor's dtype.
+template <class F>
+decltype(auto) dispatch_float(const char* op, DType t, F&& f) {
+  switch (t) {
+    case DType::f32: return f(float{});
+    case DType::f64: return f(double{});
+    default:
+      throw Error(detail::concat(op, ": dtype ", dtype_name(t),
+                                 " is not supported here (use f32 or f64)"));
+  }
+}
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+// Element strides reading a tensor of shape `in` as if broadcast to `out`.
+std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
+std::vector<int64_t> contiguous_strides(const Shape& s);
+
+// Sizes of the dims before, at and after `dim`: the [outer, n, inner] view.
+struct OuterInner {
+  int64_t outer, n, inner;
+};
+OuterInner split_at(const Shape& s, int64_t dim);
+
+// A defined tensor of the broadcast-free shape with the same dtype/device.
+Tensor empty_like(const Tensor& t);
+Tensor empty_of(const Shape& shape, const Tensor& like);
+
+}  // namespace dml::ops

@@ -1,0 +1,149 @@
+// Index ops. Every index is bounds-checked here, so kernels can trust it.
+#include "kernels/cpu/index.h"
+
+#include "engine/ops/common.h"
+#include "kernels/cpu/topk.h"
+
+namespace dml {
+
+using namespace ops;
+using Grads = std::vector<Tensor>;
+
+namespace {
+void check_indices(const char* op, const Tensor& index, int64_t bound, const Tensor& x) {
+  check_dtype(op, "index", index, DType::i64);
+  int64_t bad = cpu::find_out_of_range(index.data<int64_t>(), index.numel(), bound);
+  DML_CHECK(bad < 0, op, ": index ", (bad < 0 ? 0 : index.data<int64_t>()[bad]), " at position ",
+            bad, " is out of range [0, ", bound, ") for ", describe(x));
+}
+
+// gather/scatter_add: the index has x's shape except along dim.
+OuterInner check_gather_shapes(const char* op, const Tensor& x, int64_t d, const Tensor& index) {
+  bool ok = index.dim() == x.dim();
+  for (int64_t i = 0; ok && i < x.dim(); ++i) ok = i == d || index.shape()[i] == x.shape()[i];
+  DML_CHECK(ok, op, ": index ", describe(index), " must match ", describe(x),
+            " in every dim but ", d);
+  return split_at(index.shape(), d);
+}
+}  // namespace
+
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  const char* op = "index_select";
+  check_cpu(op, {&x, &index});
+  check_dim(op, "index", index, 1);
+  int64_t d = normalize_dim(op, dim, x.dim());
+  OuterInner v = split_at(x.shape(), d);
+  check_indices(op, index, v.n, x);
+  Shape out_shape = x.shape();
+  out_shape[d] = index.numel();
+  Tensor out = empty_of(out_shape, x);
+  auto run = [&](auto t) {
+    using T = decltype(t);
+    cpu::index_select<T>(x.data<T>(), index.data<int64_t>(), out.data<T>(), v.outer, v.n,
+                         index.numel(), v.inner);
+  };
+  if (x.dtype() == DType::i64) {
+    run(int64_t{});
+    return out;
+  }
+  dispatch_float(op, x.dtype(), run);
+  Shape in = x.shape();
+  Tensor idx = index.detach();
+  record(op, {x}, out, [in, d, idx](const Tensor& g) {
+    Tensor dx = zeros(in, g.dtype());
+    OuterInner w = split_at(in, d);
+    dispatch_float("index_select_backward", g.dtype(), [&](auto t) {
+      using T = decltype(t);
+      cpu::index_add<T>(dx.data<T>(), idx.data<int64_t>(), g.data<T>(), w.outer, w.n,
+                        idx.numel(), w.inner);
+    });
+    return Grads{dx};
+  });
+  return out;
+}
+
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  const char* op = "gather";
+  check_cpu(op, {&x, &index});
+  check_float(op, x);
+  int64_t d = normalize_dim(op, dim, x.dim());
+  OuterInner v = check_gather_shapes(op, x, d, index);
+  check_indices(op, index, x.shape()[d], x);
+  Tensor out = empty_of(index.shape(), x);
+  dispatch_float(op, x.dtype(), [&](auto t) {
+    using T = decltype(t);
+    cpu::gather<T>(x.data<T>(), index.data<int64_t>(), out.data<T>(), v.outer, x.shape()[d], v.n,
+                   v.inner);
+  });
+  Shape in = x.shape();
+  Tensor idx = index.detach();
+  record(op, {x}, out, [in, d, idx](const Tensor& g) {
+    return Grads{scatter_add(zeros(in, g.dtype()), d, idx, g)};
+  });
+  return out;
+}
+
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
+  const char* op = "scatter_add";
+  check_cpu(op, {&x, &index, &src});
+  check_float(op, x);
+  check_same_dtype(op, x, src);
+  int64_t d = normalize_dim(op, dim, x.dim());
+  OuterInner v = check_gather_shapes(op, x, d, index);
+  DML_CHECK(src.shape() == index.shape(), op, ": src ", describe(src), " must match index ",
+            describe(index));
+  check_indices(op, index, x.shape()[d], x);
+  Tensor out = x.detach().clone();
+  dispatch_float(op, x.dtype(), [&](auto t) {
+    using T = decltype(t);
+    cpu::scatter_add<T>(out.data<T>(), index.data<int64_t>(), src.data<T>(), v.outer,
+                        x.shape()[d], v.n, v.inner);
+  });
+  Tensor idx = index.detach();
+  record(op, {x, src}, out, [d, idx](const Tensor& g) { return Grads{g, gather(g, d, idx)}; });
+  return out;
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  return where(mask, full({}, value, x.dtype(), x.device()), x);
+}
+
+Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype) {
+  const char* op = "one_hot";
+  check_cpu(op, {&labels});
+  check_dtype(op, "labels", labels, DType::i64);
+  DML_CHECK(num_classes > 0, op, ": num_classes must be positive, got ", num_classes);
+  check_indices(op, labels, num_classes, labels);
+  Shape out_shape = labels.shape();
+  out_shape.push_back(num_classes);
+  Tensor out = zeros(out_shape, DType::f64);
+  cpu::one_hot(labels.data<int64_t>(), out.data<double>(), labels.numel(), num_classes);
+  return out.to(dtype);
+}
+
+std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool largest) {
+  const char* op = "topk";
+  check_cpu(op, {&x});
+  check_float(op, x);
+  int64_t d = normalize_dim(op, dim, x.dim());
+  int64_t last = x.dim() - 1;
+  Tensor moved = d == last ? x.detach() : transpose(x.detach(), d, last);
+  int64_t n = moved.dim() ? moved.shape().back() : 1;
+  DML_CHECK(k >= 0 && k <= n, op, ": k = ", k, " is out of range for dim ", d, " of size ", n,
+            " in ", describe(x));
+  Shape out_shape = moved.shape();
+  if (!out_shape.empty()) out_shape.back() = k;
+  Tensor values = empty_of(out_shape, x), indices = Tensor::empty(out_shape, DType::i64);
+  dispatch_float(op, x.dtype(), [&](auto t) {
+    using T = decltype(t);
+    cpu::topk<T>(moved.data<T>(), values.data<T>(), indices.data<int64_t>(),
+                 n ? moved.numel() / n : 0, n, k, largest);
+  });
+  if (d != last) {
+    values = transpose(values, d, last);
+    indices = transpose(indices, d, last);
+  }
+  return {values, indices};
+}
+
+}  // namespace dml

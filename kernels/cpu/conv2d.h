@@ -1,0 +1,31 @@
+#pragma once
+// 2-D convolution by im2col + GEMM, NCHW, with stride, padding, dilation and
+// groups. Per image and group: out[O_g, OH*OW] = W_g[O_g, C_g*KH*KW] x
+// col[C_g*KH*KW, OH*OW]. A 1x1, stride-1, unpadded convolution reads the
+// input as the column matrix directly.
+#include <cstdint>
+
+namespace dml::cpu {
+
+struct ConvShape {
+  int64_t n, c, h, w;        // input
+  int64_t o, kh, kw;         // weight [o, c / groups, kh, kw]
+  int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+  int64_t out_h() const { return (h + 2 * pad_h - dil_h * (kh - 1) - 1) / stride_h + 1; }
+  int64_t out_w() const { return (w + 2 * pad_w - dil_w * (kw - 1) - 1) / stride_w + 1; }
+  bool is_pointwise() const {
+    return kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0;
+  }
+};
+
+// y = conv(x, w) (+ bias if non-null).
+template <class T>
+void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y);
+// dx = conv_transpose(dy, w); dx is overwritten.
+template <class T>
+void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx);
+// dw = sum over images of dy x col^T, db = sum of dy; both overwritten, db may be null.
+template <class T>
+void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, T* db);
+
+}  // namespace dml::cpu

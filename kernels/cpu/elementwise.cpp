@@ -1,0 +1,188 @@
+#include "kernels/cpu/elementwise.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/dtype.h"
+
+namespace dml::cpu {
+
+namespace {
+template <class T, class F>
+void map1(const T* x, T* y, int64_t n, F f) {
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+}
+
+// Same-shape and scalar-operand layouts take a flat loop; the rest walks rows.
+template <size_t K>
+bool is_flat(const StridedLayout<K>& L, size_t k) {
+  int64_t expect = 1;
+  for (int d = int(L.shape.size()) - 1; d >= 0; --d) {
+    if (L.shape[d] != 1 && L.strides[k][d] != expect) return false;
+    expect *= L.shape[d];
+  }
+  return true;
+}
+template <size_t K>
+bool is_scalar(const StridedLayout<K>& L, size_t k) {
+  for (int64_t s : L.strides[k])
+    if (s != 0) return false;
+  return true;
+}
+
+template <class T, class R, class F>
+void map2(const T* a, const T* b, R* out, const StridedLayout<2>& L, F f) {
+  int64_t n = 1;
+  for (int64_t s : L.shape) n *= s;
+  bool fa = is_flat(L, 0), fb = is_flat(L, 1);
+  if (fa && fb) {
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+  } else if (fa && is_scalar(L, 1)) {
+    const T s = b[0];
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], s);
+  } else {
+    for_each_strided(L, [&](int64_t i, const std::array<int64_t, 2>& o) {
+      out[i] = f(a[o[0]], b[o[1]]);
+    });
+  }
+}
+}  // namespace
+
+template <class T>
+void unary(UnaryOp op, const T* x, T* y, int64_t n, double p0, double p1) {
+  const T a = T(p0), b = T(p1);
+  switch (op) {
+    case UnaryOp::neg: return map1(x, y, n, [](T v) { return -v; });
+    case UnaryOp::exp: return map1(x, y, n, [](T v) { return std::exp(v); });
+    case UnaryOp::log: return map1(x, y, n, [](T v) { return std::log(v); });
+    case UnaryOp::sqrt: return map1(x, y, n, [](T v) { return std::sqrt(v); });
+    case UnaryOp::rsqrt: return map1(x, y, n, [](T v) { return T(1) / std::sqrt(v); });
+    case UnaryOp::abs: return map1(x, y, n, [](T v) { return std::abs(v); });
+    case UnaryOp::relu: return map1(x, y, n, [](T v) { return v > T(0) ? v : T(0); });
+    case UnaryOp::sigmoid:
+      return map1(x, y, n, [](T v) {
+        // Split by sign so exp never overflows.
+        if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
+        T e = std::exp(v);
+        return e / (T(1) + e);
+      });
+    case UnaryOp::tanh: return map1(x, y, n, [](T v) { return std::tanh(v); });
+    case UnaryOp::softplus:
+      return map1(x, y, n,
+                  [a, b](T v) { return v * a > b ? v : std::log1p(std::exp(v * a)) / a; });
+    case UnaryOp::pow_scalar: return map1(x, y, n, [a](T v) { return std::pow(v, a); });
+    case UnaryOp::clamp: return map1(x, y, n, [a, b](T v) { return std::min(std::max(v, a), b); });
+    case UnaryOp::add_scalar: return map1(x, y, n, [a](T v) { return v + a; });
+    case UnaryOp::mul_scalar: return map1(x, y, n, [a](T v) { return v * a; });
+    case UnaryOp::safe_sqrt:
+      return map1(x, y, n, [](T v) { return v > T(0) ? std::sqrt(v) : T(0); });
+    case UnaryOp::sign:
+      return map1(x, y, n, [](T v) { return T((v > T(0)) - (v < T(0))); });
+  }
+}
+
+template <class T>
+void binary(BinaryOp op, const T* a, const T* b, T* out, const StridedLayout<2>& L) {
+  switch (op) {
+    case BinaryOp::add: return map2(a, b, out, L, [](T x, T y) { return x + y; });
+    case BinaryOp::sub: return map2(a, b, out, L, [](T x, T y) { return x - y; });
+    case BinaryOp::mul: return map2(a, b, out, L, [](T x, T y) { return x * y; });
+    case BinaryOp::div: return map2(a, b, out, L, [](T x, T y) { return x / y; });
+    case BinaryOp::pow: return map2(a, b, out, L, [](T x, T y) { return std::pow(x, y); });
+    case BinaryOp::maximum: return map2(a, b, out, L, [](T x, T y) { return std::max(x, y); });
+    case BinaryOp::minimum: return map2(a, b, out, L, [](T x, T y) { return std::min(x, y); });
+  }
+}
+
+template <class T>
+void compare(CompareOp op, const T* a, const T* b, uint8_t* out, const StridedLayout<2>& L) {
+  switch (op) {
+    case CompareOp::eq: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x == y; });
+    case CompareOp::ne: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x != y; });
+    case CompareOp::lt: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x < y; });
+    case CompareOp::le: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x <= y; });
+    case CompareOp::gt: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x > y; });
+    case CompareOp::ge: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x >= y; });
+  }
+}
+
+template <class T>
+void where(const uint8_t* cond, const T* a, const T* b, T* out, const StridedLayout<3>& L) {
+  for_each_strided(L, [&](int64_t i, const std::array<int64_t, 3>& o) {
+    out[i] = cond[o[0]] ? a[o[1]] : b[o[2]];
+  });
+}
+
+template <class T>
+void relu_backward(const T* g, const T* x, T* dx, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? g[i] : T(0);
+}
+
+namespace {
+template <class T>
+double widen(T v) {
+  if constexpr (std::is_same_v<T, bf16> || std::is_same_v<T, f16>)
+    return to_float(v);
+  else
+    return double(v);
+}
+template <class T>
+T narrow(double v) {
+  if constexpr (std::is_same_v<T, bf16>)
+    return to_bf16(float(v));
+  else if constexpr (std::is_same_v<T, f16>)
+    return to_f16(float(v));
+  else
+    return T(v);
+}
+}  // namespace
+
+template <class From, class To>
+void cast(const From* x, To* y, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) y[i] = narrow<To>(widen(x[i]));
+}
+
+#define DML_INSTANTIATE(T)                                                             \
+  template void unary<T>(UnaryOp, const T*, T*, int64_t, double, double);              \
+  template void binary<T>(BinaryOp, const T*, const T*, T*, const StridedLayout<2>&);   \
+  template void compare<T>(CompareOp, const T*, const T*, uint8_t*,                     \
+                           const StridedLayout<2>&);                                    \
+  template void where<T>(const uint8_t*, const T*, const T*, T*, const StridedLayout<3>&); \
+  template void relu_backward<T>(const T*, const T*, T*, int64_t);
+DML_INSTANTIATE(float)
+DML_INSTANTIATE(double)
+#undef DML_INSTANTIATE
+
+// Comparisons and selection also serve integer labels and masks.
+template void compare<int64_t>(CompareOp, const int64_t*, const int64_t*, uint8_t*,
+                               const StridedLayout<2>&);
+template void compare<int32_t>(CompareOp, const int32_t*, const int32_t*, uint8_t*,
+                               const StridedLayout<2>&);
+template void compare<uint8_t>(CompareOp, const uint8_t*, const uint8_t*, uint8_t*,
+                               const StridedLayout<2>&);
+template void where<int64_t>(const uint8_t*, const int64_t*, const int64_t*, int64_t*,
+                             const StridedLayout<3>&);
+
+#define DML_CAST_FROM(From)                                        \
+  template void cast<From, float>(const From*, float*, int64_t);   \
+  template void cast<From, double>(const From*, double*, int64_t); \
+  template void cast<From, bf16>(const From*, bf16*, int64_t);     \
+  template void cast<From, f16>(const From*, f16*, int64_t);       \
+  template void cast<From, int32_t>(const From*, int32_t*, int64_t); \
+  template void cast<From, int64_t>(const From*, int64_t*, int64_t); \
+  template void cast<From, uint8_t>(const From*, uint8_t*, int64_t);
+DML_CAST_FROM(float)
+DML_CAST_FROM(double)
+DML_CAST_FROM(bf16)
+DML_CAST_FROM(f16)
+DML_CAST_FROM(int32_t)
+DML_CAST_FROM(int64_t)
+DML_CAST_FROM(uint8_t)
+#undef DML_CAST_FROM
+
+}  // namespace dml::cpu

@@ -1,0 +1,46 @@
+#pragma once
+// Elementwise kernels on contiguous buffers, f32 and f64. Binary and
+// comparison kernels read their inputs through broadcast strides.
+#include <cstdint>
+
+#include "kernels/cpu/strided.h"
+
+namespace dml::cpu {
+
+enum class UnaryOp {
+  neg, exp, log, sqrt, rsqrt, abs, relu, sigmoid, tanh,
+  softplus,    // p0 = beta, p1 = threshold (linear above it, as PyTorch)
+  pow_scalar,  // x ^ p0
+  clamp,       // to [p0, p1]
+  add_scalar,  // x + p0
+  mul_scalar,  // x * p0
+  safe_sqrt,   // sqrt(max(x, 0))
+  sign,
+};
+
+enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum };
+enum class CompareOp { eq, ne, lt, le, gt, ge };
+
+template <class T>
+void unary(UnaryOp op, const T* x, T* y, int64_t n, double p0 = 0, double p1 = 0);
+
+// out = op(a, b) with a, b read through L.strides[0], L.strides[1].
+template <class T>
+void binary(BinaryOp op, const T* a, const T* b, T* out, const StridedLayout<2>& L);
+
+template <class T>
+void compare(CompareOp op, const T* a, const T* b, uint8_t* out, const StridedLayout<2>& L);
+
+// out = cond ? a : b, all three read through L.strides.
+template <class T>
+void where(const uint8_t* cond, const T* a, const T* b, T* out, const StridedLayout<3>& L);
+
+// dx = g where x > 0, else 0 (the ReLU backward every conv block runs).
+template <class T>
+void relu_backward(const T* g, const T* x, T* dx, int64_t n);
+
+// Converts n elements between any two element types.
+template <class From, class To>
+void cast(const From* x, To* y, int64_t n);
+
+}  // namespace dml::cpu

@@ -1,0 +1,69 @@
+#include "kernels/cpu/reduce.h"
+
+#include <cmath>
+
+#include "kernels/cpu/parallel.h"
+
+namespace dml::cpu {
+
+template <class T>
+void reduce_sum(const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
+  if (inner == 1) {
+    parallel_for(
+        outer,
+        [&](int64_t o) {
+          const T* row = x + o * n;
+          T acc = 0;
+#pragma omp simd reduction(+ : acc)
+          for (int64_t j = 0; j < n; ++j) acc += row[j];
+          y[o] = acc;
+        },
+        kParallelGrain / (n + 1));
+    return;
+  }
+  // Accumulate whole inner rows so reads stay sequential.
+  parallel_for(
+      outer,
+      [&](int64_t o) {
+        T* out = y + o * inner;
+        for (int64_t i = 0; i < inner; ++i) out[i] = 0;
+        for (int64_t j = 0; j < n; ++j) {
+          const T* row = x + (o * n + j) * inner;
+          for (int64_t i = 0; i < inner; ++i) out[i] += row[i];
+        }
+      },
+      kParallelGrain / (n * inner + 1));
+}
+
+template <class T>
+void reduce_max(const T* x, T* y, int64_t* index, int64_t outer, int64_t n, int64_t inner,
+                bool take_min) {
+  parallel_for(
+      outer * inner,
+      [&](int64_t oi) {
+        int64_t o = oi / inner, i = oi % inner;
+        const T* p = x + o * n * inner + i;
+        T best = p[0];
+        int64_t best_j = 0;
+        for (int64_t j = 1; j < n; ++j) {
+          T v = p[j * inner];
+          // NaN wins, as in PyTorch, so a bad value is never hidden.
+          bool better = take_min ? (v < best) : (v > best);
+          if (better || (std::isnan(v) && !std::isnan(best))) {
+            best = v;
+            best_j = j;
+          }
+        }
+        if (y) y[oi] = best;
+        if (index) index[oi] = best_j;
+      },
+      kParallelGrain / (n + 1));
+}
+
+template void reduce_sum<float>(const float*, float*, int64_t, int64_t, int64_t);
+template void reduce_sum<double>(const double*, double*, int64_t, int64_t, int64_t);
+template void reduce_max<float>(const float*, float*, int64_t*, int64_t, int64_t, int64_t, bool);
+template void reduce_max<double>(const double*, double*, int64_t*, int64_t, int64_t, int64_t,
+                                 bool);
+
+}  // namespace dml::cpu

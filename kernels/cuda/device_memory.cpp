@@ -1,0 +1,124 @@
+#include "kernels/cuda/device_memory.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "kernels/cuda/check.h"
+
+namespace dml::cuda {
+
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "insufficient driver" error
+    return 0;
+  }
+  return n;
+}
+
+namespace {
+
+// Blocks are rounded up to 512 bytes (small) or 2 MiB (large) and kept in
+// per-size free lists once released, so a training loop of fixed shapes
+// stops calling cudaMalloc after its first step.
+size_t round_size(size_t bytes) {
+  constexpr size_t kSmall = 512, kLarge = size_t(2) << 20;
+  size_t unit = bytes < kLarge ? kSmall : kLarge;
+  return (bytes + unit - 1) / unit * unit;
+}
+
+class SizeClassAllocator final : public CudaCachingAllocator {
+ public:
+  explicit SizeClassAllocator(int device) : device_(device) {}
+
+  void* allocate(size_t bytes) override {
+    if (bytes == 0) return nullptr;
+    size_t size = round_size(bytes);
+    std::lock_guard<std::mutex> lock(mu_);
+    void* p = nullptr;
+    auto it = free_.find(size);
+    if (it != free_.end() && !it->second.empty()) {
+      p = it->second.back();
+      it->second.pop_back();
+      stats_.bytes_cached -= size;
+    } else {
+      DML_CUDA_CHECK(cudaSetDevice(device_));
+      if (cudaMalloc(&p, size) != cudaSuccess) {
+        cudaGetLastError();
+        release_cached();
+        DML_CUDA_CHECK(cudaMalloc(&p, size));
+      }
+    }
+    stats_.bytes_in_use += size;
+    stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
+    ++stats_.allocations;
+    return p;
+  }
+
+  void deallocate(void* ptr, size_t bytes) override {
+    if (!ptr) return;
+    size_t size = round_size(bytes);
+    std::lock_guard<std::mutex> lock(mu_);
+    free_[size].push_back(ptr);
+    stats_.bytes_in_use -= size;
+    stats_.bytes_cached += size;
+  }
+
+  MemoryStats stats() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+  void reset_peak() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.peak_bytes_in_use = stats_.bytes_in_use;
+  }
+  void empty_cache() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    release_cached();
+  }
+
+ private:
+  void release_cached() {
+    DML_CUDA_CHECK(cudaSetDevice(device_));
+    for (auto& [size, blocks] : free_)
+      for (void* p : blocks) DML_CUDA_CHECK(cudaFree(p));
+    free_.clear();
+    stats_.bytes_cached = 0;
+  }
+
+  int device_;
+  mutable std::mutex mu_;
+  std::map<size_t, std::vector<void*>> free_;
+  MemoryStats stats_;
+};
+
+}  // namespace
+
+CudaCachingAllocator& caching_allocator(int device) {
+  static std::mutex mu;
+  static std::map<int, std::unique_ptr<SizeClassAllocator>> per_device;
+  std::lock_guard<std::mutex> lock(mu);
+  int n = device_count();
+  if (device < 0 || device >= n)
+    throw Error(detail::concat("cuda:", device, ": no such CUDA device (", n, " present)"));
+  auto& a = per_device[device];
+  if (!a) a = std::make_unique<SizeClassAllocator>(device);
+  return *a;
+}
+
+void copy_host_to_device(void* dst, const void* src, size_t bytes, int device) {
+  DML_CUDA_CHECK(cudaSetDevice(device));
+  DML_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+}
+void copy_device_to_host(void* dst, const void* src, size_t bytes, int device) {
+  DML_CUDA_CHECK(cudaSetDevice(device));
+  DML_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+}
+void copy_device_to_device(void* dst, const void* src, size_t bytes, int device) {
+  DML_CUDA_CHECK(cudaSetDevice(device));
+  DML_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
+}
+
+}  // namespace dml::cuda
