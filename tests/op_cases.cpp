@@ -122,6 +122,8 @@ std::vector<OpCase> build() {
       [](const In& x) { return conv2d(x[0], x[1], x[2], Conv2dOptions::square(1, 2, 2)); });
   def("conv2d_groups", {N({2, 4, 5, 5}), N({6, 2, 3, 3}), N({6})},
       [](const In& x) { return conv2d(x[0], x[1], x[2], Conv2dOptions::square(1, 1, 1, 2)); });
+  def("conv2d_empty_batch", {N({0, 3, 5, 5}), N({4, 3, 3, 3}), N({4})},
+      [](const In& x) { return conv2d(x[0], x[1], x[2], Conv2dOptions::square(1, 1)); });
   def("conv2d_pointwise", {N({2, 3, 4, 4}), N({5, 3, 1, 1})},
       [](const In& x) { return conv2d(x[0], x[1]); });
   def("conv2d_rect", {N({1, 2, 6, 8}), N({3, 2, 2, 3}), N({3})}, [](const In& x) {
@@ -155,6 +157,34 @@ std::vector<OpCase> build() {
   return c;
 }
 }  // namespace
+
+static std::vector<OpCase> build_value_cases() {
+  std::vector<OpCase> c;
+  auto def = [&](std::string name, std::vector<InputSpec> in,
+                 std::function<Tensor(const In&)> fn) {
+    c.push_back({std::move(name), std::move(in), std::move(fn)});
+  };
+  auto as_f64 = [](const Tensor& t) { return t.to(DType::f64); };
+  def("eq_labels", {Idx({6}, 3), Idx({6}, 3)}, [=](const In& x) { return as_f64(eq(x[0], x[1])); });
+  def("ne_broadcast", {Idx({3, 1}, 3), Idx({4}, 3)},
+      [=](const In& x) { return as_f64(ne(x[0], x[1])); });
+  def("lt", {N({3, 4}), N({3, 4})}, [=](const In& x) { return as_f64(lt(x[0], x[1])); });
+  def("le_broadcast", {N({3, 4}), N({4})}, [=](const In& x) { return as_f64(le(x[0], x[1])); });
+  def("gt", {N({3, 4}), N({3, 4})}, [=](const In& x) { return as_f64(gt(x[0], x[1])); });
+  def("ge", {N({3, 4}), N({3, 1})}, [=](const In& x) { return as_f64(ge(x[0], x[1])); });
+  def("argmax", {N({4, 5})}, [=](const In& x) { return as_f64(argmax(x[0], 1)); });
+  def("argmin_keepdim", {N({4, 5, 2})}, [=](const In& x) { return as_f64(argmin(x[0], 1, true)); });
+  def("topk_values", {N({4, 7})}, [](const In& x) { return topk(x[0], 3, 1).first; });
+  def("topk_indices", {N({4, 7})}, [=](const In& x) { return as_f64(topk(x[0], 3, 1).second); });
+  def("topk_smallest_dim0", {N({6, 3})}, [](const In& x) { return topk(x[0], 2, 0, false).first; });
+  def("one_hot", {Idx({5}, 4)}, [](const In& x) { return one_hot(x[0], 4, DType::f64); });
+  return c;
+}
+
+const std::vector<OpCase>& value_cases() {
+  static const std::vector<OpCase> cases = build_value_cases();
+  return cases;
+}
 
 const std::vector<OpCase>& op_cases() {
   static const std::vector<OpCase> cases = build();

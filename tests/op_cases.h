@@ -37,6 +37,9 @@ struct OpCase {
 };
 
 const std::vector<OpCase>& op_cases();
+// Ops without a gradient (comparisons, arg-reductions, top-k, one-hot):
+// checked for values only, against PyTorch.
+const std::vector<OpCase>& value_cases();
 
 // Seeded inputs for a case in the given floating dtype.
 std::vector<Tensor> make_inputs(const OpCase& c, DType dtype, uint64_t seed);

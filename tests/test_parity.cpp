@@ -55,11 +55,29 @@ INSTANTIATE_TEST_SUITE_P(AllOps, OpParity, ::testing::Range<size_t>(0, op_cases(
                            return op_cases()[info.param].name;
                          });
 
+class ValueParity : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(ValueParity, MatchesPyTorch) {
+  const OpCase& c = value_cases()[GetParam()];
+  const auto& cases = ops_fixture().at("value_cases");
+  ASSERT_TRUE(cases.contains(c.name)) << c.name << " has no fixture; rerun make_golden.py";
+  std::vector<Tensor> in;
+  for (const auto& spec : cases.at(c.name).at("inputs")) in.push_back(decode(spec));
+  expect_close(c.fn(in), decode(cases.at(c.name).at("output")), 0, 0, c.name);
+}
+
+INSTANTIATE_TEST_SUITE_P(NoGradOps, ValueParity, ::testing::Range<size_t>(0, value_cases().size()),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return value_cases()[info.param].name;
+                         });
+
 TEST(OpParityCoverage, EveryFixtureCaseHasAnEngineCase) {
-  std::map<std::string, bool> engine;
-  for (const OpCase& c : op_cases()) engine[c.name] = true;
-  for (const auto& [name, _] : ops_fixture().at("cases").items())
-    EXPECT_TRUE(engine.count(name)) << name << " is in the fixture but not in op_cases()";
+  for (auto [table, key] : {std::pair{&op_cases(), "cases"}, {&value_cases(), "value_cases"}}) {
+    std::map<std::string, bool> engine;
+    for (const OpCase& c : *table) engine[c.name] = true;
+    for (const auto& [name, _] : ops_fixture().at(key).items())
+      EXPECT_TRUE(engine.count(name)) << name << " is in the fixture but not in the engine's table";
+  }
 }
 
 // ---- the network step ----

@@ -135,6 +135,7 @@ CASES = [
     ("conv2d_dilation", [N(1, 2, 7, 7), N(2, 2, 3, 3), N(2)], lambda x, w, b: conv(x, w, b, 1, 2, 2)),
     ("conv2d_groups", [N(2, 4, 5, 5), N(6, 2, 3, 3), N(6)],
      lambda x, w, b: conv(x, w, b, 1, 1, 1, 2)),
+    ("conv2d_empty_batch", [N(0, 3, 5, 5), N(4, 3, 3, 3), N(4)], lambda x, w, b: conv(x, w, b, 1, 1)),
     ("conv2d_pointwise", [N(2, 3, 4, 4), N(5, 3, 1, 1)], lambda x, w: conv(x, w)),
     ("conv2d_rect", [N(1, 2, 6, 8), N(3, 2, 2, 3), N(3)],
      lambda x, w, b: conv(x, w, b, (1, 2), (1, 0))),
@@ -155,6 +156,29 @@ CASES = [
     # Gradient reversal: identity forward, -lambda * grad backward (lambda 0.5).
     ("gradient_reversal", [N(3, 2)], "gradient_reversal"),
 ]
+
+# Ops without a gradient, as value_cases() in tests/op_cases.cpp.
+VALUE_CASES = [
+    ("eq_labels", [Idx(3, 6), Idx(3, 6)], lambda a, b: (a == b).double()),
+    ("ne_broadcast", [Idx(3, 3, 1), Idx(3, 4)], lambda a, b: (a != b).double()),
+    ("lt", [N(3, 4), N(3, 4)], lambda a, b: (a < b).double()),
+    ("le_broadcast", [N(3, 4), N(4)], lambda a, b: (a <= b).double()),
+    ("gt", [N(3, 4), N(3, 4)], lambda a, b: (a > b).double()),
+    ("ge", [N(3, 4), N(3, 1)], lambda a, b: (a >= b).double()),
+    ("argmax", [N(4, 5)], lambda a: a.argmax(1).double()),
+    ("argmin_keepdim", [N(4, 5, 2)], lambda a: a.argmin(1, keepdim=True).double()),
+    ("topk_values", [N(4, 7)], lambda a: a.topk(3, 1).values),
+    ("topk_indices", [N(4, 7)], lambda a: a.topk(3, 1).indices.double()),
+    ("topk_smallest_dim0", [N(6, 3)], lambda a: a.topk(2, 0, largest=False).values),
+    ("one_hot", [Idx(4, 5)], lambda i: F.one_hot(i, 4).double()),
+]
+
+
+def run_value_case(specs, fn):
+    inputs = [make_input(s) for s in specs]
+    with torch.no_grad():
+        out = fn(*inputs)
+    return {"inputs": [encode(t) for t in inputs], "output": encode(out)}
 
 
 def encode(t):
@@ -267,12 +291,13 @@ def main():
     cases = {}
     for name, specs, fn in CASES:
         cases[name] = run_case(name, specs, fn)
+    values = {name: run_value_case(specs, fn) for name, specs, fn in VALUE_CASES}
     with open(os.path.join(OUT, "ops.json"), "w") as f:
-        json.dump({"torch": torch.__version__, "cases": cases}, f)
+        json.dump({"torch": torch.__version__, "cases": cases, "value_cases": values}, f)
     nets = {name: net_case(name) for name in ("sgd", "adam", "adamw")}
     with open(os.path.join(OUT, "net_step.json"), "w") as f:
         json.dump({"torch": torch.__version__, "optimizers": nets}, f)
-    print(f"wrote {len(cases)} op cases and {len(nets)} network runs to {OUT}")
+    print(f"wrote {len(cases)} op cases, {len(values)} value cases and {len(nets)} network runs to {OUT}")
 
 
 if __name__ == "__main__":
