@@ -18,7 +18,8 @@ class CpuAllocator final : public Allocator {
     if (bytes == 0) return nullptr;
     size_t rounded = (bytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
     void* p = std::aligned_alloc(kCpuAlignment, rounded);
-    if (!p) throw Error(detail::concat("cpu allocator: out of memory allocating ", bytes, " bytes"));
+    if (!p)
+      throw Error(detail::concat("cpu allocator: out of memory allocating ", bytes, " bytes"));
     return p;
   }
   void deallocate(void* ptr, size_t) override { std::free(ptr); }

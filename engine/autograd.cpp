@@ -11,9 +11,15 @@ namespace {
 thread_local bool g_grad_enabled = true;
 }
 
-bool grad_enabled() { return g_grad_enabled; }
-NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+bool grad_enabled() {
+  return g_grad_enabled;
+}
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) {
+  g_grad_enabled = false;
+}
+NoGradGuard::~NoGradGuard() {
+  g_grad_enabled = previous_;
+}
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   if (!g_grad_enabled) return false;
@@ -67,7 +73,9 @@ std::vector<Node*> topological_order(Node* root) {
   return order;  // inputs before consumers; walk it backwards
 }
 
-void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slot, g) : g; }
+void accumulate(Tensor& slot, const Tensor& g) {
+  slot = slot.defined() ? add(slot, g) : g;
+}
 
 }  // namespace
 
@@ -102,16 +110,16 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
               "' was already freed; pass retain_graph=true to backward twice");
     std::vector<Tensor> grads = node->backward(g);
     if (!retain_graph) node->backward = nullptr;
-    DML_CHECK(grads.size() == node->inputs.size(), "backward rule of '", node->name,
-              "' returned ", grads.size(), " gradients for ", node->inputs.size(), " inputs");
+    DML_CHECK(grads.size() == node->inputs.size(), "backward rule of '", node->name, "' returned ",
+              grads.size(), " gradients for ", node->inputs.size(), " inputs");
     for (size_t i = 0; i < grads.size(); ++i) {
       const auto& meta = node->inputs[i];
       if (!meta || !grads[i].defined()) continue;
       DML_CHECK(grads[i].shape() == node->input_shapes[i], "backward rule of '", node->name,
                 "' gave gradient ", shape_str(grads[i].shape()), " for input ", i, " of shape ",
                 shape_str(node->input_shapes[i]));
-      Tensor gi = grads[i].dtype() == node->input_dtypes[i] ? grads[i]
-                                                            : grads[i].to(node->input_dtypes[i]);
+      Tensor gi =
+          grads[i].dtype() == node->input_dtypes[i] ? grads[i] : grads[i].to(node->input_dtypes[i]);
       if (meta->grad_fn) {
         accumulate(pending[meta->grad_fn.get()], gi);
       } else {

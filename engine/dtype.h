@@ -35,7 +35,9 @@ inline float bits_float(uint32_t b) {
   return v;
 }
 
-inline float to_float(bf16 v) { return bits_float(uint32_t(v.bits) << 16); }
+inline float to_float(bf16 v) {
+  return bits_float(uint32_t(v.bits) << 16);
+}
 
 inline bf16 to_bf16(float v) {
   uint32_t b = float_bits(v);
@@ -73,7 +75,6 @@ inline f16 to_f16(float v) {
   uint32_t rounded = abs + 0xfffu + ((abs >> 13) & 1u);
   return f16{uint16_t(sign | ((rounded - 0x38000000u) >> 13))};
 }
-
 
 template <class T>
 struct dtype_of;

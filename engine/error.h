@@ -24,7 +24,7 @@ std::string concat(const Args&... args) {
 }  // namespace dml
 
 // DML_CHECK(cond, "op: ", shape, " must ...") throws dml::Error with the message.
-#define DML_CHECK(cond, ...)                                 \
-  do {                                                       \
+#define DML_CHECK(cond, ...)                                             \
+  do {                                                                   \
     if (!(cond)) throw ::dml::Error(::dml::detail::concat(__VA_ARGS__)); \
   } while (0)

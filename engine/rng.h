@@ -29,7 +29,9 @@ inline PhiloxBlock philox4x32_10(uint64_t counter, uint64_t key) {
 }
 
 // Uniform in [0, 1) with 24 (float) or 53 (double) random bits.
-inline float uniform_f32(uint32_t a) { return float(a >> 8) * (1.0f / 16777216.0f); }
+inline float uniform_f32(uint32_t a) {
+  return float(a >> 8) * (1.0f / 16777216.0f);
+}
 inline double uniform_f64(uint32_t a, uint32_t b) {
   uint64_t bits = (uint64_t(a) << 21) ^ uint64_t(b >> 11);
   return double(bits & ((uint64_t(1) << 53) - 1)) * (1.0 / 9007199254740992.0);

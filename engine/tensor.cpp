@@ -33,7 +33,9 @@ int64_t shape_numel(const Shape& s) {
 Storage::Storage(size_t nbytes, Device dev) : bytes(nbytes), device(dev) {
   data = allocator_for(dev).allocate(nbytes);
 }
-Storage::~Storage() { allocator_for(device).deallocate(data, bytes); }
+Storage::~Storage() {
+  allocator_for(device).deallocate(data, bytes);
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   for (int64_t d : shape)
@@ -91,8 +93,10 @@ void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size
     return;
   }
 #ifdef DML_WITH_CUDA
-  if (dst_dev.is_cuda() && src_dev.is_cpu()) return cuda::copy_host_to_device(dst, src, bytes, dst_dev.index);
-  if (dst_dev.is_cpu() && src_dev.is_cuda()) return cuda::copy_device_to_host(dst, src, bytes, src_dev.index);
+  if (dst_dev.is_cuda() && src_dev.is_cpu())
+    return cuda::copy_host_to_device(dst, src, bytes, dst_dev.index);
+  if (dst_dev.is_cpu() && src_dev.is_cuda())
+    return cuda::copy_device_to_host(dst, src, bytes, src_dev.index);
   if (dst_dev == src_dev) return cuda::copy_device_to_device(dst, src, bytes, dst_dev.index);
   // Across two GPUs: stage through the host.
   std::vector<char> host(bytes);
@@ -117,17 +121,16 @@ Tensor Tensor::reshape(Shape shape) const {
     }
   }
   if (infer >= 0) {
-    DML_CHECK(known > 0 && numel() % known == 0, "reshape: cannot infer -1 in ",
-              shape_str(shape), " for ", describe(*this));
+    DML_CHECK(known > 0 && numel() % known == 0, "reshape: cannot infer -1 in ", shape_str(shape),
+              " for ", describe(*this));
     shape[infer] = numel() / known;
   }
   DML_CHECK(shape_numel(shape) == numel(), "reshape: ", describe(*this), " has ", numel(),
             " elements, cannot view as ", shape_str(shape));
   Tensor out = view_of(*this, shape, 0);
   Shape in_shape = this->shape();
-  record("reshape", {*this}, out, [in_shape](const Tensor& g) {
-    return std::vector<Tensor>{g.reshape(in_shape)};
-  });
+  record("reshape", {*this}, out,
+         [in_shape](const Tensor& g) { return std::vector<Tensor>{g.reshape(in_shape)}; });
   return out;
 }
 
@@ -151,8 +154,8 @@ Tensor Tensor::unsqueeze(int64_t d) const {
 
 Tensor Tensor::squeeze(int64_t d) const {
   int64_t i = d < 0 ? d + dim() : d;
-  DML_CHECK(i >= 0 && i < dim() && shape()[i] == 1, "squeeze: dim ", d,
-            " is not a size-1 dim of ", describe(*this));
+  DML_CHECK(i >= 0 && i < dim() && shape()[i] == 1, "squeeze: dim ", d, " is not a size-1 dim of ",
+            describe(*this));
   Shape s = shape();
   s.erase(s.begin() + i);
   return reshape(s);
@@ -183,7 +186,8 @@ Tensor Tensor::to(Device d) const {
   Tensor out = Tensor::empty(shape(), dtype(), d);
   copy_bytes(out.raw_data(), d, raw_data(), device(), nbytes());
   Device src = device();
-  record("to_device", {*this}, out, [src](const Tensor& g) { return std::vector<Tensor>{g.to(src)}; });
+  record("to_device", {*this}, out,
+         [src](const Tensor& g) { return std::vector<Tensor>{g.to(src)}; });
   return out;
 }
 
@@ -191,24 +195,38 @@ namespace {
 template <class From>
 void cast_from(const From* x, void* y, DType to, int64_t n) {
   switch (to) {
-    case DType::f32: return cpu::cast(x, static_cast<float*>(y), n);
-    case DType::f64: return cpu::cast(x, static_cast<double*>(y), n);
-    case DType::bf16: return cpu::cast(x, static_cast<bf16*>(y), n);
-    case DType::f16: return cpu::cast(x, static_cast<f16*>(y), n);
-    case DType::i32: return cpu::cast(x, static_cast<int32_t*>(y), n);
-    case DType::i64: return cpu::cast(x, static_cast<int64_t*>(y), n);
-    case DType::u8: return cpu::cast(x, static_cast<uint8_t*>(y), n);
+    case DType::f32:
+      return cpu::cast(x, static_cast<float*>(y), n);
+    case DType::f64:
+      return cpu::cast(x, static_cast<double*>(y), n);
+    case DType::bf16:
+      return cpu::cast(x, static_cast<bf16*>(y), n);
+    case DType::f16:
+      return cpu::cast(x, static_cast<f16*>(y), n);
+    case DType::i32:
+      return cpu::cast(x, static_cast<int32_t*>(y), n);
+    case DType::i64:
+      return cpu::cast(x, static_cast<int64_t*>(y), n);
+    case DType::u8:
+      return cpu::cast(x, static_cast<uint8_t*>(y), n);
   }
 }
 void cast_any(const void* x, DType from, void* y, DType to, int64_t n) {
   switch (from) {
-    case DType::f32: return cast_from(static_cast<const float*>(x), y, to, n);
-    case DType::f64: return cast_from(static_cast<const double*>(x), y, to, n);
-    case DType::bf16: return cast_from(static_cast<const bf16*>(x), y, to, n);
-    case DType::f16: return cast_from(static_cast<const f16*>(x), y, to, n);
-    case DType::i32: return cast_from(static_cast<const int32_t*>(x), y, to, n);
-    case DType::i64: return cast_from(static_cast<const int64_t*>(x), y, to, n);
-    case DType::u8: return cast_from(static_cast<const uint8_t*>(x), y, to, n);
+    case DType::f32:
+      return cast_from(static_cast<const float*>(x), y, to, n);
+    case DType::f64:
+      return cast_from(static_cast<const double*>(x), y, to, n);
+    case DType::bf16:
+      return cast_from(static_cast<const bf16*>(x), y, to, n);
+    case DType::f16:
+      return cast_from(static_cast<const f16*>(x), y, to, n);
+    case DType::i32:
+      return cast_from(static_cast<const int32_t*>(x), y, to, n);
+    case DType::i64:
+      return cast_from(static_cast<const int64_t*>(x), y, to, n);
+    case DType::u8:
+      return cast_from(static_cast<const uint8_t*>(x), y, to, n);
   }
 }
 }  // namespace
@@ -220,7 +238,8 @@ Tensor Tensor::to(DType t) const {
   cast_any(raw_data(), dtype(), out.raw_data(), t, numel());
   if (is_floating(dtype()) && is_floating(t)) {
     DType src = dtype();
-    record("to_dtype", {*this}, out, [src](const Tensor& g) { return std::vector<Tensor>{g.to(src)}; });
+    record("to_dtype", {*this}, out,
+           [src](const Tensor& g) { return std::vector<Tensor>{g.to(src)}; });
   }
   return out;
 }
@@ -289,7 +308,9 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   run_backward(*this, grad, retain_graph);
 }
 
-Tensor Tensor::detach() const { return view_of(*this, shape(), 0); }
+Tensor Tensor::detach() const {
+  return view_of(*this, shape(), 0);
+}
 
 std::string describe(const Tensor& t) {
   if (!t.defined()) return "undefined";
@@ -326,9 +347,15 @@ Tensor zeros(const Shape& shape, DType dtype, Device device) {
 Tensor ones(const Shape& shape, DType dtype, Device device) {
   return full(shape, 1.0, dtype, device);
 }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype(), t.device()); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype(), t.device()); }
-Tensor scalar_tensor(double value, DType dtype) { return full({}, value, dtype); }
+Tensor zeros_like(const Tensor& t) {
+  return zeros(t.shape(), t.dtype(), t.device());
+}
+Tensor ones_like(const Tensor& t) {
+  return ones(t.shape(), t.dtype(), t.device());
+}
+Tensor scalar_tensor(double value, DType dtype) {
+  return full({}, value, dtype);
+}
 
 Tensor arange(double start, double end, double step, DType dtype) {
   DML_CHECK(step != 0, "arange: step must be non-zero");
@@ -338,7 +365,9 @@ Tensor arange(double start, double end, double step, DType dtype) {
   for (int64_t i = 0; i < n; ++i) p[i] = start + double(i) * step;
   return t.to(dtype);
 }
-Tensor arange(int64_t n, DType dtype) { return arange(0.0, double(n), 1.0, dtype); }
+Tensor arange(int64_t n, DType dtype) {
+  return arange(0.0, double(n), 1.0, dtype);
+}
 
 template <class T>
 Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device device) {
@@ -355,7 +384,9 @@ template Tensor from_vector<int64_t>(const std::vector<int64_t>&, const Shape&, 
 template Tensor from_vector<uint8_t>(const std::vector<uint8_t>&, const Shape&, Device);
 
 namespace {
-Generator& pick(Generator* gen) { return gen ? *gen : default_generator(); }
+Generator& pick(Generator* gen) {
+  return gen ? *gen : default_generator();
+}
 
 template <class Fill>
 Tensor random_float(const char* op, const Shape& shape, DType dtype, Generator* gen, Fill fill) {
@@ -400,6 +431,8 @@ Generator& default_generator() {
   static Generator g(0);
   return g;
 }
-void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
+void manual_seed(uint64_t seed) {
+  default_generator().manual_seed(seed);
+}
 
 }  // namespace dml

@@ -124,8 +124,7 @@ Tensor ones_like(const Tensor& t);
 Tensor arange(double start, double end, double step = 1, DType dtype = DType::i64);
 Tensor arange(int64_t n, DType dtype = DType::i64);
 template <class T>
-Tensor from_vector(const std::vector<T>& values, const Shape& shape,
-                   Device device = Device::cpu());
+Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device device = Device::cpu());
 Tensor scalar_tensor(double value, DType dtype = DType::f32);
 Tensor rand(const Shape& shape, DType dtype = DType::f32, Generator* gen = nullptr);
 Tensor randn(const Shape& shape, DType dtype = DType::f32, Generator* gen = nullptr);

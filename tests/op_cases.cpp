@@ -5,17 +5,28 @@ namespace dml::test {
 namespace {
 using K = InputKind;
 using In = std::vector<Tensor>;
-InputSpec N(Shape s) { return {std::move(s), K::normal}; }
-InputSpec P(Shape s) { return {std::move(s), K::positive}; }
-InputSpec Idx(Shape s, int64_t bound) { return {std::move(s), K::index, bound}; }
-InputSpec Mask(Shape s) { return {std::move(s), K::mask}; }
-InputSpec CN(Shape s) { return {std::move(s), K::constant_normal}; }
-InputSpec CP(Shape s) { return {std::move(s), K::constant_positive}; }
+InputSpec N(Shape s) {
+  return {std::move(s), K::normal};
+}
+InputSpec P(Shape s) {
+  return {std::move(s), K::positive};
+}
+InputSpec Idx(Shape s, int64_t bound) {
+  return {std::move(s), K::index, bound};
+}
+InputSpec Mask(Shape s) {
+  return {std::move(s), K::mask};
+}
+InputSpec CN(Shape s) {
+  return {std::move(s), K::constant_normal};
+}
+InputSpec CP(Shape s) {
+  return {std::move(s), K::constant_positive};
+}
 
 std::vector<OpCase> build() {
   std::vector<OpCase> c;
-  auto def = [&](std::string name, std::vector<InputSpec> in,
-                 std::function<Tensor(const In&)> fn) {
+  auto def = [&](std::string name, std::vector<InputSpec> in, std::function<Tensor(const In&)> fn) {
     c.push_back({std::move(name), std::move(in), std::move(fn)});
   };
   // Elementwise binary, with broadcasting and size-1 dims.
@@ -160,8 +171,7 @@ std::vector<OpCase> build() {
 
 static std::vector<OpCase> build_value_cases() {
   std::vector<OpCase> c;
-  auto def = [&](std::string name, std::vector<InputSpec> in,
-                 std::function<Tensor(const In&)> fn) {
+  auto def = [&](std::string name, std::vector<InputSpec> in, std::function<Tensor(const In&)> fn) {
     c.push_back({std::move(name), std::move(in), std::move(fn)});
   };
   auto as_f64 = [](const Tensor& t) { return t.to(DType::f64); };
@@ -202,10 +212,18 @@ std::vector<Tensor> make_inputs(const OpCase& c, DType dtype, uint64_t seed) {
       case K::positive:
         out.push_back((rand(s.shape, dtype, &gen) * 1.5 + 0.5).detach().requires_grad_());
         break;
-      case K::constant_normal: out.push_back(randn(s.shape, dtype, &gen)); break;
-      case K::constant_positive: out.push_back((rand(s.shape, dtype, &gen) * 1.5 + 0.5)); break;
-      case K::index: out.push_back(randint(0, s.bound, s.shape, DType::i64, &gen)); break;
-      case K::mask: out.push_back(randint(0, 2, s.shape, DType::i64, &gen).to(DType::u8)); break;
+      case K::constant_normal:
+        out.push_back(randn(s.shape, dtype, &gen));
+        break;
+      case K::constant_positive:
+        out.push_back((rand(s.shape, dtype, &gen) * 1.5 + 0.5));
+        break;
+      case K::index:
+        out.push_back(randint(0, s.bound, s.shape, DType::i64, &gen));
+        break;
+      case K::mask:
+        out.push_back(randint(0, 2, s.shape, DType::i64, &gen).to(DType::u8));
+        break;
     }
   }
   return out;

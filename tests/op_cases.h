@@ -12,12 +12,12 @@
 namespace dml::test {
 
 enum class InputKind {
-  normal,    // N(0, 1), differentiable
-  positive,  // U(0.5, 2), differentiable (log, sqrt, divisors, pow bases)
+  normal,             // N(0, 1), differentiable
+  positive,           // U(0.5, 2), differentiable (log, sqrt, divisors, pow bases)
   constant_positive,  // U(0.5, 2), no gradient (running variance)
   constant_normal,    // N(0, 1), no gradient (running mean)
-  index,     // i64 in [0, bound)
-  mask,      // u8, 0 or 1
+  index,              // i64 in [0, bound)
+  mask,               // u8, 0 or 1
 };
 
 struct InputSpec {

@@ -88,7 +88,7 @@ TEST(Autograd, ErrorsNameTheProblem) {
   EXPECT_THROW((x * 2.0).backward(), Error);  // non-scalar without a gradient
   EXPECT_THROW(from_vector<double>({1.0}, {1}).backward(), Error);
   Tensor y = x * 2.0;
-  EXPECT_THROW(y.requires_grad_(), Error);  // not a leaf
+  EXPECT_THROW(y.requires_grad_(), Error);          // not a leaf
   EXPECT_THROW(arange(3).requires_grad_(), Error);  // integers have no gradient
   (x * 2.0).backward(ones({2}, DType::f64));
   EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{2.0, 2.0}));

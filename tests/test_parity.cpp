@@ -97,7 +97,7 @@ struct Net {
   }
 };
 
-const char* kParamOrder[] = {"conv1.weight", "bn1.weight", "bn1.bias", "conv2.weight",
+const char* kParamOrder[] = {"conv1.weight", "bn1.weight", "bn1.bias",  "conv2.weight",
                              "bn2.weight",   "bn2.bias",   "fc.weight", "fc.bias"};
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, Net& net) {

@@ -66,8 +66,8 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
       using T = decltype(t);
       auto ptr = [](const Tensor& u) { return u.defined() ? u.data<T>() : nullptr; };
       cpu::batch_norm_backward<T>(g.data<T>(), xd.data<T>(), n, c, hw, mean.data<T>(),
-                                  invstd.data<T>(), ptr(wd), training, ptr(grads[0]),
-                                  ptr(grads[1]), ptr(grads[2]));
+                                  invstd.data<T>(), ptr(wd), training, ptr(grads[0]), ptr(grads[1]),
+                                  ptr(grads[2]));
     });
     return grads;
   });

@@ -42,8 +42,8 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
   for (size_t i = 0; i < nd; ++i) {
     int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
     int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
-    DML_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", shape_str(a), " and ",
-              shape_str(b), " do not broadcast (dim ", i, ": ", da, " vs ", db, ")");
+    DML_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", shape_str(a), " and ", shape_str(b),
+              " do not broadcast (dim ", i, ": ", da, " vs ", db, ")");
     out[i] = da == 1 ? db : da;
   }
   return out;
@@ -74,7 +74,9 @@ OuterInner split_at(const Shape& s, int64_t dim) {
   return r;
 }
 
-Tensor empty_like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.device()); }
+Tensor empty_like(const Tensor& t) {
+  return Tensor::empty(t.shape(), t.dtype(), t.device());
+}
 Tensor empty_of(const Shape& shape, const Tensor& like) {
   return Tensor::empty(shape, like.dtype(), like.device());
 }

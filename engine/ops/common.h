@@ -24,11 +24,13 @@ void check_dim(const char* op, const char* what, const Tensor& t, int64_t ndim);
 template <class F>
 decltype(auto) dispatch_float(const char* op, DType t, F&& f) {
   switch (t) {
-    case DType::f32: return f(float{});
-    case DType::f64: return f(double{});
+    case DType::f32:
+      return f(float{});
+    case DType::f64:
+      return f(double{});
     default:
-      throw Error(detail::concat(op, ": dtype ", dtype_name(t),
-                                 " is not supported here (use f32 or f64)"));
+      throw Error(
+          detail::concat(op, ": dtype ", dtype_name(t), " is not supported here (use f32 or f64)"));
   }
 }
 

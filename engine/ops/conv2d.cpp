@@ -17,12 +17,14 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   DML_CHECK(o.groups >= 1 && o.stride_h >= 1 && o.stride_w >= 1 && o.dilation_h >= 1 &&
                 o.dilation_w >= 1 && o.pad_h >= 0 && o.pad_w >= 0,
             op, ": stride, dilation and groups must be >= 1 and padding >= 0");
-  cpu::ConvShape s{x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3],
-                   weight.shape()[0], weight.shape()[2], weight.shape()[3],
-                   o.stride_h, o.stride_w, o.pad_h, o.pad_w, o.dilation_h, o.dilation_w, o.groups};
+  cpu::ConvShape s{x.shape()[0],      x.shape()[1],      x.shape()[2],      x.shape()[3],
+                   weight.shape()[0], weight.shape()[2], weight.shape()[3], o.stride_h,
+                   o.stride_w,        o.pad_h,           o.pad_w,           o.dilation_h,
+                   o.dilation_w,      o.groups};
   DML_CHECK(s.c % s.groups == 0 && s.o % s.groups == 0 && weight.shape()[1] == s.c / s.groups, op,
-            ": input ", describe(x), " and weight ", describe(weight), " do not agree with groups = ",
-            s.groups, " (weight must be [out, in / groups, kh, kw])");
+            ": input ", describe(x), " and weight ", describe(weight),
+            " do not agree with groups = ", s.groups,
+            " (weight must be [out, in / groups, kh, kw])");
   DML_CHECK(s.out_h() > 0 && s.out_w() > 0, op, ": input ", describe(x),
             " is smaller than the dilated kernel ", describe(weight));
   if (bias.defined()) {

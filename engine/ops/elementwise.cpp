@@ -15,8 +15,12 @@ using Grads = std::vector<Tensor>;
 
 namespace {
 
-Tensor scalar_like(double v, const Tensor& t) { return full({}, v, t.dtype(), t.device()); }
-Tensor as_float(const Tensor& mask, const Tensor& like) { return mask.to(like.dtype()); }
+Tensor scalar_like(double v, const Tensor& t) {
+  return full({}, v, t.dtype(), t.device());
+}
+Tensor as_float(const Tensor& mask, const Tensor& like) {
+  return mask.to(like.dtype());
+}
 
 Tensor run_unary(const char* op, const Tensor& x, UnaryOp k, double p0 = 0, double p1 = 0) {
   check_cpu(op, {&x});
@@ -54,12 +58,23 @@ Tensor run_compare(const char* op, const Tensor& a, const Tensor& b, CompareOp k
   Tensor out = Tensor::empty(L.shape, DType::u8);
   uint8_t* o = out.data<uint8_t>();
   switch (a.dtype()) {
-    case DType::f32: cpu::compare(k, a.data<float>(), b.data<float>(), o, L); break;
-    case DType::f64: cpu::compare(k, a.data<double>(), b.data<double>(), o, L); break;
-    case DType::i64: cpu::compare(k, a.data<int64_t>(), b.data<int64_t>(), o, L); break;
-    case DType::i32: cpu::compare(k, a.data<int32_t>(), b.data<int32_t>(), o, L); break;
-    case DType::u8: cpu::compare(k, a.data<uint8_t>(), b.data<uint8_t>(), o, L); break;
-    default: throw Error(detail::concat(op, ": dtype ", dtype_name(a.dtype()), " not supported"));
+    case DType::f32:
+      cpu::compare(k, a.data<float>(), b.data<float>(), o, L);
+      break;
+    case DType::f64:
+      cpu::compare(k, a.data<double>(), b.data<double>(), o, L);
+      break;
+    case DType::i64:
+      cpu::compare(k, a.data<int64_t>(), b.data<int64_t>(), o, L);
+      break;
+    case DType::i32:
+      cpu::compare(k, a.data<int32_t>(), b.data<int32_t>(), o, L);
+      break;
+    case DType::u8:
+      cpu::compare(k, a.data<uint8_t>(), b.data<uint8_t>(), o, L);
+      break;
+    default:
+      throw Error(detail::concat(op, ": dtype ", dtype_name(a.dtype()), " not supported"));
   }
   return out;
 }
@@ -87,7 +102,9 @@ Tensor record_unary(const char* name, const Tensor& x, Tensor out, Rule rule) {
 
 Tensor add(const Tensor& a, const Tensor& b) {
   return record_binary("add", a, b, run_binary("add", a, b, BinaryOp::add),
-                       [](const Tensor& g, bool, bool) { return std::pair{g, g}; });
+                       [](const Tensor& g, bool, bool) {
+                         return std::pair{g, g};
+                       });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
@@ -129,8 +146,8 @@ Tensor extremum(const char* name, const Tensor& a, const Tensor& b, BinaryOp k, 
   Tensor out = run_binary(name, a, b, k);
   Tensor ad = a.detach(), bd = b.detach();
   return record_binary(name, a, b, out, [ad, bd, wins](const Tensor& g, bool, bool) {
-    Tensor share_a = add(as_float(run_compare("extremum", ad, bd, wins), g),
-                         mul(as_float(eq(ad, bd), g), 0.5));
+    Tensor share_a =
+        add(as_float(run_compare("extremum", ad, bd, wins), g), mul(as_float(eq(ad, bd), g), 0.5));
     Tensor da = mul(g, share_a);
     return std::pair{da, sub(g, da)};
   });
@@ -203,8 +220,7 @@ Tensor relu(const Tensor& x) {
 Tensor sigmoid(const Tensor& x) {
   Tensor y = run_unary("sigmoid", x, UnaryOp::sigmoid);
   Tensor yd = y.detach();
-  return record_unary("sigmoid", x, y,
-                      [yd](const Tensor& g) { return mul(g, mul(yd, 1.0 - yd)); });
+  return record_unary("sigmoid", x, y, [yd](const Tensor& g) { return mul(g, mul(yd, 1.0 - yd)); });
 }
 Tensor tanh(const Tensor& x) {
   Tensor y = run_unary("tanh", x, UnaryOp::tanh);
@@ -224,12 +240,12 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
   double lo = min.value_or(-std::numeric_limits<double>::infinity());
   double hi = max.value_or(std::numeric_limits<double>::infinity());
   Tensor xd = x.detach();
-  return record_unary("clamp", x, run_unary("clamp", x, UnaryOp::clamp, lo, hi),
-                      [xd, lo, hi](const Tensor& g) {
-                        Tensor inside = mul(as_float(ge(xd, scalar_like(lo, xd)), g),
-                                            as_float(le(xd, scalar_like(hi, xd)), g));
-                        return mul(g, inside);
-                      });
+  return record_unary(
+      "clamp", x, run_unary("clamp", x, UnaryOp::clamp, lo, hi), [xd, lo, hi](const Tensor& g) {
+        Tensor inside =
+            mul(as_float(ge(xd, scalar_like(lo, xd)), g), as_float(le(xd, scalar_like(hi, xd)), g));
+        return mul(g, inside);
+      });
 }
 Tensor safe_sqrt(const Tensor& x) {
   Tensor y = run_unary("safe_sqrt", x, UnaryOp::safe_sqrt);
@@ -247,10 +263,10 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_dtype(op, "condition", cond, DType::u8);
   check_same_dtype(op, a, b);
   Shape out_shape = broadcast_shapes(op, broadcast_shapes(op, cond.shape(), a.shape()), b.shape());
-  cpu::StridedLayout<3> L{out_shape,
-                          {broadcast_strides(cond.shape(), out_shape),
-                           broadcast_strides(a.shape(), out_shape),
-                           broadcast_strides(b.shape(), out_shape)}};
+  cpu::StridedLayout<3> L{
+      out_shape,
+      {broadcast_strides(cond.shape(), out_shape), broadcast_strides(a.shape(), out_shape),
+       broadcast_strides(b.shape(), out_shape)}};
   Tensor out = empty_of(out_shape, a);
   const uint8_t* c = cond.data<uint8_t>();
   if (a.dtype() == DType::i64) {
@@ -268,24 +284,60 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   });
 }
 
-Tensor eq(const Tensor& a, const Tensor& b) { return run_compare("eq", a, b, CompareOp::eq); }
-Tensor ne(const Tensor& a, const Tensor& b) { return run_compare("ne", a, b, CompareOp::ne); }
-Tensor lt(const Tensor& a, const Tensor& b) { return run_compare("lt", a, b, CompareOp::lt); }
-Tensor le(const Tensor& a, const Tensor& b) { return run_compare("le", a, b, CompareOp::le); }
-Tensor gt(const Tensor& a, const Tensor& b) { return run_compare("gt", a, b, CompareOp::gt); }
-Tensor ge(const Tensor& a, const Tensor& b) { return run_compare("ge", a, b, CompareOp::ge); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return run_compare("eq", a, b, CompareOp::eq);
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return run_compare("ne", a, b, CompareOp::ne);
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return run_compare("lt", a, b, CompareOp::lt);
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return run_compare("le", a, b, CompareOp::le);
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return run_compare("gt", a, b, CompareOp::gt);
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return run_compare("ge", a, b, CompareOp::ge);
+}
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator-(const Tensor& x) { return neg(x); }
-Tensor operator+(const Tensor& a, double s) { return add(a, s); }
-Tensor operator-(const Tensor& a, double s) { return add(a, -s); }
-Tensor operator*(const Tensor& a, double s) { return mul(a, s); }
-Tensor operator/(const Tensor& a, double s) { return mul(a, 1.0 / s); }
-Tensor operator+(double s, const Tensor& a) { return add(a, s); }
-Tensor operator-(double s, const Tensor& a) { return add(neg(a), s); }
-Tensor operator*(double s, const Tensor& a) { return mul(a, s); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+Tensor operator-(const Tensor& x) {
+  return neg(x);
+}
+Tensor operator+(const Tensor& a, double s) {
+  return add(a, s);
+}
+Tensor operator-(const Tensor& a, double s) {
+  return add(a, -s);
+}
+Tensor operator*(const Tensor& a, double s) {
+  return mul(a, s);
+}
+Tensor operator/(const Tensor& a, double s) {
+  return mul(a, 1.0 / s);
+}
+Tensor operator+(double s, const Tensor& a) {
+  return add(a, s);
+}
+Tensor operator-(double s, const Tensor& a) {
+  return add(neg(a), s);
+}
+Tensor operator*(double s, const Tensor& a) {
+  return mul(a, s);
+}
 
 }  // namespace dml

@@ -21,8 +21,8 @@ void check_indices(const char* op, const Tensor& index, int64_t bound, const Ten
 OuterInner check_gather_shapes(const char* op, const Tensor& x, int64_t d, const Tensor& index) {
   bool ok = index.dim() == x.dim();
   for (int64_t i = 0; ok && i < x.dim(); ++i) ok = i == d || index.shape()[i] == x.shape()[i];
-  DML_CHECK(ok, op, ": index ", describe(index), " must match ", describe(x),
-            " in every dim but ", d);
+  DML_CHECK(ok, op, ": index ", describe(index), " must match ", describe(x), " in every dim but ",
+            d);
   return split_at(index.shape(), d);
 }
 }  // namespace
@@ -54,8 +54,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     OuterInner w = split_at(in, d);
     dispatch_float("index_select_backward", g.dtype(), [&](auto t) {
       using T = decltype(t);
-      cpu::index_add<T>(dx.data<T>(), idx.data<int64_t>(), g.data<T>(), w.outer, w.n,
-                        idx.numel(), w.inner);
+      cpu::index_add<T>(dx.data<T>(), idx.data<int64_t>(), g.data<T>(), w.outer, w.n, idx.numel(),
+                        w.inner);
     });
     return Grads{dx};
   });
@@ -96,8 +96,8 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   Tensor out = x.detach().clone();
   dispatch_float(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::scatter_add<T>(out.data<T>(), index.data<int64_t>(), src.data<T>(), v.outer,
-                        x.shape()[d], v.n, v.inner);
+    cpu::scatter_add<T>(out.data<T>(), index.data<int64_t>(), src.data<T>(), v.outer, x.shape()[d],
+                        v.n, v.inner);
   });
   Tensor idx = index.detach();
   record(op, {x, src}, out, [d, idx](const Tensor& g) { return Grads{g, gather(g, d, idx)}; });

@@ -45,16 +45,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check_same_dtype(op, a, b);
   DML_CHECK((a.dim() == 2 || a.dim() == 3) && (b.dim() == 2 || b.dim() == 3), op,
             ": operands must be 2-D or 3-D, got ", describe(a), " and ", describe(b));
-  DML_CHECK(a.shape().back() == b.shape()[b.dim() - 2], op, ": inner sizes differ: ",
-            describe(a), " x ", describe(b));
-  if (a.dim() == 2 && b.dim() == 2)
-    return bmm(a.unsqueeze(0), b.unsqueeze(0)).squeeze(0);
+  DML_CHECK(a.shape().back() == b.shape()[b.dim() - 2], op, ": inner sizes differ: ", describe(a),
+            " x ", describe(b));
+  if (a.dim() == 2 && b.dim() == 2) return bmm(a.unsqueeze(0), b.unsqueeze(0)).squeeze(0);
   if (b.dim() == 2) {  // [B, m, k] x [k, n]: one GEMM over B * m rows
     int64_t batch = a.shape()[0], m = a.shape()[1];
     return bmm(a.reshape({1, batch * m, a.shape()[2]}), b.unsqueeze(0))
         .reshape({batch, m, b.shape()[1]});
   }
-  if (a.dim() == 2) return bmm(expand(a.unsqueeze(0), {b.shape()[0], a.shape()[0], a.shape()[1]}), b);
+  if (a.dim() == 2)
+    return bmm(expand(a.unsqueeze(0), {b.shape()[0], a.shape()[0], a.shape()[1]}), b);
   DML_CHECK(a.shape()[0] == b.shape()[0], op, ": batch sizes differ: ", describe(a), " x ",
             describe(b));
   return bmm(a, b);
@@ -69,7 +69,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   DML_CHECK(x.dim() >= 1 && x.shape().back() == weight.shape()[1], op, ": input ", describe(x),
             " does not match weight ", describe(weight), " (in_features = ", weight.shape()[1],
             ")");
-  const int64_t in = weight.shape()[1], out_f = weight.shape()[0], rows = x.numel() / std::max<int64_t>(in, 1);
+  const int64_t in = weight.shape()[1], out_f = weight.shape()[0],
+                rows = x.numel() / std::max<int64_t>(in, 1);
   if (bias.defined()) {
     check_cpu(op, {&bias});
     check_same_dtype(op, x, bias);
@@ -93,7 +94,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                  yp, out_f);
   });
   Tensor xd = x.detach(), wd = weight.detach();
-  bool gx = x.requires_grad(), gw = weight.requires_grad(), gbias = bias.defined() && bias.requires_grad();
+  bool gx = x.requires_grad(), gw = weight.requires_grad(),
+       gbias = bias.defined() && bias.requires_grad();
   record(op, {x, weight, bias}, y, [=](const Tensor& g) {
     Grads grads(3);
     dispatch_float("linear_backward", g.dtype(), [&](auto t) {
@@ -105,8 +107,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       }
       if (gw) {
         grads[1] = empty_of(wd.shape(), g);
-        cpu::gemm<T>(true, false, out_f, in, rows, T(1), g.data<T>(), out_f, xd.data<T>(), in,
-                     T(0), grads[1].data<T>(), in);
+        cpu::gemm<T>(true, false, out_f, in, rows, T(1), g.data<T>(), out_f, xd.data<T>(), in, T(0),
+                     grads[1].data<T>(), in);
       }
     });
     if (gbias) grads[2] = sum(g.reshape({rows, out_f}), {0});

@@ -98,8 +98,7 @@ Tensor arg_extreme(const char* op, const Tensor& x, int64_t dim, bool keepdim, b
   Tensor out = Tensor::empty(ks, DType::i64);
   dispatch_float(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::reduce_max<T>(x.data<T>(), nullptr, out.data<int64_t>(), v.outer, v.n, v.inner,
-                       take_min);
+    cpu::reduce_max<T>(x.data<T>(), nullptr, out.data<int64_t>(), v.outer, v.n, v.inner, take_min);
   });
   return x.dim() == 0 ? out : finish(out, x.shape(), {d}, keepdim);
 }

@@ -23,8 +23,8 @@ Tensor expand(const Tensor& x, const Shape& shape) {
 
 Tensor permute(const Tensor& x, const std::vector<int64_t>& perm) {
   check_cpu("permute", {&x});
-  DML_CHECK(int64_t(perm.size()) == x.dim(), "permute: ", perm.size(),
-            " dims given for ", describe(x));
+  DML_CHECK(int64_t(perm.size()) == x.dim(), "permute: ", perm.size(), " dims given for ",
+            describe(x));
   std::vector<int64_t> dims(perm.size()), inverse(perm.size(), -1);
   for (size_t i = 0; i < perm.size(); ++i) {
     dims[i] = normalize_dim("permute", perm[i], x.dim());
@@ -102,8 +102,8 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   check_cpu("narrow", {&x});
   int64_t d = normalize_dim("narrow", dim, x.dim());
-  DML_CHECK(start >= 0 && length >= 0 && start + length <= x.shape()[d], "narrow: range [",
-            start, ", ", start + length, ") out of bounds for dim ", d, " of ", describe(x));
+  DML_CHECK(start >= 0 && length >= 0 && start + length <= x.shape()[d], "narrow: range [", start,
+            ", ", start + length, ") out of bounds for dim ", d, " of ", describe(x));
   Shape out_shape = x.shape();
   out_shape[d] = length;
   Tensor out = empty_of(out_shape, x);

@@ -23,8 +23,7 @@ Tensor softmax_impl(const char* op, const Tensor& x, int64_t dim, bool log) {
     Tensor dx = empty_like(g);
     dispatch_float("softmax_backward", g.dtype(), [&](auto t) {
       using T = decltype(t);
-      cpu::softmax_backward<T>(g.data<T>(), yd.data<T>(), dx.data<T>(), v.outer, v.n, v.inner,
-                               log);
+      cpu::softmax_backward<T>(g.data<T>(), yd.data<T>(), dx.data<T>(), v.outer, v.n, v.inner, log);
     });
     return Grads{dx};
   });
@@ -32,7 +31,9 @@ Tensor softmax_impl(const char* op, const Tensor& x, int64_t dim, bool log) {
 }
 }  // namespace
 
-Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl("softmax", x, dim, false); }
+Tensor softmax(const Tensor& x, int64_t dim) {
+  return softmax_impl("softmax", x, dim, false);
+}
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   return softmax_impl("log_softmax", x, dim, true);
 }
@@ -42,10 +43,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, double label_s
   check_dim(op, "logits", logits, 2);
   check_dim(op, "targets", targets, 1);
   check_dtype(op, "targets", targets, DType::i64);
-  DML_CHECK(targets.shape()[0] == logits.shape()[0], op, ": ", describe(targets),
-            " targets for ", describe(logits), " logits");
-  DML_CHECK(label_smoothing >= 0 && label_smoothing <= 1, op, ": label_smoothing ",
-            label_smoothing, " is outside [0, 1]");
+  DML_CHECK(targets.shape()[0] == logits.shape()[0], op, ": ", describe(targets), " targets for ",
+            describe(logits), " logits");
+  DML_CHECK(label_smoothing >= 0 && label_smoothing <= 1, op, ": label_smoothing ", label_smoothing,
+            " is outside [0, 1]");
   const int64_t classes = logits.shape()[1];
   // PyTorch's smoothing: target distribution (1 - e) one-hot + e / C uniform.
   Tensor logp = log_softmax(logits, 1);

@@ -9,20 +9,22 @@ Adam::Adam(std::vector<ParamGroup> groups, AdamOptions options)
 
 Adam::Adam(std::vector<ParamGroup> groups, AdamOptions options, bool decoupled)
     : Optimizer(std::move(groups)), opt_(options), decoupled_(decoupled) {
-  DML_CHECK(opt_.beta1 >= 0 && opt_.beta1 < 1 && opt_.beta2 >= 0 && opt_.beta2 < 1,
-            "Adam: betas (", opt_.beta1, ", ", opt_.beta2, ") must lie in [0, 1)");
+  DML_CHECK(opt_.beta1 >= 0 && opt_.beta1 < 1 && opt_.beta2 >= 0 && opt_.beta2 < 1, "Adam: betas (",
+            opt_.beta1, ", ", opt_.beta2, ") must lie in [0, 1)");
 }
 
 AdamW::AdamW(std::vector<ParamGroup> groups, AdamOptions options)
     : Adam(std::move(groups), options, true) {}
 
-std::vector<std::string> Adam::slot_names() const { return {"exp_avg", "exp_avg_sq"}; }
+std::vector<std::string> Adam::slot_names() const {
+  return {"exp_avg", "exp_avg_sq"};
+}
 
 void Adam::update(const ParamGroup& group, Tensor& param, const Tensor& grad,
                   std::vector<Tensor>& slots, int64_t step) {
   ops::check_cpu(decoupled_ ? "AdamW" : "Adam", {&param, &grad});
-  cpu::AdamParams p{group.lr, opt_.beta1, opt_.beta2, opt_.eps, group.weight_decay, decoupled_,
-                    step};
+  cpu::AdamParams p{group.lr,           opt_.beta1, opt_.beta2, opt_.eps,
+                    group.weight_decay, decoupled_, step};
   ops::dispatch_float("Adam", param.dtype(), [&](auto t) {
     using T = decltype(t);
     cpu::adam_step<T>(param.data<T>(), grad.data<T>(), slots[0].data<T>(), slots[1].data<T>(),

@@ -23,7 +23,8 @@ MultiStepLR::MultiStepLR(std::vector<int64_t> milestones, double gamma)
             "MultiStepLR: milestones must be increasing");
 }
 double MultiStepLR::factor(int64_t step) const {
-  auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), step) - milestones_.begin();
+  auto passed =
+      std::upper_bound(milestones_.begin(), milestones_.end(), step) - milestones_.begin();
   return std::pow(gamma_, double(passed));
 }
 

@@ -1,5 +1,5 @@
-#include "engine/optim/optimizer.h"
 #include "engine/ops/common.h"
+#include "engine/optim/optimizer.h"
 #include "kernels/cpu/optim.h"
 
 namespace dml {
@@ -17,8 +17,8 @@ std::vector<std::string> SGD::slot_names() const {
 void SGD::update(const ParamGroup& group, Tensor& param, const Tensor& grad,
                  std::vector<Tensor>& slots, int64_t step) {
   ops::check_cpu("SGD", {&param, &grad});
-  cpu::SgdParams p{group.lr, opt_.momentum, opt_.dampening, group.weight_decay, opt_.nesterov,
-                   step == 1};
+  cpu::SgdParams p{group.lr,           opt_.momentum, opt_.dampening,
+                   group.weight_decay, opt_.nesterov, step == 1};
   ops::dispatch_float("SGD", param.dtype(), [&](auto t) {
     using T = decltype(t);
     cpu::sgd_step<T>(param.data<T>(), grad.data<T>(), slots.empty() ? nullptr : slots[0].data<T>(),

@@ -7,75 +7,84 @@ namespace dml::cpu {
 template <class T>
 void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* var) {
   const double count = double(n * hw);
-  parallel_for(c, [&](int64_t ch) {
-    // Two passes in double: exact enough for f32 activations of any batch.
-    double s = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const T* p = x + (i * c + ch) * hw;
-      for (int64_t j = 0; j < hw; ++j) s += p[j];
-    }
-    double m = s / count, q = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const T* p = x + (i * c + ch) * hw;
-      for (int64_t j = 0; j < hw; ++j) q += (p[j] - m) * (p[j] - m);
-    }
-    mean[ch] = T(m);
-    var[ch] = T(q / count);
-  }, 1);
+  parallel_for(
+      c,
+      [&](int64_t ch) {
+        // Two passes in double: exact enough for f32 activations of any batch.
+        double s = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const T* p = x + (i * c + ch) * hw;
+          for (int64_t j = 0; j < hw; ++j) s += p[j];
+        }
+        double m = s / count, q = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const T* p = x + (i * c + ch) * hw;
+          for (int64_t j = 0; j < hw; ++j) q += (p[j] - m) * (p[j] - m);
+        }
+        mean[ch] = T(m);
+        var[ch] = T(q / count);
+      },
+      1);
 }
 
 template <class T>
-void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
-                      const T* invstd, const T* gamma, const T* beta, T* y) {
-  parallel_for(n * c, [&](int64_t nc) {
-    int64_t ch = nc % c;
-    T scale = invstd[ch] * (gamma ? gamma[ch] : T(1));
-    T shift = (beta ? beta[ch] : T(0)) - mean[ch] * scale;
-    const T* p = x + nc * hw;
-    T* q = y + nc * hw;
-    for (int64_t j = 0; j < hw; ++j) q[j] = p[j] * scale + shift;
-  }, 16);
+void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
+                      const T* gamma, const T* beta, T* y) {
+  parallel_for(
+      n * c,
+      [&](int64_t nc) {
+        int64_t ch = nc % c;
+        T scale = invstd[ch] * (gamma ? gamma[ch] : T(1));
+        T shift = (beta ? beta[ch] : T(0)) - mean[ch] * scale;
+        const T* p = x + nc * hw;
+        T* q = y + nc * hw;
+        for (int64_t j = 0; j < hw; ++j) q[j] = p[j] * scale + shift;
+      },
+      16);
 }
 
 template <class T>
-void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw,
-                         const T* mean, const T* invstd, const T* gamma, bool training, T* dx,
-                         T* dgamma, T* dbeta) {
+void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
+                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma,
+                         T* dbeta) {
   const T count = T(n * hw);
-  parallel_for(c, [&](int64_t ch) {
-    T sum_dy = 0, sum_dy_xhat = 0;
-    const T m = mean[ch], is = invstd[ch];
-    for (int64_t i = 0; i < n; ++i) {
-      const T* g = dy + (i * c + ch) * hw;
-      const T* p = x + (i * c + ch) * hw;
-      for (int64_t j = 0; j < hw; ++j) {
-        sum_dy += g[j];
-        sum_dy_xhat += g[j] * (p[j] - m) * is;
-      }
-    }
-    if (dgamma) dgamma[ch] = sum_dy_xhat;
-    if (dbeta) dbeta[ch] = sum_dy;
-    if (!dx) return;
-    const T scale = is * (gamma ? gamma[ch] : T(1));
-    // training: dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat)); eval: dx = scale * dy.
-    const T mean_dy = training ? sum_dy / count : T(0);
-    const T mean_dy_xhat = training ? sum_dy_xhat / count : T(0);
-    for (int64_t i = 0; i < n; ++i) {
-      const T* g = dy + (i * c + ch) * hw;
-      const T* p = x + (i * c + ch) * hw;
-      T* d = dx + (i * c + ch) * hw;
-      for (int64_t j = 0; j < hw; ++j)
-        d[j] = scale * (g[j] - mean_dy - (p[j] - m) * is * mean_dy_xhat);
-    }
-  }, 1);
+  parallel_for(
+      c,
+      [&](int64_t ch) {
+        T sum_dy = 0, sum_dy_xhat = 0;
+        const T m = mean[ch], is = invstd[ch];
+        for (int64_t i = 0; i < n; ++i) {
+          const T* g = dy + (i * c + ch) * hw;
+          const T* p = x + (i * c + ch) * hw;
+          for (int64_t j = 0; j < hw; ++j) {
+            sum_dy += g[j];
+            sum_dy_xhat += g[j] * (p[j] - m) * is;
+          }
+        }
+        if (dgamma) dgamma[ch] = sum_dy_xhat;
+        if (dbeta) dbeta[ch] = sum_dy;
+        if (!dx) return;
+        const T scale = is * (gamma ? gamma[ch] : T(1));
+        // training: dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat)); eval: dx = scale * dy.
+        const T mean_dy = training ? sum_dy / count : T(0);
+        const T mean_dy_xhat = training ? sum_dy_xhat / count : T(0);
+        for (int64_t i = 0; i < n; ++i) {
+          const T* g = dy + (i * c + ch) * hw;
+          const T* p = x + (i * c + ch) * hw;
+          T* d = dx + (i * c + ch) * hw;
+          for (int64_t j = 0; j < hw; ++j)
+            d[j] = scale * (g[j] - mean_dy - (p[j] - m) * is * mean_dy_xhat);
+        }
+      },
+      1);
 }
 
-#define DML_INSTANTIATE(T)                                                                  \
-  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*);           \
-  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*, \
-                                    const T*, const T*, T*);                                \
-  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t,       \
-                                       const T*, const T*, const T*, bool, T*, T*, T*);
+#define DML_INSTANTIATE(T)                                                                      \
+  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*);               \
+  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,    \
+                                    const T*, const T*, T*);                                    \
+  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, const T*, \
+                                       const T*, const T*, bool, T*, T*, T*);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)
 #undef DML_INSTANTIATE

@@ -11,14 +11,14 @@ void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* 
 
 // y = (x - mean) * invstd * gamma + beta, with invstd = 1 / sqrt(var + eps).
 template <class T>
-void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
-                      const T* invstd, const T* gamma, const T* beta, T* y);
+void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
+                      const T* gamma, const T* beta, T* y);
 
 // Backward with respect to x, gamma, beta (any output may be null).
 // training: the statistics came from this batch, so their derivative counts.
 template <class T>
-void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw,
-                         const T* mean, const T* invstd, const T* gamma, bool training, T* dx,
-                         T* dgamma, T* dbeta);
+void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
+                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma,
+                         T* dbeta);
 
 }  // namespace dml::cpu

@@ -89,11 +89,14 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T
               yg, g.ohw);
     }
   if (bias)
-    parallel_for(s.n * s.o, [&](int64_t no) {
-      T b = bias[no % s.o];
-      T* p = y + no * g.ohw;
-      for (int64_t i = 0; i < g.ohw; ++i) p[i] += b;
-    }, 64);
+    parallel_for(
+        s.n * s.o,
+        [&](int64_t no) {
+          T b = bias[no % s.o];
+          T* p = y + no * g.ohw;
+          for (int64_t i = 0; i < g.ohw; ++i) p[i] += b;
+        },
+        64);
 }
 
 template <class T>
@@ -133,19 +136,22 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
               dw + grp * g.og * g.k, g.k);
     }
   if (db)
-    parallel_for(s.o, [&](int64_t o) {
-      T acc = 0;
-      for (int64_t n = 0; n < s.n; ++n) {
-        const T* p = dy + (n * s.o + o) * g.ohw;
-        for (int64_t i = 0; i < g.ohw; ++i) acc += p[i];
-      }
-      db[o] = acc;
-    }, 1);
+    parallel_for(
+        s.o,
+        [&](int64_t o) {
+          T acc = 0;
+          for (int64_t n = 0; n < s.n; ++n) {
+            const T* p = dy + (n * s.o + o) * g.ohw;
+            for (int64_t i = 0; i < g.ohw; ++i) acc += p[i];
+          }
+          db[o] = acc;
+        },
+        1);
 }
 
-#define DML_INSTANTIATE(T)                                                              \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);  \
-  template void conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*);      \
+#define DML_INSTANTIATE(T)                                                             \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*); \
+  template void conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*);     \
   template void conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, T*);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)

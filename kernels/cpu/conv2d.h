@@ -8,8 +8,8 @@
 namespace dml::cpu {
 
 struct ConvShape {
-  int64_t n, c, h, w;        // input
-  int64_t o, kh, kw;         // weight [o, c / groups, kh, kw]
+  int64_t n, c, h, w;  // input
+  int64_t o, kh, kw;   // weight [o, c / groups, kh, kw]
   int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
   int64_t out_h() const { return (h + 2 * pad_h - dil_h * (kh - 1) - 1) / stride_h + 1; }
   int64_t out_w() const { return (w + 2 * pad_w - dil_w * (kw - 1) - 1) / stride_w + 1; }

@@ -44,9 +44,8 @@ void map2(const T* a, const T* b, R* out, const StridedLayout<2>& L, F f) {
 #pragma omp parallel for schedule(static) if (n > kParallelGrain)
     for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], s);
   } else {
-    for_each_strided(L, [&](int64_t i, const std::array<int64_t, 2>& o) {
-      out[i] = f(a[o[0]], b[o[1]]);
-    });
+    for_each_strided(
+        L, [&](int64_t i, const std::array<int64_t, 2>& o) { out[i] = f(a[o[0]], b[o[1]]); });
   }
 }
 }  // namespace
@@ -55,13 +54,20 @@ template <class T>
 void unary(UnaryOp op, const T* x, T* y, int64_t n, double p0, double p1) {
   const T a = T(p0), b = T(p1);
   switch (op) {
-    case UnaryOp::neg: return map1(x, y, n, [](T v) { return -v; });
-    case UnaryOp::exp: return map1(x, y, n, [](T v) { return std::exp(v); });
-    case UnaryOp::log: return map1(x, y, n, [](T v) { return std::log(v); });
-    case UnaryOp::sqrt: return map1(x, y, n, [](T v) { return std::sqrt(v); });
-    case UnaryOp::rsqrt: return map1(x, y, n, [](T v) { return T(1) / std::sqrt(v); });
-    case UnaryOp::abs: return map1(x, y, n, [](T v) { return std::abs(v); });
-    case UnaryOp::relu: return map1(x, y, n, [](T v) { return v > T(0) ? v : T(0); });
+    case UnaryOp::neg:
+      return map1(x, y, n, [](T v) { return -v; });
+    case UnaryOp::exp:
+      return map1(x, y, n, [](T v) { return std::exp(v); });
+    case UnaryOp::log:
+      return map1(x, y, n, [](T v) { return std::log(v); });
+    case UnaryOp::sqrt:
+      return map1(x, y, n, [](T v) { return std::sqrt(v); });
+    case UnaryOp::rsqrt:
+      return map1(x, y, n, [](T v) { return T(1) / std::sqrt(v); });
+    case UnaryOp::abs:
+      return map1(x, y, n, [](T v) { return std::abs(v); });
+    case UnaryOp::relu:
+      return map1(x, y, n, [](T v) { return v > T(0) ? v : T(0); });
     case UnaryOp::sigmoid:
       return map1(x, y, n, [](T v) {
         // Split by sign so exp never overflows.
@@ -69,14 +75,18 @@ void unary(UnaryOp op, const T* x, T* y, int64_t n, double p0, double p1) {
         T e = std::exp(v);
         return e / (T(1) + e);
       });
-    case UnaryOp::tanh: return map1(x, y, n, [](T v) { return std::tanh(v); });
+    case UnaryOp::tanh:
+      return map1(x, y, n, [](T v) { return std::tanh(v); });
     case UnaryOp::softplus:
-      return map1(x, y, n,
-                  [a, b](T v) { return v * a > b ? v : std::log1p(std::exp(v * a)) / a; });
-    case UnaryOp::pow_scalar: return map1(x, y, n, [a](T v) { return std::pow(v, a); });
-    case UnaryOp::clamp: return map1(x, y, n, [a, b](T v) { return std::min(std::max(v, a), b); });
-    case UnaryOp::add_scalar: return map1(x, y, n, [a](T v) { return v + a; });
-    case UnaryOp::mul_scalar: return map1(x, y, n, [a](T v) { return v * a; });
+      return map1(x, y, n, [a, b](T v) { return v * a > b ? v : std::log1p(std::exp(v * a)) / a; });
+    case UnaryOp::pow_scalar:
+      return map1(x, y, n, [a](T v) { return std::pow(v, a); });
+    case UnaryOp::clamp:
+      return map1(x, y, n, [a, b](T v) { return std::min(std::max(v, a), b); });
+    case UnaryOp::add_scalar:
+      return map1(x, y, n, [a](T v) { return v + a; });
+    case UnaryOp::mul_scalar:
+      return map1(x, y, n, [a](T v) { return v * a; });
     case UnaryOp::safe_sqrt:
       return map1(x, y, n, [](T v) { return v > T(0) ? std::sqrt(v) : T(0); });
     case UnaryOp::sign:
@@ -87,25 +97,38 @@ void unary(UnaryOp op, const T* x, T* y, int64_t n, double p0, double p1) {
 template <class T>
 void binary(BinaryOp op, const T* a, const T* b, T* out, const StridedLayout<2>& L) {
   switch (op) {
-    case BinaryOp::add: return map2(a, b, out, L, [](T x, T y) { return x + y; });
-    case BinaryOp::sub: return map2(a, b, out, L, [](T x, T y) { return x - y; });
-    case BinaryOp::mul: return map2(a, b, out, L, [](T x, T y) { return x * y; });
-    case BinaryOp::div: return map2(a, b, out, L, [](T x, T y) { return x / y; });
-    case BinaryOp::pow: return map2(a, b, out, L, [](T x, T y) { return std::pow(x, y); });
-    case BinaryOp::maximum: return map2(a, b, out, L, [](T x, T y) { return std::max(x, y); });
-    case BinaryOp::minimum: return map2(a, b, out, L, [](T x, T y) { return std::min(x, y); });
+    case BinaryOp::add:
+      return map2(a, b, out, L, [](T x, T y) { return x + y; });
+    case BinaryOp::sub:
+      return map2(a, b, out, L, [](T x, T y) { return x - y; });
+    case BinaryOp::mul:
+      return map2(a, b, out, L, [](T x, T y) { return x * y; });
+    case BinaryOp::div:
+      return map2(a, b, out, L, [](T x, T y) { return x / y; });
+    case BinaryOp::pow:
+      return map2(a, b, out, L, [](T x, T y) { return std::pow(x, y); });
+    case BinaryOp::maximum:
+      return map2(a, b, out, L, [](T x, T y) { return std::max(x, y); });
+    case BinaryOp::minimum:
+      return map2(a, b, out, L, [](T x, T y) { return std::min(x, y); });
   }
 }
 
 template <class T>
 void compare(CompareOp op, const T* a, const T* b, uint8_t* out, const StridedLayout<2>& L) {
   switch (op) {
-    case CompareOp::eq: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x == y; });
-    case CompareOp::ne: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x != y; });
-    case CompareOp::lt: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x < y; });
-    case CompareOp::le: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x <= y; });
-    case CompareOp::gt: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x > y; });
-    case CompareOp::ge: return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x >= y; });
+    case CompareOp::eq:
+      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x == y; });
+    case CompareOp::ne:
+      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x != y; });
+    case CompareOp::lt:
+      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x < y; });
+    case CompareOp::le:
+      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x <= y; });
+    case CompareOp::gt:
+      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x > y; });
+    case CompareOp::ge:
+      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x >= y; });
   }
 }
 
@@ -147,12 +170,11 @@ void cast(const From* x, To* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = narrow<To>(widen(x[i]));
 }
 
-#define DML_INSTANTIATE(T)                                                             \
-  template void unary<T>(UnaryOp, const T*, T*, int64_t, double, double);              \
-  template void binary<T>(BinaryOp, const T*, const T*, T*, const StridedLayout<2>&);   \
-  template void compare<T>(CompareOp, const T*, const T*, uint8_t*,                     \
-                           const StridedLayout<2>&);                                    \
-  template void where<T>(const uint8_t*, const T*, const T*, T*, const StridedLayout<3>&); \
+#define DML_INSTANTIATE(T)                                                                    \
+  template void unary<T>(UnaryOp, const T*, T*, int64_t, double, double);                     \
+  template void binary<T>(BinaryOp, const T*, const T*, T*, const StridedLayout<2>&);         \
+  template void compare<T>(CompareOp, const T*, const T*, uint8_t*, const StridedLayout<2>&); \
+  template void where<T>(const uint8_t*, const T*, const T*, T*, const StridedLayout<3>&);    \
   template void relu_backward<T>(const T*, const T*, T*, int64_t);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)
@@ -168,11 +190,11 @@ template void compare<uint8_t>(CompareOp, const uint8_t*, const uint8_t*, uint8_
 template void where<int64_t>(const uint8_t*, const int64_t*, const int64_t*, int64_t*,
                              const StridedLayout<3>&);
 
-#define DML_CAST_FROM(From)                                        \
-  template void cast<From, float>(const From*, float*, int64_t);   \
-  template void cast<From, double>(const From*, double*, int64_t); \
-  template void cast<From, bf16>(const From*, bf16*, int64_t);     \
-  template void cast<From, f16>(const From*, f16*, int64_t);       \
+#define DML_CAST_FROM(From)                                          \
+  template void cast<From, float>(const From*, float*, int64_t);     \
+  template void cast<From, double>(const From*, double*, int64_t);   \
+  template void cast<From, bf16>(const From*, bf16*, int64_t);       \
+  template void cast<From, f16>(const From*, f16*, int64_t);         \
   template void cast<From, int32_t>(const From*, int32_t*, int64_t); \
   template void cast<From, int64_t>(const From*, int64_t*, int64_t); \
   template void cast<From, uint8_t>(const From*, uint8_t*, int64_t);

@@ -8,7 +8,15 @@
 namespace dml::cpu {
 
 enum class UnaryOp {
-  neg, exp, log, sqrt, rsqrt, abs, relu, sigmoid, tanh,
+  neg,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  abs,
+  relu,
+  sigmoid,
+  tanh,
   softplus,    // p0 = beta, p1 = threshold (linear above it, as PyTorch)
   pow_scalar,  // x ^ p0
   clamp,       // to [p0, p1]

@@ -31,8 +31,8 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
 
 template <class T>
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                  T alpha, const T* a, int64_t stride_a, const T* b, int64_t stride_b, T beta,
-                  T* c, int64_t stride_c) {
+                  T alpha, const T* a, int64_t stride_a, const T* b, int64_t stride_b, T beta, T* c,
+                  int64_t stride_c) {
   int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
   for (int64_t i = 0; i < batch; ++i)
     gemm(trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
@@ -47,7 +47,7 @@ template void gemm_batched<float>(int64_t, bool, bool, int64_t, int64_t, int64_t
                                   const float*, int64_t, const float*, int64_t, float, float*,
                                   int64_t);
 template void gemm_batched<double>(int64_t, bool, bool, int64_t, int64_t, int64_t, double,
-                                   const double*, int64_t, const double*, int64_t, double,
-                                   double*, int64_t);
+                                   const double*, int64_t, const double*, int64_t, double, double*,
+                                   int64_t);
 
 }  // namespace dml::cpu

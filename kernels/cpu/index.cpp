@@ -69,13 +69,11 @@ int64_t find_out_of_range(const int64_t* index, int64_t count, int64_t n) {
   return -1;
 }
 
-#define DML_INSTANTIATE(T)                                                                    \
-  template void index_select<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t,      \
-                                int64_t);                                                     \
-  template void index_add<T>(T*, const int64_t*, const T*, int64_t, int64_t, int64_t, int64_t); \
-  template void gather<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t);  \
-  template void scatter_add<T>(T*, const int64_t*, const T*, int64_t, int64_t, int64_t,       \
-                               int64_t);                                                      \
+#define DML_INSTANTIATE(T)                                                                         \
+  template void index_select<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t); \
+  template void index_add<T>(T*, const int64_t*, const T*, int64_t, int64_t, int64_t, int64_t);    \
+  template void gather<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t);       \
+  template void scatter_add<T>(T*, const int64_t*, const T*, int64_t, int64_t, int64_t, int64_t);  \
   template void one_hot<T>(const int64_t*, T*, int64_t, int64_t);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)

@@ -20,7 +20,6 @@ struct AdamParams {
   int64_t step;                 // 1-based, for bias correction
 };
 template <class T>
-void adam_step(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, int64_t n,
-               const AdamParams& p);
+void adam_step(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, int64_t n, const AdamParams& p);
 
 }  // namespace dml::cpu

@@ -22,15 +22,14 @@ std::vector<PoolWindow> adaptive_windows(int64_t in, int64_t out);
 // planes = N * C. argmax (flat index within the plane) is written for max pooling.
 template <class T>
 void max_pool2d_forward(const T* x, int64_t planes, int64_t h, int64_t w,
-                        const std::vector<PoolWindow>& wy, const std::vector<PoolWindow>& wx,
-                        T* y, int64_t* argmax);
+                        const std::vector<PoolWindow>& wy, const std::vector<PoolWindow>& wx, T* y,
+                        int64_t* argmax);
 template <class T>
 void max_pool2d_backward(const T* dy, const int64_t* argmax, int64_t planes, int64_t h, int64_t w,
                          int64_t out_hw, T* dx);
 template <class T>
 void avg_pool2d_forward(const T* x, int64_t planes, int64_t h, int64_t w,
-                        const std::vector<PoolWindow>& wy, const std::vector<PoolWindow>& wx,
-                        T* y);
+                        const std::vector<PoolWindow>& wy, const std::vector<PoolWindow>& wx, T* y);
 template <class T>
 void avg_pool2d_backward(const T* dy, int64_t planes, int64_t h, int64_t w,
                          const std::vector<PoolWindow>& wy, const std::vector<PoolWindow>& wx,

@@ -63,7 +63,6 @@ void reduce_max(const T* x, T* y, int64_t* index, int64_t outer, int64_t n, int6
 template void reduce_sum<float>(const float*, float*, int64_t, int64_t, int64_t);
 template void reduce_sum<double>(const double*, double*, int64_t, int64_t, int64_t);
 template void reduce_max<float>(const float*, float*, int64_t*, int64_t, int64_t, int64_t, bool);
-template void reduce_max<double>(const double*, double*, int64_t*, int64_t, int64_t, int64_t,
-                                 bool);
+template void reduce_max<double>(const double*, double*, int64_t*, int64_t, int64_t, int64_t, bool);
 
 }  // namespace dml::cpu

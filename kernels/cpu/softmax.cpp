@@ -50,8 +50,8 @@ void softmax_backward(const T* g, const T* y, T* dx, int64_t outer, int64_t n, i
 
 template void softmax<float>(const float*, float*, int64_t, int64_t, int64_t, bool);
 template void softmax<double>(const double*, double*, int64_t, int64_t, int64_t, bool);
-template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t,
-                                      int64_t, bool);
+template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, int64_t,
+                                      bool);
 template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t,
                                        int64_t, bool);
 

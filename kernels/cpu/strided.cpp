@@ -14,10 +14,14 @@ static void strided_copy_typed(const T* x, T* out, const std::vector<int64_t>& s
 void strided_copy(const void* x, void* out, const std::vector<int64_t>& shape,
                   const std::vector<int64_t>& in_strides, size_t elem_size) {
   switch (elem_size) {
-    case 1: return strided_copy_typed((const uint8_t*)x, (uint8_t*)out, shape, in_strides);
-    case 2: return strided_copy_typed((const uint16_t*)x, (uint16_t*)out, shape, in_strides);
-    case 4: return strided_copy_typed((const uint32_t*)x, (uint32_t*)out, shape, in_strides);
-    case 8: return strided_copy_typed((const uint64_t*)x, (uint64_t*)out, shape, in_strides);
+    case 1:
+      return strided_copy_typed((const uint8_t*)x, (uint8_t*)out, shape, in_strides);
+    case 2:
+      return strided_copy_typed((const uint16_t*)x, (uint16_t*)out, shape, in_strides);
+    case 4:
+      return strided_copy_typed((const uint32_t*)x, (uint32_t*)out, shape, in_strides);
+    case 8:
+      return strided_copy_typed((const uint64_t*)x, (uint64_t*)out, shape, in_strides);
   }
 }
 

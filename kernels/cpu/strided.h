@@ -14,7 +14,7 @@ namespace dml::cpu {
 
 template <size_t K>
 struct StridedLayout {
-  std::vector<int64_t> shape;                    // output shape
+  std::vector<int64_t> shape;                   // output shape
   std::array<std::vector<int64_t>, K> strides;  // per input, one per output dim
 };
 

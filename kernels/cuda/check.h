@@ -5,10 +5,10 @@
 
 #include "engine/error.h"
 
-#define DML_CUDA_CHECK(call)                                                              \
-  do {                                                                                    \
-    cudaError_t dml_err_ = (call);                                                        \
-    if (dml_err_ != cudaSuccess)                                                          \
+#define DML_CUDA_CHECK(call)                                                                  \
+  do {                                                                                        \
+    cudaError_t dml_err_ = (call);                                                            \
+    if (dml_err_ != cudaSuccess)                                                              \
       throw ::dml::Error(::dml::detail::concat(#call, " failed at ", __FILE__, ":", __LINE__, \
-                                               ": ", cudaGetErrorString(dml_err_)));      \
+                                               ": ", cudaGetErrorString(dml_err_)));          \
   } while (0)
