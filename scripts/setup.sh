@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake ninja-build g++ libopenblas-dev zlib1g-dev libgtest-dev libbenchmark-dev
+packages=(cmake ninja-build g++ libopenblas-openmp-dev zlib1g-dev libgtest-dev libbenchmark-dev
           nlohmann-json3-dev libcli11-dev libstb-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do

@@ -9,13 +9,13 @@ namespace dml::tools {
 
 struct TrainOptions {
   std::string data = "/usr/share/datasets/fashion-mnist";
-  int64_t epochs = 1;
+  int64_t epochs = 2;
   int64_t batch_size = 64;
-  double lr = 1e-3;
+  double lr = 5e-3;
   uint64_t seed = 0;
-  int64_t limit = 12000;      // training images used; small so the demo is quick on a CPU
-  int64_t log_every = 50;     // steps between loss reports
-  int64_t eval_count = 2000;  // test images scored at the end
+  int64_t limit = 60000;       // training images used (all of Fashion-MNIST's)
+  int64_t log_every = 100;     // steps between loss reports
+  int64_t eval_count = 10000;  // test images scored at the end (all)
   int threads = 0;            // 0: OpenMP's default
 };
 

@@ -27,12 +27,6 @@ std::vector<int64_t> resolve_dims(const char* op, std::vector<int64_t> dims, int
   return dims;
 }
 
-Shape kept_shape(const Shape& s, const std::vector<int64_t>& dims) {
-  Shape k = s;
-  for (int64_t d : dims) k[d] = 1;
-  return k;
-}
-
 Shape dropped_shape(const Shape& s, const std::vector<int64_t>& dims) {
   Shape r;
   for (size_t i = 0; i < s.size(); ++i)
