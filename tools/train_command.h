@@ -16,7 +16,7 @@ struct TrainOptions {
   int64_t limit = 60000;       // training images used (all of Fashion-MNIST's)
   int64_t log_every = 100;     // steps between loss reports
   int64_t eval_count = 10000;  // test images scored at the end (all)
-  int threads = 0;            // 0: OpenMP's default
+  int threads = 0;             // 0: OpenMP's default
 };
 
 // Runs the demo, printing progress to stdout. Throws dml::Error on bad

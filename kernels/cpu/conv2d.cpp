@@ -70,6 +70,15 @@ GroupDims group_dims(const ConvShape& s) {
   return {cg, s.o / s.groups, cg * s.kh * s.kw, s.h * s.w, s.out_h() * s.out_w()};
 }
 
+// The column matrix of one image and group: the input itself for a
+// pointwise convolution, else im2col into `col`.
+template <class T>
+const T* columns(const ConvShape& s, const GroupDims& g, const T* xg, std::vector<T>& col) {
+  if (s.is_pointwise()) return xg;
+  im2col(s, xg, g.cg, col.data());
+  return col.data();
+}
+
 }  // namespace
 
 template <class T>
@@ -78,12 +87,7 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T
   std::vector<T> col(s.is_pointwise() ? 0 : size_t(g.k * g.ohw));
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t grp = 0; grp < s.groups; ++grp) {
-      const T* xg = x + (n * s.c + grp * g.cg) * g.hw;
-      const T* cols = xg;
-      if (!s.is_pointwise()) {
-        im2col(s, xg, g.cg, col.data());
-        cols = col.data();
-      }
+      const T* cols = columns(s, g, x + (n * s.c + grp * g.cg) * g.hw, col);
       T* yg = y + (n * s.o + grp * g.og) * g.ohw;
       gemm<T>(false, false, g.og, g.ohw, g.k, T(1), w + grp * g.og * g.k, g.k, cols, g.ohw, T(0),
               yg, g.ohw);
@@ -125,12 +129,7 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
   std::vector<T> col(s.is_pointwise() ? 0 : size_t(g.k * g.ohw));
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t grp = 0; grp < s.groups; ++grp) {
-      const T* xg = x + (n * s.c + grp * g.cg) * g.hw;
-      const T* cols = xg;
-      if (!s.is_pointwise()) {
-        im2col(s, xg, g.cg, col.data());
-        cols = col.data();
-      }
+      const T* cols = columns(s, g, x + (n * s.c + grp * g.cg) * g.hw, col);
       const T* dyg = dy + (n * s.o + grp * g.og) * g.ohw;
       gemm<T>(false, true, g.og, g.k, g.ohw, T(1), dyg, g.ohw, cols, g.ohw, T(1),
               dw + grp * g.og * g.k, g.k);
