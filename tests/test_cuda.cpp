@@ -48,6 +48,17 @@ TEST_F(Cuda, GradientCrossesDevices) {
   EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{3, 3}));
 }
 
+TEST_F(Cuda, OpsWithoutCudaKernelNameTheOpAndTensor) {
+  Tensor a = zeros({2, 3}, DType::f32, Device::cuda(0));
+  try {
+    exp(a);
+    FAIL() << "exp on a CUDA tensor has no kernel yet and must say so";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("exp"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("f32[2, 3] cuda:0"), std::string::npos) << e.what();
+  }
+}
+
 TEST(CudaAbsent, ReportedAsNoDevice) {
   if (cuda_available()) GTEST_SKIP() << "a GPU is present";
   EXPECT_EQ(cuda_device_count(), 0);
