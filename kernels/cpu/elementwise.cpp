@@ -142,7 +142,12 @@ void where(const uint8_t* cond, const T* a, const T* b, T* out, const StridedLay
 template <class T>
 void relu_backward(const T* g, const T* x, T* dx, int64_t n) {
 #pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? g[i] : T(0);
+  for (int64_t i = 0; i < n; ++i) {
+    // Load g unconditionally: a load inside the select keeps GCC from
+    // vectorising, and the branch mispredicts on activations of random sign.
+    const T gi = g[i];
+    dx[i] = x[i] > T(0) ? gi : T(0);
+  }
 }
 
 namespace {
