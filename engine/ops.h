@@ -106,7 +106,8 @@ Tensor l2_normalize(const Tensor& x, int64_t dim = -1, double eps = 1e-12);
 enum class Distance { squared_euclidean, euclidean, cosine };  // cosine: 1 - cos
 Tensor pairwise_distance(const Tensor& a, const Tensor& b, Distance kind);
 
-// ---- convolution and normalisation (engine/ops/conv2d.cpp, batch_norm.cpp, pool2d.cpp) ----
+// ---- convolution, normalisation, pooling (engine/ops/conv2d.cpp, batch_norm.cpp,
+//      layer_norm.cpp, pool2d.cpp) ----
 struct Conv2dOptions {
   int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
   int64_t groups = 1;
@@ -125,6 +126,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
 Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                     const Tensor& running_mean, const Tensor& running_var, bool training,
                     double momentum = 0.1, double eps = 1e-5);
+
+// Normalises over the last dim (size C) with the biased variance, then
+// scales and shifts by weight [C] and bias [C] when defined (PyTorch's
+// LayerNorm over one dim).
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
 
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding = 0);
 // count_include_pad as PyTorch's default.

@@ -331,6 +331,13 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   return os << ")";
 }
 
+void copy_into(const Tensor& dst, const Tensor& src) {
+  DML_CHECK(dst.shape() == src.shape(), "copy_into: source ", describe(src),
+            " does not match destination ", describe(dst));
+  Tensor converted = src.detach().to(dst.dtype());
+  copy_bytes(dst.raw_data(), dst.device(), converted.raw_data(), converted.device(), dst.nbytes());
+}
+
 // ---- creation ----
 
 Tensor full(const Shape& shape, double value, DType dtype, Device device) {

@@ -114,6 +114,11 @@ class Tensor {
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 std::string describe(const Tensor& t);  // "f32[2, 3] cpu"
 
+// Overwrites dst's elements with src's (same shape; dtype converted, any
+// devices), in place and outside autograd: how weights are loaded into
+// parameters that an optimizer already holds.
+void copy_into(const Tensor& dst, const Tensor& src);
+
 // Creation.
 Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
 Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());

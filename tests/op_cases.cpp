@@ -147,6 +147,9 @@ std::vector<OpCase> build() {
       [](const In& x) { return batch_norm2d(x[0], x[1], x[2], x[3], x[4], false); });
   def("batch_norm_train_noaffine", {N({4, 3, 2, 2}), CN({3}), CP({3})},
       [](const In& x) { return batch_norm2d(x[0], {}, {}, x[1].clone(), x[2].clone(), true); });
+  def("layer_norm", {N({3, 5}), N({5}), N({5})},
+      [](const In& x) { return layer_norm(x[0], x[1], x[2]); });
+  def("layer_norm_3d_plain", {N({2, 3, 4})}, [](const In& x) { return layer_norm(x[0], {}, {}); });
   // Pooling.
   def("max_pool2d", {N({2, 2, 7, 7})}, [](const In& x) { return max_pool2d(x[0], 3, 2, 1); });
   def("avg_pool2d", {N({2, 2, 6, 6})}, [](const In& x) { return avg_pool2d(x[0], 2, 2); });

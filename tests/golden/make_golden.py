@@ -145,6 +145,8 @@ CASES = [
      lambda x, w, b, rm, rv: bn(x, w, b, rm, rv, False)),
     ("batch_norm_train_noaffine", [N(4, 3, 2, 2), CN(3), CP(3)],
      lambda x, rm, rv: bn(x, None, None, rm, rv, True)),
+    ("layer_norm", [N(3, 5), N(5), N(5)], lambda x, w, b: F.layer_norm(x, (5,), w, b)),
+    ("layer_norm_3d_plain", [N(2, 3, 4)], lambda x: F.layer_norm(x, (4,))),
     ("max_pool2d", [N(2, 2, 7, 7)], lambda x: F.max_pool2d(x, 3, 2, 1)),
     ("avg_pool2d", [N(2, 2, 6, 6)], lambda x: F.avg_pool2d(x, 2, 2)),
     ("avg_pool2d_pad", [N(1, 2, 7, 7)], lambda x: F.avg_pool2d(x, 3, 2, 1)),

@@ -1,0 +1,31 @@
+#include "layers/batch_norm.h"
+
+#include "engine/ops.h"
+
+namespace dml::nn {
+
+BatchNorm2d::BatchNorm2d(int64_t c, double e, double m) : channels(c), eps(e), momentum(m) {
+  DML_CHECK(c > 0, "BatchNorm2d(", c, "): channels must be positive");
+  weight = register_parameter("weight", ones({c}));
+  bias = register_parameter("bias", zeros({c}));
+  running_mean = register_buffer("running_mean", zeros({c}));
+  running_var = register_buffer("running_var", ones({c}));
+  num_batches_tracked = register_buffer("num_batches_tracked", zeros({}, DType::i64));
+}
+
+Tensor BatchNorm2d::forward(const Tensor& x) {
+  const bool batch_stats = is_training() && !frozen_;
+  if (batch_stats) {
+    if (num_batches_tracked.device().is_cpu())
+      ++num_batches_tracked.data<int64_t>()[0];
+    else
+      copy_into(num_batches_tracked, full({}, num_batches_tracked.item() + 1, DType::i64));
+  }
+  return batch_norm2d(x, weight, bias, running_mean, running_var, batch_stats, momentum, eps);
+}
+
+std::string BatchNorm2d::describe() const {
+  return "BatchNorm2d(" + std::to_string(channels) + (frozen_ ? ", frozen)" : ")");
+}
+
+}  // namespace dml::nn
