@@ -1,5 +1,6 @@
 #include "engine/allocator.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <new>
 
@@ -20,16 +21,35 @@ class CpuAllocator final : public Allocator {
     void* p = std::aligned_alloc(kCpuAlignment, rounded);
     if (!p)
       throw Error(detail::concat("cpu allocator: out of memory allocating ", bytes, " bytes"));
+    size_t now = in_use_.fetch_add(bytes) + bytes;
+    size_t peak = peak_.load();
+    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+    }
+    allocations_.fetch_add(1);
     return p;
   }
-  void deallocate(void* ptr, size_t) override { std::free(ptr); }
-};
-}  // namespace
+  void deallocate(void* ptr, size_t bytes) override {
+    if (!ptr) return;
+    in_use_.fetch_sub(bytes);
+    std::free(ptr);
+  }
+  MemoryStats stats() const { return {in_use_.load(), peak_.load(), 0, allocations_.load()}; }
+  void reset_peak() { peak_.store(in_use_.load()); }
 
-Allocator& cpu_allocator() {
+ private:
+  std::atomic<size_t> in_use_{0}, peak_{0};
+  std::atomic<uint64_t> allocations_{0};
+};
+
+CpuAllocator& the_cpu_allocator() {
   static CpuAllocator a;
   return a;
 }
+}  // namespace
+
+Allocator& cpu_allocator() { return the_cpu_allocator(); }
+MemoryStats cpu_memory_stats() { return the_cpu_allocator().stats(); }
+void reset_cpu_peak() { the_cpu_allocator().reset_peak(); }
 
 CudaCachingAllocator& cuda_allocator(int device) {
 #ifdef DML_WITH_CUDA

@@ -34,6 +34,10 @@ class CudaCachingAllocator : public Allocator {
 constexpr size_t kCpuAlignment = 64;
 
 Allocator& cpu_allocator();
+// Bytes held by CPU tensors now and at most since the last reset: the
+// training-step benchmark reports the peak.
+MemoryStats cpu_memory_stats();
+void reset_cpu_peak();
 // Throws when the build has no CUDA backend or no device is present.
 CudaCachingAllocator& cuda_allocator(int device);
 Allocator& allocator_for(Device d);

@@ -122,3 +122,18 @@ TEST(Device, ParsingAndAbsentGpu) {
 
 }  // namespace
 }  // namespace dml
+
+namespace dml {
+namespace {
+TEST(Allocator, CpuStatisticsTrackUseAndPeak) {
+  reset_cpu_peak();
+  MemoryStats before = cpu_memory_stats();
+  {
+    Tensor t = Tensor::empty({1000}, DType::f64);
+    EXPECT_EQ(cpu_memory_stats().bytes_in_use, before.bytes_in_use + 8000);
+  }
+  EXPECT_EQ(cpu_memory_stats().bytes_in_use, before.bytes_in_use);
+  EXPECT_GE(cpu_memory_stats().peak_bytes_in_use, before.bytes_in_use + 8000);
+}
+}  // namespace
+}  // namespace dml

@@ -1,5 +1,6 @@
 #include "kernels/cpu/conv2d.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -10,58 +11,6 @@ namespace dml::cpu {
 
 namespace {
 
-// col[(c * kh + i) * kw + j, oy * ow + ox] = x[c, oy*sh - ph + i*dh, ox*sw - pw + j*dw] or 0.
-template <class T>
-void im2col(const ConvShape& s, const T* x, int64_t channels, T* col) {
-  const int64_t oh = s.out_h(), ow = s.out_w();
-  parallel_for(
-      channels * s.kh * s.kw,
-      [&](int64_t row) {
-        int64_t j = row % s.kw, i = (row / s.kw) % s.kh, c = row / (s.kw * s.kh);
-        T* dst = col + row * oh * ow;
-        const T* src = x + c * s.h * s.w;
-        for (int64_t oy = 0; oy < oh; ++oy) {
-          int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h;
-          T* d = dst + oy * ow;
-          if (iy < 0 || iy >= s.h) {
-            std::memset(d, 0, sizeof(T) * ow);
-            continue;
-          }
-          const T* r = src + iy * s.w;
-          for (int64_t ox = 0; ox < ow; ++ox) {
-            int64_t ix = ox * s.stride_w - s.pad_w + j * s.dil_w;
-            d[ox] = (ix >= 0 && ix < s.w) ? r[ix] : T(0);
-          }
-        }
-      },
-      64);
-}
-
-// The adjoint of im2col: x[c, ...] += col[...]. Parallel over channels, whose
-// rows never write the same x element.
-template <class T>
-void col2im(const ConvShape& s, const T* col, int64_t channels, T* x) {
-  const int64_t oh = s.out_h(), ow = s.out_w();
-  parallel_for(
-      channels,
-      [&](int64_t c) {
-        T* dst = x + c * s.h * s.w;
-        for (int64_t i = 0; i < s.kh; ++i)
-          for (int64_t j = 0; j < s.kw; ++j) {
-            const T* src = col + ((c * s.kh + i) * s.kw + j) * oh * ow;
-            for (int64_t oy = 0; oy < oh; ++oy) {
-              int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h;
-              if (iy < 0 || iy >= s.h) continue;
-              for (int64_t ox = 0; ox < ow; ++ox) {
-                int64_t ix = ox * s.stride_w - s.pad_w + j * s.dil_w;
-                if (ix >= 0 && ix < s.w) dst[iy * s.w + ix] += src[oy * ow + ox];
-              }
-            }
-          }
-      },
-      1);
-}
-
 struct GroupDims {
   int64_t cg, og, k, hw, ohw;  // channels, outputs, column rows, input/output plane size
 };
@@ -70,13 +19,134 @@ GroupDims group_dims(const ConvShape& s) {
   return {cg, s.o / s.groups, cg * s.kh * s.kw, s.h * s.w, s.out_h() * s.out_w()};
 }
 
-// The column matrix of one image and group: the input itself for a
-// pointwise convolution, else im2col into `col`.
+// Images per GEMM. A GEMM per image repacks the weights every time and is
+// narrow on small feature maps (2x2 in a ResNet-18's last stage at 64 px),
+// so images are batched into one GEMM of count * OH*OW columns, as many as
+// keep the column buffer under this many elements (32 MiB in f32).
+constexpr int64_t kColumnBudget = int64_t(8) << 20;
+
+int64_t images_per_gemm(const ConvShape& s, const GroupDims& g) {
+  return std::clamp<int64_t>(kColumnBudget / std::max<int64_t>(g.k * g.ohw, 1), 1,
+                             std::max<int64_t>(s.n, 1));
+}
+
+// A run of `count` images starting at `first`, within one group.
+struct Chunk {
+  int64_t first, count, group;
+};
+
+// col[(c*kh + i)*kw + j, img*OHW + oy*OW + ox] = x[first + img, group*cg + c, iy, ix] with
+// iy = oy*sh - ph + i*dh, ix = ox*sw - pw + j*dw, or 0 outside the image.
 template <class T>
-const T* columns(const ConvShape& s, const GroupDims& g, const T* xg, std::vector<T>& col) {
-  if (s.is_pointwise()) return xg;
-  im2col(s, xg, g.cg, col.data());
+void im2col(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x, T* col) {
+  const int64_t oh = s.out_h(), ow = s.out_w(), ld = ch.count * g.ohw;
+  parallel_for(
+      g.k * ch.count,
+      [&](int64_t r) {
+        const int64_t row = r / ch.count, img = r % ch.count;
+        const int64_t j = row % s.kw, i = (row / s.kw) % s.kh, c = row / (s.kw * s.kh);
+        const T* src = x + ((ch.first + img) * s.c + ch.group * g.cg + c) * g.hw;
+        T* dst = col + row * ld + img * g.ohw;
+        if (s.is_pointwise()) {
+          std::memcpy(dst, src, sizeof(T) * g.hw);
+          return;
+        }
+        for (int64_t oy = 0; oy < oh; ++oy) {
+          const int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h;
+          T* d = dst + oy * ow;
+          if (iy < 0 || iy >= s.h) {
+            std::memset(d, 0, sizeof(T) * ow);
+            continue;
+          }
+          const T* line = src + iy * s.w;
+          for (int64_t ox = 0; ox < ow; ++ox) {
+            const int64_t ix = ox * s.stride_w - s.pad_w + j * s.dil_w;
+            d[ox] = (ix >= 0 && ix < s.w) ? line[ix] : T(0);
+          }
+        }
+      },
+      16);
+}
+
+// The adjoint of im2col: dx[...] += col[...]. Parallel over (image, channel)
+// planes, which no two tasks share.
+template <class T>
+void col2im(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* col, T* dx) {
+  const int64_t oh = s.out_h(), ow = s.out_w(), ld = ch.count * g.ohw;
+  parallel_for(
+      g.cg * ch.count,
+      [&](int64_t r) {
+        const int64_t c = r / ch.count, img = r % ch.count;
+        T* dst = dx + ((ch.first + img) * s.c + ch.group * g.cg + c) * g.hw;
+        for (int64_t i = 0; i < s.kh; ++i)
+          for (int64_t j = 0; j < s.kw; ++j) {
+            const T* src = col + ((c * s.kh + i) * s.kw + j) * ld + img * g.ohw;
+            for (int64_t oy = 0; oy < oh; ++oy) {
+              const int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h;
+              if (iy < 0 || iy >= s.h) continue;
+              for (int64_t ox = 0; ox < ow; ++ox) {
+                const int64_t ix = ox * s.stride_w - s.pad_w + j * s.dil_w;
+                if (ix >= 0 && ix < s.w) dst[iy * s.w + ix] += src[oy * ow + ox];
+              }
+            }
+          }
+      },
+      4);
+}
+
+// Between an NCHW tensor (channels C, planes of `plane` elements) and the
+// matrix [channels, count * plane] of one chunk's group: GEMM operands.
+template <class T>
+void planes_to_matrix(const T* t, int64_t c, int64_t plane, const Chunk& ch, int64_t cg, T* m) {
+  parallel_for(
+      cg * ch.count,
+      [&](int64_t r) {
+        const int64_t k = r / ch.count, img = r % ch.count;
+        std::memcpy(m + (k * ch.count + img) * plane,
+                    t + ((ch.first + img) * c + ch.group * cg + k) * plane, sizeof(T) * plane);
+      },
+      16);
+}
+template <class T>
+void matrix_to_planes(const T* m, int64_t c, int64_t plane, const Chunk& ch, int64_t cg, T* t) {
+  parallel_for(
+      cg * ch.count,
+      [&](int64_t r) {
+        const int64_t k = r / ch.count, img = r % ch.count;
+        std::memcpy(t + ((ch.first + img) * c + ch.group * cg + k) * plane,
+                    m + (k * ch.count + img) * plane, sizeof(T) * plane);
+      },
+      16);
+}
+
+// Calls f(chunk) for every run of images and every group.
+template <class F>
+void for_each_chunk(const ConvShape& s, const GroupDims& g, F&& f) {
+  const int64_t per = images_per_gemm(s, g);
+  for (int64_t first = 0; first < s.n; first += per)
+    for (int64_t grp = 0; grp < s.groups; ++grp) f(Chunk{first, std::min(per, s.n - first), grp});
+}
+
+// The column matrix of a chunk: a single image's group of a pointwise
+// convolution is already one (its planes are contiguous); else im2col.
+template <class T>
+const T* columns(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x,
+                 std::vector<T>& col) {
+  if (s.is_pointwise() && ch.count == 1) return x + (ch.first * s.c + ch.group * g.cg) * g.hw;
+  col.resize(size_t(g.k * ch.count * g.ohw));
+  im2col(s, g, ch, x, col.data());
   return col.data();
+}
+
+// The output-side matrix [og, count * OHW] of a chunk: the planes themselves
+// for a single image, else a gathered copy.
+template <class T>
+const T* output_matrix(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* dy,
+                       std::vector<T>& buf) {
+  if (ch.count == 1) return dy + (ch.first * s.o + ch.group * g.og) * g.ohw;
+  buf.resize(size_t(g.og * ch.count * g.ohw));
+  planes_to_matrix(dy, s.o, g.ohw, ch, g.og, buf.data());
+  return buf.data();
 }
 
 }  // namespace
@@ -84,14 +154,20 @@ const T* columns(const ConvShape& s, const GroupDims& g, const T* xg, std::vecto
 template <class T>
 void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   const GroupDims g = group_dims(s);
-  std::vector<T> col(s.is_pointwise() ? 0 : size_t(g.k * g.ohw));
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t grp = 0; grp < s.groups; ++grp) {
-      const T* cols = columns(s, g, x + (n * s.c + grp * g.cg) * g.hw, col);
-      T* yg = y + (n * s.o + grp * g.og) * g.ohw;
-      gemm<T>(false, false, g.og, g.ohw, g.k, T(1), w + grp * g.og * g.k, g.k, cols, g.ohw, T(0),
-              yg, g.ohw);
+  std::vector<T> col, out;
+  for_each_chunk(s, g, [&](const Chunk& ch) {
+    const T* cols = columns(s, g, ch, x, col);
+    const int64_t n = ch.count * g.ohw;
+    const T* wg = w + ch.group * g.og * g.k;
+    if (ch.count == 1) {
+      gemm<T>(false, false, g.og, n, g.k, T(1), wg, g.k, cols, n, T(0),
+              y + (ch.first * s.o + ch.group * g.og) * g.ohw, n);
+      return;
     }
+    out.resize(size_t(g.og * n));
+    gemm<T>(false, false, g.og, n, g.k, T(1), wg, g.k, cols, n, T(0), out.data(), n);
+    matrix_to_planes(out.data(), s.o, g.ohw, ch, g.og, y);
+  });
   if (bias)
     parallel_for(
         s.n * s.o,
@@ -106,34 +182,41 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T
 template <class T>
 void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
   const GroupDims g = group_dims(s);
-  std::vector<T> col(s.is_pointwise() ? 0 : size_t(g.k * g.ohw));
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t grp = 0; grp < s.groups; ++grp) {
-      const T* dyg = dy + (n * s.o + grp * g.og) * g.ohw;
-      T* dxg = dx + (n * s.c + grp * g.cg) * g.hw;
-      const T* wg = w + grp * g.og * g.k;
-      if (s.is_pointwise()) {
-        gemm<T>(true, false, g.k, g.ohw, g.og, T(1), wg, g.k, dyg, g.ohw, T(0), dxg, g.ohw);
-        continue;
-      }
-      gemm<T>(true, false, g.k, g.ohw, g.og, T(1), wg, g.k, dyg, g.ohw, T(0), col.data(), g.ohw);
-      std::memset(dxg, 0, sizeof(T) * g.cg * g.hw);
-      col2im(s, col.data(), g.cg, dxg);
+  std::vector<T> dyg_buf, col;
+  for_each_chunk(s, g, [&](const Chunk& ch) {
+    const T* dyg = output_matrix(s, g, ch, dy, dyg_buf);
+    const int64_t n = ch.count * g.ohw;
+    const T* wg = w + ch.group * g.og * g.k;
+    if (s.is_pointwise() && ch.count == 1) {
+      gemm<T>(true, false, g.k, n, g.og, T(1), wg, g.k, dyg, n, T(0),
+              dx + (ch.first * s.c + ch.group * g.cg) * g.hw, n);
+      return;
     }
+    col.resize(size_t(g.k * n));
+    gemm<T>(true, false, g.k, n, g.og, T(1), wg, g.k, dyg, n, T(0), col.data(), n);
+    if (s.is_pointwise()) {
+      matrix_to_planes(col.data(), s.c, g.hw, ch, g.cg, dx);
+      return;
+    }
+    for (int64_t img = 0; img < ch.count; ++img)
+      std::memset(dx + ((ch.first + img) * s.c + ch.group * g.cg) * g.hw, 0,
+                  sizeof(T) * g.cg * g.hw);
+    col2im(s, g, ch, col.data(), dx);
+  });
 }
 
 template <class T>
 void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, T* db) {
   const GroupDims g = group_dims(s);
   std::memset(dw, 0, sizeof(T) * s.o * g.k);
-  std::vector<T> col(s.is_pointwise() ? 0 : size_t(g.k * g.ohw));
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t grp = 0; grp < s.groups; ++grp) {
-      const T* cols = columns(s, g, x + (n * s.c + grp * g.cg) * g.hw, col);
-      const T* dyg = dy + (n * s.o + grp * g.og) * g.ohw;
-      gemm<T>(false, true, g.og, g.k, g.ohw, T(1), dyg, g.ohw, cols, g.ohw, T(1),
-              dw + grp * g.og * g.k, g.k);
-    }
+  std::vector<T> col, dyg_buf;
+  for_each_chunk(s, g, [&](const Chunk& ch) {
+    const T* cols = columns(s, g, ch, x, col);
+    const T* dyg = output_matrix(s, g, ch, dy, dyg_buf);
+    const int64_t n = ch.count * g.ohw;
+    gemm<T>(false, true, g.og, g.k, n, T(1), dyg, n, cols, n, T(1), dw + ch.group * g.og * g.k,
+            g.k);
+  });
   if (db)
     parallel_for(
         s.o,
