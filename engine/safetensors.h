@@ -25,8 +25,6 @@
 
 namespace dml {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-
 struct SafetensorsFile {
   NamedTensors tensors;  // in the order their data lies in the file
   std::map<std::string, std::string> metadata;

@@ -10,6 +10,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/allocator.h"
@@ -112,6 +113,9 @@ class Tensor {
 };
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// Tensors by name, in order: a state dict, the contents of a weights file.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 std::string describe(const Tensor& t);  // "f32[2, 3] cpu"
 
 // Overwrites dst's elements with src's (same shape; dtype converted, any

@@ -75,20 +75,25 @@ void Module::train(bool on) {
 }
 
 namespace {
-// Re-points the tensor's own storage, so every handle to it (a layer's
-// member, an optimizer's group) sees the move.
-void move_in_place(const Tensor& t, Device device) {
-  if (t.device() == device) return;
-  Tensor moved = t.detach().to(device);
+// Re-points the tensor's own storage at `moved`, so every handle to it (a
+// layer's member, an optimizer's group) sees the change.
+void replace_in_place(const Tensor& t, const Tensor& moved) {
   t.impl().storage = moved.impl().storage;
   t.impl().offset = moved.impl().offset;
-  Tensor g = t.grad();
-  if (g.defined()) t.set_grad(g.to(device));
+  t.impl().dtype = moved.dtype();
+  t.zero_grad();
 }
 }  // namespace
 
 void Module::to(Device device) {
-  for (const Tensor& t : state_dict() | std::views::values) move_in_place(t, device);
+  for (const Tensor& t : state_dict() | std::views::values)
+    if (t.device() != device) replace_in_place(t, t.detach().to(device));
+}
+
+void Module::to(DType dtype) {
+  DML_CHECK(is_floating(dtype), "Module::to: ", dtype_name(dtype), " is not a floating type");
+  for (const Tensor& t : state_dict() | std::views::values)
+    if (is_floating(t.dtype()) && t.dtype() != dtype) replace_in_place(t, t.detach().to(dtype));
 }
 
 void Module::zero_grad() {

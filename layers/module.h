@@ -13,7 +13,7 @@
 
 namespace dml::nn {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using ::dml::NamedTensors;
 
 class Module {
  public:
@@ -45,6 +45,9 @@ class Module {
   // an optimizer's group) follows. An optimizer's state does not; create the
   // optimizer after moving.
   void to(Device device);
+  // Converts floating parameters and buffers in place (f64 for gradient
+  // checks and parity tests); integer buffers keep their type.
+  void to(DType dtype);
   void zero_grad();
   int64_t num_parameters() const;
   // An indented tree of describe() lines with parameter counts.

@@ -60,6 +60,17 @@ TEST(Module, LoadStateDictCopiesInPlaceAndChecksStrictly) {
   EXPECT_EQ(a.weight.dtype(), DType::f32);
 }
 
+TEST(Module, ToDtypeConvertsInPlaceAndKeepsIntegerBuffers) {
+  BatchNorm2d bn(3);
+  Tensor held = bn.weight;
+  bn.to(DType::f64);
+  EXPECT_EQ(held.dtype(), DType::f64);
+  EXPECT_TRUE(held.requires_grad());
+  EXPECT_EQ(bn.running_var.dtype(), DType::f64);
+  EXPECT_EQ(bn.num_batches_tracked.dtype(), DType::i64);
+  EXPECT_THROW(bn.to(DType::i32), Error);
+}
+
 TEST(Module, TrainEvalReachesChildrenAndDropout) {
   Sequential net{std::make_shared<Dropout>(0.5)};
   Tensor x = ones({1000});
