@@ -1,6 +1,7 @@
 #pragma once
 // Memory comes from an Allocator per device. The CPU allocator returns
-// 64-byte-aligned blocks (one cache line, the widest SIMD load). The CUDA
+// 64-byte-aligned blocks (one cache line, the widest SIMD load) and keeps
+// released blocks of 1 MiB and more for reuse by requests of the same size. The CUDA
 // caching allocator keeps freed blocks in size classes for stream-ordered
 // reuse; its statistics are what a memory-minded user asks for.
 #include <cstddef>
@@ -34,10 +35,12 @@ class CudaCachingAllocator : public Allocator {
 constexpr size_t kCpuAlignment = 64;
 
 Allocator& cpu_allocator();
-// Bytes held by CPU tensors now and at most since the last reset: the
-// training-step benchmark reports the peak.
+// Bytes held by CPU tensors (rounded to the alignment) now and at most since
+// the last reset, and bytes of released large blocks kept for reuse.
 MemoryStats cpu_memory_stats();
 void reset_cpu_peak();
+// Returns the cached blocks to the system.
+void empty_cpu_cache();
 // Throws when the build has no CUDA backend or no device is present.
 CudaCachingAllocator& cuda_allocator(int device);
 Allocator& allocator_for(Device d);

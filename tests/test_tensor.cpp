@@ -135,5 +135,19 @@ TEST(Allocator, CpuStatisticsTrackUseAndPeak) {
   EXPECT_EQ(cpu_memory_stats().bytes_in_use, before.bytes_in_use);
   EXPECT_GE(cpu_memory_stats().peak_bytes_in_use, before.bytes_in_use + 8000);
 }
+
+TEST(Allocator, LargeBlocksAreReusedForTheSameSize) {
+  empty_cpu_cache();
+  void* first = nullptr;
+  {
+    Tensor big = Tensor::empty({1 << 20});  // 4 MiB
+    first = big.raw_data();
+  }
+  EXPECT_EQ(cpu_memory_stats().bytes_cached, size_t(4) << 20);
+  Tensor again = Tensor::empty({1 << 20});
+  EXPECT_EQ(again.raw_data(), first);
+  EXPECT_EQ(cpu_memory_stats().bytes_cached, 0u);
+  empty_cpu_cache();
+}
 }  // namespace
 }  // namespace dml

@@ -26,9 +26,9 @@ import torch.nn as nn
 import torchvision
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
-from safetensors_io import save
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
+from convert_pth_to_safetensors import write_safetensors  # noqa: E402
 
 
 class ScaledResNet(ResNet):
@@ -83,7 +83,8 @@ def run_case(path, model, config, image, training, dtype, seed):
     if training:
         tensors.update({"after." + k: v for k, v in model.state_dict().items() if "running" in k})
     meta = dict(config, training=training, image=image)
-    save(path, tensors, {"config": json.dumps(meta)})
+    write_safetensors(path, [(k, v.detach()) for k, v in tensors.items()],
+                      {"config": json.dumps(meta)})
     print(f"wrote {path}: {sum(p.numel() for p in model.parameters())} parameters")
 
 
