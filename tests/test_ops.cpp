@@ -118,3 +118,29 @@ TEST(Ops, LargeConvolutionMatchesDirectSum) {
 
 }  // namespace
 }  // namespace dml
+
+namespace dml {
+namespace {
+// A batch too large for one column buffer is split into several GEMMs; the
+// result must equal convolving each image alone.
+TEST(Ops, ConvolutionSplitAcrossGemmsEqualsPerImage) {
+  Generator g(5);
+  Tensor x = randn({16, 16, 64, 64}, DType::f32, &g).requires_grad_();  // 14 + 2 images per GEMM
+  Tensor w = randn({8, 16, 3, 3}, DType::f32, &g).requires_grad_();
+  Tensor up = randn({16, 8, 64, 64}, DType::f32, &g);
+  Conv2dOptions o = Conv2dOptions::square(1, 1);
+  sum(conv2d(x, w, {}, o) * up).backward();
+  Tensor gx = x.grad(), gw = w.grad();
+  x.zero_grad(), w.zero_grad();
+  std::vector<Tensor> outs;
+  for (int64_t n = 0; n < 16; ++n) {
+    Tensor y = conv2d(x.slice(n, n + 1), w, {}, o);
+    outs.push_back(y);
+    sum(y * up.slice(n, n + 1)).backward();
+  }
+  EXPECT_LT(amax(abs(concat(outs, 0) - conv2d(x, w, {}, o))).item(), 1e-4);
+  EXPECT_LT(amax(abs(x.grad() - gx)).item(), 1e-4);
+  EXPECT_LT(amax(abs(w.grad() - gw)).item(), 1e-2 * amax(abs(gw)).item() * 1e-2);
+}
+}  // namespace
+}  // namespace dml

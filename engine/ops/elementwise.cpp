@@ -207,12 +207,15 @@ Tensor abs(const Tensor& x) {
   });
 }
 Tensor relu(const Tensor& x) {
-  Tensor xd = x.detach();
-  return record_unary("relu", x, run_unary("relu", x, UnaryOp::relu), [xd](const Tensor& g) {
+  // The rule reads the output (y > 0 exactly where x > 0): the next layer
+  // keeps y alive anyway, so the input (a batch-norm output) can be freed.
+  Tensor y = run_unary("relu", x, UnaryOp::relu);
+  Tensor yd = y.detach();
+  return record_unary("relu", x, y, [yd](const Tensor& g) {
     Tensor dx = empty_like(g);
     dispatch_float("relu_backward", g.dtype(), [&](auto t) {
       using T = decltype(t);
-      cpu::relu_backward<T>(g.data<T>(), xd.data<T>(), dx.data<T>(), g.numel());
+      cpu::relu_backward<T>(g.data<T>(), yd.data<T>(), dx.data<T>(), g.numel());
     });
     return dx;
   });

@@ -68,8 +68,9 @@ void im2col(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x,
       16);
 }
 
-// The adjoint of im2col: dx[...] += col[...]. Parallel over (image, channel)
-// planes, which no two tasks share.
+// The adjoint of im2col: dx = the sum of col's entries over the positions
+// each input element fed. Parallel over (image, channel) planes, which no
+// two tasks share; each task zeroes its plane first.
 template <class T>
 void col2im(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* col, T* dx) {
   const int64_t oh = s.out_h(), ow = s.out_w(), ld = ch.count * g.ohw;
@@ -78,6 +79,7 @@ void col2im(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* co
       [&](int64_t r) {
         const int64_t c = r / ch.count, img = r % ch.count;
         T* dst = dx + ((ch.first + img) * s.c + ch.group * g.cg + c) * g.hw;
+        std::memset(dst, 0, sizeof(T) * g.hw);
         for (int64_t i = 0; i < s.kh; ++i)
           for (int64_t j = 0; j < s.kw; ++j) {
             const T* src = col + ((c * s.kh + i) * s.kw + j) * ld + img * g.ohw;
@@ -198,9 +200,6 @@ void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
       matrix_to_planes(col.data(), s.c, g.hw, ch, g.cg, dx);
       return;
     }
-    for (int64_t img = 0; img < ch.count; ++img)
-      std::memset(dx + ((ch.first + img) * s.c + ch.group * g.cg) * g.hw, 0,
-                  sizeof(T) * g.cg * g.hw);
     col2im(s, g, ch, col.data(), dx);
   });
 }

@@ -43,7 +43,8 @@ void compare(CompareOp op, const T* a, const T* b, uint8_t* out, const StridedLa
 template <class T>
 void where(const uint8_t* cond, const T* a, const T* b, T* out, const StridedLayout<3>& L);
 
-// dx = g where x > 0, else 0 (the ReLU backward every conv block runs).
+// dx = g where x > 0, else 0 (the ReLU backward every conv block runs; x may
+// be the ReLU's input or its output, which are positive at the same places).
 template <class T>
 void relu_backward(const T* g, const T* x, T* dx, int64_t n);
 
