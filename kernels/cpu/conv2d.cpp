@@ -35,6 +35,21 @@ struct Chunk {
   int64_t first, count, group;
 };
 
+// The output columns ox in [begin, end) whose input column
+// ix = ox*sw - pw + j*dw lies inside the image, for kernel column j; first_ix
+// is the input column of ox = begin. Outside that range im2col writes zeros.
+struct ColumnRange {
+  int64_t begin, end, first_ix;
+};
+ColumnRange valid_columns(const ConvShape& s, int64_t j) {
+  const int64_t ow = s.out_w(), offset = j * s.dil_w - s.pad_w;  // ix = ox*sw + offset
+  int64_t begin = offset >= 0 ? 0 : (-offset + s.stride_w - 1) / s.stride_w;
+  int64_t end = s.w - offset <= 0 ? 0 : (s.w - offset + s.stride_w - 1) / s.stride_w;
+  begin = std::min(begin, ow);
+  end = std::clamp(end, begin, ow);
+  return {begin, end, begin * s.stride_w + offset};
+}
+
 // col[(c*kh + i)*kw + j, img*OHW + oy*OW + ox] = x[first + img, group*cg + c, iy, ix] with
 // iy = oy*sh - ph + i*dh, ix = ox*sw - pw + j*dw, or 0 outside the image.
 template <class T>
@@ -51,6 +66,7 @@ void im2col(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x,
           std::memcpy(dst, src, sizeof(T) * g.hw);
           return;
         }
+        const ColumnRange cols = valid_columns(s, j);
         for (int64_t oy = 0; oy < oh; ++oy) {
           const int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h;
           T* d = dst + oy * ow;
@@ -58,11 +74,14 @@ void im2col(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x,
             std::memset(d, 0, sizeof(T) * ow);
             continue;
           }
-          const T* line = src + iy * s.w;
-          for (int64_t ox = 0; ox < ow; ++ox) {
-            const int64_t ix = ox * s.stride_w - s.pad_w + j * s.dil_w;
-            d[ox] = (ix >= 0 && ix < s.w) ? line[ix] : T(0);
-          }
+          const T* line = src + iy * s.w + cols.first_ix;
+          std::fill(d, d + cols.begin, T(0));
+          if (s.stride_w == 1)
+            std::memcpy(d + cols.begin, line, sizeof(T) * (cols.end - cols.begin));
+          else
+            for (int64_t ox = cols.begin; ox < cols.end; ++ox)
+              d[ox] = line[(ox - cols.begin) * s.stride_w];
+          std::fill(d + cols.end, d + ow, T(0));
         }
       },
       16);
@@ -83,13 +102,14 @@ void col2im(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* co
         for (int64_t i = 0; i < s.kh; ++i)
           for (int64_t j = 0; j < s.kw; ++j) {
             const T* src = col + ((c * s.kh + i) * s.kw + j) * ld + img * g.ohw;
+            const ColumnRange cols = valid_columns(s, j);
             for (int64_t oy = 0; oy < oh; ++oy) {
               const int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h;
               if (iy < 0 || iy >= s.h) continue;
-              for (int64_t ox = 0; ox < ow; ++ox) {
-                const int64_t ix = ox * s.stride_w - s.pad_w + j * s.dil_w;
-                if (ix >= 0 && ix < s.w) dst[iy * s.w + ix] += src[oy * ow + ox];
-              }
+              T* line = dst + iy * s.w + cols.first_ix;
+              const T* from = src + oy * ow;
+              for (int64_t ox = cols.begin; ox < cols.end; ++ox)
+                line[(ox - cols.begin) * s.stride_w] += from[ox];
             }
           }
       },
