@@ -41,7 +41,7 @@ struct Chunk {
 struct ColumnRange {
   int64_t begin, end, first_ix;
 };
-ColumnRange valid_columns(const ConvShape& s, int64_t j) {
+ColumnRange valid_column_range(const ConvShape& s, int64_t j) {
   const int64_t ow = s.out_w(), offset = j * s.dil_w - s.pad_w;  // ix = ox*sw + offset
   int64_t begin = offset >= 0 ? 0 : (-offset + s.stride_w - 1) / s.stride_w;
   int64_t end = s.w - offset <= 0 ? 0 : (s.w - offset + s.stride_w - 1) / s.stride_w;
@@ -50,11 +50,19 @@ ColumnRange valid_columns(const ConvShape& s, int64_t j) {
   return {begin, end, begin * s.stride_w + offset};
 }
 
+// One range per kernel column, computed before the parallel loops.
+std::vector<ColumnRange> valid_columns(const ConvShape& s) {
+  std::vector<ColumnRange> ranges(size_t(s.kw));
+  for (int64_t j = 0; j < s.kw; ++j) ranges[size_t(j)] = valid_column_range(s, j);
+  return ranges;
+}
+
 // col[(c*kh + i)*kw + j, img*OHW + oy*OW + ox] = x[first + img, group*cg + c, iy, ix] with
 // iy = oy*sh - ph + i*dh, ix = ox*sw - pw + j*dw, or 0 outside the image.
 template <class T>
 void im2col(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x, T* col) {
   const int64_t oh = s.out_h(), ow = s.out_w(), ld = ch.count * g.ohw;
+  const std::vector<ColumnRange> ranges = valid_columns(s);
   parallel_for(
       g.k * ch.count,
       [&](int64_t r) {
@@ -66,7 +74,7 @@ void im2col(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x,
           std::memcpy(dst, src, sizeof(T) * g.hw);
           return;
         }
-        const ColumnRange cols = valid_columns(s, j);
+        const ColumnRange cols = ranges[size_t(j)];
         for (int64_t oy = 0; oy < oh; ++oy) {
           const int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h;
           T* d = dst + oy * ow;
@@ -93,6 +101,7 @@ void im2col(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x,
 template <class T>
 void col2im(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* col, T* dx) {
   const int64_t oh = s.out_h(), ow = s.out_w(), ld = ch.count * g.ohw;
+  const std::vector<ColumnRange> ranges = valid_columns(s);
   parallel_for(
       g.cg * ch.count,
       [&](int64_t r) {
@@ -102,7 +111,7 @@ void col2im(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* co
         for (int64_t i = 0; i < s.kh; ++i)
           for (int64_t j = 0; j < s.kw; ++j) {
             const T* src = col + ((c * s.kh + i) * s.kw + j) * ld + img * g.ohw;
-            const ColumnRange cols = valid_columns(s, j);
+            const ColumnRange cols = ranges[size_t(j)];
             for (int64_t oy = 0; oy < oh; ++oy) {
               const int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h;
               if (iy < 0 || iy >= s.h) continue;
