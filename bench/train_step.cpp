@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
       opt.step();
       loss = l.item();
       if (s >= warmup)
-        times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        times.push_back(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(times.begin(), times.end());
     const double median = times[times.size() / 2];

@@ -3,22 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "engine/ops.h"
+#include "tests/test_support.h"
 
 namespace dml {
 namespace {
 
-// Runs f, expects an Error, and checks that every fragment is in its message.
-template <class F>
-void expect_error(F f, std::vector<std::string> fragments) {
-  try {
-    f();
-    FAIL() << "no error thrown; expected one mentioning " << fragments[0];
-  } catch (const Error& e) {
-    for (const std::string& s : fragments)
-      EXPECT_NE(std::string(e.what()).find(s), std::string::npos)
-          << "message '" << e.what() << "' lacks '" << s << "'";
-  }
-}
+using test::expect_error;
 
 TEST(Errors, ShapeMismatchesNameOpAndBothShapes) {
   Tensor a = zeros({2, 3}), b = zeros({4}), w = zeros({4, 5});

@@ -10,21 +10,12 @@
 #include "layers/resnet.h"
 #include "layers/simple.h"
 #include "tests/fixture.h"
+#include "tests/test_support.h"
 
 namespace dml::nn {
 namespace {
 
-template <class F>
-void expect_error(F f, const std::vector<std::string>& fragments) {
-  try {
-    f();
-    FAIL() << "no error thrown; expected one mentioning " << fragments[0];
-  } catch (const Error& e) {
-    for (const std::string& s : fragments)
-      EXPECT_NE(std::string(e.what()).find(s), std::string::npos)
-          << "message '" << e.what() << "' lacks '" << s << "'";
-  }
-}
+using test::expect_error;
 
 TEST(Module, SequentialNamesAndStateDict) {
   Sequential net{std::make_shared<Linear>(4, 3), std::make_shared<ReLU>(),

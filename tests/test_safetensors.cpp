@@ -20,39 +20,17 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "tests/test_support.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<unsigned char>;
 using dml::DType;
 using dml::Shape;
 using dml::Tensor;
-
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("dml_test_safetensors_" + std::to_string(::getpid()) +
-                                         "_" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-void write_plain(const std::string& path, const Bytes& bytes) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-  ASSERT_TRUE(f.good()) << path;
-}
+using dml::test::Bytes;
+using dml::test::TempDir;
+using dml::test::write_plain;
 
 Bytes read_all(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
