@@ -30,18 +30,18 @@ std::string Dropout::describe() const {
   return os.str();
 }
 
-std::string MaxPool2d::describe() const {
-  return window("MaxPool2d", kernel_, stride_, padding_);
+template <PoolKind K>
+std::string Pool2d<K>::describe() const {
+  return window(K == PoolKind::max ? "MaxPool2d" : "AvgPool2d", kernel_, stride_, padding_);
 }
-std::string AvgPool2d::describe() const {
-  return window("AvgPool2d", kernel_, stride_, padding_);
+template <PoolKind K>
+std::string AdaptivePool2d<K>::describe() const {
+  return sized(K == PoolKind::max ? "AdaptiveMaxPool2d" : "AdaptiveAvgPool2d", out_h_, out_w_);
 }
-std::string AdaptiveAvgPool2d::describe() const {
-  return sized("AdaptiveAvgPool2d", out_h_, out_w_);
-}
-std::string AdaptiveMaxPool2d::describe() const {
-  return sized("AdaptiveMaxPool2d", out_h_, out_w_);
-}
+template class Pool2d<PoolKind::max>;
+template class Pool2d<PoolKind::average>;
+template class AdaptivePool2d<PoolKind::max>;
+template class AdaptivePool2d<PoolKind::average>;
 
 LayerNorm::LayerNorm(int64_t features, double eps) : features_(features), eps_(eps) {
   DML_CHECK(features > 0, "LayerNorm(", features, "): size must be positive");

@@ -39,47 +39,42 @@ class Dropout final : public Module {
   double p_;
 };
 
-class MaxPool2d final : public Module {
+enum class PoolKind { max, average };
+
+// Fixed-window pooling: MaxPool2d and AvgPool2d (count_include_pad, as PyTorch).
+template <PoolKind K>
+class Pool2d final : public Module {
  public:
-  MaxPool2d(int64_t kernel, int64_t stride, int64_t padding = 0)
+  Pool2d(int64_t kernel, int64_t stride, int64_t padding = 0)
       : kernel_(kernel), stride_(stride), padding_(padding) {}
-  Tensor forward(const Tensor& x) override { return max_pool2d(x, kernel_, stride_, padding_); }
+  Tensor forward(const Tensor& x) override {
+    return K == PoolKind::max ? max_pool2d(x, kernel_, stride_, padding_)
+                              : avg_pool2d(x, kernel_, stride_, padding_);
+  }
   std::string describe() const override;
 
  private:
   int64_t kernel_, stride_, padding_;
 };
+using MaxPool2d = Pool2d<PoolKind::max>;
+using AvgPool2d = Pool2d<PoolKind::average>;
 
-class AvgPool2d final : public Module {
+// Pooling to a fixed output size: AdaptiveMaxPool2d and AdaptiveAvgPool2d.
+template <PoolKind K>
+class AdaptivePool2d final : public Module {
  public:
-  AvgPool2d(int64_t kernel, int64_t stride, int64_t padding = 0)
-      : kernel_(kernel), stride_(stride), padding_(padding) {}
-  Tensor forward(const Tensor& x) override { return avg_pool2d(x, kernel_, stride_, padding_); }
-  std::string describe() const override;
-
- private:
-  int64_t kernel_, stride_, padding_;
-};
-
-class AdaptiveAvgPool2d final : public Module {
- public:
-  AdaptiveAvgPool2d(int64_t out_h, int64_t out_w) : out_h_(out_h), out_w_(out_w) {}
-  Tensor forward(const Tensor& x) override { return adaptive_avg_pool2d(x, out_h_, out_w_); }
+  AdaptivePool2d(int64_t out_h, int64_t out_w) : out_h_(out_h), out_w_(out_w) {}
+  Tensor forward(const Tensor& x) override {
+    return K == PoolKind::max ? adaptive_max_pool2d(x, out_h_, out_w_)
+                              : adaptive_avg_pool2d(x, out_h_, out_w_);
+  }
   std::string describe() const override;
 
  private:
   int64_t out_h_, out_w_;
 };
-
-class AdaptiveMaxPool2d final : public Module {
- public:
-  AdaptiveMaxPool2d(int64_t out_h, int64_t out_w) : out_h_(out_h), out_w_(out_w) {}
-  Tensor forward(const Tensor& x) override { return adaptive_max_pool2d(x, out_h_, out_w_); }
-  std::string describe() const override;
-
- private:
-  int64_t out_h_, out_w_;
-};
+using AdaptiveMaxPool2d = AdaptivePool2d<PoolKind::max>;
+using AdaptiveAvgPool2d = AdaptivePool2d<PoolKind::average>;
 
 // Normalises the last dim (size `features`) with a learned scale and shift.
 class LayerNorm final : public Module {

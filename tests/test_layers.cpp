@@ -171,3 +171,23 @@ TEST(EmbeddingNet, UnitNormEmbeddingsAndNames) {
 
 }  // namespace
 }  // namespace dml::nn
+
+namespace dml::nn {
+namespace {
+TEST(Pooling, ModulesWrapTheirOpsAndDescribeThemselves) {
+  Tensor x = randn({1, 2, 6, 6});
+  MaxPool2d mp(2, 2);
+  AvgPool2d ap(3, 2, 1);
+  AdaptiveMaxPool2d amp(2, 3);
+  AdaptiveAvgPool2d aap(1, 1);
+  EXPECT_EQ(mp.forward(x).to_vector<float>(), max_pool2d(x, 2, 2).to_vector<float>());
+  EXPECT_EQ(ap.forward(x).to_vector<float>(), avg_pool2d(x, 3, 2, 1).to_vector<float>());
+  EXPECT_EQ(amp.forward(x).to_vector<float>(), adaptive_max_pool2d(x, 2, 3).to_vector<float>());
+  EXPECT_EQ(aap.forward(x).to_vector<float>(), adaptive_avg_pool2d(x, 1, 1).to_vector<float>());
+  EXPECT_EQ(mp.describe(), "MaxPool2d(kernel=2, stride=2)");
+  EXPECT_EQ(ap.describe(), "AvgPool2d(kernel=3, stride=2, padding=1)");
+  EXPECT_EQ(amp.describe(), "AdaptiveMaxPool2d(2, 3)");
+  EXPECT_EQ(aap.describe(), "AdaptiveAvgPool2d(1, 1)");
+}
+}  // namespace
+}  // namespace dml::nn
