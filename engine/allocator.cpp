@@ -91,9 +91,12 @@ class CpuAllocator final : public Allocator {
   MemoryStats stats_;
 };
 
+// Never destroyed: tensors held by other static objects may be released
+// after this file's statics, and the cached blocks stay reachable (so leak
+// checkers do not report them) until the process ends.
 CpuAllocator& the_cpu_allocator() {
-  static CpuAllocator a;
-  return a;
+  static CpuAllocator* a = new CpuAllocator;
+  return *a;
 }
 }  // namespace
 
