@@ -126,28 +126,29 @@ void col2im(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* co
 }
 
 // Between an NCHW tensor (channels C, planes of `plane` elements) and the
-// matrix [channels, count * plane] of one chunk's group: GEMM operands.
-template <class T>
-void planes_to_matrix(const T* t, int64_t c, int64_t plane, const Chunk& ch, int64_t cg, T* m) {
+// matrix [channels, count * plane] of one chunk's group: GEMM operands. Calls
+// copy(tensor_offset, matrix_offset) for each of the chunk's planes, in parallel.
+template <class F>
+void for_each_chunk_plane(int64_t c, int64_t plane, const Chunk& ch, int64_t cg, F&& copy) {
   parallel_for(
       cg * ch.count,
       [&](int64_t r) {
         const int64_t k = r / ch.count, img = r % ch.count;
-        std::memcpy(m + (k * ch.count + img) * plane,
-                    t + ((ch.first + img) * c + ch.group * cg + k) * plane, sizeof(T) * plane);
+        copy(((ch.first + img) * c + ch.group * cg + k) * plane, (k * ch.count + img) * plane);
       },
       16);
 }
 template <class T>
+void planes_to_matrix(const T* t, int64_t c, int64_t plane, const Chunk& ch, int64_t cg, T* m) {
+  for_each_chunk_plane(c, plane, ch, cg, [&](int64_t at_t, int64_t at_m) {
+    std::memcpy(m + at_m, t + at_t, sizeof(T) * plane);
+  });
+}
+template <class T>
 void matrix_to_planes(const T* m, int64_t c, int64_t plane, const Chunk& ch, int64_t cg, T* t) {
-  parallel_for(
-      cg * ch.count,
-      [&](int64_t r) {
-        const int64_t k = r / ch.count, img = r % ch.count;
-        std::memcpy(t + ((ch.first + img) * c + ch.group * cg + k) * plane,
-                    m + (k * ch.count + img) * plane, sizeof(T) * plane);
-      },
-      16);
+  for_each_chunk_plane(c, plane, ch, cg, [&](int64_t at_t, int64_t at_m) {
+    std::memcpy(t + at_t, m + at_m, sizeof(T) * plane);
+  });
 }
 
 // Calls f(chunk) for every run of images and every group.
