@@ -1,0 +1,37 @@
+#pragma once
+// The common currency of every dataset reader: a list of samples, each an
+// image (a file, or a row of an in-memory pixel array) with its class label
+// and any attribute labels. Samplers, the loader and the fairness metrics read
+// only this, so a new dataset format needs only a reader.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace dml::data {
+
+// A box in pixels of the original image (CUB's bounding_boxes.txt, Cars'
+// devkit annotations): left, top, width, height.
+struct BoundingBox {
+  float x = 0, y = 0, width = 0, height = 0;
+};
+
+struct Sample {
+  std::string path;          // image file; empty when the pixels are in memory
+  int64_t pixel_row = -1;    // row of SampleSet::pixels when path is empty
+  int64_t label = -1;        // class label in the dataset's own numbering
+  std::vector<int64_t> attributes;  // one value per SampleSet::attribute_names
+  std::optional<BoundingBox> box;
+};
+
+struct SampleSet {
+  std::string name;                          // "cub200 train", "csv:<path> test", ...
+  std::vector<std::string> attribute_names;  // e.g. CelebA's 40, or CSV columns
+  std::vector<Sample> samples;
+  // In-memory images (IDX datasets): u8 [n, h, w] (grey) or [n, h, w, c].
+  Tensor pixels;
+};
+
+}  // namespace dml::data
