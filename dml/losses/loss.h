@@ -1,0 +1,52 @@
+#pragma once
+// A DML loss: embeddings [B, D] and class labels i64 [B] to a scalar. Losses
+// with learnable state (proxies, the margin loss's beta) own it as named
+// parameters; the trainer puts them in an optimizer group of their own
+// ("loss") with their own learning rate, and checkpoints them by name.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dml/miners/miner.h"
+#include "engine/rng.h"
+#include "engine/tensor.h"
+
+namespace dml::losses {
+
+// What a loss needs to size its parameters.
+struct LossContext {
+  int64_t num_classes = 0;    // training classes (proxy losses need them)
+  int64_t embedding_dim = 0;  // D
+  Generator* gen = nullptr;   // initialises proxies; may be null for parameter-free losses
+};
+
+class Loss {
+ public:
+  virtual ~Loss() = default;
+  Loss() = default;
+  Loss(const Loss&) = delete;
+  Loss& operator=(const Loss&) = delete;
+
+  // mined: tuples from a miner, or null to use every valid tuple in the batch.
+  // Losses that cannot use mined tuples (proxy and classification losses)
+  // ignore them.
+  virtual Tensor forward(const Tensor& embeddings, const Tensor& labels,
+                         const miners::MinedTuples* mined = nullptr) = 0;
+  virtual std::string describe() const = 0;
+
+  // Learnable state, by name ("proxies", "beta"); empty for most losses.
+  const NamedTensors& named_parameters() const { return params_; }
+  std::vector<Tensor> parameters() const;
+  // Learning-rate multiplier the loss's papers use for its parameters
+  // relative to the model's (proxy-anchor: 100); the config may override it.
+  virtual double default_lr_multiplier() const { return 1.0; }
+
+ protected:
+  Tensor register_parameter(const std::string& name, Tensor t);
+
+ private:
+  NamedTensors params_;
+};
+
+}  // namespace dml::losses
