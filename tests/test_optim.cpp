@@ -7,6 +7,7 @@
 #include "engine/ops.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/optimizer.h"
+#include "tests/test_support.h"
 
 namespace dml {
 namespace {
@@ -33,8 +34,46 @@ TEST(SGD, MomentumWeightDecayAndGroups) {
   // b: lr 1, buf 2 then 3.8: b = 1 - 2 - 3.8.
   EXPECT_NEAR(b.item(), -4.8, 1e-12);
   EXPECT_EQ(opt.steps_taken(), 2);
-  ASSERT_EQ(opt.state().size(), 2u);
+  ASSERT_EQ(opt.state().size(), 4u);  // per parameter: momentum and step
   EXPECT_EQ(opt.state()[0].first, "g.0.momentum");
+  EXPECT_EQ(opt.state()[1].first, "g.0.step");
+}
+
+// A resumed optimizer continues exactly where the saved one stopped: Adam's
+// moments and its per-parameter step (bias correction) both come back.
+TEST(Optimizer, LoadStateResumesExactly) {
+  auto run_steps = [](Optimizer& opt, Tensor& w, int steps) {
+    for (int i = 0; i < steps; ++i) {
+      opt.zero_grad();
+      sum(w * w * 3.0 + w).backward();
+      opt.step();
+    }
+  };
+  Tensor w = param({1.0, -2.0});
+  Adam opt({group({w}, 0.1)});
+  run_steps(opt, w, 3);
+  NamedTensors saved;  // state() hands out the live slots: copy them as a checkpoint does
+  for (const auto& [name, t] : opt.state()) saved.emplace_back(name, t.clone());
+  Tensor w_saved = w.clone().detach();
+  run_steps(opt, w, 2);
+
+  Tensor w2 = param({0.0, 0.0});
+  copy_into(w2, w_saved);
+  Adam resumed({group({w2}, 0.1)});
+  resumed.load_state(saved);
+  run_steps(resumed, w2, 2);
+  EXPECT_EQ(w2.to_vector<double>(), w.to_vector<double>());
+
+  test::expect_error(
+      [&] {
+        resumed.load_state({{"other.0.exp_avg", w_saved}});
+      },
+      {"matches no parameter group"});
+  test::expect_error(
+      [&] {
+        resumed.load_state({{"g.0.exp_avg", from_vector<double>({1.0}, {1})}});
+      },
+      {"but its parameter is"});
 }
 
 TEST(SGD, SkipsParametersWithoutGradient) {

@@ -31,8 +31,15 @@ class Optimizer {
   const std::vector<ParamGroup>& groups() const { return groups_; }
   int64_t steps_taken() const { return steps_; }
 
-  // Per-parameter state tensors by name ("group.param.slot"), for checkpoints.
-  std::vector<std::pair<std::string, Tensor>> state() const;
+  // Per-parameter state by name, for checkpoints: the slots ("group.param.slot",
+  // e.g. "model.3.exp_avg") and the updates seen ("group.param.step", i64 [1]).
+  // Parameters not yet updated have no entries. The slot tensors are the live
+  // ones: write or copy them before the next step.
+  NamedTensors state() const;
+  // Restores what state() saved, into an optimizer built with the same groups
+  // and parameters. A name that matches no slot, or a mis-shaped tensor, is an
+  // error naming it; parameters absent from `state` start fresh.
+  void load_state(const NamedTensors& state);
 
  protected:
   // Updates one parameter; `slots` are its state buffers, created zeroed.
