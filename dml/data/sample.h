@@ -19,19 +19,19 @@ struct BoundingBox {
 };
 
 struct Sample {
-  std::string path;          // image file; empty when the pixels are in memory
-  int64_t pixel_row = -1;    // row of SampleSet::pixels when path is empty
-  int64_t label = -1;        // class label in the dataset's own numbering
-  std::vector<int64_t> attributes;  // one value per SampleSet::attribute_names
-  std::optional<BoundingBox> box;
+  std::string path;                   // image file; empty when the pixels are in memory
+  int64_t pixel_row = -1;             // row of SampleSet::pixels when path is empty
+  int64_t label = -1;                 // class label in the dataset's own numbering
+  std::vector<int64_t> attributes{};  // one value per SampleSet::attribute_names
+  std::optional<BoundingBox> box{};
 };
 
 struct SampleSet {
-  std::string name;                          // "cub200 train", "csv:<path> test", ...
-  std::vector<std::string> attribute_names;  // e.g. CelebA's 40, or CSV columns
-  std::vector<Sample> samples;
+  std::string name{};                          // "cub200 train", "csv:<path> test", ...
+  std::vector<std::string> attribute_names{};  // e.g. CelebA's 40, or CSV columns
+  std::vector<Sample> samples{};
   // In-memory images (IDX datasets): u8 [n, h, w] (grey) or [n, h, w, c].
-  Tensor pixels;
+  Tensor pixels{};
 };
 
 }  // namespace dml::data
