@@ -14,6 +14,8 @@
 #include <optional>
 #include <set>
 
+#include "engine/atomic_file.h"
+
 namespace dml {
 
 // Tensor bytes go to and from the file as they lie in memory; the format is
@@ -346,45 +348,6 @@ void check_layout(const std::string& path, std::vector<Entry>& entries, uint64_t
 
 // --- writing ----------------------------------------------------------------
 
-// A temporary output file: removed on scope exit unless committed, so a
-// failure never leaves it behind.
-class TempOutput {
- public:
-  explicit TempOutput(const std::string& path) : path_(path), tmp_(path + ".tmp") {
-    file_ = std::fopen(tmp_.c_str(), "wb");
-    if (!file_) fail(path_, "cannot create ", tmp_, ": ", std::strerror(errno));
-  }
-  ~TempOutput() {
-    if (file_) std::fclose(file_);
-    if (!committed_) std::remove(tmp_.c_str());
-  }
-  TempOutput(const TempOutput&) = delete;
-  TempOutput& operator=(const TempOutput&) = delete;
-
-  void write(const void* data, size_t n) {
-    if (n != 0 && std::fwrite(data, 1, n, file_) != n)
-      fail(path_, "write to ", tmp_, " failed: ", std::strerror(errno));
-  }
-
-  // Flushes to disk, then renames over the destination: readers see the old
-  // file or the whole new one, never a prefix.
-  void commit() {
-    if (std::fflush(file_) != 0 || fsync(fileno(file_)) != 0)
-      fail(path_, "write to ", tmp_, " failed: ", std::strerror(errno));
-    std::FILE* f = file_;
-    file_ = nullptr;
-    if (std::fclose(f) != 0) fail(path_, "write to ", tmp_, " failed: ", std::strerror(errno));
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
-      fail(path_, "cannot rename ", tmp_, " to it: ", std::strerror(errno));
-    committed_ = true;
-  }
-
- private:
-  std::string path_, tmp_;
-  std::FILE* file_ = nullptr;
-  bool committed_ = false;
-};
-
 // The header text, padded with spaces to a multiple of 8 bytes.
 std::string header_text(const std::string& path, const NamedTensors& tensors,
                         const std::map<std::string, std::string>& metadata) {
@@ -461,7 +424,7 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
   for (const auto& [name, t] : tensors) cpu.emplace_back(name, t.detach().to(Device::cpu()));
   const std::string header = header_text(path, cpu, metadata);
 
-  TempOutput out(path);
+  AtomicFile out(path);
   unsigned char length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(header.size() >> (8 * i));
   out.write(length, 8);

@@ -1,0 +1,36 @@
+#pragma once
+// Checkpoints and exported models, both safetensors files.
+//
+// A checkpoint holds everything a run needs to resume exactly: the model's
+// tensors ("model.<name>"), the loss's learnable parameters ("loss.<name>"),
+// the optimizer's state ("optim.<group>.<index>.<slot>"), and in the
+// metadata the epochs done, the steps taken and the resolved config. The
+// sampler, loader and miner draw from streams derived from (seed, epoch), so
+// resuming after epoch e replays epoch e+1 exactly as an unbroken run would.
+//
+// An exported model holds the model's tensors under their own names
+// ("backbone.conv1.weight", "head.fc.weight": what a deployment loads) and
+// the config in its metadata. Both are written atomically (temporary file,
+// then rename), so a crash never leaves a half-written file.
+#include <cstdint>
+#include <string>
+
+#include "dml/train/config.h"
+#include "engine/tensor.h"
+
+namespace dml::train {
+
+struct Checkpoint {
+  NamedTensors model, loss, optimizer;
+  int64_t epochs_done = 0, steps = 0;
+  Json config;
+};
+
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+void save_exported_model(const std::string& path, const NamedTensors& model, const Json& config);
+
+// Reads either kind: an exported model gives empty loss and optimizer state.
+// Errors name the file and say what is missing.
+Checkpoint load_checkpoint(const std::string& path);
+
+}  // namespace dml::train

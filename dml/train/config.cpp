@@ -1,0 +1,264 @@
+#include "dml/train/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "engine/error.h"
+
+namespace dml::train {
+
+Json default_config() {
+  // The defaults are the bundled Fashion-MNIST run (small ResNet, 28 px grey
+  // images, classes 0-4 train, 5-9 held out); the standard-protocol configs
+  // in configs/ override what differs.
+  return Json::parse(R"({
+    "data": {
+      "format": "fashion_mnist",
+      "root": "/usr/share/datasets/fashion-mnist",
+      "train_classes": [0, 1, 2, 3, 4],
+      "test_classes": [5, 6, 7, 8, 9],
+      "train_split": "train",
+      "test_split": "test",
+      "attributes": [],
+      "skip_bad_images": false
+    },
+    "model": {
+      "backbone": "small_resnet10",
+      "in_channels": 1,
+      "pretrained": "",
+      "embedding_dim": 64,
+      "pool": "avg",
+      "layer_norm": false,
+      "frozen_bn": false
+    },
+    "loss": {
+      "name": "multi_similarity",
+      "params": {},
+      "lr_multiplier": 0,
+      "miner": "none",
+      "miner_params": {}
+    },
+    "optimizer": {
+      "name": "adam",
+      "lr": 0.001,
+      "weight_decay": 0.0004,
+      "momentum": 0.9,
+      "backbone_lr": 0,
+      "head_lr": 0,
+      "schedule": "none",
+      "step_size": 0,
+      "milestones": [],
+      "gamma": 0.1,
+      "warmup_steps": 0
+    },
+    "augment": {
+      "image_size": 28,
+      "resize": 28,
+      "random_resized_crop": false,
+      "horizontal_flip": true,
+      "scale_min": 0.08,
+      "mean": [0.2860],
+      "std": [0.3530]
+    },
+    "train": {
+      "epochs": 2,
+      "batch_size": 112,
+      "m": 4,
+      "seed": 0,
+      "workers": 1,
+      "threads": 0,
+      "log_every": 20,
+      "max_steps_per_epoch": 0,
+      "output": "runs/fashion_mnist"
+    },
+    "eval": {
+      "every": 1,
+      "limit": 0,
+      "metric": "cosine",
+      "recall_ks": [1, 2, 4, 8],
+      "clustering": true
+    }
+  })");
+}
+
+namespace {
+
+// Objects whose keys are free (they are checked where they are used: the
+// loss and miner factories know their parameters).
+bool is_free_form(const std::string& path) {
+  return path == "loss.params" || path == "loss.miner_params";
+}
+
+bool same_kind(const Json& want, const Json& got) {
+  if (want.is_number_float()) return got.is_number();
+  if (want.is_number_integer()) return got.is_number_integer();
+  return want.type() == got.type();
+}
+
+void overlay(Json& base, const Json& user, const std::string& path, const std::string& origin) {
+  DML_CHECK(user.is_object(), origin, ": '", path.empty() ? "(top level)" : path,
+            "' must be a JSON object");
+  for (const auto& [key, value] : user.items()) {
+    const std::string where = path.empty() ? key : path + "." + key;
+    if (is_free_form(path)) {
+      DML_CHECK(value.is_number(), origin, ": '", where, "' must be a number");
+      base[key] = value;
+      continue;
+    }
+    DML_CHECK(base.contains(key), origin, ": unknown key '", where, "' (known keys here: ",
+              [&] {
+                std::string known;
+                for (const auto& [k, v] : base.items()) known += (known.empty() ? "" : ", ") + k;
+                return known;
+              }(),
+              ")");
+    Json& slot = base[key];
+    if (slot.is_object()) {
+      overlay(slot, value, where, origin);
+      continue;
+    }
+    DML_CHECK(same_kind(slot, value), origin, ": '", where, "' must be a ", slot.type_name(),
+              " like its default ", slot.dump(), ", got ", value.dump());
+    slot = value;
+  }
+}
+
+// "a.b.c=value" to the nested object {"a": {"b": {"c": value}}}.
+Json override_as_object(const std::string& text) {
+  const size_t eq = text.find('=');
+  DML_CHECK(eq != std::string::npos && eq > 0, "override '", text,
+            "' must look like section.key=value (e.g. optimizer.lr=1e-4)");
+  const std::string path = text.substr(0, eq), raw = text.substr(eq + 1);
+  Json value = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) value = raw;  // a bare word is a string
+  std::vector<std::string> keys;
+  std::stringstream parts(path);
+  for (std::string k; std::getline(parts, k, '.');) keys.push_back(k);
+  Json out = value;
+  for (auto k = keys.rbegin(); k != keys.rend(); ++k) out = Json{{*k, out}};
+  return out;
+}
+
+}  // namespace
+
+Json resolve_config(const Json& user, const std::vector<std::string>& overrides,
+                    const std::string& origin) {
+  Json config = default_config();
+  overlay(config, user, "", origin);
+  for (const std::string& o : overrides) overlay(config, override_as_object(o), "", "override '" + o + "'");
+  return config;
+}
+
+Json read_config_file(const std::string& path) {
+  std::ifstream in(path);
+  DML_CHECK(in.good(), "config ", path, ": cannot open (does the file exist?)");
+  Json j = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  DML_CHECK(!j.is_discarded(), "config ", path, ": not valid JSON");
+  return j;
+}
+
+namespace {
+
+template <class T>
+std::vector<T> list(const Json& j) {
+  return j.get<std::vector<T>>();
+}
+
+std::map<std::string, double> numbers(const Json& j) {
+  std::map<std::string, double> out;
+  for (const auto& [k, v] : j.items()) out[k] = v.get<double>();
+  return out;
+}
+
+void check_one_of(const std::string& key, const std::string& value,
+                  const std::vector<std::string>& allowed) {
+  std::string all;
+  for (const std::string& a : allowed) {
+    if (a == value) return;
+    all += (all.empty() ? "" : ", ") + a;
+  }
+  throw Error(key + ": '" + value + "' is not one of " + all);
+}
+
+}  // namespace
+
+TrainConfig typed_config(const Json& c) {
+  TrainConfig t;
+  const Json &d = c["data"], &m = c["model"], &l = c["loss"], &o = c["optimizer"],
+             &a = c["augment"], &r = c["train"], &e = c["eval"];
+  t.data = {.format = d["format"],
+            .root = d["root"],
+            .train_classes = list<int64_t>(d["train_classes"]),
+            .test_classes = list<int64_t>(d["test_classes"]),
+            .train_split = d["train_split"],
+            .test_split = d["test_split"],
+            .attributes = list<std::string>(d["attributes"]),
+            .skip_bad_images = d["skip_bad_images"]};
+  check_one_of("data.format", t.data.format,
+               {"fashion_mnist", "cub200", "cars196", "sop", "inshop", "celeba", "lfw", "csv"});
+  t.model = {.backbone = m["backbone"],
+             .in_channels = m["in_channels"],
+             .pretrained = m["pretrained"],
+             .embedding_dim = m["embedding_dim"],
+             .pool = m["pool"],
+             .layer_norm = m["layer_norm"],
+             .frozen_bn = m["frozen_bn"]};
+  check_one_of("model.pool", t.model.pool, {"avg", "max", "avg+max"});
+  DML_CHECK(t.model.embedding_dim >= 1, "model.embedding_dim must be >= 1");
+  DML_CHECK(t.model.in_channels == 1 || t.model.in_channels == 3,
+            "model.in_channels must be 1 (grey) or 3 (RGB)");
+  t.loss = {.name = l["name"],
+            .params = numbers(l["params"]),
+            .lr_multiplier = l["lr_multiplier"],
+            .miner = l["miner"],
+            .miner_params = numbers(l["miner_params"])};
+  t.optimizer = {.name = o["name"],
+                 .lr = o["lr"],
+                 .weight_decay = o["weight_decay"],
+                 .momentum = o["momentum"],
+                 .backbone_lr = o["backbone_lr"],
+                 .head_lr = o["head_lr"],
+                 .schedule = o["schedule"],
+                 .step_size = o["step_size"],
+                 .warmup_steps = o["warmup_steps"],
+                 .milestones = list<int64_t>(o["milestones"]),
+                 .gamma = o["gamma"]};
+  check_one_of("optimizer.name", t.optimizer.name, {"adam", "adamw", "sgd"});
+  check_one_of("optimizer.schedule", t.optimizer.schedule, {"none", "step", "multistep", "cosine"});
+  DML_CHECK(t.optimizer.lr > 0, "optimizer.lr must be > 0");
+  t.augment = {.image_size = a["image_size"],
+               .resize = a["resize"],
+               .random_resized_crop = a["random_resized_crop"],
+               .horizontal_flip = a["horizontal_flip"],
+               .scale_min = a["scale_min"],
+               .mean = list<double>(a["mean"]),
+               .std = list<double>(a["std"])};
+  DML_CHECK(t.augment.image_size >= 8 && t.augment.resize >= t.augment.image_size,
+            "augment: image_size must be >= 8 and resize >= image_size");
+  DML_CHECK(t.augment.mean.size() == size_t(t.model.in_channels) &&
+                t.augment.std.size() == size_t(t.model.in_channels),
+            "augment.mean and augment.std need one value per input channel (model.in_channels = ",
+            t.model.in_channels, ")");
+  t.run = {.epochs = r["epochs"],
+           .batch_size = r["batch_size"],
+           .m = r["m"],
+           .seed = r["seed"],
+           .eval_every = e["every"],
+           .workers = r["workers"],
+           .threads = r["threads"],
+           .log_every = r["log_every"],
+           .max_steps_per_epoch = r["max_steps_per_epoch"],
+           .eval_limit = e["limit"],
+           .metric = e["metric"],
+           .recall_ks = list<int64_t>(e["recall_ks"]),
+           .clustering = e["clustering"],
+           .output = r["output"]};
+  DML_CHECK(t.run.epochs >= 1, "train.epochs must be >= 1");
+  DML_CHECK(t.run.workers >= 0 && t.run.threads >= 0 && t.run.log_every >= 1,
+            "train: workers and threads must be >= 0 and log_every >= 1");
+  DML_CHECK(t.run.eval_every >= 0, "eval.every must be >= 0 (0: only after the last epoch)");
+  check_one_of("eval.metric", t.run.metric, {"cosine", "euclidean"});
+  return t;
+}
+
+}  // namespace dml::train

@@ -1,0 +1,101 @@
+#pragma once
+// A training run's configuration: one JSON document with every setting, so a
+// run is described by one file, saved next to its outputs and inside every
+// checkpoint. Users write only the keys they change; the rest come from
+// default_config(). Flags override single keys by dotted path
+// ("optimizer.lr=1e-4"). Unknown keys and wrongly typed values are errors
+// naming the key, so a typo never silently trains with a default.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dml::train {
+
+using Json = nlohmann::ordered_json;
+
+// Every key a config may hold, with its default value. Sections: data,
+// model, loss, miner, sampler, optimizer, schedule, augment, train, eval.
+Json default_config();
+
+// default_config() overlaid with `user` (a parsed config file), then with
+// each "dotted.key=value" override (value parsed as JSON, else a string).
+// Throws dml::Error naming `origin` and the key on unknown keys or type
+// mismatches.
+Json resolve_config(const Json& user, const std::vector<std::string>& overrides,
+                    const std::string& origin);
+
+// Reads a JSON config file (a missing file or bad JSON: error naming it).
+Json read_config_file(const std::string& path);
+
+// Typed views of the sections the trainer reads.
+struct DataConfig {
+  std::string format;  // fashion_mnist | cub200 | cars196 | sop | inshop | celeba | lfw | csv
+  std::string root;    // dataset directory (csv: the manifest file)
+  std::vector<int64_t> train_classes, test_classes;  // fashion_mnist class split
+  std::string train_split, test_split;  // csv: split column values; others: fixed
+  std::vector<std::string> attributes;  // attribute labels to carry (CelebA, CUB, csv)
+  bool skip_bad_images = false;
+};
+
+struct ModelConfig {
+  std::string backbone;
+  int64_t in_channels = 3;
+  std::string pretrained;  // torchvision weights as safetensors; empty: random init
+  int64_t embedding_dim = 128;
+  std::string pool;  // avg | max | avg+max
+  bool layer_norm = false;
+  bool frozen_bn = false;
+};
+
+struct LossConfig {
+  std::string name;
+  std::map<std::string, double> params;
+  double lr_multiplier = 0;  // 0: the loss's own default
+  std::string miner;         // "none" or a miner name
+  std::map<std::string, double> miner_params;
+};
+
+struct OptimConfig {
+  std::string name;  // adam | adamw | sgd
+  double lr = 1e-5, weight_decay = 4e-4, momentum = 0.9;
+  double backbone_lr = 0, head_lr = 0;  // 0: lr
+  std::string schedule;                 // none | step | multistep | cosine
+  int64_t step_size = 0, warmup_steps = 0;
+  std::vector<int64_t> milestones;  // in epochs for step/multistep
+  double gamma = 0.1;
+};
+
+struct AugmentConfig {
+  int64_t image_size = 224, resize = 256;
+  bool random_resized_crop = true, horizontal_flip = true;
+  double scale_min = 0.08;
+  std::vector<double> mean, std;
+};
+
+struct RunConfig {
+  int64_t epochs = 1, batch_size = 112, m = 2, seed = 0;
+  int64_t eval_every = 1, workers = 2, threads = 0, log_every = 10;
+  int64_t max_steps_per_epoch = 0;  // 0: the sampler's full epoch
+  int64_t eval_limit = 0;           // 0: the whole test split
+  std::string metric;               // cosine | euclidean
+  std::vector<int64_t> recall_ks;
+  bool clustering = false;
+  std::string output;
+};
+
+struct TrainConfig {
+  DataConfig data;
+  ModelConfig model;
+  LossConfig loss;
+  OptimConfig optimizer;
+  AugmentConfig augment;
+  RunConfig run;
+};
+
+// Reads the typed view of a resolved config, checking value ranges.
+TrainConfig typed_config(const Json& resolved);
+
+}  // namespace dml::train

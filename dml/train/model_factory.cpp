@@ -1,0 +1,37 @@
+#include "dml/train/model_factory.h"
+
+#include "engine/error.h"
+#include "engine/safetensors.h"
+
+namespace dml::train {
+
+namespace {
+
+nn::GlobalPool pool_of(const std::string& name) {
+  if (name == "max") return nn::GlobalPool::max;
+  if (name == "avg+max") return nn::GlobalPool::average_plus_max;
+  return nn::GlobalPool::average;
+}
+
+}  // namespace
+
+std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config) {
+  nn::ResNetConfig backbone_config = nn::resnet_config(config.backbone);
+  backbone_config.num_classes = 0;
+  backbone_config.in_channels = config.in_channels;
+  auto backbone = nn::make_resnet(backbone_config);
+  if (!config.pretrained.empty()) {
+    DML_CHECK(config.in_channels == 3, "model.pretrained: torchvision weights expect 3 input "
+                                       "channels, but model.in_channels is ", config.in_channels);
+    nn::load_torchvision_weights(*backbone, read_safetensors(config.pretrained).tensors);
+  }
+  if (config.frozen_bn) backbone->set_batch_norm_frozen(true);
+  const int64_t features = backbone->feature_dim();
+  return std::make_shared<nn::EmbeddingNet>(
+      backbone, nn::EmbeddingHeadConfig{.in_features = features,
+                                        .embedding_dim = config.embedding_dim,
+                                        .pool = pool_of(config.pool),
+                                        .layer_norm = config.layer_norm});
+}
+
+}  // namespace dml::train

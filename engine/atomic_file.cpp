@@ -1,0 +1,45 @@
+#include "engine/atomic_file.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/error.h"
+
+namespace dml {
+
+AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(path + ".tmp") {
+  file_ = std::fopen(tmp_.c_str(), "wb");
+  DML_CHECK(file_, path_, ": cannot create ", tmp_, ": ", std::strerror(errno),
+            " (does the directory exist and is it writable?)");
+}
+
+AtomicFile::~AtomicFile() {
+  if (file_) std::fclose(file_);
+  if (!committed_) std::remove(tmp_.c_str());
+}
+
+void AtomicFile::write(const void* data, size_t n) {
+  DML_CHECK(n == 0 || std::fwrite(data, 1, n, file_) == n, path_, ": write to ", tmp_,
+            " failed: ", std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+  DML_CHECK(std::fflush(file_) == 0 && fsync(fileno(file_)) == 0, path_, ": write to ", tmp_,
+            " failed: ", std::strerror(errno));
+  std::FILE* f = file_;
+  file_ = nullptr;
+  DML_CHECK(std::fclose(f) == 0, path_, ": write to ", tmp_, " failed: ", std::strerror(errno));
+  DML_CHECK(std::rename(tmp_.c_str(), path_.c_str()) == 0, path_, ": cannot rename ", tmp_,
+            " to it: ", std::strerror(errno));
+  committed_ = true;
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  AtomicFile out(path);
+  out.write(text);
+  out.commit();
+}
+
+}  // namespace dml

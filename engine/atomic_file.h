@@ -1,0 +1,34 @@
+#pragma once
+// Writing a file so that readers see the old file or the whole new one,
+// never a prefix: the bytes go to "<path>.tmp", which commit() flushes to
+// disk and renames over the destination. Destroyed uncommitted (an error on
+// the way), the temporary file is removed and the old file is untouched.
+// Every output the tools write (weights, checkpoints, embeddings) goes
+// through it.
+#include <cstddef>
+#include <cstdio>
+#include <string>
+
+namespace dml {
+
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path);  // throws dml::Error naming both paths
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, size_t n);
+  void write(const std::string& text) { write(text.data(), text.size()); }
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  std::FILE* file_ = nullptr;
+  bool committed_ = false;
+};
+
+// The whole of `text` as the file at `path`, atomically.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+}  // namespace dml
