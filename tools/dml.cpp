@@ -5,43 +5,21 @@
 
 #include <cstdio>
 #include <exception>
+#include <map>
 
-#include "engine/error.h"
-#include "tools/train_command.h"
-
-namespace {
-
-void add_train_command(CLI::App& app, dml::tools::TrainOptions& o) {
-  CLI::App* train = app.add_subcommand("train", "Train a tiny CNN on Fashion-MNIST (demo)");
-  train->add_option("--data", o.data, "Directory holding the Fashion-MNIST IDX files")
-      ->capture_default_str();
-  train->add_option("--epochs", o.epochs, "Passes over the training images")->capture_default_str();
-  train->add_option("--batch-size", o.batch_size, "Images per step")->capture_default_str();
-  train->add_option("--lr", o.lr, "Adam learning rate")->capture_default_str();
-  train->add_option("--seed", o.seed, "Seed for initialisation and shuffling")
-      ->capture_default_str();
-  train->add_option("--limit", o.limit, "Use only the first N training images")
-      ->capture_default_str();
-  train->add_option("--log-every", o.log_every, "Steps between loss reports")
-      ->capture_default_str();
-  train->add_option("--threads", o.threads, "CPU threads for OpenMP kernels (0: default)")
-      ->capture_default_str();
-}
-
-}  // namespace
+#include "tools/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"dml: deep metric learning engine"};
+  CLI::App app{"dml: deep metric learning engine (train, evaluate and embed with DML models)"};
   app.require_subcommand(1);
-  dml::tools::TrainOptions train_options;
-  add_train_command(app, train_options);
+  std::map<std::string, dml::tools::Command> commands = {
+      {"train", dml::tools::add_train_command(app)},
+      {"eval", dml::tools::add_eval_command(app)},
+      {"embed", dml::tools::add_embed_command(app)}};
   CLI11_PARSE(app, argc, argv);
-
   try {
-    if (app.got_subcommand("train")) dml::tools::run_train(train_options);
-  } catch (const dml::Error& e) {
-    std::fprintf(stderr, "dml: error: %s\n", e.what());
-    return 1;
+    for (auto& [name, run] : commands)
+      if (app.got_subcommand(name)) run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dml: error: %s\n", e.what());
     return 1;

@@ -1,110 +1,86 @@
-#include "tools/train_command.h"
+// dml train: a config file, overridden by --set key=value and by the common
+// flags below (each is shorthand for one --set).
+#include <memory>
+#include <string>
+#include <vector>
 
-#include <omp.h>
-
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
-
-#include "dml/data/fashion_mnist.h"
-#include "dml/data/permutation.h"
-#include "engine/autograd.h"
-#include "engine/ops.h"
-#include "engine/optim/optimizer.h"
-#include "tools/tiny_cnn.h"
+#include "dml/train/checkpoint.h"
+#include "dml/train/trainer.h"
+#include "tools/commands.h"
 
 namespace dml::tools {
 
 namespace {
 
-void check_options(const TrainOptions& o) {
-  DML_CHECK(o.epochs >= 1, "train: --epochs ", o.epochs, " must be >= 1");
-  // Batch norm needs two or more examples per batch for a batch variance.
-  DML_CHECK(o.batch_size >= 2, "train: --batch-size ", o.batch_size, " must be >= 2");
-  DML_CHECK(o.lr > 0, "train: --lr ", o.lr, " must be > 0");
-  DML_CHECK(o.limit >= o.batch_size, "train: --limit ", o.limit, " must be at least --batch-size ",
-            o.batch_size, " to make one batch");
-  DML_CHECK(o.log_every >= 1, "train: --log-every ", o.log_every, " must be >= 1");
-  DML_CHECK(o.threads >= 0, "train: --threads ", o.threads, " must be >= 0 (0: default)");
-}
+struct Shorthand {
+  const char* flag;
+  const char* key;
+  const char* help;
+};
 
-// Images and labels at the given example indices.
-std::pair<Tensor, Tensor> gather_batch(const data::ImageDataset& d, const int64_t* idx, int64_t n) {
-  Tensor index = from_vector(std::vector<int64_t>(idx, idx + n), {n});
-  return {index_select(d.images, 0, index), index_select(d.labels, 0, index)};
-}
+constexpr Shorthand kShorthands[] = {
+    {"--data-root", "data.root", "Dataset directory (csv: the manifest file)"},
+    {"--backbone", "model.backbone", "resnet18|resnet34|resnet50|resnet101|small_resnet10|..."},
+    {"--pretrained", "model.pretrained", "torchvision ResNet weights as safetensors"},
+    {"--embedding-dim", "model.embedding_dim", "Embedding size"},
+    {"--frozen-bn", "model.frozen_bn", "true: batch norm keeps its running statistics"},
+    {"--loss", "loss.name", "DML loss (see README for the list)"},
+    {"--miner", "loss.miner", "Miner, or none"},
+    {"--batch-size", "train.batch_size", "Images per batch (P classes x m)"},
+    {"--m", "train.m", "Images per class in a batch"},
+    {"--optimizer", "optimizer.name", "adam|adamw|sgd"},
+    {"--lr", "optimizer.lr", "Learning rate"},
+    {"--backbone-lr", "optimizer.backbone_lr", "Backbone learning rate (0: --lr)"},
+    {"--head-lr", "optimizer.head_lr", "Embedding head learning rate (0: --lr)"},
+    {"--loss-lr-multiplier", "loss.lr_multiplier", "Loss parameters' lr / --lr (0: loss default)"},
+    {"--weight-decay", "optimizer.weight_decay", "Weight decay"},
+    {"--schedule", "optimizer.schedule", "none|step|multistep|cosine"},
+    {"--epochs", "train.epochs", "Epochs"},
+    {"--image-size", "augment.image_size", "Training and evaluation crop size"},
+    {"--seed", "train.seed", "Seed of every random choice in the run"},
+    {"--workers", "train.workers", "Loader threads (0: load on the training thread)"},
+    {"--threads", "train.threads", "OpenMP threads for the kernels (0: all cores)"},
+    {"--eval-every", "eval.every", "Evaluate every N epochs (0: only at the end)"},
+    {"--output", "train.output", "Output directory"},
+};
 
-// One pass over the shuffled training set. The last partial batch is dropped
-// so every step sees the same batch size. Returns the steps taken so far.
-int64_t train_epoch(TinyCnn& model, Optimizer& opt, const data::ImageDataset& train,
-                    const TrainOptions& o, Generator& gen, int64_t step) {
-  const int64_t n = train.labels.numel();
-  std::vector<int64_t> order = data::random_permutation(n, gen);
-  double loss_sum = 0;
-  int64_t loss_count = 0;
-  for (int64_t begin = 0; begin + o.batch_size <= n; begin += o.batch_size) {
-    auto [x, y] = gather_batch(train, order.data() + begin, o.batch_size);
-    Tensor loss = cross_entropy(model.forward(x, /*training=*/true), y);
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
-    ++step;
-    loss_sum += loss.item();
-    ++loss_count;
-    if (step % o.log_every == 0) {
-      std::printf("step %-5lld loss %.4f\n", static_cast<long long>(step), loss_sum / loss_count);
-      std::fflush(stdout);
-      loss_sum = 0;
-      loss_count = 0;
-    }
-  }
-  return step;
-}
-
-// Top-1 accuracy, batch norm in eval mode, no autograd history.
-double accuracy(const TinyCnn& model, const data::ImageDataset& test) {
-  NoGradGuard no_grad;
-  const int64_t n = test.labels.numel(), batch = 500;
-  int64_t correct = 0;
-  for (int64_t begin = 0; begin < n; begin += batch) {
-    int64_t end = std::min(n, begin + batch);
-    Tensor pred = argmax(model.forward(test.images.slice(begin, end), /*training=*/false), 1);
-    Tensor hit = eq(pred, test.labels.slice(begin, end));
-    for (uint8_t h : hit.to_vector<uint8_t>()) correct += h;
-  }
-  return double(correct) / double(n);
-}
+struct TrainArgs {
+  std::string config, resume;
+  std::vector<std::string> sets;
+  std::vector<std::string> shorthand_values = std::vector<std::string>(std::size(kShorthands));
+};
 
 }  // namespace
 
-void run_train(const TrainOptions& o) {
-  check_options(o);
-  if (o.threads > 0) omp_set_num_threads(o.threads);
-  const auto start = std::chrono::steady_clock::now();
-
-  data::ImageDataset train =
-      data::load_fashion_mnist(o.data, data::Split::train, {.limit = o.limit});
-  data::ImageDataset test =
-      data::load_fashion_mnist(o.data, data::Split::test, {.limit = o.eval_count});
-  std::printf("Fashion-MNIST: %lld training images, %lld test images from %s\n",
-              static_cast<long long>(train.labels.numel()),
-              static_cast<long long>(test.labels.numel()), o.data.c_str());
-
-  Generator gen(o.seed);
-  TinyCnn model(/*in_channels=*/1, data::kFashionMnistClasses, gen);
-  Adam opt({ParamGroup{.name = "model", .params = model.parameters(), .lr = o.lr}});
-
-  int64_t step = 0;
-  for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
-    step = train_epoch(model, opt, train, o, gen, step);
-    std::printf("epoch %lld done (%lld steps)\n", static_cast<long long>(epoch),
-                static_cast<long long>(step));
-  }
-
-  double acc = accuracy(model, test);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("test accuracy %.4f on %lld images (%.1f s)\n", acc,
-              static_cast<long long>(test.labels.numel()), seconds);
+Command add_train_command(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "train",
+      "Train a DML model (default config: small ResNet on Fashion-MNIST 0-4, held-out 5-9)");
+  cmd->add_option("--config", args->config, "JSON config file (see configs/)");
+  cmd->add_option("--set", args->sets, "Override one config key: section.key=value (repeatable)");
+  cmd->add_option("--resume", args->resume,
+                  "Continue from a checkpoint.safetensors (its config, plus any overrides)");
+  for (size_t i = 0; i < std::size(kShorthands); ++i)
+    cmd->add_option(kShorthands[i].flag, args->shorthand_values[i],
+                    std::string(kShorthands[i].help) + " [" + kShorthands[i].key + "]");
+  return [args] {
+    std::vector<std::string> overrides;
+    for (size_t i = 0; i < std::size(kShorthands); ++i)
+      if (!args->shorthand_values[i].empty())
+        overrides.push_back(std::string(kShorthands[i].key) + "=" + args->shorthand_values[i]);
+    overrides.insert(overrides.end(), args->sets.begin(), args->sets.end());
+    train::Json base = train::Json::object();
+    std::string origin = "defaults";
+    if (!args->resume.empty()) {
+      base = train::load_checkpoint(args->resume).config;
+      origin = args->resume;
+    } else if (!args->config.empty()) {
+      base = train::read_config_file(args->config);
+      origin = args->config;
+    }
+    train::run_training(train::resolve_config(base, overrides, origin), {.resume = args->resume});
+  };
 }
 
 }  // namespace dml::tools

@@ -105,13 +105,14 @@ void overlay(Json& base, const Json& user, const std::string& path, const std::s
       base[key] = value;
       continue;
     }
-    DML_CHECK(base.contains(key), origin, ": unknown key '", where, "' (known keys here: ",
-              [&] {
-                std::string known;
-                for (const auto& [k, v] : base.items()) known += (known.empty() ? "" : ", ") + k;
-                return known;
-              }(),
-              ")");
+    DML_CHECK(
+        base.contains(key), origin, ": unknown key '", where, "' (known keys here: ",
+        [&] {
+          std::string known;
+          for (const auto& [k, v] : base.items()) known += (known.empty() ? "" : ", ") + k;
+          return known;
+        }(),
+        ")");
     Json& slot = base[key];
     if (slot.is_object()) {
       overlay(slot, value, where, origin);
@@ -145,7 +146,8 @@ Json resolve_config(const Json& user, const std::vector<std::string>& overrides,
                     const std::string& origin) {
   Json config = default_config();
   overlay(config, user, "", origin);
-  for (const std::string& o : overrides) overlay(config, override_as_object(o), "", "override '" + o + "'");
+  for (const std::string& o : overrides)
+    overlay(config, override_as_object(o), "", "override '" + o + "'");
   return config;
 }
 

@@ -35,8 +35,8 @@ struct DataConfig {
   std::string format;  // fashion_mnist | cub200 | cars196 | sop | inshop | celeba | lfw | csv
   std::string root;    // dataset directory (csv: the manifest file)
   std::vector<int64_t> train_classes, test_classes;  // fashion_mnist class split
-  std::string train_split, test_split;  // csv: split column values; others: fixed
-  std::vector<std::string> attributes;  // attribute labels to carry (CelebA, CUB, csv)
+  std::string train_split, test_split;               // csv: split column values; others: fixed
+  std::vector<std::string> attributes;               // attribute labels to carry (CelebA, CUB, csv)
   bool skip_bad_images = false;
 };
 

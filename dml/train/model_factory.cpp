@@ -1,5 +1,6 @@
 #include "dml/train/model_factory.h"
 
+#include "dml/train/checkpoint.h"
 #include "engine/error.h"
 #include "engine/safetensors.h"
 
@@ -21,8 +22,10 @@ std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config) {
   backbone_config.in_channels = config.in_channels;
   auto backbone = nn::make_resnet(backbone_config);
   if (!config.pretrained.empty()) {
-    DML_CHECK(config.in_channels == 3, "model.pretrained: torchvision weights expect 3 input "
-                                       "channels, but model.in_channels is ", config.in_channels);
+    DML_CHECK(config.in_channels == 3,
+              "model.pretrained: torchvision weights expect 3 input "
+              "channels, but model.in_channels is ",
+              config.in_channels);
     nn::load_torchvision_weights(*backbone, read_safetensors(config.pretrained).tensors);
   }
   if (config.frozen_bn) backbone->set_batch_norm_frozen(true);
@@ -32,6 +35,20 @@ std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config) {
                                         .embedding_dim = config.embedding_dim,
                                         .pool = pool_of(config.pool),
                                         .layer_norm = config.layer_norm});
+}
+
+TrainedModel load_trained_model(const std::string& path,
+                                const std::vector<std::string>& overrides) {
+  Checkpoint checkpoint = load_checkpoint(path);
+  TrainedModel out;
+  out.config = resolve_config(checkpoint.config, overrides, path);
+  out.typed = typed_config(out.config);
+  ModelConfig architecture = out.typed.model;
+  architecture.pretrained.clear();  // the checkpoint holds every weight
+  out.model = build_model(architecture);
+  out.model->load_state_dict(checkpoint.model);
+  out.model->eval();
+  return out;
 }
 
 }  // namespace dml::train

@@ -14,4 +14,14 @@ namespace dml::train {
 // model.frozen_bn is set (the standard protocol fine-tunes with frozen BN).
 std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config);
 
+// A trained model from a checkpoint or an exported model file: its config
+// (with `overrides` applied, e.g. data.root on another machine) and the
+// network with its weights, in eval mode.
+struct TrainedModel {
+  Json config;
+  TrainConfig typed;
+  std::shared_ptr<nn::EmbeddingNet> model;
+};
+TrainedModel load_trained_model(const std::string& path, const std::vector<std::string>& overrides);
+
 }  // namespace dml::train

@@ -1,0 +1,33 @@
+#include "dml/train/embed.h"
+
+#include <algorithm>
+
+#include "engine/autograd.h"
+#include "engine/ops.h"
+
+namespace dml::train {
+
+Embedded embed_samples(nn::Module& model, const data::SampleSet& set,
+                       const data::SampleLoader& load_sample, int64_t batch_size, int64_t workers) {
+  const int64_t n = int64_t(set.samples.size());
+  DML_CHECK(n > 0, "embed: ", set.name, " holds no samples");
+  std::vector<std::vector<int64_t>> batches;
+  for (int64_t begin = 0; begin < n; begin += batch_size) {
+    batches.emplace_back();
+    for (int64_t i = begin; i < std::min(n, begin + batch_size); ++i) batches.back().push_back(i);
+  }
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard no_grad;
+  data::BatchLoader loader(set, std::move(batches), load_sample, {.workers = workers});
+  std::vector<Tensor> embeddings, labels, attributes;
+  while (auto batch = loader.next()) {
+    embeddings.push_back(model(batch->images));
+    labels.push_back(batch->labels);
+    attributes.push_back(batch->attributes);
+  }
+  model.train(was_training);
+  return {concat(embeddings, 0), concat(labels, 0), concat(attributes, 0)};
+}
+
+}  // namespace dml::train

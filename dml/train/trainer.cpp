@@ -1,0 +1,270 @@
+#include "dml/train/trainer.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "dml/data/m_per_class_sampler.h"
+#include "dml/data/permutation.h"
+#include "dml/eval/evaluate.h"
+#include "dml/losses/registry.h"
+#include "dml/miners/registry.h"
+#include "dml/train/checkpoint.h"
+#include "dml/train/datasets.h"
+#include "dml/train/embed.h"
+#include "dml/train/model_factory.h"
+#include "dml/train/progress.h"
+#include "engine/atomic_file.h"
+#include "engine/optim/lr_schedule.h"
+#include "engine/optim/optimizer.h"
+
+namespace dml::train {
+
+namespace {
+
+// Relabels the training samples 0 .. C-1 (in order of their labels), as
+// proxy and classification losses index their parameters by class.
+int64_t make_labels_contiguous(data::SampleSet& set) {
+  std::map<int64_t, int64_t> index;
+  for (const auto& s : set.samples) index.emplace(s.label, 0);
+  int64_t next = 0;
+  for (auto& [label, i] : index) i = next++;
+  for (auto& s : set.samples) s.label = index[s.label];
+  return next;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimConfig& o, std::vector<ParamGroup> groups) {
+  if (o.name == "sgd")
+    return std::make_unique<SGD>(std::move(groups), SgdOptions{.momentum = o.momentum});
+  if (o.name == "adamw") return std::make_unique<AdamW>(std::move(groups));
+  return std::make_unique<Adam>(std::move(groups));
+}
+
+std::unique_ptr<LrSchedule> make_schedule(const OptimConfig& o, int64_t steps_per_epoch,
+                                          int64_t epochs) {
+  if (o.schedule == "step") {
+    DML_CHECK(o.step_size >= 1, "optimizer.step_size (epochs) must be >= 1 for the step schedule");
+    return std::make_unique<StepLR>(o.step_size * steps_per_epoch, o.gamma);
+  }
+  if (o.schedule == "multistep") {
+    std::vector<int64_t> steps;
+    for (int64_t e : o.milestones) steps.push_back(e * steps_per_epoch);
+    return std::make_unique<MultiStepLR>(steps, o.gamma);
+  }
+  if (o.schedule == "cosine")
+    return std::make_unique<CosineWithWarmup>(o.warmup_steps, epochs * steps_per_epoch);
+  return nullptr;
+}
+
+class Run {
+ public:
+  Run(const Json& config, const TrainOptions& options);
+  Json train();
+
+ private:
+  void train_epoch(int64_t epoch);
+  Json evaluate();
+  void save_checkpoint_now();
+  void log(const Json& line);
+
+  Json config_json_;
+  TrainConfig c_;
+  std::filesystem::path out_;
+  data::SampleSet train_set_, test_set_;
+  std::unique_ptr<data::MPerClassSampler> sampler_;
+  data::SampleLoader train_loader_, eval_loader_;
+  std::shared_ptr<nn::EmbeddingNet> model_;
+  std::unique_ptr<losses::Loss> loss_;
+  std::unique_ptr<miners::Miner> miner_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<LrSchedule> schedule_;
+  int64_t steps_per_epoch_ = 0, epochs_done_ = 0, steps_ = 0;
+};
+
+Run::Run(const Json& config, const TrainOptions& options)
+    : config_json_(config), c_(typed_config(config)), out_(c_.run.output) {
+  if (c_.run.threads > 0) omp_set_num_threads(int(c_.run.threads));
+  std::filesystem::create_directories(out_);
+  train_set_ = open_split(c_.data, "train");
+  test_set_ = open_split(c_.data, "test");
+  if (c_.run.eval_limit > 0 && int64_t(test_set_.samples.size()) > c_.run.eval_limit)
+    test_set_.samples.resize(size_t(c_.run.eval_limit));
+  const int64_t classes = make_labels_contiguous(train_set_);
+
+  std::vector<int64_t> labels;
+  for (const auto& s : train_set_.samples) labels.push_back(s.label);
+  sampler_ = std::make_unique<data::MPerClassSampler>(
+      labels, data::MPerClassConfig{.batch_size = c_.run.batch_size, .m = c_.run.m},
+      uint64_t(c_.run.seed));
+  steps_per_epoch_ = sampler_->batches_per_epoch();
+  if (c_.run.max_steps_per_epoch > 0)
+    steps_per_epoch_ = std::min(steps_per_epoch_, c_.run.max_steps_per_epoch);
+  train_loader_ = make_sample_loader(c_.augment, c_.model.in_channels, /*train=*/true);
+  eval_loader_ = make_sample_loader(c_.augment, c_.model.in_channels, /*train=*/false);
+
+  manual_seed(uint64_t(c_.run.seed));
+  model_ = build_model(c_.model);
+  Generator loss_gen(data::derive_seed(uint64_t(c_.run.seed), 0, 3));
+  loss_ = losses::make_loss(
+      c_.loss.name,
+      {.num_classes = classes, .embedding_dim = c_.model.embedding_dim, .gen = &loss_gen},
+      c_.loss.params);
+  if (c_.loss.miner != "none") miner_ = miners::make_miner(c_.loss.miner, c_.loss.miner_params);
+
+  const OptimConfig& o = c_.optimizer;
+  std::vector<ParamGroup> groups = {{.name = "backbone",
+                                     .params = model_->backbone().parameters(),
+                                     .lr = o.backbone_lr > 0 ? o.backbone_lr : o.lr,
+                                     .weight_decay = o.weight_decay},
+                                    {.name = "head",
+                                     .params = model_->head().parameters(),
+                                     .lr = o.head_lr > 0 ? o.head_lr : o.lr,
+                                     .weight_decay = o.weight_decay}};
+  if (!loss_->parameters().empty()) {
+    const double mult =
+        c_.loss.lr_multiplier > 0 ? c_.loss.lr_multiplier : loss_->default_lr_multiplier();
+    groups.push_back({.name = "loss",
+                      .params = loss_->parameters(),
+                      .lr = o.lr * mult,
+                      .weight_decay = o.weight_decay});
+  }
+  optimizer_ = make_optimizer(o, std::move(groups));
+  schedule_ = make_schedule(o, steps_per_epoch_, c_.run.epochs);
+
+  if (!options.resume.empty()) {
+    Checkpoint ck = load_checkpoint(options.resume);
+    DML_CHECK(!ck.optimizer.empty() || ck.epochs_done == 0, "--resume ", options.resume,
+              ": an exported model holds no optimizer state; resume from checkpoint.safetensors");
+    model_->load_state_dict(ck.model);
+    for (const auto& [name, value] : ck.loss) {
+      bool found = false;
+      for (const auto& [own, param] : loss_->named_parameters())
+        if (own == name) {
+          copy_into(param, value);
+          found = true;
+        }
+      DML_CHECK(found, "--resume ", options.resume, ": loss parameter '", name, "' is not a ",
+                "parameter of loss '", c_.loss.name, "'");
+    }
+    optimizer_->load_state(ck.optimizer);
+    epochs_done_ = ck.epochs_done;
+    steps_ = ck.steps;
+  }
+  write_file_atomically((out_ / "config.json").string(), config_json_.dump(2) + "\n");
+  if (options.resume.empty()) std::filesystem::remove(out_ / "metrics.jsonl");
+
+  std::printf("%s: %zu training images in %lld classes (%lld skipped: classes with < m = %lld)\n",
+              train_set_.name.c_str(), train_set_.samples.size(), (long long)classes,
+              (long long)sampler_->skipped_samples(), (long long)c_.run.m);
+  std::printf("%s: %zu held-out images\n", test_set_.name.c_str(), test_set_.samples.size());
+  std::printf("model %s + %lld-d head, %lld parameters; loss %s%s; %lld steps per epoch\n",
+              c_.model.backbone.c_str(), (long long)c_.model.embedding_dim,
+              (long long)model_->num_parameters(), loss_->describe().c_str(),
+              miner_ ? (", miner " + miner_->describe()).c_str() : "", (long long)steps_per_epoch_);
+  if (epochs_done_ > 0)
+    std::printf("resumed from %s after epoch %lld (step %lld)\n", options.resume.c_str(),
+                (long long)epochs_done_, (long long)steps_);
+  std::fflush(stdout);
+}
+
+void Run::log(const Json& line) {
+  std::ofstream out(out_ / "metrics.jsonl", std::ios::app);
+  out << line.dump() << "\n";
+  DML_CHECK(out.good(), (out_ / "metrics.jsonl").string(), ": write failed");
+}
+
+void Run::train_epoch(int64_t epoch) {
+  std::vector<std::vector<int64_t>> batches = sampler_->epoch(epoch);
+  batches.resize(size_t(steps_per_epoch_));
+  data::BatchLoader loader(train_set_, std::move(batches), train_loader_,
+                           {.workers = c_.run.workers,
+                            .seed = uint64_t(c_.run.seed),
+                            .epoch = epoch,
+                            .bad_samples = c_.data.skip_bad_images ? data::BadSamplePolicy::skip
+                                                                   : data::BadSamplePolicy::error});
+  model_->train();
+  Generator miner_gen(data::derive_seed(uint64_t(c_.run.seed), uint64_t(epoch), 2));
+  Progress progress(epoch + 1, c_.run.epochs, loader.size(), c_.run.log_every);
+  while (auto batch = loader.next()) {
+    if (schedule_) schedule_->apply(*optimizer_, steps_);
+    Tensor embeddings = (*model_)(batch->images);
+    std::optional<miners::MinedTuples> mined;
+    if (miner_) mined = miner_->mine(embeddings.detach(), batch->labels, miner_gen);
+    Tensor loss = loss_->forward(embeddings, batch->labels, mined ? &*mined : nullptr);
+    optimizer_->zero_grad();
+    loss.backward();
+    optimizer_->step();
+    ++steps_;
+    const double value = loss.item();
+    DML_CHECK(std::isfinite(value), "train: the loss became ", value, " at step ", steps_,
+              " (epoch ", epoch + 1, "); lower optimizer.lr or check the loss parameters");
+    progress.update(value, batch->images.size(0));
+  }
+  const double mean_loss = progress.finish();
+  Json line = {{"epoch", epoch + 1},
+               {"steps", steps_},
+               {"loss", mean_loss},
+               {"images_per_second", progress.images_per_second()},
+               {"seconds", progress.seconds()},
+               {"lr", optimizer_->groups()[0].lr},
+               {"skipped_images", loader.skipped()}};
+  const bool last = epoch + 1 == c_.run.epochs;
+  if (last || (c_.run.eval_every > 0 && (epoch + 1) % c_.run.eval_every == 0)) {
+    Json metrics = evaluate();
+    std::printf("epoch %lld:", (long long)epoch + 1);
+    for (const auto& [k, v] : metrics.items()) {
+      std::printf(" %s %.4f", k.c_str(), v.get<double>());
+      line[k] = v;
+    }
+    std::printf("\n");
+  }
+  log(line);
+  epochs_done_ = epoch + 1;
+  save_checkpoint_now();
+}
+
+Json Run::evaluate() {
+  Embedded e = embed_samples(*model_, test_set_, eval_loader_, 256, c_.run.workers);
+  eval::EvalOptions options{
+      .metric = c_.run.metric == "cosine" ? eval::Metric::cosine : eval::Metric::euclidean,
+      .recall_ks = c_.run.recall_ks,
+      .clustering = c_.run.clustering,
+      .seed = uint64_t(c_.run.seed)};
+  eval::RetrievalReport report = eval::evaluate_embeddings(e.embeddings, e.labels, options);
+  Json out = Json::object();
+  for (const auto& [name, value] : report.metrics) out[name] = value;
+  return out;
+}
+
+void Run::save_checkpoint_now() {
+  save_checkpoint((out_ / "checkpoint.safetensors").string(), {.model = model_->state_dict(),
+                                                               .loss = loss_->named_parameters(),
+                                                               .optimizer = optimizer_->state(),
+                                                               .epochs_done = epochs_done_,
+                                                               .steps = steps_,
+                                                               .config = config_json_});
+}
+
+Json Run::train() {
+  Json last = Json::object();
+  for (int64_t epoch = epochs_done_; epoch < c_.run.epochs; ++epoch) train_epoch(epoch);
+  save_exported_model((out_ / "model.safetensors").string(), model_->state_dict(), config_json_);
+  std::printf("wrote %s and %s\n", (out_ / "checkpoint.safetensors").c_str(),
+              (out_ / "model.safetensors").c_str());
+  std::ifstream metrics(out_ / "metrics.jsonl");
+  for (std::string text; std::getline(metrics, text);) last = Json::parse(text);
+  return last;
+}
+
+}  // namespace
+
+Json run_training(const Json& resolved_config, const TrainOptions& options) {
+  Run run(resolved_config, options);
+  return run.train();
+}
+
+}  // namespace dml::train

@@ -1,0 +1,60 @@
+// dml embed: images (files, or a split of the model's dataset) to embeddings
+// in .npy, with their labels (and attribute labels, when the dataset has
+// them) beside them.
+#include <cstdio>
+#include <memory>
+
+#include "dml/train/datasets.h"
+#include "dml/train/embed.h"
+#include "dml/train/model_factory.h"
+#include "engine/npy.h"
+#include "tools/commands.h"
+
+namespace dml::tools {
+
+namespace {
+
+struct EmbedArgs {
+  std::string checkpoint, split, output;
+  std::vector<std::string> images, sets;
+};
+
+}  // namespace
+
+Command add_embed_command(CLI::App& app) {
+  auto args = std::make_shared<EmbedArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "embed", "Embed images or a dataset split: <out>.embeddings.npy and <out>.labels.npy");
+  cmd->add_option("--checkpoint", args->checkpoint, "checkpoint.safetensors or model.safetensors")
+      ->required();
+  auto* split =
+      cmd->add_option("--split", args->split, "train or test split of the model's dataset")
+          ->check(CLI::IsMember({"train", "test"}));
+  cmd->add_option("--images", args->images, "Image files (JPEG, PNG) to embed instead of a split")
+      ->excludes(split);
+  cmd->add_option("--output", args->output, "Output prefix")->required();
+  cmd->add_option("--set", args->sets, "Override a config key, e.g. data.root=...");
+  return [args] {
+    DML_CHECK(!args->split.empty() || !args->images.empty(),
+              "embed: give --split train|test or --images FILE...");
+    train::TrainedModel m = train::load_trained_model(args->checkpoint, args->sets);
+    data::SampleSet set;
+    if (args->images.empty()) {
+      set = train::open_split(m.typed.data, args->split);
+    } else {
+      set.name = "images";
+      for (const std::string& path : args->images) set.samples.push_back({.path = path});
+    }
+    train::Embedded e = train::embed_samples(
+        *m.model, set, train::make_sample_loader(m.typed.augment, m.typed.model.in_channels, false),
+        256, m.typed.run.workers);
+    write_npy(args->output + ".embeddings.npy", e.embeddings);
+    write_npy(args->output + ".labels.npy", e.labels);
+    if (e.attributes.size(1) > 0) write_npy(args->output + ".attributes.npy", e.attributes);
+    std::printf("%s: %lld embeddings of size %lld -> %s.embeddings.npy\n", set.name.c_str(),
+                (long long)e.embeddings.size(0), (long long)e.embeddings.size(1),
+                args->output.c_str());
+  };
+}
+
+}  // namespace dml::tools

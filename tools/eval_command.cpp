@@ -1,0 +1,60 @@
+// dml eval: the retrieval metrics of a trained model on a split of its
+// dataset (or another dataset given by --set data.*).
+#include <cstdio>
+#include <memory>
+
+#include "dml/eval/evaluate.h"
+#include "dml/train/datasets.h"
+#include "dml/train/embed.h"
+#include "dml/train/model_factory.h"
+#include "engine/atomic_file.h"
+#include "tools/commands.h"
+
+namespace dml::tools {
+
+namespace {
+
+struct EvalArgs {
+  std::string checkpoint, split = "test", json;
+  std::vector<std::string> sets;
+};
+
+}  // namespace
+
+Command add_eval_command(CLI::App& app) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand("eval", "Retrieval metrics of a checkpoint on a split");
+  cmd->add_option("--checkpoint", args->checkpoint, "checkpoint.safetensors or model.safetensors")
+      ->required();
+  cmd->add_option("--split", args->split, "train or test (held-out classes)")
+      ->check(CLI::IsMember({"train", "test"}))
+      ->capture_default_str();
+  cmd->add_option(
+      "--set", args->sets,
+      "Override a config key, e.g. data.root=/data/CUB_200_2011 or eval.metric=euclidean");
+  cmd->add_option("--json", args->json, "Also write the metrics to this JSON file");
+  return [args] {
+    train::TrainedModel m = train::load_trained_model(args->checkpoint, args->sets);
+    data::SampleSet set = train::open_split(m.typed.data, args->split);
+    train::Embedded e = train::embed_samples(
+        *m.model, set, train::make_sample_loader(m.typed.augment, m.typed.model.in_channels, false),
+        256, m.typed.run.workers);
+    const train::RunConfig& r = m.typed.run;
+    eval::RetrievalReport report = eval::evaluate_embeddings(
+        e.embeddings, e.labels,
+        {.metric = r.metric == "cosine" ? eval::Metric::cosine : eval::Metric::euclidean,
+         .recall_ks = r.recall_ks,
+         .clustering = r.clustering,
+         .seed = uint64_t(r.seed)});
+    train::Json out = {
+        {"checkpoint", args->checkpoint}, {"split", set.name}, {"samples", set.samples.size()}};
+    std::printf("%s: %zu samples\n", set.name.c_str(), set.samples.size());
+    for (const auto& [name, value] : report.metrics) {
+      std::printf("%-14s %.4f\n", name.c_str(), value);
+      out[name] = value;
+    }
+    if (!args->json.empty()) write_file_atomically(args->json, out.dump(2) + "\n");
+  };
+}
+
+}  // namespace dml::tools
