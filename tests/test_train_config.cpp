@@ -1,0 +1,85 @@
+// Run configs: defaults, overlays, overrides, the errors a typo gets, and
+// the bundled configs/ files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "dml/train/config.h"
+#include "tests/test_support.h"
+
+namespace dml::train {
+namespace {
+
+using test::expect_error;
+
+TEST(TrainConfig, DefaultsAreTheFashionMnistRun) {
+  TrainConfig c = typed_config(resolve_config(Json::object(), {}, "test"));
+  EXPECT_EQ(c.data.format, "fashion_mnist");
+  EXPECT_EQ(c.data.train_classes, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(c.data.test_classes, (std::vector<int64_t>{5, 6, 7, 8, 9}));
+  EXPECT_EQ(c.model.in_channels, 1);
+  EXPECT_EQ(c.run.recall_ks, (std::vector<int64_t>{1, 2, 4, 8}));
+}
+
+TEST(TrainConfig, FileValuesThenOverridesWin) {
+  Json user = Json::parse(R"({"optimizer": {"lr": 0.5}, "loss": {"params": {"margin": 0.3}}})");
+  Json c = resolve_config(user,
+                          {"optimizer.lr=0.25", "model.backbone=resnet18", "model.frozen_bn=true",
+                           "eval.recall_ks=[1,10]"},
+                          "test");
+  TrainConfig t = typed_config(c);
+  EXPECT_EQ(t.optimizer.lr, 0.25);
+  EXPECT_EQ(t.model.backbone, "resnet18");
+  EXPECT_TRUE(t.model.frozen_bn);
+  EXPECT_EQ(t.run.recall_ks, (std::vector<int64_t>{1, 10}));
+  EXPECT_EQ(t.loss.params.at("margin"), 0.3);
+  EXPECT_EQ(t.optimizer.weight_decay, 0.0004);  // untouched default
+}
+
+TEST(TrainConfig, TyposAndWrongTypesAreErrorsNamingTheKey) {
+  expect_error([] { resolve_config(Json::parse(R"({"optimiser": {}})"), {}, "run.json"); },
+               {"run.json", "unknown key 'optimiser'", "optimizer"});
+  expect_error([] { resolve_config(Json::object(), {"optimizer.lr=fast"}, "x"); },
+               {"optimizer.lr=fast", "'optimizer.lr' must be a number", "\"fast\""});
+  expect_error([] { resolve_config(Json::object(), {"train.epochs=1.5"}, "x"); },
+               {"'train.epochs' must be a number"});
+  expect_error([] { resolve_config(Json::object(), {"lr"}, "x"); }, {"section.key=value"});
+  expect_error([] { typed_config(resolve_config(Json::object(), {"model.pool=mean"}, "x")); },
+               {"model.pool", "'mean'", "avg, max, avg+max"});
+  expect_error([] { typed_config(resolve_config(Json::object(), {"model.in_channels=3"}, "x")); },
+               {"augment.mean", "one value per input channel"});
+  expect_error([] { read_config_file("/nonexistent/run.json"); }, {"/nonexistent/run.json"});
+}
+
+TEST(TrainConfig, BundledConfigsResolve) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(DML_SOURCE_DIR "/configs")) {
+    const std::string path = entry.path().string();
+    SCOPED_TRACE(path);
+    TrainConfig t = typed_config(resolve_config(read_config_file(path), {}, path));
+    EXPECT_GE(t.run.epochs, 1);
+    ++count;
+  }
+  EXPECT_GE(count, 4);
+}
+
+TEST(TrainConfig, StandardProtocolConfigsSayWhatThePaperSays) {
+  for (const char* name : {"cub200", "cars196", "sop"}) {
+    const std::string path = std::string(DML_SOURCE_DIR "/configs/") + name + ".json";
+    TrainConfig t = typed_config(resolve_config(read_config_file(path), {}, path));
+    EXPECT_EQ(t.model.backbone, "resnet50");
+    EXPECT_EQ(t.model.embedding_dim, 128);
+    EXPECT_TRUE(t.model.frozen_bn);
+    EXPECT_EQ(t.run.batch_size, 112);
+    EXPECT_EQ(t.run.m, 2);
+    EXPECT_EQ(t.optimizer.name, "adam");
+    EXPECT_EQ(t.optimizer.lr, 1e-5);
+    EXPECT_EQ(t.optimizer.weight_decay, 4e-4);
+    EXPECT_EQ(t.augment.image_size, 224);
+    EXPECT_TRUE(t.augment.random_resized_crop);
+    EXPECT_TRUE(t.augment.horizontal_flip);
+  }
+}
+
+}  // namespace
+}  // namespace dml::train
