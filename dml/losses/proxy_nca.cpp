@@ -1,0 +1,52 @@
+#include "dml/losses/proxy_nca.h"
+
+#include <limits>
+#include <sstream>
+
+#include "dml/losses/param_reader.h"
+#include "engine/ops.h"
+
+namespace dml::losses {
+namespace {
+
+Tensor initial_proxies(const LossContext& ctx) {
+  check_context(ProxyNcaLoss::kName, ctx, 2);
+  return normal_rows(ctx, ctx.num_classes, 1.0 / 8);
+}
+
+}  // namespace
+
+ProxyNcaLoss::ProxyNcaLoss(const LossContext& ctx, ProxyNcaParams params)
+    : ProxyNcaLoss(initial_proxies(ctx), params) {}
+
+ProxyNcaLoss::ProxyNcaLoss(Tensor proxies, ProxyNcaParams params)
+    : ProxyLoss(kName, "proxies", std::move(proxies), 1, 2), params_(params) {}
+
+Tensor ProxyNcaLoss::forward(const Tensor& embeddings, const Tensor& labels,
+                             const miners::MinedTuples*) {
+  check_batch(embeddings, labels);
+  const double s2 = params_.scale * params_.scale;
+  // -d(x, p_c) = 2 s^2 cos - 2 s^2; the constant cancels between the terms.
+  Tensor logits = cosine_logits(embeddings, rows_for(embeddings)) * (2 * s2);
+  Tensor positive = gather(logits, 1, labels.unsqueeze(1));
+  Tensor negatives =
+      masked_fill(logits, target_mask(labels), -std::numeric_limits<double>::infinity());
+  return mean(logsumexp(negatives, {1}, true) - positive);
+}
+
+std::string ProxyNcaLoss::describe() const {
+  std::ostringstream os;
+  os << kName << "(scale=" << params_.scale << ", classes=" << num_classes() << ")";
+  return os.str();
+}
+
+std::unique_ptr<Loss> make_proxy_nca_loss(const LossContext& ctx,
+                                          const std::map<std::string, double>& params) {
+  ParamReader read(ProxyNcaLoss::kName, params);
+  ProxyNcaParams p;
+  p.scale = read.real("scale", p.scale, Range::positive());
+  read.finish();
+  return std::make_unique<ProxyNcaLoss>(ctx, p);
+}
+
+}  // namespace dml::losses
