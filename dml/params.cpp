@@ -97,7 +97,7 @@ ParamValues resolve_params(const std::string& kind, const std::string& name,
 
 void throw_unknown_name(const std::string& kind, const std::string& name,
                         const std::vector<std::string>& known) {
-  throw Error(detail::concat("unknown ", kind, " '", name, "'; known ", kind, "s: ", join(known)));
+  throw Error(detail::concat("unknown ", kind, " '", name, "'; known names: ", join(known)));
 }
 
 std::string describe_params(const std::string& name, const ParamValues& params) {

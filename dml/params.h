@@ -37,7 +37,7 @@ struct ParamSpec {
 ParamValues resolve_params(const std::string& kind, const std::string& name,
                            const std::vector<ParamSpec>& specs, const ParamValues& given);
 
-// Throws dml::Error: "unknown <kind> '<name>'; known <kind>s: a, b, ...".
+// Throws dml::Error: "unknown <kind> '<name>'; known names: a, b, ...".
 [[noreturn]] void throw_unknown_name(const std::string& kind, const std::string& name,
                                      const std::vector<std::string>& known);
 
