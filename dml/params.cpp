@@ -54,8 +54,7 @@ ParamSpec ParamSpec::non_negative(std::string name, double def, std::string doc)
   return real(std::move(name), def, 0, kInf, std::move(doc));
 }
 
-ParamSpec ParamSpec::whole(std::string name, double def, double min, double max,
-                           std::string doc) {
+ParamSpec ParamSpec::whole(std::string name, double def, double min, double max, std::string doc) {
   ParamSpec s = real(std::move(name), def, min, max, std::move(doc));
   s.integer = true;
   return s;

@@ -249,18 +249,23 @@ TEST(LossInputs, BadBatchesNameTheLoss) {
   auto loss = losses::make_loss("triplet", {});
   expect_error([&] { loss->forward(zeros({4}), zeros({4}, DType::i64)); },
                {"triplet", "[batch, dim]"});
-  expect_error([&] { loss->forward(zeros({4, 3}), zeros({3}, DType::i64)); },
-               {"triplet", "labels", "i64 [4]"});
+  expect_error(
+      [&] {
+        loss->forward(zeros({4, 3}), zeros({3}, DType::i64));
+      },
+      {"triplet", "labels", "i64 [4]"});
   losses::MarginLoss per_class({0.2, 1.2, 0, true}, 3);
-  expect_error([&] { per_class.forward(ones({2, 3}), from_vector<int64_t>({0, 5}, {2})); },
-               {"margin", "label 5", "[0, 3)"});
+  expect_error(
+      [&] {
+        per_class.forward(ones({2, 3}), from_vector<int64_t>({0, 5}, {2}));
+      },
+      {"margin", "label 5", "[0, 3)"});
 }
 
 TEST(LossRegistry, ListsEveryLossByName) {
-  const std::vector<std::string> want = {"contrastive",      "triplet", "margin",
-                                         "multi_similarity", "lifted_structure", "npair",
-                                         "angular",          "circle",  "snr_contrastive",
-                                         "histogram"};
+  const std::vector<std::string> want = {
+      "contrastive", "triplet", "margin", "multi_similarity", "lifted_structure",
+      "npair",       "angular", "circle", "snr_contrastive",  "histogram"};
   EXPECT_EQ(losses::loss_names(), want);
   for (const losses::LossEntry& e : losses::loss_table()) {
     EXPECT_FALSE(e.summary.empty()) << e.name;
@@ -307,20 +312,41 @@ TEST(LossRegistry, MarginBetaIsALearnableParameter) {
 TEST(LossRegistry, ErrorsNameTheLossTheParameterAndTheAllowedKeys) {
   expect_error([] { losses::make_loss("tripletz", {}); },
                {"unknown loss 'tripletz'", "known names:", "triplet", "histogram"});
-  expect_error([] { losses::make_loss("triplet", {}, {{"marginn", 0.1}}); },
-               {"loss 'triplet'", "'marginn'", "allowed: margin"});
-  expect_error([] { losses::make_loss("triplet", {}, {{"margin", -0.1}}); },
-               {"loss 'triplet'", "'margin' = -0.1", "[0, inf)", "allowed: margin"});
-  expect_error([] { losses::make_loss("multi_similarity", {}, {{"alpha", 0}}); },
-               {"'alpha'", "(0, inf)", "allowed: alpha, beta, base"});
-  expect_error([] { losses::make_loss("histogram", {}, {{"num_bins", 10.5}}); },
-               {"'num_bins' = 10.5", "whole"});
-  expect_error([] { losses::make_loss("margin", {}, {{"per_class_beta", 2}}); },
-               {"'per_class_beta'", "{0, 1}"});
-  expect_error([] { losses::make_loss("angular", {}, {{"alpha", 90}}); },
-               {"'alpha' = 90", "(0, 90)"});
-  expect_error([] { losses::make_loss("margin", {}, {{"per_class_beta", 1}}); },
-               {"margin", "per_class_beta", "num_classes"});
+  expect_error(
+      [] {
+        losses::make_loss("triplet", {}, {{"marginn", 0.1}});
+      },
+      {"loss 'triplet'", "'marginn'", "allowed: margin"});
+  expect_error(
+      [] {
+        losses::make_loss("triplet", {}, {{"margin", -0.1}});
+      },
+      {"loss 'triplet'", "'margin' = -0.1", "[0, inf)", "allowed: margin"});
+  expect_error(
+      [] {
+        losses::make_loss("multi_similarity", {}, {{"alpha", 0}});
+      },
+      {"'alpha'", "(0, inf)", "allowed: alpha, beta, base"});
+  expect_error(
+      [] {
+        losses::make_loss("histogram", {}, {{"num_bins", 10.5}});
+      },
+      {"'num_bins' = 10.5", "whole"});
+  expect_error(
+      [] {
+        losses::make_loss("margin", {}, {{"per_class_beta", 2}});
+      },
+      {"'per_class_beta'", "{0, 1}"});
+  expect_error(
+      [] {
+        losses::make_loss("angular", {}, {{"alpha", 90}});
+      },
+      {"'alpha' = 90", "(0, 90)"});
+  expect_error(
+      [] {
+        losses::make_loss("margin", {}, {{"per_class_beta", 1}});
+      },
+      {"margin", "per_class_beta", "num_classes"});
 }
 
 }  // namespace

@@ -82,7 +82,8 @@ TEST(MinerParity, DeterministicMinersSelectTheReferenceTuples) {
     const std::string miner = c.at("miner"), batch_name = c.at("batch");
     const std::string what = miner + " " + c.at("params").dump() + " on " + batch_name;
     Batch b = batch(batch_name);
-    MinedTuples m = miners::make_miner(miner, params_of(c.at("params")))->mine(b.embeddings, b.labels, gen);
+    MinedTuples m =
+        miners::make_miner(miner, params_of(c.at("params")))->mine(b.embeddings, b.labels, gen);
     const json& want = c.at("tuples");
     TupleLists got = lists_of(m);
     if (want.at("kind") == "pairs") {
@@ -249,8 +250,8 @@ TEST(DistanceWeightedMiner, DrawsNegativesWithTheReferenceProbabilities) {
 }
 
 TEST(MinerRegistry, ListsEveryMinerByName) {
-  const std::vector<std::string> want = {"random",           "semi_hard",  "batch_hard",
-                                         "distance_weighted", "multi_similarity", "pair_margin"};
+  const std::vector<std::string> want = {
+      "random", "semi_hard", "batch_hard", "distance_weighted", "multi_similarity", "pair_margin"};
   EXPECT_EQ(miners::miner_names(), want);
   for (const miners::MinerEntry& e : miners::miner_table()) {
     EXPECT_FALSE(e.summary.empty()) << e.name;
@@ -272,12 +273,21 @@ TEST(MinerRegistry, ListsEveryMinerByName) {
 TEST(MinerRegistry, ErrorsNameTheMinerTheParameterAndTheAllowedKeys) {
   expect_error([] { miners::make_miner("hardest"); },
                {"unknown miner 'hardest'", "known names:", "batch_hard", "pair_margin"});
-  expect_error([] { miners::make_miner("batch_hard", {{"margin", 0.1}}); },
-               {"miner 'batch_hard'", "'margin'", "allowed: (none)"});
-  expect_error([] { miners::make_miner("random", {{"triplets_per_anchor", 0}}); },
-               {"miner 'random'", "'triplets_per_anchor' = 0", "allowed: triplets_per_anchor"});
-  expect_error([] { miners::make_miner("distance_weighted", {{"cutoff", 1.5}}); },
-               {"distance_weighted", "cutoff < nonzero_loss_cutoff"});
+  expect_error(
+      [] {
+        miners::make_miner("batch_hard", {{"margin", 0.1}});
+      },
+      {"miner 'batch_hard'", "'margin'", "allowed: (none)"});
+  expect_error(
+      [] {
+        miners::make_miner("random", {{"triplets_per_anchor", 0}});
+      },
+      {"miner 'random'", "'triplets_per_anchor' = 0", "allowed: triplets_per_anchor"});
+  expect_error(
+      [] {
+        miners::make_miner("distance_weighted", {{"cutoff", 1.5}});
+      },
+      {"distance_weighted", "cutoff < nonzero_loss_cutoff"});
   Tensor e = zeros({3, 2});
   expect_error(
       [&] {

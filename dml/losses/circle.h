@@ -15,8 +15,8 @@
 namespace dml::losses {
 
 struct CircleParams {
-  double m = 0.25;      // relaxation margin
-  double gamma = 256;   // scale
+  double m = 0.25;     // relaxation margin
+  double gamma = 256;  // scale
 };
 
 class CircleLoss : public Loss {

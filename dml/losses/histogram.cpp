@@ -39,7 +39,8 @@ Tensor HistogramLoss::forward(const Tensor& embeddings, const Tensor& labels,
   Tensor h_pos = soft_histogram(pick(s, pairs.pos.anchor, pairs.pos.other), nodes, delta);
   Tensor h_neg = soft_histogram(pick(s, pairs.neg.anchor, pairs.neg.other), nodes, delta);
   // cdf_pos[r] = sum_{q <= r} h_pos[q], as a product with an upper-triangular ones matrix.
-  Tensor cdf_pos = matmul(h_pos.unsqueeze(0), from_vector(below_or_at, {r + 1, r + 1}, device).to(dtype));
+  Tensor cdf_pos =
+      matmul(h_pos.unsqueeze(0), from_vector(below_or_at, {r + 1, r + 1}, device).to(dtype));
   return sum(h_neg * cdf_pos.squeeze(0));
 }
 

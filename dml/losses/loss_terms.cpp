@@ -7,10 +7,6 @@
 
 namespace dml::losses {
 
-Tensor index_tensor(const std::vector<int64_t>& v, Device device) {
-  return from_vector(v, {int64_t(v.size())}, device);
-}
-
 Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) {
   const int64_t n = m.size(1);
   std::vector<int64_t> flat(rows.size());

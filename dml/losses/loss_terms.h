@@ -13,15 +13,13 @@
 
 namespace dml::losses {
 
-// The unit-sphere geometry of most DML losses (shared with the miners).
+// The unit-sphere geometry of most DML losses, shared with the miners.
+using miners::index_tensor;
 using miners::sphere_distances;
 using miners::sphere_similarities;
 
 // The entries m[rows[i], cols[i]] of a [B, B] matrix, as a [count] tensor.
 Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols);
-
-// i64 [count] index tensor on `device`.
-Tensor index_tensor(const std::vector<int64_t>& v, Device device);
 
 // A zero scalar that depends on the embeddings and every parameter of the
 // loss, so backward() still runs and writes zero gradients: the value of a
@@ -41,8 +39,8 @@ Tensor log1p_exp(const Tensor& z);
 // Per-anchor view of a pair set: pos[a, b] = 1 when (a, b) is a positive pair
 // (likewise neg); an anchor takes part when it has at least one of each.
 struct AnchorMasks {
-  Tensor pos, neg;              // u8 [B, B]
-  Tensor valid;                 // u8 [B]
+  Tensor pos, neg;  // u8 [B, B]
+  Tensor valid;     // u8 [B]
   int64_t num_valid = 0;
 };
 AnchorMasks anchor_masks(const miners::Pairs& pairs, int64_t batch, Device device);

@@ -14,8 +14,8 @@ MarginLoss::MarginLoss(MarginParams params, int64_t num_classes, DType dtype)
             ": per_class_beta needs the number of training classes (LossContext::num_classes), "
             "got ",
             num_classes);
-  beta_ = register_parameter(
-      "beta", full({params.per_class_beta ? num_classes : 1}, params.beta, dtype));
+  beta_ = register_parameter("beta",
+                             full({params.per_class_beta ? num_classes : 1}, params.beta, dtype));
 }
 
 Tensor MarginLoss::betas_of(const std::vector<int64_t>& anchors, const std::vector<int64_t>& y,

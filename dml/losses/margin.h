@@ -32,8 +32,7 @@ class MarginLoss : public Loss {
   static constexpr const char* kName = "margin";
   // num_classes: needed (> 0) with per_class_beta; labels must then lie in
   // [0, num_classes). dtype: of the beta parameter (f64 for gradient checks).
-  explicit MarginLoss(MarginParams params = {}, int64_t num_classes = 0,
-                      DType dtype = DType::f32);
+  explicit MarginLoss(MarginParams params = {}, int64_t num_classes = 0, DType dtype = DType::f32);
   Tensor forward(const Tensor& embeddings, const Tensor& labels,
                  const miners::MinedTuples* mined = nullptr) override;
   std::string describe() const override;

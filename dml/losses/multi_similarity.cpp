@@ -20,8 +20,8 @@ Tensor MultiSimilarityLoss::forward(const Tensor& embeddings, const Tensor& labe
 }
 
 std::string MultiSimilarityLoss::describe() const {
-  return describe_params(kName,
-                         {{"alpha", params_.alpha}, {"beta", params_.beta}, {"base", params_.base}});
+  return describe_params(
+      kName, {{"alpha", params_.alpha}, {"beta", params_.beta}, {"base", params_.base}});
 }
 
 }  // namespace dml::losses

@@ -17,9 +17,9 @@
 namespace dml::losses {
 
 struct MultiSimilarityParams {
-  double alpha = 2;    // weight of the positive similarities
-  double beta = 50;    // weight of the negative similarities
-  double base = 0.5;   // lambda, the similarity margin
+  double alpha = 2;   // weight of the positive similarities
+  double beta = 50;   // weight of the negative similarities
+  double base = 0.5;  // lambda, the similarity margin
 };
 
 class MultiSimilarityLoss : public Loss {

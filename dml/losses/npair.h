@@ -43,8 +43,8 @@ class NPairLoss : public Loss {
 };
 
 struct AngularParams {
-  double alpha = 45;            // degrees (Roth et al. 2020; the paper tries 36-55)
-  double angular_weight = 2;    // lambda of L_npair + lambda L_ang
+  double alpha = 45;          // degrees (Roth et al. 2020; the paper tries 36-55)
+  double angular_weight = 2;  // lambda of L_npair + lambda L_ang
   double l2_reg = 0.005;
 };
 

@@ -26,9 +26,9 @@ Tensor SnrContrastiveLoss::forward(const Tensor& embeddings, const Tensor& label
             dml::describe(embeddings));
   miners::Pairs pairs = miners::pairs_for(y, mined, kName);
   if (pairs.pos.size() + pairs.neg.size() == 0) return zero_loss(embeddings, *this);
-  Tensor terms = contrastive_terms(snr_distances(embeddings, pairs.pos),
-                                   snr_distances(embeddings, pairs.neg), params_.pos_margin,
-                                   params_.neg_margin);
+  Tensor terms =
+      contrastive_terms(snr_distances(embeddings, pairs.pos), snr_distances(embeddings, pairs.neg),
+                        params_.pos_margin, params_.neg_margin);
   return terms + mean(abs(sum(embeddings, {1}))) * params_.zero_mean_reg;
 }
 

@@ -51,7 +51,8 @@ std::vector<double> negative_probabilities(const DistanceWeightedParams& params,
 DistanceWeightedMiner::DistanceWeightedMiner(DistanceWeightedParams params) : params_(params) {
   DML_CHECK(params.cutoff > 0 && params.cutoff < params.nonzero_loss_cutoff &&
                 params.nonzero_loss_cutoff <= 2,
-            kName, ": needs 0 < cutoff < nonzero_loss_cutoff <= 2 (distances on the unit sphere), got ",
+            kName,
+            ": needs 0 < cutoff < nonzero_loss_cutoff <= 2 (distances on the unit sphere), got ",
             params.cutoff, " and ", params.nonzero_loss_cutoff);
 }
 
@@ -62,8 +63,7 @@ MinedTuples DistanceWeightedMiner::mine(const Tensor& embeddings, const Tensor& 
   HostMatrix d = host_sphere_distances(embeddings);
   const int64_t dim = embeddings.size(1);
   Pairs pairs = all_pairs(y);
-  std::vector<double> u =
-      rand({int64_t(pairs.pos.size())}, DType::f64, &gen).to_vector<double>();
+  std::vector<double> u = rand({int64_t(pairs.pos.size())}, DType::f64, &gen).to_vector<double>();
   Triplets t;
   std::vector<std::vector<double>> probs(size_t(d.n));
   for (size_t i = 0; i < pairs.pos.size(); ++i) {
@@ -88,8 +88,8 @@ MinedTuples DistanceWeightedMiner::mine(const Tensor& embeddings, const Tensor& 
 }
 
 std::string DistanceWeightedMiner::describe() const {
-  return describe_params(kName, {{"cutoff", params_.cutoff},
-                                 {"nonzero_loss_cutoff", params_.nonzero_loss_cutoff}});
+  return describe_params(
+      kName, {{"cutoff", params_.cutoff}, {"nonzero_loss_cutoff", params_.nonzero_loss_cutoff}});
 }
 
 }  // namespace dml::miners

@@ -9,8 +9,7 @@
 
 namespace dml::miners {
 
-MinedTuples MultiSimilarityMiner::mine(const Tensor& embeddings, const Tensor& labels,
-                                       Generator&) {
+MinedTuples MultiSimilarityMiner::mine(const Tensor& embeddings, const Tensor& labels, Generator&) {
   Labels y = batch_labels(embeddings, labels, kName);
   HostMatrix s = host_sphere_similarities(embeddings);
   const double inf = std::numeric_limits<double>::infinity();

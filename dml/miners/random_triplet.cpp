@@ -19,8 +19,8 @@ int64_t pick_uniform(const std::vector<int64_t>& from, double u) {
 }  // namespace
 
 RandomTripletMiner::RandomTripletMiner(RandomTripletParams params) : params_(params) {
-  DML_CHECK(params.triplets_per_anchor >= 1, kName, ": triplets_per_anchor must be at least 1, got ",
-            params.triplets_per_anchor);
+  DML_CHECK(params.triplets_per_anchor >= 1, kName,
+            ": triplets_per_anchor must be at least 1, got ", params.triplets_per_anchor);
 }
 
 MinedTuples RandomTripletMiner::mine(const Tensor& embeddings, const Tensor& labels,

@@ -51,8 +51,7 @@ std::vector<MinerEntry> build_table() {
        "Wang et al. 2019: pairs harder than the hardest of the other kind, up to epsilon",
        {P::non_negative("epsilon", ms.epsilon, "slack of the comparison")},
        [](const MinerParams& p) {
-         return std::make_unique<MultiSimilarityMiner>(
-             MultiSimilarityMinerParams{p.at("epsilon")});
+         return std::make_unique<MultiSimilarityMiner>(MultiSimilarityMinerParams{p.at("epsilon")});
        }},
       {PairMarginMiner::kName,
        "positive pairs farther than pos_margin, negative pairs closer than neg_margin",

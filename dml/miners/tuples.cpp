@@ -63,10 +63,6 @@ Triplets read_triplets(const Labels& y, const MinedTuples& m, const char* who) {
   return t;
 }
 
-Tensor index_tensor(const std::vector<int64_t>& v) {
-  return from_vector(v, {int64_t(v.size())});
-}
-
 }  // namespace
 
 Labels batch_labels(const Tensor& embeddings, const Tensor& labels, const char* who) {
@@ -75,7 +71,8 @@ Labels batch_labels(const Tensor& embeddings, const Tensor& labels, const char* 
             embeddings.defined() ? describe(embeddings) : std::string("an undefined tensor"));
   DML_CHECK(labels.defined() && labels.dtype() == DType::i64 && labels.dim() == 1 &&
                 labels.size(0) == embeddings.size(0),
-            who, ": labels must be an i64 [", embeddings.size(0), "] tensor (one per embedding), got ",
+            who, ": labels must be an i64 [", embeddings.size(0),
+            "] tensor (one per embedding), got ",
             labels.defined() ? describe(labels) : std::string("an undefined tensor"));
   return labels.to_vector<int64_t>();
 }
@@ -122,8 +119,13 @@ Triplets triplets_for(const Labels& y, const MinedTuples* mined, const char* who
   Triplets t;
   for (size_t i = 0; i < p.pos.size(); ++i)
     for (size_t j = 0; j < p.neg.size(); ++j)
-      if (p.neg.anchor[j] == p.pos.anchor[i]) t.add(p.pos.anchor[i], p.pos.other[i], p.neg.other[j]);
+      if (p.neg.anchor[j] == p.pos.anchor[i])
+        t.add(p.pos.anchor[i], p.pos.other[i], p.neg.other[j]);
   return t;
+}
+
+Tensor index_tensor(const std::vector<int64_t>& v, Device device) {
+  return from_vector(v, {int64_t(v.size())}, device);
 }
 
 MinedTuples mined_pairs(const Pairs& pairs) {

@@ -57,6 +57,9 @@ Pairs pairs_for(const Labels& labels, const MinedTuples* mined, const char* who)
 // (a, n) were both mined.
 Triplets triplets_for(const Labels& labels, const MinedTuples* mined, const char* who);
 
+// i64 [count] index tensor on `device`.
+Tensor index_tensor(const std::vector<int64_t>& v, Device device = Device::cpu());
+
 // A miner's result from host lists.
 MinedTuples mined_pairs(const Pairs& pairs);
 MinedTuples mined_triplets(const Triplets& triplets);
