@@ -116,11 +116,13 @@ Triplets triplets_for(const Labels& y, const MinedTuples* mined, const char* who
   if (!mined) return all_triplets(y);
   if (mined->kind == MinedTuples::Kind::triplets) return read_triplets(y, *mined, who);
   Pairs p = read_pairs(y, *mined, who);
+  std::vector<std::vector<int64_t>> negatives_of(y.size());
+  for (size_t j = 0; j < p.neg.size(); ++j)
+    negatives_of[size_t(p.neg.anchor[j])].push_back(p.neg.other[j]);
   Triplets t;
   for (size_t i = 0; i < p.pos.size(); ++i)
-    for (size_t j = 0; j < p.neg.size(); ++j)
-      if (p.neg.anchor[j] == p.pos.anchor[i])
-        t.add(p.pos.anchor[i], p.pos.other[i], p.neg.other[j]);
+    for (int64_t n : negatives_of[size_t(p.pos.anchor[i])])
+      t.add(p.pos.anchor[i], p.pos.other[i], n);
   return t;
 }
 
