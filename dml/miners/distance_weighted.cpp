@@ -7,7 +7,6 @@
 #include "dml/miners/geometry.h"
 #include "dml/miners/tuples.h"
 #include "dml/params.h"
-#include "engine/autograd.h"
 
 namespace dml::miners {
 
@@ -58,7 +57,6 @@ DistanceWeightedMiner::DistanceWeightedMiner(DistanceWeightedParams params) : pa
 
 MinedTuples DistanceWeightedMiner::mine(const Tensor& embeddings, const Tensor& labels,
                                         Generator& gen) {
-  NoGradGuard no_grad;
   Labels y = batch_labels(embeddings, labels, kName);
   HostMatrix d = host_sphere_distances(embeddings);
   const int64_t dim = embeddings.size(1);

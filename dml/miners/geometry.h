@@ -21,7 +21,8 @@ struct HostMatrix {
   double operator()(int64_t i, int64_t j) const { return values[size_t(i * n + j)]; }
 };
 
-// The matrices above, computed without autograd history in f64 on the CPU.
+// The matrices above, computed under NoGradGuard in f64 on the CPU: the only
+// tensor work a miner does, so miners never record autograd history.
 HostMatrix host_sphere_distances(const Tensor& e);
 HostMatrix host_sphere_similarities(const Tensor& e);
 

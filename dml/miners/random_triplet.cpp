@@ -4,7 +4,6 @@
 
 #include "dml/miners/tuples.h"
 #include "dml/params.h"
-#include "engine/autograd.h"
 
 namespace dml::miners {
 
@@ -25,7 +24,6 @@ RandomTripletMiner::RandomTripletMiner(RandomTripletParams params) : params_(par
 
 MinedTuples RandomTripletMiner::mine(const Tensor& embeddings, const Tensor& labels,
                                      Generator& gen) {
-  NoGradGuard no_grad;
   Labels y = batch_labels(embeddings, labels, kName);
   const int64_t b = int64_t(y.size());
   const int64_t k = params_.triplets_per_anchor;
