@@ -9,8 +9,15 @@ std::vector<Tensor> Loss::parameters() const {
   return out;
 }
 
+// Messages name the parameter, not the loss: describe() is virtual and this
+// runs inside constructors.
 Tensor Loss::register_parameter(const std::string& name, Tensor t) {
-  t.requires_grad_();
+  for (const auto& [existing, unused] : params_)
+    DML_CHECK(existing != name, "Loss::register_parameter: parameter '", name,
+              "' is registered twice");
+  DML_CHECK(t.defined() && is_floating(t.dtype()), "Loss::register_parameter: parameter '", name,
+            "' must be a floating tensor");
+  t.requires_grad_(true);
   params_.emplace_back(name, t);
   return t;
 }

@@ -1,0 +1,31 @@
+#include "dml/losses/circle.h"
+
+#include "dml/losses/loss_terms.h"
+#include "dml/params.h"
+#include "engine/ops.h"
+
+namespace dml::losses {
+
+Tensor CircleLoss::forward(const Tensor& embeddings, const Tensor& labels,
+                           const miners::MinedTuples* mined) {
+  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  AnchorMasks masks =
+      anchor_masks(miners::pairs_for(y, mined, kName), int64_t(y.size()), embeddings.device());
+  if (masks.num_valid == 0) return zero_loss(embeddings, *this);
+  const double m = params_.m, gamma = params_.gamma;
+  Tensor s = sphere_similarities(embeddings);
+  // The weights are constants of the step (the authors' code detaches them).
+  Tensor s_fixed = s.detach();
+  Tensor alpha_p = relu((1 + m) - s_fixed), alpha_n = relu(s_fixed + m);
+  Tensor logit_p = alpha_p * (s - (1 - m)) * -gamma;
+  Tensor logit_n = alpha_n * (s - m) * gamma;
+  Tensor per_anchor = log1p_exp(masked_logsumexp(logit_p, masks.pos, false) +
+                                masked_logsumexp(logit_n, masks.neg, false));
+  return sum_over_valid(per_anchor, masks) / double(masks.num_valid);
+}
+
+std::string CircleLoss::describe() const {
+  return describe_params(kName, {{"m", params_.m}, {"gamma", params_.gamma}});
+}
+
+}  // namespace dml::losses

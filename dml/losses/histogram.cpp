@@ -1,0 +1,51 @@
+#include "dml/losses/histogram.h"
+
+#include "dml/losses/loss_terms.h"
+#include "dml/params.h"
+#include "engine/ops.h"
+
+namespace dml::losses {
+
+namespace {
+
+// [R + 1] histogram of the values s [count] over the nodes [1, R + 1].
+Tensor soft_histogram(const Tensor& s, const Tensor& nodes, double delta) {
+  Tensor weights = relu(1.0 - abs(s.unsqueeze(1) - nodes) / delta);
+  return mean(weights, {0});
+}
+
+}  // namespace
+
+HistogramLoss::HistogramLoss(HistogramParams params) : params_(params) {
+  DML_CHECK(params.num_bins >= 1, kName, ": num_bins must be at least 1, got ", params.num_bins);
+}
+
+Tensor HistogramLoss::forward(const Tensor& embeddings, const Tensor& labels,
+                              const miners::MinedTuples* mined) {
+  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  miners::Pairs pairs = miners::pairs_for(y, mined, kName);
+  if (pairs.pos.size() == 0 || pairs.neg.size() == 0) return zero_loss(embeddings, *this);
+  const int64_t bins = params_.num_bins;
+  const double delta = 2.0 / double(bins);
+  const int64_t n = bins + 1;  // nodes
+  std::vector<double> t(static_cast<size_t>(n)), below_or_at(static_cast<size_t>(n * n), 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    t[size_t(i)] = -1 + double(i) * delta;
+    for (int64_t j = i; j < n; ++j) below_or_at[size_t(i * n + j)] = 1;
+  }
+  const DType dtype = embeddings.dtype();
+  const Device device = embeddings.device();
+  Tensor nodes = from_vector(t, {1, n}, device).to(dtype);
+  Tensor s = sphere_similarities(embeddings);
+  Tensor h_pos = soft_histogram(pick(s, pairs.pos.anchor, pairs.pos.other), nodes, delta);
+  Tensor h_neg = soft_histogram(pick(s, pairs.neg.anchor, pairs.neg.other), nodes, delta);
+  // cdf_pos[r] = sum_{q <= r} h_pos[q], as a product with an upper-triangular ones matrix.
+  Tensor cdf_pos = matmul(h_pos.unsqueeze(0), from_vector(below_or_at, {n, n}, device).to(dtype));
+  return sum(h_neg * cdf_pos.squeeze(0));
+}
+
+std::string HistogramLoss::describe() const {
+  return describe_params(kName, {{"num_bins", double(params_.num_bins)}});
+}
+
+}  // namespace dml::losses

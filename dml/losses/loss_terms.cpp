@@ -1,0 +1,81 @@
+#include "dml/losses/loss_terms.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "engine/ops.h"
+
+namespace dml::losses {
+
+Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) {
+  const int64_t n = m.size(1);
+  std::vector<int64_t> flat(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) flat[i] = rows[i] * n + cols[i];
+  return index_select(m.reshape({m.numel()}), 0, index_tensor(flat, m.device()));
+}
+
+Tensor zero_loss(const Tensor& embeddings, const Loss& loss) {
+  Tensor z = mul(sum(embeddings), 0.0);
+  for (const Tensor& p : loss.parameters()) z = add(z, mul(sum(p).to(z.dtype()), 0.0));
+  return z;
+}
+
+int64_t count_positive(const Tensor& v) {
+  if (v.numel() == 0) return 0;
+  std::vector<uint8_t> active = gt(v, zeros({}, v.dtype(), v.device())).to_vector<uint8_t>();
+  return std::count(active.begin(), active.end(), uint8_t(1));
+}
+
+Tensor mean_of_positive(const Tensor& v) {
+  if (v.numel() == 0) return zeros({}, v.dtype(), v.device());
+  return sum(v) / double(std::max<int64_t>(count_positive(v), 1));
+}
+
+Tensor log1p_exp(const Tensor& z) {
+  return logsumexp(stack({z, zeros_like(z)}, 0), {0});
+}
+
+AnchorMasks anchor_masks(const miners::Pairs& pairs, int64_t batch, Device device) {
+  std::vector<uint8_t> pos(size_t(batch * batch), 0), neg(pos.size(), 0);
+  std::vector<uint8_t> has_pos(size_t(batch), 0), has_neg(size_t(batch), 0);
+  for (size_t i = 0; i < pairs.pos.size(); ++i) {
+    pos[size_t(pairs.pos.anchor[i] * batch + pairs.pos.other[i])] = 1;
+    has_pos[size_t(pairs.pos.anchor[i])] = 1;
+  }
+  for (size_t i = 0; i < pairs.neg.size(); ++i) {
+    neg[size_t(pairs.neg.anchor[i] * batch + pairs.neg.other[i])] = 1;
+    has_neg[size_t(pairs.neg.anchor[i])] = 1;
+  }
+  std::vector<uint8_t> valid(static_cast<size_t>(batch), 0);
+  AnchorMasks m;
+  for (size_t a = 0; a < valid.size(); ++a) {
+    valid[a] = has_pos[a] && has_neg[a];
+    m.num_valid += valid[a];
+  }
+  m.pos = from_vector(pos, {batch, batch}, device);
+  m.neg = from_vector(neg, {batch, batch}, device);
+  m.valid = from_vector(valid, {batch}, device);
+  return m;
+}
+
+Tensor masked_logsumexp(const Tensor& x, const Tensor& mask, bool add_one) {
+  const int64_t rows = x.size(0), cols = x.size(1);
+  // A row with no entry would be log(0) = -inf, and its backward 0 * inf =
+  // NaN; such rows take every entry instead (the caller ignores them).
+  std::vector<uint8_t> keep = mask.to_vector<uint8_t>();
+  if (!add_one)
+    for (int64_t r = 0; r < rows; ++r) {
+      auto row = keep.begin() + r * cols;
+      if (std::find(row, row + cols, uint8_t(1)) == row + cols) std::fill(row, row + cols, 1);
+    }
+  Tensor minus_inf = full({}, -std::numeric_limits<double>::infinity(), x.dtype(), x.device());
+  Tensor terms = where(from_vector(keep, {rows, cols}, x.device()), x, minus_inf);
+  if (add_one) terms = concat({terms, zeros({rows, 1}, x.dtype(), x.device())}, 1);
+  return logsumexp(terms, {1});
+}
+
+Tensor sum_over_valid(const Tensor& per_anchor, const AnchorMasks& masks) {
+  return sum(where(masks.valid, per_anchor, zeros({}, per_anchor.dtype(), per_anchor.device())));
+}
+
+}  // namespace dml::losses

@@ -1,0 +1,58 @@
+#pragma once
+// Building blocks the pair- and triplet-based losses share: the geometry of a
+// batch, picking matrix entries for index lists, per-anchor masks and masked
+// log-sum-exp, and the reductions. All are compositions of engine ops, so the
+// losses get their gradients from autograd.
+#include <cstdint>
+#include <vector>
+
+#include "dml/losses/loss.h"
+#include "dml/miners/geometry.h"
+#include "dml/miners/tuples.h"
+#include "engine/tensor.h"
+
+namespace dml::losses {
+
+// The unit-sphere geometry of most DML losses, shared with the miners.
+using miners::index_tensor;
+using miners::sphere_distances;
+using miners::sphere_similarities;
+
+// The entries m[rows[i], cols[i]] of a [B, B] matrix, as a [count] tensor.
+Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols);
+
+// A zero scalar that depends on the embeddings and every parameter of the
+// loss, so backward() still runs and writes zero gradients: the value of a
+// loss on a batch without a single valid tuple.
+Tensor zero_loss(const Tensor& embeddings, const Loss& loss);
+
+// #{v > 0}: how many hinge terms are active (no gradient).
+int64_t count_positive(const Tensor& v);
+
+// sum(v) / max(#{v > 0}, 1): the mean over the terms that are still active
+// (a hinge above zero), PML's AvgNonZeroReducer. 0 for an empty v.
+Tensor mean_of_positive(const Tensor& v);
+
+// log(1 + exp(z)) without overflow and without a threshold switch.
+Tensor log1p_exp(const Tensor& z);
+
+// Per-anchor view of a pair set: pos[a, b] = 1 when (a, b) is a positive pair
+// (likewise neg); an anchor takes part when it has at least one of each.
+struct AnchorMasks {
+  Tensor pos, neg;  // u8 [B, B]
+  Tensor valid;     // u8 [B]
+  int64_t num_valid = 0;
+};
+AnchorMasks anchor_masks(const miners::Pairs& pairs, int64_t batch, Device device);
+
+// log sum_j exp(x[i, j]) over the j with mask[i, j] set (plus a zero term,
+// giving log(1 + sum), when add_one). A row with no entry yields a finite
+// value of no meaning and no NaN in its gradient; callers leave such rows
+// out with `where`.
+Tensor masked_logsumexp(const Tensor& x, const Tensor& mask, bool add_one);
+
+// sum over the valid anchors of per_anchor [B] (the others contribute
+// nothing, gradient included).
+Tensor sum_over_valid(const Tensor& per_anchor, const AnchorMasks& masks);
+
+}  // namespace dml::losses

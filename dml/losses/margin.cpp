@@ -1,0 +1,59 @@
+#include "dml/losses/margin.h"
+
+#include <algorithm>
+
+#include "dml/losses/loss_terms.h"
+#include "dml/params.h"
+#include "engine/ops.h"
+
+namespace dml::losses {
+
+MarginLoss::MarginLoss(MarginParams params, int64_t num_classes, DType dtype)
+    : params_(params), num_classes_(num_classes) {
+  DML_CHECK(!params.per_class_beta || num_classes > 0, kName,
+            ": per_class_beta needs the number of training classes (LossContext::num_classes), "
+            "got ",
+            num_classes);
+  beta_ = register_parameter("beta",
+                             full({params.per_class_beta ? num_classes : 1}, params.beta, dtype));
+}
+
+Tensor MarginLoss::betas_of(const std::vector<int64_t>& anchors, const std::vector<int64_t>& y,
+                            DType dtype) const {
+  std::vector<int64_t> rows(anchors.size(), 0);
+  if (params_.per_class_beta)
+    for (size_t i = 0; i < anchors.size(); ++i) {
+      const int64_t c = y[size_t(anchors[i])];
+      DML_CHECK(c >= 0 && c < num_classes_, kName, ": label ", c, " of sample ", anchors[i],
+                " is outside [0, ", num_classes_, "), the classes that have a beta");
+      rows[i] = c;
+    }
+  Tensor beta = beta_.dtype() == dtype ? beta_ : beta_.to(dtype);
+  return index_select(beta, 0, index_tensor(rows, beta.device()));
+}
+
+Tensor MarginLoss::forward(const Tensor& embeddings, const Tensor& labels,
+                           const miners::MinedTuples* mined) {
+  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  miners::Pairs pairs = miners::pairs_for(y, mined, kName);
+  const size_t num_pairs = pairs.pos.size() + pairs.neg.size();
+  if (num_pairs == 0) return zero_loss(embeddings, *this);
+  Tensor d = sphere_distances(embeddings);
+  Tensor beta_pos = betas_of(pairs.pos.anchor, y, embeddings.dtype());
+  Tensor beta_neg = betas_of(pairs.neg.anchor, y, embeddings.dtype());
+  Tensor pos = relu(pick(d, pairs.pos.anchor, pairs.pos.other) - beta_pos + params_.margin);
+  Tensor neg = relu(beta_neg - pick(d, pairs.neg.anchor, pairs.neg.other) + params_.margin);
+  const int64_t active = count_positive(pos) + count_positive(neg);
+  Tensor loss = (sum(pos) + sum(neg)) / double(std::max<int64_t>(active, 1));
+  if (params_.nu != 0) loss = loss + (sum(beta_pos) + sum(beta_neg)) * (params_.nu / num_pairs);
+  return loss;
+}
+
+std::string MarginLoss::describe() const {
+  return describe_params(kName, {{"margin", params_.margin},
+                                 {"beta", params_.beta},
+                                 {"nu", params_.nu},
+                                 {"per_class_beta", params_.per_class_beta ? 1.0 : 0.0}});
+}
+
+}  // namespace dml::losses

@@ -1,0 +1,27 @@
+#include "dml/losses/multi_similarity.h"
+
+#include "dml/losses/loss_terms.h"
+#include "dml/params.h"
+#include "engine/ops.h"
+
+namespace dml::losses {
+
+Tensor MultiSimilarityLoss::forward(const Tensor& embeddings, const Tensor& labels,
+                                    const miners::MinedTuples* mined) {
+  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  AnchorMasks masks =
+      anchor_masks(miners::pairs_for(y, mined, kName), int64_t(y.size()), embeddings.device());
+  if (masks.num_valid == 0) return zero_loss(embeddings, *this);
+  const MultiSimilarityParams& p = params_;
+  Tensor s = sphere_similarities(embeddings);
+  Tensor pos = masked_logsumexp((s - p.base) * -p.alpha, masks.pos, true) / p.alpha;
+  Tensor neg = masked_logsumexp((s - p.base) * p.beta, masks.neg, true) / p.beta;
+  return sum_over_valid(pos + neg, masks) / double(y.size());
+}
+
+std::string MultiSimilarityLoss::describe() const {
+  return describe_params(
+      kName, {{"alpha", params_.alpha}, {"beta", params_.beta}, {"base", params_.base}});
+}
+
+}  // namespace dml::losses

@@ -1,0 +1,39 @@
+#pragma once
+// Every loss by name: one table row per loss with its factory and its
+// documented parameters (defaults, ranges), so configs and command lines pick
+// a loss by its snake_case name and get clear errors for typos.
+//
+//   auto loss = dml::losses::make_loss("triplet", ctx, {{"margin", 0.1}});
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dml/losses/loss.h"
+#include "dml/params.h"
+
+namespace dml::losses {
+
+using LossParams = ParamValues;
+// Receives every parameter of its row, defaults filled in and ranges checked.
+using LossFactory = std::function<std::unique_ptr<Loss>(const LossContext&, const LossParams&)>;
+
+struct LossEntry {
+  std::string name;
+  std::string summary;  // paper and one line on what it does
+  std::vector<ParamSpec> params;
+  LossFactory make;
+};
+
+// The rows, in the order loss_names() lists them.
+const std::vector<LossEntry>& loss_table();
+
+// Throws dml::Error for an unknown name (listing the known ones), an unknown
+// parameter or a value out of range (naming the loss, parameter and the
+// allowed keys).
+std::unique_ptr<Loss> make_loss(const std::string& name, const LossContext& ctx,
+                                const LossParams& params = {});
+std::vector<std::string> loss_names();
+const LossEntry& loss_entry(const std::string& name);
+
+}  // namespace dml::losses

@@ -1,0 +1,41 @@
+#include "dml/losses/snr_contrastive.h"
+
+#include "dml/losses/contrastive.h"
+#include "dml/losses/loss_terms.h"
+#include "dml/params.h"
+#include "engine/ops.h"
+
+namespace dml::losses {
+
+namespace {
+
+// d_S(a_i, b_i) for each listed pair. The variance correction cancels.
+Tensor snr_distances(const Tensor& e, const miners::PairList& pairs) {
+  Tensor a = index_select(e, 0, index_tensor(pairs.anchor, e.device()));
+  Tensor b = index_select(e, 0, index_tensor(pairs.other, e.device()));
+  return var(b - a, {1}) / var(a, {1});
+}
+
+}  // namespace
+
+Tensor SnrContrastiveLoss::forward(const Tensor& embeddings, const Tensor& labels,
+                                   const miners::MinedTuples* mined) {
+  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  DML_CHECK(embeddings.size(1) >= 2, kName,
+            ": the SNR distance needs embeddings of at least 2 features (a variance), got ",
+            dml::describe(embeddings));
+  miners::Pairs pairs = miners::pairs_for(y, mined, kName);
+  if (pairs.pos.size() + pairs.neg.size() == 0) return zero_loss(embeddings, *this);
+  Tensor terms =
+      contrastive_terms(snr_distances(embeddings, pairs.pos), snr_distances(embeddings, pairs.neg),
+                        params_.pos_margin, params_.neg_margin);
+  return terms + mean(abs(sum(embeddings, {1}))) * params_.zero_mean_reg;
+}
+
+std::string SnrContrastiveLoss::describe() const {
+  return describe_params(kName, {{"pos_margin", params_.pos_margin},
+                                 {"neg_margin", params_.neg_margin},
+                                 {"zero_mean_reg", params_.zero_mean_reg}});
+}
+
+}  // namespace dml::losses

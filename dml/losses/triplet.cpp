@@ -1,0 +1,23 @@
+#include "dml/losses/triplet.h"
+
+#include "dml/losses/loss_terms.h"
+#include "dml/params.h"
+#include "engine/ops.h"
+
+namespace dml::losses {
+
+Tensor TripletLoss::forward(const Tensor& embeddings, const Tensor& labels,
+                            const miners::MinedTuples* mined) {
+  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  miners::Triplets t = miners::triplets_for(y, mined, kName);
+  if (t.size() == 0) return zero_loss(embeddings, *this);
+  Tensor d = sphere_distances(embeddings);
+  Tensor d_ap = pick(d, t.anchor, t.positive), d_an = pick(d, t.anchor, t.negative);
+  return mean_of_positive(relu(d_ap - d_an + params_.margin));
+}
+
+std::string TripletLoss::describe() const {
+  return describe_params(kName, {{"margin", params_.margin}});
+}
+
+}  // namespace dml::losses

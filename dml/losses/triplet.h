@@ -1,0 +1,31 @@
+#pragma once
+// Triplet margin loss (Weinberger & Saul 2009; Schroff et al. 2015, FaceNet):
+// on the Euclidean distance d between L2-normalised embeddings,
+//   L = mean_{>0} [d(a, p) - d(a, n) + margin]_+
+// over the triplets, averaged over the active ones (Hermans et al.'s
+// "batch all, non-zero" reduction, PML's AvgNonZeroReducer), 0 when none is
+// active or none exists. Without a miner every valid triplet of the batch is
+// used; mined pairs give every (a, p, n) whose two pairs were both mined.
+#include <string>
+
+#include "dml/losses/loss.h"
+
+namespace dml::losses {
+
+struct TripletParams {
+  double margin = 0.2;  // Roth et al. 2020 (PML's default is 0.05)
+};
+
+class TripletLoss : public Loss {
+ public:
+  static constexpr const char* kName = "triplet";
+  explicit TripletLoss(TripletParams params = {}) : params_(params) {}
+  Tensor forward(const Tensor& embeddings, const Tensor& labels,
+                 const miners::MinedTuples* mined = nullptr) override;
+  std::string describe() const override;
+
+ private:
+  TripletParams params_;
+};
+
+}  // namespace dml::losses
