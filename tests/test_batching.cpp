@@ -92,7 +92,7 @@ SampleSet tiny_set(int64_t n) {
   return set;
 }
 
-Tensor noisy_label_image(const Sample& s, Generator& gen) {
+Tensor noisy_label_image(const SampleSet&, const Sample& s, Generator& gen) {
   Tensor noise = rand({1}, DType::f32, &gen);
   return concat({full({1}, double(s.label)), noise}, 0).reshape({1, 1, 2});
 }
@@ -134,9 +134,9 @@ TEST(BatchLoader, StacksImagesLabelsAndAttributes) {
   EXPECT_FALSE(loader.next().has_value());
 }
 
-Tensor fails_on_img3(const Sample& s, Generator& gen) {
+Tensor fails_on_img3(const SampleSet& set, const Sample& s, Generator& gen) {
   DML_CHECK(s.path != "img3", "image ", s.path, ": truncated JPEG");
-  return noisy_label_image(s, gen);
+  return noisy_label_image(set, s, gen);
 }
 
 TEST(BatchLoader, BadImageEndsTheEpochWithItsNameOrIsSkippedAndCounted) {

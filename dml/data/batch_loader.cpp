@@ -49,7 +49,7 @@ Batch BatchLoader::build(int64_t b) {
     Generator gen(
         derive_seed(config_.seed, uint64_t(config_.epoch), uint64_t(b) * indices.size() + i));
     try {
-      images.push_back(load_sample_(s, gen));
+      images.push_back(load_sample_(set_, s, gen));
     } catch (const Error&) {
       if (config_.bad_samples == BadSamplePolicy::error) throw;
       ++skipped;

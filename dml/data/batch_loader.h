@@ -37,8 +37,9 @@ struct Batch {
   Tensor attributes;             // i64 [B, A] (A = number of attribute names; may be 0)
 };
 
-// One sample to its image tensor [C, H, W]; throws dml::Error on bad input.
-using SampleLoader = std::function<Tensor(const Sample&, Generator&)>;
+// One sample of a set to its image tensor [C, H, W]; throws dml::Error on
+// bad input.
+using SampleLoader = std::function<Tensor(const SampleSet&, const Sample&, Generator&)>;
 
 struct LoaderConfig {
   int64_t workers = 2;   // 0: load on the caller's thread, on demand

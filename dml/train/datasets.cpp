@@ -1,0 +1,86 @@
+#include "dml/train/datasets.h"
+
+#include <algorithm>
+
+#include "dml/data/cars196.h"
+#include "dml/data/celeba.h"
+#include "dml/data/csv_manifest.h"
+#include "dml/data/cub200.h"
+#include "dml/data/fashion_mnist.h"
+#include "dml/data/image.h"
+#include "dml/data/inshop.h"
+#include "dml/data/lfw.h"
+#include "dml/data/online_products.h"
+#include "dml/data/subset.h"
+#include "dml/data/transforms.h"
+#include "engine/error.h"
+
+namespace dml::train {
+
+namespace {
+
+using data::Split;
+
+// LFW publishes verification pairs, not a class split: its people are split
+// in half by their sorted names, the first half to train.
+data::SampleSet split_lfw(const std::string& root, Split split) {
+  data::SampleSet all = data::read_lfw(root);
+  int64_t classes = 0;
+  for (const auto& s : all.samples) classes = std::max(classes, s.label);
+  const int64_t half = classes / 2;
+  return split == Split::train
+             ? data::select_classes(all, {1, half},
+                                    "lfw train (people 1-" + std::to_string(half) + ")")
+             : data::select_classes(all, {half + 1, classes}, "lfw test");
+}
+
+data::SampleSet read_split(const DataConfig& d, const std::string& name) {
+  const Split split = data::parse_split(name);
+  if (d.format == "fashion_mnist") {
+    DML_CHECK(split == Split::train || split == Split::test,
+              "data: Fashion-MNIST has train and test splits, not '", name, "'");
+    // Training classes come from the 60,000 training images, held-out
+    // classes from the 10,000 test images: unseen classes and unseen images.
+    return data::read_fashion_mnist_samples(
+        d.root, split, split == Split::train ? d.train_classes : d.test_classes);
+  }
+  if (d.format == "cub200") return data::read_cub200(d.root, split, {.attributes = d.attributes});
+  if (d.format == "cars196") return data::read_cars196(d.root, split);
+  if (d.format == "sop") return data::read_online_products(d.root, split);
+  if (d.format == "inshop") return data::read_inshop(d.root, split);
+  if (d.format == "celeba") return data::read_celeba(d.root, split);
+  if (d.format == "lfw") return split_lfw(d.root, split);
+  // csv: the split names are values of the manifest's split column.
+  return data::read_csv_manifest(d.root,
+                                 {.split = split == Split::train ? d.train_split : d.test_split});
+}
+
+}  // namespace
+
+data::SampleSet open_split(const DataConfig& data, const std::string& split) {
+  data::SampleSet set = read_split(data, split);
+  // CUB reads its attributes by name itself; the others carry all of theirs.
+  if (!data.attributes.empty() && data.format != "cub200")
+    set = data::select_attributes(set, data.attributes);
+  DML_CHECK(!set.samples.empty(), "data: the ", split, " split of ", data.format, " at ", data.root,
+            " holds no samples; check data.root and the class or split settings");
+  return set;
+}
+
+data::SampleLoader make_sample_loader(const AugmentConfig& a, int64_t channels, bool train) {
+  data::TransformConfig t{.image_size = a.image_size,
+                          .resize = a.resize,
+                          .random_resized_crop = a.random_resized_crop,
+                          .scale_min = a.scale_min,
+                          .horizontal_flip = a.horizontal_flip,
+                          .to_rgb = channels == 3,
+                          .mean = std::vector<float>(a.mean.begin(), a.mean.end()),
+                          .std = std::vector<float>(a.std.begin(), a.std.end())};
+  return [t, channels, train](const data::SampleSet& set, const data::Sample& s, Generator& gen) {
+    data::Image image = data::image_of(set, s, int(channels));
+    return train ? data::transform_train(image, t, gen, s.box)
+                 : data::transform_eval(image, t, s.box);
+  };
+}
+
+}  // namespace dml::train
