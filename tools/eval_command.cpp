@@ -3,9 +3,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "dml/eval/evaluate.h"
-#include "dml/train/datasets.h"
-#include "dml/train/embed.h"
+#include "dml/train/evaluation.h"
 #include "dml/train/model_factory.h"
 #include "engine/atomic_file.h"
 #include "tools/commands.h"
@@ -35,20 +33,12 @@ Command add_eval_command(CLI::App& app) {
   cmd->add_option("--json", args->json, "Also write the metrics to this JSON file");
   return [args] {
     train::TrainedModel m = train::load_trained_model(args->checkpoint, args->sets);
-    data::SampleSet set = train::open_split(m.typed.data, args->split);
-    train::Embedded e = train::embed_samples(
-        *m.model, set, train::make_sample_loader(m.typed.augment, m.typed.model.in_channels, false),
-        256, m.typed.run.workers);
-    const train::RunConfig& r = m.typed.run;
-    eval::RetrievalReport report = eval::evaluate_embeddings(
-        e.embeddings, e.labels,
-        {.metric = r.metric == "cosine" ? eval::Metric::cosine : eval::Metric::euclidean,
-         .recall_ks = r.recall_ks,
-         .clustering = r.clustering,
-         .seed = uint64_t(r.seed)});
-    train::Json out = {
-        {"checkpoint", args->checkpoint}, {"split", set.name}, {"samples", set.samples.size()}};
-    std::printf("%s: %zu samples\n", set.name.c_str(), set.samples.size());
+    train::EvalData data = train::open_eval_data(m.typed, args->split);
+    eval::RetrievalReport report = train::evaluate_model(*m.model, m.typed, data);
+    train::Json out = {{"checkpoint", args->checkpoint},
+                       {"split", data.queries.name},
+                       {"queries", data.queries.samples.size()}};
+    std::printf("%s: %zu queries\n", data.queries.name.c_str(), data.queries.samples.size());
     for (const auto& [name, value] : report.metrics) {
       std::printf("%-14s %.4f\n", name.c_str(), value);
       out[name] = value;

@@ -10,12 +10,11 @@
 
 #include "dml/data/m_per_class_sampler.h"
 #include "dml/data/permutation.h"
-#include "dml/eval/evaluate.h"
 #include "dml/losses/registry.h"
 #include "dml/miners/registry.h"
 #include "dml/train/checkpoint.h"
 #include "dml/train/datasets.h"
-#include "dml/train/embed.h"
+#include "dml/train/evaluation.h"
 #include "dml/train/model_factory.h"
 #include "dml/train/progress.h"
 #include "engine/atomic_file.h"
@@ -74,9 +73,10 @@ class Run {
   Json config_json_;
   TrainConfig c_;
   std::filesystem::path out_;
-  data::SampleSet train_set_, test_set_;
+  data::SampleSet train_set_;
+  EvalData held_out_;
   std::unique_ptr<data::MPerClassSampler> sampler_;
-  data::SampleLoader train_loader_, eval_loader_;
+  data::SampleLoader train_loader_;
   std::shared_ptr<nn::EmbeddingNet> model_;
   std::unique_ptr<losses::Loss> loss_;
   std::unique_ptr<miners::Miner> miner_;
@@ -90,9 +90,7 @@ Run::Run(const Json& config, const TrainOptions& options)
   if (c_.run.threads > 0) omp_set_num_threads(int(c_.run.threads));
   std::filesystem::create_directories(out_);
   train_set_ = open_split(c_.data, "train");
-  test_set_ = open_split(c_.data, "test");
-  if (c_.run.eval_limit > 0 && int64_t(test_set_.samples.size()) > c_.run.eval_limit)
-    test_set_.samples.resize(size_t(c_.run.eval_limit));
+  held_out_ = open_eval_data(c_, "test");
   const int64_t classes = make_labels_contiguous(train_set_);
 
   std::vector<int64_t> labels;
@@ -104,7 +102,6 @@ Run::Run(const Json& config, const TrainOptions& options)
   if (c_.run.max_steps_per_epoch > 0)
     steps_per_epoch_ = std::min(steps_per_epoch_, c_.run.max_steps_per_epoch);
   train_loader_ = make_sample_loader(c_.augment, c_.model.in_channels, /*train=*/true);
-  eval_loader_ = make_sample_loader(c_.augment, c_.model.in_channels, /*train=*/false);
 
   manual_seed(uint64_t(c_.run.seed));
   model_ = build_model(c_.model);
@@ -160,7 +157,11 @@ Run::Run(const Json& config, const TrainOptions& options)
   std::printf("%s: %zu training images in %lld classes (%lld skipped: classes with < m = %lld)\n",
               train_set_.name.c_str(), train_set_.samples.size(), (long long)classes,
               (long long)sampler_->skipped_samples(), (long long)c_.run.m);
-  std::printf("%s: %zu held-out images\n", test_set_.name.c_str(), test_set_.samples.size());
+  std::printf("%s: %zu held-out images%s\n", held_out_.queries.name.c_str(),
+              held_out_.queries.samples.size(),
+              held_out_.gallery
+                  ? (", gallery " + std::to_string(held_out_.gallery->samples.size())).c_str()
+                  : "");
   std::printf("model %s + %lld-d head, %lld parameters; loss %s%s; %lld steps per epoch\n",
               c_.model.backbone.c_str(), (long long)c_.model.embedding_dim,
               (long long)model_->num_parameters(), loss_->describe().c_str(),
@@ -228,15 +229,9 @@ void Run::train_epoch(int64_t epoch) {
 }
 
 Json Run::evaluate() {
-  Embedded e = embed_samples(*model_, test_set_, eval_loader_, 256, c_.run.workers);
-  eval::EvalOptions options{
-      .metric = c_.run.metric == "cosine" ? eval::Metric::cosine : eval::Metric::euclidean,
-      .recall_ks = c_.run.recall_ks,
-      .clustering = c_.run.clustering,
-      .seed = uint64_t(c_.run.seed)};
-  eval::RetrievalReport report = eval::evaluate_embeddings(e.embeddings, e.labels, options);
   Json out = Json::object();
-  for (const auto& [name, value] : report.metrics) out[name] = value;
+  for (const auto& [name, value] : evaluate_model(*model_, c_, held_out_).metrics)
+    out[name] = value;
   return out;
 }
 

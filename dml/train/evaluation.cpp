@@ -1,0 +1,36 @@
+#include "dml/train/evaluation.h"
+
+#include "dml/train/datasets.h"
+#include "dml/train/embed.h"
+
+namespace dml::train {
+
+EvalData open_eval_data(const TrainConfig& c, const std::string& split) {
+  EvalData out;
+  if (c.data.format == "inshop" && split == "test") {
+    out.queries = open_split(c.data, "query");
+    out.gallery = open_split(c.data, "gallery");
+  } else {
+    out.queries = open_split(c.data, split);
+  }
+  if (c.run.eval_limit > 0 && int64_t(out.queries.samples.size()) > c.run.eval_limit)
+    out.queries.samples.resize(size_t(c.run.eval_limit));
+  return out;
+}
+
+eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& c,
+                                     const EvalData& data) {
+  constexpr int64_t kBatch = 256;
+  const data::SampleLoader load = make_sample_loader(c.augment, c.model.in_channels, false);
+  const eval::EvalOptions options{.metric = eval::parse_metric(c.run.metric),
+                                  .recall_ks = c.run.recall_ks,
+                                  .clustering = c.run.clustering,
+                                  .seed = uint64_t(c.run.seed)};
+  Embedded queries = embed_samples(model, data.queries, load, kBatch, c.run.workers);
+  if (!data.gallery) return eval::evaluate_embeddings(queries.embeddings, queries.labels, options);
+  Embedded gallery = embed_samples(model, *data.gallery, load, kBatch, c.run.workers);
+  return eval::evaluate_query_gallery(queries.embeddings, queries.labels, gallery.embeddings,
+                                      gallery.labels, options);
+}
+
+}  // namespace dml::train

@@ -1,0 +1,29 @@
+#pragma once
+// Evaluating a model on held-out data, as training (every eval.every epochs)
+// and `dml eval` both do: embed, then exact-kNN retrieval metrics. Most
+// datasets search each sample against the rest of its split; In-Shop
+// searches its query images against its gallery.
+#include <optional>
+#include <string>
+
+#include "dml/data/sample.h"
+#include "dml/eval/evaluate.h"
+#include "dml/train/config.h"
+#include "layers/module.h"
+
+namespace dml::train {
+
+struct EvalData {
+  data::SampleSet queries;
+  std::optional<data::SampleSet> gallery;  // In-Shop's test split only
+};
+
+// "test": the held-out split (In-Shop: query + gallery); "train": the
+// training split searched against itself. eval.limit keeps the first N
+// queries.
+EvalData open_eval_data(const TrainConfig& config, const std::string& split);
+
+eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& config,
+                                     const EvalData& data);
+
+}  // namespace dml::train
