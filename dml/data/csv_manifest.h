@@ -28,7 +28,7 @@ struct CsvManifestOptions {
   bool check_files = true;  // as ReaderOptions::check_files
   // Keep only the rows whose `split` column equals this; empty keeps every
   // row. Needs a split column.
-  std::string split;
+  std::string split = {};
 };
 
 SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& options = {});

@@ -55,17 +55,18 @@ void read_boxes(const std::string& root, const Index& index, SampleSet& set) {
 }
 
 std::string locate_attribute_names(const std::string& root) {
-  const std::filesystem::path r(root);
+  std::filesystem::path r(root);
+  if (!r.has_filename()) r = r.parent_path();  // "root/" names the same folder
   const std::filesystem::path candidates[] = {r / "attributes" / "attributes.txt",
                                               r / "attributes.txt",
                                               r.parent_path() / "attributes.txt"};
   std::error_code ec;
   for (const auto& c : candidates)
     if (std::filesystem::is_regular_file(c, ec)) return c.string();
-  throw Error(detail::concat(kWhat, ": attributes.txt not found in ", candidates[0].parent_path(),
-                             ", ", candidates[1].parent_path(), " or ", candidates[2].parent_path(),
-                             " (it ships beside the CUB_200_2011 folder; copy it into ", root,
-                             ")"));
+  throw Error(detail::concat(
+      kWhat, ": attributes.txt not found in ", candidates[0].parent_path().string(), ", ",
+      candidates[1].parent_path().string(), " or ", candidates[2].parent_path().string(),
+      " (it ships beside the CUB_200_2011 folder; copy it into ", root, ")"));
 }
 
 // attribute id -> its column in Sample::attributes, for the chosen names.

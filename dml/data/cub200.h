@@ -30,7 +30,7 @@ struct Cub200Options {
   // attributes.txt; empty loads none and reads no attribute file. Rows of
   // image_attribute_labels.txt may have 5 or 6 fields (a few rows of the
   // published file carry an extra one); only the first three are used.
-  std::vector<std::string> attributes;
+  std::vector<std::string> attributes = {};
 };
 
 // Split::train, Split::test (the class ranges above) or Split::all; samples in

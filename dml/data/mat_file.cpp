@@ -246,7 +246,9 @@ class MatrixParser {
       const int32_t d = load<int32_t>(e.data + 4 * i);
       if (d < 0) ctx_.fail("negative dimension ", d);
       a.dims.push_back(d);
-      numel = std::min<int64_t>(numel * d, int64_t(kMatMaxBytes) * 8);
+      // No array of more than kMatMaxBytes elements fits in a file: capping
+      // there keeps the product from overflowing.
+      numel = std::min<int64_t>(numel * d, int64_t(kMatMaxBytes) + 1);
     }
     return numel;
   }
@@ -383,6 +385,9 @@ void check_header(const std::vector<uint8_t>& bytes, const Context& ctx) {
 }  // namespace
 
 int64_t MatArray::numel() const {
+  // A parsed array with no zero dimension has at most kMatMaxBytes elements;
+  // one with a zero may have huge other dimensions, so check for zero first.
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return 0;
   int64_t n = 1;
   for (int64_t d : dims) n *= d;
   return n;
@@ -438,7 +443,12 @@ bool MatFile::has(std::string_view name) const {
 }
 
 MatFile read_mat_file(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_bytes(path);
+  return parse_mat_file(read_bytes(path), path);
+}
+
+MatFile parse_mat_file(const std::vector<uint8_t>& bytes, const std::string& path) {
+  DML_CHECK(bytes.size() <= kMatMaxBytes, "MAT file ", path, " is larger than ", kMatMaxBytes,
+            " bytes; refused");
   Context ctx{path, ""};
   check_header(bytes, ctx);
   MatFile file;

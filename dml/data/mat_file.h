@@ -83,4 +83,7 @@ struct MatFile {
 // being read) on any damage or unsupported content.
 MatFile read_mat_file(const std::string& path);
 
+// The same on a file's bytes already in memory; `path` names it in errors.
+MatFile parse_mat_file(const std::vector<uint8_t>& bytes, const std::string& path);
+
 }  // namespace dml::data
