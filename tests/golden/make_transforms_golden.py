@@ -48,6 +48,10 @@ def resize_cases():
         ((6, 6, 3), [6, 6]),     # the same size
         ((8, 4, 3), [4, 2]),     # exact halving: weights 1/2
         ((3, 5, 1), [6, 10]),    # exact doubling: weights 1/4, 3/4 (ties round to even)
+        ((37, 29, 3), [16, 21]),  # larger, to catch rounding differences
+        ((23, 31, 1), [50, 45]),
+        ((64, 48, 3), [30, 40]),
+        ((20, 20, 3), [27, 13]),
     ]:
         img = image(h, w, c)
         out = F.resize(img, size, interpolation=T.InterpolationMode.BILINEAR, antialias=False)
@@ -136,6 +140,25 @@ def fallback_cases():
     return cases
 
 
+def crop_statistics():
+    """Moments of RandomResizedCrop's boxes over many draws of torchvision's own
+    get_params: our generator differs, the distribution must not."""
+    torch.manual_seed(0)
+    stats = []
+    for h, w in [(60, 90), (100, 100), (40, 160)]:
+        img = torch.zeros(1, h, w)
+        boxes = torch.tensor([T.RandomResizedCrop.get_params(img, [0.08, 1.0], [3 / 4, 4 / 3])
+                              for _ in range(20000)], dtype=torch.float64)
+        top, left, ch, cw = boxes.unbind(1)
+        stats.append({"height": h, "width": w, "draws": len(boxes),
+                      "area": (ch * cw / (h * w)).mean().item(),
+                      "area_std": (ch * cw / (h * w)).std().item(),
+                      "log_ratio": (cw / ch).log().mean().item(),
+                      "center_y": ((top + ch / 2) / h).mean().item(),
+                      "center_x": ((left + cw / 2) / w).mean().item()})
+    return stats
+
+
 def main():
     fixture = {
         "resize": resize_cases(),
@@ -146,6 +169,7 @@ def main():
         "resized_crop": resized_crop_cases(),
         "eval": eval_cases(),
         "rrc_fallback": fallback_cases(),
+        "rrc_statistics": crop_statistics(),
     }
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "transforms.json"), "w") as f:
