@@ -130,6 +130,19 @@ TEST(Cub200, BadListsNameTheFileAndLine) {
   }
   {
     CubFixture cub;
+    write_text(cub.root + "/images.txt", "\n");
+    expect_error([&] { data::read_cub200(cub.root, data::Split::all); },
+                 {cub.root + "/images.txt", "lists no images"});
+  }
+  {
+    CubFixture cub;
+    fs::remove(cub.root + "/image_class_labels.txt");
+    fs::create_directories(cub.root + "/image_class_labels.txt");
+    expect_error([&] { data::read_cub200(cub.root, data::Split::all); },
+                 {"image_class_labels.txt: it is a folder"});
+  }
+  {
+    CubFixture cub;
     write_text(cub.root + "/images.txt", "1 001.Albatross/a_1.jpg\n2\n");
     expect_error([&] { data::read_cub200(cub.root, data::Split::all); },
                  {cub.root + "/images.txt:2", "expected 2 fields"});
@@ -264,6 +277,9 @@ TEST(Cars196, ClassFoldersSortedAndSplitAt98) {
   EXPECT_EQ(labels_of(test), (std::vector<int64_t>{99, 99, 100, 100}));
   expect_error([&] { data::read_cars196_folders(dir.file("absent"), data::Split::all); },
                {"cannot read Cars196 folder", dir.file("absent")});
+  fs::create_directories(dir.file("bare/Model 001"));
+  expect_error([&] { data::read_cars196_folders(dir.file("bare"), data::Split::all); },
+               {"holds class folders but no .jpg"});
 }
 
 // ---- Stanford Online Products ----------------------------------------------
@@ -535,7 +551,14 @@ TEST(CsvManifest, BadManifestsNameTheLine) {
   expect_error([&] { read(unchecked); }, {"column 'label' is named twice"});
   write_text(m, "path,label\na.png,1\n");
   expect_error([&] { read({.check_files = false, .split = "train"}); }, {"no 'split' column"});
+  write_text(m, "path,label,split\na.png,1,train\nb.png,2,test\n");
+  expect_error([&] { read({.check_files = false, .split = "tset"}); },
+               {"no row of split 'tset'", "its splits are: test, train"});
+
+  write_text(m, "path,label\na.png,1\n");
   expect_error([&] { read({}); }, {"image file " + dir.file("a.png"), m + ":2"});
+  write_text(m, "path,label\n");
+  expect_error([&] { read(unchecked); }, {"lists no images, only a header"});
   expect_error([&] { data::read_csv_manifest(dir.file("none.csv")); },
                {"cannot open CSV manifest", dir.file("none.csv")});
 }

@@ -43,7 +43,8 @@ SampleSet read_cars196_devkit(const std::string& root, Split split, const Reader
   const MatFile mat = read_mat_file(join_path(root, "cars_annos.mat"));
   const MatArray& annotations = mat.at("annotations");
   const std::string where = detail::concat("MAT file ", mat.path, ": annotations");
-  DML_CHECK(annotations.type == MatClass::structure, where, " is not a struct array");
+  DML_CHECK(annotations.type == MatClass::structure && annotations.numel() > 0, where,
+            " is not a struct array of annotations (is this the devkit's cars_annos.mat?)");
   int64_t classes = kCars196Classes;
   if (mat.has("class_names")) classes = mat.at("class_names").numel();
 

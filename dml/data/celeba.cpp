@@ -87,6 +87,7 @@ SampleSet read_celeba(const std::string& root, Split split, const ReaderOptions&
     if (s.label < 1) identities.fail("identity ", s.label, " must be >= 1");
     all.samples.push_back(std::move(s));
   }
+  identities.require_images();
   read_attributes(root, index, all);
   const std::vector<Split> parts = read_partition(root, index);
 

@@ -61,6 +61,8 @@ ClassFolders read_class_folders(const std::string& root, const std::string& what
       out.set.samples.push_back(std::move(s));
     }
   }
+  DML_CHECK(!out.set.samples.empty(), what, " folder ", root,
+            " holds class folders but no .jpg, .jpeg or .png images in them");
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "dml/data/list_file.h"
 
@@ -177,6 +178,15 @@ SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& o
     s.label = labels[i];
     for (const std::vector<int64_t>& a : attributes) s.attributes.push_back(a[i]);
     set.samples.push_back(std::move(s));
+  }
+  DML_CHECK(!rows.empty(), "CSV manifest ", path, " lists no images, only a header");
+  if (set.samples.empty()) {
+    std::set<std::string> splits;
+    for (const Record& r : rows) splits.insert(r.fields[size_t(split_col)]);
+    std::string names;
+    for (const std::string& n : splits) names += detail::concat(names.empty() ? "" : ", ", n);
+    throw Error(detail::concat("CSV manifest ", path, " has no row of split '", options.split,
+                               "'; its splits are: ", names));
   }
   return set;
 }

@@ -24,6 +24,7 @@ SampleSet read_images(const std::string& root, const Cub200Options& o, Index& in
     if (o.check_files) require_image_file(s.path, list.where());
     set.samples.push_back(std::move(s));
   }
+  list.require_images();
   return set;
 }
 

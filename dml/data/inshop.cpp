@@ -40,6 +40,7 @@ SampleSet read_inshop(const std::string& root, Split split, const ReaderOptions&
     s.label = label;
     set.samples.push_back(std::move(s));
   }
+  list.require_images(2);
   DML_CHECK(rows == count, kWhat, " ", list.path(), ": line 1 says ", count, " images but ", rows,
             " follow the header (the file is truncated or damaged)");
   return set;

@@ -12,6 +12,9 @@
 namespace dml::data {
 
 std::string read_text_file(const std::string& path, std::string_view what) {
+  std::error_code ec;
+  DML_CHECK(!std::filesystem::is_directory(path, ec), "cannot read ", what, " ", path,
+            ": it is a folder, not a file");
   std::ifstream in(path, std::ios::binary);
   DML_CHECK(in, "cannot open ", what, " ", path, ": ", std::strerror(errno),
             " (check the dataset root and that the download is complete)");
@@ -57,7 +60,10 @@ bool ListFile::next() {
       while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
       if (i > start) fields_.push_back(line.substr(start, i - start));
     }
-    if (!fields_.empty()) return true;
+    if (!fields_.empty()) {
+      ++lines_with_fields_;
+      return true;
+    }
   }
   fields_.clear();
   return false;
@@ -65,6 +71,11 @@ bool ListFile::next() {
 
 std::string ListFile::where() const {
   return detail::concat(path_, ":", line_number_);
+}
+
+void ListFile::require_images(int64_t header_lines) const {
+  DML_CHECK(lines_with_fields_ > header_lines, what_, " ", path_,
+            ": the file lists no images (the download is empty or incomplete)");
 }
 
 void ListFile::expect_header(std::initializer_list<std::string_view> names) {

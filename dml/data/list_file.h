@@ -47,6 +47,9 @@ class ListFile {
     throw Error(detail::concat(what_, " ", where(), ": ", message...));
   }
 
+  // Fails when fewer than header_lines + 1 lines held fields: a list that
+  // names no image (an empty or truncated download).
+  void require_images(int64_t header_lines = 0) const;
   // Moves to the next line and fails unless it is exactly these words.
   void expect_header(std::initializer_list<std::string_view> names);
   // Fails unless the line has exactly `count` fields; `layout` names them.
@@ -59,6 +62,7 @@ class ListFile {
   std::string path_, what_, text_;
   size_t pos_ = 0;
   int64_t line_number_ = 0;
+  int64_t lines_with_fields_ = 0;
   std::vector<std::string_view> fields_;
 };
 

@@ -25,6 +25,7 @@ void read_list(const std::string& root, const std::string& file, const ReaderOpt
     if (options.check_files) require_image_file(s.path, list.where());
     set.samples.push_back(std::move(s));
   }
+  list.require_images(1);
 }
 
 }  // namespace
