@@ -632,6 +632,13 @@ TEST(Subset, LabelsAndAttributes) {
   EXPECT_EQ(some.samples[2].pixel_row, 2);
   EXPECT_EQ(labels_of(data::select_classes(set, {2, 4}, "2-4")), (std::vector<int64_t>{4, 4, 2}));
   expect_error([&] { data::select_classes(set, {3, 2}, "x"); }, {"empty class range [3, 2]"});
+  const data::ClassSplit halves{{1, 2}, {3, 4}};
+  data::SampleSet test = data::select_split(set, data::Split::test, halves, "toy");
+  EXPECT_EQ(test.name, "toy test");
+  EXPECT_EQ(labels_of(test), (std::vector<int64_t>{4, 4}));
+  EXPECT_EQ(data::select_split(set, data::Split::all, halves, "toy").samples.size(), 4u);
+  expect_error([&] { data::select_split(set, data::Split::query, halves, "toy"); },
+               {"toy has no split 'query'; use train, test or all"});
 
   data::SampleSet picked = data::select_attributes(set, {"c", "a"});
   EXPECT_EQ(picked.attribute_names, (std::vector<std::string>{"c", "a"}));

@@ -13,21 +13,6 @@ namespace {
 
 constexpr const char* kWhat = "Cars196";
 
-void check_split(Split split) {
-  DML_CHECK(split == Split::train || split == Split::test || split == Split::all, kWhat,
-            " has no split '", split_name(split), "'; use train, test or all");
-}
-
-SampleSet split_classes(SampleSet set, Split split) {
-  const std::string name = detail::concat("cars196 ", split_name(split));
-  if (split == Split::all) {
-    set.name = name;
-    return set;
-  }
-  return select_classes(set, split == Split::train ? kCars196TrainClasses : kCars196TestClasses,
-                        name);
-}
-
 // A MAT value that must be a whole number in [low, high].
 int64_t whole(const MatArray& a, const std::string& what, int64_t low, int64_t high) {
   const double v = a.scalar(what);
@@ -39,7 +24,7 @@ int64_t whole(const MatArray& a, const std::string& what, int64_t low, int64_t h
 }  // namespace
 
 SampleSet read_cars196_devkit(const std::string& root, Split split, const ReaderOptions& options) {
-  check_split(split);
+  check_class_split(split, kWhat);
   const MatFile mat = read_mat_file(join_path(root, "cars_annos.mat"));
   const MatArray& annotations = mat.at("annotations");
   const std::string where = detail::concat("MAT file ", mat.path, ": annotations");
@@ -69,12 +54,12 @@ SampleSet read_cars196_devkit(const std::string& root, Split split, const Reader
     s.box = BoundingBox{float(x1), float(y1), float(x2 - x1), float(y2 - y1)};
     set.samples.push_back(std::move(s));
   }
-  return split_classes(std::move(set), split);
+  return select_split(set, split, kCars196Split, "cars196");
 }
 
 SampleSet read_cars196_folders(const std::string& root, Split split) {
-  check_split(split);
-  return split_classes(read_class_folders(root, kWhat).set, split);
+  check_class_split(split, kWhat);
+  return select_split(read_class_folders(root, kWhat).set, split, kCars196Split, "cars196");
 }
 
 SampleSet read_cars196(const std::string& root, Split split, const ReaderOptions& options) {

@@ -18,8 +18,7 @@
 namespace dml::data {
 
 constexpr int64_t kCars196Classes = 196;
-constexpr ClassRange kCars196TrainClasses{1, 98};
-constexpr ClassRange kCars196TestClasses{99, 196};
+constexpr ClassSplit kCars196Split{{1, 98}, {99, 196}};
 
 // Split::train, Split::test (the class ranges above) or Split::all; labels
 // are the devkit's class numbers 1..196 (1..number of class_names).

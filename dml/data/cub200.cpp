@@ -118,20 +118,13 @@ void read_attributes(const std::string& root, const std::vector<std::string>& na
 }  // namespace
 
 SampleSet read_cub200(const std::string& root, Split split, const Cub200Options& options) {
-  DML_CHECK(split == Split::train || split == Split::test || split == Split::all, kWhat,
-            " has no split '", split_name(split), "'; use train, test or all");
+  check_class_split(split, kWhat);
   Index index(join_path(root, "images.txt"));
   SampleSet set = read_images(root, options, index);
   read_labels(root, index, set);
   if (options.boxes) read_boxes(root, index, set);
   if (!options.attributes.empty()) read_attributes(root, options.attributes, index, set);
-  const std::string name = detail::concat("cub200 ", split_name(split));
-  if (split == Split::all) {
-    set.name = name;
-    return set;
-  }
-  return select_classes(set, split == Split::train ? kCub200TrainClasses : kCub200TestClasses,
-                        name);
+  return select_split(set, split, kCub200Split, "cub200");
 }
 
 }  // namespace dml::data

@@ -20,8 +20,7 @@
 namespace dml::data {
 
 constexpr int64_t kCub200Classes = 200;
-constexpr ClassRange kCub200TrainClasses{1, 100};
-constexpr ClassRange kCub200TestClasses{101, 200};
+constexpr ClassSplit kCub200Split{{1, 100}, {101, 200}};
 
 struct Cub200Options {
   bool check_files = true;  // as ReaderOptions::check_files

@@ -9,8 +9,6 @@ namespace dml::data {
 
 namespace {
 
-constexpr const char* kWhat = "LFW";
-
 // root/<name>/<name>_<number, 4 digits>.jpg, the name and the number taken
 // from the given fields of the current line.
 std::string image_path(const ListFile& list, const std::string& root, size_t name_at,

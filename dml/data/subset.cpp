@@ -23,6 +23,23 @@ SampleSet select_samples(const SampleSet& set, std::string name,
 
 }  // namespace
 
+void check_class_split(Split split, std::string_view dataset) {
+  DML_CHECK(split == Split::train || split == Split::test || split == Split::all, dataset,
+            " has no split '", split_name(split), "'; use train, test or all");
+}
+
+SampleSet select_split(const SampleSet& set, Split split, const ClassSplit& classes,
+                       std::string_view name) {
+  check_class_split(split, name);
+  const std::string full = detail::concat(name, " ", split_name(split));
+  if (split == Split::all) {
+    SampleSet out = set;
+    out.name = full;
+    return out;
+  }
+  return select_classes(set, split == Split::train ? classes.train : classes.test, full);
+}
+
 SampleSet select_classes(const SampleSet& set, ClassRange range, std::string name) {
   DML_CHECK(range.first <= range.last, "select_classes on ", set.name, ": empty class range [",
             range.first, ", ", range.last, "]");

@@ -5,6 +5,7 @@
 // helper. Subsets share the in-memory pixels of the set they come from.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dml/data/sample.h"
@@ -16,6 +17,19 @@ struct ClassRange {
   int64_t first = 0, last = 0;
   bool contains(int64_t label) const { return label >= first && label <= last; }
 };
+
+// A dataset's zero-shot split: disjoint class ranges for training and testing.
+struct ClassSplit {
+  ClassRange train, test;
+};
+
+// Throws unless `split` is train, test or all, the parts a class split has.
+void check_class_split(Split split, std::string_view dataset);
+
+// The samples of `split` by `classes` (Split::all keeps every sample), named
+// "<name> <split>".
+SampleSet select_split(const SampleSet& set, Split split, const ClassSplit& classes,
+                       std::string_view name);
 
 // The samples whose label lies in `range`, in their order; `name` becomes the
 // subset's name.
