@@ -4,12 +4,12 @@
 // loader turns one split into float images and i64 labels, ready for ops.
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "dml/data/sample.h"
 #include "engine/tensor.h"
 
 namespace dml::data {
-
-enum class Split { train, test };
 
 // Per-pixel statistics of the training images scaled to [0, 1].
 constexpr double kFashionMnistMean = 0.2860;
@@ -29,9 +29,17 @@ struct ImageDataset {
 };
 
 // Loads <dir>/train-images-idx3-ubyte.gz and its labels (or the t10k-* test
-// files); an uncompressed file of the same name without ".gz" is used when the
-// compressed one is absent.
+// files for Split::test; other splits throw); an uncompressed file of the same
+// name without ".gz" is used when the compressed one is absent.
 ImageDataset load_fashion_mnist(const std::string& dir, Split split,
                                 const FashionMnistOptions& options = {});
+
+// The same split as a SampleSet with its pixels in memory: SampleSet::pixels
+// is u8 [n, 28, 28] holding only the kept images, Sample::pixel_row indexes
+// it, labels are the classes 0-9. Keeps the images whose class is in
+// `classes` (every class when empty), in file order: the zero-shot protocol
+// trains on some classes and tests on the others.
+SampleSet read_fashion_mnist_samples(const std::string& dir, Split split,
+                                     const std::vector<int64_t>& classes = {});
 
 }  // namespace dml::data

@@ -6,11 +6,29 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/tensor.h"
 
 namespace dml::data {
+
+// The parts a dataset is published in. Each reader accepts the ones its
+// dataset has (CUB and Cars: the zero-shot class split train/test; In-Shop:
+// train/query/gallery; CelebA: train/val/test) and `all` for everything.
+enum class Split { train, test, val, query, gallery, all };
+
+const char* split_name(Split split);  // "train", "test", ...
+// The inverse of split_name; an unknown name throws listing the valid ones.
+Split parse_split(std::string_view name);
+
+// What every reader can be told.
+struct ReaderOptions {
+  // Check that every image file a list names exists, so a broken download
+  // fails at load time with the file's name rather than mid-training. Turn
+  // off to load a large list quickly when the files are known to be there.
+  bool check_files = true;
+};
 
 // A box in pixels of the original image (CUB's bounding_boxes.txt, Cars'
 // devkit annotations): left, top, width, height.

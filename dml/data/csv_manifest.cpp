@@ -1,0 +1,194 @@
+#include "dml/data/csv_manifest.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "dml/data/list_file.h"
+
+namespace dml::data {
+
+namespace {
+
+struct Record {
+  int64_t line = 0;  // where the record starts
+  std::vector<std::string> fields;
+};
+
+class CsvParser {
+ public:
+  CsvParser(const std::string& path, const std::string& text) : path_(path), text_(text) {
+    if (text_.rfind("\xEF\xBB\xBF", 0) == 0) pos_ = 3;
+  }
+
+  // All records but blank lines.
+  std::vector<Record> records() {
+    std::vector<Record> out;
+    while (pos_ < text_.size()) {
+      Record r = record();
+      if (r.fields.size() > 1 || !r.fields[0].empty()) out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+ private:
+  template <class... Args>
+  [[noreturn]] void fail(int64_t line, const Args&... message) const {
+    throw Error(detail::concat("CSV manifest ", path_, ":", line, ": ", message...));
+  }
+
+  // One record, up to and including its line end.
+  Record record() {
+    Record r;
+    r.line = line_;
+    for (;;) {
+      r.fields.push_back(field());
+      if (pos_ >= text_.size()) return r;
+      const char c = text_[pos_++];
+      if (c == '\n') {
+        ++line_;
+        return r;
+      }
+      // field() stops only at a comma, a line end or the end of the text.
+    }
+  }
+
+  std::string field() {
+    std::string value;
+    if (pos_ < text_.size() && text_[pos_] == '"') return quoted();
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == ',' || c == '\n') break;
+      if (c == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') {
+        ++pos_;  // CRLF: the '\n' ends the record
+        break;
+      }
+      if (c == '"')
+        fail(line_,
+             "a quote inside an unquoted field (quote the whole field and double the quote)");
+      value += c;
+      ++pos_;
+    }
+    return value;
+  }
+
+  std::string quoted() {
+    const int64_t start = line_;
+    std::string value;
+    ++pos_;  // the opening quote
+    for (;;) {
+      if (pos_ >= text_.size()) fail(start, "a quoted field is never closed");
+      const char c = text_[pos_++];
+      if (c == '"') {
+        if (pos_ < text_.size() && text_[pos_] == '"') {
+          value += '"';
+          ++pos_;
+          continue;
+        }
+        break;
+      }
+      if (c == '\n') ++line_;
+      value += c;
+    }
+    if (pos_ < text_.size() && text_[pos_] == '\r' && pos_ + 1 < text_.size() &&
+        text_[pos_ + 1] == '\n')
+      ++pos_;
+    if (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n')
+      fail(line_, "text after a closing quote");
+    return value;
+  }
+
+  const std::string& path_;
+  const std::string& text_;
+  size_t pos_ = 0;
+  int64_t line_ = 1;
+};
+
+// A label or attribute column as integers: the values themselves when all are
+// integers, else codes of the distinct strings in sorted order.
+std::vector<int64_t> code_column(const std::vector<Record>& rows, size_t column,
+                                 const std::string& name, const std::string& path) {
+  std::vector<int64_t> values(rows.size());
+  bool integers = true;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const std::string& v = rows[i].fields[column];
+    DML_CHECK(!v.empty(), "CSV manifest ", path, ":", rows[i].line, ": empty value in column '",
+              name, "'");
+    integers = integers && parse_integer(v, values[i]);
+  }
+  if (integers) return values;
+  std::map<std::string, int64_t> codes;
+  for (const Record& r : rows) codes.emplace(r.fields[column], 0);
+  int64_t next = 0;
+  for (auto& [text, code] : codes) code = next++;
+  for (size_t i = 0; i < rows.size(); ++i) values[i] = codes.at(rows[i].fields[column]);
+  return values;
+}
+
+}  // namespace
+
+SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& options) {
+  const std::string text = read_text_file(path, "CSV manifest");
+  std::vector<Record> rows = CsvParser(path, text).records();
+  DML_CHECK(!rows.empty(), "CSV manifest ", path,
+            " is empty; expected a header row naming at least path,label");
+  const Record header = std::move(rows.front());
+  rows.erase(rows.begin());
+
+  auto column = [&](const std::string& name) -> std::ptrdiff_t {
+    auto it = std::find(header.fields.begin(), header.fields.end(), name);
+    return it == header.fields.end() ? -1 : it - header.fields.begin();
+  };
+  for (size_t c = 0; c < header.fields.size(); ++c)
+    DML_CHECK(column(header.fields[c]) == std::ptrdiff_t(c), "CSV manifest ", path, ":",
+              header.line, ": column '", header.fields[c], "' is named twice");
+  const std::ptrdiff_t path_col = column("path"), label_col = column("label"),
+                       split_col = column("split");
+  DML_CHECK(path_col >= 0 && label_col >= 0, "CSV manifest ", path, ":", header.line,
+            ": the header must name a 'path' and a 'label' column");
+  DML_CHECK(options.split.empty() || split_col >= 0, "CSV manifest ", path,
+            " has no 'split' column to select split '", options.split, "' by");
+  for (const Record& r : rows)
+    DML_CHECK(r.fields.size() == header.fields.size(), "CSV manifest ", path, ":", r.line,
+              ": expected ", header.fields.size(), " fields as in the header, got ",
+              r.fields.size());
+
+  SampleSet set;
+  set.name = detail::concat("csv:", path, options.split.empty() ? "" : " ", options.split);
+  const std::vector<int64_t> labels = code_column(rows, size_t(label_col), "label", path);
+  std::vector<std::vector<int64_t>> attributes;
+  for (size_t c = 0; c < header.fields.size(); ++c) {
+    if (std::ptrdiff_t(c) == path_col || std::ptrdiff_t(c) == label_col ||
+        std::ptrdiff_t(c) == split_col)
+      continue;
+    set.attribute_names.push_back(header.fields[c]);
+    attributes.push_back(code_column(rows, c, header.fields[c], path));
+  }
+
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Record& r = rows[i];
+    if (!options.split.empty() && r.fields[size_t(split_col)] != options.split) continue;
+    Sample s;
+    const std::string& image = r.fields[size_t(path_col)];
+    DML_CHECK(!image.empty(), "CSV manifest ", path, ":", r.line, ": empty path");
+    s.path = join_path(dir, image);
+    if (options.check_files) require_image_file(s.path, detail::concat(path, ":", r.line));
+    s.label = labels[i];
+    for (const std::vector<int64_t>& a : attributes) s.attributes.push_back(a[i]);
+    set.samples.push_back(std::move(s));
+  }
+  DML_CHECK(!rows.empty(), "CSV manifest ", path, " lists no images, only a header");
+  if (set.samples.empty()) {
+    std::set<std::string> splits;
+    for (const Record& r : rows) splits.insert(r.fields[size_t(split_col)]);
+    std::string names;
+    for (const std::string& n : splits) names += detail::concat(names.empty() ? "" : ", ", n);
+    throw Error(detail::concat("CSV manifest ", path, " has no row of split '", options.split,
+                               "'; its splits are: ", names));
+  }
+  return set;
+}
+
+}  // namespace dml::data

@@ -1,0 +1,110 @@
+#include "dml/data/list_file.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace dml::data {
+
+std::string read_text_file(const std::string& path, std::string_view what) {
+  std::error_code ec;
+  DML_CHECK(!std::filesystem::is_directory(path, ec), "cannot read ", what, " ", path,
+            ": it is a folder, not a file");
+  std::ifstream in(path, std::ios::binary);
+  DML_CHECK(in, "cannot open ", what, " ", path, ": ", std::strerror(errno),
+            " (check the dataset root and that the download is complete)");
+  std::string text{std::istreambuf_iterator<char>(in), {}};
+  DML_CHECK(!in.bad(), "cannot read ", what, " ", path, ": I/O error");
+  return text;
+}
+
+std::string join_path(const std::string& root, std::string_view relative) {
+  std::filesystem::path rel{std::string(relative)};
+  if (rel.is_absolute()) return rel.string();
+  return (std::filesystem::path(root) / rel).string();
+}
+
+void require_image_file(const std::string& image, std::string_view where) {
+  std::error_code ec;
+  DML_CHECK(std::filesystem::is_regular_file(image, ec), "image file ", image, " named at ", where,
+            " does not exist (complete the download, or set check_files = false to skip this "
+            "check)");
+}
+
+bool parse_integer(std::string_view text, int64_t& value) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  return ec == std::errc() && ptr == end && !text.empty();
+}
+
+ListFile::ListFile(std::string path, std::string what)
+    : path_(std::move(path)), what_(std::move(what)), text_(read_text_file(path_, what_)) {}
+
+bool ListFile::next() {
+  while (pos_ < text_.size()) {
+    size_t end = text_.find('\n', pos_);
+    if (end == std::string::npos) end = text_.size();
+    std::string_view line(text_.data() + pos_, end - pos_);
+    pos_ = end + 1;
+    ++line_number_;
+    fields_.clear();
+    size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+      size_t start = i;
+      while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
+      if (i > start) fields_.push_back(line.substr(start, i - start));
+    }
+    if (!fields_.empty()) {
+      ++lines_with_fields_;
+      return true;
+    }
+  }
+  fields_.clear();
+  return false;
+}
+
+std::string ListFile::where() const {
+  return detail::concat(path_, ":", line_number_);
+}
+
+void ListFile::require_images(int64_t header_lines) const {
+  DML_CHECK(lines_with_fields_ > header_lines, what_, " ", path_,
+            ": the file lists no images (the download is empty or incomplete)");
+}
+
+void ListFile::expect_header(std::initializer_list<std::string_view> names) {
+  std::string header;
+  for (std::string_view n : names) header += detail::concat(header.empty() ? "" : " ", n);
+  if (!next()) fail("the file ends before the header `", header, "`");
+  if (!std::equal(fields_.begin(), fields_.end(), names.begin(), names.end()))
+    fail("expected the header `", header, "`");
+}
+
+void ListFile::expect_fields(size_t count, std::string_view layout) const {
+  if (fields_.size() != count)
+    fail("expected ", count, " fields (", layout, "), got ", fields_.size());
+}
+
+int64_t ListFile::integer(size_t index, std::string_view name) const {
+  int64_t value = 0;
+  if (!parse_integer(fields_.at(index), value))
+    fail(name, " '", fields_[index], "' is not an integer");
+  return value;
+}
+
+double ListFile::number(size_t index, std::string_view name) const {
+  std::string_view text = fields_.at(index);
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(value))
+    fail(name, " '", text, "' is not a finite number");
+  return value;
+}
+
+}  // namespace dml::data
