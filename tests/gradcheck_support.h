@@ -1,7 +1,8 @@
 #pragma once
-// Finite-difference gradient checks for code built from many ops (losses,
-// layers): central differences of a scalar f64 function of some leaf
-// tensors, against the gradients backward() accumulates in them.
+// Gradient checks for code built from many ops (losses, layers): computed
+// tensors (gradients, mostly) against reference tensors, and central
+// differences of a scalar f64 function of some leaf tensors against the
+// gradients backward() accumulates in them.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +14,18 @@
 #include "engine/ops.h"
 
 namespace dml::test {
+
+// got against want elementwise, in f64: |got - want| <= atol + rtol |want|.
+// An undefined got (a gradient that never arrived) fails.
+inline void expect_tensor_near(const Tensor& got, const Tensor& want, double atol, double rtol,
+                               const std::string& what) {
+  ASSERT_TRUE(got.defined()) << what << ": undefined (no gradient reached it)";
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  const std::vector<double> g = got.to(DType::f64).to_vector<double>();
+  const std::vector<double> w = want.to(DType::f64).to_vector<double>();
+  for (size_t i = 0; i < g.size(); ++i)
+    EXPECT_NEAR(g[i], w[i], atol + rtol * std::abs(w[i])) << what << " element " << i;
+}
 
 struct GradCheckTolerance {
   double eps = 1e-6;   // central-difference step

@@ -1,7 +1,8 @@
 // Pair- and triplet-based losses: values and gradients against the PyTorch
 // reference (tests/golden/make_loss_golden.py, written from the papers'
 // formulas), finite-difference gradient checks in f64, the edge batches
-// (one class, all singletons, one sample, no mined tuple) and the registry.
+// (one class, all singletons, one sample, no mined tuple); and the registry
+// with every loss, the proxy losses (tests/test_proxy_losses.cpp) included.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -54,6 +55,15 @@ std::unique_ptr<Loss> make_f64_loss(const std::string& name, const LossParams& g
       num_classes, DType::f64);
 }
 
+// The registry's pair- and triplet-based losses: the ones this file's
+// fixture covers (the proxy losses have tests/test_proxy_losses.cpp).
+std::vector<std::string> tuple_loss_names() {
+  std::vector<std::string> names;
+  for (const losses::LossEntry& e : losses::loss_table())
+    if (e.kind == losses::LossKind::tuple) names.push_back(e.name);
+  return names;
+}
+
 // Mined tuples as the fixture lists them; null for "every tuple".
 std::unique_ptr<miners::MinedTuples> mined_of(const json& j) {
   if (j.is_null()) return nullptr;
@@ -83,15 +93,6 @@ std::string case_name(const json& c) {
   return name;
 }
 
-void expect_close(const Tensor& got, const Tensor& want, const std::string& what) {
-  ASSERT_TRUE(got.defined()) << what << ": no gradient";
-  ASSERT_EQ(got.shape(), want.shape()) << what;
-  std::vector<double> g = got.to(DType::f64).to_vector<double>();
-  std::vector<double> w = want.to_vector<double>();
-  for (size_t i = 0; i < g.size(); ++i)
-    EXPECT_NEAR(g[i], w[i], 1e-9 + 1e-9 * std::abs(w[i])) << what << " element " << i;
-}
-
 TEST(LossParity, ValuesAndGradientsMatchTheReference) {
   const json& cases = fixture().at("losses");
   ASSERT_GE(cases.size(), 100u);
@@ -107,18 +108,19 @@ TEST(LossParity, ValuesAndGradientsMatchTheReference) {
     const double want = c.at("value");
     EXPECT_NEAR(value.item(), want, 1e-10 + 1e-10 * std::abs(want)) << what;
     value.backward();
-    expect_close(b.embeddings.grad(), decode(c.at("grad")), what + " d/d embeddings");
+    expect_tensor_near(b.embeddings.grad(), decode(c.at("grad")), 1e-9, 1e-9,
+                       what + " d/d embeddings");
     if (c.contains("param_grads"))
       for (const auto& [name, grad] : c.at("param_grads").items()) {
         const auto& params = loss->named_parameters();
         auto it = std::find_if(params.begin(), params.end(),
                                [&](const auto& p) { return p.first == name; });
         ASSERT_NE(it, params.end()) << what << ": no parameter " << name;
-        expect_close(it->second.grad(), decode(grad), what + " d/d " + name);
+        expect_tensor_near(it->second.grad(), decode(grad), 1e-9, 1e-9, what + " d/d " + name);
       }
     covered.insert(c.at("loss").get<std::string>());
   }
-  for (const std::string& name : losses::loss_names())
+  for (const std::string& name : tuple_loss_names())
     EXPECT_TRUE(covered.count(name)) << name << " has no reference case";
 }
 
@@ -131,7 +133,7 @@ TEST(LossGradCheck, EveryLossMatchesFiniteDifferences) {
   for (const std::string batch_name : {"mixed", "raw"})
     for (const json& mined_json : {json(), miner_tuples("multi_similarity", batch_name),
                                    miner_tuples("batch_hard", batch_name)})
-      for (const std::string& name : losses::loss_names()) {
+      for (const std::string& name : tuple_loss_names()) {
         if (name == "circle") continue;
         const std::string what =
             name + " on " + batch_name +
@@ -179,7 +181,7 @@ void expect_zero_loss(Loss& loss, const Tensor& embeddings, const Tensor& labels
 TEST(LossEdges, NoTupleGivesAZeroThatBackpropagates) {
   miners::MinedTuples no_pairs = miners::mined_pairs({});
   miners::MinedTuples no_triplets = miners::mined_triplets({});
-  for (const std::string& name : losses::loss_names()) {
+  for (const std::string& name : tuple_loss_names()) {
     auto loss = make_f64_loss(name, {}, 0);
     Batch one = batch("one_sample");
     expect_zero_loss(*loss, one.embeddings, one.labels, nullptr, name + " on one sample");
@@ -194,7 +196,7 @@ TEST(LossEdges, NoTupleGivesAZeroThatBackpropagates) {
 // that need both a positive and a negative give 0 (the fixture has values).
 TEST(LossEdges, OneClassAndSingletonBatchesStayFinite) {
   for (const std::string batch_name : {"single_class", "singletons"})
-    for (const std::string& name : losses::loss_names()) {
+    for (const std::string& name : tuple_loss_names()) {
       Batch b = batch(batch_name);
       auto loss = make_f64_loss(name, {}, 0);
       Tensor value = loss->forward(b.embeddings, b.labels);
@@ -264,17 +266,44 @@ TEST(LossInputs, BadBatchesNameTheLoss) {
 
 TEST(LossRegistry, ListsEveryLossByName) {
   const std::vector<std::string> want = {
-      "contrastive", "triplet", "margin", "multi_similarity", "lifted_structure",
-      "npair",       "angular", "circle", "snr_contrastive",  "histogram"};
+      "contrastive",        "triplet",   "margin",    "multi_similarity",
+      "lifted_structure",   "npair",     "angular",   "circle",
+      "snr_contrastive",    "histogram", "proxy_nca", "proxy_anchor",
+      "normalized_softmax", "arcface",   "cosface",   "softtriple"};
   EXPECT_EQ(losses::loss_names(), want);
+  EXPECT_EQ(tuple_loss_names().size(), 10u);
+  Generator gen(1);
   for (const losses::LossEntry& e : losses::loss_table()) {
     EXPECT_FALSE(e.summary.empty()) << e.name;
     for (const ParamSpec& s : e.params) {
       EXPECT_FALSE(s.doc.empty()) << e.name << "." << s.name;
       EXPECT_TRUE(s.allows(s.default_value)) << e.name << "." << s.name;
     }
-    auto loss = losses::make_loss(e.name, {5, 4});
+    auto loss = losses::make_loss(e.name, {5, 4, &gen});
     EXPECT_EQ(loss->describe().rfind(e.name + "(", 0), 0u) << loss->describe();
+  }
+}
+
+// Every registered loss builds from its defaults with what a training run
+// gives it (classes, embedding size, generator), and its value and gradients
+// on a random f32 batch are finite.
+TEST(LossRegistry, EveryLossTrainsFromItsDefaults) {
+  Generator gen(7);
+  const losses::LossContext ctx{.num_classes = 5, .embedding_dim = 8, .gen = &gen};
+  for (const std::string& name : losses::loss_names()) {
+    auto loss = losses::make_loss(name, ctx);
+    Tensor x = randn({12, 8}, DType::f32, &gen).requires_grad_();
+    Tensor labels = randint(0, 5, {12}, DType::i64, &gen);
+    Tensor value = loss->forward(x, labels);
+    ASSERT_EQ(value.numel(), 1) << name;
+    EXPECT_TRUE(std::isfinite(value.item())) << name << " = " << value.item();
+    value.backward();
+    std::vector<Tensor> leaves = {x};
+    for (const Tensor& p : loss->parameters()) leaves.push_back(p);
+    for (const Tensor& leaf : leaves) {
+      ASSERT_TRUE(leaf.grad().defined()) << name;
+      for (float g : leaf.grad().to_vector<float>()) EXPECT_TRUE(std::isfinite(g)) << name;
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 // The proxy and classification losses: values and gradients against
 // PyTorch references written from the papers (tests/golden/
 // make_proxy_loss_golden.py), finite-difference gradients, and the checks on
-// labels, shapes, contexts and config parameters.
+// labels, shapes, contexts and config parameters, built through the loss
+// registry as a training run builds them.
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
@@ -17,6 +18,7 @@
 #include "dml/losses/normalized_softmax.h"
 #include "dml/losses/proxy_anchor.h"
 #include "dml/losses/proxy_nca.h"
+#include "dml/losses/registry.h"
 #include "dml/losses/softtriple.h"
 #include "engine/ops.h"
 #include "tests/fixture.h"
@@ -28,8 +30,7 @@ namespace {
 
 using losses::Loss;
 using losses::LossContext;
-using ParamMap = std::map<std::string, double>;
-using Factory = std::unique_ptr<Loss> (*)(const LossContext&, const ParamMap&);
+using losses::make_loss;
 
 // Each fixture entry by name, built around given rows (f64 in the parity and
 // gradient tests) with the entry's parameters.
@@ -49,22 +50,23 @@ std::unique_ptr<Loss> loss_from_rows(const std::string& name, const Tensor& rows
   throw Error("test_proxy_losses: fixture loss '" + name + "' has no constructor here");
 }
 
-struct FactoryCase {
+// The registry's proxy losses, with what each must own and its learning-rate
+// multiplier.
+struct ProxyCase {
   std::string name;
-  Factory make;
   std::string parameter;
   int64_t rows_per_class;
   double lr_multiplier;
 };
 
-const std::vector<FactoryCase>& factories() {
-  static const std::vector<FactoryCase> cases = {
-      {"proxy_nca", losses::make_proxy_nca_loss, "proxies", 1, 50},
-      {"proxy_anchor", losses::make_proxy_anchor_loss, "proxies", 1, 100},
-      {"normalized_softmax", losses::make_normalized_softmax_loss, "weights", 1, 1},
-      {"arcface", losses::make_arcface_loss, "weights", 1, 1},
-      {"cosface", losses::make_cosface_loss, "weights", 1, 1},
-      {"softtriple", losses::make_softtriple_loss, "centers", 10, 100},
+const std::vector<ProxyCase>& proxy_cases() {
+  static const std::vector<ProxyCase> cases = {
+      {"proxy_nca", "proxies", 1, 50},
+      {"proxy_anchor", "proxies", 1, 100},
+      {"normalized_softmax", "weights", 1, 1},
+      {"arcface", "weights", 1, 1},
+      {"cosface", "weights", 1, 1},
+      {"softtriple", "centers", 10, 100},
   };
   return cases;
 }
@@ -75,12 +77,7 @@ const nlohmann::json& golden() {
 }
 
 void expect_close(const Tensor& got, const nlohmann::json& want, const std::string& what) {
-  Tensor ref = decode(want);
-  ASSERT_TRUE(got.defined()) << what << ": no gradient";
-  ASSERT_EQ(got.shape(), ref.shape()) << what;
-  std::vector<double> g = got.to_vector<double>(), r = ref.to_vector<double>();
-  for (size_t i = 0; i < g.size(); ++i)
-    EXPECT_NEAR(g[i], r[i], 1e-11 * (1 + std::abs(r[i]))) << what << " element " << i;
+  expect_tensor_near(got, decode(want), 1e-11, 1e-11, what);
 }
 
 TEST(ProxyLossParity, ValuesAndGradientsMatchPyTorch) {
@@ -134,10 +131,19 @@ TEST(ProxyLossGradCheck, DetectsAWrongGradient) {
       expect_gradients_match([&] { return sum(x * x.detach() * 3.0); }, {x}, "wrong"), "element");
 }
 
-TEST(ProxyLossFactories, DefaultsParametersAndLrMultipliers) {
-  for (const FactoryCase& c : factories()) {
+TEST(ProxyLossRegistry, ListsTheProxyLossesAsProxyKind) {
+  std::vector<std::string> registered;
+  for (const losses::LossEntry& e : losses::loss_table())
+    if (e.kind == losses::LossKind::proxy) registered.push_back(e.name);
+  std::vector<std::string> want;
+  for (const ProxyCase& c : proxy_cases()) want.push_back(c.name);
+  EXPECT_EQ(registered, want);
+}
+
+TEST(ProxyLossRegistry, DefaultsParametersAndLrMultipliers) {
+  for (const ProxyCase& c : proxy_cases()) {
     Generator gen(5);
-    std::unique_ptr<Loss> loss = c.make({7, 12, &gen}, {});
+    std::unique_ptr<Loss> loss = make_loss(c.name, {7, 12, &gen});
     ASSERT_EQ(loss->named_parameters().size(), 1u) << c.name;
     const auto& [pname, p] = loss->named_parameters()[0];
     EXPECT_EQ(pname, c.parameter) << c.name;
@@ -148,52 +154,49 @@ TEST(ProxyLossFactories, DefaultsParametersAndLrMultipliers) {
     EXPECT_NE(loss->describe().find(c.name), std::string::npos) << loss->describe();
     // Seeded: the same generator state draws the same parameter.
     Generator again(5);
-    std::unique_ptr<Loss> twin = c.make({7, 12, &again}, {});
+    std::unique_ptr<Loss> twin = make_loss(c.name, {7, 12, &again});
     EXPECT_EQ(p.to_vector<float>(), twin->parameters()[0].to_vector<float>()) << c.name;
   }
 }
 
-TEST(ProxyLossFactories, PaperDefaults) {
+TEST(ProxyLossRegistry, PaperDefaults) {
   Generator gen(1);
   LossContext ctx{5, 8, &gen};
-  auto describe = [&](Factory f) { return f(ctx, {})->describe(); };
-  EXPECT_EQ(describe(losses::make_proxy_nca_loss), "proxy_nca(scale=3, classes=5)");
-  EXPECT_EQ(describe(losses::make_proxy_anchor_loss),
-            "proxy_anchor(alpha=32, delta=0.1, classes=5)");
-  EXPECT_EQ(describe(losses::make_normalized_softmax_loss),
-            "normalized_softmax(temperature=0.05, classes=5)");
-  EXPECT_EQ(describe(losses::make_arcface_loss),
-            "arcface(scale=64, margin=0.5, easy_margin=0, classes=5)");
-  EXPECT_EQ(describe(losses::make_cosface_loss), "cosface(scale=64, margin=0.35, classes=5)");
-  EXPECT_EQ(describe(losses::make_softtriple_loss),
-            "softtriple(centers_per_class=10, la=20, gamma=0.1, tau=0.2, margin=0.01, classes=5)");
+  auto describe = [&](const std::string& name) { return make_loss(name, ctx)->describe(); };
+  EXPECT_EQ(describe("proxy_nca"), "proxy_nca(classes=5, scale=3)");
+  EXPECT_EQ(describe("proxy_anchor"), "proxy_anchor(alpha=32, classes=5, delta=0.1)");
+  EXPECT_EQ(describe("normalized_softmax"), "normalized_softmax(classes=5, temperature=0.05)");
+  EXPECT_EQ(describe("arcface"), "arcface(classes=5, easy_margin=0, margin=0.5, scale=64)");
+  EXPECT_EQ(describe("cosface"), "cosface(classes=5, margin=0.35, scale=64)");
+  EXPECT_EQ(describe("softtriple"),
+            "softtriple(centers_per_class=10, classes=5, gamma=0.1, la=20, margin=0.01, tau=0.2)");
 }
 
-TEST(ProxyLossFactories, ParametersReachTheLoss) {
+TEST(ProxyLossRegistry, ParametersReachTheLoss) {
   Generator gen(1);
   LossContext ctx{5, 8, &gen};
   EXPECT_EQ(
-      losses::make_softtriple_loss(
-          ctx, {{"centers_per_class", 3}, {"la", 7}, {"gamma", 0.5}, {"tau", 0}, {"margin", 0.2}})
+      make_loss("softtriple", ctx,
+                {{"centers_per_class", 3}, {"la", 7}, {"gamma", 0.5}, {"tau", 0}, {"margin", 0.2}})
           ->describe(),
-      "softtriple(centers_per_class=3, la=7, gamma=0.5, tau=0, margin=0.2, classes=5)");
-  EXPECT_EQ(losses::make_arcface_loss(ctx, {{"scale", 30}, {"margin", 0.3}, {"easy_margin", 1}})
-                ->describe(),
-            "arcface(scale=30, margin=0.3, easy_margin=1, classes=5)");
-  EXPECT_EQ(losses::make_proxy_anchor_loss(ctx, {{"alpha", 16}, {"delta", 0}})->describe(),
-            "proxy_anchor(alpha=16, delta=0, classes=5)");
-  EXPECT_EQ(losses::make_proxy_nca_loss(ctx, {{"scale", 1}})->describe(),
-            "proxy_nca(scale=1, classes=5)");
-  EXPECT_EQ(losses::make_normalized_softmax_loss(ctx, {{"temperature", 1}})->describe(),
-            "normalized_softmax(temperature=1, classes=5)");
-  EXPECT_EQ(losses::make_cosface_loss(ctx, {{"scale", 10}, {"margin", 0}})->describe(),
-            "cosface(scale=10, margin=0, classes=5)");
+      "softtriple(centers_per_class=3, classes=5, gamma=0.5, la=7, margin=0.2, tau=0)");
+  EXPECT_EQ(
+      make_loss("arcface", ctx, {{"scale", 30}, {"margin", 0.3}, {"easy_margin", 1}})->describe(),
+      "arcface(classes=5, easy_margin=1, margin=0.3, scale=30)");
+  EXPECT_EQ(make_loss("proxy_anchor", ctx, {{"alpha", 16}, {"delta", 0}})->describe(),
+            "proxy_anchor(alpha=16, classes=5, delta=0)");
+  EXPECT_EQ(make_loss("proxy_nca", ctx, {{"scale", 1}})->describe(),
+            "proxy_nca(classes=5, scale=1)");
+  EXPECT_EQ(make_loss("normalized_softmax", ctx, {{"temperature", 1}})->describe(),
+            "normalized_softmax(classes=5, temperature=1)");
+  EXPECT_EQ(make_loss("cosface", ctx, {{"scale", 10}, {"margin", 0}})->describe(),
+            "cosface(classes=5, margin=0, scale=10)");
 }
 
 // Two losses that must agree when their parameters say so: CosFace without a
 // margin is normalized softmax at temperature 1 / scale, and ArcFace without
 // a margin is the same.
-TEST(ProxyLossFactories, MarginFreeLossesAreNormalizedSoftmax) {
+TEST(ProxyLossValues, MarginFreeLossesAreNormalizedSoftmax) {
   Generator gx(3);
   Tensor x = randn({6, 4}, DType::f64, &gx);
   Tensor labels = from_vector<int64_t>({0, 2, 1, 2, 0, 1}, {6});
@@ -204,7 +207,7 @@ TEST(ProxyLossFactories, MarginFreeLossesAreNormalizedSoftmax) {
   EXPECT_GT(losses::CosFaceLoss(w, {10, 0.35}).forward(x, labels).item(), softmax + 0.1);
 }
 
-TEST(ProxyLossFactories, UnknownKeyNamesTheLossTheKeyAndTheAllowedKeys) {
+TEST(ProxyLossRegistry, UnknownKeyNamesTheLossTheKeyAndTheAllowedKeys) {
   Generator gen(1);
   LossContext ctx{5, 8, &gen};
   const std::map<std::string, std::string> allowed = {
@@ -215,79 +218,80 @@ TEST(ProxyLossFactories, UnknownKeyNamesTheLossTheKeyAndTheAllowedKeys) {
       {"cosface", "scale, margin"},
       {"softtriple", "centers_per_class, la, gamma, tau, margin"},
   };
-  for (const FactoryCase& c : factories())
+  for (const ProxyCase& c : proxy_cases())
     expect_error(
         [&] {
-          c.make(ctx, {{"margn", 0.1}});
+          make_loss(c.name, ctx, {{"margn", 0.1}});
         },
-        {"loss " + c.name, "'margn'", "allowed: " + allowed.at(c.name)});
+        {"loss '" + c.name + "'", "'margn'", "allowed: " + allowed.at(c.name)});
 }
 
-TEST(ProxyLossFactories, OutOfRangeValuesAreRejected) {
+TEST(ProxyLossRegistry, OutOfRangeValuesAreRejected) {
   Generator gen(1);
   LossContext ctx{5, 8, &gen};
   struct Bad {
-    Factory make;
+    std::string loss;
     std::string key;
     double value;
-    std::string fragment;
+    std::string range;
   };
   const std::vector<Bad> cases = {
-      {losses::make_proxy_nca_loss, "scale", 0, "(0, inf)"},
-      {losses::make_proxy_anchor_loss, "alpha", -1, "(0, inf)"},
-      {losses::make_proxy_anchor_loss, "delta", 1.5, "[0, 1]"},
-      {losses::make_normalized_softmax_loss, "temperature", 0, "(0, inf)"},
-      {losses::make_normalized_softmax_loss, "temperature", std::nan(""), "(0, inf)"},
-      {losses::make_arcface_loss, "scale", -64, "(0, inf)"},
-      {losses::make_arcface_loss, "margin", 2, "[0, 1.5708]"},
-      {losses::make_arcface_loss, "easy_margin", 0.5, "0 or 1"},
-      {losses::make_cosface_loss, "margin", -0.1, "[0, 1]"},
-      {losses::make_softtriple_loss, "centers_per_class", 0, "whole number >= 1"},
-      {losses::make_softtriple_loss, "centers_per_class", 2.5, "whole number >= 1"},
-      {losses::make_softtriple_loss, "gamma", 0, "(0, inf)"},
-      {losses::make_softtriple_loss, "tau", -0.2, "[0, inf)"},
+      {"proxy_nca", "scale", 0, "(0, inf)"},
+      {"proxy_anchor", "alpha", -1, "(0, inf)"},
+      {"proxy_anchor", "delta", 1.5, "[0, 1]"},
+      {"normalized_softmax", "temperature", 0, "(0, inf)"},
+      {"normalized_softmax", "temperature", std::nan(""), "(0, inf)"},
+      {"arcface", "scale", -64, "(0, inf)"},
+      {"arcface", "margin", 2, "[0, 1.5708]"},
+      {"arcface", "easy_margin", 0.5, "{0, 1}"},
+      {"cosface", "margin", -0.1, "[0, 1]"},
+      {"softtriple", "centers_per_class", 0, "[1, 1000] whole"},
+      {"softtriple", "centers_per_class", 2.5, "[1, 1000] whole"},
+      {"softtriple", "gamma", 0, "(0, inf)"},
+      {"softtriple", "tau", -0.2, "[0, inf)"},
   };
-  for (const Bad& b : cases) {
-    std::unique_ptr<Loss> probe = b.make(ctx, {});
-    const std::string name = probe->describe().substr(0, probe->describe().find('('));
-    expect_error([&] { b.make(ctx, {{b.key, b.value}}); }, {"loss " + name, b.key, b.fragment});
-  }
+  for (const Bad& b : cases)
+    expect_error(
+        [&] {
+          make_loss(b.loss, ctx, {{b.key, b.value}});
+        },
+        {"loss '" + b.loss + "'", "parameter '" + b.key + "'", "is outside " + b.range});
 }
 
-TEST(ProxyLossFactories, ContextMustSizeTheParameters) {
+TEST(ProxyLossRegistry, ContextMustSizeTheParameters) {
   Generator gen(1);
-  for (const FactoryCase& c : factories()) {
-    expect_error([&] { c.make({0, 8, &gen}, {}); }, {"loss " + c.name, "num_classes = 0"});
-    expect_error([&] { c.make({5, 0, &gen}, {}); }, {"loss " + c.name, "embedding_dim"});
-    expect_error([&] { c.make({5, 8, nullptr}, {}); }, {"loss " + c.name, "generator"});
+  for (const ProxyCase& c : proxy_cases()) {
+    expect_error([&] { make_loss(c.name, {0, 8, &gen}); }, {c.name + ":", "num_classes = 0"});
+    expect_error([&] { make_loss(c.name, {5, 0, &gen}); }, {c.name + ":", "embedding_dim"});
+    expect_error([&] { make_loss(c.name, {5, 8, nullptr}); }, {c.name + ":", "generator"});
   }
   expect_error(
       [&] {
-        losses::make_proxy_nca_loss({1, 8, &gen}, {});
+        make_loss("proxy_nca", {1, 8, &gen});
       },
-      {"loss proxy_nca", "at least 2", "num_classes = 1"});
+      {"proxy_nca:", "at least 2", "num_classes = 1"});
 }
 
 // Initial parameters follow each paper's code: the distribution's scale for
 // normal draws, the bound for uniform ones (C = 40, D = 50: 2000 draws).
-TEST(ProxyLossFactories, InitialisationScales) {
+TEST(ProxyLossRegistry, InitialisationScales) {
   const int64_t c = 40, d = 50;
   struct Init {
-    Factory make;
+    std::string loss;
     bool uniform;
     double scale;  // std for normal draws, bound for uniform ones
   };
   const std::vector<Init> inits = {
-      {losses::make_proxy_nca_loss, false, 1.0 / 8},
-      {losses::make_proxy_anchor_loss, false, std::sqrt(2.0 / c)},
-      {losses::make_normalized_softmax_loss, true, 1 / std::sqrt(double(d))},
-      {losses::make_arcface_loss, true, std::sqrt(6.0 / (c + d))},
-      {losses::make_cosface_loss, true, std::sqrt(6.0 / (c + d))},
-      {losses::make_softtriple_loss, true, 1 / std::sqrt(double(c * 10))},
+      {"proxy_nca", false, 1.0 / 8},
+      {"proxy_anchor", false, std::sqrt(2.0 / c)},
+      {"normalized_softmax", true, 1 / std::sqrt(double(d))},
+      {"arcface", true, std::sqrt(6.0 / (c + d))},
+      {"cosface", true, std::sqrt(6.0 / (c + d))},
+      {"softtriple", true, 1 / std::sqrt(double(c * 10))},
   };
   for (const Init& init : inits) {
     Generator gen(11);
-    std::unique_ptr<Loss> loss = init.make({c, d, &gen}, {});
+    std::unique_ptr<Loss> loss = make_loss(init.loss, {c, d, &gen});
     std::vector<float> v = loss->parameters()[0].to_vector<float>();
     double sq = 0, max_abs = 0;
     for (float e : v) {
@@ -309,51 +313,51 @@ TEST(ProxyLossFactories, InitialisationScales) {
 TEST(ProxyLossChecks, LabelsOutsideTheClassesNameTheLossLabelAndRange) {
   Generator gen(2);
   Tensor x = randn({4, 8}, DType::f32, &gen);
-  for (const FactoryCase& c : factories()) {
-    std::unique_ptr<Loss> loss = c.make({5, 8, &gen}, {});
+  for (const ProxyCase& c : proxy_cases()) {
+    std::unique_ptr<Loss> loss = make_loss(c.name, {5, 8, &gen});
     expect_error(
         [&] {
           loss->forward(x, from_vector<int64_t>({0, 1, 5, 2}, {4}));
         },
-        {"loss " + c.name, "label 5", "batch index 2", "[0, 5)"});
+        {c.name + ":", "label 5", "batch index 2", "[0, 5)"});
     expect_error(
         [&] {
           loss->forward(x, from_vector<int64_t>({-1, 1, 0, 2}, {4}));
         },
-        {"loss " + c.name, "label -1", "batch index 0", "[0, 5)"});
+        {c.name + ":", "label -1", "batch index 0", "[0, 5)"});
   }
 }
 
 TEST(ProxyLossChecks, BatchShapes) {
   Generator gen(2);
-  std::unique_ptr<Loss> loss = losses::make_proxy_anchor_loss({5, 8, &gen}, {});
+  std::unique_ptr<Loss> loss = make_loss("proxy_anchor", {5, 8, &gen});
   Tensor labels = from_vector<int64_t>({0, 1, 2, 3}, {4});
   expect_error(
       [&] {
         loss->forward(randn({4, 7}), labels);
       },
-      {"loss proxy_anchor", "embeddings", "[B, 8]", "f32[4, 7]"});
+      {"proxy_anchor:", "embeddings", "[B, 8]", "f32[4, 7]"});
   expect_error(
       [&] {
         loss->forward(randn({0, 8}), from_vector<int64_t>({}, {0}));
       },
-      {"loss proxy_anchor", "B >= 1"});
+      {"proxy_anchor:", "B >= 1"});
   expect_error(
       [&] {
         loss->forward(randn({4, 8}), labels.slice(0, 3));
       },
-      {"loss proxy_anchor", "labels", "got i64[3]"});
+      {"proxy_anchor:", "labels", "got i64[3]"});
   expect_error(
       [&] {
         loss->forward(randn({4, 8}), labels.to(DType::i32));
       },
-      {"loss proxy_anchor", "labels", "got i32[4]"});
+      {"proxy_anchor:", "labels", "got i32[4]"});
   expect_error(
       [&] {
         losses::SoftTripleLoss(randn({7, 8}), {});
       },
-      {"loss softtriple", "centers", "10 rows per class"});
-  expect_error([&] { losses::CosFaceLoss(randn({8}), {}); }, {"loss cosface", "weights", "f32[8]"});
+      {"softtriple:", "centers", "10 rows per class"});
+  expect_error([&] { losses::CosFaceLoss(randn({8}), {}); }, {"cosface:", "weights", "f32[8]"});
 }
 
 // Proxy losses ignore mined tuples: the loss is the same with or without.
@@ -366,8 +370,8 @@ TEST(ProxyLossChecks, MinedTuplesAreIgnored) {
   mined.positive = from_vector<int64_t>({1}, {1});
   mined.neg_anchor = from_vector<int64_t>({0}, {1});
   mined.negative = from_vector<int64_t>({2}, {1});
-  for (const FactoryCase& c : factories()) {
-    std::unique_ptr<Loss> loss = c.make({3, 8, &gen}, {});
+  for (const ProxyCase& c : proxy_cases()) {
+    std::unique_ptr<Loss> loss = make_loss(c.name, {3, 8, &gen});
     EXPECT_EQ(loss->forward(x, labels, &mined).item(), loss->forward(x, labels).item()) << c.name;
   }
 }
@@ -379,8 +383,8 @@ TEST(ProxyLossChecks, F32ParametersTrainFromEitherPrecision) {
   Generator gen(6);
   Tensor x64 = randn({6, 8}, DType::f64, &gen);
   Tensor labels = from_vector<int64_t>({0, 1, 2, 0, 1, 2}, {6});
-  for (const FactoryCase& c : factories()) {
-    std::unique_ptr<Loss> loss = c.make({3, 8, &gen}, {});
+  for (const ProxyCase& c : proxy_cases()) {
+    std::unique_ptr<Loss> loss = make_loss(c.name, {3, 8, &gen});
     Tensor p = loss->parameters()[0];
     Tensor v32 = loss->forward(x64.to(DType::f32), labels);
     EXPECT_EQ(v32.dtype(), DType::f32) << c.name;

@@ -7,8 +7,6 @@
 // grows, so there the target logit is cos - m sin(m) instead (the standard
 // threshold of the reference implementation); the easy-margin variant keeps
 // cos wherever cos <= 0.
-#include <map>
-#include <memory>
 #include <string>
 
 #include "dml/losses/proxy_loss.h"
@@ -16,9 +14,9 @@
 namespace dml::losses {
 
 struct ArcFaceParams {
-  double scale = 64;         // s (paper: 64). Key "scale".
-  double margin = 0.5;       // m in radians (paper: 0.5). Key "margin".
-  bool easy_margin = false;  // paper: off. Key "easy_margin" (0 or 1).
+  double scale = 64;         // s (paper: 64).
+  double margin = 0.5;       // m in radians (paper: 0.5).
+  bool easy_margin = false;  // paper: off.
 };
 
 class ArcFaceLoss : public ProxyLoss {
@@ -37,9 +35,5 @@ class ArcFaceLoss : public ProxyLoss {
  private:
   ArcFaceParams params_;
 };
-
-// Keys: scale (> 0), margin in [0, pi/2], easy_margin (0 or 1).
-std::unique_ptr<Loss> make_arcface_loss(const LossContext& ctx,
-                                        const std::map<std::string, double>& params);
 
 }  // namespace dml::losses

@@ -2,8 +2,6 @@
 // CosFace (Wang et al., "CosFace: Large Margin Cosine Loss for Deep Face
 // Recognition", CVPR 2018): cross-entropy over s * (cos(theta_c) - m [c = y])
 // with L2-normalised embeddings and class weights.
-#include <map>
-#include <memory>
 #include <string>
 
 #include "dml/losses/proxy_loss.h"
@@ -11,8 +9,8 @@
 namespace dml::losses {
 
 struct CosFaceParams {
-  double scale = 64;     // s (paper: 64). Key "scale".
-  double margin = 0.35;  // m (paper: 0.35). Key "margin".
+  double scale = 64;     // s (paper: 64).
+  double margin = 0.35;  // m (paper: 0.35).
 };
 
 class CosFaceLoss : public ProxyLoss {
@@ -30,9 +28,5 @@ class CosFaceLoss : public ProxyLoss {
  private:
   CosFaceParams params_;
 };
-
-// Keys: scale (> 0), margin in [0, 1].
-std::unique_ptr<Loss> make_cosface_loss(const LossContext& ctx,
-                                        const std::map<std::string, double>& params);
 
 }  // namespace dml::losses

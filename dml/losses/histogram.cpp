@@ -28,11 +28,8 @@ Tensor HistogramLoss::forward(const Tensor& embeddings, const Tensor& labels,
   const int64_t bins = params_.num_bins;
   const double delta = 2.0 / double(bins);
   const int64_t n = bins + 1;  // nodes
-  std::vector<double> t(static_cast<size_t>(n)), below_or_at(static_cast<size_t>(n * n), 0.0);
-  for (int64_t i = 0; i < n; ++i) {
-    t[size_t(i)] = -1 + double(i) * delta;
-    for (int64_t j = i; j < n; ++j) below_or_at[size_t(i * n + j)] = 1;
-  }
+  std::vector<double> t(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) t[size_t(i)] = -1 + double(i) * delta;
   const DType dtype = embeddings.dtype();
   const Device device = embeddings.device();
   Tensor nodes = from_vector(t, {1, n}, device).to(dtype);
@@ -40,7 +37,7 @@ Tensor HistogramLoss::forward(const Tensor& embeddings, const Tensor& labels,
   Tensor h_pos = soft_histogram(pick(s, pairs.pos.anchor, pairs.pos.other), nodes, delta);
   Tensor h_neg = soft_histogram(pick(s, pairs.neg.anchor, pairs.neg.other), nodes, delta);
   // cdf_pos[r] = sum_{q <= r} h_pos[q], as a product with an upper-triangular ones matrix.
-  Tensor cdf_pos = matmul(h_pos.unsqueeze(0), from_vector(below_or_at, {n, n}, device).to(dtype));
+  Tensor cdf_pos = matmul(h_pos.unsqueeze(0), upper_triangle(n, 0, dtype, device));
   return sum(h_neg * cdf_pos.squeeze(0));
 }
 

@@ -7,6 +7,20 @@
 
 namespace dml::losses {
 
+void check_class_labels(const miners::Labels& labels, int64_t num_classes, const char* who) {
+  for (size_t i = 0; i < labels.size(); ++i)
+    DML_CHECK(labels[i] >= 0 && labels[i] < num_classes, who, ": label ", labels[i],
+              " at batch index ", i, " is outside [0, ", num_classes,
+              "); labels must be training-class indices (num_classes = ", num_classes, ")");
+}
+
+Tensor upper_triangle(int64_t n, int64_t offset, DType dtype, Device device) {
+  std::vector<double> ones(size_t(n * n), 0.0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = std::max<int64_t>(i + offset, 0); j < n; ++j) ones[size_t(i * n + j)] = 1;
+  return from_vector(ones, {n, n}, device).to(dtype);
+}
+
 Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) {
   const int64_t n = m.size(1);
   std::vector<int64_t> flat(rows.size());

@@ -1,7 +1,8 @@
 #pragma once
-// Building blocks the pair- and triplet-based losses share: the geometry of a
-// batch, picking matrix entries for index lists, per-anchor masks and masked
-// log-sum-exp, and the reductions. All are compositions of engine ops, so the
+// Building blocks the losses share: the checks on a batch's class labels,
+// the geometry of a batch (and, for proxy losses, of embeddings against class
+// rows), picking matrix entries for index lists, triangular and per-anchor
+// masks, masked log-sum-exp, and the reductions. All are compositions of engine ops, so the
 // losses get their gradients from autograd.
 #include <cstdint>
 #include <vector>
@@ -14,9 +15,19 @@
 namespace dml::losses {
 
 // The unit-sphere geometry of most DML losses, shared with the miners.
+using miners::cosine_similarities;
 using miners::index_tensor;
 using miners::sphere_distances;
 using miners::sphere_similarities;
+
+// Throws unless every label lies in [0, num_classes): what a loss with one
+// learnable row (proxy, weight, beta) per training class needs. Errors name
+// `who`, the label and its batch index.
+void check_class_labels(const miners::Labels& labels, int64_t num_classes, const char* who);
+
+// [n, n] with ones where column - row >= offset and zeros elsewhere (numpy's
+// triu of a ones matrix): offset 0 keeps the diagonal, 1 leaves it out.
+Tensor upper_triangle(int64_t n, int64_t offset, DType dtype, Device device);
 
 // The entries m[rows[i], cols[i]] of a [B, B] matrix, as a [count] tensor.
 Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols);

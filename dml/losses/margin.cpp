@@ -22,19 +22,15 @@ Tensor MarginLoss::betas_of(const std::vector<int64_t>& anchors, const std::vect
                             DType dtype) const {
   std::vector<int64_t> rows(anchors.size(), 0);
   if (params_.per_class_beta)
-    for (size_t i = 0; i < anchors.size(); ++i) {
-      const int64_t c = y[size_t(anchors[i])];
-      DML_CHECK(c >= 0 && c < num_classes_, kName, ": label ", c, " of sample ", anchors[i],
-                " is outside [0, ", num_classes_, "), the classes that have a beta");
-      rows[i] = c;
-    }
-  Tensor beta = beta_.dtype() == dtype ? beta_ : beta_.to(dtype);
-  return index_select(beta, 0, index_tensor(rows, beta.device()));
+    for (size_t i = 0; i < anchors.size(); ++i) rows[i] = y[size_t(anchors[i])];
+  // to() is a differentiable cast (and no-op in beta's own dtype).
+  return index_select(beta_.to(dtype), 0, index_tensor(rows, beta_.device()));
 }
 
 Tensor MarginLoss::forward(const Tensor& embeddings, const Tensor& labels,
                            const miners::MinedTuples* mined) {
   miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  if (params_.per_class_beta) check_class_labels(y, num_classes_, kName);
   miners::Pairs pairs = miners::pairs_for(y, mined, kName);
   const size_t num_pairs = pairs.pos.size() + pairs.neg.size();
   if (num_pairs == 0) return zero_loss(embeddings, *this);

@@ -39,7 +39,8 @@ class MarginLoss : public Loss {
   double default_lr_multiplier() const override { return 50; }
 
  private:
-  // The beta of each anchor (its class's with per_class_beta), in `dtype`.
+  // The beta of each anchor (its class's with per_class_beta, labels already
+  // checked), in `dtype`.
   Tensor betas_of(const std::vector<int64_t>& anchors, const std::vector<int64_t>& labels,
                   DType dtype) const;
 

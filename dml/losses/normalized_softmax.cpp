@@ -1,9 +1,8 @@
 #include "dml/losses/normalized_softmax.h"
 
 #include <cmath>
-#include <sstream>
 
-#include "dml/losses/param_reader.h"
+#include "dml/losses/loss_terms.h"
 #include "engine/ops.h"
 
 namespace dml::losses {
@@ -25,23 +24,12 @@ NormalizedSoftmaxLoss::NormalizedSoftmaxLoss(Tensor weights, NormalizedSoftmaxPa
 Tensor NormalizedSoftmaxLoss::forward(const Tensor& embeddings, const Tensor& labels,
                                       const miners::MinedTuples*) {
   check_batch(embeddings, labels);
-  Tensor cos = cosine_logits(embeddings, rows_for(embeddings));
+  Tensor cos = cosine_similarities(embeddings, rows_for(embeddings));
   return cross_entropy(cos * (1.0 / params_.temperature), labels);
 }
 
 std::string NormalizedSoftmaxLoss::describe() const {
-  std::ostringstream os;
-  os << kName << "(temperature=" << params_.temperature << ", classes=" << num_classes() << ")";
-  return os.str();
-}
-
-std::unique_ptr<Loss> make_normalized_softmax_loss(const LossContext& ctx,
-                                                   const std::map<std::string, double>& params) {
-  ParamReader read(NormalizedSoftmaxLoss::kName, params);
-  NormalizedSoftmaxParams p;
-  p.temperature = read.real("temperature", p.temperature, Range::positive());
-  read.finish();
-  return std::make_unique<NormalizedSoftmaxLoss>(ctx, p);
+  return describe_with({{"temperature", params_.temperature}});
 }
 
 }  // namespace dml::losses

@@ -2,8 +2,6 @@
 // Normalized softmax (Zhai & Wu, "Classification is a Strong Baseline for
 // Deep Metric Learning", BMVC 2019; arXiv 2018): cross-entropy over
 // cos(x, w_c) / temperature with L2-normalised embeddings and class weights.
-#include <map>
-#include <memory>
 #include <string>
 
 #include "dml/losses/proxy_loss.h"
@@ -11,7 +9,7 @@
 namespace dml::losses {
 
 struct NormalizedSoftmaxParams {
-  double temperature = 0.05;  // paper: 0.05. Key "temperature".
+  double temperature = 0.05;  // paper: 0.05.
 };
 
 class NormalizedSoftmaxLoss : public ProxyLoss {
@@ -29,9 +27,5 @@ class NormalizedSoftmaxLoss : public ProxyLoss {
  private:
   NormalizedSoftmaxParams params_;
 };
-
-// Keys: temperature (> 0).
-std::unique_ptr<Loss> make_normalized_softmax_loss(const LossContext& ctx,
-                                                   const std::map<std::string, double>& params);
 
 }  // namespace dml::losses

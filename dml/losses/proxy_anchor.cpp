@@ -3,9 +3,8 @@
 #include <cmath>
 #include <limits>
 #include <set>
-#include <sstream>
 
-#include "dml/losses/param_reader.h"
+#include "dml/losses/loss_terms.h"
 #include "engine/ops.h"
 
 namespace dml::losses {
@@ -38,7 +37,7 @@ Tensor ProxyAnchorLoss::forward(const Tensor& embeddings, const Tensor& labels,
   std::vector<int64_t> values = check_batch(embeddings, labels);
   const int64_t classes_present = int64_t(std::set<int64_t>(values.begin(), values.end()).size());
   const double alpha = params_.alpha, delta = params_.delta;
-  Tensor cos = cosine_logits(embeddings, rows_for(embeddings));
+  Tensor cos = cosine_similarities(embeddings, rows_for(embeddings));
   Tensor positive = target_mask(labels);
   Tensor negative = eq(positive, zeros({}, DType::u8));
   Tensor pos_term = sum(log1p_sum_exp((cos - delta) * -alpha, negative));
@@ -47,20 +46,7 @@ Tensor ProxyAnchorLoss::forward(const Tensor& embeddings, const Tensor& labels,
 }
 
 std::string ProxyAnchorLoss::describe() const {
-  std::ostringstream os;
-  os << kName << "(alpha=" << params_.alpha << ", delta=" << params_.delta
-     << ", classes=" << num_classes() << ")";
-  return os.str();
-}
-
-std::unique_ptr<Loss> make_proxy_anchor_loss(const LossContext& ctx,
-                                             const std::map<std::string, double>& params) {
-  ParamReader read(ProxyAnchorLoss::kName, params);
-  ProxyAnchorParams p;
-  p.alpha = read.real("alpha", p.alpha, Range::positive());
-  p.delta = read.real("delta", p.delta, Range::closed(0, 1));
-  read.finish();
-  return std::make_unique<ProxyAnchorLoss>(ctx, p);
+  return describe_with({{"alpha", params_.alpha}, {"delta", params_.delta}});
 }
 
 }  // namespace dml::losses

@@ -6,8 +6,6 @@
 // + (1/|P|) sum_{p in P} log(1 + sum_{x in X_p-} exp(alpha (s + delta)))
 // where P+ are the proxies whose class is in the batch (so an absent class
 // adds no positive term and does not dilute the mean).
-#include <map>
-#include <memory>
 #include <string>
 
 #include "dml/losses/proxy_loss.h"
@@ -15,8 +13,8 @@
 namespace dml::losses {
 
 struct ProxyAnchorParams {
-  double alpha = 32;   // scale of the similarities (paper: 32). Key "alpha".
-  double delta = 0.1;  // margin (paper: 0.1). Key "delta".
+  double alpha = 32;   // scale of the similarities (paper: 32).
+  double delta = 0.1;  // margin (paper: 0.1).
 };
 
 class ProxyAnchorLoss : public ProxyLoss {
@@ -37,9 +35,5 @@ class ProxyAnchorLoss : public ProxyLoss {
  private:
   ProxyAnchorParams params_;
 };
-
-// Keys: alpha (> 0), delta in [0, 1].
-std::unique_ptr<Loss> make_proxy_anchor_loss(const LossContext& ctx,
-                                             const std::map<std::string, double>& params);
 
 }  // namespace dml::losses

@@ -2,18 +2,15 @@
 // What the proxy and classification losses share: a learnable matrix with
 // one row per class (proxies, class weights) or several (SoftTriple's
 // centers), the checks every batch must pass against it, and the cosine
-// similarity between normalised embeddings and normalised rows that all six
-// losses start from.
+// similarities between embeddings and rows (loss_terms.h's
+// cosine_similarities) that all six losses start from.
 #include <string>
 #include <vector>
 
 #include "dml/losses/loss.h"
+#include "dml/params.h"
 
 namespace dml::losses {
-
-// cos(x_i, w_r) = <x_i / |x_i|, w_r / |w_r|> for embeddings [B, D] and rows
-// [R, D]: [B, R], differentiable in both.
-Tensor cosine_logits(const Tensor& embeddings, const Tensor& rows);
 
 class ProxyLoss : public Loss {
  public:
@@ -34,7 +31,8 @@ class ProxyLoss : public Loss {
   Tensor rows_for(const Tensor& embeddings) const;
   // u8 [B, num_classes]: 1 where the column is the sample's class.
   Tensor target_mask(const Tensor& labels) const;
-  const std::string& loss_name() const { return loss_name_; }
+  // describe() of every loss: "name(key=value, ..., classes=C)" in key order.
+  std::string describe_with(ParamValues params) const;
 
  private:
   std::string loss_name_;
@@ -44,12 +42,13 @@ class ProxyLoss : public Loss {
 
 // Checks that a LossContext can size a loss's rows (a generator, at least
 // min_classes classes, a positive embedding size); errors name the loss.
-void check_context(const std::string& loss_name, const LossContext& ctx, int64_t min_classes = 1);
+void check_context(const char* loss_name, const LossContext& ctx, int64_t min_classes = 1);
 // [rows, ctx.embedding_dim] drawn from ctx.gen: N(0, std^2) or U(-bound, bound).
 Tensor normal_rows(const LossContext& ctx, int64_t rows, double std);
 Tensor uniform_rows(const LossContext& ctx, int64_t rows, double bound);
-// Glorot & Bengio's U(+-sqrt(6 / (rows + D))): the reference initialisation
-// of ArcFace's and CosFace's class weights (xavier_uniform_).
-Tensor xavier_uniform_rows(const LossContext& ctx, int64_t rows);
+// Class weights [num_classes, D] after check_context, drawn as ArcFace's and
+// CosFace's reference code does (xavier_uniform_): Glorot & Bengio's
+// U(+-sqrt(6 / (num_classes + D))).
+Tensor xavier_uniform_class_weights(const char* loss_name, const LossContext& ctx);
 
 }  // namespace dml::losses

@@ -1,9 +1,8 @@
 #include "dml/losses/proxy_nca.h"
 
 #include <limits>
-#include <sstream>
 
-#include "dml/losses/param_reader.h"
+#include "dml/losses/loss_terms.h"
 #include "engine/ops.h"
 
 namespace dml::losses {
@@ -27,7 +26,7 @@ Tensor ProxyNcaLoss::forward(const Tensor& embeddings, const Tensor& labels,
   check_batch(embeddings, labels);
   const double s2 = params_.scale * params_.scale;
   // -d(x, p_c) = 2 s^2 cos - 2 s^2; the constant cancels between the terms.
-  Tensor logits = cosine_logits(embeddings, rows_for(embeddings)) * (2 * s2);
+  Tensor logits = cosine_similarities(embeddings, rows_for(embeddings)) * (2 * s2);
   Tensor positive = gather(logits, 1, labels.unsqueeze(1));
   Tensor negatives =
       masked_fill(logits, target_mask(labels), -std::numeric_limits<double>::infinity());
@@ -35,18 +34,7 @@ Tensor ProxyNcaLoss::forward(const Tensor& embeddings, const Tensor& labels,
 }
 
 std::string ProxyNcaLoss::describe() const {
-  std::ostringstream os;
-  os << kName << "(scale=" << params_.scale << ", classes=" << num_classes() << ")";
-  return os.str();
-}
-
-std::unique_ptr<Loss> make_proxy_nca_loss(const LossContext& ctx,
-                                          const std::map<std::string, double>& params) {
-  ParamReader read(ProxyNcaLoss::kName, params);
-  ProxyNcaParams p;
-  p.scale = read.real("scale", p.scale, Range::positive());
-  read.finish();
-  return std::make_unique<ProxyNcaLoss>(ctx, p);
+  return describe_with({{"scale", params_.scale}});
 }
 
 }  // namespace dml::losses

@@ -8,8 +8,6 @@
 // (the positive proxy is not in the denominator, as in the paper), averaged
 // over the batch. Since d = 2 s^2 (1 - cos), this is a cross-entropy-like
 // term on 2 s^2 cos whose constant parts cancel.
-#include <map>
-#include <memory>
 #include <string>
 
 #include "dml/losses/proxy_loss.h"
@@ -18,7 +16,7 @@ namespace dml::losses {
 
 struct ProxyNcaParams {
   // Radius of embeddings and proxies after normalisation (Roth et al.: 3);
-  // acts as an inverse temperature (logits are 2 scale^2 cos). Key "scale".
+  // acts as an inverse temperature (logits are 2 scale^2 cos).
   double scale = 3;
 };
 
@@ -41,9 +39,5 @@ class ProxyNcaLoss : public ProxyLoss {
  private:
   ProxyNcaParams params_;
 };
-
-// Keys: scale (> 0).
-std::unique_ptr<Loss> make_proxy_nca_loss(const LossContext& ctx,
-                                          const std::map<std::string, double>& params);
 
 }  // namespace dml::losses

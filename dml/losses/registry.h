@@ -18,8 +18,16 @@ using LossParams = ParamValues;
 // Receives every parameter of its row, defaults filled in and ranges checked.
 using LossFactory = std::function<std::unique_ptr<Loss>(const LossContext&, const LossParams&)>;
 
+// What a loss learns from, which decides what it needs and accepts.
+enum class LossKind {
+  tuple,  // pairs or triplets of the batch; takes a miner's tuples; no context needed
+  proxy,  // learnable rows per class; needs ctx.num_classes, embedding_dim and gen;
+          // ignores mined tuples
+};
+
 struct LossEntry {
   std::string name;
+  LossKind kind;
   std::string summary;  // paper and one line on what it does
   std::vector<ParamSpec> params;
   LossFactory make;

@@ -9,8 +9,6 @@
 // tau = 0 or K = 1) pulls a class's centers together so redundant ones merge;
 // the 1e-5 keeps its gradient finite where two centers coincide, as in the
 // authors' code.
-#include <map>
-#include <memory>
 #include <string>
 
 #include "dml/losses/proxy_loss.h"
@@ -18,11 +16,11 @@
 namespace dml::losses {
 
 struct SoftTripleParams {
-  int64_t centers_per_class = 10;  // K (paper: 10). Key "centers_per_class".
-  double la = 20;                  // lambda, logit scale (paper: 20). Key "la".
-  double gamma = 0.1;              // softmax temperature over centers (paper: 0.1). Key "gamma".
-  double tau = 0.2;                // weight of the center regulariser (paper: 0.2). Key "tau".
-  double margin = 0.01;            // delta (paper: 0.01). Key "margin".
+  int64_t centers_per_class = 10;  // K (paper: 10).
+  double la = 20;                  // lambda, logit scale (paper: 20).
+  double gamma = 0.1;              // softmax temperature over centers (paper: 0.1).
+  double tau = 0.2;                // weight of the center regulariser (paper: 0.2).
+  double margin = 0.01;            // delta (paper: 0.01).
 };
 
 class SoftTripleLoss : public ProxyLoss {
@@ -46,10 +44,5 @@ class SoftTripleLoss : public ProxyLoss {
 
   SoftTripleParams params_;
 };
-
-// Keys: centers_per_class (whole number >= 1), la (> 0), gamma (> 0),
-// tau (>= 0), margin (>= 0).
-std::unique_ptr<Loss> make_softtriple_loss(const LossContext& ctx,
-                                           const std::map<std::string, double>& params);
 
 }  // namespace dml::losses

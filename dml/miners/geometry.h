@@ -9,8 +9,14 @@
 
 namespace dml::miners {
 
+// Cosine similarities between the rows of a [..., N, D] and b [..., M, D]:
+// [..., N, M], the inner products of the L2-normalised rows (differentiable
+// in both). Proxy losses compare embeddings with their class rows this way.
+Tensor cosine_similarities(const Tensor& a, const Tensor& b);
+
 // [B, B] Euclidean distances ||x_i - x_j|| and cosine similarities x_i . x_j
-// of the normalised rows x of e (differentiable).
+// of the normalised rows x of e (differentiable); sphere_similarities also
+// takes [..., B, D] (one [B, B] block per leading index).
 Tensor sphere_distances(const Tensor& e);
 Tensor sphere_similarities(const Tensor& e);
 
