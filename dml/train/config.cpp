@@ -62,8 +62,8 @@ Json default_config() {
     },
     "train": {
       "epochs": 2,
-      "batch_size": 112,
-      "m": 4,
+      "batch_size": 100,
+      "m": 20,
       "seed": 0,
       "workers": 1,
       "threads": 0,

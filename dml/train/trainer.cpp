@@ -110,7 +110,12 @@ Run::Run(const Json& config, const TrainOptions& options)
       c_.loss.name,
       {.num_classes = classes, .embedding_dim = c_.model.embedding_dim, .gen = &loss_gen},
       c_.loss.params);
-  if (c_.loss.miner != "none") miner_ = miners::make_miner(c_.loss.miner, c_.loss.miner_params);
+  if (c_.loss.miner != "none") {
+    DML_CHECK(losses::loss_entry(c_.loss.name).kind != losses::LossKind::proxy, "loss.miner '",
+              c_.loss.miner, "' has no effect on the proxy loss '", c_.loss.name,
+              "', which uses no tuples; set loss.miner to none");
+    miner_ = miners::make_miner(c_.loss.miner, c_.loss.miner_params);
+  }
 
   const OptimConfig& o = c_.optimizer;
   std::vector<ParamGroup> groups = {{.name = "backbone",
