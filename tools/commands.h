@@ -12,5 +12,6 @@ using Command = std::function<void()>;
 Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
 Command add_embed_command(CLI::App& app);
+Command add_list_command(CLI::App& app);
 
 }  // namespace dml::tools

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   std::map<std::string, dml::tools::Command> commands = {
       {"train", dml::tools::add_train_command(app)},
       {"eval", dml::tools::add_eval_command(app)},
-      {"embed", dml::tools::add_embed_command(app)}};
+      {"embed", dml::tools::add_embed_command(app)},
+      {"list", dml::tools::add_list_command(app)}};
   CLI11_PARSE(app, argc, argv);
   try {
     for (auto& [name, run] : commands)
