@@ -71,6 +71,17 @@ Json default_config() {
       "max_steps_per_epoch": 0,
       "output": "runs/fashion_mnist"
     },
+    "parade": {
+      "attributes": [],
+      "embedding_dim": 64,
+      "alpha": 1.0,
+      "rho": 1.0,
+      "direction": "attribute_to_class",
+      "projector_hidden": 512,
+      "projector_lr": 0.00001,
+      "attribute_loss": "",
+      "per_attribute": {}
+    },
     "eval": {
       "every": 1,
       "limit": 0,
@@ -84,9 +95,9 @@ Json default_config() {
 namespace {
 
 // Objects whose keys are free (they are checked where they are used: the
-// loss and miner factories know their parameters).
+// loss and miner factories know their parameters, PARADE its attributes).
 bool is_free_form(const std::string& path) {
-  return path == "loss.params" || path == "loss.miner_params";
+  return path == "loss.params" || path == "loss.miner_params" || path == "parade.per_attribute";
 }
 
 bool same_kind(const Json& want, const Json& got) {
@@ -101,7 +112,8 @@ void overlay(Json& base, const Json& user, const std::string& path, const std::s
   for (const auto& [key, value] : user.items()) {
     const std::string where = path.empty() ? key : path + "." + key;
     if (is_free_form(path)) {
-      DML_CHECK(value.is_number(), origin, ": '", where, "' must be a number");
+      DML_CHECK(value.is_number() || value.is_object(), origin, ": '", where,
+                "' must be a number (or, under parade.per_attribute, an object)");
       base[key] = value;
       continue;
     }

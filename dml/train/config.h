@@ -2,7 +2,8 @@
 // A training run's configuration: one JSON document with every setting, so a
 // run is described by one file, saved next to its outputs and inside every
 // checkpoint. Users write only the keys they change; the rest come from
-// default_config(). Flags override single keys by dotted path
+// default_config(). The "parade" section is read by fairness/ (PARADE's
+// attribute branches); the trainer itself reads the rest. Flags override single keys by dotted path
 // ("optimizer.lr=1e-4"). Unknown keys and wrongly typed values are errors
 // naming the key, so a typo never silently trains with a default.
 #include <cstdint>
@@ -17,7 +18,7 @@ namespace dml::train {
 using Json = nlohmann::ordered_json;
 
 // Every key a config may hold, with its default value. Sections: data,
-// model, loss, miner, sampler, optimizer, schedule, augment, train, eval.
+// model, loss, optimizer, augment, train, parade, eval.
 Json default_config();
 
 // default_config() overlaid with `user` (a parsed config file), then with

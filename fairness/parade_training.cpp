@@ -1,0 +1,204 @@
+#include "fairness/parade_training.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "dml/eval/evaluate.h"
+#include "dml/losses/registry.h"
+#include "dml/train/embed.h"
+#include "engine/ops.h"
+
+namespace dml::fairness {
+
+namespace {
+
+using train::Json;
+
+AttributeBranchConfig branch_config(const std::string& name, const Json& defaults,
+                                    const Json& overrides) {
+  static const std::set<std::string> allowed = {"alpha", "rho", "embedding_dim", "direction"};
+  for (const auto& [key, value] : overrides.items())
+    DML_CHECK(allowed.count(key), "parade.per_attribute.", name, ": unknown key '", key,
+              "' (allowed: alpha, rho, embedding_dim, direction)");
+  auto pick = [&](const char* key) -> const Json& {
+    return overrides.contains(key) ? overrides[key] : defaults[key];
+  };
+  return {.attribute = name,
+          .embedding_dim = pick("embedding_dim").get<int64_t>(),
+          .alpha = pick("alpha").get<double>(),
+          .rho = pick("rho").get<double>(),
+          .direction = parse_direction(pick("direction").get<std::string>()),
+          .projector_hidden = defaults["projector_hidden"].get<int64_t>()};
+}
+
+// One sensitive attribute: its branch, its DML loss and its column in the
+// batches' attribute matrix.
+struct Attribute {
+  std::shared_ptr<AttributeBranch> branch;
+  std::unique_ptr<losses::Loss> loss;
+  int64_t column = 0;
+};
+
+class ParadeExtension final : public train::TrainingExtension {
+ public:
+  ParadeExtension(const Json& config, const data::SampleSet& train_set, nn::EmbeddingNet& model)
+      : config_(parade_config(config)) {
+    const Json& optimizer = config["optimizer"];
+    head_lr_ = optimizer["head_lr"].get<double>() > 0 ? optimizer["head_lr"].get<double>()
+                                                      : optimizer["lr"].get<double>();
+    weight_decay_ = optimizer["weight_decay"].get<double>();
+    const std::string loss_name = config_.attribute_loss.empty()
+                                      ? config["loss"]["name"].get<std::string>()
+                                      : config_.attribute_loss;
+    const auto& names = train_set.attribute_names;
+    Generator gen(uint64_t(config["train"]["seed"].get<int64_t>()) ^ 0x9A4ADEull);
+    for (const AttributeBranchConfig& b : config_.branches) {
+      auto it = std::find(names.begin(), names.end(), b.attribute);
+      DML_CHECK(it != names.end(), "parade: attribute '", b.attribute, "' is not one of ",
+                train_set.name, "'s attributes; set data.attributes (or use a dataset with it)");
+      Attribute a;
+      a.column = int64_t(it - names.begin());
+      int64_t values = 0;
+      for (const auto& s : train_set.samples) {
+        const int64_t v = s.attributes[size_t(a.column)];
+        DML_CHECK(v >= 0, "parade: attribute '", b.attribute, "' has the negative value ", v,
+                  " in ", train_set.name, "; attribute values must be 0, 1, ...");
+        values = std::max(values, v + 1);
+      }
+      a.branch = std::make_shared<AttributeBranch>(b, model.head().config());
+      a.loss = losses::make_loss(
+          loss_name, {.num_classes = values, .embedding_dim = b.embedding_dim, .gen = &gen});
+      attributes_.push_back(std::move(a));
+    }
+  }
+
+  std::string describe() const override {
+    std::string out = "PARADE";
+    for (const Attribute& a : attributes_) out += " " + a.branch->describe();
+    return out;
+  }
+
+  std::vector<ParamGroup> parameter_groups() override {
+    std::vector<ParamGroup> groups;
+    for (const Attribute& a : attributes_) {
+      const std::string prefix = "parade." + a.branch->config().attribute;
+      groups.push_back({.name = prefix + ".head",
+                        .params = a.branch->head_parameters(),
+                        .lr = head_lr_,
+                        .weight_decay = weight_decay_});
+      groups.push_back({.name = prefix + ".projector",
+                        .params = a.branch->projector_parameters(),
+                        .lr = config_.projector_lr,
+                        .weight_decay = weight_decay_});
+      if (!a.loss->parameters().empty())
+        groups.push_back({.name = prefix + ".loss",
+                          .params = a.loss->parameters(),
+                          .lr = head_lr_ * a.loss->default_lr_multiplier(),
+                          .weight_decay = weight_decay_});
+    }
+    return groups;
+  }
+
+  void train(bool on) override {
+    for (const Attribute& a : attributes_) a.branch->train(on);
+  }
+
+  Tensor loss(const Tensor& features, const Tensor& class_embedding,
+              const data::Batch& batch) override {
+    Tensor total;
+    for (const Attribute& a : attributes_) {
+      const AttributeBranchConfig& c = a.branch->config();
+      Tensor labels = narrow(batch.attributes, 1, a.column, 1).reshape({batch.attributes.size(0)});
+      Tensor v = a.branch->forward(features);
+      Tensor term =
+          a.loss->forward(v, labels) * c.alpha + a.branch->decorrelation(class_embedding, v);
+      total = total.defined() ? total + term : term;
+    }
+    return total;
+  }
+
+  NamedTensors state_dict() const override {
+    NamedTensors out;
+    for (const Attribute& a : attributes_) {
+      const std::string prefix = a.branch->config().attribute + ".";
+      for (const auto& [name, t] : a.branch->state_dict()) out.emplace_back(prefix + name, t);
+      for (const auto& [name, t] : a.loss->named_parameters())
+        out.emplace_back(prefix + "loss." + name, t);
+    }
+    return out;
+  }
+
+  void load_state_dict(const NamedTensors& state) override {
+    for (const Attribute& a : attributes_) {
+      const std::string prefix = a.branch->config().attribute + ".";
+      NamedTensors branch_state;
+      for (const auto& [name, t] : state) {
+        if (name.rfind(prefix, 0) != 0) continue;
+        const std::string rest = name.substr(prefix.size());
+        if (rest.rfind("loss.", 0) == 0) {
+          for (const auto& [own, param] : a.loss->named_parameters())
+            if (own == rest.substr(5)) copy_into(param, t);
+        } else {
+          branch_state.emplace_back(rest, t);
+        }
+      }
+      a.branch->load_state_dict(branch_state);
+    }
+  }
+
+  // Per-subgroup Recall@1 of the held-out queries and the gap between the
+  // best and worst subgroup, for each sensitive attribute.
+  Json evaluate(const train::Embedded& held_out) override {
+    Json out = Json::object();
+    eval::RetrievalReport report =
+        eval::evaluate_embeddings(held_out.embeddings, held_out.labels,
+                                  {.recall_ks = {1}, .r_metrics = false, .clustering = false});
+    const std::vector<double>& recall = report.per_query_values("recall@1");
+    for (const Attribute& a : attributes_) {
+      if (held_out.attributes.size(1) <= a.column) continue;
+      Tensor column = narrow(held_out.attributes, 1, a.column, 1);
+      double best = -INFINITY, worst = INFINITY;
+      for (const eval::GroupMean& g : eval::breakdown(recall, column.to_vector<int64_t>())) {
+        out[a.branch->config().attribute + "=" + std::to_string(g.group) + "/recall@1"] = g.mean;
+        best = std::max(best, g.mean);
+        worst = std::min(worst, g.mean);
+      }
+      out[a.branch->config().attribute + "/recall@1_gap"] = best - worst;
+    }
+    return out;
+  }
+
+ private:
+  ParadeConfig config_;
+  double head_lr_ = 0, weight_decay_ = 0;
+  std::vector<Attribute> attributes_;
+};
+
+}  // namespace
+
+ParadeConfig parade_config(const Json& config) {
+  const Json& p = config["parade"];
+  ParadeConfig out;
+  out.projector_lr = p["projector_lr"].get<double>();
+  out.attribute_loss = p["attribute_loss"].get<std::string>();
+  DML_CHECK(out.projector_lr > 0, "parade.projector_lr must be > 0");
+  for (const Json& name : p["attributes"]) {
+    const std::string n = name.get<std::string>();
+    const Json overrides = p["per_attribute"].contains(n) ? p["per_attribute"][n] : Json::object();
+    out.branches.push_back(branch_config(n, p, overrides));
+  }
+  for (const auto& [name, value] : p["per_attribute"].items())
+    DML_CHECK(std::count(p["attributes"].begin(), p["attributes"].end(), name) == 1,
+              "parade.per_attribute names '", name, "', which is not in parade.attributes");
+  return out;
+}
+
+std::unique_ptr<train::TrainingExtension> make_parade_extension(const train::Json& config,
+                                                                const data::SampleSet& train_set,
+                                                                nn::EmbeddingNet& model) {
+  if (config["parade"]["attributes"].empty()) return nullptr;
+  return std::make_unique<ParadeExtension>(config, train_set, model);
+}
+
+}  // namespace dml::fairness

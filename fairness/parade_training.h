@@ -1,0 +1,38 @@
+#pragma once
+// PARADE as a training extension: for each sensitive attribute named in the
+// config's "parade" section, an attribute branch (head + projectors, see
+// parade.h) trained with a DML loss on the attribute labels (weight alpha)
+// and the decorrelation term (weight rho). The trainer adds its loss to the
+// class loss; checkpoints keep its state; exported models drop it.
+//
+// Config ("parade" section; every key documented in dml/train/config.cpp):
+//   attributes        names of sensitive attributes (empty: plain DML run)
+//   embedding_dim     D_a of each attribute head
+//   alpha, rho        loss weights; rho = 0 is the baseline
+//   direction         attribute_to_class | class_to_attribute | both
+//   projector_hidden  width of xi's hidden layer (512)
+//   projector_lr      the projectors' learning rate (1e-5)
+//   attribute_loss    DML loss on attribute labels ("" = loss.name)
+//   per_attribute     {"<name>": {"alpha": .., "rho": .., "embedding_dim": .., "direction": ..}}
+#include <memory>
+#include <vector>
+
+#include "dml/train/extension.h"
+#include "fairness/parade.h"
+
+namespace dml::fairness {
+
+struct ParadeConfig {
+  std::vector<AttributeBranchConfig> branches;  // empty: PARADE is off
+  double projector_lr = 1e-5;
+  std::string attribute_loss;
+};
+
+ParadeConfig parade_config(const train::Json& resolved_config);
+
+// The extension, or null when parade.attributes is empty.
+std::unique_ptr<train::TrainingExtension> make_parade_extension(const train::Json& resolved_config,
+                                                                const data::SampleSet& train_set,
+                                                                nn::EmbeddingNet& model);
+
+}  // namespace dml::fairness
