@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stb/stb_image_write.h>
 
+#include <cctype>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -29,11 +30,14 @@ inline data::Image pattern_image(int64_t height, int64_t width, int64_t channels
   return image;
 }
 
-// Writes `image` as PNG (lossless) or JPEG (quality 95), by the extension.
+// Writes `image` as JPEG (quality 95) for a .jpg or .jpeg name in any case
+// (SOP's files are .JPG), else as PNG (lossless).
 inline void write_image(const std::string& path, const data::Image& image) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   const int w = int(image.width), h = int(image.height), c = int(image.channels);
-  const bool jpeg = std::filesystem::path(path).extension() == ".jpg";
+  std::string extension = std::filesystem::path(path).extension().string();
+  for (char& ch : extension) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  const bool jpeg = extension == ".jpg" || extension == ".jpeg";
   const int ok = jpeg ? stbi_write_jpg(path.c_str(), w, h, c, image.pixels.data(), 95)
                       : stbi_write_png(path.c_str(), w, h, c, image.pixels.data(), w * c);
   ASSERT_NE(ok, 0) << "cannot write " << path;

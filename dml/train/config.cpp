@@ -1,5 +1,7 @@
 #include "dml/train/config.h"
 
+#include <omp.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -273,6 +275,10 @@ TrainConfig typed_config(const Json& c) {
   DML_CHECK(t.run.eval_every >= 0, "eval.every must be >= 0 (0: only after the last epoch)");
   check_one_of("eval.metric", t.run.metric, {"cosine", "euclidean"});
   return t;
+}
+
+void use_configured_threads(const RunConfig& run) {
+  if (run.threads > 0) omp_set_num_threads(int(run.threads));
 }
 
 }  // namespace dml::train

@@ -99,4 +99,8 @@ struct TrainConfig {
 // Reads the typed view of a resolved config, checking value ranges.
 TrainConfig typed_config(const Json& resolved);
 
+// Sets the kernels' OpenMP threads to train.threads when it is > 0 (0 keeps
+// OpenMP's default, all cores). Training, evaluation and embedding all do.
+void use_configured_threads(const RunConfig& run);
+
 }  // namespace dml::train

@@ -8,7 +8,8 @@
 namespace dml::train {
 
 Embedded embed_samples(nn::Module& model, const data::SampleSet& set,
-                       const data::SampleLoader& load_sample, int64_t batch_size, int64_t workers) {
+                       const data::SampleLoader& load_sample, int64_t batch_size, int64_t workers,
+                       data::BadSamplePolicy bad_samples) {
   const int64_t n = int64_t(set.samples.size());
   DML_CHECK(n > 0, "embed: ", set.name, " holds no samples");
   std::vector<std::vector<int64_t>> batches;
@@ -19,7 +20,8 @@ Embedded embed_samples(nn::Module& model, const data::SampleSet& set,
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
-  data::BatchLoader loader(set, std::move(batches), load_sample, {.workers = workers});
+  data::BatchLoader loader(set, std::move(batches), load_sample,
+                           {.workers = workers, .bad_samples = bad_samples});
   std::vector<Tensor> embeddings, labels, attributes;
   while (auto batch = loader.next()) {
     embeddings.push_back(model(batch->images));
@@ -27,7 +29,7 @@ Embedded embed_samples(nn::Module& model, const data::SampleSet& set,
     attributes.push_back(batch->attributes);
   }
   model.train(was_training);
-  return {concat(embeddings, 0), concat(labels, 0), concat(attributes, 0)};
+  return {concat(embeddings, 0), concat(labels, 0), concat(attributes, 0), loader.skipped()};
 }
 
 }  // namespace dml::train

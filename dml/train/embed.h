@@ -10,12 +10,17 @@
 namespace dml::train {
 
 struct Embedded {
-  Tensor embeddings;  // f32 [N, D], row i = sample i
-  Tensor labels;      // i64 [N]
-  Tensor attributes;  // i64 [N, A]
+  Tensor embeddings;    // f32 [N, D], row i = sample i (of those loaded)
+  Tensor labels;        // i64 [N]
+  Tensor attributes;    // i64 [N, A]
+  int64_t skipped = 0;  // unreadable images left out (BadSamplePolicy::skip)
 };
 
+// An unreadable image ends the embedding (BadSamplePolicy::error), or is left
+// out with its row and counted (skip), so rows then no longer match sample
+// indices one to one.
 Embedded embed_samples(nn::Module& model, const data::SampleSet& set,
-                       const data::SampleLoader& load_sample, int64_t batch_size, int64_t workers);
+                       const data::SampleLoader& load_sample, int64_t batch_size, int64_t workers,
+                       data::BadSamplePolicy bad_samples = data::BadSamplePolicy::error);
 
 }  // namespace dml::train

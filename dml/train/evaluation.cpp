@@ -26,11 +26,20 @@ eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& c,
                                   .recall_ks = c.run.recall_ks,
                                   .clustering = c.run.clustering,
                                   .seed = uint64_t(c.run.seed)};
-  Embedded queries = embed_samples(model, data.queries, load, kBatch, c.run.workers);
-  if (!data.gallery) return eval::evaluate_embeddings(queries.embeddings, queries.labels, options);
-  Embedded gallery = embed_samples(model, *data.gallery, load, kBatch, c.run.workers);
-  return eval::evaluate_query_gallery(queries.embeddings, queries.labels, gallery.embeddings,
-                                      gallery.labels, options);
+  const data::BadSamplePolicy bad_samples =
+      c.data.skip_bad_images ? data::BadSamplePolicy::skip : data::BadSamplePolicy::error;
+  Embedded queries = embed_samples(model, data.queries, load, kBatch, c.run.workers, bad_samples);
+  std::optional<Embedded> gallery;
+  if (data.gallery)
+    gallery = embed_samples(model, *data.gallery, load, kBatch, c.run.workers, bad_samples);
+  eval::RetrievalReport report =
+      gallery ? eval::evaluate_query_gallery(queries.embeddings, queries.labels,
+                                             gallery->embeddings, gallery->labels, options)
+              : eval::evaluate_embeddings(queries.embeddings, queries.labels, options);
+  if (c.data.skip_bad_images)
+    report.metrics.emplace_back("eval_skipped_images",
+                                double(queries.skipped + (gallery ? gallery->skipped : 0)));
+  return report;
 }
 
 }  // namespace dml::train

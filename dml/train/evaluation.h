@@ -23,6 +23,9 @@ struct EvalData {
 // queries.
 EvalData open_eval_data(const TrainConfig& config, const std::string& split);
 
+// With data.skip_bad_images, unreadable images are left out of the search
+// and counted in the metric "eval_skipped_images"; otherwise one ends the
+// evaluation with an error naming it.
 eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& config,
                                      const EvalData& data);
 

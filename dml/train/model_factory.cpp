@@ -43,6 +43,7 @@ TrainedModel load_trained_model(const std::string& path,
   TrainedModel out;
   out.config = resolve_config(checkpoint.config, overrides, path);
   out.typed = typed_config(out.config);
+  use_configured_threads(out.typed.run);
   ModelConfig architecture = out.typed.model;
   architecture.pretrained.clear();  // the checkpoint holds every weight
   out.model = build_model(architecture);

@@ -16,7 +16,8 @@ std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config);
 
 // A trained model from a checkpoint or an exported model file: its config
 // (with `overrides` applied, e.g. data.root on another machine) and the
-// network with its weights, in eval mode.
+// network with its weights, in eval mode. Applies the config's train.threads
+// (use_configured_threads), so `--set train.threads=N` bounds eval and embed.
 struct TrainedModel {
   Json config;
   TrainConfig typed;

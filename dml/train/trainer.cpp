@@ -1,7 +1,5 @@
 #include "dml/train/trainer.h"
 
-#include <omp.h>
-
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -59,6 +57,24 @@ std::unique_ptr<LrSchedule> make_schedule(const OptimConfig& o, int64_t steps_pe
   return nullptr;
 }
 
+// A resumed run continues the log of the run it resumes. Lines of epochs
+// after the checkpoint's (the run went on past it, or stopped between logging
+// an epoch and checkpointing it) would repeat those epochs: they are dropped,
+// so the log keeps one line per epoch.
+void drop_log_lines_after(const std::filesystem::path& log, int64_t epochs_done) {
+  if (!std::filesystem::exists(log)) return;
+  std::ifstream in(log);
+  std::string kept;
+  for (std::string text; std::getline(in, text);) {
+    const Json line = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    DML_CHECK(line.is_object() && line.contains("epoch") && line["epoch"].is_number_integer(),
+              log.string(), ": a line is not a metrics record with an \"epoch\"; move the file ",
+              "away to resume into this directory");
+    if (line["epoch"].get<int64_t>() <= epochs_done) kept += text + "\n";
+  }
+  write_file_atomically(log.string(), kept);
+}
+
 class Run {
  public:
   Run(const Json& config, const TrainOptions& options);
@@ -87,7 +103,7 @@ class Run {
 
 Run::Run(const Json& config, const TrainOptions& options)
     : config_json_(config), c_(typed_config(config)), out_(c_.run.output) {
-  if (c_.run.threads > 0) omp_set_num_threads(int(c_.run.threads));
+  use_configured_threads(c_.run);
   std::filesystem::create_directories(out_);
   train_set_ = open_split(c_.data, "train");
   held_out_ = open_eval_data(c_, "test");
@@ -157,7 +173,10 @@ Run::Run(const Json& config, const TrainOptions& options)
     steps_ = ck.steps;
   }
   write_file_atomically((out_ / "config.json").string(), config_json_.dump(2) + "\n");
-  if (options.resume.empty()) std::filesystem::remove(out_ / "metrics.jsonl");
+  if (options.resume.empty())
+    std::filesystem::remove(out_ / "metrics.jsonl");
+  else
+    drop_log_lines_after(out_ / "metrics.jsonl", epochs_done_);
 
   std::printf("%s: %zu training images in %lld classes (%lld skipped: classes with < m = %lld)\n",
               train_set_.name.c_str(), train_set_.samples.size(), (long long)classes,

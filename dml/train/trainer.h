@@ -11,7 +11,10 @@
 namespace dml::train {
 
 struct TrainOptions {
-  std::string resume;  // a checkpoint to continue from; its config is used
+  // A checkpoint to continue from. The config passed to run_training is the
+  // one used: resolve it from the checkpoint's (as `dml train --resume`
+  // does) to continue the same run.
+  std::string resume;
 };
 
 // Returns the last evaluation's metrics as a JSON object.

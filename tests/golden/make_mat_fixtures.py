@@ -10,6 +10,9 @@ It writes into tests/golden/fixtures/:
       class, test; integer fields stored as uint8/uint16 as in the real file)
       and `class_names`, a 1x196 cell of strings. Saved without and with
       compression (miCOMPRESSED).
+  cars_annos_two_per_class.mat
+      the same layout with 8 images, two of each of classes 1, 2 (train) and
+      99, 100 (test): enough to train and evaluate on (tests/test_train_e2e.cpp).
   mat_types.mat
       one variable per kind of array the reader handles, with the values the
       test expects (see MatFile tests in tests/test_datasets.cpp).
@@ -33,11 +36,18 @@ CARS = [
     ("car_ims/000005.jpg", 2, 3, 17, 13, 150, 0),
 ]
 
+# Two images of each of two training and two held-out classes, boxes inside
+# the 12x12 images the tests write.
+CARS_TWO_PER_CLASS = [
+    ("car_ims/%06d.jpg" % (i + 1), 1, 2, 11, 10, cls, int(cls >= 99))
+    for i, cls in enumerate([1, 1, 2, 2, 99, 99, 100, 100])
+]
 
-def cars_annos():
+
+def cars_annos(cars):
     fields = ["relative_im_path", "bbox_x1", "bbox_y1", "bbox_x2", "bbox_y2", "class", "test"]
-    ann = np.zeros((1, len(CARS)), dtype=[(f, "O") for f in fields])
-    for i, (path, x1, y1, x2, y2, cls, test) in enumerate(CARS):
+    ann = np.zeros((1, len(cars)), dtype=[(f, "O") for f in fields])
+    for i, (path, x1, y1, x2, y2, cls, test) in enumerate(cars):
         ann[0, i]["relative_im_path"] = path
         # The devkit stores small integers as uint8 and larger ones as uint16.
         for f, v in zip(fields[1:5], (x1, y1, x2, y2)):
@@ -84,16 +94,20 @@ def mat_types():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    annos = cars_annos()
+    annos = cars_annos(CARS)
     for suffix, compress in (("plain", False), ("compressed", True)):
         scipy.io.savemat(os.path.join(OUT, "cars_annos_%s.mat" % suffix), annos,
                          do_compression=compress, oned_as="row")
+    scipy.io.savemat(os.path.join(OUT, "cars_annos_two_per_class.mat"),
+                     cars_annos(CARS_TWO_PER_CLASS), do_compression=True, oned_as="row")
     scipy.io.savemat(os.path.join(OUT, "mat_types.mat"), mat_types(), do_compression=False,
                      oned_as="row")
     # Read back with scipy as a check of the fixtures themselves.
     back = scipy.io.loadmat(os.path.join(OUT, "cars_annos_compressed.mat"))
     assert back["annotations"].shape == (1, len(CARS))
     assert back["class_names"][0, 1][0] == "Citro\u00ebn C6 Sedan 2008"
+    back = scipy.io.loadmat(os.path.join(OUT, "cars_annos_two_per_class.mat"))
+    assert [int(a["class"][0, 0]) for a in back["annotations"][0]] == [1, 1, 2, 2, 99, 99, 100, 100]
 
 
 if __name__ == "__main__":
