@@ -32,6 +32,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   append_prefixed(tensors, "model.", c.model);
   append_prefixed(tensors, "loss.", c.loss);
   append_prefixed(tensors, "optim.", c.optimizer);
+  append_prefixed(tensors, "ext.", c.extension);
   write_safetensors(path, tensors,
                     {{"format", kCheckpointFormat},
                      {"epochs_done", std::to_string(c.epochs_done)},
@@ -68,7 +69,8 @@ Checkpoint load_checkpoint(const std::string& path) {
       into.emplace_back(name.substr(prefix.size()), std::move(t));
       return true;
     };
-    DML_CHECK(take("model.", c.model) || take("loss.", c.loss) || take("optim.", c.optimizer),
+    DML_CHECK(take("model.", c.model) || take("loss.", c.loss) || take("optim.", c.optimizer) ||
+                  take("ext.", c.extension),
               "checkpoint ", path, ": tensor '", name, "' belongs to no known part");
   }
   return c;

@@ -22,6 +22,7 @@ namespace dml::train {
 
 struct Checkpoint {
   NamedTensors model, loss, optimizer;
+  NamedTensors extension;  // a training extension's state (PARADE), "ext.<name>"
   int64_t epochs_done = 0, steps = 0;
   Json config;
 };

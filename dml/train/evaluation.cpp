@@ -18,8 +18,8 @@ EvalData open_eval_data(const TrainConfig& c, const std::string& split) {
   return out;
 }
 
-eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& c,
-                                     const EvalData& data) {
+eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& c, const EvalData& data,
+                                     Embedded* queries_out) {
   constexpr int64_t kBatch = 256;
   const data::SampleLoader load = make_sample_loader(c.augment, c.model.in_channels, false);
   const eval::EvalOptions options{.metric = eval::parse_metric(c.run.metric),
@@ -39,6 +39,7 @@ eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& c,
   if (c.data.skip_bad_images)
     report.metrics.emplace_back("eval_skipped_images",
                                 double(queries.skipped + (gallery ? gallery->skipped : 0)));
+  if (queries_out) *queries_out = std::move(queries);
   return report;
 }
 

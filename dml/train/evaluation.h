@@ -9,6 +9,7 @@
 #include "dml/data/sample.h"
 #include "dml/eval/evaluate.h"
 #include "dml/train/config.h"
+#include "dml/train/embed.h"
 #include "layers/module.h"
 
 namespace dml::train {
@@ -26,7 +27,9 @@ EvalData open_eval_data(const TrainConfig& config, const std::string& split);
 // With data.skip_bad_images, unreadable images are left out of the search
 // and counted in the metric "eval_skipped_images"; otherwise one ends the
 // evaluation with an error naming it.
+// `queries`, when given, receives the embedded queries (with their labels
+// and attributes) for further metrics.
 eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& config,
-                                     const EvalData& data);
+                                     const EvalData& data, Embedded* queries = nullptr);
 
 }  // namespace dml::train

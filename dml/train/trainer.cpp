@@ -98,6 +98,7 @@ class Run {
   std::unique_ptr<miners::Miner> miner_;
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<LrSchedule> schedule_;
+  std::unique_ptr<TrainingExtension> extension_;  // null for a plain DML run
   int64_t steps_per_epoch_ = 0, epochs_done_ = 0, steps_ = 0;
 };
 
@@ -150,6 +151,9 @@ Run::Run(const Json& config, const TrainOptions& options)
                       .lr = o.lr * mult,
                       .weight_decay = o.weight_decay});
   }
+  if (options.extension) extension_ = options.extension(config_json_, train_set_, *model_);
+  if (extension_)
+    for (ParamGroup& g : extension_->parameter_groups()) groups.push_back(std::move(g));
   optimizer_ = make_optimizer(o, std::move(groups));
   schedule_ = make_schedule(o, steps_per_epoch_, c_.run.epochs);
 
@@ -168,6 +172,10 @@ Run::Run(const Json& config, const TrainOptions& options)
       DML_CHECK(found, "--resume ", options.resume, ": loss parameter '", name, "' is not a ",
                 "parameter of loss '", c_.loss.name, "'");
     }
+    DML_CHECK(ck.extension.empty() || extension_, "--resume ", options.resume,
+              ": the checkpoint holds PARADE state, but this run's config has no ",
+              "parade.attributes");
+    if (extension_) extension_->load_state_dict(ck.extension);
     optimizer_->load_state(ck.optimizer);
     epochs_done_ = ck.epochs_done;
     steps_ = ck.steps;
@@ -190,6 +198,7 @@ Run::Run(const Json& config, const TrainOptions& options)
               c_.model.backbone.c_str(), (long long)c_.model.embedding_dim,
               (long long)model_->num_parameters(), loss_->describe().c_str(),
               miner_ ? (", miner " + miner_->describe()).c_str() : "", (long long)steps_per_epoch_);
+  if (extension_) std::printf("%s\n", extension_->describe().c_str());
   if (epochs_done_ > 0)
     std::printf("resumed from %s after epoch %lld (step %lld)\n", options.resume.c_str(),
                 (long long)epochs_done_, (long long)steps_);
@@ -212,14 +221,18 @@ void Run::train_epoch(int64_t epoch) {
                             .bad_samples = c_.data.skip_bad_images ? data::BadSamplePolicy::skip
                                                                    : data::BadSamplePolicy::error});
   model_->train();
+  if (extension_) extension_->train(true);
   Generator miner_gen(data::derive_seed(uint64_t(c_.run.seed), uint64_t(epoch), 2));
   Progress progress(epoch + 1, c_.run.epochs, loader.size(), c_.run.log_every);
   while (auto batch = loader.next()) {
     if (schedule_) schedule_->apply(*optimizer_, steps_);
-    Tensor embeddings = (*model_)(batch->images);
+    // model_(images) = head(backbone features); the extension reads the features too.
+    Tensor features = model_->backbone().forward_features(batch->images);
+    Tensor embeddings = model_->head()(features);
     std::optional<miners::MinedTuples> mined;
     if (miner_) mined = miner_->mine(embeddings.detach(), batch->labels, miner_gen);
     Tensor loss = loss_->forward(embeddings, batch->labels, mined ? &*mined : nullptr);
+    if (extension_) loss = loss + extension_->loss(features, embeddings, *batch);
     optimizer_->zero_grad();
     loss.backward();
     optimizer_->step();
@@ -254,18 +267,22 @@ void Run::train_epoch(int64_t epoch) {
 
 Json Run::evaluate() {
   Json out = Json::object();
-  for (const auto& [name, value] : evaluate_model(*model_, c_, held_out_).metrics)
+  Embedded queries;
+  for (const auto& [name, value] : evaluate_model(*model_, c_, held_out_, &queries).metrics)
     out[name] = value;
+  if (extension_) out.update(extension_->evaluate(queries));
   return out;
 }
 
 void Run::save_checkpoint_now() {
-  save_checkpoint((out_ / "checkpoint.safetensors").string(), {.model = model_->state_dict(),
-                                                               .loss = loss_->named_parameters(),
-                                                               .optimizer = optimizer_->state(),
-                                                               .epochs_done = epochs_done_,
-                                                               .steps = steps_,
-                                                               .config = config_json_});
+  save_checkpoint((out_ / "checkpoint.safetensors").string(),
+                  {.model = model_->state_dict(),
+                   .loss = loss_->named_parameters(),
+                   .optimizer = optimizer_->state(),
+                   .extension = extension_ ? extension_->state_dict() : NamedTensors{},
+                   .epochs_done = epochs_done_,
+                   .steps = steps_,
+                   .config = config_json_});
 }
 
 Json Run::train() {

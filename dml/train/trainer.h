@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dml/train/config.h"
+#include "dml/train/extension.h"
 
 namespace dml::train {
 
@@ -15,6 +16,8 @@ struct TrainOptions {
   // one used: resolve it from the checkpoint's (as `dml train --resume`
   // does) to continue the same run.
   std::string resume;
+  // Builds the run's training extension (PARADE), if any; see extension.h.
+  ExtensionFactory extension;
 };
 
 // Returns the last evaluation's metrics as a JSON object.
