@@ -12,7 +12,10 @@
 
 namespace dml::fairness {
 
-// Passed as the minority: take the smallest subgroup.
+// Passed as the minority: take the smallest subgroup. (So -1 itself cannot be
+// named as the minority; the readers map binary attributes to 0 / 1.) On a
+// held-out split the subgroups are often equal in size and the smallest is
+// then the lowest value: pass the training skew's minority explicitly.
 constexpr int64_t kSmallestGroup = -1;
 
 struct Subgroups {
