@@ -1,0 +1,26 @@
+#pragma once
+// The sections of the audit document (fairness/AUDIT_SCHEMA.md) that the
+// finDML metrics, the leakage probe and the downstream classifiers produce.
+// Objects keep the schema's key order; NaN and infinities become null.
+#include <nlohmann/json.hpp>
+
+#include "fairness/downstream.h"
+#include "fairness/findml_metrics.h"
+#include "fairness/leakage.h"
+
+namespace dml::fairness {
+
+// {"minority", "groups", "sampled", "retrieval", "alignment"}: the top-level
+// keys of the document that findml_metrics fills, in schema order.
+nlohmann::ordered_json to_json(const FinDmlReport& report);
+
+// The value of the document's "leakage" key.
+nlohmann::ordered_json to_json(const LeakageResult& leakage);
+
+// The value of the document's "downstream" key.
+nlohmann::ordered_json to_json(const DownstreamReport& downstream);
+
+// A number, or null when it is not finite.
+nlohmann::ordered_json json_number(double value);
+
+}  // namespace dml::fairness
