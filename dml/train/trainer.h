@@ -17,7 +17,7 @@ struct TrainOptions {
   // does) to continue the same run.
   std::string resume;
   // Builds the run's training extension (PARADE), if any; see extension.h.
-  ExtensionFactory extension;
+  ExtensionFactory extension{};
 };
 
 // Returns the last evaluation's metrics as a JSON object.
