@@ -1,0 +1,178 @@
+#include "fairness/report/svg_charts.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <sstream>
+
+#include "engine/error.h"
+#include "fairness/report/html_text.h"
+
+namespace dml::fairness {
+
+namespace {
+
+constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+
+// Shared frame: title line on top, legend column on the right.
+constexpr double kTitleHeight = 28, kLegendWidth = 170, kLegendRow = 18;
+
+// SVG coordinates: 1 decimal, enough for screen pixels and short to write.
+std::string c(double v) {
+  return format_fixed(v, 1);
+}
+
+void open_svg(std::ostringstream& os, double width, double height, const std::string& title) {
+  os << "<svg class=\"chart\" width=\"" << c(width) << "\" height=\"" << c(height)
+     << "\" viewBox=\"0 0 " << c(width) << ' ' << c(height) << "\" role=\"img\" aria-label=\""
+     << html_escape(title) << "\">\n"
+     << "<text class=\"chart-title\" x=\"8\" y=\"18\">" << html_escape(title) << "</text>\n";
+}
+
+// One legend row per name from (x, top): a colour swatch and the label.
+void legend(std::ostringstream& os, double x, double top, const std::vector<std::string>& labels) {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const double y = top + double(i) * kLegendRow;
+    os << "<rect x=\"" << c(x) << "\" y=\"" << c(y) << "\" width=\"12\" height=\"12\" fill=\""
+       << chart_colour(i) << "\"/><text x=\"" << c(x + 18) << "\" y=\"" << c(y + 10) << "\">"
+       << html_escape(labels[i]) << "</text>\n";
+  }
+}
+
+// The value axis of a bar chart: [0, 1] for rates, else the data's range
+// with 0 (bars grow from 0).
+std::pair<double, double> value_range(const BarChart& chart) {
+  double lo = 0, hi = 0;
+  bool unit = true;
+  for (const auto& s : chart.series)
+    for (double v : s.values) {
+      if (!std::isfinite(v)) continue;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      unit = unit && v >= 0 && v <= 1;
+    }
+  if (unit) return {0, 1};
+  if (hi == lo) hi = lo + 1;
+  return {lo, hi};
+}
+
+}  // namespace
+
+const char* chart_colour(size_t i) {
+  return kPalette[i % std::size(kPalette)];
+}
+
+std::string render_bar_chart(const BarChart& chart) {
+  const size_t categories = chart.categories.size(), series = chart.series.size();
+  DML_CHECK(chart.notes.empty() || chart.notes.size() == categories, "bar chart '", chart.title,
+            "': ", chart.notes.size(), " notes for ", categories, " categories");
+  for (const auto& s : chart.series)
+    DML_CHECK(s.values.size() == categories, "bar chart '", chart.title, "': series '", s.name,
+              "' has ", s.values.size(), " values for ", categories, " categories");
+  // Each category's band is wide enough for its bars and its longest label
+  // (about 6.5 pixels a character at 11 px).
+  size_t longest = 0;
+  for (size_t k = 0; k < categories; ++k)
+    longest = std::max({longest, chart.categories[k].size(),
+                        chart.notes.empty() ? size_t{0} : chart.notes[k].size()});
+  const double bar = 16,
+               band = std::max({90.0, double(series) * bar + 30, 6.5 * double(longest) + 14});
+  const double left = 48, plot_w = std::max(1.0, double(categories)) * band, plot_h = 180;
+  const double top = kTitleHeight + 8, bottom = top + plot_h;
+  const double width = left + plot_w + 16 + kLegendWidth;
+  const double height =
+      std::max(bottom + 44, top + double(series) * kLegendRow + 8);  // room for the legend
+  const auto [lo, hi] = value_range(chart);
+  auto y_of = [&](double v) { return top + plot_h * (hi - v) / (hi - lo); };
+
+  std::ostringstream os;
+  open_svg(os, width, height, chart.title);
+  for (int tick = 0; tick <= 4; ++tick) {
+    const double v = lo + (hi - lo) * tick / 4, y = y_of(v);
+    os << "<line class=\"grid\" x1=\"" << c(left) << "\" x2=\"" << c(left + plot_w) << "\" y1=\""
+       << c(y) << "\" y2=\"" << c(y) << "\"/><text class=\"tick\" x=\"" << c(left - 4) << "\" y=\""
+       << c(y + 4) << "\">" << format_fixed(v, 2) << "</text>\n";
+  }
+  for (size_t k = 0; k < categories; ++k) {
+    const double x0 = left + double(k) * band + (band - double(series) * bar) / 2;
+    for (size_t s = 0; s < series; ++s) {
+      const double v = chart.series[s].values[k];
+      if (!std::isfinite(v)) continue;
+      const double y = std::min(y_of(v), y_of(0)), h = std::abs(y_of(v) - y_of(0));
+      os << "<rect x=\"" << c(x0 + double(s) * bar) << "\" y=\"" << c(y) << "\" width=\""
+         << c(bar - 2) << "\" height=\"" << c(h) << "\" fill=\"" << chart_colour(s) << "\"><title>"
+         << html_escape(chart.series[s].name) << ", " << html_escape(chart.categories[k]) << ": "
+         << format_metric(v) << "</title></rect>\n";
+    }
+    const double centre = left + (double(k) + 0.5) * band;
+    os << "<text class=\"category\" x=\"" << c(centre) << "\" y=\"" << c(bottom + 16) << "\">"
+       << html_escape(chart.categories[k]) << "</text>\n";
+    if (!chart.notes.empty())
+      os << "<text class=\"note\" x=\"" << c(centre) << "\" y=\"" << c(bottom + 32) << "\">"
+         << html_escape(chart.notes[k]) << "</text>\n";
+  }
+  os << "<line class=\"axis\" x1=\"" << c(left) << "\" x2=\"" << c(left + plot_w) << "\" y1=\""
+     << c(y_of(0)) << "\" y2=\"" << c(y_of(0)) << "\"/>\n";
+  std::vector<std::string> names;
+  for (const auto& s : chart.series) names.push_back(s.name);
+  legend(os, left + plot_w + 16, top, names);
+  os << "</svg>\n";
+  return os.str();
+}
+
+std::string render_scatter_chart(const ScatterChart& chart) {
+  const size_t n = chart.points.size();
+  DML_CHECK(chart.category.size() == n, "scatter chart '", chart.title,
+            "': ", chart.category.size(), " categories for ", n, " points");
+  for (size_t i = 0; i < n; ++i)
+    DML_CHECK(chart.category[i] < chart.category_names.size(), "scatter chart '", chart.title,
+              "': point ", i, " has category ", chart.category[i], " of ",
+              chart.category_names.size());
+  std::vector<size_t> order = chart.draw_order;
+  if (order.empty()) {
+    order.resize(n);
+    std::iota(order.begin(), order.end(), size_t{0});
+  }
+  for (size_t i : order)
+    DML_CHECK(i < n, "scatter chart '", chart.title, "': draw order names point ", i, " of ", n);
+
+  double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo, y_lo = x_lo, y_hi = -x_lo;
+  std::vector<size_t> count(chart.category_names.size(), 0);
+  for (size_t i = 0; i < n; ++i) {
+    const auto [x, y] = chart.points[i];
+    if (!std::isfinite(x) || !std::isfinite(y)) continue;
+    x_lo = std::min(x_lo, x), x_hi = std::max(x_hi, x);
+    y_lo = std::min(y_lo, y), y_hi = std::max(y_hi, y);
+    ++count[chart.category[i]];
+  }
+  const double side = 360, margin = 10, left = margin, top = kTitleHeight + 4;
+  const double width = left + side + margin + kLegendWidth;
+  const double height =
+      std::max(top + side + margin, top + double(count.size()) * kLegendRow + margin);
+  // One scale for both axes, so distances on the page are distances in the map.
+  const double span = std::max(x_hi - x_lo, y_hi - y_lo);
+  const double scale = span > 0 && std::isfinite(span) ? 0.94 * side / span : 1;
+  const double x_mid = (x_lo + x_hi) / 2, y_mid = (y_lo + y_hi) / 2;
+
+  std::ostringstream os;
+  open_svg(os, width, height, chart.title);
+  os << "<rect class=\"frame\" x=\"" << c(left) << "\" y=\"" << c(top) << "\" width=\"" << c(side)
+     << "\" height=\"" << c(side) << "\"/>\n";
+  for (size_t i : order) {
+    const auto [x, y] = chart.points[i];
+    if (!std::isfinite(x) || !std::isfinite(y)) continue;
+    os << "<circle cx=\"" << c(left + side / 2 + (x - x_mid) * scale) << "\" cy=\""
+       << c(top + side / 2 - (y - y_mid) * scale) << "\" r=\"2.2\" fill=\""
+       << chart_colour(chart.category[i]) << "\"/>\n";
+  }
+  std::vector<std::string> labels;
+  for (size_t k = 0; k < count.size(); ++k)
+    labels.push_back(detail::concat(chart.category_names[k], " (", count[k], ")"));
+  legend(os, left + side + margin + 8, top, labels);
+  os << "</svg>\n";
+  return os.str();
+}
+
+}  // namespace dml::fairness
