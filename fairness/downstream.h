@@ -34,7 +34,7 @@ struct DownstreamOptions {
   double minority_share = 0.05;       // of each class in the imbalanced set; in (0, 1)
   eval::Metric metric = eval::Metric::euclidean;  // the kNN classifier's distance
   int64_t knn_k = 5;  // at most the training set's size (a small balanced set votes with all)
-  LogisticOptions logistic;
+  LogisticOptions logistic{};
   uint64_t seed = 0;  // the split and the subsampling
 };
 

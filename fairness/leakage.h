@@ -17,7 +17,7 @@ namespace dml::fairness {
 
 struct LeakageOptions {
   uint64_t seed = 0;  // the split
-  LogisticOptions probe;
+  LogisticOptions probe{};
 };
 
 struct LeakageResult {

@@ -13,5 +13,7 @@ Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
 Command add_embed_command(CLI::App& app);
 Command add_list_command(CLI::App& app);
+Command add_audit_command(CLI::App& app);
+Command add_experiment_command(CLI::App& app);
 
 }  // namespace dml::tools

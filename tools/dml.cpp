@@ -16,7 +16,9 @@ int main(int argc, char** argv) {
       {"train", dml::tools::add_train_command(app)},
       {"eval", dml::tools::add_eval_command(app)},
       {"embed", dml::tools::add_embed_command(app)},
-      {"list", dml::tools::add_list_command(app)}};
+      {"list", dml::tools::add_list_command(app)},
+      {"audit", dml::tools::add_audit_command(app)},
+      {"experiment", dml::tools::add_experiment_command(app)}};
   CLI11_PARSE(app, argc, argv);
   try {
     for (auto& [name, run] : commands)

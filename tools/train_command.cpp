@@ -6,6 +6,7 @@
 
 #include "dml/train/checkpoint.h"
 #include "dml/train/trainer.h"
+#include "fairness/parade_training.h"
 #include "tools/commands.h"
 
 namespace dml::tools {
@@ -42,11 +43,13 @@ constexpr Shorthand kShorthands[] = {
     {"--threads", "train.threads", "OpenMP threads for the kernels (0: all cores)"},
     {"--eval-every", "eval.every", "Evaluate every N epochs (0: only at the end)"},
     {"--output", "train.output", "Output directory"},
+    {"--rho", "parade.rho", "PARADE: decorrelation weight (0: baseline)"},
+    {"--alpha", "parade.alpha", "PARADE: weight of the attribute head's DML loss"},
 };
 
 struct TrainArgs {
   std::string config, resume;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, parade;
   std::vector<std::string> shorthand_values = std::vector<std::string>(std::size(kShorthands));
 };
 
@@ -59,6 +62,9 @@ Command add_train_command(CLI::App& app) {
       "Train a DML model (default config: small ResNet on Fashion-MNIST 0-4, held-out 5-9)");
   cmd->add_option("--config", args->config, "JSON config file (see configs/)");
   cmd->add_option("--set", args->sets, "Override one config key: section.key=value (repeatable)");
+  cmd->add_option(
+      "--parade", args->parade,
+      "PARADE on these sensitive attributes (parade.attributes; each gets its own head)");
   cmd->add_option("--resume", args->resume,
                   "Continue from a checkpoint.safetensors (its config, plus any overrides)");
   for (size_t i = 0; i < std::size(kShorthands); ++i)
@@ -69,6 +75,8 @@ Command add_train_command(CLI::App& app) {
     for (size_t i = 0; i < std::size(kShorthands); ++i)
       if (!args->shorthand_values[i].empty())
         overrides.push_back(std::string(kShorthands[i].key) + "=" + args->shorthand_values[i]);
+    if (!args->parade.empty())
+      overrides.push_back("parade.attributes=" + train::Json(args->parade).dump());
     overrides.insert(overrides.end(), args->sets.begin(), args->sets.end());
     train::Json base = train::Json::object();
     std::string origin = "defaults";
@@ -79,7 +87,8 @@ Command add_train_command(CLI::App& app) {
       base = train::read_config_file(args->config);
       origin = args->config;
     }
-    train::run_training(train::resolve_config(base, overrides, origin), {.resume = args->resume});
+    train::run_training(train::resolve_config(base, overrides, origin),
+                        {.resume = args->resume, .extension = fairness::make_parade_extension});
   };
 }
 

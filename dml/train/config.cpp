@@ -22,7 +22,10 @@ Json default_config() {
       "train_split": "train",
       "test_split": "test",
       "attributes": [],
-      "skip_bad_images": false
+      "skip_bad_images": false,
+      "tone_transform": "invert",
+      "minority_share": 0.05,
+      "test_minority_share": 0.5
     },
     "model": {
       "backbone": "small_resnet10",
@@ -209,9 +212,13 @@ TrainConfig typed_config(const Json& c) {
             .train_split = d["train_split"],
             .test_split = d["test_split"],
             .attributes = list<std::string>(d["attributes"]),
-            .skip_bad_images = d["skip_bad_images"]};
+            .skip_bad_images = d["skip_bad_images"],
+            .tone_transform = d["tone_transform"],
+            .minority_share = d["minority_share"],
+            .test_minority_share = d["test_minority_share"]};
   check_one_of("data.format", t.data.format,
-               {"fashion_mnist", "cub200", "cars196", "sop", "inshop", "celeba", "lfw", "csv"});
+               {"fashion_mnist", "fashion_mnist_tone", "cub200", "cars196", "sop", "inshop", "celeba",
+                "lfw", "csv"});
   t.model = {.backbone = m["backbone"],
              .in_channels = m["in_channels"],
              .pretrained = m["pretrained"],

@@ -33,12 +33,17 @@ Json read_config_file(const std::string& path);
 
 // Typed views of the sections the trainer reads.
 struct DataConfig {
-  std::string format;  // fashion_mnist | cub200 | cars196 | sop | inshop | celeba | lfw | csv
+  // fashion_mnist | fashion_mnist_tone | cub200 | cars196 | sop | inshop | celeba | lfw | csv
+  std::string format;
   std::string root;    // dataset directory (csv: the manifest file)
   std::vector<int64_t> train_classes, test_classes;  // fashion_mnist class split
   std::string train_split, test_split;               // csv: split column values; others: fixed
   std::vector<std::string> attributes;               // attribute labels to carry (CelebA, CUB, csv)
   bool skip_bad_images = false;
+  // fashion_mnist_tone (the bundled fairness benchmark): the image transform
+  // that makes the "tone" attribute and its share of each class per split.
+  std::string tone_transform;
+  double minority_share = 0.05, test_minority_share = 0.5;
 };
 
 struct ModelConfig {

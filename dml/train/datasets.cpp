@@ -12,6 +12,7 @@
 #include "dml/data/lfw.h"
 #include "dml/data/online_products.h"
 #include "dml/data/subset.h"
+#include "dml/data/tone_benchmark.h"
 #include "dml/data/transforms.h"
 #include "engine/error.h"
 
@@ -43,6 +44,16 @@ data::SampleSet read_split(const DataConfig& d, const std::string& name) {
     // classes from the 10,000 test images: unseen classes and unseen images.
     return data::read_fashion_mnist_samples(
         d.root, split, split == Split::train ? d.train_classes : d.test_classes);
+  }
+  if (d.format == "fashion_mnist_tone") {
+    // Fashion-MNIST with the "tone" attribute: a minority share of each
+    // training class (and half of each held-out class) transformed.
+    return data::make_tone_benchmark(d.root, split,
+                                     {.train_classes = d.train_classes,
+                                      .test_classes = d.test_classes,
+                                      .minority_share_train = d.minority_share,
+                                      .minority_share_test = d.test_minority_share,
+                                      .transform = d.tone_transform});
   }
   if (d.format == "cub200") return data::read_cub200(d.root, split, {.attributes = d.attributes});
   if (d.format == "cars196") return data::read_cars196(d.root, split);

@@ -191,9 +191,10 @@ Run::Run(const Json& config, const TrainOptions& options)
               (long long)sampler_->skipped_samples(), (long long)c_.run.m);
   std::printf("%s: %zu held-out images%s\n", held_out_.queries.name.c_str(),
               held_out_.queries.samples.size(),
-              held_out_.gallery
-                  ? (", gallery " + std::to_string(held_out_.gallery->samples.size())).c_str()
-                  : "");
+              held_out_.gallery ? std::string(", gallery ")
+                                      .append(std::to_string(held_out_.gallery->samples.size()))
+                                      .c_str()
+                                : "");
   std::printf("model %s + %lld-d head, %lld parameters; loss %s%s; %lld steps per epoch\n",
               c_.model.backbone.c_str(), (long long)c_.model.embedding_dim,
               (long long)model_->num_parameters(), loss_->describe().c_str(),

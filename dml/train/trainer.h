@@ -15,7 +15,7 @@ struct TrainOptions {
   // A checkpoint to continue from. The config passed to run_training is the
   // one used: resolve it from the checkpoint's (as `dml train --resume`
   // does) to continue the same run.
-  std::string resume;
+  std::string resume{};
   // Builds the run's training extension (PARADE), if any; see extension.h.
   ExtensionFactory extension{};
 };

@@ -1,0 +1,119 @@
+#include "fairness/audit.h"
+
+#include <algorithm>
+#include <map>
+
+#include "dml/data/permutation.h"
+#include "dml/train/datasets.h"
+#include "dml/train/evaluation.h"
+#include "engine/ops.h"
+#include "fairness/audit_json.h"
+#include "fairness/downstream.h"
+#include "fairness/findml_metrics.h"
+#include "fairness/leakage.h"
+#include "fairness/report/pca.h"
+
+namespace dml::fairness {
+
+namespace {
+
+int64_t column_of(const data::SampleSet& set, const std::string& attribute) {
+  auto it = std::find(set.attribute_names.begin(), set.attribute_names.end(), attribute);
+  DML_CHECK(it != set.attribute_names.end(), "audit: attribute '", attribute, "' is not one of ",
+            set.name, "'s attributes");
+  return int64_t(it - set.attribute_names.begin());
+}
+
+// A seeded subset of at most n rows, PCA-projected, with classes and groups.
+train::Json embedding_map(const train::Embedded& e, const Tensor& groups, int64_t n,
+                          uint64_t seed) {
+  const int64_t total = e.embeddings.size(0);
+  Generator gen(seed);
+  std::vector<int64_t> rows = data::random_permutation(total, gen);
+  rows.resize(size_t(std::min(n, total)));
+  std::sort(rows.begin(), rows.end());
+  Tensor index = from_vector(rows, {int64_t(rows.size())});
+  Tensor points = pca_2d(index_select(e.embeddings, 0, index)).to(DType::f64);
+  const std::vector<double> xy = points.to_vector<double>();
+  train::Json out = {{"method", "pca"}};
+  train::Json pts = train::Json::array();
+  for (size_t i = 0; i < rows.size(); ++i) pts.push_back({xy[2 * i], xy[2 * i + 1]});
+  out["points"] = pts;
+  out["labels"] = index_select(e.labels, 0, index).to_vector<int64_t>();
+  out["groups"] = index_select(groups, 0, index).to_vector<int64_t>();
+  return out;
+}
+
+}  // namespace
+
+std::string default_audit_attribute(const train::Json& config) {
+  if (!config["parade"]["attributes"].empty())
+    return config["parade"]["attributes"][0].get<std::string>();
+  if (!config["data"]["attributes"].empty())
+    return config["data"]["attributes"][0].get<std::string>();
+  DML_CHECK(config["data"]["format"] == "fashion_mnist_tone",
+            "audit: no sensitive attribute named; give --attribute, or set data.attributes or "
+            "parade.attributes (the bundled benchmark data.format=fashion_mnist_tone has 'tone')");
+  return "tone";
+}
+
+AuditTarget audit_target(const train::TrainConfig& config, const std::string& attribute) {
+  data::SampleSet train_set = train::open_split(config.data, "train");
+  AuditTarget t;
+  t.attribute = attribute;
+  const int64_t column = column_of(train_set, attribute);
+  std::map<int64_t, int64_t> counts;
+  for (const auto& s : train_set.samples) ++counts[s.attributes[size_t(column)]];
+  DML_CHECK(counts.size() >= 2, "audit: attribute '", attribute, "' takes one value in ",
+            train_set.name, "; there is no subgroup to compare");
+  auto rarest = std::min_element(counts.begin(), counts.end(),
+                                 [](auto& a, auto& b) { return a.second < b.second; });
+  t.minority = rarest->first;
+  t.minority_share = double(rarest->second) / double(train_set.samples.size());
+  return t;
+}
+
+train::Json audit_embeddings(const train::Embedded& e, const AuditTarget& target,
+                             const train::TrainConfig& c, const AuditOptions& options,
+                             const std::string& model_name, const std::string& dataset_name) {
+  const eval::Metric metric = eval::parse_metric(c.run.metric);
+  const uint64_t seed = uint64_t(c.run.seed);
+  Tensor groups = narrow(e.attributes, 1, target.column, 1).reshape({e.attributes.size(0)});
+  FinDmlReport findml = findml_metrics(e.embeddings, e.labels, groups,
+                                       {.metric = metric,
+                                        .recall_ks = c.run.recall_ks,
+                                        .minority = target.minority,
+                                        .max_pairs = options.max_pairs,
+                                        .seed = seed,
+                                        .attribute = target.attribute});
+  train::Json doc = {{"schema", "dml-audit-1"},
+                     {"model", model_name},
+                     {"dataset", dataset_name},
+                     {"attribute", target.attribute}};
+  const train::Json findml_json = to_json(findml);
+  for (const auto& [key, value] : findml_json.items()) doc[key] = value;
+  doc["leakage"] = to_json(attribute_leakage(e.embeddings, groups, {.seed = seed}));
+  doc["downstream"] = to_json(
+      downstream_classifiers(e.embeddings, e.labels, groups,
+                             {.minority = target.minority,
+                              .minority_share = std::clamp(target.minority_share, 1e-3, 0.5),
+                              .metric = metric,
+                              .seed = seed}));
+  doc["embedding_map"] = embedding_map(e, groups, options.map_points, seed);
+  return doc;
+}
+
+train::Json audit_model(nn::Module& model, const train::TrainConfig& c, const AuditOptions& options,
+                        const std::string& model_name) {
+  train::EvalData held_out = train::open_eval_data(c, "test");
+  DML_CHECK(!held_out.gallery, "audit: ", held_out.queries.name,
+            " is a query/gallery split; audit a dataset whose test split is one set");
+  AuditTarget target = audit_target(c, options.attribute);
+  target.column = column_of(held_out.queries, options.attribute);
+  train::Embedded e = train::embed_samples(
+      model, held_out.queries, train::make_sample_loader(c.augment, c.model.in_channels, false),
+      256, c.run.workers);
+  return audit_embeddings(e, target, c, options, model_name, held_out.queries.name);
+}
+
+}  // namespace dml::fairness

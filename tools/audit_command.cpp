@@ -1,0 +1,68 @@
+// dml audit: the finDML audit of a trained model on the held-out classes of
+// its dataset: <out>.json (AUDIT_SCHEMA.md) and <out>.html (self-contained).
+#include <cstdio>
+#include <memory>
+
+#include "dml/train/model_factory.h"
+#include "engine/atomic_file.h"
+#include "fairness/audit.h"
+#include "fairness/report/html_report.h"
+#include "tools/commands.h"
+
+namespace dml::tools {
+
+namespace {
+
+struct AuditArgs {
+  std::string checkpoint, attribute, output;
+  std::vector<std::string> sets;
+};
+
+void print_summary(const train::Json& doc) {
+  std::printf("%s, attribute %s (minority %lld)\n", doc["dataset"].get<std::string>().c_str(),
+              doc["attribute"].get<std::string>().c_str(),
+              (long long)doc["minority"].get<int64_t>());
+  auto number = [](const train::Json& j) { return j.is_number() ? j.get<double>() : NAN; };
+  for (const auto& g : doc["groups"]) {
+    const std::string v = std::to_string(g["value"].get<int64_t>());
+    std::printf("  %-12s n %-6lld R@1 %.4f  intra %.4f  inter %.4f  uniformity %.4f\n",
+                g["name"].get<std::string>().c_str(), (long long)g["count"].get<int64_t>(),
+                number(doc["retrieval"]["per_group"][v]["recall@1"]),
+                number(doc["alignment"]["per_group"][v]["intra_class"]),
+                number(doc["alignment"]["per_group"][v]["inter_class"]),
+                number(doc["alignment"]["per_group"][v]["uniformity"]));
+  }
+  std::printf("  R@1 gap (minority - majority) %.4f; leakage (balanced acc.) %.4f\n",
+              number(doc["retrieval"]["gap_minority_majority"]["recall@1"]),
+              number(doc["leakage"]["balanced_accuracy"]));
+  for (const auto& [name, d] : doc["downstream"].items())
+    std::printf("  downstream %-20s accuracy %.4f gap %.4f\n", name.c_str(), number(d["overall"]),
+                number(d["gap_minority_majority"]));
+}
+
+}  // namespace
+
+Command add_audit_command(CLI::App& app) {
+  auto args = std::make_shared<AuditArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "audit", "finDML audit of a checkpoint: subgroup gaps, leakage, downstream (JSON + HTML)");
+  cmd->add_option("--checkpoint", args->checkpoint, "checkpoint.safetensors or model.safetensors")
+      ->required();
+  cmd->add_option("--attribute", args->attribute,
+                  "Sensitive attribute (default: parade.attributes[0], data.attributes[0], tone)");
+  cmd->add_option("--output", args->output, "Output prefix: <out>.json and <out>.html")->required();
+  cmd->add_option("--set", args->sets, "Override a config key, e.g. data.root=...");
+  return [args] {
+    train::TrainedModel m = train::load_trained_model(args->checkpoint, args->sets);
+    const std::string attribute =
+        args->attribute.empty() ? fairness::default_audit_attribute(m.config) : args->attribute;
+    train::Json doc =
+        fairness::audit_model(*m.model, m.typed, {.attribute = attribute}, args->checkpoint);
+    write_file_atomically(args->output + ".json", doc.dump(1) + "\n");
+    write_file_atomically(args->output + ".html", fairness::render_audit_html(doc));
+    print_summary(doc);
+    std::printf("wrote %s.json and %s.html\n", args->output.c_str(), args->output.c_str());
+  };
+}
+
+}  // namespace dml::tools
