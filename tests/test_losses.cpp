@@ -12,8 +12,8 @@
 #include "dml/losses/registry.h"
 #include "dml/miners/tuples.h"
 #include "engine/ops.h"
-#include "tests/fixture.h"
 #include "tests/gradcheck_support.h"
+#include "tests/loss_fixture.h"
 #include "tests/test_support.h"
 
 namespace dml::test {
@@ -24,24 +24,14 @@ using losses::LossParams;
 using nlohmann::json;
 
 const json& fixture() {
-  static const json f = load_fixture("losses.json");
-  return f;
+  return loss_fixture();
 }
-
-struct Batch {
-  Tensor embeddings, labels;
-};
+using Batch = FixtureBatch;
 
 // A fresh f64 leaf copy of a fixture batch.
 Batch batch(const std::string& name) {
-  const json& b = fixture().at("batches").at(name);
-  return {decode(b.at("embeddings")).clone().detach().requires_grad_(), decode(b.at("labels"))};
-}
-
-LossParams params_of(const json& j) {
-  LossParams p;
-  for (const auto& [key, value] : j.items()) p[key] = value.get<double>();
-  return p;
+  FixtureBatch b = fixture_batch(name);
+  return {b.embeddings.clone().detach().requires_grad_(), b.labels};
 }
 
 // Through the registry, except the margin loss, whose beta must be f64 here

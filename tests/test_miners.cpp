@@ -11,7 +11,7 @@
 #include "dml/miners/tuples.h"
 #include "engine/autograd.h"
 #include "engine/ops.h"
-#include "tests/fixture.h"
+#include "tests/loss_fixture.h"
 #include "tests/test_support.h"
 
 namespace dml::test {
@@ -23,23 +23,11 @@ using nlohmann::json;
 using Tuple = std::vector<int64_t>;
 
 const json& fixture() {
-  static const json f = load_fixture("losses.json");
-  return f;
+  return loss_fixture();
 }
-
-struct Batch {
-  Tensor embeddings, labels;
-};
-
+using Batch = FixtureBatch;
 Batch batch(const std::string& name) {
-  const json& b = fixture().at("batches").at(name);
-  return {decode(b.at("embeddings")), decode(b.at("labels"))};
-}
-
-MinerParams params_of(const json& j) {
-  MinerParams p;
-  for (const auto& [key, value] : j.items()) p[key] = value.get<double>();
-  return p;
+  return fixture_batch(name);
 }
 
 // The mined tuples as lists: positive pairs, negative pairs, triplets.
