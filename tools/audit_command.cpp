@@ -14,8 +14,8 @@ namespace dml::tools {
 namespace {
 
 struct AuditArgs {
-  std::string checkpoint, attribute, output;
-  std::vector<std::string> sets;
+  ModelArgs model;
+  std::string attribute, output;
 };
 
 void print_summary(const train::Json& doc) {
@@ -46,18 +46,16 @@ Command add_audit_command(CLI::App& app) {
   auto args = std::make_shared<AuditArgs>();
   CLI::App* cmd = app.add_subcommand(
       "audit", "finDML audit of a checkpoint: subgroup gaps, leakage, downstream (JSON + HTML)");
-  cmd->add_option("--checkpoint", args->checkpoint, "checkpoint.safetensors or model.safetensors")
-      ->required();
+  add_model_options(cmd, args->model);
   cmd->add_option("--attribute", args->attribute,
                   "Sensitive attribute (default: parade.attributes[0], data.attributes[0], tone)");
   cmd->add_option("--output", args->output, "Output prefix: <out>.json and <out>.html")->required();
-  cmd->add_option("--set", args->sets, "Override a config key, e.g. data.root=...");
   return [args] {
-    train::TrainedModel m = train::load_trained_model(args->checkpoint, args->sets);
+    train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets);
     const std::string attribute =
         args->attribute.empty() ? fairness::default_audit_attribute(m.config) : args->attribute;
     train::Json doc =
-        fairness::audit_model(*m.model, m.typed, {.attribute = attribute}, args->checkpoint);
+        fairness::audit_model(*m.model, m.typed, {.attribute = attribute}, args->model.checkpoint);
     write_file_atomically(args->output + ".json", doc.dump(1) + "\n");
     write_file_atomically(args->output + ".html", fairness::render_audit_html(doc));
     print_summary(doc);

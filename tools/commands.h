@@ -4,10 +4,20 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace dml::tools {
 
 using Command = std::function<void()>;
+
+// What every command on a trained model takes: the checkpoint (or exported
+// model) and config overrides (e.g. data.root on another machine).
+struct ModelArgs {
+  std::string checkpoint;
+  std::vector<std::string> sets;
+};
+void add_model_options(CLI::App* cmd, ModelArgs& args);
 
 Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);

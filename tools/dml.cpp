@@ -9,6 +9,17 @@
 
 #include "tools/commands.h"
 
+namespace dml::tools {
+
+void add_model_options(CLI::App* cmd, ModelArgs& args) {
+  cmd->add_option("--checkpoint", args.checkpoint, "checkpoint.safetensors or model.safetensors")
+      ->required();
+  cmd->add_option("--set", args.sets,
+                  "Override a config key, e.g. data.root=/data/CUB_200_2011 (repeatable)");
+}
+
+}  // namespace dml::tools
+
 int main(int argc, char** argv) {
   CLI::App app{"dml: deep metric learning engine (train, evaluate and embed with DML models)"};
   app.require_subcommand(1);

@@ -15,8 +15,9 @@ namespace dml::tools {
 namespace {
 
 struct EmbedArgs {
-  std::string checkpoint, split, output;
-  std::vector<std::string> images, sets;
+  ModelArgs model;
+  std::string split, output;
+  std::vector<std::string> images;
 };
 
 }  // namespace
@@ -25,19 +26,17 @@ Command add_embed_command(CLI::App& app) {
   auto args = std::make_shared<EmbedArgs>();
   CLI::App* cmd = app.add_subcommand(
       "embed", "Embed images or a dataset split: <out>.embeddings.npy and <out>.labels.npy");
-  cmd->add_option("--checkpoint", args->checkpoint, "checkpoint.safetensors or model.safetensors")
-      ->required();
+  add_model_options(cmd, args->model);
   auto* split =
       cmd->add_option("--split", args->split, "train or test split of the model's dataset")
           ->check(CLI::IsMember({"train", "test"}));
   cmd->add_option("--images", args->images, "Image files (JPEG, PNG) to embed instead of a split")
       ->excludes(split);
   cmd->add_option("--output", args->output, "Output prefix")->required();
-  cmd->add_option("--set", args->sets, "Override a config key, e.g. data.root=...");
   return [args] {
     DML_CHECK(!args->split.empty() || !args->images.empty(),
               "embed: give --split train|test or --images FILE...");
-    train::TrainedModel m = train::load_trained_model(args->checkpoint, args->sets);
+    train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets);
     data::SampleSet set;
     if (args->images.empty()) {
       set = train::open_split(m.typed.data, args->split);

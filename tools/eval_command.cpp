@@ -13,8 +13,8 @@ namespace dml::tools {
 namespace {
 
 struct EvalArgs {
-  std::string checkpoint, split = "test", json;
-  std::vector<std::string> sets;
+  ModelArgs model;
+  std::string split = "test", json;
 };
 
 }  // namespace
@@ -22,20 +22,16 @@ struct EvalArgs {
 Command add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* cmd = app.add_subcommand("eval", "Retrieval metrics of a checkpoint on a split");
-  cmd->add_option("--checkpoint", args->checkpoint, "checkpoint.safetensors or model.safetensors")
-      ->required();
+  add_model_options(cmd, args->model);
   cmd->add_option("--split", args->split, "train or test (held-out classes)")
       ->check(CLI::IsMember({"train", "test"}))
       ->capture_default_str();
-  cmd->add_option(
-      "--set", args->sets,
-      "Override a config key, e.g. data.root=/data/CUB_200_2011 or eval.metric=euclidean");
   cmd->add_option("--json", args->json, "Also write the metrics to this JSON file");
   return [args] {
-    train::TrainedModel m = train::load_trained_model(args->checkpoint, args->sets);
+    train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets);
     train::EvalData data = train::open_eval_data(m.typed, args->split);
     eval::RetrievalReport report = train::evaluate_model(*m.model, m.typed, data);
-    train::Json out = {{"checkpoint", args->checkpoint},
+    train::Json out = {{"checkpoint", args->model.checkpoint},
                        {"split", data.queries.name},
                        {"queries", data.queries.samples.size()}};
     std::printf("%s: %zu queries\n", data.queries.name.c_str(), data.queries.samples.size());
