@@ -130,6 +130,10 @@ DownstreamReport downstream_classifiers(const Tensor& embeddings, const Tensor& 
 
   const std::pair<const char*, const std::vector<int64_t>*> training_sets[] = {
       {"imbalanced", &split.train_imbalanced}, {"balanced", &split.train_balanced}};
+  for (const auto& [set_name, train] : training_sets)
+    DML_CHECK(train->size() >= 2, kCaller, ": the ", set_name, " training set has ", train->size(),
+              " sample(s); the train half takes floor(n / 2) of each (class, subgroup) cell, so "
+              "give each class at least 2 samples of every subgroup");
   for (const char* classifier : {"logistic", "knn"}) {
     for (const auto& [set_name, train] : training_sets) {
       const Tensor train_x = rows_at(x, *train);

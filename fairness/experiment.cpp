@@ -102,14 +102,17 @@ ExperimentResult run_findml_experiment(const Json& config, const ExperimentOptio
   DML_CHECK(!options.output.empty(), "experiment findml: give an output directory");
   const std::string attribute =
       options.attribute.empty() ? default_audit_attribute(config) : options.attribute;
+  // The baseline has no attribute branch, so no per-attribute settings either.
+  Json baseline = config, parade = config;
+  baseline["parade"]["attributes"] = Json::array();
+  baseline["parade"]["per_attribute"] = Json::object();
+  parade["parade"]["attributes"] = Json::array({attribute});
+  parade_config(parade);  // a bad parade setting fails now, not after the first baseline run
   ExperimentResult result;
   for (int64_t seed : options.seeds) {
     const std::string dir = options.output + "/seed" + std::to_string(seed);
-    Json base = config;
-    base["train"]["seed"] = seed;
-    Json baseline = base, parade = base;
-    baseline["parade"]["attributes"] = Json::array();
-    parade["parade"]["attributes"] = Json::array({attribute});
+    baseline["train"]["seed"] = seed;
+    parade["train"]["seed"] = seed;
     std::printf("== seed %lld: baseline ==\n", (long long)seed);
     result.baseline.push_back(train_and_audit(baseline, dir + "/baseline", attribute));
     std::printf("== seed %lld: PARADE ==\n", (long long)seed);

@@ -16,9 +16,9 @@ namespace dml::fairness {
 
 struct ExperimentOptions {
   std::vector<int64_t> seeds = {0};
-  std::string attribute;  // empty: default_audit_attribute(config)
-  std::string
-      output;  // directory: <output>/seed<k>/{baseline,parade}/, experiment.json, report.html
+  std::string attribute{};  // empty: default_audit_attribute(config)
+  // <output>/seed<k>/{baseline,parade}/, experiment.json, report.html
+  std::string output{};
 };
 
 struct ExperimentResult {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <utility>
 
 #include "dml/eval/evaluate.h"
 #include "dml/losses/registry.h"
@@ -18,9 +19,13 @@ using train::Json;
 AttributeBranchConfig branch_config(const std::string& name, const Json& defaults,
                                     const Json& overrides) {
   static const std::set<std::string> allowed = {"alpha", "rho", "embedding_dim", "direction"};
-  for (const auto& [key, value] : overrides.items())
+  for (const auto& [key, value] : overrides.items()) {
     DML_CHECK(allowed.count(key), "parade.per_attribute.", name, ": unknown key '", key,
               "' (allowed: alpha, rho, embedding_dim, direction)");
+    DML_CHECK(train::same_kind(defaults[key], value), "parade.per_attribute.", name, ".", key,
+              " must be a ", defaults[key].type_name(), " like parade.", key, " (",
+              defaults[key].dump(), "), got ", value.dump());
+  }
   auto pick = [&](const char* key) -> const Json& {
     return overrides.contains(key) ? overrides[key] : defaults[key];
   };
@@ -42,8 +47,9 @@ struct Attribute {
 
 class ParadeExtension final : public train::TrainingExtension {
  public:
-  ParadeExtension(const Json& config, const data::SampleSet& train_set, nn::EmbeddingNet& model)
-      : config_(parade_config(config)) {
+  ParadeExtension(ParadeConfig parade, const Json& config, const data::SampleSet& train_set,
+                  nn::EmbeddingNet& model)
+      : config_(std::move(parade)) {
     const Json& optimizer = config["optimizer"];
     head_lr_ = optimizer["head_lr"].get<double>() > 0 ? optimizer["head_lr"].get<double>()
                                                       : optimizer["lr"].get<double>();
@@ -75,7 +81,7 @@ class ParadeExtension final : public train::TrainingExtension {
 
   std::string describe() const override {
     std::string out = "PARADE";
-    for (const Attribute& a : attributes_) out += " " + a.branch->describe();
+    for (const Attribute& a : attributes_) out.append(" ").append(a.branch->describe());
     return out;
   }
 
@@ -197,8 +203,12 @@ ParadeConfig parade_config(const Json& config) {
 std::unique_ptr<train::TrainingExtension> make_parade_extension(const train::Json& config,
                                                                 const data::SampleSet& train_set,
                                                                 nn::EmbeddingNet& model) {
-  if (config["parade"]["attributes"].empty()) return nullptr;
-  return std::make_unique<ParadeExtension>(config, train_set, model);
+  // The section is checked even when PARADE is off, so that settings for an
+  // attribute it does not train (parade.attributes forgotten) fail rather
+  // than train a plain run.
+  ParadeConfig parade = parade_config(config);
+  if (parade.branches.empty()) return nullptr;
+  return std::make_unique<ParadeExtension>(std::move(parade), config, train_set, model);
 }
 
 }  // namespace dml::fairness

@@ -30,7 +30,9 @@ struct ParadeConfig {
 
 ParadeConfig parade_config(const train::Json& resolved_config);
 
-// The extension, or null when parade.attributes is empty.
+// The extension, or null when parade.attributes is empty. Either way the
+// parade section is checked (parade_config), so per-attribute settings
+// without their attribute in parade.attributes are an error.
 std::unique_ptr<train::TrainingExtension> make_parade_extension(const train::Json& resolved_config,
                                                                 const data::SampleSet& train_set,
                                                                 nn::EmbeddingNet& model);

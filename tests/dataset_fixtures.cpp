@@ -157,21 +157,21 @@ std::string make_inshop(const TempDir& dir) {
   return root;
 }
 
-std::string make_celeba(const TempDir& dir) {
+std::string make_celeba(const TempDir& dir, const std::vector<CelebaImage>& images) {
   const std::string root = dir.file("celeba");
-  const int64_t identities[] = {2880, 2937, 8692, 2880, 2881, 2881, 2937, 2938, 2938};
-  const int partitions[] = {0, 2, 1, 0, 0, 0, 2, 2, 2};
-  std::string identity_list, attribute_list = "9\n5_o_Clock_Shadow Male Pale_Skin \n",
-                             partition_list;
-  for (size_t i = 0; i < std::size(identities); ++i) {
+  std::string identity_list, partition_list, attribute_list = std::to_string(images.size()) + "\n";
+  for (const std::string& name : kCelebaAttributeNames) attribute_list += name + " ";
+  attribute_list += "\n";  // the published header ends with a space
+  for (size_t i = 0; i < images.size(); ++i) {
+    const CelebaImage& image = images[i];
     const std::string file = padded(int64_t(i) + 1, 6) + ".jpg";
-    identity_list += file + " " + std::to_string(identities[i]) + "\n";
-    partition_list += file + " " + std::to_string(partitions[i]) + "\n";
+    identity_list += file + " " + std::to_string(image.identity) + "\n";
+    partition_list += file + " " + std::to_string(image.partition) + "\n";
     attribute_list += file;
     // Published rows align the values in columns: " 1" and "-1".
-    for (int v : kCelebaAttributes[i]) attribute_list += v == 1 ? "  1" : " -1";
+    for (int v : image.attributes) attribute_list += v == 1 ? "  1" : " -1";
     attribute_list += "\n";
-    write_class_image(root + "/img_align_celeba/" + file, identities[i], int64_t(i));
+    write_class_image(root + "/img_align_celeba/" + file, image.identity, int64_t(i));
   }
   write_text(root + "/identity_CelebA.txt", identity_list);
   write_text(root + "/list_attr_celeba.txt", attribute_list);

@@ -53,15 +53,26 @@ std::string make_online_products(const TempDir& dir);
 // and 81 one query and one gallery image each.
 std::string make_inshop(const TempDir& dir);
 
-// CelebA: root = dir/celeba, images 000001.jpg - 000009.jpg of identities
-// 2880, 2937, 8692, 2880, 2881, 2881, 2937, 2938, 2938 in partitions 0, 2,
-// 1, 0, 0, 0, 2, 2, 2 (so train and test hold two identities of two images),
-// attributes 5_o_Clock_Shadow, Male, Pale_Skin (see kCelebaAttributes).
-std::string make_celeba(const TempDir& dir);
-// Each image's attribute values as the file holds them (1 or -1).
-inline const std::vector<std::vector<int>> kCelebaAttributes = {
-    {-1, 1, 1}, {1, -1, -1}, {-1, -1, 1}, {1, 1, -1},  {-1, -1, -1},
-    {1, -1, 1}, {-1, 1, -1}, {1, 1, 1},   {-1, -1, -1}};
+// One CelebA image: its identity, its partition (0 train, 1 val, 2 test) and
+// its values of kCelebaAttributeNames as the file holds them (1 or -1).
+struct CelebaImage {
+  int64_t identity = 0;
+  int partition = 0;
+  std::vector<int> attributes;
+};
+inline const std::vector<std::string> kCelebaAttributeNames = {"5_o_Clock_Shadow", "Male",
+                                                               "Pale_Skin"};
+// The default: images 000001.jpg - 000009.jpg of identities 2880, 2937, 8692,
+// 2880, 2881, 2881, 2937, 2938, 2938 in partitions 0, 2, 1, 0, 0, 0, 2, 2, 2
+// (so train and test hold two identities of two images).
+inline const std::vector<CelebaImage> kCelebaImages = {
+    {2880, 0, {-1, 1, 1}},  {2937, 2, {1, -1, -1}},  {8692, 1, {-1, -1, 1}},
+    {2880, 0, {1, 1, -1}},  {2881, 0, {-1, -1, -1}}, {2881, 0, {1, -1, 1}},
+    {2937, 2, {-1, 1, -1}}, {2938, 2, {1, 1, 1}},    {2938, 2, {-1, -1, -1}}};
+
+// CelebA: root = dir/celeba with images 000001.jpg, ... (one per entry of
+// `images`, in order), their identities, partitions and attributes.
+std::string make_celeba(const TempDir& dir, const std::vector<CelebaImage>& images = kCelebaImages);
 
 // LFW: root = dir/lfw with two images each of Zico, Aaron_Peirsol,
 // Abel_Pacheco and Yao_Ming (sorted: classes 1-4; the first two train).

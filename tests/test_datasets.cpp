@@ -29,7 +29,7 @@ namespace data = dml::data;
 using dml::test::expect_error;
 using dml::test::golden_fixture;
 using dml::test::kCarsAnnosClasses;
-using dml::test::kCelebaAttributes;
+using dml::test::kCelebaImages;
 using dml::test::make_cars_devkit;
 using dml::test::make_celeba;
 using dml::test::make_csv_manifest;
@@ -327,10 +327,11 @@ TEST(CelebA, PartitionsIdentitiesAndAttributes) {
             (std::vector<std::string>{"5_o_Clock_Shadow", "Male", "Pale_Skin"}));
   EXPECT_EQ(all.samples[0].attributes, (std::vector<int64_t>{0, 1, 1}));
   EXPECT_EQ(all.samples[1].attributes, (std::vector<int64_t>{1, 0, 0}));
-  ASSERT_EQ(all.samples.size(), kCelebaAttributes.size());
+  ASSERT_EQ(all.samples.size(), kCelebaImages.size());
   for (size_t i = 0; i < all.samples.size(); ++i)
     for (size_t a = 0; a < 3; ++a)
-      EXPECT_EQ(all.samples[i].attributes[a], kCelebaAttributes[i][a] == 1 ? 1 : 0) << i << a;
+      EXPECT_EQ(all.samples[i].attributes[a], kCelebaImages[i].attributes[a] == 1 ? 1 : 0)
+          << i << a;
   EXPECT_EQ(all.samples[0].path, root + "/img_align_celeba/000001.jpg");
   EXPECT_EQ(labels_of(data::read_celeba(root, data::Split::train)),
             (std::vector<int64_t>{2880, 2880, 2881, 2881}));

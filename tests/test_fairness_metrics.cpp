@@ -466,6 +466,16 @@ TEST(Downstream, GapShowsAMinorityTheClassifierBarelySaw) {
   EXPECT_EQ(r.result("knn_balanced").train_count, 4);
 }
 
+// One sample per (class, subgroup) cell: all of them go to the test half,
+// and the error says what the classifiers lack.
+TEST(Downstream, CellsOfOneSampleLeaveNothingToTrainOn) {
+  const std::vector<int64_t> labels = {0, 0, 1, 1}, groups = {0, 1, 0, 1};
+  DownstreamOptions options;
+  options.minority = 1;
+  expect_error([&] { downstream_classifiers(noise(4, 2, 3), ids(labels), ids(groups), options); },
+               {"imbalanced training set has 0 sample(s)", "at least 2 samples of every subgroup"});
+}
+
 std::vector<std::string> keys(const Json& j) {
   std::vector<std::string> out;
   for (const auto& item : j.items()) out.push_back(item.key());

@@ -51,6 +51,25 @@ TEST(TrainConfig, TyposAndWrongTypesAreErrorsNamingTheKey) {
   expect_error([] { read_config_file("/nonexistent/run.json"); }, {"/nonexistent/run.json"});
 }
 
+// parade.per_attribute holds an object per attribute; settings for one
+// attribute from a file and from each override add up rather than replace
+// each other (their names are PARADE's to check, see test_parade_e2e).
+TEST(TrainConfig, PerAttributeSettingsAddUp) {
+  const Json user = Json::parse(R"({"parade": {"per_attribute": {"tone": {"alpha": 0.5}}}})");
+  const Json c = resolve_config(
+      user,
+      {"parade.per_attribute.tone.rho=0.25", "parade.per_attribute.tone.embedding_dim=16",
+       "parade.per_attribute.age.rho=2"},
+      "run.json");
+  EXPECT_EQ(c["parade"]["per_attribute"],
+            Json::parse(R"({"tone": {"alpha": 0.5, "rho": 0.25, "embedding_dim": 16},
+                            "age": {"rho": 2}})"));
+  expect_error([] { resolve_config(Json::object(), {"parade.per_attribute.tone=0.5"}, "x"); },
+               {"'parade.per_attribute.tone' must be an object of settings", "0.5"});
+  expect_error([] { resolve_config(Json::object(), {"loss.params.margin=wide"}, "x"); },
+               {"'loss.params.margin' must be a number", "\"wide\""});
+}
+
 TEST(TrainConfig, BundledConfigsResolve) {
   int count = 0;
   for (const auto& entry : std::filesystem::directory_iterator(DML_SOURCE_DIR "/configs")) {

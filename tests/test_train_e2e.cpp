@@ -5,17 +5,12 @@
 // embeds, and fails with one clear line on bad input; a truncated image ends
 // a run naming the file, or is skipped and counted when asked.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,13 +20,18 @@
 #include "engine/npy.h"
 #include "engine/safetensors.h"
 #include "tests/dataset_fixtures.h"
+#include "tests/e2e_support.h"
 #include "tests/test_support.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using dml::test::expect_error;
+using dml::test::FashionMnistTest;
+using dml::test::read_json_lines;
+using dml::test::read_text;
 using dml::test::TempDir;
+using dml::test::ToolResult;
 using dml::train::Json;
 
 // The settings of every tiny run: a small ResNet on 8 x 8 crops, one epoch of
@@ -59,20 +59,6 @@ std::vector<std::string> tiny_run(const std::string& output) {
 
 Json resolve(const Json& data, const std::vector<std::string>& overrides) {
   return dml::train::resolve_config({{"data", data}}, overrides, "test_train_e2e");
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<Json> read_json_lines(const std::string& path) {
-  std::vector<Json> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line));
-  return lines;
 }
 
 void expect_recall_at_1_in_unit_range(const Json& metrics) {
@@ -202,102 +188,29 @@ TEST(BadImages, TruncatedImageEndsTheRunUnlessSkipped) {
 
 // ---- The real Fashion-MNIST --------------------------------------------------------------
 
-const std::string kFashionMnist = "/usr/share/datasets/fashion-mnist";
-
-bool have_fashion_mnist() {
-  return fs::exists(kFashionMnist + "/train-images-idx3-ubyte.gz") &&
-         fs::exists(kFashionMnist + "/t10k-labels-idx1-ubyte.gz");
-}
-
-// Tests on the real data, skipped where it is not installed.
-class FashionMnist : public testing::Test {
- protected:
-  void SetUp() override {
-    if (!have_fashion_mnist())
-      GTEST_SKIP() << "Fashion-MNIST is not installed at " << kFashionMnist
-                   << " (Debian package dataset-fashion-mnist); this test needs it";
-  }
-};
-
-// Every tensor of two safetensors files, bit for bit.
-void expect_same_tensors(const std::string& a, const std::string& b) {
-  const dml::SafetensorsFile fa = dml::read_safetensors(a), fb = dml::read_safetensors(b);
-  ASSERT_EQ(fa.tensors.size(), fb.tensors.size()) << a << " vs " << b;
-  for (size_t i = 0; i < fa.tensors.size(); ++i) {
-    const auto& [name, ta] = fa.tensors[i];
-    const auto& [name_b, tb] = fb.tensors[i];
-    ASSERT_EQ(name, name_b);
-    ASSERT_EQ(ta.dtype(), tb.dtype()) << name;
-    ASSERT_EQ(ta.shape(), tb.shape()) << name;
-    EXPECT_EQ(std::memcmp(ta.raw_data(), tb.raw_data(), ta.nbytes()), 0)
-        << name << " differs between " << a << " and " << b;
-  }
-}
-
-// A metrics line without its timings, which differ between any two runs.
-Json without_timings(Json line) {
-  line.erase("seconds");
-  line.erase("images_per_second");
-  return line;
-}
-
-// Resumed from the checkpoint after its first epoch, a run of two epochs ends
-// with the same tensors and logs the same metrics as an unbroken one; resumed
-// again from that checkpoint in the same directory (the run had gone on past
-// it), it replaces the log's later lines rather than repeating their epochs.
-TEST_F(FashionMnist, ResumedRunMatchesAnUnbrokenOneExactly) {
+// A run resumed from its first epoch's checkpoint matches an unbroken one
+// exactly (tests/e2e_support.h).
+TEST_F(FashionMnistTest, ResumedRunMatchesAnUnbrokenOneExactly) {
   TempDir dir;
-  auto settings = [&](const std::string& output, int epochs) {
-    return std::vector<std::string>{"train.epochs=" + std::to_string(epochs),
-                                    "train.max_steps_per_epoch=3",
-                                    "eval.limit=300",
-                                    "eval.clustering=false",
-                                    "train.threads=1",
-                                    "train.output=" + output};
+  const dml::test::RunConfigOf config_of = [](const std::string& output, int epochs) {
+    return dml::train::resolve_config(
+        Json::object(),
+        {"train.epochs=" + std::to_string(epochs), "train.max_steps_per_epoch=3", "eval.limit=300",
+         "eval.clustering=false", "train.threads=1", "train.output=" + output},
+        "test_train_e2e");
   };
-  const std::string straight = dir.file("straight"), split = dir.file("split");
-  dml::train::run_training(
-      dml::train::resolve_config(Json::object(), settings(straight, 2), "straight"));
-  const std::vector<Json> unbroken = read_json_lines(straight + "/metrics.jsonl");
-  ASSERT_EQ(unbroken.size(), 2u);
-
-  dml::train::run_training(
-      dml::train::resolve_config(Json::object(), settings(split, 1), "first epoch"));
-  const std::string after_first = dir.file("after_first_epoch.safetensors");
-  fs::copy_file(split + "/checkpoint.safetensors", after_first);
-  for (int resume = 1; resume <= 2; ++resume) {
-    SCOPED_TRACE("resume " + std::to_string(resume));
-    // As `dml train --resume`: the checkpoint's config, plus the overrides.
-    const Json config = dml::train::resolve_config(dml::train::load_checkpoint(after_first).config,
-                                                   {"train.epochs=2"}, after_first);
-    dml::train::run_training(config, {.resume = after_first});
-
-    expect_same_tensors(straight + "/model.safetensors", split + "/model.safetensors");
-    expect_same_tensors(straight + "/checkpoint.safetensors", split + "/checkpoint.safetensors");
-    const std::vector<Json> resumed = read_json_lines(split + "/metrics.jsonl");
-    ASSERT_EQ(resumed.size(), 2u);
-    for (size_t epoch = 0; epoch < 2; ++epoch) {
-      expect_recall_at_1_in_unit_range(unbroken[epoch]);
-      EXPECT_EQ(without_timings(unbroken[epoch]), without_timings(resumed[epoch]))
-          << "epoch " << epoch + 1;
-    }
-  }
+  const std::string straight = dir.file("straight");
+  dml::train::run_training(config_of(straight, 2));
+  for (const Json& line : read_json_lines(straight + "/metrics.jsonl"))
+    expect_recall_at_1_in_unit_range(line);
+  dml::test::expect_resume_reproduces(straight, config_of, {}, dir);
 }
 
 // ---- The dml binary ----------------------------------------------------------------------
 
-struct ToolResult {
-  int status = -1;
-  std::string out, err;
-};
-
 // Runs the built `dml` with `args` (shell words), capturing its output.
 ToolResult run_dml(const TempDir& dir, const std::string& args) {
-  const std::string out = dir.file("tool.stdout"), err = dir.file("tool.stderr");
-  const std::string command =
-      std::string("'") + DML_TOOL + "' " + args + " > '" + out + "' 2> '" + err + "'";
-  const int raw = std::system(command.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_text(out), read_text(err)};
+  return dml::test::run_tool(DML_TOOL, dir, args);
 }
 
 // A failed command: a non-zero status and one line on stderr, "dml: error: ..."
@@ -309,7 +222,7 @@ void expect_one_line_error(const ToolResult& r, const std::string& fragment) {
   EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err << " lacks " << fragment;
 }
 
-TEST_F(FashionMnist, DmlToolTrainsEvaluatesAndEmbeds) {
+TEST_F(FashionMnistTest, DmlToolTrainsEvaluatesAndEmbeds) {
   TempDir dir;
   const std::string run = dir.file("run");
   // 16 x 16 crops keep embedding the 5,000 held-out images quick.

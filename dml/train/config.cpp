@@ -105,21 +105,22 @@ bool is_free_form(const std::string& path) {
   return path == "loss.params" || path == "loss.miner_params" || path == "parade.per_attribute";
 }
 
-bool same_kind(const Json& want, const Json& got) {
-  if (want.is_number_float()) return got.is_number();
-  if (want.is_number_integer()) return got.is_number_integer();
-  return want.type() == got.type();
-}
-
 void overlay(Json& base, const Json& user, const std::string& path, const std::string& origin) {
   DML_CHECK(user.is_object(), origin, ": '", path.empty() ? "(top level)" : path,
             "' must be a JSON object");
   for (const auto& [key, value] : user.items()) {
     const std::string where = path.empty() ? key : path + "." + key;
     if (is_free_form(path)) {
-      DML_CHECK(value.is_number() || value.is_object(), origin, ": '", where,
-                "' must be a number (or, under parade.per_attribute, an object)");
-      base[key] = value;
+      const bool settings = path == "parade.per_attribute";  // one object per attribute
+      DML_CHECK(settings ? value.is_object() : value.is_number(), origin, ": '", where,
+                "' must be ", settings ? "an object of settings, e.g. {\"rho\": 0.5}" : "a number",
+                ", got ", value.dump());
+      // Settings of one attribute add up (a file's, then each override's),
+      // as the fixed keys do; their names are checked by PARADE.
+      if (settings && base.contains(key))
+        base[key].update(value);
+      else
+        base[key] = value;
       continue;
     }
     DML_CHECK(
@@ -158,6 +159,12 @@ Json override_as_object(const std::string& text) {
 }
 
 }  // namespace
+
+bool same_kind(const Json& like, const Json& value) {
+  if (like.is_number_float()) return value.is_number();
+  if (like.is_number_integer()) return value.is_number_integer();
+  return like.type() == value.type();
+}
 
 Json resolve_config(const Json& user, const std::vector<std::string>& overrides,
                     const std::string& origin) {
@@ -217,8 +224,8 @@ TrainConfig typed_config(const Json& c) {
             .minority_share = d["minority_share"],
             .test_minority_share = d["test_minority_share"]};
   check_one_of("data.format", t.data.format,
-               {"fashion_mnist", "fashion_mnist_tone", "cub200", "cars196", "sop", "inshop", "celeba",
-                "lfw", "csv"});
+               {"fashion_mnist", "fashion_mnist_tone", "cub200", "cars196", "sop", "inshop",
+                "celeba", "lfw", "csv"});
   t.model = {.backbone = m["backbone"],
              .in_channels = m["in_channels"],
              .pretrained = m["pretrained"],

@@ -28,6 +28,10 @@ Json default_config();
 Json resolve_config(const Json& user, const std::vector<std::string>& overrides,
                     const std::string& origin);
 
+// Whether `value` may replace the default `like`: a number for a float, an
+// integer for an integer, else the same JSON type.
+bool same_kind(const Json& like, const Json& value);
+
 // Reads a JSON config file (a missing file or bad JSON: error naming it).
 Json read_config_file(const std::string& path);
 
@@ -35,7 +39,7 @@ Json read_config_file(const std::string& path);
 struct DataConfig {
   // fashion_mnist | fashion_mnist_tone | cub200 | cars196 | sop | inshop | celeba | lfw | csv
   std::string format;
-  std::string root;    // dataset directory (csv: the manifest file)
+  std::string root;                                  // dataset directory (csv: the manifest file)
   std::vector<int64_t> train_classes, test_classes;  // fashion_mnist class split
   std::string train_split, test_split;               // csv: split column values; others: fixed
   std::vector<std::string> attributes;               // attribute labels to carry (CelebA, CUB, csv)
