@@ -111,6 +111,30 @@ TEST(Knn, ExcludeSelfMatchesBruteForce) {
                                metric == Metric::euclidean ? 1e-4 : 1e-6);
 }
 
+TEST(Knn, DeepSearchFromSampledThresholdMatchesBruteForce) {
+  // N >= 4 x 1024 and k >= 128: the search starts from a threshold estimated
+  // on a sample of the database (knn.cpp).
+  Generator gen(12);
+  const Tensor q = randn({40, 8}, DType::f32, &gen);
+  const Tensor x = randn({4500, 8}, DType::f32, &gen);
+  expect_matches_brute_force(q, x, 700, {Metric::euclidean, false, 16}, 1e-4);
+  expect_matches_brute_force(x.slice(0, 30), x.slice(0, 30), 29, {Metric::cosine, true, 8}, 1e-6);
+}
+
+TEST(Knn, DeepSearchRecoversWhenTheSampleMisleads) {
+  // The sampled rows (every 4th of 4096) lie near the queries and the rest
+  // far away, so the sampled threshold lets too few rows through; those
+  // queries must be searched again and still come out exact.
+  const int64_t n = 4096, dim = 4;
+  Generator gen(13);
+  Tensor x = randn({n, dim}, DType::f32, &gen);
+  float* p = x.data<float>();
+  for (int64_t i = 0; i < n; ++i)
+    if (i % 4 != 0) p[i * dim] += 30.f;
+  const Tensor q = randn({20, dim}, DType::f32, &gen);
+  expect_matches_brute_force(q, x, 1500, {Metric::euclidean, false, 256}, 1e-3);
+}
+
 TEST(Knn, ExcludeSelfByIndexKeepsDuplicates) {
   Generator gen(3);
   Tensor x = randn({20, 4}, DType::f32, &gen);

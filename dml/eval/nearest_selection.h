@@ -11,14 +11,17 @@
 // threshold always ranks after the k-th and can be rejected: the test is a
 // strict d < threshold, which the scan does 16 lanes at a time.
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace dml::eval {
 
 class NearestSelection {
  public:
-  // Starts a new query that keeps its k nearest (k may be 0).
-  void reset(int64_t k);
+  // Starts a new query that keeps its k nearest (k may be 0), accepting only
+  // items strictly nearer than `threshold`: a caller that starts below +inf
+  // must check that finish() still found k.
+  void reset(int64_t k, float threshold = std::numeric_limits<float>::infinity());
 
   // Offers database items first_index .. first_index + n - 1, whose distances
   // are max(0, offset + bias[j] + scale * dot[j]) with scale < 0; an item whose dot is -inf
@@ -32,10 +35,15 @@ class NearestSelection {
   int64_t finish(int64_t* indices, float* distances);
 
  private:
+  void scan_avx512(const float* dot, const float* bias, float offset, float scale, int64_t n,
+                   int64_t first_index);
+  void scan_portable(const float* dot, const float* bias, float offset, float scale, int64_t n,
+                     int64_t first_index);
   void push(float distance, int64_t index);
   void compact();
 
   std::vector<uint64_t> keys_;
+  std::vector<uint64_t> scratch_;  // for sorting
   int64_t k_ = 0, count_ = 0;
   float threshold_ = 0;
 };
