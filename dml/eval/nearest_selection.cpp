@@ -120,13 +120,17 @@ void NearestSelection::scan_portable(const float* dot, const float* bias, float 
   }
 }
 
-void NearestSelection::scan(const float* dot, const float* bias, float offset, float scale,
-                            int64_t n, int64_t first_index) {
+bool NearestSelection::has_avx512() {
   static const bool avx512 = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") != 0;
   }();
-  if (avx512)
+  return avx512;
+}
+
+void NearestSelection::scan(const float* dot, const float* bias, float offset, float scale,
+                            int64_t n, int64_t first_index) {
+  if (has_avx512())
     scan_avx512(dot, bias, offset, scale, n, first_index);
   else
     scan_portable(dot, bias, offset, scale, n, first_index);

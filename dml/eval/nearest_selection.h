@@ -34,11 +34,15 @@ class NearestSelection {
   // (min(k, items offered)).
   int64_t finish(int64_t* indices, float* distances);
 
- private:
+  // The two builds scan() chooses between (AVX-512 when the CPU has it),
+  // public so that tests run both; call scan_avx512 only on such a CPU.
+  static bool has_avx512();
   void scan_avx512(const float* dot, const float* bias, float offset, float scale, int64_t n,
                    int64_t first_index);
   void scan_portable(const float* dot, const float* bias, float offset, float scale, int64_t n,
                      int64_t first_index);
+
+ private:
   void push(float distance, int64_t index);
   void compact();
 
