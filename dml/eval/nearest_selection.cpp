@@ -30,7 +30,8 @@ constexpr int64_t kRadixSortMin = 256;
 // key shares are skipped: here the high index bytes (N < 2^24 typically) and
 // the float's sign and exponent byte, so about five passes remain. For the
 // thousands of neighbours MAP@R keeps per query this is ~5x std::sort.
-void radix_sort(uint64_t* keys, int64_t n, std::vector<uint64_t>& scratch) {
+void radix_sort(uint64_t* keys, int64_t n) {
+  thread_local std::vector<uint64_t> scratch;  // one per thread, not per query
   int64_t counts[8][256] = {};
   for (int64_t i = 0; i < n; ++i)
     for (int b = 0; b < 8; ++b) ++counts[b][(keys[i] >> (8 * b)) & 0xFF];
@@ -47,6 +48,20 @@ void radix_sort(uint64_t* keys, int64_t n, std::vector<uint64_t>& scratch) {
     std::swap(src, dst);
   }
   if (src != keys) std::copy(src, src + n, keys);
+}
+
+// Appends the keys of the lanes in `take` of 8 (distance bits, index) pairs at
+// keys[count]; returns the new count. Writes 8 keys: the caller keeps room.
+// (Masked forms with full masks are the plain instructions; GCC 12 warns
+// about the undefined source operand of the unmasked ones.)
+__attribute__((target("avx512f"), always_inline)) inline int64_t append_keys(
+    uint64_t* keys, int64_t count, __mmask8 take, __m256i distance_bits, __m256i indices) {
+  const __mmask8 all = 0xFF;
+  const __m512i wide = _mm512_or_si512(
+      _mm512_maskz_slli_epi64(all, _mm512_maskz_cvtepu32_epi64(all, distance_bits), 32),
+      _mm512_maskz_cvtepu32_epi64(all, indices));
+  _mm512_storeu_si512(keys + count, _mm512_maskz_compress_epi64(take, wide));
+  return count + __builtin_popcount(take);
 }
 
 }  // namespace
@@ -81,6 +96,7 @@ __attribute__((target("avx512f"))) void NearestSelection::scan_avx512(const floa
                                                                       int64_t first_index) {
   const __m512 vscale = _mm512_set1_ps(scale), voffset = _mm512_set1_ps(offset);
   const __m512 zero = _mm512_setzero_ps();
+  const __m512i kLanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512 threshold = _mm512_set1_ps(threshold_);
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 lanes = j + 16 <= n ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1);
@@ -90,6 +106,22 @@ __attribute__((target("avx512f"))) void NearestSelection::scan_avx512(const floa
     const __m512 d = _mm512_maskz_max_ps(lanes, x, zero);  // x is finite or +inf
     __mmask16 below = _mm512_mask_cmp_ps_mask(lanes, d, threshold, _CMP_LT_OQ);
     if (!below) continue;
+    if (count_ + 16 <= int64_t(keys_.size())) {
+      // Room for all 16: append the candidates' keys with two compresses
+      // (register form, then a full store into the spare room: the memory
+      // form of vpcompressq is slow on some AMD cores).
+      const __m512i bits = _mm512_castps_si512(d);
+      const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(int32_t(first_index + j)), kLanes);
+      count_ = append_keys(keys_.data(), count_, __mmask8(below),
+                           _mm512_maskz_extracti64x4_epi64(0xF, bits, 0),
+                           _mm512_maskz_extracti64x4_epi64(0xF, index, 0));
+      count_ = append_keys(keys_.data(), count_, __mmask8(below >> 8),
+                           _mm512_maskz_extracti64x4_epi64(0xF, bits, 1),
+                           _mm512_maskz_extracti64x4_epi64(0xF, index, 1));
+      if (count_ == int64_t(keys_.size())) compact();
+      threshold = _mm512_set1_ps(threshold_);
+      continue;
+    }
     alignas(64) float values[16];
     _mm512_store_ps(values, d);
     while (below) {
@@ -137,11 +169,15 @@ void NearestSelection::scan(const float* dot, const float* bias, float offset, f
 }
 
 int64_t NearestSelection::finish(int64_t* indices, float* distances) {
-  if (count_ > k_) compact();
-  if (count_ >= kRadixSortMin)
-    radix_sort(keys_.data(), count_, scratch_);
-  else
+  // Long lists are radix-sorted whole (cheaper than nth_element first);
+  // short ones keep their k smallest, then sort those.
+  if (count_ >= kRadixSortMin) {
+    radix_sort(keys_.data(), count_);
+    count_ = std::min(count_, k_);
+  } else {
+    if (count_ > k_) compact();
     std::sort(keys_.begin(), keys_.begin() + count_);
+  }
   for (int64_t i = 0; i < count_; ++i) {
     indices[i] = key_index(keys_[size_t(i)]);
     distances[i] = key_distance(keys_[size_t(i)]);

@@ -47,7 +47,6 @@ class NearestSelection {
   void compact();
 
   std::vector<uint64_t> keys_;
-  std::vector<uint64_t> scratch_;  // for sorting
   int64_t k_ = 0, count_ = 0;
   float threshold_ = 0;
 };
