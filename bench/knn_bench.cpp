@@ -1,7 +1,8 @@
 // Exact kNN on random embeddings: times dml::eval::knn (one set against
 // itself, k neighbours, self included, as faiss's IndexFlatL2 search returns
 // them) and a full Recall@k evaluation (evaluate_embeddings: self excluded,
-// Recall@1,2,4,8 and Precision@1, no MAP@R or clustering). Writes the
+// Recall@1,2,4,8 and Precision@1; with --r-metrics also R-precision and
+// MAP@R, with --clustering also NMI and F1). Writes the
 // embeddings and labels as .npy files first, so bench/compare_knn_faiss.py
 // runs faiss on the same data; prints one JSON line with every repetition's
 // time and the medians.
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   int reps = 5, threads = 0;
   uint64_t seed = 0;
   std::string out_prefix = "knn_bench";
+  bool r_metrics = false, clustering = false;
   app.add_option("--rows", rows, "Embeddings (queries = database)")->capture_default_str();
   app.add_option("--dim", dim, "Embedding size")->capture_default_str();
   app.add_option("--k", k, "Neighbours per query")->capture_default_str();
@@ -86,6 +88,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "Philox seed of the embeddings and labels")->capture_default_str();
   app.add_option("--out", out_prefix, "Writes <out>_x.npy and <out>_labels.npy")
       ->capture_default_str();
+  app.add_flag("--r-metrics", r_metrics, "Evaluate R-precision and MAP@R too");
+  app.add_flag("--clustering", clustering, "Evaluate NMI and F1 (k-means) too");
   CLI11_PARSE(app, argc, argv);
   try {
     if (threads > 0) omp_set_num_threads(threads);
@@ -102,8 +106,8 @@ int main(int argc, char** argv) {
     write_npy(out_prefix + "_indices.npy", nn.indices);
 
     eval::EvalOptions options;
-    options.r_metrics = false;
-    options.clustering = false;
+    options.r_metrics = r_metrics;
+    options.clustering = clustering;
     options.chunk_rows = chunk_rows;
     eval::RetrievalReport report;
     const std::vector<double> eval_s =
@@ -112,10 +116,12 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"engine\": \"dml\", \"rows\": %lld, \"dim\": %lld, \"k\": %lld, \"threads\": %d, "
         "\"knn_s\": %s, \"knn_median_s\": %.6f, \"recall_eval_s\": %s, "
-        "\"recall_eval_median_s\": %.6f, \"recall@1\": %.6f, \"recall@8\": %.6f}\n",
+        "\"recall_eval_median_s\": %.6f, \"r_metrics\": %s, \"clustering\": %s, "
+        "\"recall@1\": %.6f, \"recall@8\": %.6f}\n",
         (long long)rows, (long long)dim, (long long)k, omp_get_max_threads(),
         json_list(knn_s).c_str(), median(knn_s), json_list(eval_s).c_str(), median(eval_s),
-        report.metric("recall@1"), report.metric("recall@8"));
+        r_metrics ? "true" : "false", clustering ? "true" : "false", report.metric("recall@1"),
+        report.metric("recall@8"));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "knn_bench: %s\n", e.what());
     return 1;
