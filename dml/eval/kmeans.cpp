@@ -106,17 +106,19 @@ KMeansResult kmeans(const Tensor& x, const KMeansOptions& options, Generator& ge
     std::fill(counts.begin(), counts.end(), 0);
     for (int64_t c : result.assignments) ++counts[size_t(c)];
     // Threads split the columns, so every sum adds its rows in the same order
-    // whatever the thread count.
-    cpu::parallel_for((dim + kColumnBlock - 1) / kColumnBlock,
-                      [&](int64_t block) {
-                        const int64_t j0 = block * kColumnBlock,
-                                      j1 = std::min(dim, j0 + kColumnBlock);
-                        for (int64_t i = 0; i < n; ++i) {
-                          double* sum = sums.data() + result.assignments[size_t(i)] * dim;
-                          for (int64_t j = j0; j < j1; ++j) sum[j] += rows[i * dim + j];
-                        }
-                      },
-                      n * dim < cpu::kParallelGrain ? std::numeric_limits<int64_t>::max() : 0);
+    // whatever the thread count; small problems stay on one thread.
+    const int64_t blocks = (dim + kColumnBlock - 1) / kColumnBlock;
+    const int64_t grain = n * dim < cpu::kParallelGrain ? blocks : 0;
+    cpu::parallel_for(
+        blocks,
+        [&](int64_t block) {
+          const int64_t j0 = block * kColumnBlock, j1 = std::min(dim, j0 + kColumnBlock);
+          for (int64_t i = 0; i < n; ++i) {
+            double* sum = sums.data() + result.assignments[size_t(i)] * dim;
+            for (int64_t j = j0; j < j1; ++j) sum[j] += rows[i * dim + j];
+          }
+        },
+        grain);
     if (std::count(counts.begin(), counts.end(), 0) > 0) {
       // Empty clusters take the rows farthest from their centres, as sklearn
       // relocates them; a row leaves its cluster only if others remain.

@@ -9,7 +9,9 @@
 // (nth_element) and the k-th becomes the threshold that later candidates must
 // beat. Items arrive in increasing index order, so a later item equal to the
 // threshold always ranks after the k-th and can be rejected: the test is a
-// strict d < threshold, which the scan does 16 lanes at a time.
+// strict d < threshold, which the scan does 16 lanes at a time (AVX-512, with
+// the candidates of a vector appended at once) or 64 at a time (portable).
+// finish() sorts: std::sort for short lists, a radix sort for long ones.
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -24,9 +26,10 @@ class NearestSelection {
   void reset(int64_t k, float threshold = std::numeric_limits<float>::infinity());
 
   // Offers database items first_index .. first_index + n - 1, whose distances
-  // are max(0, offset + bias[j] + scale * dot[j]) with scale < 0; an item whose dot is -inf
-  // gets distance +inf and is never kept (how the search excludes a query's
-  // own row). Items must be offered in increasing index order.
+  // are max(0, offset + bias[j] + scale * dot[j]) with scale < 0; an item
+  // whose dot is -inf gets distance +inf and is never kept (how the search
+  // excludes a query's own row). Items must be offered in increasing index
+  // order, indices below 2^32.
   void scan(const float* dot, const float* bias, float offset, float scale, int64_t n,
             int64_t first_index);
 
