@@ -12,6 +12,9 @@ namespace dml::eval {
 
 namespace {
 
+// Columns one thread sums in the centroid update (a cache line of floats).
+constexpr int64_t kColumnBlock = 16;
+
 double uniform(Generator& gen) {
   const PhiloxBlock r = philox4x32_10(gen.reserve(1), gen.seed());
   return uniform_f64(r[0], r[1]);
@@ -101,11 +104,21 @@ KMeansResult kmeans(const Tensor& x, const KMeansOptions& options, Generator& ge
   while (result.iterations < options.max_iter) {
     std::fill(sums.begin(), sums.end(), 0.0);
     std::fill(counts.begin(), counts.end(), 0);
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t c = result.assignments[size_t(i)];
-      ++counts[size_t(c)];
-      for (int64_t j = 0; j < dim; ++j) sums[size_t(c * dim + j)] += rows[i * dim + j];
-    }
+    for (int64_t c : result.assignments) ++counts[size_t(c)];
+    // Threads split the columns, so every sum adds its rows in the same order
+    // whatever the thread count; small problems stay on one thread.
+    const int64_t blocks = (dim + kColumnBlock - 1) / kColumnBlock;
+    const int64_t grain = n * dim < cpu::kParallelGrain ? blocks : 0;
+    cpu::parallel_for(
+        blocks,
+        [&](int64_t block) {
+          const int64_t j0 = block * kColumnBlock, j1 = std::min(dim, j0 + kColumnBlock);
+          for (int64_t i = 0; i < n; ++i) {
+            double* sum = sums.data() + result.assignments[size_t(i)] * dim;
+            for (int64_t j = j0; j < j1; ++j) sum[j] += rows[i * dim + j];
+          }
+        },
+        grain);
     if (std::count(counts.begin(), counts.end(), 0) > 0) {
       // Empty clusters take the rows farthest from their centres, as sklearn
       // relocates them; a row leaves its cluster only if others remain.

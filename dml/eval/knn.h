@@ -15,6 +15,8 @@
 // candidate buffer of 2k + 64 (index, distance) pairs (8 bytes each): never an
 // N x N or Q x N matrix. With k up to R for MAP@R (R ~ 6,000 same-class items)
 // and the default 256 rows that is 256 x 12,064 x 8 B ~ 25 MB per thread.
+// Searches of depth >= 128 in a database of >= 4,096 rows also keep a
+// 1,024-row sample of the database (knn.cpp explains why).
 //
 // Threads: OpenMP over query chunks (dynamic schedule); each chunk's GEMMs run
 // on its own thread.

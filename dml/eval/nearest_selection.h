@@ -9,27 +9,41 @@
 // (nth_element) and the k-th becomes the threshold that later candidates must
 // beat. Items arrive in increasing index order, so a later item equal to the
 // threshold always ranks after the k-th and can be rejected: the test is a
-// strict d < threshold, which the scan does 16 lanes at a time.
+// strict d < threshold, which the scan does 16 lanes at a time (AVX-512, with
+// the candidates of a vector appended at once) or 64 at a time (portable).
+// finish() sorts: std::sort for short lists, a radix sort for long ones.
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace dml::eval {
 
 class NearestSelection {
  public:
-  // Starts a new query that keeps its k nearest (k may be 0).
-  void reset(int64_t k);
+  // Starts a new query that keeps its k nearest (k may be 0), accepting only
+  // items strictly nearer than `threshold`: a caller that starts below +inf
+  // must check that finish() still found k.
+  void reset(int64_t k, float threshold = std::numeric_limits<float>::infinity());
 
   // Offers database items first_index .. first_index + n - 1, whose distances
-  // are max(0, offset + bias[j] + scale * dot[j]) with scale < 0; an item whose dot is -inf
-  // gets distance +inf and is never kept (how the search excludes a query's
-  // own row). Items must be offered in increasing index order.
+  // are max(0, offset + bias[j] + scale * dot[j]) with scale < 0; an item
+  // whose dot is -inf gets distance +inf and is never kept (how the search
+  // excludes a query's own row). Items must be offered in increasing index
+  // order, indices below 2^32.
   void scan(const float* dot, const float* bias, float offset, float scale, int64_t n,
             int64_t first_index);
 
   // Writes the kept items, nearest first, and returns how many there are
   // (min(k, items offered)).
   int64_t finish(int64_t* indices, float* distances);
+
+  // The two builds scan() chooses between (AVX-512 when the CPU has it),
+  // public so that tests run both; call scan_avx512 only on such a CPU.
+  static bool has_avx512();
+  void scan_avx512(const float* dot, const float* bias, float offset, float scale, int64_t n,
+                   int64_t first_index);
+  void scan_portable(const float* dot, const float* bias, float offset, float scale, int64_t n,
+                     int64_t first_index);
 
  private:
   void push(float distance, int64_t index);
