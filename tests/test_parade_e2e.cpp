@@ -179,13 +179,13 @@ void expect_audit_document(const Json& doc, const Audited& a) {
                 d["gap_minority_majority"], a.minority, name);
   }
 
-  // One point per held-out sample (fewer than the map's 2000), with its
-  // class and attribute value.
+  // One point per held-out sample, up to the map's 2000 (AuditOptions), with
+  // its class and attribute value.
   const Json& map = doc["embedding_map"];
   ASSERT_EQ(keys_of(map), (std::set<std::string>{"method", "points", "labels", "groups"}));
   EXPECT_EQ(map["method"], "pca");
   ASSERT_TRUE(map["points"].is_array() && map["labels"].is_array() && map["groups"].is_array());
-  EXPECT_EQ(int64_t(map["points"].size()), a.samples);
+  EXPECT_EQ(int64_t(map["points"].size()), std::min<int64_t>(a.samples, 2000));
   EXPECT_EQ(map["labels"].size(), map["points"].size());
   EXPECT_EQ(map["groups"].size(), map["points"].size());
   for (const Json& p : map["points"])
@@ -320,6 +320,20 @@ TEST_F(ParadeOnTone, DmlAuditWritesTheSchemasDocumentAndAnHtmlReport) {
       << doc["dataset"];
   const std::string html = read_text(prefix + ".html");
   EXPECT_NE(html.find("<svg"), std::string::npos) << "the HTML report has no chart";
+
+  // The audit of `dml embed`'s files (the whole held-out split).
+  const std::string embedded = dir.file("held_out");
+  const dml::test::ToolResult e = dml::test::run_tool(
+      DML_TOOL, dir, "embed --checkpoint '" + model + "' --split test --output '" + embedded + "'");
+  ASSERT_EQ(e.status, 0) << e.out << e.err;
+  const dml::test::ToolResult f =
+      dml::test::run_tool(DML_TOOL, dir,
+                          "audit --embeddings '" + embedded +
+                              "' --attribute tone --minority 1 --output '" + prefix + "_npy'");
+  ASSERT_EQ(f.status, 0) << f.out << f.err;
+  expect_audit_document(
+      Json::parse(read_text(prefix + "_npy.json")),
+      {.attribute = "tone", .minority = 1, .samples = 5000, .recall_ks = {1, 2, 4, 8}});
 }
 
 // ---- The finDML experiment on tiny fixtures ------------------------------------------

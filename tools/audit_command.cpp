@@ -5,7 +5,10 @@
 
 #include "dml/train/model_factory.h"
 #include "engine/atomic_file.h"
+#include "engine/npy.h"
+#include "engine/ops.h"
 #include "fairness/audit.h"
+#include "fairness/groups.h"
 #include "fairness/report/html_report.h"
 #include "tools/commands.h"
 
@@ -15,8 +18,35 @@ namespace {
 
 struct AuditArgs {
   ModelArgs model;
-  std::string attribute, output;
+  std::string attribute, output, embeddings;
+  int64_t attribute_column = 0, minority = fairness::kSmallestGroup;
+  double minority_share = 0.05;
 };
+
+// The audit of embeddings written by `dml embed` (<prefix>.embeddings.npy,
+// .labels.npy, .attributes.npy), with the metric settings of the default
+// config plus --set overrides.
+train::Json audit_embedding_files(const AuditArgs& a) {
+  train::Embedded e{.embeddings = read_npy(a.embeddings + ".embeddings.npy"),
+                    .labels = read_npy(a.embeddings + ".labels.npy"),
+                    .attributes = read_npy(a.embeddings + ".attributes.npy")};
+  DML_CHECK(e.attributes.dim() == 2 && a.attribute_column >= 0 &&
+                a.attribute_column < e.attributes.size(1),
+            "audit: --attribute-column ", a.attribute_column, " is not a column of ", a.embeddings,
+            ".attributes.npy (", describe(e.attributes), ")");
+  train::TrainConfig c =
+      train::typed_config(train::resolve_config(train::Json::object(), a.model.sets, "--set"));
+  int64_t minority = a.minority;
+  if (minority == fairness::kSmallestGroup) {
+    Tensor column = narrow(e.attributes, 1, a.attribute_column, 1);
+    minority = fairness::find_subgroups(column.to_vector<int64_t>(), minority, "audit").minority;
+  }
+  const fairness::AuditTarget target{.attribute = a.attribute.empty() ? "attribute" : a.attribute,
+                                     .column = a.attribute_column,
+                                     .minority = minority,
+                                     .minority_share = a.minority_share};
+  return fairness::audit_embeddings(e, target, c, {}, a.embeddings, a.embeddings);
+}
 
 void print_summary(const train::Json& doc) {
   std::printf("%s, attribute %s (minority %lld)\n", doc["dataset"].get<std::string>().c_str(),
@@ -46,16 +76,38 @@ Command add_audit_command(CLI::App& app) {
   auto args = std::make_shared<AuditArgs>();
   CLI::App* cmd = app.add_subcommand(
       "audit", "finDML audit of a checkpoint: subgroup gaps, leakage, downstream (JSON + HTML)");
-  add_model_options(cmd, args->model);
+  CLI::Option* checkpoint = add_model_options(cmd, args->model, /*checkpoint_required=*/false);
+  CLI::Option* embeddings =
+      cmd->add_option("--embeddings", args->embeddings,
+                      "Audit embeddings from `dml embed` instead: <prefix>.embeddings.npy, "
+                      ".labels.npy, .attributes.npy")
+          ->excludes(checkpoint);
   cmd->add_option("--attribute", args->attribute,
                   "Sensitive attribute (default: parade.attributes[0], data.attributes[0], tone)");
+  cmd->add_option("--attribute-column", args->attribute_column,
+                  "With --embeddings: the attribute's column in .attributes.npy")
+      ->needs(embeddings);
+  cmd->add_option("--minority", args->minority,
+                  "With --embeddings: the minority attribute value (default: the smallest group)")
+      ->needs(embeddings);
+  cmd->add_option("--minority-share", args->minority_share,
+                  "With --embeddings: the minority's share in training (downstream skew)")
+      ->needs(embeddings)
+      ->capture_default_str();
   cmd->add_option("--output", args->output, "Output prefix: <out>.json and <out>.html")->required();
   return [args] {
-    train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets);
-    const std::string attribute =
-        args->attribute.empty() ? fairness::default_audit_attribute(m.config) : args->attribute;
-    train::Json doc =
-        fairness::audit_model(*m.model, m.typed, {.attribute = attribute}, args->model.checkpoint);
+    DML_CHECK(!args->model.checkpoint.empty() || !args->embeddings.empty(),
+              "audit: give --checkpoint (a trained model) or --embeddings (from dml embed)");
+    train::Json doc;
+    if (!args->embeddings.empty()) {
+      doc = audit_embedding_files(*args);
+    } else {
+      train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets);
+      const std::string attribute =
+          args->attribute.empty() ? fairness::default_audit_attribute(m.config) : args->attribute;
+      doc = fairness::audit_model(*m.model, m.typed, {.attribute = attribute},
+                                  args->model.checkpoint);
+    }
     write_file_atomically(args->output + ".json", doc.dump(1) + "\n");
     write_file_atomically(args->output + ".html", fairness::render_audit_html(doc));
     print_summary(doc);

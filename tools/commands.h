@@ -17,7 +17,8 @@ struct ModelArgs {
   std::string checkpoint;
   std::vector<std::string> sets;
 };
-void add_model_options(CLI::App* cmd, ModelArgs& args);
+// --checkpoint (required unless `checkpoint_required` is false) and --set.
+CLI::Option* add_model_options(CLI::App* cmd, ModelArgs& args, bool checkpoint_required = true);
 
 Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);

@@ -11,11 +11,13 @@
 
 namespace dml::tools {
 
-void add_model_options(CLI::App* cmd, ModelArgs& args) {
-  cmd->add_option("--checkpoint", args.checkpoint, "checkpoint.safetensors or model.safetensors")
-      ->required();
+CLI::Option* add_model_options(CLI::App* cmd, ModelArgs& args, bool checkpoint_required) {
+  CLI::Option* checkpoint = cmd->add_option("--checkpoint", args.checkpoint,
+                                            "checkpoint.safetensors or model.safetensors")
+                                ->required(checkpoint_required);
   cmd->add_option("--set", args.sets,
                   "Override a config key, e.g. data.root=/data/CUB_200_2011 (repeatable)");
+  return checkpoint;
 }
 
 }  // namespace dml::tools
