@@ -23,6 +23,28 @@
 
 namespace dml::test {
 
+// The settings every tiny run shares: a small ResNet on 8 x 8 crops, one
+// epoch of at most two steps of 2 classes x 2 images, recall at 1 and 2 (a
+// split of 4 images offers 3 neighbours). One OpenMP thread: on a busy
+// machine, idle OpenMP threads spin-waiting between the many tiny parallel
+// regions of a tiny model slow a run down tenfold.
+inline std::vector<std::string> tiny_run_settings() {
+  return {"train.epochs=1",
+          "train.max_steps_per_epoch=2",
+          "train.batch_size=4",
+          "train.m=2",
+          "model.backbone=small_resnet10",
+          "model.in_channels=3",
+          "model.embedding_dim=8",
+          "augment.image_size=8",
+          "augment.resize=10",
+          "augment.mean=[0.5,0.5,0.5]",
+          "augment.std=[0.25,0.25,0.25]",
+          "train.workers=1",
+          "train.threads=1",
+          "eval.recall_ks=[1,2]"};
+}
+
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;

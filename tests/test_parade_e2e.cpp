@@ -338,26 +338,13 @@ TEST_F(ParadeOnTone, DmlAuditWritesTheSchemasDocumentAndAnHtmlReport) {
 
 // ---- The finDML experiment on tiny fixtures ------------------------------------------
 
-// The settings of every tiny run: a small ResNet on 8 x 8 crops, one epoch of
-// at most two steps of 2 classes x 2 images, small attribute branches.
+// A tiny run (e2e_support.h) with small attribute branches.
 std::vector<std::string> tiny_findml_run() {
-  return {"train.epochs=1",
-          "train.max_steps_per_epoch=2",
-          "train.batch_size=4",
-          "train.m=2",
-          "model.backbone=small_resnet10",
-          "model.in_channels=3",
-          "model.embedding_dim=8",
-          "augment.image_size=8",
-          "augment.resize=10",
-          "augment.mean=[0.5,0.5,0.5]",
-          "augment.std=[0.25,0.25,0.25]",
-          "train.workers=1",
-          "train.threads=1",
-          "parade.embedding_dim=8",
-          "parade.projector_hidden=16",
-          "eval.clustering=false",
-          "eval.recall_ks=[1,2]"};
+  std::vector<std::string> settings = dml::test::tiny_run_settings();
+  for (const char* extra :
+       {"parade.embedding_dim=8", "parade.projector_hidden=16", "eval.clustering=false"})
+    settings.push_back(extra);
+  return settings;
 }
 
 struct FixtureExperiment {

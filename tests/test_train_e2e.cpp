@@ -34,27 +34,12 @@ using dml::test::TempDir;
 using dml::test::ToolResult;
 using dml::train::Json;
 
-// The settings of every tiny run: a small ResNet on 8 x 8 crops, one epoch of
-// at most two steps of 2 classes x 2 images. Every run here uses one OpenMP
-// thread: on a busy machine, idle OpenMP threads spin-waiting between the
-// many tiny parallel regions of a tiny model slow a run down tenfold.
+// A tiny run (e2e_support.h) with clustering, into `output`.
 std::vector<std::string> tiny_run(const std::string& output) {
-  return {"train.epochs=1",
-          "train.max_steps_per_epoch=2",
-          "train.batch_size=4",
-          "train.m=2",
-          "model.backbone=small_resnet10",
-          "model.in_channels=3",
-          "model.embedding_dim=8",
-          "augment.image_size=8",
-          "augment.resize=10",
-          "augment.mean=[0.5,0.5,0.5]",
-          "augment.std=[0.25,0.25,0.25]",
-          "train.workers=1",
-          "train.threads=1",
-          "eval.clustering=true",
-          "eval.recall_ks=[1,2]",  // a split of 4 images offers 3 neighbours
-          "train.output=" + output};
+  std::vector<std::string> settings = dml::test::tiny_run_settings();
+  settings.push_back("eval.clustering=true");
+  settings.push_back("train.output=" + output);
+  return settings;
 }
 
 Json resolve(const Json& data, const std::vector<std::string>& overrides) {
