@@ -1,5 +1,7 @@
 #include "fairness/parade.h"
 
+#include <sstream>
+
 #include "engine/error.h"
 #include "engine/ops.h"
 
@@ -84,8 +86,10 @@ std::vector<Tensor> AttributeBranch::projector_parameters() const {
 }
 
 std::string AttributeBranch::describe() const {
-  return "AttributeBranch(" + config_.attribute + ", D_a " + std::to_string(config_.embedding_dim) +
-         ", alpha " + std::to_string(config_.alpha) + ", rho " + std::to_string(config_.rho) + ")";
+  std::ostringstream out;
+  out << "AttributeBranch(" << config_.attribute << ", D_a " << config_.embedding_dim << ", alpha "
+      << config_.alpha << ", rho " << config_.rho << ")";
+  return out.str();
 }
 
 }  // namespace dml::fairness
