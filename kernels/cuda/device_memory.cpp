@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/stream.h"
 
 namespace dml::cuda {
 
@@ -108,17 +109,22 @@ CudaCachingAllocator& caching_allocator(int device) {
   return *a;
 }
 
+// Copies go on the device's stream, ordered after the kernels that produce
+// or consume the data (the legacy default stream does not order against the
+// engine's non-blocking stream). Copies touching host memory wait for
+// completion: the host buffer may be reused as soon as they return.
 void copy_host_to_device(void* dst, const void* src, size_t bytes, int device) {
-  DML_CUDA_CHECK(cudaSetDevice(device));
-  DML_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+  cudaStream_t s = use_device(device);
+  DML_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
+  DML_CUDA_CHECK(cudaStreamSynchronize(s));
 }
 void copy_device_to_host(void* dst, const void* src, size_t bytes, int device) {
-  DML_CUDA_CHECK(cudaSetDevice(device));
-  DML_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+  cudaStream_t s = use_device(device);
+  DML_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
+  DML_CUDA_CHECK(cudaStreamSynchronize(s));
 }
 void copy_device_to_device(void* dst, const void* src, size_t bytes, int device) {
-  DML_CUDA_CHECK(cudaSetDevice(device));
-  DML_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
+  DML_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, use_device(device)));
 }
 
 }  // namespace dml::cuda

@@ -1,5 +1,6 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/fill.h"
+#include "kernels/cuda/stream.h"
 
 namespace dml::cuda {
 
@@ -11,10 +12,10 @@ __global__ void fill32_kernel(uint32_t* dst, size_t n, uint32_t value) {
 
 void fill32(void* dst, size_t n, uint32_t value, int device) {
   if (n == 0) return;
-  DML_CUDA_CHECK(cudaSetDevice(device));
+  cudaStream_t s = use_device(device);
   int threads = 256;
   int blocks = int(std::min<size_t>((n + threads - 1) / threads, 65535));
-  fill32_kernel<<<blocks, threads>>>(static_cast<uint32_t*>(dst), n, value);
+  fill32_kernel<<<blocks, threads, 0, s>>>(static_cast<uint32_t*>(dst), n, value);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
