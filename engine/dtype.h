@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/host_device.h"
+
 namespace dml {
 
 enum class DType : uint8_t { f32, f64, bf16, f16, i32, i64, u8 };
@@ -24,29 +26,30 @@ struct f16 {
   uint16_t bits;
 };
 // Conversions round to nearest even; NaN stays NaN, f16 overflow becomes inf.
-inline uint32_t float_bits(float v) {
+// Host and device share them: a CUDA cast rounds exactly as the CPU one.
+DML_HOST_DEVICE inline uint32_t float_bits(float v) {
   uint32_t b;
   std::memcpy(&b, &v, 4);
   return b;
 }
-inline float bits_float(uint32_t b) {
+DML_HOST_DEVICE inline float bits_float(uint32_t b) {
   float v;
   std::memcpy(&v, &b, 4);
   return v;
 }
 
-inline float to_float(bf16 v) {
+DML_HOST_DEVICE inline float to_float(bf16 v) {
   return bits_float(uint32_t(v.bits) << 16);
 }
 
-inline bf16 to_bf16(float v) {
+DML_HOST_DEVICE inline bf16 to_bf16(float v) {
   uint32_t b = float_bits(v);
   if ((b & 0x7fffffffu) > 0x7f800000u) return bf16{uint16_t((b >> 16) | 0x40)};  // quiet NaN
   b += 0x7fffu + ((b >> 16) & 1u);
   return bf16{uint16_t(b >> 16)};
 }
 
-inline float to_float(f16 v) {
+DML_HOST_DEVICE inline float to_float(f16 v) {
   uint32_t sign = uint32_t(v.bits & 0x8000u) << 16;
   uint32_t exp = (v.bits >> 10) & 0x1fu;
   uint32_t man = v.bits & 0x3ffu;
@@ -60,7 +63,7 @@ inline float to_float(f16 v) {
   return bits_float(sign | ((exp + 112u) << 23) | (man << 13));
 }
 
-inline f16 to_f16(float v) {
+DML_HOST_DEVICE inline f16 to_f16(float v) {
   uint32_t b = float_bits(v);
   uint16_t sign = uint16_t((b >> 16) & 0x8000u);
   uint32_t abs = b & 0x7fffffffu;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/autograd.h"
+#include "engine/kernel_dispatch.h"
 #include "engine/ops.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/random.h"
@@ -14,6 +15,7 @@
 
 #ifdef DML_WITH_CUDA
 #include "kernels/cuda/device_memory.h"
+#include "kernels/cuda/elementwise.h"
 #endif
 
 namespace dml {
@@ -192,50 +194,51 @@ Tensor Tensor::to(Device d) const {
 }
 
 namespace {
+// Casts on the device that holds both buffers.
 template <class From>
-void cast_from(const From* x, void* y, DType to, int64_t n) {
+void cast_from(const From* x, void* y, DType to, int64_t n, Device d) {
+  auto run = [&](auto* typed_y) { DML_KERNEL(d, cast, x, typed_y, n); };
   switch (to) {
     case DType::f32:
-      return cpu::cast(x, static_cast<float*>(y), n);
+      return run(static_cast<float*>(y));
     case DType::f64:
-      return cpu::cast(x, static_cast<double*>(y), n);
+      return run(static_cast<double*>(y));
     case DType::bf16:
-      return cpu::cast(x, static_cast<bf16*>(y), n);
+      return run(static_cast<bf16*>(y));
     case DType::f16:
-      return cpu::cast(x, static_cast<f16*>(y), n);
+      return run(static_cast<f16*>(y));
     case DType::i32:
-      return cpu::cast(x, static_cast<int32_t*>(y), n);
+      return run(static_cast<int32_t*>(y));
     case DType::i64:
-      return cpu::cast(x, static_cast<int64_t*>(y), n);
+      return run(static_cast<int64_t*>(y));
     case DType::u8:
-      return cpu::cast(x, static_cast<uint8_t*>(y), n);
+      return run(static_cast<uint8_t*>(y));
   }
 }
-void cast_any(const void* x, DType from, void* y, DType to, int64_t n) {
+void cast_any(const void* x, DType from, void* y, DType to, int64_t n, Device d) {
   switch (from) {
     case DType::f32:
-      return cast_from(static_cast<const float*>(x), y, to, n);
+      return cast_from(static_cast<const float*>(x), y, to, n, d);
     case DType::f64:
-      return cast_from(static_cast<const double*>(x), y, to, n);
+      return cast_from(static_cast<const double*>(x), y, to, n, d);
     case DType::bf16:
-      return cast_from(static_cast<const bf16*>(x), y, to, n);
+      return cast_from(static_cast<const bf16*>(x), y, to, n, d);
     case DType::f16:
-      return cast_from(static_cast<const f16*>(x), y, to, n);
+      return cast_from(static_cast<const f16*>(x), y, to, n, d);
     case DType::i32:
-      return cast_from(static_cast<const int32_t*>(x), y, to, n);
+      return cast_from(static_cast<const int32_t*>(x), y, to, n, d);
     case DType::i64:
-      return cast_from(static_cast<const int64_t*>(x), y, to, n);
+      return cast_from(static_cast<const int64_t*>(x), y, to, n, d);
     case DType::u8:
-      return cast_from(static_cast<const uint8_t*>(x), y, to, n);
+      return cast_from(static_cast<const uint8_t*>(x), y, to, n, d);
   }
 }
 }  // namespace
 
 Tensor Tensor::to(DType t) const {
   if (dtype() == t) return *this;
-  if (!device().is_cpu()) return to(Device::cpu()).to(t).to(device());
-  Tensor out = Tensor::empty(shape(), t);
-  cast_any(raw_data(), dtype(), out.raw_data(), t, numel());
+  Tensor out = Tensor::empty(shape(), t, device());
+  cast_any(raw_data(), dtype(), out.raw_data(), t, numel(), device());
   if (is_floating(dtype()) && is_floating(t)) {
     DType src = dtype();
     record("to_dtype", {*this}, out,

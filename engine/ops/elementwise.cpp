@@ -1,9 +1,15 @@
 // Elementwise ops and their derivative rules, one line each where possible.
+// Every kernel call goes through DML_KERNEL, so each op (and each backward
+// rule, built from these ops) runs on the CPU or on its inputs' GPU.
 #include "kernels/cpu/elementwise.h"
 
 #include <limits>
 
+#include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/elementwise.h"
+#endif
 
 namespace dml {
 
@@ -23,12 +29,12 @@ Tensor as_float(const Tensor& mask, const Tensor& like) {
 }
 
 Tensor run_unary(const char* op, const Tensor& x, UnaryOp k, double p0 = 0, double p1 = 0) {
-  check_cpu(op, {&x});
+  Device dev = check_same_device(op, {&x});
   check_float(op, x);
   Tensor y = empty_like(x);
   dispatch_float(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::unary<T>(k, x.data<T>(), y.data<T>(), x.numel(), p0, p1);
+    DML_KERNEL(dev, unary<T>, k, kernel_data<T>(x), kernel_data<T>(y), x.numel(), p0, p1);
   });
   return y;
 }
@@ -39,39 +45,43 @@ cpu::StridedLayout<2> layout2(const char* op, const Tensor& a, const Tensor& b) 
 }
 
 Tensor run_binary(const char* op, const Tensor& a, const Tensor& b, BinaryOp k) {
-  check_cpu(op, {&a, &b});
+  Device dev = check_same_device(op, {&a, &b});
   check_float(op, a);
   check_same_dtype(op, a, b);
   auto L = layout2(op, a, b);
   Tensor out = empty_of(L.shape, a);
   dispatch_float(op, a.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::binary<T>(k, a.data<T>(), b.data<T>(), out.data<T>(), L);
+    DML_KERNEL(dev, binary<T>, k, kernel_data<T>(a), kernel_data<T>(b), kernel_data<T>(out), L);
   });
   return out;
 }
 
 Tensor run_compare(const char* op, const Tensor& a, const Tensor& b, CompareOp k) {
-  check_cpu(op, {&a, &b});
+  Device dev = check_same_device(op, {&a, &b});
   check_same_dtype(op, a, b);
   auto L = layout2(op, a, b);
-  Tensor out = Tensor::empty(L.shape, DType::u8);
-  uint8_t* o = out.data<uint8_t>();
+  Tensor out = Tensor::empty(L.shape, DType::u8, dev);
+  auto run = [&](auto t) {
+    using T = decltype(t);
+    DML_KERNEL(dev, compare<T>, k, kernel_data<T>(a), kernel_data<T>(b), kernel_data<uint8_t>(out),
+               L);
+  };
   switch (a.dtype()) {
     case DType::f32:
-      cpu::compare(k, a.data<float>(), b.data<float>(), o, L);
+      run(float{});
       break;
     case DType::f64:
-      cpu::compare(k, a.data<double>(), b.data<double>(), o, L);
+      run(double{});
       break;
     case DType::i64:
-      cpu::compare(k, a.data<int64_t>(), b.data<int64_t>(), o, L);
+      run(int64_t{});
       break;
     case DType::i32:
-      cpu::compare(k, a.data<int32_t>(), b.data<int32_t>(), o, L);
+      run(int32_t{});
       break;
     case DType::u8:
-      cpu::compare(k, a.data<uint8_t>(), b.data<uint8_t>(), o, L);
+      run(uint8_t{});
       break;
     default:
       throw Error(detail::concat(op, ": dtype ", dtype_name(a.dtype()), " not supported"));
@@ -212,10 +222,12 @@ Tensor relu(const Tensor& x) {
   Tensor y = run_unary("relu", x, UnaryOp::relu);
   Tensor yd = y.detach();
   return record_unary("relu", x, y, [yd](const Tensor& g) {
+    Device dev = check_same_device("relu_backward", {&g, &yd});
     Tensor dx = empty_like(g);
     dispatch_float("relu_backward", g.dtype(), [&](auto t) {
       using T = decltype(t);
-      cpu::relu_backward<T>(g.data<T>(), yd.data<T>(), dx.data<T>(), g.numel());
+      DML_KERNEL(dev, relu_backward<T>, kernel_data<T>(g), kernel_data<T>(yd), kernel_data<T>(dx),
+                 g.numel());
     });
     return dx;
   });
@@ -262,7 +274,7 @@ Tensor safe_sqrt(const Tensor& x) {
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const char* op = "where";
-  check_cpu(op, {&cond, &a, &b});
+  Device dev = check_same_device(op, {&cond, &a, &b});
   check_dtype(op, "condition", cond, DType::u8);
   check_same_dtype(op, a, b);
   Shape out_shape = broadcast_shapes(op, broadcast_shapes(op, cond.shape(), a.shape()), b.shape());
@@ -271,18 +283,19 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
       {broadcast_strides(cond.shape(), out_shape), broadcast_strides(a.shape(), out_shape),
        broadcast_strides(b.shape(), out_shape)}};
   Tensor out = empty_of(out_shape, a);
-  const uint8_t* c = cond.data<uint8_t>();
+  auto run = [&](auto t) {
+    using T = decltype(t);
+    DML_KERNEL(dev, where<T>, kernel_data<uint8_t>(cond), kernel_data<T>(a), kernel_data<T>(b),
+               kernel_data<T>(out), L);
+  };
   if (a.dtype() == DType::i64) {
-    cpu::where(c, a.data<int64_t>(), b.data<int64_t>(), out.data<int64_t>(), L);
+    run(int64_t{});
     return out;
   }
-  dispatch_float(op, a.dtype(), [&](auto t) {
-    using T = decltype(t);
-    cpu::where<T>(c, a.data<T>(), b.data<T>(), out.data<T>(), L);
-  });
+  dispatch_float(op, a.dtype(), run);
   Tensor cd = cond.detach();
   return record_binary("where", a, b, out, [cd](const Tensor& g, bool ga, bool gb) {
-    Tensor zero = zeros({}, g.dtype());
+    Tensor zero = zeros({}, g.dtype(), g.device());
     return std::pair{ga ? where(cd, g, zero) : Tensor(), gb ? where(cd, zero, g) : Tensor()};
   });
 }

@@ -1,8 +1,5 @@
 #include "kernels/cpu/elementwise.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include "engine/dtype.h"
 
 namespace dml::cpu {
@@ -52,84 +49,17 @@ void map2(const T* a, const T* b, R* out, const StridedLayout<2>& L, F f) {
 
 template <class T>
 void unary(UnaryOp op, const T* x, T* y, int64_t n, double p0, double p1) {
-  const T a = T(p0), b = T(p1);
-  switch (op) {
-    case UnaryOp::neg:
-      return map1(x, y, n, [](T v) { return -v; });
-    case UnaryOp::exp:
-      return map1(x, y, n, [](T v) { return std::exp(v); });
-    case UnaryOp::log:
-      return map1(x, y, n, [](T v) { return std::log(v); });
-    case UnaryOp::sqrt:
-      return map1(x, y, n, [](T v) { return std::sqrt(v); });
-    case UnaryOp::rsqrt:
-      return map1(x, y, n, [](T v) { return T(1) / std::sqrt(v); });
-    case UnaryOp::abs:
-      return map1(x, y, n, [](T v) { return std::abs(v); });
-    case UnaryOp::relu:
-      return map1(x, y, n, [](T v) { return v > T(0) ? v : T(0); });
-    case UnaryOp::sigmoid:
-      return map1(x, y, n, [](T v) {
-        // Split by sign so exp never overflows.
-        if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
-        T e = std::exp(v);
-        return e / (T(1) + e);
-      });
-    case UnaryOp::tanh:
-      return map1(x, y, n, [](T v) { return std::tanh(v); });
-    case UnaryOp::softplus:
-      return map1(x, y, n, [a, b](T v) { return v * a > b ? v : std::log1p(std::exp(v * a)) / a; });
-    case UnaryOp::pow_scalar:
-      return map1(x, y, n, [a](T v) { return std::pow(v, a); });
-    case UnaryOp::clamp:
-      return map1(x, y, n, [a, b](T v) { return std::min(std::max(v, a), b); });
-    case UnaryOp::add_scalar:
-      return map1(x, y, n, [a](T v) { return v + a; });
-    case UnaryOp::mul_scalar:
-      return map1(x, y, n, [a](T v) { return v * a; });
-    case UnaryOp::safe_sqrt:
-      return map1(x, y, n, [](T v) { return v > T(0) ? std::sqrt(v) : T(0); });
-    case UnaryOp::sign:
-      return map1(x, y, n, [](T v) { return T((v > T(0)) - (v < T(0))); });
-  }
+  kernels::visit(op, T(p0), T(p1), [&](auto f) { map1(x, y, n, f); });
 }
 
 template <class T>
 void binary(BinaryOp op, const T* a, const T* b, T* out, const StridedLayout<2>& L) {
-  switch (op) {
-    case BinaryOp::add:
-      return map2(a, b, out, L, [](T x, T y) { return x + y; });
-    case BinaryOp::sub:
-      return map2(a, b, out, L, [](T x, T y) { return x - y; });
-    case BinaryOp::mul:
-      return map2(a, b, out, L, [](T x, T y) { return x * y; });
-    case BinaryOp::div:
-      return map2(a, b, out, L, [](T x, T y) { return x / y; });
-    case BinaryOp::pow:
-      return map2(a, b, out, L, [](T x, T y) { return std::pow(x, y); });
-    case BinaryOp::maximum:
-      return map2(a, b, out, L, [](T x, T y) { return std::max(x, y); });
-    case BinaryOp::minimum:
-      return map2(a, b, out, L, [](T x, T y) { return std::min(x, y); });
-  }
+  kernels::visit<T>(op, [&](auto f) { map2(a, b, out, L, f); });
 }
 
 template <class T>
 void compare(CompareOp op, const T* a, const T* b, uint8_t* out, const StridedLayout<2>& L) {
-  switch (op) {
-    case CompareOp::eq:
-      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x == y; });
-    case CompareOp::ne:
-      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x != y; });
-    case CompareOp::lt:
-      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x < y; });
-    case CompareOp::le:
-      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x <= y; });
-    case CompareOp::gt:
-      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x > y; });
-    case CompareOp::ge:
-      return map2(a, b, out, L, [](T x, T y) -> uint8_t { return x >= y; });
-  }
+  kernels::visit<T>(op, [&](auto f) { map2(a, b, out, L, f); });
 }
 
 template <class T>
@@ -141,38 +71,17 @@ void where(const uint8_t* cond, const T* a, const T* b, T* out, const StridedLay
 
 template <class T>
 void relu_backward(const T* g, const T* x, T* dx, int64_t n) {
+  // g is loaded unconditionally (an argument): a load inside the select keeps
+  // GCC from vectorising, and the branch mispredicts on activations of
+  // random sign.
 #pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    // Load g unconditionally: a load inside the select keeps GCC from
-    // vectorising, and the branch mispredicts on activations of random sign.
-    const T gi = g[i];
-    dx[i] = x[i] > T(0) ? gi : T(0);
-  }
+  for (int64_t i = 0; i < n; ++i) dx[i] = kernels::relu_grad(g[i], x[i]);
 }
-
-namespace {
-template <class T>
-double widen(T v) {
-  if constexpr (std::is_same_v<T, bf16> || std::is_same_v<T, f16>)
-    return to_float(v);
-  else
-    return double(v);
-}
-template <class T>
-T narrow(double v) {
-  if constexpr (std::is_same_v<T, bf16>)
-    return to_bf16(float(v));
-  else if constexpr (std::is_same_v<T, f16>)
-    return to_f16(float(v));
-  else
-    return T(v);
-}
-}  // namespace
 
 template <class From, class To>
 void cast(const From* x, To* y, int64_t n) {
 #pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) y[i] = narrow<To>(widen(x[i]));
+  for (int64_t i = 0; i < n; ++i) y[i] = kernels::narrow<To>(kernels::widen(x[i]));
 }
 
 #define DML_INSTANTIATE(T)                                                                    \

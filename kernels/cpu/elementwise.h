@@ -1,33 +1,17 @@
 #pragma once
 // Elementwise kernels on contiguous buffers, f32 and f64. Binary and
-// comparison kernels read their inputs through broadcast strides.
+// comparison kernels read their inputs through broadcast strides. The op
+// codes and per-element arithmetic are shared with the CUDA kernels
+// (kernels/elementwise_ops.h).
 #include <cstdint>
 
 #include "kernels/cpu/strided.h"
 
 namespace dml::cpu {
 
-enum class UnaryOp {
-  neg,
-  exp,
-  log,
-  sqrt,
-  rsqrt,
-  abs,
-  relu,
-  sigmoid,
-  tanh,
-  softplus,    // p0 = beta, p1 = threshold (linear above it, as PyTorch)
-  pow_scalar,  // x ^ p0
-  clamp,       // to [p0, p1]
-  add_scalar,  // x + p0
-  mul_scalar,  // x * p0
-  safe_sqrt,   // sqrt(max(x, 0))
-  sign,
-};
-
-enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum };
-enum class CompareOp { eq, ne, lt, le, gt, ge };
+using kernels::BinaryOp;
+using kernels::CompareOp;
+using kernels::UnaryOp;
 
 template <class T>
 void unary(UnaryOp op, const T* x, T* y, int64_t n, double p0 = 0, double p1 = 0);

@@ -9,14 +9,11 @@
 #include <vector>
 
 #include "kernels/cpu/parallel.h"
+#include "kernels/elementwise_ops.h"
 
 namespace dml::cpu {
 
-template <size_t K>
-struct StridedLayout {
-  std::vector<int64_t> shape;                   // output shape
-  std::array<std::vector<int64_t>, K> strides;  // per input, one per output dim
-};
+using kernels::StridedLayout;
 
 // body(out_index, offsets) is called once per output element.
 template <size_t K, class F>

@@ -1,0 +1,216 @@
+#include "kernels/cuda/elementwise.h"
+
+#include <algorithm>
+#include <string>
+
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/stream.h"
+
+namespace dml::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+// Grid-stride loops: one thread per element up to the block cap, then each
+// thread takes several.
+int blocks_for(int64_t n) {
+  return int(std::min<int64_t>((n + kThreads - 1) / kThreads, 65535));
+}
+
+__device__ int64_t first_index() {
+  return blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+}
+__device__ int64_t grid_stride() {
+  return int64_t(gridDim.x) * blockDim.x;
+}
+
+// Queues kernel(args...) on the device's stream for n elements; nothing for
+// an empty tensor.
+template <class... Params, class... Args>
+void launch(void (*kernel)(Params...), int64_t n, int device, Args... args) {
+  if (n == 0) return;
+  cudaStream_t s = use_device(device);
+  kernel<<<blocks_for(n), kThreads, 0, s>>>(args...);
+  DML_CUDA_CHECK(cudaGetLastError());
+}
+
+int64_t numel(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string dims_str(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+// A StridedLayout reduced to its fewest dims, in a fixed-size struct that the
+// kernel takes by value.
+template <size_t K>
+struct Walk {
+  int ndim;
+  int64_t shape[kMaxDims];
+  int64_t strides[K][kMaxDims];
+
+  // Offsets of output element i in each input. The outermost dim needs no
+  // division, so a flat walk (ndim 1) is one multiply per input.
+  __device__ void offsets(int64_t i, int64_t (&off)[K]) const {
+    for (size_t k = 0; k < K; ++k) off[k] = 0;
+    for (int d = ndim - 1; d > 0; --d) {
+      int64_t c = i % shape[d];
+      i /= shape[d];
+      for (size_t k = 0; k < K; ++k) off[k] += c * strides[k][d];
+    }
+    if (ndim > 0)
+      for (size_t k = 0; k < K; ++k) off[k] += i * strides[k][0];
+  }
+};
+
+template <size_t K>
+Walk<K> make_walk(const StridedLayout<K>& L) {
+  Walk<K> w{};
+  for (size_t d = 0; d < L.shape.size(); ++d) {
+    if (L.shape[d] == 1) continue;
+    // Dim d continues the previous kept dim when every input's stride there
+    // is d's stride times d's extent.
+    bool merge = w.ndim > 0;
+    for (size_t k = 0; k < K && merge; ++k)
+      merge = w.strides[k][w.ndim - 1] == L.strides[k][d] * L.shape[d];
+    if (merge) {
+      w.shape[w.ndim - 1] *= L.shape[d];
+      for (size_t k = 0; k < K; ++k) w.strides[k][w.ndim - 1] = L.strides[k][d];
+      continue;
+    }
+    DML_CHECK(w.ndim < kMaxDims, "CUDA elementwise kernel: output shape ", dims_str(L.shape),
+              " with these input broadcasts leaves more than ", kMaxDims,
+              " dims after merging, the most a kernel walks; reshape the operands to fewer dims");
+    w.shape[w.ndim] = L.shape[d];
+    for (size_t k = 0; k < K; ++k) w.strides[k][w.ndim] = L.strides[k][d];
+    ++w.ndim;
+  }
+  return w;
+}
+
+template <class T, class F>
+__global__ void map1_kernel(const T* x, T* y, int64_t n, F f) {
+  for (int64_t i = first_index(); i < n; i += grid_stride()) y[i] = f(x[i]);
+}
+
+template <class T, class R, class F>
+__global__ void map2_kernel(const T* a, const T* b, R* out, int64_t n, Walk<2> w, F f) {
+  for (int64_t i = first_index(); i < n; i += grid_stride()) {
+    int64_t o[2];
+    w.offsets(i, o);
+    out[i] = f(a[o[0]], b[o[1]]);
+  }
+}
+
+template <class T>
+__global__ void where_kernel(const uint8_t* cond, const T* a, const T* b, T* out, int64_t n,
+                             Walk<3> w) {
+  for (int64_t i = first_index(); i < n; i += grid_stride()) {
+    int64_t o[3];
+    w.offsets(i, o);
+    out[i] = cond[o[0]] ? a[o[1]] : b[o[2]];
+  }
+}
+
+template <class T>
+__global__ void relu_backward_kernel(const T* g, const T* x, T* dx, int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride()) dx[i] = kernels::relu_grad(g[i], x[i]);
+}
+
+template <class From, class To>
+__global__ void cast_kernel(const From* x, To* y, int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride())
+    y[i] = kernels::narrow<To>(kernels::widen(x[i]));
+}
+
+template <class T, class R, class F>
+void map2(const T* a, const T* b, R* out, const StridedLayout<2>& L, F f, int device) {
+  int64_t n = numel(L.shape);
+  if (n == 0) return;
+  launch(map2_kernel<T, R, F>, n, device, a, b, out, n, make_walk(L), f);
+}
+
+}  // namespace
+
+template <class T>
+void unary(UnaryOp op, const T* x, T* y, int64_t n, double p0, double p1, int device) {
+  kernels::visit(op, T(p0), T(p1),
+                 [&](auto f) { launch(map1_kernel<T, decltype(f)>, n, device, x, y, n, f); });
+}
+
+template <class T>
+void binary(BinaryOp op, const T* a, const T* b, T* out, const StridedLayout<2>& L, int device) {
+  kernels::visit<T>(op, [&](auto f) { map2(a, b, out, L, f, device); });
+}
+
+template <class T>
+void compare(CompareOp op, const T* a, const T* b, uint8_t* out, const StridedLayout<2>& L,
+             int device) {
+  kernels::visit<T>(op, [&](auto f) { map2(a, b, out, L, f, device); });
+}
+
+template <class T>
+void where(const uint8_t* cond, const T* a, const T* b, T* out, const StridedLayout<3>& L,
+           int device) {
+  int64_t n = numel(L.shape);
+  if (n == 0) return;
+  launch(where_kernel<T>, n, device, cond, a, b, out, n, make_walk(L));
+}
+
+template <class T>
+void relu_backward(const T* g, const T* x, T* dx, int64_t n, int device) {
+  launch(relu_backward_kernel<T>, n, device, g, x, dx, n);
+}
+
+template <class From, class To>
+void cast(const From* x, To* y, int64_t n, int device) {
+  launch(cast_kernel<From, To>, n, device, x, y, n);
+}
+
+// The CPU kernels' instantiations, one for one.
+#define DML_INSTANTIATE(T)                                                                         \
+  template void unary<T>(UnaryOp, const T*, T*, int64_t, double, double, int);                     \
+  template void binary<T>(BinaryOp, const T*, const T*, T*, const StridedLayout<2>&, int);         \
+  template void compare<T>(CompareOp, const T*, const T*, uint8_t*, const StridedLayout<2>&, int); \
+  template void where<T>(const uint8_t*, const T*, const T*, T*, const StridedLayout<3>&, int);    \
+  template void relu_backward<T>(const T*, const T*, T*, int64_t, int);
+DML_INSTANTIATE(float)
+DML_INSTANTIATE(double)
+#undef DML_INSTANTIATE
+
+template void compare<int64_t>(CompareOp, const int64_t*, const int64_t*, uint8_t*,
+                               const StridedLayout<2>&, int);
+template void compare<int32_t>(CompareOp, const int32_t*, const int32_t*, uint8_t*,
+                               const StridedLayout<2>&, int);
+template void compare<uint8_t>(CompareOp, const uint8_t*, const uint8_t*, uint8_t*,
+                               const StridedLayout<2>&, int);
+template void where<int64_t>(const uint8_t*, const int64_t*, const int64_t*, int64_t*,
+                             const StridedLayout<3>&, int);
+
+#define DML_CAST_FROM(From)                                               \
+  template void cast<From, float>(const From*, float*, int64_t, int);     \
+  template void cast<From, double>(const From*, double*, int64_t, int);   \
+  template void cast<From, bf16>(const From*, bf16*, int64_t, int);       \
+  template void cast<From, f16>(const From*, f16*, int64_t, int);         \
+  template void cast<From, int32_t>(const From*, int32_t*, int64_t, int); \
+  template void cast<From, int64_t>(const From*, int64_t*, int64_t, int); \
+  template void cast<From, uint8_t>(const From*, uint8_t*, int64_t, int);
+DML_CAST_FROM(float)
+DML_CAST_FROM(double)
+DML_CAST_FROM(bf16)
+DML_CAST_FROM(f16)
+DML_CAST_FROM(int32_t)
+DML_CAST_FROM(int64_t)
+DML_CAST_FROM(uint8_t)
+#undef DML_CAST_FROM
+
+}  // namespace dml::cuda
