@@ -17,6 +17,19 @@ void check_cpu(const char* op, std::initializer_list<const Tensor*> ts) {
   }
 }
 
+Device check_same_device(const char* op, std::initializer_list<const Tensor*> ts) {
+  const Tensor* first = nullptr;
+  for (const Tensor* t : ts) {
+    DML_CHECK(t->defined(), op, ": an input tensor is undefined");
+    if (!first) first = t;
+    DML_CHECK(t->device() == first->device(), op,
+              ": inputs are on different devices: ", describe(*first), " and ", describe(*t),
+              "; move one with .to(device)");
+  }
+  DML_CHECK(first, op, ": no input tensors");
+  return first->device();
+}
+
 void check_float(const char* op, const Tensor& t) {
   DML_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64, op, ": input ", describe(t),
             " must be f32 or f64");

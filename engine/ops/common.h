@@ -15,10 +15,22 @@ int64_t normalize_dim(const char* op, int64_t dim, int64_t ndim);
 // Every tensor defined, on the CPU (the only backend with kernels today for
 // this op), and all floating tensors of one dtype.
 void check_cpu(const char* op, std::initializer_list<const Tensor*> ts);
+// Every tensor defined and on one device (for ops with kernels on every
+// backend); returns that device.
+Device check_same_device(const char* op, std::initializer_list<const Tensor*> ts);
 void check_float(const char* op, const Tensor& t);
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
 void check_dtype(const char* op, const char* what, const Tensor& t, DType want);
 void check_dim(const char* op, const char* what, const Tensor& t, int64_t ndim);
+
+// Typed pointer to a tensor's elements on whichever device holds them (what
+// the kernels take); Tensor::data<T>() is for CPU code only.
+template <class T>
+T* device_data(const Tensor& t) {
+  DML_CHECK(t.dtype() == dtype_of<T>::value, "device_data<", dtype_name(dtype_of<T>::value),
+            ">() on a tensor ", describe(t));
+  return static_cast<T*>(t.raw_data());
+}
 
 // Calls f(T{}) with T = float or double for the tensor's dtype.
 template <class F>

@@ -8,6 +8,10 @@
 
 #include "engine/ops/common.h"
 
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/reduce.h"
+#endif
+
 namespace dml {
 
 using namespace ops;
@@ -36,9 +40,22 @@ Shape dropped_shape(const Shape& s, const std::vector<int64_t>& dims) {
 
 enum class Kind { sum, max, min };
 
+// Sums run on every backend (a CUDA tensor exists only in a CUDA build).
+template <class T>
+void reduce_sum_on([[maybe_unused]] Device d, const T* x, T* y, int64_t outer, int64_t n,
+                   int64_t inner) {
+#ifdef DML_WITH_CUDA
+  if (d.is_cuda()) return cuda::reduce_sum<T>(x, y, outer, n, inner, d.index);
+#endif
+  cpu::reduce_sum<T>(x, y, outer, n, inner);
+}
+
 // Reduces `dims` (resolved) and returns the keepdim-shaped result.
 Tensor reduce_keep(const char* op, const Tensor& x, const std::vector<int64_t>& dims, Kind kind) {
-  check_cpu(op, {&x});
+  if (kind == Kind::sum)
+    check_same_device(op, {&x});
+  else
+    check_cpu(op, {&x});  // max and min have CPU kernels only
   check_float(op, x);
   Tensor cur = x.detach();
   for (auto it = dims.rbegin(); it != dims.rend(); ++it) {
@@ -51,7 +68,8 @@ Tensor reduce_keep(const char* op, const Tensor& x, const std::vector<int64_t>& 
     dispatch_float(op, x.dtype(), [&](auto t) {
       using T = decltype(t);
       if (kind == Kind::sum)
-        cpu::reduce_sum<T>(cur.data<T>(), out.data<T>(), v.outer, v.n, v.inner);
+        reduce_sum_on<T>(x.device(), device_data<T>(cur), device_data<T>(out), v.outer, v.n,
+                         v.inner);
       else
         cpu::reduce_max<T>(cur.data<T>(), out.data<T>(), nullptr, v.outer, v.n, v.inner,
                            kind == Kind::min);
