@@ -91,6 +91,19 @@ TEST(Ops, StableAtExtremes) {
   EXPECT_EQ(l2_normalize(zeros({1, 3}), 1).to_vector<float>(), (std::vector<float>{0, 0, 0}));
 }
 
+// With no input features every output row is the bias (rows come from the
+// leading dims, not numel / in_features), and the bias still gets its gradient.
+TEST(Ops, LinearWithoutInputFeaturesGivesTheBias) {
+  Tensor x = zeros({3, 0}), w = zeros({2, 0}).requires_grad_();
+  Tensor b = from_vector<float>({1.5f, -2}, {2}).requires_grad_();
+  Tensor y = linear(x, w, b);
+  ASSERT_EQ(y.shape(), (Shape{3, 2}));
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{1.5f, -2, 1.5f, -2, 1.5f, -2}));
+  sum(y).backward();
+  EXPECT_EQ(b.grad().to_vector<float>(), (std::vector<float>{3, 3}));
+  EXPECT_EQ(w.grad().shape(), (Shape{2, 0}));
+}
+
 TEST(Ops, LargeConvolutionMatchesDirectSum) {
   // Checks the im2col path against a plain loop on a size where threads split the work.
   Generator g(3);

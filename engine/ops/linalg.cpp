@@ -1,8 +1,14 @@
-// Matrix products through CBLAS. Backward rules use the transpose flags of
-// GEMM instead of materialising transposes.
+// Matrix products on the operands' device: CBLAS on the CPU, cuBLAS on CUDA.
+// Backward rules use the transpose flags of GEMM instead of materialising
+// transposes, so they run on whichever device the forward did.
+#include "engine/kernel_dispatch.h"
+#include "engine/ops/common.h"
 #include "kernels/cpu/gemm.h"
 
-#include "engine/ops/common.h"
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/blas.h"
+#include "kernels/cuda/repeat_rows.h"
+#endif
 
 namespace dml {
 
@@ -11,18 +17,37 @@ using Grads = std::vector<Tensor>;
 
 namespace {
 
-// Batched op(a) op(b) for 3-D operands of one batch size; no autograd.
+// out[r, :] = row for each of `rows` rows.
+template <class T>
+void repeat_rows_on([[maybe_unused]] Device d, const T* row, T* out, int64_t rows, int64_t cols) {
+#ifdef DML_WITH_CUDA
+  if (d.is_cuda()) return cuda::repeat_rows<T>(row, out, rows, cols, d.index);
+#endif
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) out[r * cols + j] = row[j];
+}
+
+// op(a) op(b) per batch for 3-D operands whose batch sizes are equal, or 1
+// for an operand shared by every batch (stride 0, never copied); no autograd.
+// Checks the devices again: a backward rule gets whatever gradient it is given.
 Tensor bmm_raw(const Tensor& a, const Tensor& b, bool ta, bool tb) {
-  int64_t batch = a.shape()[0];
-  int64_t m = ta ? a.shape()[2] : a.shape()[1], k = ta ? a.shape()[1] : a.shape()[2];
-  int64_t n = tb ? b.shape()[1] : b.shape()[2];
+  const Device device = check_same_device("matmul", {&a, &b});
+  const int64_t batch = a.shape()[0] == 1 ? b.shape()[0] : a.shape()[0];
+  const int64_t m = ta ? a.shape()[2] : a.shape()[1], k = ta ? a.shape()[1] : a.shape()[2];
+  const int64_t n = tb ? b.shape()[1] : b.shape()[2];
+  auto stride = [](const Tensor& t) { return t.shape()[0] == 1 ? 0 : t.shape()[1] * t.shape()[2]; };
   Tensor out = empty_of({batch, m, n}, a);
   dispatch_float("matmul", a.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::gemm_batched<T>(batch, ta, tb, m, n, k, T(1), a.data<T>(), a.shape()[1] * a.shape()[2],
-                         b.data<T>(), b.shape()[1] * b.shape()[2], T(0), out.data<T>(), m * n);
+    DML_KERNEL(device, gemm_batched<T>, batch, ta, tb, m, n, k, T(1), kernel_data<T>(a), stride(a),
+               kernel_data<T>(b), stride(b), T(0), kernel_data<T>(out), m * n);
   });
   return out;
+}
+
+// The gradient of an operand shared by every batch is the sum over batches.
+Tensor sum_shared_batches(const Tensor& grad, int64_t operand_batch) {
+  return operand_batch == grad.shape()[0] ? grad : sum(grad, {0}, true);
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
@@ -30,8 +55,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   Tensor ad = a.detach(), bd = b.detach();
   bool ga = a.requires_grad(), gb = b.requires_grad();
   record("matmul", {a, b}, out, [ad, bd, ga, gb](const Tensor& g) {
-    return Grads{ga ? bmm_raw(g, bd, false, true) : Tensor(),
-                 gb ? bmm_raw(ad, g, true, false) : Tensor()};
+    return Grads{ga ? sum_shared_batches(bmm_raw(g, bd, false, true), ad.shape()[0]) : Tensor(),
+                 gb ? sum_shared_batches(bmm_raw(ad, g, true, false), bd.shape()[0]) : Tensor()};
   });
   return out;
 }
@@ -40,7 +65,7 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   const char* op = "matmul";
-  check_cpu(op, {&a, &b});
+  check_same_device(op, {&a, &b});
   check_float(op, a);
   check_same_dtype(op, a, b);
   DML_CHECK((a.dim() == 2 || a.dim() == 3) && (b.dim() == 2 || b.dim() == 3), op,
@@ -53,8 +78,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return bmm(a.reshape({1, batch * m, a.shape()[2]}), b.unsqueeze(0))
         .reshape({batch, m, b.shape()[1]});
   }
-  if (a.dim() == 2)
-    return bmm(expand(a.unsqueeze(0), {b.shape()[0], a.shape()[0], a.shape()[1]}), b);
+  if (a.dim() == 2) return bmm(a.unsqueeze(0), b);  // [m, k] x [B, k, n]: a shared by each batch
   DML_CHECK(a.shape()[0] == b.shape()[0], op, ": batch sizes differ: ", describe(a), " x ",
             describe(b));
   return bmm(a, b);
@@ -62,17 +86,19 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const char* op = "linear";
-  check_cpu(op, {&x, &weight});
+  const Device device = bias.defined() ? check_same_device(op, {&x, &weight, &bias})
+                                       : check_same_device(op, {&x, &weight});
   check_float(op, x);
   check_same_dtype(op, x, weight);
   check_dim(op, "weight", weight, 2);
   DML_CHECK(x.dim() >= 1 && x.shape().back() == weight.shape()[1], op, ": input ", describe(x),
             " does not match weight ", describe(weight), " (in_features = ", weight.shape()[1],
             ")");
+  // Rows from the leading dims, not numel / in: with no input features those
+  // rows still get an output (the bias).
   const int64_t in = weight.shape()[1], out_f = weight.shape()[0],
-                rows = x.numel() / std::max<int64_t>(in, 1);
+                rows = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));
   if (bias.defined()) {
-    check_cpu(op, {&bias});
     check_same_dtype(op, x, bias);
     DML_CHECK(bias.dim() == 1 && bias.shape()[0] == out_f, op, ": bias ", describe(bias),
               " must be [", out_f, "]");
@@ -82,33 +108,32 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Tensor y = empty_of(out_shape, x);
   dispatch_float(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
-    T* yp = y.data<T>();
+    T* yp = kernel_data<T>(y);
     T beta = T(0);
     if (bias.defined()) {  // start from the broadcast bias, then accumulate x W^T
-      const T* bp = bias.data<T>();
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < out_f; ++j) yp[r * out_f + j] = bp[j];
+      repeat_rows_on<T>(device, kernel_data<T>(bias), yp, rows, out_f);
       beta = T(1);
     }
-    cpu::gemm<T>(false, true, rows, out_f, in, T(1), x.data<T>(), in, weight.data<T>(), in, beta,
-                 yp, out_f);
+    DML_KERNEL(device, gemm<T>, false, true, rows, out_f, in, T(1), kernel_data<T>(x), in,
+               kernel_data<T>(weight), in, beta, yp, out_f);
   });
   Tensor xd = x.detach(), wd = weight.detach();
   bool gx = x.requires_grad(), gw = weight.requires_grad(),
        gbias = bias.defined() && bias.requires_grad();
   record(op, {x, weight, bias}, y, [=](const Tensor& g) {
+    check_same_device("linear backward", {&g, &xd});
     Grads grads(3);
     dispatch_float("linear_backward", g.dtype(), [&](auto t) {
       using T = decltype(t);
       if (gx) {
         grads[0] = empty_of(xd.shape(), g);
-        cpu::gemm<T>(false, false, rows, in, out_f, T(1), g.data<T>(), out_f, wd.data<T>(), in,
-                     T(0), grads[0].data<T>(), in);
+        DML_KERNEL(device, gemm<T>, false, false, rows, in, out_f, T(1), kernel_data<T>(g), out_f,
+                   kernel_data<T>(wd), in, T(0), kernel_data<T>(grads[0]), in);
       }
       if (gw) {
         grads[1] = empty_of(wd.shape(), g);
-        cpu::gemm<T>(true, false, out_f, in, rows, T(1), g.data<T>(), out_f, xd.data<T>(), in, T(0),
-                     grads[1].data<T>(), in);
+        DML_KERNEL(device, gemm<T>, true, false, out_f, in, rows, T(1), kernel_data<T>(g), out_f,
+                   kernel_data<T>(xd), in, T(0), kernel_data<T>(grads[1]), in);
       }
     });
     if (gbias) grads[2] = sum(g.reshape({rows, out_f}), {0});

@@ -6,7 +6,12 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
+
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/reduce.h"
+#endif
 
 namespace dml {
 
@@ -38,7 +43,10 @@ enum class Kind { sum, max, min };
 
 // Reduces `dims` (resolved) and returns the keepdim-shaped result.
 Tensor reduce_keep(const char* op, const Tensor& x, const std::vector<int64_t>& dims, Kind kind) {
-  check_cpu(op, {&x});
+  if (kind == Kind::sum)
+    check_same_device(op, {&x});
+  else
+    check_cpu(op, {&x});  // max and min have CPU kernels only
   check_float(op, x);
   Tensor cur = x.detach();
   for (auto it = dims.rbegin(); it != dims.rend(); ++it) {
@@ -51,7 +59,8 @@ Tensor reduce_keep(const char* op, const Tensor& x, const std::vector<int64_t>& 
     dispatch_float(op, x.dtype(), [&](auto t) {
       using T = decltype(t);
       if (kind == Kind::sum)
-        cpu::reduce_sum<T>(cur.data<T>(), out.data<T>(), v.outer, v.n, v.inner);
+        DML_KERNEL(x.device(), reduce_sum<T>, kernel_data<T>(cur), kernel_data<T>(out), v.outer,
+                   v.n, v.inner);
       else
         cpu::reduce_max<T>(cur.data<T>(), out.data<T>(), nullptr, v.outer, v.n, v.inner,
                            kind == Kind::min);

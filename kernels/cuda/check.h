@@ -1,14 +1,43 @@
 #pragma once
-// Every CUDA runtime call goes through DML_CUDA_CHECK, which turns a failure
-// into a dml::Error naming the call, file and line.
+// Every CUDA runtime, cuBLAS and cuDNN call goes through its check macro,
+// which turns a failure into a dml::Error naming the call, file, line and the
+// library's own description of the status.
+#include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <string>
 
 #include "engine/error.h"
 
-#define DML_CUDA_CHECK(call)                                                                  \
+namespace dml::cuda {
+
+// The library's name and description of a status.
+inline std::string status_text(cudaError_t s) {
+  return ::dml::detail::concat(cudaGetErrorName(s), ": ", cudaGetErrorString(s));
+}
+inline std::string status_text(cublasStatus_t s) {
+  return ::dml::detail::concat(cublasGetStatusName(s), ": ", cublasGetStatusString(s));
+}
+// cuDNN 9 keeps a thread-local message with the details (which argument was
+// bad); it is empty when the failure has none to add.
+inline std::string status_text(cudnnStatus_t s) {
+  char details[512] = {};
+  cudnnGetLastErrorString(details, sizeof details);
+  return ::dml::detail::concat(cudnnGetErrorString(s), details[0] ? ": " : "", details);
+}
+
+}  // namespace dml::cuda
+
+// Evaluates `call` once; throws unless it returned `ok`.
+#define DML_LIBRARY_CHECK_(call, ok)                                                          \
   do {                                                                                        \
-    cudaError_t dml_err_ = (call);                                                            \
-    if (dml_err_ != cudaSuccess)                                                              \
+    auto dml_status_ = (call);                                                                \
+    if (dml_status_ != (ok))                                                                  \
       throw ::dml::Error(::dml::detail::concat(#call, " failed at ", __FILE__, ":", __LINE__, \
-                                               ": ", cudaGetErrorString(dml_err_)));          \
+                                               ": ", ::dml::cuda::status_text(dml_status_))); \
   } while (0)
+
+#define DML_CUDA_CHECK(call) DML_LIBRARY_CHECK_(call, cudaSuccess)
+#define DML_CUBLAS_CHECK(call) DML_LIBRARY_CHECK_(call, CUBLAS_STATUS_SUCCESS)
+#define DML_CUDNN_CHECK(call) DML_LIBRARY_CHECK_(call, CUDNN_STATUS_SUCCESS)

@@ -1,5 +1,6 @@
 #include "kernels/cuda/device_memory.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,8 @@ int device_count() {
 }
 
 namespace {
+
+std::atomic<bool> g_poison{false};
 
 // Blocks are rounded up to 512 bytes (small) or 2 MiB (large) and kept in
 // per-size free lists once released, so a training loop of fixed shapes
@@ -55,6 +58,7 @@ class SizeClassAllocator final : public CudaCachingAllocator {
     stats_.bytes_in_use += size;
     stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
     ++stats_.allocations;
+    if (g_poison) DML_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, size, use_device(device_)));
     return p;
   }
 
@@ -96,6 +100,13 @@ class SizeClassAllocator final : public CudaCachingAllocator {
 };
 
 }  // namespace
+
+void set_poison_allocations(bool on) {
+  g_poison = on;
+}
+bool poison_allocations() {
+  return g_poison;
+}
 
 CudaCachingAllocator& caching_allocator(int device) {
   static std::mutex mu;

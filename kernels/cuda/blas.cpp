@@ -1,0 +1,130 @@
+#include "kernels/cuda/blas.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <type_traits>
+
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/stream.h"
+
+namespace dml::cuda {
+
+namespace {
+
+std::atomic<bool> g_allow_tf32{false};
+
+// A device's handle, and the lock that keeps a call and the math mode it set
+// together when several threads issue products to one device.
+struct DeviceBlas {
+  cublasHandle_t handle = nullptr;
+  std::mutex mu;
+};
+
+// Created on first use, bound to the device's stream, kept for the process's
+// lifetime (like the stream itself).
+DeviceBlas& device_blas(int device) {
+  static std::mutex mu;
+  static std::map<int, std::unique_ptr<DeviceBlas>> per_device;
+  std::lock_guard<std::mutex> lock(mu);
+  std::unique_ptr<DeviceBlas>& blas = per_device[device];
+  if (!blas) {
+    auto made = std::make_unique<DeviceBlas>();
+    cudaStream_t s = use_device(device);
+    DML_CUBLAS_CHECK(cublasCreate(&made->handle));
+    DML_CUBLAS_CHECK(cublasSetStream(made->handle, s));
+    blas = std::move(made);
+  }
+  return *blas;
+}
+
+// Runs call(handle) with the device current, its handle locked and the math
+// mode for T set (the TF32 switch concerns f32 only).
+template <class T, class Call>
+void with_handle(int device, Call&& call) {
+  DeviceBlas& blas = device_blas(device);
+  std::lock_guard<std::mutex> lock(blas.mu);
+  DML_CUDA_CHECK(cudaSetDevice(device));
+  const bool tf32 = std::is_same_v<T, float> && g_allow_tf32.load();
+  DML_CUBLAS_CHECK(
+      cublasSetMathMode(blas.handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+  call(blas.handle);
+}
+
+cublasOperation_t op(bool transposed) {
+  return transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
+}
+
+// With k = 0 there is nothing to multiply and C = beta * C. cuBLAS does not
+// document that case (PyTorch does not call it either), so it is done here for
+// the two values products use: beta = 0 writes zeros (BLAS's rule: C is not
+// read, even where it holds NaN), beta = 1 leaves C as it is. C is `rows`
+// runs of `width` elements, `pitch` elements apart.
+template <class T>
+void scale_by_beta(T beta, T* c, int64_t rows, int64_t width, int64_t pitch, int device) {
+  DML_CHECK(beta == T(0) || beta == T(1), "cuda::gemm: k = 0 with beta = ", beta,
+            " is not supported (beta must be 0 or 1)");
+  if (beta == T(1) || rows == 0 || width == 0) return;
+  DML_CUDA_CHECK(cudaMemset2DAsync(c, size_t(pitch) * sizeof(T), 0, size_t(width) * sizeof(T),
+                                   size_t(rows), use_device(device)));
+}
+
+}  // namespace
+
+void set_allow_tf32(bool on) {
+  g_allow_tf32 = on;
+}
+bool allow_tf32() {
+  return g_allow_tf32;
+}
+
+// Row-major C (m x n) is column-major C^T (n x m) = op(B)^T op(A)^T, and a
+// row-major buffer read column-major is its own transpose: cuBLAS gets the
+// operands swapped, each with its own flag and leading dimension.
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+          int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc, int device) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) return scale_by_beta(beta, c, m, n, ldc, device);
+  with_handle<T>(device, [&](cublasHandle_t h) {
+    if constexpr (std::is_same_v<T, float>)
+      DML_CUBLAS_CHECK(cublasSgemm_64(h, op(trans_b), op(trans_a), n, m, k, &alpha, b, ldb, a, lda,
+                                      &beta, c, ldc));
+    else
+      DML_CUBLAS_CHECK(cublasDgemm_64(h, op(trans_b), op(trans_a), n, m, k, &alpha, b, ldb, a, lda,
+                                      &beta, c, ldc));
+  });
+}
+
+template <class T>
+void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                  T alpha, const T* a, int64_t stride_a, const T* b, int64_t stride_b, T beta, T* c,
+                  int64_t stride_c, int device) {
+  if (batch == 0 || m == 0 || n == 0) return;
+  if (k == 0) return scale_by_beta(beta, c, batch, m * n, batch == 1 ? m * n : stride_c, device);
+  const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
+  with_handle<T>(device, [&](cublasHandle_t h) {
+    if constexpr (std::is_same_v<T, float>)
+      DML_CUBLAS_CHECK(cublasSgemmStridedBatched_64(h, op(trans_b), op(trans_a), n, m, k, &alpha, b,
+                                                    ldb, stride_b, a, lda, stride_a, &beta, c, n,
+                                                    stride_c, batch));
+    else
+      DML_CUBLAS_CHECK(cublasDgemmStridedBatched_64(h, op(trans_b), op(trans_a), n, m, k, &alpha, b,
+                                                    ldb, stride_b, a, lda, stride_a, &beta, c, n,
+                                                    stride_c, batch));
+  });
+}
+
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                          const float*, int64_t, float, float*, int64_t, int);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
+                           const double*, int64_t, double, double*, int64_t, int);
+template void gemm_batched<float>(int64_t, bool, bool, int64_t, int64_t, int64_t, float,
+                                  const float*, int64_t, const float*, int64_t, float, float*,
+                                  int64_t, int);
+template void gemm_batched<double>(int64_t, bool, bool, int64_t, int64_t, int64_t, double,
+                                   const double*, int64_t, const double*, int64_t, double, double*,
+                                   int64_t, int);
+
+}  // namespace dml::cuda

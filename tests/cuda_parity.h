@@ -1,0 +1,134 @@
+#pragma once
+// Parity harness for CUDA ops: the CPU backend is the reference. An op runs on
+// the same seeded inputs on both devices (the op-case table's make_inputs,
+// tests/op_cases.h, copied to the GPU); its output, and then the gradient of
+// every differentiable input for one random upstream gradient, must agree
+// within stated bounds. While a CudaParity test runs, every CUDA allocation
+// is filled with NaN first (set_poison_allocations), so an output element a
+// kernel never writes fails the comparison instead of passing with whatever
+// the memory held.
+//
+//   TEST_F(CudaParity, Matmul) {
+//     expect_cuda_parity({"matmul", {N({7, 33}), N({33, 5})},
+//                         [](const Inputs& x) { return matmul(x[0], x[1]); }},
+//                        DType::f32, kF32Gemm, kF32Gemm);
+//   }
+//
+// Any entry of op_cases() runs the same way. Only CUDA builds compile this
+// header (it reaches into kernels/cuda/); link dml_op_cases.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/ops.h"
+#include "kernels/cuda/device_memory.h"
+#include "tests/op_cases.h"
+
+namespace dml::test {
+
+// Skips the calling test where no CUDA device is present (on machines without
+// a driver the runtime reports an error, which counts as none). Called from
+// SetUp, GTest then skips the test body; called from a test body, follow it
+// with `if (IsSkipped()) return;`.
+inline void skip_without_gpu() {
+  if (cuda::device_count() == 0) GTEST_SKIP() << "no CUDA device";
+}
+
+// Elementwise bound |cuda - cpu| <= abs + rel * |cpu|; NaN never passes.
+struct Tolerance {
+  double abs, rel;
+};
+
+using Inputs = std::vector<Tensor>;
+
+// Equal values on both devices, as leaves; an input takes a gradient on the
+// GPU exactly when it does on the CPU.
+struct ParityInputs {
+  Inputs cpu, cuda;
+};
+
+inline ParityInputs make_parity_inputs(const OpCase& c, DType dtype, uint64_t seed) {
+  ParityInputs in;
+  in.cpu = make_inputs(c, dtype, seed);
+  for (const Tensor& t : in.cpu) {
+    Tensor copy = t.detach().to(Device::cuda(0));
+    if (t.requires_grad()) copy.requires_grad_();
+    in.cuda.push_back(copy);
+  }
+  return in;
+}
+
+// Compares two CPU tensors of one shape in f64; a failure names how many
+// elements are out of bounds and the worst of them.
+inline ::testing::AssertionResult all_close(const Tensor& got, const Tensor& want, Tolerance tol) {
+  if (got.shape() != want.shape())
+    return ::testing::AssertionFailure()
+           << "shapes differ: " << describe(got) << " vs " << describe(want);
+  std::vector<double> g = got.detach().to(DType::f64).to_vector<double>();
+  std::vector<double> w = want.detach().to(DType::f64).to_vector<double>();
+  size_t bad = 0, worst = 0;
+  double worst_excess = -1;
+  for (size_t i = 0; i < g.size(); ++i) {
+    double bound = tol.abs + tol.rel * std::abs(w[i]), err = std::abs(g[i] - w[i]);
+    if (err <= bound) continue;  // false for NaN
+    ++bad;
+    double excess = std::isnan(err) ? std::numeric_limits<double>::infinity() : err / bound;
+    if (excess > worst_excess) {
+      worst_excess = excess;
+      worst = i;
+    }
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << bad << " of " << g.size() << " elements of " << describe(want) << " out of bounds (abs "
+         << tol.abs << ", rel " << tol.rel << "); worst: element " << worst << " is " << g[worst]
+         << ", reference " << w[worst];
+}
+
+// A CUDA result against its CPU reference: on cuda:0, same dtype, close.
+inline void expect_matches_cpu(const Tensor& cuda_t, const Tensor& cpu_t, Tolerance tol,
+                               const std::string& what) {
+  ASSERT_TRUE(cpu_t.defined()) << what << ": no CPU result";
+  ASSERT_TRUE(cuda_t.defined()) << what << ": no CUDA result";
+  EXPECT_EQ(cuda_t.device(), Device::cuda(0)) << what << " is " << describe(cuda_t);
+  EXPECT_EQ(cuda_t.dtype(), cpu_t.dtype()) << what;
+  EXPECT_TRUE(all_close(cuda_t.to(Device::cpu()), cpu_t, tol)) << what;
+}
+
+// Runs the case on both devices and compares the output (forward bounds);
+// then, when an input takes a gradient and backward bounds are given, seeds
+// both with one random upstream gradient and compares every input gradient.
+inline void expect_cuda_parity(const OpCase& c, DType dtype, Tolerance forward,
+                               std::optional<Tolerance> backward, uint64_t seed = 1) {
+  SCOPED_TRACE(detail::concat(c.name, " in ", dtype_name(dtype)));
+  ParityInputs in = make_parity_inputs(c, dtype, seed);
+  Tensor want = c.fn(in.cpu), got = c.fn(in.cuda);
+  expect_matches_cpu(got, want, forward, "output");
+  if (!backward || !want.requires_grad()) return;
+  Generator gen(seed + 1);
+  Tensor upstream = randn(want.shape(), want.dtype(), &gen);
+  want.backward(upstream);
+  got.backward(upstream.to(Device::cuda(0)));
+  for (size_t i = 0; i < in.cpu.size(); ++i) {
+    if (!in.cpu[i].requires_grad()) continue;
+    expect_matches_cpu(in.cuda[i].grad(), in.cpu[i].grad(), *backward,
+                       detail::concat("gradient of input ", i, " ", shape_str(in.cpu[i].shape())));
+  }
+}
+
+// The fixture: skips without a GPU, poisons allocations while a test runs.
+class CudaParity : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    skip_without_gpu();
+    if (IsSkipped()) return;
+    cuda::set_poison_allocations(true);
+  }
+  void TearDown() override { cuda::set_poison_allocations(false); }
+};
+
+}  // namespace dml::test
