@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dml/data/batch_loader.h"
+#include "dml/eval/retrieval_metrics.h"
 #include "dml/train/config.h"
 #include "engine/optim/optimizer.h"
 #include "layers/embedding_head.h"
@@ -33,9 +34,10 @@ class TrainingExtension {
   // the file); never exported with the model.
   virtual NamedTensors state_dict() const = 0;
   virtual void load_state_dict(const NamedTensors& state) = 0;
-  // Metrics from the embedded held-out queries (with their attributes),
-  // merged into the epoch's metrics line.
-  virtual Json evaluate(const Embedded& held_out) = 0;
+  // Metrics from the embedded held-out queries (with their attributes) and
+  // the run's retrieval report on them (per-query values included), merged
+  // into the epoch's metrics line.
+  virtual Json evaluate(const Embedded& held_out, const eval::RetrievalReport& report) = 0;
 };
 
 // Builds the extension a config asks for (or null), given the training

@@ -269,9 +269,9 @@ void Run::train_epoch(int64_t epoch) {
 Json Run::evaluate() {
   Json out = Json::object();
   Embedded queries;
-  for (const auto& [name, value] : evaluate_model(*model_, c_, held_out_, &queries).metrics)
-    out[name] = value;
-  if (extension_) out.update(extension_->evaluate(queries));
+  const eval::RetrievalReport report = evaluate_model(*model_, c_, held_out_, &queries);
+  for (const auto& [name, value] : report.metrics) out[name] = value;
+  if (extension_) out.update(extension_->evaluate(queries, report));
   return out;
 }
 
