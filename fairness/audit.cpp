@@ -4,6 +4,7 @@
 #include <map>
 
 #include "dml/data/permutation.h"
+#include "dml/data/subset.h"
 #include "dml/train/datasets.h"
 #include "dml/train/evaluation.h"
 #include "engine/ops.h"
@@ -16,13 +17,6 @@
 namespace dml::fairness {
 
 namespace {
-
-int64_t column_of(const data::SampleSet& set, const std::string& attribute) {
-  auto it = std::find(set.attribute_names.begin(), set.attribute_names.end(), attribute);
-  DML_CHECK(it != set.attribute_names.end(), "audit: attribute '", attribute, "' is not one of ",
-            set.name, "'s attributes");
-  return int64_t(it - set.attribute_names.begin());
-}
 
 // A seeded subset of at most n rows, PCA-projected, with classes and groups.
 train::Json embedding_map(const train::Embedded& e, const Tensor& groups, int64_t n,
@@ -61,7 +55,7 @@ AuditTarget audit_target(const train::TrainConfig& config, const std::string& at
   data::SampleSet train_set = train::open_split(config.data, "train");
   AuditTarget t;
   t.attribute = attribute;
-  const int64_t column = column_of(train_set, attribute);
+  const int64_t column = data::attribute_column(train_set, attribute);
   std::map<int64_t, int64_t> counts;
   for (const auto& s : train_set.samples) ++counts[s.attributes[size_t(column)]];
   DML_CHECK(counts.size() >= 2, "audit: attribute '", attribute, "' takes one value in ",
@@ -109,7 +103,7 @@ train::Json audit_model(nn::Module& model, const train::TrainConfig& c, const Au
   DML_CHECK(!held_out.gallery, "audit: ", held_out.queries.name,
             " is a query/gallery split; audit a dataset whose test split is one set");
   AuditTarget target = audit_target(c, options.attribute);
-  target.column = column_of(held_out.queries, options.attribute);
+  target.column = data::attribute_column(held_out.queries, options.attribute);
   train::Embedded e = train::embed_samples(
       model, held_out.queries, train::make_sample_loader(c.augment, c.model.in_channels, false),
       256, c.run.workers);

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "dml/data/subset.h"
 #include "dml/eval/evaluate.h"
 #include "dml/losses/registry.h"
 #include "dml/train/embed.h"
@@ -57,14 +58,10 @@ class ParadeExtension final : public train::TrainingExtension {
     const std::string loss_name = config_.attribute_loss.empty()
                                       ? config["loss"]["name"].get<std::string>()
                                       : config_.attribute_loss;
-    const auto& names = train_set.attribute_names;
     Generator gen(uint64_t(config["train"]["seed"].get<int64_t>()) ^ 0x9A4ADEull);
     for (const AttributeBranchConfig& b : config_.branches) {
-      auto it = std::find(names.begin(), names.end(), b.attribute);
-      DML_CHECK(it != names.end(), "parade: attribute '", b.attribute, "' is not one of ",
-                train_set.name, "'s attributes; set data.attributes (or use a dataset with it)");
       Attribute a;
-      a.column = int64_t(it - names.begin());
+      a.column = data::attribute_column(train_set, b.attribute);
       int64_t values = 0;
       for (const auto& s : train_set.samples) {
         const int64_t v = s.attributes[size_t(a.column)];

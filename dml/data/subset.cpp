@@ -56,19 +56,21 @@ SampleSet select_labels(const SampleSet& set, const std::vector<int64_t>& labels
   });
 }
 
+int64_t attribute_column(const SampleSet& set, const std::string& name) {
+  auto it = std::find(set.attribute_names.begin(), set.attribute_names.end(), name);
+  if (it == set.attribute_names.end()) {
+    std::ostringstream have;
+    for (size_t i = 0; i < set.attribute_names.size(); ++i)
+      have << (i ? ", " : "") << set.attribute_names[i];
+    throw Error(detail::concat(set.name, " has no attribute '", name,
+                               "'; it has: ", set.attribute_names.empty() ? "none" : have.str()));
+  }
+  return int64_t(it - set.attribute_names.begin());
+}
+
 SampleSet select_attributes(const SampleSet& set, const std::vector<std::string>& names) {
   std::vector<size_t> columns;
-  for (const std::string& name : names) {
-    auto it = std::find(set.attribute_names.begin(), set.attribute_names.end(), name);
-    if (it == set.attribute_names.end()) {
-      std::ostringstream have;
-      for (size_t i = 0; i < set.attribute_names.size(); ++i)
-        have << (i ? ", " : "") << set.attribute_names[i];
-      throw Error(detail::concat(set.name, " has no attribute '", name,
-                                 "'; it has: ", set.attribute_names.empty() ? "none" : have.str()));
-    }
-    columns.push_back(size_t(it - set.attribute_names.begin()));
-  }
+  for (const std::string& name : names) columns.push_back(size_t(attribute_column(set, name)));
   SampleSet out = set;
   out.attribute_names = names;
   for (Sample& s : out.samples) {

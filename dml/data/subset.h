@@ -42,4 +42,8 @@ SampleSet select_labels(const SampleSet& set, const std::vector<int64_t>& labels
 // name the set lacks throws listing the names it has.
 SampleSet select_attributes(const SampleSet& set, const std::vector<std::string>& names);
 
+// The column of the named attribute in each sample's attributes; a name the
+// set lacks throws listing the names it has.
+int64_t attribute_column(const SampleSet& set, const std::string& name);
+
 }  // namespace dml::data
