@@ -1,16 +1,24 @@
 #!/usr/bin/python3
 """Times the DML training step of bench/train_step.cpp and the same step in
-PyTorch, on this machine, with the same thread count, in one run; prints
-images per second, peak memory and the ratio.
+PyTorch, on this machine, in one run; prints images per second, peak memory
+and the ratio.
 
     /usr/bin/python3 bench/compare_train_step.py [--threads 2] [--steps 10] [--build build]
+    python3 bench/compare_train_step.py --device cuda [--steps 30] [--build build]
 
-Needs Debian's python3-torch and python3-torchvision, and a built
-build/bench/train_step. Each measurement runs in its own process, so peak
-resident memory is the step's and not another model's. The step: a ResNet
-backbone without its classifier, average pooling, Linear to 128, L2
-normalisation; a contrastive loss on squared distances over a batch of 2
-images per class (margin 1); backward; Adam (lr 1e-4).
+CPU (default): Debian's python3-torch and python3-torchvision, the same thread
+count on both sides; the step is a ResNet backbone without its classifier,
+average pooling, Linear to 128, L2 normalisation; a contrastive loss on
+squared distances over a batch of 2 images per class (margin 1); backward;
+Adam (lr 1e-4). Each measurement runs in its own process, so peak resident
+memory is the step's and not another model's.
+
+CUDA (--device cuda): the DML protocol's step, ResNet-50 at 224 px, batch 112
+(56 classes x 2), the margin loss (alpha 0.2, learnable beta 1.2) on the
+triplets of distance-weighted sampling (cutoff 0.5, nonzero-loss cutoff 1.4),
+Adam. Ours in f32 and f32 with TF32; PyTorch in f32, TF32, and bf16 autocast,
+eager and torch.compile. Peak memory is the tensors' peak on the device
+(our caching allocator's peak bytes in use; torch.cuda.max_memory_allocated).
 """
 import argparse
 import json
@@ -61,8 +69,126 @@ def torch_step(model_name, image, batch, steps, warmup, threads):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"engine": "pytorch " + torch.__version__, "model": model_name, "image": image,
             "batch": batch, "threads": torch.get_num_threads(), "median_s": median,
-            "img_per_s": batch / median, "loss": loss, "peak_rss_bytes": peak,
+            "img_per_s": batch / median, "loss_value": loss, "peak_rss_bytes": peak,
             "step_rss_bytes": peak - rss_setup}
+
+
+GPU_CONFIG = ("resnet50", 224, 112)
+# (label, our flags | None, torch precision, torch.compile)
+GPU_VARIANTS = [("f32", [], "f32", False), ("tf32", ["--tf32"], "tf32", False),
+                ("tf32 compile", None, "tf32", True), ("bf16", None, "bf16", False),
+                ("bf16 compile", None, "bf16", True)]
+
+
+def distance_weighted_triplets(e, labels, cutoff=0.5, nonzero_loss_cutoff=1.4):
+    """Wu et al. 2017: for each positive pair (a, p) one negative of a drawn with
+    weight 1/q(d), d clamped below at cutoff, zero beyond the nonzero-loss cutoff
+    (uniform over a's negatives when all are beyond it). No gradient."""
+    import torch
+    with torch.no_grad():
+        n, dim = e.shape
+        d = torch.cdist(e.float(), e.float()).clamp(min=cutoff)
+        log_w = (2.0 - dim) * d.log() - ((dim - 3) / 2) * (1.0 - 0.25 * d * d).clamp(
+            min=1e-8).log()
+        same = labels[:, None] == labels[None, :]
+        negative = ~same
+        log_w = log_w.masked_fill(~(negative & (d < nonzero_loss_cutoff)), -float("inf"))
+        w = torch.exp(log_w - log_w.amax(1, keepdim=True).clamp(min=-1e30))
+        none = w.sum(1, keepdim=True) == 0
+        w = torch.where(none, negative.float(), w)
+        anchor, positive = (same & ~torch.eye(n, dtype=torch.bool, device=e.device)).nonzero(
+            as_tuple=True)
+        negative_idx = torch.multinomial(w[anchor], 1).squeeze(1)
+    return anchor, positive, negative_idx
+
+
+def margin_loss(e, labels, beta, alpha=0.2):
+    import torch
+    a, p, n = distance_weighted_triplets(e, labels)
+    d_ap = (e[a] - e[p]).pow(2).sum(1).clamp(min=1e-8).sqrt()
+    d_an = (e[a] - e[n]).pow(2).sum(1).clamp(min=1e-8).sqrt()
+    terms = torch.cat([(alpha + d_ap - beta).clamp(min=0), (alpha - d_an + beta).clamp(min=0)])
+    return terms.sum() / (terms > 0).sum().clamp(min=1)
+
+
+def torch_gpu_step(model_name, image, batch, steps, warmup, precision, compiled):
+    import torch
+    import torch.nn.functional as F
+    import torchvision
+
+    tf32 = precision == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cudnn.benchmark = True
+    torch.manual_seed(0)
+    dev = torch.device("cuda")
+    net = getattr(torchvision.models, model_name)()
+    net.fc = torch.nn.Linear(net.fc.in_features, 128)
+    net = net.to(dev)
+    beta = torch.nn.Parameter(torch.tensor(1.2, device=dev))
+    opt = torch.optim.Adam([{"params": net.parameters(), "lr": 1e-4},
+                            {"params": [beta], "lr": 5e-3}])
+    x = torch.randn(batch, 3, image, image, device=dev)
+    labels = torch.arange(batch, device=dev) // 2
+    forward = torch.compile(net) if compiled else net
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            out = forward(x)
+        loss = margin_loss(F.normalize(out.float(), dim=1), labels, beta)
+        loss.backward()
+        opt.step()
+        return loss
+
+    times, loss = [], 0.0
+    for s in range(warmup + steps):
+        if s == warmup:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        t0 = time.perf_counter()
+        loss = step().item()  # waits for the device, like ours
+        if s >= warmup:
+            times.append(time.perf_counter() - t0)
+    median = statistics.median(times)
+    return {"engine": "pytorch " + torch.__version__, "gpu": torch.cuda.get_device_name(),
+            "median_s": median, "img_per_s": batch / median, "loss_value": loss,
+            "peak_tensor_bytes": torch.cuda.max_memory_allocated()}
+
+
+def compare_gpu(a):
+    name, image, batch = GPU_CONFIG
+    mib = 1 / (1 << 20)
+    rows = {}
+    print(f"{name} {image} px batch {batch} (56 classes x 2), margin loss + distance-weighted "
+          f"miner, Adam, {a.steps} timed steps after {a.warmup}")
+    print(f"{'variant':<14} {'dml img/s':>10} {'torch img/s':>12} {'ratio':>7} "
+          f"{'dml MiB':>8} {'torch MiB':>10}")
+    for label, flags, precision, compiled in GPU_VARIANTS:
+        ours = None
+        if flags is not None:
+            ours = run([os.path.join(a.build, "bench", "train_step"), "--device", "cuda",
+                        "--model", name, "--image", str(image), "--batch", str(batch),
+                        "--loss", "margin", "--steps", str(a.steps), "--warmup",
+                        str(a.warmup)] + flags)
+        try:
+            theirs = run([sys.executable, __file__, "--steps", str(a.steps), "--warmup",
+                          str(a.warmup), "--torch-gpu-child", precision, str(int(compiled))])
+        except subprocess.CalledProcessError as err:
+            print(f"{label:<14} pytorch failed: {err.stderr.strip().splitlines()[-1:]}")
+            continue
+        rows[label] = (ours, theirs)
+        dml_ips = f"{ours['img_per_s']:10.1f}" if ours else f"{'n/a':>10}"
+        ratio = f"{ours['img_per_s'] / theirs['img_per_s']:6.2f}x" if ours else f"{'':>7}"
+        dml_mem = f"{ours['peak_tensor_bytes'] * mib:8.0f}" if ours else f"{'':>8}"
+        print(f"{label:<14} {dml_ips} {theirs['img_per_s']:12.1f} {ratio} {dml_mem} "
+              f"{theirs['peak_tensor_bytes'] * mib:10.0f}")
+        sys.stdout.flush()
+    if "tf32" in rows and "tf32 compile" in rows:
+        ours = rows["tf32"][0]["img_per_s"]
+        print(f"dml tf32 / torch.compile tf32: {ours / rows['tf32 compile'][1]['img_per_s']:.2f}x")
+    if rows:
+        print("GPU:", next(iter(rows.values()))[1]["gpu"])
 
 
 def run(cmd):
@@ -77,8 +203,19 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--build", default="build")
     p.add_argument("--only", default="", help="run only this model")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--torch-child", nargs=3, help=argparse.SUPPRESS)
+    p.add_argument("--torch-gpu-child", nargs=2, help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.torch_gpu_child:
+        name, image, batch = GPU_CONFIG
+        precision, compiled = a.torch_gpu_child
+        print(json.dumps(torch_gpu_step(name, image, batch, a.steps, a.warmup, precision,
+                                        compiled == "1")))
+        return
+    if a.device == "cuda":
+        compare_gpu(a)
+        return
     if a.torch_child:
         name, image, batch = a.torch_child
         print(json.dumps(torch_step(name, int(image), int(batch), a.steps, a.warmup, a.threads)))

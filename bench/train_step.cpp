@@ -1,9 +1,13 @@
 // End-to-end DML training step: an embedding network (ResNet backbone without
-// its classifier, average pooling, Linear to 128, L2 normalisation), a
-// contrastive loss on squared distances over an m-per-class batch (2 images
-// per class), backward, Adam. Prints one JSON line: the median step time,
-// images per second and peak memory. bench/compare_train_step.py runs the
-// same step in PyTorch beside it.
+// its classifier, average pooling, Linear to 128, L2 normalisation) over an
+// m-per-class batch (2 images per class), a loss, backward, Adam. Two losses:
+// "contrastive" (squared distances, margin 1, every pair; the CPU comparison)
+// and "margin" (the DML protocol's: margin loss with learnable beta on the
+// triplets of the distance-weighted miner, from the loss and miner
+// registries). On CPU or a CUDA device (--device cuda; --tf32 lets cuBLAS and
+// cuDNN use TF32). Prints one JSON line: the median step time, images per
+// second and peak memory. bench/compare_train_step.py runs the same step in
+// PyTorch beside it.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -14,9 +18,15 @@
 #include <fstream>
 #include <vector>
 
+#include "dml/losses/registry.h"
+#include "dml/miners/registry.h"
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
 #include "layers/embedding_head.h"
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/blas.h"
+#include "kernels/cuda/device_memory.h"
+#endif
 
 namespace {
 
@@ -46,11 +56,59 @@ Tensor contrastive_loss(const Tensor& embeddings, const Tensor& labels) {
   return sum(pos * d2) / sum(pos) + sum(neg * relu(1.0 - d2)) / sum(neg);
 }
 
+// The step's loss: the contrastive loss above, or the protocol's margin loss
+// on distance-weighted triplets.
+class StepLoss {
+ public:
+  explicit StepLoss(const std::string& name) : name_(name) {
+    DML_CHECK(name == "contrastive" || name == "margin", "--loss: '", name,
+              "' is not a bench loss; use contrastive or margin");
+    if (name == "margin") {
+      loss_ = losses::make_loss("margin", {});
+      miner_ = miners::make_miner("distance_weighted");
+    }
+  }
+  std::vector<Tensor> parameters() const {
+    return loss_ ? loss_->parameters() : std::vector<Tensor>{};
+  }
+  void to(Device device) {
+    if (loss_) loss_->to(device);
+  }
+  Tensor operator()(const Tensor& embeddings, const Tensor& labels) {
+    if (!loss_) return contrastive_loss(embeddings, labels.to(embeddings.device()));
+    miners::MinedTuples mined = miner_->mine(embeddings.detach(), labels, gen_);
+    return loss_->forward(embeddings, labels, &mined);
+  }
+
+ private:
+  std::string name_;
+  std::unique_ptr<losses::Loss> loss_;
+  std::unique_ptr<miners::Miner> miner_;
+  Generator gen_{0};
+};
+
+// Bytes the run's tensors peaked at on the device the step ran on.
+double peak_tensor_bytes(Device device) {
+#ifdef DML_WITH_CUDA
+  if (device.is_cuda())
+    return double(cuda::caching_allocator(device.index).stats().peak_bytes_in_use);
+#endif
+  return double(device.is_cuda() ? 0 : cpu_memory_stats().peak_bytes_in_use);
+}
+
+void reset_peak(Device device) {
+#ifdef DML_WITH_CUDA
+  if (device.is_cuda()) return cuda::caching_allocator(device.index).reset_peak();
+#endif
+  reset_cpu_peak();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Times a DML training step (forward, loss, backward, Adam)"};
-  std::string model = "resnet18";
+  std::string model = "resnet18", device_name = "cpu", loss_name = "contrastive";
+  bool tf32 = false;
   int64_t image = 64, batch = 32, steps = 10, warmup = 2;
   int threads = 0;
   app.add_option("--model", model, "resnet18, resnet50, ...")->capture_default_str();
@@ -59,13 +117,27 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps, "Timed steps")->capture_default_str();
   app.add_option("--warmup", warmup, "Untimed steps first")->capture_default_str();
   app.add_option("--threads", threads, "OpenMP threads (0: default)");
+  app.add_option("--device", device_name, "cpu or cuda (cuda:N)")->capture_default_str();
+  app.add_option("--loss", loss_name, "contrastive or margin")->capture_default_str();
+  app.add_flag("--tf32", tf32, "Allow TF32 in cuBLAS and cuDNN (CUDA only)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (threads > 0) omp_set_num_threads(threads);
+    const Device device = parse_device(device_name);
+#ifdef DML_WITH_CUDA
+    cuda::set_allow_tf32(tf32);
+#else
+    DML_CHECK(!device.is_cuda() && !tf32, "--device ", device_name,
+              ": this build has no CUDA backend (configure with -DDML_CUDA=ON)");
+#endif
     manual_seed(0);
     nn::EmbeddingNet net(nn::make_resnet(model, 0), {.embedding_dim = 128});
-    Adam opt({ParamGroup{.name = "model", .params = net.parameters(), .lr = 1e-4}});
-    Tensor x = randn({batch, 3, image, image});
+    StepLoss step_loss(loss_name);
+    net.to(device);
+    step_loss.to(device);
+    Adam opt({ParamGroup{.name = "model", .params = net.parameters(), .lr = 1e-4},
+              ParamGroup{.name = "loss", .params = step_loss.parameters(), .lr = 5e-3}});
+    Tensor x = randn({batch, 3, image, image}).to(device);
     Tensor labels = from_vector(std::vector<int64_t>(size_t(batch)), {batch});
     for (int64_t i = 0; i < batch; ++i) labels.data<int64_t>()[i] = i / 2;
     const double rss_setup = rss_bytes();
@@ -73,13 +145,13 @@ int main(int argc, char** argv) {
     std::vector<double> times;
     double loss = 0;
     for (int64_t s = 0; s < warmup + steps; ++s) {
-      if (s == warmup) reset_cpu_peak();
+      if (s == warmup) reset_peak(device);
       auto t0 = std::chrono::steady_clock::now();
       opt.zero_grad();
-      Tensor l = contrastive_loss(net.forward(x), labels);
+      Tensor l = step_loss(net.forward(x), labels);
       l.backward();
       opt.step();
-      loss = l.item();
+      loss = l.item();  // waits for the device: the step's work is inside the timing
       if (s >= warmup)
         times.push_back(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -88,11 +160,12 @@ int main(int argc, char** argv) {
     const double median = times[times.size() / 2];
     std::printf(
         "{\"engine\": \"dml\", \"model\": \"%s\", \"image\": %lld, \"batch\": %lld, "
-        "\"threads\": %d, \"median_s\": %.5f, \"img_per_s\": %.3f, \"loss\": %.6f, "
+        "\"device\": \"%s\", \"loss\": \"%s\", \"tf32\": %s, \"threads\": %d, \"median_s\": %.5f, "
+        "\"img_per_s\": %.3f, \"loss_value\": %.6f, "
         "\"peak_tensor_bytes\": %.0f, \"peak_rss_bytes\": %.0f, \"step_rss_bytes\": %.0f}\n",
         model.c_str(), static_cast<long long>(image), static_cast<long long>(batch),
-        omp_get_max_threads(), median, double(batch) / median, loss,
-        double(cpu_memory_stats().peak_bytes_in_use), peak_rss_bytes(),
+        device.str().c_str(), loss_name.c_str(), tf32 ? "true" : "false", omp_get_max_threads(),
+        median, double(batch) / median, loss, peak_tensor_bytes(device), peak_rss_bytes(),
         peak_rss_bytes() - rss_setup);
     return 0;
   } catch (const std::exception& e) {

@@ -298,6 +298,15 @@ void Tensor::set_grad(const Tensor& g) const {
   impl().autograd->grad = g.impl_ptr();
 }
 
+void Tensor::rebind(const Tensor& moved) const {
+  DML_CHECK(moved.shape() == shape(), "rebind: ", describe(moved), " cannot replace ",
+            describe(*this), " (shapes differ)");
+  impl().storage = moved.impl().storage;
+  impl().offset = moved.impl().offset;
+  impl().dtype = moved.dtype();
+  zero_grad();
+}
+
 void Tensor::zero_grad() const {
   if (impl().autograd) impl().autograd->grad.reset();
 }

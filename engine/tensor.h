@@ -96,6 +96,10 @@ class Tensor {
   Tensor grad() const;
   void set_grad(const Tensor& g) const;
   void zero_grad() const;  // drops the gradient (next backward assigns afresh)
+  // Re-points this tensor's storage at `moved`'s (same shape; another device
+  // or dtype), so every handle to it - a layer's member, an optimizer's group
+  // - sees the change. Drops the gradient. For moving parameters in place.
+  void rebind(const Tensor& moved) const;
   const std::shared_ptr<Node>& grad_fn() const;
   // Seeds with ones for a one-element tensor when grad is undefined.
   void backward(const Tensor& grad = {}, bool retain_graph = false) const;

@@ -74,26 +74,15 @@ void Module::train(bool on) {
   for (auto& [name, child] : children_) child->train(on);
 }
 
-namespace {
-// Re-points the tensor's own storage at `moved`, so every handle to it (a
-// layer's member, an optimizer's group) sees the change.
-void replace_in_place(const Tensor& t, const Tensor& moved) {
-  t.impl().storage = moved.impl().storage;
-  t.impl().offset = moved.impl().offset;
-  t.impl().dtype = moved.dtype();
-  t.zero_grad();
-}
-}  // namespace
-
 void Module::to(Device device) {
   for (const Tensor& t : state_dict() | std::views::values)
-    if (t.device() != device) replace_in_place(t, t.detach().to(device));
+    if (t.device() != device) t.rebind(t.detach().to(device));
 }
 
 void Module::to(DType dtype) {
   DML_CHECK(is_floating(dtype), "Module::to: ", dtype_name(dtype), " is not a floating type");
   for (const Tensor& t : state_dict() | std::views::values)
-    if (is_floating(t.dtype()) && t.dtype() != dtype) replace_in_place(t, t.detach().to(dtype));
+    if (is_floating(t.dtype()) && t.dtype() != dtype) t.rebind(t.detach().to(dtype));
 }
 
 void Module::zero_grad() {

@@ -9,6 +9,11 @@ std::vector<Tensor> Loss::parameters() const {
   return out;
 }
 
+void Loss::to(Device device) {
+  for (const auto& [name, t] : params_)
+    if (t.device() != device) t.rebind(t.detach().to(device));
+}
+
 // Messages name the parameter, not the loss: describe() is virtual and this
 // runs inside constructors.
 Tensor Loss::register_parameter(const std::string& name, Tensor t) {

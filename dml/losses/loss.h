@@ -38,6 +38,8 @@ class Loss {
   // Learnable state, by name ("proxies", "beta"); empty for most losses.
   const NamedTensors& named_parameters() const { return params_; }
   std::vector<Tensor> parameters() const;
+  // Moves the learnable state to `device` in place (optimizer handles follow).
+  void to(Device device);
   // Learning-rate multiplier the loss's papers use for its parameters
   // relative to the model's (proxy-anchor: 100); the config may override it.
   virtual double default_lr_multiplier() const { return 1.0; }

@@ -1,0 +1,181 @@
+// Training on CUDA against the CPU backend, above the single ops: every loss
+// and every miner of the registries on a CUDA batch, and a whole training
+// step of a small ResNet embedding network (forward, loss, backward, Adam).
+// All in f64, so the two devices differ only in summation order: the bounds
+// are relative to each tensor's largest element (tests/cuda_parity.h's
+// all_close with abs = 1e-9 x max|x|, rel = 1e-9), far above f64 reordering
+// error (~1e-14 for these sizes) and far below any wrong element (O(1)).
+// Skipped where no GPU is present.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dml/losses/registry.h"
+#include "dml/miners/registry.h"
+#include "engine/ops.h"
+#include "engine/optim/optimizer.h"
+#include "layers/embedding_head.h"
+#include "tests/cuda_parity.h"
+
+namespace dml {
+namespace {
+
+using test::all_close;
+using test::CudaParity;
+using test::Tolerance;
+
+Device gpu() {
+  return Device::cuda(0);
+}
+
+// 1e-9 of the tensor's largest magnitude, and 1e-9 relative.
+Tolerance scaled_bound(const Tensor& reference) {
+  double largest = 0;
+  for (double v : reference.detach().to(DType::f64).to_vector<double>())
+    largest = std::max(largest, std::abs(v));
+  return {1e-9 * largest + 1e-300, 1e-9};
+}
+
+void expect_close(const Tensor& cuda_t, const Tensor& cpu_t, const std::string& what) {
+  ASSERT_TRUE(cuda_t.defined() && cpu_t.defined()) << what;
+  EXPECT_EQ(cuda_t.device(), gpu()) << what;
+  EXPECT_TRUE(all_close(cuda_t.to(Device::cpu()), cpu_t, scaled_bound(cpu_t))) << what;
+}
+
+// A batch of 4 classes x 3: features [12, 16] and labels, f64.
+struct Batch {
+  Tensor features, labels;
+};
+Batch make_batch(uint64_t seed) {
+  Generator gen(seed);
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < 12; ++i) labels.push_back(i / 3);
+  return {randn({12, 16}, DType::f64, &gen), from_vector(labels, {12})};
+}
+
+// Embeddings l2_normalize(features @ w) with w a leaf on the given device.
+struct Embedder {
+  Tensor w;
+  Embedder(const Tensor& init, Device device) : w(init.detach().to(device)) { w.requires_grad_(); }
+  Tensor operator()(const Tensor& features) { return l2_normalize(matmul(features, w)); }
+};
+
+TEST_F(CudaParity, EveryLossGivesTheCpuValueAndGradients) {
+  const Batch batch = make_batch(3);
+  Generator init_gen(4);
+  const Tensor w0 = randn({16, 8}, DType::f64, &init_gen);
+  for (const std::string& name : losses::loss_names()) {
+    SCOPED_TRACE(name);
+    // Same seed on both sides: proxies start equal.
+    Generator cpu_gen(5), cuda_gen(5);
+    auto cpu_loss =
+        losses::make_loss(name, {.num_classes = 4, .embedding_dim = 8, .gen = &cpu_gen});
+    auto cuda_loss =
+        losses::make_loss(name, {.num_classes = 4, .embedding_dim = 8, .gen = &cuda_gen});
+    cuda_loss->to(gpu());
+    Embedder cpu_embed(w0, Device::cpu()), cuda_embed(w0, gpu());
+    Tensor want = cpu_loss->forward(cpu_embed(batch.features), batch.labels);
+    Tensor got = cuda_loss->forward(cuda_embed(batch.features.to(gpu())), batch.labels);
+    expect_close(got, want, "loss value");
+    want.backward();
+    got.backward();
+    expect_close(cuda_embed.w.grad(), cpu_embed.w.grad(), "gradient of the embedding weights");
+    const auto& cpu_params = cpu_loss->named_parameters();
+    const auto& cuda_params = cuda_loss->named_parameters();
+    ASSERT_EQ(cpu_params.size(), cuda_params.size());
+    for (size_t i = 0; i < cpu_params.size(); ++i) {
+      EXPECT_EQ(cuda_params[i].second.device(), gpu()) << cpu_params[i].first;
+      if (cpu_params[i].second.grad().defined())
+        expect_close(cuda_params[i].second.grad(), cpu_params[i].second.grad(),
+                     "gradient of loss parameter " + cpu_params[i].first);
+    }
+  }
+}
+
+// Miners read the embeddings on the CPU in f64; given the same values on a
+// CUDA tensor they must choose the same tuples (and draw the same random
+// ones from equal generators).
+TEST_F(CudaParity, EveryMinerChoosesTheCpuTuples) {
+  const Batch batch = make_batch(6);
+  Generator init_gen(7);
+  const Tensor embeddings =
+      l2_normalize(matmul(batch.features, randn({16, 8}, DType::f64, &init_gen)));
+  for (const std::string& name : miners::miner_names()) {
+    SCOPED_TRACE(name);
+    auto miner = miners::make_miner(name);
+    Generator cpu_gen(8), cuda_gen(8);
+    miners::MinedTuples want = miner->mine(embeddings, batch.labels, cpu_gen);
+    miners::MinedTuples got = miner->mine(embeddings.to(gpu()), batch.labels, cuda_gen);
+    EXPECT_EQ(got.kind, want.kind);
+    auto same = [](const Tensor& a, const Tensor& b, const char* what) {
+      ASSERT_EQ(a.defined(), b.defined()) << what;
+      if (!a.defined()) return;
+      EXPECT_EQ(a.to(Device::cpu()).to_vector<int64_t>(), b.to_vector<int64_t>()) << what;
+    };
+    same(got.pos_anchor, want.pos_anchor, "pos_anchor");
+    same(got.positive, want.positive, "positive");
+    same(got.neg_anchor, want.neg_anchor, "neg_anchor");
+    same(got.negative, want.negative, "negative");
+    same(got.anchor, want.anchor, "anchor");
+    same(got.triplet_positive, want.triplet_positive, "triplet_positive");
+    same(got.triplet_negative, want.triplet_negative, "triplet_negative");
+  }
+}
+
+// One training step of a small ResNet embedding network in train mode
+// (convolutions through cuDNN, batch statistics, pooling, the head): the
+// embeddings, the margin loss on distance-weighted triplets, every parameter
+// gradient, the parameters after one SGD step and the BN running statistics
+// match the CPU's. (SGD, not Adam: Adam's first step moves a parameter by
+// about lr * sign(g), so a gradient that is zero up to rounding would move
+// by +-lr on the two devices.)
+TEST_F(CudaParity, ResNetTrainingStepMatchesTheCpu) {
+  auto make_net = [] {
+    manual_seed(11);
+    auto net = std::make_shared<nn::EmbeddingNet>(
+        nn::make_resnet("small_resnet10", 0),
+        nn::EmbeddingHeadConfig{.in_features = 256, .embedding_dim = 16});
+    net->to(DType::f64);
+    return net;
+  };
+  auto cpu_net = make_net(), cuda_net = make_net();
+  cuda_net->to(gpu());
+  Generator data_gen(12);
+  const Tensor images = randn({8, 3, 20, 20}, DType::f64, &data_gen);
+  const Tensor labels = from_vector(std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 3}, {8});
+
+  auto step = [&](nn::EmbeddingNet& net, const Tensor& x, Tensor& embeddings) {
+    auto loss = losses::make_loss("margin", {});
+    loss->to(x.device());
+    auto miner = miners::make_miner("distance_weighted");
+    Generator gen(13);
+    SGD opt({ParamGroup{.name = "model", .params = net.parameters(), .lr = 0.1}});
+    embeddings = net.forward(x);
+    miners::MinedTuples mined = miner->mine(embeddings.detach(), labels, gen);
+    Tensor l = loss->forward(embeddings, labels, &mined);
+    l.backward();
+    opt.step();
+    return l;
+  };
+  Tensor cpu_embeddings, cuda_embeddings;
+  Tensor want = step(*cpu_net, images, cpu_embeddings);
+  Tensor got = step(*cuda_net, images.to(gpu()), cuda_embeddings);
+  expect_close(cuda_embeddings, cpu_embeddings, "embeddings");
+  expect_close(got, want, "loss");
+  auto cpu_state = cpu_net->state_dict(), cuda_state = cuda_net->state_dict();
+  ASSERT_EQ(cpu_state.size(), cuda_state.size());
+  for (size_t i = 0; i < cpu_state.size(); ++i) {
+    ASSERT_EQ(cpu_state[i].first, cuda_state[i].first);
+    expect_close(cuda_state[i].second, cpu_state[i].second, cpu_state[i].first);
+    const Tensor& g = cpu_state[i].second.grad();
+    if (g.defined())
+      expect_close(cuda_state[i].second.grad(), g, "gradient of " + cpu_state[i].first);
+  }
+}
+
+}  // namespace
+}  // namespace dml
