@@ -72,6 +72,8 @@ class ParadeExtension final : public train::TrainingExtension {
       a.branch = std::make_shared<AttributeBranch>(b, model.head().config());
       a.loss = losses::make_loss(
           loss_name, {.num_classes = values, .embedding_dim = b.embedding_dim, .gen = &gen});
+      a.branch->to(model.device());  // beside the model it reads features from
+      a.loss->to(model.device());
       attributes_.push_back(std::move(a));
     }
   }

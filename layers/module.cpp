@@ -79,6 +79,11 @@ void Module::to(Device device) {
     if (t.device() != device) t.rebind(t.detach().to(device));
 }
 
+Device Module::device() const {
+  NamedTensors state = state_dict();
+  return state.empty() ? Device::cpu() : state.front().second.device();
+}
+
 void Module::to(DType dtype) {
   DML_CHECK(is_floating(dtype), "Module::to: ", dtype_name(dtype), " is not a floating type");
   for (const Tensor& t : state_dict() | std::views::values)

@@ -45,6 +45,9 @@ class Module {
   // an optimizer's group) follows. An optimizer's state does not; create the
   // optimizer after moving.
   void to(Device device);
+  // Where the parameters (and buffers) live: the first one's device; the CPU
+  // for a module that has none.
+  Device device() const;
   // Converts floating parameters and buffers in place (f64 for gradient
   // checks and parity tests); integer buffers keep their type.
   void to(DType dtype);

@@ -41,6 +41,7 @@ constexpr Shorthand kShorthands[] = {
     {"--seed", "train.seed", "Seed of every random choice in the run"},
     {"--workers", "train.workers", "Loader threads (0: load on the training thread)"},
     {"--threads", "train.threads", "OpenMP threads for the kernels (0: all cores)"},
+    {"--device", "train.device", "Where to train: cpu, cuda or cuda:N"},
     {"--eval-every", "eval.every", "Evaluate every N epochs (0: only at the end)"},
     {"--output", "train.output", "Output directory"},
     {"--rho", "parade.rho", "PARADE: decorrelation weight (0: baseline)"},

@@ -74,7 +74,8 @@ Json default_config() {
       "threads": 0,
       "log_every": 20,
       "max_steps_per_epoch": 0,
-      "output": "runs/fashion_mnist"
+      "output": "runs/fashion_mnist",
+      "device": "cpu"
     },
     "parade": {
       "attributes": [],
@@ -282,7 +283,11 @@ TrainConfig typed_config(const Json& c) {
            .metric = e["metric"],
            .recall_ks = list<int64_t>(e["recall_ks"]),
            .clustering = e["clustering"],
-           .output = r["output"]};
+           .output = r["output"],
+           .device = parse_device(r["device"].get<std::string>())};
+  DML_CHECK(!t.run.device.is_cuda() || t.run.device.index < cuda_device_count(), "train.device ",
+            t.run.device.str(), ": no such CUDA device (", cuda_device_count(),
+            " present); set train.device to cpu");
   DML_CHECK(t.run.epochs >= 1, "train.epochs must be >= 1");
   DML_CHECK(t.run.workers >= 0 && t.run.threads >= 0 && t.run.log_every >= 1,
             "train: workers and threads must be >= 0 and log_every >= 1");

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/device.h"
+
 namespace dml::train {
 
 using Json = nlohmann::ordered_json;
@@ -94,6 +96,7 @@ struct RunConfig {
   std::vector<int64_t> recall_ks;
   bool clustering = false;
   std::string output;
+  Device device;  // train.device: where the model trains ("cpu", "cuda", "cuda:N")
 };
 
 struct TrainConfig {

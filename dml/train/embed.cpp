@@ -23,8 +23,9 @@ Embedded embed_samples(nn::Module& model, const data::SampleSet& set,
   data::BatchLoader loader(set, std::move(batches), load_sample,
                            {.workers = workers, .bad_samples = bad_samples});
   std::vector<Tensor> embeddings, labels, attributes;
+  const Device device = model.device();
   while (auto batch = loader.next()) {
-    embeddings.push_back(model(batch->images));
+    embeddings.push_back(model(batch->images.to(device)).to(Device::cpu()));
     labels.push_back(batch->labels);
     attributes.push_back(batch->attributes);
   }

@@ -122,11 +122,13 @@ Run::Run(const Json& config, const TrainOptions& options)
 
   manual_seed(uint64_t(c_.run.seed));
   model_ = build_model(c_.model);
+  model_->to(c_.run.device);
   Generator loss_gen(data::derive_seed(uint64_t(c_.run.seed), 0, 3));
   loss_ = losses::make_loss(
       c_.loss.name,
       {.num_classes = classes, .embedding_dim = c_.model.embedding_dim, .gen = &loss_gen},
       c_.loss.params);
+  loss_->to(c_.run.device);
   if (c_.loss.miner != "none") {
     DML_CHECK(losses::loss_entry(c_.loss.name).kind != losses::LossKind::proxy, "loss.miner '",
               c_.loss.miner, "' has no effect on the proxy loss '", c_.loss.name,
@@ -228,7 +230,7 @@ void Run::train_epoch(int64_t epoch) {
   while (auto batch = loader.next()) {
     if (schedule_) schedule_->apply(*optimizer_, steps_);
     // model_(images) = head(backbone features); the extension reads the features too.
-    Tensor features = model_->backbone().forward_features(batch->images);
+    Tensor features = model_->backbone().forward_features(batch->images.to(c_.run.device));
     Tensor embeddings = model_->head()(features);
     std::optional<miners::MinedTuples> mined;
     if (miner_) mined = miner_->mine(embeddings.detach(), batch->labels, miner_gen);
