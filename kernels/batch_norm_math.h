@@ -20,9 +20,8 @@ DML_HOST_DEVICE inline T batch_norm_invstd(T var, double eps) {
 // biased variance; the variance enters unbiased (count / (count - 1)), as in
 // PyTorch. count > 1 (the op checks).
 template <class T>
-DML_HOST_DEVICE inline void batch_norm_running_update(T mean, T var, int64_t count,
-                                                      double momentum, T* running_mean,
-                                                      T* running_var) {
+DML_HOST_DEVICE inline void batch_norm_running_update(T mean, T var, int64_t count, double momentum,
+                                                      T* running_mean, T* running_var) {
   const double unbias = double(count) / double(count - 1);
   *running_mean = T((1 - momentum) * *running_mean + momentum * mean);
   *running_var = T((1 - momentum) * *running_var + momentum * var * unbias);
@@ -48,7 +47,7 @@ DML_HOST_DEVICE inline BatchNormAffine<T> batch_norm_affine(int64_t ch, const T*
 // are constants and dx = scale * dy.
 template <class T>
 struct BatchNormGrad {
-  T dgamma, dbeta;              // the affine parameters' gradients
+  T dgamma, dbeta;                 // the affine parameters' gradients
   T scale, mean_dy, mean_dy_xhat;  // dx's coefficients
 };
 template <class T>

@@ -104,4 +104,33 @@ DML_HOST_DEVICE inline T window_mean(const T* plane, int64_t w, const PoolWindow
   return acc / T(wy.divisor * wx.divisor);
 }
 
+// The gradient of input element r = iy * w + ix of one plane, gathered: the
+// sum over the outputs whose window holds it, in increasing (oy, ox) order,
+// of their gradient g - for max pooling (argmax non-null) only where the
+// output's argmax is r, for an average over the output's divisor. The CUDA
+// backward's per-element body; the CPU's scatter adds the same terms in the
+// same order.
+template <class T>
+DML_HOST_DEVICE inline T gathered_gradient(const T* g, const int64_t* argmax, const PoolAxis& ay,
+                                           const PoolAxis& ax, int64_t iy, int64_t ix) {
+  const OutputRange ry = outputs_near(ay, iy), rx = outputs_near(ax, ix);
+  const int64_t r = iy * ax.in + ix;
+  T acc = 0;
+  for (int64_t oy = ry.first; oy <= ry.last; ++oy) {
+    const PoolWindow wy = pool_window(ay, oy);
+    if (!window_holds(wy, iy)) continue;
+    for (int64_t ox = rx.first; ox <= rx.last; ++ox) {
+      const PoolWindow wx = pool_window(ax, ox);
+      if (!window_holds(wx, ix)) continue;
+      const int64_t o = oy * ax.out + ox;
+      if (argmax) {
+        if (argmax[o] == r) acc += g[o];
+      } else {
+        acc += g[o] / T(wy.divisor * wx.divisor);
+      }
+    }
+  }
+  return acc;
+}
+
 }  // namespace dml::kernels

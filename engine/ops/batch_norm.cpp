@@ -63,8 +63,8 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
       using T = decltype(t);
       auto ptr = [](const Tensor& u) { return u.defined() ? kernel_data<T>(u) : nullptr; };
       DML_KERNEL(g.device(), batch_norm_backward<T>, kernel_data<T>(g), kernel_data<T>(xd), n, c,
-                 hw, kernel_data<T>(mean), kernel_data<T>(invstd), ptr(wd), training,
-                 ptr(grads[0]), ptr(grads[1]), ptr(grads[2]));
+                 hw, kernel_data<T>(mean), kernel_data<T>(invstd), ptr(wd), training, ptr(grads[0]),
+                 ptr(grads[1]), ptr(grads[2]));
     });
     return grads;
   });

@@ -101,14 +101,14 @@ void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t 
       1);
 }
 
-#define DML_INSTANTIATE(T)                                                                      \
-  template void batch_norm_update_running<T>(const T*, const T*, int64_t, int64_t, double,      \
-                                             double, T*, T*, T*);                               \
-  template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*);       \
-  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*);               \
-  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,    \
-                                    const T*, const T*, T*);                                    \
-  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, const T*, \
+#define DML_INSTANTIATE(T)                                                                         \
+  template void batch_norm_update_running<T>(const T*, const T*, int64_t, int64_t, double, double, \
+                                             T*, T*, T*);                                          \
+  template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*);          \
+  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*);                  \
+  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,       \
+                                    const T*, const T*, T*);                                       \
+  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, const T*,    \
                                        const T*, const T*, bool, T*, T*, T*);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)

@@ -43,7 +43,8 @@ void max_pool2d_backward(const T* dy, const int64_t* argmax, int64_t planes, con
   parallel_for(
       planes,
       [&](int64_t p) {
-        for (int64_t i = 0; i < out_hw; ++i) dx[p * hw + argmax[p * out_hw + i]] += dy[p * out_hw + i];
+        for (int64_t i = 0; i < out_hw; ++i)
+          dx[p * hw + argmax[p * out_hw + i]] += dy[p * out_hw + i];
       },
       4);
 }
@@ -58,7 +59,8 @@ void avg_pool2d_forward(const T* x, int64_t planes, const PoolAxis& ay, const Po
         const T* src = x + p * h * w;
         for (int64_t oy = 0; oy < oh; ++oy)
           for (int64_t ox = 0; ox < ow; ++ox)
-            y[(p * oh + oy) * ow + ox] = kernels::window_mean(src, w, wy[size_t(oy)], wx[size_t(ox)]);
+            y[(p * oh + oy) * ow + ox] =
+                kernels::window_mean(src, w, wy[size_t(oy)], wx[size_t(ox)]);
       },
       4);
 }
@@ -85,11 +87,11 @@ void avg_pool2d_backward(const T* dy, int64_t planes, const PoolAxis& ay, const 
       4);
 }
 
-#define DML_INSTANTIATE(T)                                                                    \
-  template void max_pool2d_forward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*, \
-                                      int64_t*);                                              \
-  template void max_pool2d_backward<T>(const T*, const int64_t*, int64_t, const PoolAxis&,    \
-                                       const PoolAxis&, T*);                                  \
+#define DML_INSTANTIATE(T)                                                                      \
+  template void max_pool2d_forward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*,  \
+                                      int64_t*);                                                \
+  template void max_pool2d_backward<T>(const T*, const int64_t*, int64_t, const PoolAxis&,      \
+                                       const PoolAxis&, T*);                                    \
   template void avg_pool2d_forward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*); \
   template void avg_pool2d_backward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*);
 DML_INSTANTIATE(float)

@@ -91,7 +91,9 @@ __device__ double channel_total(const double* parts, int64_t ch, int64_t chunks,
 
 __global__ void mean_kernel(const double* parts, int64_t c, int64_t chunks, double count,
                             double* mean_d) {
-  DML_GRID_STRIDE_LOOP(ch, c) { mean_d[ch] = channel_total(parts, ch, chunks, 0) / count; }
+  DML_GRID_STRIDE_LOOP(ch, c) {
+    mean_d[ch] = channel_total(parts, ch, chunks, 0) / count;
+  }
 }
 
 template <class T>
@@ -165,17 +167,17 @@ void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* 
   if (c == 0) return;
   const int64_t count = n * hw, chunks = chunks_for(count);
   // Two passes, as the CPU: the mean in double, then the squared deviations from it.
-  Scratch parts(sizeof(double) * size_t(c * chunks * 2), device), mean_d(sizeof(double) * size_t(c), device);
+  Scratch parts(sizeof(double) * size_t(c * chunks * 2), device),
+      mean_d(sizeof(double) * size_t(c), device);
   cudaStream_t s = use_device(device);
   partial_sums<T, Sums::x>(x, nullptr, n, c, hw, chunks, nullptr, nullptr, parts.as<double>(), s);
   mean_kernel<<<grid_blocks(c), kGridThreads, 0, s>>>(parts.as<double>(), c, chunks, double(count),
-                                                     mean_d.as<double>());
+                                                      mean_d.as<double>());
   DML_CUDA_CHECK(cudaGetLastError());
   partial_sums<T, Sums::square_dev>(x, nullptr, n, c, hw, chunks, mean_d.as<double>(), nullptr,
                                     parts.as<double>(), s);
-  var_kernel<T><<<grid_blocks(c), kGridThreads, 0, s>>>(parts.as<double>(), c, chunks,
-                                                       double(count), mean_d.as<double>(), mean,
-                                                       var);
+  var_kernel<T><<<grid_blocks(c), kGridThreads, 0, s>>>(
+      parts.as<double>(), c, chunks, double(count), mean_d.as<double>(), mean, var);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -206,15 +208,15 @@ void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mea
   const int64_t total = n * c * hw;
   if (total == 0) return;
   cudaStream_t s = use_device(device);
-  apply_kernel<T><<<grid_blocks(total), kGridThreads, 0, s>>>(x, total, c, hw, mean, invstd, gamma,
-                                                             beta, y);
+  apply_kernel<T>
+      <<<grid_blocks(total), kGridThreads, 0, s>>>(x, total, c, hw, mean, invstd, gamma, beta, y);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
 template <class T>
 void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
-                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma,
-                         T* dbeta, int device) {
+                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma, T* dbeta,
+                         int device) {
   if (c == 0) return;
   const int64_t count = n * hw, chunks = chunks_for(count);
   Scratch parts(sizeof(double) * size_t(c * chunks * 2), device),
@@ -228,18 +230,18 @@ void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t 
   const int64_t total = count * c;
   if (!dx || total == 0) return;
   dx_kernel<T><<<grid_blocks(total), kGridThreads, 0, s>>>(dy, x, total, c, hw, mean, invstd,
-                                                          coef.as<BatchNormGrad<T>>(), dx);
+                                                           coef.as<BatchNormGrad<T>>(), dx);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
-#define DML_INSTANTIATE(T)                                                                      \
-  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*, int);          \
-  template void batch_norm_update_running<T>(const T*, const T*, int64_t, int64_t, double,      \
-                                             double, T*, T*, T*, int);                          \
-  template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*, int);  \
-  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,    \
-                                    const T*, const T*, T*, int);                               \
-  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, const T*, \
+#define DML_INSTANTIATE(T)                                                                         \
+  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*, int);             \
+  template void batch_norm_update_running<T>(const T*, const T*, int64_t, int64_t, double, double, \
+                                             T*, T*, T*, int);                                     \
+  template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*, int);     \
+  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,       \
+                                    const T*, const T*, T*, int);                                  \
+  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, const T*,    \
                                        const T*, const T*, bool, T*, T*, T*, int);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)

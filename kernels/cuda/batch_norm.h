@@ -30,7 +30,7 @@ void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mea
 
 template <class T>
 void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
-                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma,
-                         T* dbeta, int device);
+                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma, T* dbeta,
+                         int device);
 
 }  // namespace dml::cuda

@@ -104,9 +104,8 @@ struct PassApi<ConvPass::forward> {
   }
   static cudnnStatus_t workspace(cudnnHandle_t h, const ConvDescriptors& d, int algo,
                                  size_t* bytes) {
-    return cudnnGetConvolutionForwardWorkspaceSize(h, d.x.get(), d.w.get(), d.conv.get(),
-                                                   d.y.get(), cudnnConvolutionFwdAlgo_t(algo),
-                                                   bytes);
+    return cudnnGetConvolutionForwardWorkspaceSize(h, d.x.get(), d.w.get(), d.conv.get(), d.y.get(),
+                                                   cudnnConvolutionFwdAlgo_t(algo), bytes);
   }
 };
 
@@ -191,14 +190,13 @@ ConvAlgorithm search(cudnnHandle_t h, ConvDescriptors& d, const ConvProblem& p,
   }
   for (int algo : Api::kFallbacks)
     if (usable<P>(h, d, algo, p.math_type, &chosen)) return chosen;
-  throw Error(detail::concat("cuda::conv2d: cuDNN ", cudnn_version(),
-                             " offers no algorithm for the ",
-                             P == ConvPass::forward         ? "forward"
-                             : P == ConvPass::backward_data ? "data gradient"
-                                                            : "filter gradient",
-                             " of ", shape_text(s), " in ",
-                             p.data_type == CUDNN_DATA_FLOAT ? "f32" : "f64",
-                             "; run this convolution on the CPU"));
+  throw Error(
+      detail::concat("cuda::conv2d: cuDNN ", cudnn_version(), " offers no algorithm for the ",
+                     P == ConvPass::forward         ? "forward"
+                     : P == ConvPass::backward_data ? "data gradient"
+                                                    : "filter gradient",
+                     " of ", shape_text(s), " in ", p.data_type == CUDNN_DATA_FLOAT ? "f32" : "f64",
+                     "; run this convolution on the CPU"));
 }
 
 // The process-wide cache: one search per problem, then lookups.
@@ -252,12 +250,25 @@ void zero(void* p, size_t bytes, int device) {
 template <class T>
 ConvProblem conv_problem(const ConvShape& s, ConvPass pass, int device) {
   const bool fma_only = std::is_same_v<T, float> && !allow_tf32();
-  return {pass,        device,     int(data_type<T>()), int(CUDNN_TENSOR_NCHW),
+  return {pass,
+          device,
+          int(data_type<T>()),
+          int(CUDNN_TENSOR_NCHW),
           int(fma_only ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH),
-          s.n,         s.c,        s.h,                 s.w,
-          s.o,         s.kh,       s.kw,                s.stride_h,
-          s.stride_w,  s.pad_h,    s.pad_w,             s.dil_h,
-          s.dil_w,     s.groups};
+          s.n,
+          s.c,
+          s.h,
+          s.w,
+          s.o,
+          s.kh,
+          s.kw,
+          s.stride_h,
+          s.stride_w,
+          s.pad_h,
+          s.pad_w,
+          s.dil_h,
+          s.dil_w,
+          s.groups};
 }
 
 size_t conv_algorithm_cache_size() {
@@ -306,14 +317,13 @@ void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx, in
   run_pass<T, ConvPass::backward_data>(
       s, device, [&](cudnnHandle_t h, ConvDescriptors& d, int algo, Scratch& ws) {
         DML_CUDNN_CHECK(cudnnConvolutionBackwardData(
-            h, &one, d.w.get(), w, d.y.get(), dy, d.conv.get(),
-            cudnnConvolutionBwdDataAlgo_t(algo), ws.get(), ws.bytes(), &zero_scale, d.x.get(), dx));
+            h, &one, d.w.get(), w, d.y.get(), dy, d.conv.get(), cudnnConvolutionBwdDataAlgo_t(algo),
+            ws.get(), ws.bytes(), &zero_scale, d.x.get(), dx));
       });
 }
 
 template <class T>
-void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, T* db,
-                            int device) {
+void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, T* db, int device) {
   const int64_t dw_size = s.o * (s.c / s.groups) * s.kh * s.kw;
   if (s.n == 0 || s.out_h() * s.out_w() == 0) {  // no output positions: both sums are empty
     zero(dw, sizeof(T) * size_t(dw_size), device);
@@ -324,10 +334,10 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
   const T one = 1, zero_scale = 0;
   run_pass<T, ConvPass::backward_filter>(
       s, device, [&](cudnnHandle_t h, ConvDescriptors& d, int algo, Scratch& ws) {
-        DML_CUDNN_CHECK(cudnnConvolutionBackwardFilter(
-            h, &one, d.x.get(), x, d.y.get(), dy, d.conv.get(),
-            cudnnConvolutionBwdFilterAlgo_t(algo), ws.get(), ws.bytes(), &zero_scale, d.w.get(),
-            dw));
+        DML_CUDNN_CHECK(
+            cudnnConvolutionBackwardFilter(h, &one, d.x.get(), x, d.y.get(), dy, d.conv.get(),
+                                           cudnnConvolutionBwdFilterAlgo_t(algo), ws.get(),
+                                           ws.bytes(), &zero_scale, d.w.get(), dw));
         if (!db) return;
         BiasDescriptor b(s, data_type<T>());
         DML_CUDNN_CHECK(
@@ -335,10 +345,10 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
       });
 }
 
-#define DML_INSTANTIATE(T)                                                                     \
-  template ConvProblem conv_problem<T>(const ConvShape&, ConvPass, int);                      \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, int);   \
-  template void conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*, int);       \
+#define DML_INSTANTIATE(T)                                                                  \
+  template ConvProblem conv_problem<T>(const ConvShape&, ConvPass, int);                    \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, int); \
+  template void conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*, int);     \
   template void conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, T*, int);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)

@@ -17,6 +17,6 @@ inline unsigned grid_blocks(int64_t n) {
 }  // namespace dml::cuda
 
 // for (int64_t i = first element of this thread; i < n; i += threads in the grid)
-#define DML_GRID_STRIDE_LOOP(i, n)                                                   \
+#define DML_GRID_STRIDE_LOOP(i, n)                                                 \
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < int64_t(n); \
        i += int64_t(gridDim.x) * blockDim.x)

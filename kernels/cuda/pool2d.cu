@@ -25,35 +25,15 @@ __global__ void pool_forward_kernel(const T* x, int64_t total, PoolAxis ay, Pool
   }
 }
 
-// One thread per input element (plane, iy, ix): the sum, over the outputs
-// whose window holds it in increasing (oy, ox) order, of their gradient -
-// for max pooling only where the output's argmax is this element, for an
-// average over the output's divisor.
-template <class T, bool kMax>
+// One thread per input element (plane, iy, ix); argmax null for an average.
+template <class T>
 __global__ void pool_backward_kernel(const T* dy, const int64_t* argmax, int64_t total, PoolAxis ay,
                                      PoolAxis ax, T* dx) {
   const int64_t out_hw = ay.out * ax.out, in_hw = ay.in * ax.in;
   DML_GRID_STRIDE_LOOP(e, total) {
-    const int64_t p = e / in_hw, r = e % in_hw, iy = r / ax.in, ix = r % ax.in;
-    const kernels::OutputRange ry = kernels::outputs_near(ay, iy);
-    const kernels::OutputRange rx = kernels::outputs_near(ax, ix);
-    const T* g = dy + p * out_hw;
-    T acc = 0;
-    for (int64_t oy = ry.first; oy <= ry.last; ++oy) {
-      const PoolWindow wy = kernels::pool_window(ay, oy);
-      if (!kernels::window_holds(wy, iy)) continue;
-      for (int64_t ox = rx.first; ox <= rx.last; ++ox) {
-        const PoolWindow wx = kernels::pool_window(ax, ox);
-        if (!kernels::window_holds(wx, ix)) continue;
-        const int64_t o = oy * ax.out + ox;
-        if constexpr (kMax) {
-          if (argmax[p * out_hw + o] == r) acc += g[o];
-        } else {
-          acc += g[o] / T(wy.divisor * wx.divisor);
-        }
-      }
-    }
-    dx[e] = acc;
+    const int64_t p = e / in_hw, r = e % in_hw;
+    dx[e] = kernels::gathered_gradient(dy + p * out_hw, argmax ? argmax + p * out_hw : nullptr, ay,
+                                       ax, r / ax.in, r % ax.in);
   }
 }
 
@@ -63,19 +43,19 @@ void forward(const T* x, int64_t planes, const PoolAxis& ay, const PoolAxis& ax,
   const int64_t total = planes * ay.out * ax.out;
   if (total == 0) return;
   cudaStream_t s = use_device(device);
-  pool_forward_kernel<T, kMax><<<grid_blocks(total), kGridThreads, 0, s>>>(x, total, ay, ax, y,
-                                                                          argmax);
+  pool_forward_kernel<T, kMax>
+      <<<grid_blocks(total), kGridThreads, 0, s>>>(x, total, ay, ax, y, argmax);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
-template <class T, bool kMax>
+template <class T>
 void backward(const T* dy, const int64_t* argmax, int64_t planes, const PoolAxis& ay,
               const PoolAxis& ax, T* dx, int device) {
   const int64_t total = planes * ay.in * ax.in;
   if (total == 0) return;
   cudaStream_t s = use_device(device);
-  pool_backward_kernel<T, kMax><<<grid_blocks(total), kGridThreads, 0, s>>>(dy, argmax, total, ay,
-                                                                           ax, dx);
+  pool_backward_kernel<T>
+      <<<grid_blocks(total), kGridThreads, 0, s>>>(dy, argmax, total, ay, ax, dx);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -89,7 +69,7 @@ void max_pool2d_forward(const T* x, int64_t planes, const PoolAxis& ay, const Po
 template <class T>
 void max_pool2d_backward(const T* dy, const int64_t* argmax, int64_t planes, const PoolAxis& ay,
                          const PoolAxis& ax, T* dx, int device) {
-  backward<T, true>(dy, argmax, planes, ay, ax, dx, device);
+  backward<T>(dy, argmax, planes, ay, ax, dx, device);
 }
 template <class T>
 void avg_pool2d_forward(const T* x, int64_t planes, const PoolAxis& ay, const PoolAxis& ax, T* y,
@@ -97,17 +77,17 @@ void avg_pool2d_forward(const T* x, int64_t planes, const PoolAxis& ay, const Po
   forward<T, false>(x, planes, ay, ax, y, nullptr, device);
 }
 template <class T>
-void avg_pool2d_backward(const T* dy, int64_t planes, const PoolAxis& ay, const PoolAxis& ax,
-                         T* dx, int device) {
-  backward<T, false>(dy, nullptr, planes, ay, ax, dx, device);
+void avg_pool2d_backward(const T* dy, int64_t planes, const PoolAxis& ay, const PoolAxis& ax, T* dx,
+                         int device) {
+  backward<T>(dy, nullptr, planes, ay, ax, dx, device);
 }
 
 #define DML_INSTANTIATE(T)                                                                      \
-  template void max_pool2d_forward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*,   \
+  template void max_pool2d_forward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*,  \
                                       int64_t*, int);                                           \
   template void max_pool2d_backward<T>(const T*, const int64_t*, int64_t, const PoolAxis&,      \
                                        const PoolAxis&, T*, int);                               \
-  template void avg_pool2d_forward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*,   \
+  template void avg_pool2d_forward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*,  \
                                       int);                                                     \
   template void avg_pool2d_backward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*, \
                                        int);

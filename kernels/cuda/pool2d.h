@@ -24,7 +24,7 @@ template <class T>
 void avg_pool2d_forward(const T* x, int64_t planes, const PoolAxis& ay, const PoolAxis& ax, T* y,
                         int device);
 template <class T>
-void avg_pool2d_backward(const T* dy, int64_t planes, const PoolAxis& ay, const PoolAxis& ax,
-                         T* dx, int device);
+void avg_pool2d_backward(const T* dy, int64_t planes, const PoolAxis& ay, const PoolAxis& ax, T* dx,
+                         int device);
 
 }  // namespace dml::cuda
