@@ -1,6 +1,14 @@
+// 2-D convolution on the operands' device: im2col + GEMM on the CPU, cuDNN
+// on CUDA (kernels/cuda/conv2d.h); the backward rule calls the data and
+// filter gradients of the same backend.
 #include "kernels/cpu/conv2d.h"
 
+#include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
+
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/conv2d.h"
+#endif
 
 namespace dml {
 
@@ -9,7 +17,7 @@ using Grads = std::vector<Tensor>;
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv2d";
-  check_cpu(op, {&x, &weight});
+  const Device device = check_same_device(op, {&x, &weight});
   check_float(op, x);
   check_same_dtype(op, x, weight);
   check_dim(op, "input", x, 4);
@@ -28,7 +36,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   DML_CHECK(s.out_h() > 0 && s.out_w() > 0, op, ": input ", describe(x),
             " is smaller than the dilated kernel ", describe(weight));
   if (bias.defined()) {
-    check_cpu(op, {&bias});
+    check_same_device(op, {&x, &bias});
     check_same_dtype(op, x, bias);
     DML_CHECK(bias.dim() == 1 && bias.shape()[0] == s.o, op, ": bias ", describe(bias),
               " must be [", s.o, "]");
@@ -36,8 +44,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   Tensor y = empty_of({s.n, s.o, s.out_h(), s.out_w()}, x);
   dispatch_float(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::conv2d_forward<T>(s, x.data<T>(), weight.data<T>(),
-                           bias.defined() ? bias.data<T>() : nullptr, y.data<T>());
+    DML_KERNEL(device, conv2d_forward<T>, s, kernel_data<T>(x), kernel_data<T>(weight),
+               bias.defined() ? kernel_data<T>(bias) : nullptr, kernel_data<T>(y));
   });
   Tensor xd = weight.requires_grad() ? x.detach() : Tensor();
   Tensor wd = x.requires_grad() ? weight.detach() : Tensor();
@@ -49,13 +57,14 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
       using T = decltype(t);
       if (wd.defined()) {
         grads[0] = empty_of(xs, g);
-        cpu::conv2d_backward_data<T>(s, g.data<T>(), wd.data<T>(), grads[0].data<T>());
+        DML_KERNEL(g.device(), conv2d_backward_data<T>, s, kernel_data<T>(g), kernel_data<T>(wd),
+                   kernel_data<T>(grads[0]));
       }
       if (xd.defined() || gb) {
         Tensor dw = empty_of(ws, g), db = gb ? empty_of({s.o}, g) : Tensor();
         if (xd.defined())
-          cpu::conv2d_backward_filter<T>(s, xd.data<T>(), g.data<T>(), dw.data<T>(),
-                                         gb ? db.data<T>() : nullptr);
+          DML_KERNEL(g.device(), conv2d_backward_filter<T>, s, kernel_data<T>(xd),
+                     kernel_data<T>(g), kernel_data<T>(dw), gb ? kernel_data<T>(db) : nullptr);
         else
           db = sum(g, {0, 2, 3});
         grads[1] = xd.defined() ? dw : Tensor();

@@ -1,5 +1,6 @@
 #include "kernels/cpu/batch_norm.h"
 
+#include "kernels/batch_norm_math.h"
 #include "kernels/cpu/parallel.h"
 
 namespace dml::cpu {
@@ -31,17 +32,36 @@ void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* 
 }
 
 template <class T>
+void batch_norm_update_running(const T* mean, const T* var, int64_t c, int64_t count,
+                               double momentum, double eps, T* running_mean, T* running_var,
+                               T* invstd) {
+  for (int64_t ch = 0; ch < c; ++ch) {
+    kernels::batch_norm_running_update(mean[ch], var[ch], count, momentum, &running_mean[ch],
+                                       &running_var[ch]);
+    invstd[ch] = kernels::batch_norm_invstd(var[ch], eps);
+  }
+}
+
+template <class T>
+void batch_norm_running_stats(const T* running_mean, const T* running_var, int64_t c, double eps,
+                              T* mean, T* invstd) {
+  for (int64_t ch = 0; ch < c; ++ch) {
+    mean[ch] = running_mean[ch];
+    invstd[ch] = kernels::batch_norm_invstd(running_var[ch], eps);
+  }
+}
+
+template <class T>
 void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
                       const T* gamma, const T* beta, T* y) {
   parallel_for(
       n * c,
       [&](int64_t nc) {
-        int64_t ch = nc % c;
-        T scale = invstd[ch] * (gamma ? gamma[ch] : T(1));
-        T shift = (beta ? beta[ch] : T(0)) - mean[ch] * scale;
+        const kernels::BatchNormAffine<T> a =
+            kernels::batch_norm_affine(nc % c, mean, invstd, gamma, beta);
         const T* p = x + nc * hw;
         T* q = y + nc * hw;
-        for (int64_t j = 0; j < hw; ++j) q[j] = p[j] * scale + shift;
+        for (int64_t j = 0; j < hw; ++j) q[j] = p[j] * a.scale + a.shift;
       },
       16);
 }
@@ -66,30 +86,29 @@ void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t 
             sum_dy_xc += double(g[j]) * (p[j] - m);
           }
         }
-        const double sum_dy_xhat = sum_dy_xc * is;
-        if (dgamma) dgamma[ch] = T(sum_dy_xhat);
-        if (dbeta) dbeta[ch] = T(sum_dy);
+        const kernels::BatchNormGrad<T> bg =
+            kernels::batch_norm_grad(sum_dy, sum_dy_xc, count, is, gamma, ch, training);
+        if (dgamma) dgamma[ch] = bg.dgamma;
+        if (dbeta) dbeta[ch] = bg.dbeta;
         if (!dx) return;
-        const T scale = is * (gamma ? gamma[ch] : T(1));
-        // training: dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat)); eval: dx = scale * dy.
-        const T mean_dy = training ? T(sum_dy / count) : T(0);
-        const T mean_dy_xhat = training ? T(sum_dy_xhat / count) : T(0);
         for (int64_t i = 0; i < n; ++i) {
           const T* g = dy + (i * c + ch) * hw;
           const T* p = x + (i * c + ch) * hw;
           T* d = dx + (i * c + ch) * hw;
-          for (int64_t j = 0; j < hw; ++j)
-            d[j] = scale * (g[j] - mean_dy - (p[j] - m) * is * mean_dy_xhat);
+          for (int64_t j = 0; j < hw; ++j) d[j] = kernels::batch_norm_dx(g[j], p[j], m, is, bg);
         }
       },
       1);
 }
 
-#define DML_INSTANTIATE(T)                                                                      \
-  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*);               \
-  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,    \
-                                    const T*, const T*, T*);                                    \
-  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, const T*, \
+#define DML_INSTANTIATE(T)                                                                         \
+  template void batch_norm_update_running<T>(const T*, const T*, int64_t, int64_t, double, double, \
+                                             T*, T*, T*);                                          \
+  template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*);          \
+  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*);                  \
+  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,       \
+                                    const T*, const T*, T*);                                       \
+  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, const T*,    \
                                        const T*, const T*, bool, T*, T*, T*);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)

@@ -1,6 +1,7 @@
 #pragma once
 // Batch normalisation over N, H, W per channel of an NCHW tensor, viewed as
-// [n, c, hw]. gamma/beta may be null (no affine transform).
+// [n, c, hw]. gamma/beta may be null (no affine transform). The arithmetic
+// after the sums is kernels/batch_norm_math.h, shared with the CUDA kernels.
 #include <cstdint>
 
 namespace dml::cpu {
@@ -8,6 +9,18 @@ namespace dml::cpu {
 // Batch statistics: mean and biased variance per channel.
 template <class T>
 void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* var);
+
+// Training: folds this batch's statistics into the running ones (momentum,
+// unbiased variance; count = n * hw > 1) and writes invstd from var.
+template <class T>
+void batch_norm_update_running(const T* mean, const T* var, int64_t c, int64_t count,
+                               double momentum, double eps, T* running_mean, T* running_var,
+                               T* invstd);
+
+// Eval: the running statistics as the normalisation's mean and invstd.
+template <class T>
+void batch_norm_running_stats(const T* running_mean, const T* running_var, int64_t c, double eps,
+                              T* mean, T* invstd);
 
 // y = (x - mean) * invstd * gamma + beta, with invstd = 1 / sqrt(var + eps).
 template <class T>

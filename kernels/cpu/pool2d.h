@@ -1,38 +1,28 @@
 #pragma once
-// Max and average pooling over NCHW planes. Every pooling variant (fixed
-// kernel with stride and padding, adaptive) is described by per-axis windows:
-// output row oy reads input rows [begin, end) and an average divides by the
-// product of the two axes' `divisor` lengths (which counts padding where
-// PyTorch's count_include_pad does).
+// Max and average pooling over NCHW planes (planes = N * C), each output
+// reading the window that kernels/pool_window.h gives for its row and column.
 #include <cstdint>
-#include <vector>
+
+#include "kernels/pool_window.h"
 
 namespace dml::cpu {
 
-struct PoolWindow {
-  int64_t begin, end, divisor;
-};
+using kernels::PoolAxis;
+using kernels::PoolWindow;
 
-// Windows of a fixed kernel: begin = o * stride - pad, clipped to the input.
-std::vector<PoolWindow> fixed_windows(int64_t in, int64_t out, int64_t kernel, int64_t stride,
-                                      int64_t pad);
-// Adaptive windows: [floor(o * in / out), ceil((o + 1) * in / out)).
-std::vector<PoolWindow> adaptive_windows(int64_t in, int64_t out);
-
-// planes = N * C. argmax (flat index within the plane) is written for max pooling.
+// argmax (flat index within the plane) is written for the backward.
 template <class T>
-void max_pool2d_forward(const T* x, int64_t planes, int64_t h, int64_t w,
-                        const std::vector<PoolWindow>& wy, const std::vector<PoolWindow>& wx, T* y,
+void max_pool2d_forward(const T* x, int64_t planes, const PoolAxis& ay, const PoolAxis& ax, T* y,
                         int64_t* argmax);
+// dx = dy scattered to the argmax positions; dx is overwritten.
 template <class T>
-void max_pool2d_backward(const T* dy, const int64_t* argmax, int64_t planes, int64_t h, int64_t w,
-                         int64_t out_hw, T* dx);
+void max_pool2d_backward(const T* dy, const int64_t* argmax, int64_t planes, const PoolAxis& ay,
+                         const PoolAxis& ax, T* dx);
 template <class T>
-void avg_pool2d_forward(const T* x, int64_t planes, int64_t h, int64_t w,
-                        const std::vector<PoolWindow>& wy, const std::vector<PoolWindow>& wx, T* y);
+void avg_pool2d_forward(const T* x, int64_t planes, const PoolAxis& ay, const PoolAxis& ax, T* y);
+// dx = each output's gradient over its divisor, spread over its window; overwritten.
 template <class T>
-void avg_pool2d_backward(const T* dy, int64_t planes, int64_t h, int64_t w,
-                         const std::vector<PoolWindow>& wy, const std::vector<PoolWindow>& wx,
+void avg_pool2d_backward(const T* dy, int64_t planes, const PoolAxis& ay, const PoolAxis& ax,
                          T* dx);
 
 }  // namespace dml::cpu

@@ -11,6 +11,8 @@ namespace dml::cuda {
 // TF32 tensor-core math for f32 products (10-bit mantissa inputs, f32
 // accumulation; several times faster on Ampere and later, about 1e-3 relative
 // error). Off by default so f32 results match the CPU's to f32 rounding.
+// The one switch for cuBLAS and cuDNN: f32 convolutions (conv2d.h) read it
+// too, and run with FMA math only while it is off.
 void set_allow_tf32(bool on);
 bool allow_tf32();
 

@@ -1,0 +1,73 @@
+#pragma once
+// The per-channel and per-element arithmetic of batch normalisation, shared
+// by the CPU and CUDA kernels so both round the same values the same way.
+// Sums are accumulated in double by both (each in its own order); everything
+// after the sums is here. C++17: nvcc compiles it for the device too.
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/host_device.h"
+
+namespace dml::kernels {
+
+// 1 / sqrt(var + eps), in double, rounded once.
+template <class T>
+DML_HOST_DEVICE inline T batch_norm_invstd(T var, double eps) {
+  return T(1.0 / sqrt(double(var) + eps));
+}
+
+// The running statistics' exponential average with this batch's mean and
+// biased variance; the variance enters unbiased (count / (count - 1)), as in
+// PyTorch. count > 1 (the op checks).
+template <class T>
+DML_HOST_DEVICE inline void batch_norm_running_update(T mean, T var, int64_t count, double momentum,
+                                                      T* running_mean, T* running_var) {
+  const double unbias = double(count) / double(count - 1);
+  *running_mean = T((1 - momentum) * *running_mean + momentum * mean);
+  *running_var = T((1 - momentum) * *running_var + momentum * var * unbias);
+}
+
+// y = x * scale + shift with scale = invstd * gamma, shift = beta - mean * scale
+// (gamma, beta null: no affine transform).
+template <class T>
+struct BatchNormAffine {
+  T scale, shift;
+};
+template <class T>
+DML_HOST_DEVICE inline BatchNormAffine<T> batch_norm_affine(int64_t ch, const T* mean,
+                                                            const T* invstd, const T* gamma,
+                                                            const T* beta) {
+  const T scale = invstd[ch] * (gamma ? gamma[ch] : T(1));
+  return {scale, (beta ? beta[ch] : T(0)) - mean[ch] * scale};
+}
+
+// What dx needs per channel, from the two sums over the channel's `count`
+// elements: sum(dy) and sum(dy * (x - mean)). training: the statistics came
+// from this batch, so their derivative counts (the mean terms); eval: they
+// are constants and dx = scale * dy.
+template <class T>
+struct BatchNormGrad {
+  T dgamma, dbeta;                 // the affine parameters' gradients
+  T scale, mean_dy, mean_dy_xhat;  // dx's coefficients
+};
+template <class T>
+DML_HOST_DEVICE inline BatchNormGrad<T> batch_norm_grad(double sum_dy, double sum_dy_xc,
+                                                        double count, T invstd, const T* gamma,
+                                                        int64_t ch, bool training) {
+  const double sum_dy_xhat = sum_dy_xc * invstd;
+  BatchNormGrad<T> g;
+  g.dgamma = T(sum_dy_xhat);
+  g.dbeta = T(sum_dy);
+  g.scale = invstd * (gamma ? gamma[ch] : T(1));
+  g.mean_dy = training ? T(sum_dy / count) : T(0);
+  g.mean_dy_xhat = training ? T(sum_dy_xhat / count) : T(0);
+  return g;
+}
+
+// dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = (x - mean) * invstd.
+template <class T>
+DML_HOST_DEVICE inline T batch_norm_dx(T dy, T x, T mean, T invstd, const BatchNormGrad<T>& g) {
+  return g.scale * (dy - g.mean_dy - (x - mean) * invstd * g.mean_dy_xhat);
+}
+
+}  // namespace dml::kernels

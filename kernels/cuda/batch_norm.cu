@@ -1,0 +1,250 @@
+#include "kernels/batch_norm_math.h"
+#include "kernels/cuda/batch_norm.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/grid_stride.cuh"
+#include "kernels/cuda/scratch.h"
+#include "kernels/cuda/stream.h"
+
+namespace dml::cuda {
+
+namespace {
+
+using kernels::BatchNormGrad;
+
+// Threads of a summing block: a power of two, for the tree.
+constexpr int kSumThreads = 256;
+// A channel's n * hw elements are split into chunks of at least this many
+// (so a block's loop outweighs its reduction), at most kMaxChunks of them.
+constexpr int64_t kMinChunk = 16 * kSumThreads;
+constexpr int64_t kMaxChunks = 64;
+
+int64_t chunks_for(int64_t count) {
+  const int64_t chunks = (count + kMinChunk - 1) / kMinChunk;
+  return chunks < 1 ? 1 : chunks > kMaxChunks ? kMaxChunks : chunks;
+}
+
+enum class Sums {
+  x,           // sum of x
+  square_dev,  // sum of (x - mean)^2, mean in double
+  backward,    // sum of dy and of dy * (x - mean), mean in T (as the CPU)
+};
+
+// Block (ch, chunk) sums the chunk's elements of channel ch and writes its
+// two partial sums to parts[(ch * chunks + chunk) * 2 + {0, 1}]. Element i
+// of a channel (i < count = n * hw) is image i / hw, position i % hw.
+template <class T, Sums kKind>
+__global__ void partial_sums_kernel(const T* x, const T* dy, int64_t c, int64_t hw, int64_t count,
+                                    int64_t chunks, const double* mean_d, const T* mean_t,
+                                    double* parts) {
+  __shared__ double sum_a[kSumThreads], sum_b[kSumThreads];
+  const int64_t ch = blockIdx.x, chunk = blockIdx.y;
+  const int64_t per = (count + chunks - 1) / chunks, begin = chunk * per;
+  const int64_t end = begin + per < count ? begin + per : count;
+  double a = 0, b = 0;
+  for (int64_t i = begin + threadIdx.x; i < end; i += kSumThreads) {
+    const int64_t at = ((i / hw) * c + ch) * hw + i % hw;
+    if constexpr (kKind == Sums::x) {
+      a += x[at];
+    } else if constexpr (kKind == Sums::square_dev) {
+      const double d = x[at] - mean_d[ch];
+      a += d * d;
+    } else {
+      const T g = dy[at];
+      a += g;
+      b += double(g) * (x[at] - mean_t[ch]);
+    }
+  }
+  const int t = threadIdx.x;
+  sum_a[t] = a;
+  sum_b[t] = b;
+  __syncthreads();
+  for (int half = kSumThreads / 2; half > 0; half /= 2) {
+    if (t < half) {
+      sum_a[t] += sum_a[t + half];
+      sum_b[t] += sum_b[t + half];
+    }
+    __syncthreads();
+  }
+  if (t == 0) {
+    parts[(ch * chunks + chunk) * 2] = sum_a[0];
+    parts[(ch * chunks + chunk) * 2 + 1] = sum_b[0];
+  }
+}
+
+// Queues the partial sums of every channel: parts holds c * chunks * 2 doubles.
+template <class T, Sums kKind>
+void partial_sums(const T* x, const T* dy, int64_t n, int64_t c, int64_t hw, int64_t chunks,
+                  const double* mean_d, const T* mean_t, double* parts, cudaStream_t s) {
+  DML_CHECK(c <= INT32_MAX, "cuda::batch_norm: ", c, " channels exceed the grid limit");
+  const dim3 grid{unsigned(c), unsigned(chunks)};
+  partial_sums_kernel<T, kKind>
+      <<<grid, kSumThreads, 0, s>>>(x, dy, c, hw, n * hw, chunks, mean_d, mean_t, parts);
+  DML_CUDA_CHECK(cudaGetLastError());
+}
+
+// Channel ch's total of partial sum k: its chunks added in order.
+__device__ double channel_total(const double* parts, int64_t ch, int64_t chunks, int k) {
+  double s = 0;
+  for (int64_t j = 0; j < chunks; ++j) s += parts[(ch * chunks + j) * 2 + k];
+  return s;
+}
+
+__global__ void mean_kernel(const double* parts, int64_t c, int64_t chunks, double count,
+                            double* mean_d) {
+  DML_GRID_STRIDE_LOOP(ch, c) {
+    mean_d[ch] = channel_total(parts, ch, chunks, 0) / count;
+  }
+}
+
+template <class T>
+__global__ void var_kernel(const double* parts, int64_t c, int64_t chunks, double count,
+                           const double* mean_d, T* mean, T* var) {
+  DML_GRID_STRIDE_LOOP(ch, c) {
+    mean[ch] = T(mean_d[ch]);
+    var[ch] = T(channel_total(parts, ch, chunks, 0) / count);
+  }
+}
+
+template <class T>
+__global__ void update_running_kernel(const T* mean, const T* var, int64_t c, int64_t count,
+                                      double momentum, double eps, T* running_mean, T* running_var,
+                                      T* invstd) {
+  DML_GRID_STRIDE_LOOP(ch, c) {
+    kernels::batch_norm_running_update(mean[ch], var[ch], count, momentum, &running_mean[ch],
+                                       &running_var[ch]);
+    invstd[ch] = kernels::batch_norm_invstd(var[ch], eps);
+  }
+}
+
+template <class T>
+__global__ void running_stats_kernel(const T* running_mean, const T* running_var, int64_t c,
+                                     double eps, T* mean, T* invstd) {
+  DML_GRID_STRIDE_LOOP(ch, c) {
+    mean[ch] = running_mean[ch];
+    invstd[ch] = kernels::batch_norm_invstd(running_var[ch], eps);
+  }
+}
+
+template <class T>
+__global__ void apply_kernel(const T* x, int64_t total, int64_t c, int64_t hw, const T* mean,
+                             const T* invstd, const T* gamma, const T* beta, T* y) {
+  DML_GRID_STRIDE_LOOP(e, total) {
+    const kernels::BatchNormAffine<T> a =
+        kernels::batch_norm_affine((e / hw) % c, mean, invstd, gamma, beta);
+    y[e] = x[e] * a.scale + a.shift;
+  }
+}
+
+// Per channel: the parameters' gradients and dx's coefficients.
+template <class T>
+__global__ void grad_coefficients_kernel(const double* parts, int64_t c, int64_t chunks,
+                                         double count, const T* invstd, const T* gamma,
+                                         bool training, T* dgamma, T* dbeta,
+                                         BatchNormGrad<T>* coef) {
+  DML_GRID_STRIDE_LOOP(ch, c) {
+    const BatchNormGrad<T> g = kernels::batch_norm_grad(channel_total(parts, ch, chunks, 0),
+                                                        channel_total(parts, ch, chunks, 1), count,
+                                                        invstd[ch], gamma, ch, training);
+    if (dgamma) dgamma[ch] = g.dgamma;
+    if (dbeta) dbeta[ch] = g.dbeta;
+    coef[ch] = g;
+  }
+}
+
+template <class T>
+__global__ void dx_kernel(const T* dy, const T* x, int64_t total, int64_t c, int64_t hw,
+                          const T* mean, const T* invstd, const BatchNormGrad<T>* coef, T* dx) {
+  DML_GRID_STRIDE_LOOP(e, total) {
+    const int64_t ch = (e / hw) % c;
+    dx[e] = kernels::batch_norm_dx(dy[e], x[e], mean[ch], invstd[ch], coef[ch]);
+  }
+}
+
+}  // namespace
+
+template <class T>
+void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* var, int device) {
+  if (c == 0) return;
+  const int64_t count = n * hw, chunks = chunks_for(count);
+  // Two passes, as the CPU: the mean in double, then the squared deviations from it.
+  Scratch parts(sizeof(double) * size_t(c * chunks * 2), device),
+      mean_d(sizeof(double) * size_t(c), device);
+  cudaStream_t s = use_device(device);
+  partial_sums<T, Sums::x>(x, nullptr, n, c, hw, chunks, nullptr, nullptr, parts.as<double>(), s);
+  mean_kernel<<<grid_blocks(c), kGridThreads, 0, s>>>(parts.as<double>(), c, chunks, double(count),
+                                                      mean_d.as<double>());
+  DML_CUDA_CHECK(cudaGetLastError());
+  partial_sums<T, Sums::square_dev>(x, nullptr, n, c, hw, chunks, mean_d.as<double>(), nullptr,
+                                    parts.as<double>(), s);
+  var_kernel<T><<<grid_blocks(c), kGridThreads, 0, s>>>(
+      parts.as<double>(), c, chunks, double(count), mean_d.as<double>(), mean, var);
+  DML_CUDA_CHECK(cudaGetLastError());
+}
+
+template <class T>
+void batch_norm_update_running(const T* mean, const T* var, int64_t c, int64_t count,
+                               double momentum, double eps, T* running_mean, T* running_var,
+                               T* invstd, int device) {
+  if (c == 0) return;
+  cudaStream_t s = use_device(device);
+  update_running_kernel<T><<<grid_blocks(c), kGridThreads, 0, s>>>(
+      mean, var, c, count, momentum, eps, running_mean, running_var, invstd);
+  DML_CUDA_CHECK(cudaGetLastError());
+}
+
+template <class T>
+void batch_norm_running_stats(const T* running_mean, const T* running_var, int64_t c, double eps,
+                              T* mean, T* invstd, int device) {
+  if (c == 0) return;
+  cudaStream_t s = use_device(device);
+  running_stats_kernel<T>
+      <<<grid_blocks(c), kGridThreads, 0, s>>>(running_mean, running_var, c, eps, mean, invstd);
+  DML_CUDA_CHECK(cudaGetLastError());
+}
+
+template <class T>
+void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
+                      const T* gamma, const T* beta, T* y, int device) {
+  const int64_t total = n * c * hw;
+  if (total == 0) return;
+  cudaStream_t s = use_device(device);
+  apply_kernel<T>
+      <<<grid_blocks(total), kGridThreads, 0, s>>>(x, total, c, hw, mean, invstd, gamma, beta, y);
+  DML_CUDA_CHECK(cudaGetLastError());
+}
+
+template <class T>
+void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
+                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma, T* dbeta,
+                         int device) {
+  if (c == 0) return;
+  const int64_t count = n * hw, chunks = chunks_for(count);
+  Scratch parts(sizeof(double) * size_t(c * chunks * 2), device),
+      coef(sizeof(BatchNormGrad<T>) * size_t(c), device);
+  cudaStream_t s = use_device(device);
+  partial_sums<T, Sums::backward>(x, dy, n, c, hw, chunks, nullptr, mean, parts.as<double>(), s);
+  grad_coefficients_kernel<T><<<grid_blocks(c), kGridThreads, 0, s>>>(
+      parts.as<double>(), c, chunks, double(count), invstd, gamma, training, dgamma, dbeta,
+      coef.as<BatchNormGrad<T>>());
+  DML_CUDA_CHECK(cudaGetLastError());
+  const int64_t total = count * c;
+  if (!dx || total == 0) return;
+  dx_kernel<T><<<grid_blocks(total), kGridThreads, 0, s>>>(dy, x, total, c, hw, mean, invstd,
+                                                           coef.as<BatchNormGrad<T>>(), dx);
+  DML_CUDA_CHECK(cudaGetLastError());
+}
+
+#define DML_INSTANTIATE(T)                                                                         \
+  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*, int);             \
+  template void batch_norm_update_running<T>(const T*, const T*, int64_t, int64_t, double, double, \
+                                             T*, T*, T*, int);                                     \
+  template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*, int);     \
+  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,       \
+                                    const T*, const T*, T*, int);                                  \
+  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, const T*,    \
+                                       const T*, const T*, bool, T*, T*, T*, int);
+DML_INSTANTIATE(float)
+DML_INSTANTIATE(double)
+#undef DML_INSTANTIATE
+
+}  // namespace dml::cuda

@@ -1,0 +1,36 @@
+#pragma once
+// Batch normalisation on a CUDA device: the CPU kernels' signatures
+// (kernels/cpu/batch_norm.h) plus the device, on whose stream they run.
+// Own kernels rather than cuDNN's, so f64 and every CPU rule (two-pass
+// statistics in double, running update with the unbiased variance, the eval
+// backward) hold exactly; the arithmetic after the sums is the CPU's own
+// (kernels/batch_norm_math.h). Per-channel sums are deterministic: each
+// channel is split into a fixed number of chunks (a function of n * hw
+// only), each chunk summed in double by one block as a fixed tree, and the
+// chunks added in order.
+#include <cstdint>
+
+namespace dml::cuda {
+
+template <class T>
+void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* var, int device);
+
+template <class T>
+void batch_norm_update_running(const T* mean, const T* var, int64_t c, int64_t count,
+                               double momentum, double eps, T* running_mean, T* running_var,
+                               T* invstd, int device);
+
+template <class T>
+void batch_norm_running_stats(const T* running_mean, const T* running_var, int64_t c, double eps,
+                              T* mean, T* invstd, int device);
+
+template <class T>
+void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
+                      const T* gamma, const T* beta, T* y, int device);
+
+template <class T>
+void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
+                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma, T* dbeta,
+                         int device);
+
+}  // namespace dml::cuda
