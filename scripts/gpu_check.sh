@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One prepared run on a GPU machine: build, the whole test suite (every CUDA op
 # against the CPU backend), compute-sanitizer over the CUDA tests, and the
-# ResNet-50 DML training step against PyTorch on the same GPU.
+# ResNet-50 DML training step and exact kNN (1M x 128) against PyTorch on the
+# same GPU.
 #
 #   scripts/gpu_check.sh [stage...]     stages: build test sanitize bench (default: all)
 #
@@ -68,7 +69,10 @@ fi
 if has_stage bench; then
   timeout 900 python3 bench/compare_train_step.py --device cuda --build build --steps 20 \
     --warmup 5 > "$out/bench.txt" 2>&1
-  note "bench: rc $?"
+  note "bench train step: rc $?"
+  timeout 600 python3 bench/compare_knn_torch.py --build build --rows 1000000 --reps 3 \
+    >> "$out/bench.txt" 2>&1
+  note "bench knn: rc $?"
   cat "$out/bench.txt"
 fi
 

@@ -13,6 +13,11 @@
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/parallel.h"
 
+#ifdef DML_WITH_CUDA
+#include "dml/eval/knn_cuda.h"
+#include "kernels/cuda/knn_select.h"
+#endif
+
 namespace dml::eval {
 
 std::string metric_name(Metric metric) {
@@ -39,8 +44,31 @@ struct Side {
 
 void check_input(const Tensor& t, const char* what) {
   DML_CHECK(t.dim() == 2, "knn: ", what, " must be a matrix [rows, dim], got ", describe(t));
-  DML_CHECK(t.dtype() == DType::f32 && t.device().is_cpu(), "knn: ", what,
-            " must be f32 on the CPU, got ", describe(t), "; convert with .to()");
+  DML_CHECK(t.dtype() == DType::f32, "knn: ", what, " must be f32, got ", describe(t),
+            "; convert with .to(DType::f32)");
+}
+
+// What every search needs of its inputs, on either device.
+void check_search(const Tensor& queries, const Tensor& database, const KnnOptions& options) {
+  check_input(queries, "queries");
+  check_input(database, "database");
+  DML_CHECK(queries.device() == database.device(), "knn: the queries are on ",
+            queries.device().str(), " but the database on ", database.device().str(),
+            "; move both to one device");
+  const int64_t nq = queries.size(0), n = database.size(0), dim = queries.size(1);
+  DML_CHECK(database.size(1) == dim, "knn: queries have dim ", dim, " but the database has ",
+            database.size(1), "; both must come from the same embedding");
+  DML_CHECK(n < (int64_t(1) << 32), "knn: the database has ", n,
+            " rows; at most 2^32 - 1 are supported");
+  DML_CHECK(options.chunk_rows > 0, "knn: chunk_rows = ", options.chunk_rows, " must be > 0");
+  DML_CHECK(!options.exclude_self || nq == n, "knn: exclude_self needs the queries to be the ",
+            "database rows (Q == N), got Q = ", nq, ", N = ", n);
+}
+
+void check_depth(int64_t query, int64_t k, int64_t available, const KnnOptions& options) {
+  DML_CHECK(k >= 0 && k <= available, "knn: query ", query, " asks for ", k,
+            " neighbours but only ", available, " database rows are available",
+            options.exclude_self ? " (its own row excluded)" : "");
 }
 
 // Squared norms of the rows in double, checked: a NaN or inf anywhere in a
@@ -188,16 +216,11 @@ class Search {
 void visit_neighbors(const Tensor& queries, const Tensor& database,
                      const std::function<int64_t(int64_t query)>& depth,
                      const NeighborVisitor& visit, const KnnOptions& options) {
-  check_input(queries, "queries");
-  check_input(database, "database");
-  const int64_t nq = queries.size(0), n = database.size(0), dim = queries.size(1);
-  DML_CHECK(database.size(1) == dim, "knn: queries have dim ", dim, " but the database has ",
-            database.size(1), "; both must come from the same embedding");
-  DML_CHECK(n < (int64_t(1) << 32), "knn: the database has ", n,
-            " rows; at most 2^32 - 1 are supported");
-  DML_CHECK(options.chunk_rows > 0, "knn: chunk_rows = ", options.chunk_rows, " must be > 0");
-  DML_CHECK(!options.exclude_self || nq == n, "knn: exclude_self needs the queries to be the ",
-            "database rows (Q == N), got Q = ", nq, ", N = ", n);
+  check_search(queries, database, options);
+  if (queries.device().is_cuda())  // the streaming search reads host memory
+    return visit_neighbors(queries.to(Device::cpu()), database.to(Device::cpu()), depth, visit,
+                           options);
+  const int64_t nq = queries.size(0);
   const Search search(queries, database, options);
   const int64_t available = search.available();
 
@@ -218,9 +241,7 @@ void visit_neighbors(const Tensor& queries, const Tensor& database,
         ws.depths.resize(size_t(rows));
         for (int64_t r = 0; r < rows; ++r) {
           const int64_t k = depth(q0 + r);
-          DML_CHECK(k >= 0 && k <= available, "knn: query ", q0 + r, " asks for ", k,
-                    " neighbours but only ", available, " database rows are available",
-                    options.exclude_self ? " (its own row excluded)" : "");
+          check_depth(q0 + r, k, available, options);
           ws.depths[size_t(r)] = k;
         }
         search.start_thresholds(q0, rows, ws);
@@ -251,9 +272,20 @@ void visit_neighbors(const Tensor& queries, const Tensor& database,
 }
 
 KnnResult knn(const Tensor& queries, const Tensor& database, int64_t k, const KnnOptions& options) {
-  check_input(queries, "queries");
+  check_search(queries, database, options);
   DML_CHECK(k >= 0, "knn: k = ", k, " must be >= 0");
   const int64_t nq = queries.size(0);
+  const Device device = queries.device();
+  if (device.is_cuda()) {
+    check_depth(0, k, options.exclude_self ? database.size(0) - 1 : database.size(0), options);
+#ifdef DML_WITH_CUDA
+    if (k >= 1 && k <= cuda::kMaxKnnSelect && nq > 0)
+      return knn_cuda(queries, database, k, options);
+#endif
+    // Deeper searches run on the CPU; the results go back to the device.
+    KnnResult r = knn(queries.to(Device::cpu()), database.to(Device::cpu()), k, options);
+    return {r.indices.to(device), r.distances.to(device)};
+  }
   KnnResult result{Tensor::empty({nq, k}, DType::i64), Tensor::empty({nq, k}, DType::f32)};
   int64_t* const indices = result.indices.data<int64_t>();
   float* const distances = result.distances.data<float>();

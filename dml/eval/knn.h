@@ -1,6 +1,8 @@
 #pragma once
 // Exact k-nearest-neighbour search of queries [Q, D] in a database [N, D]
-// (f32, CPU) by chunked GEMM + streaming top-k.
+// (f32) by chunked GEMM + streaming top-k. On the CPU, or on a CUDA device
+// for k <= 32 (dml/eval/knn_cuda.h; deeper searches of CUDA tensors run on
+// CPU copies and the results go back to the device).
 //
 // Distances: Metric::euclidean gives squared Euclidean distances
 // ||q||^2 + ||x||^2 - 2 q.x (clamped at 0); Metric::cosine gives 1 - cos(q, x),
@@ -43,6 +45,9 @@ struct KnnOptions {
   // row i. Excluded by index, so an exact duplicate of row i still counts.
   bool exclude_self = false;
   int64_t chunk_rows = 256;  // queries per work item
+  // CUDA only: database rows per tile of dots (0: about 1 GiB of f32 per
+  // chunk of queries).
+  int64_t block_cols = 0;
 };
 
 struct KnnResult {
