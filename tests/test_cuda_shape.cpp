@@ -60,56 +60,73 @@ TEST_F(CudaParity, ShapeCasesOfTheOpTable) {
 TEST_F(CudaParity, ExpandBroadcastsLeadingAndInnerDims) {
   expect_parity({"expand [3, 1, 5, 1] to [2, 3, 4, 5, 6]",
                  {N({3, 1, 5, 1})},
-                 [](const Inputs& x) { return expand(x[0], {2, 3, 4, 5, 6}); }},
+                 [](const Inputs& x) {
+                   return expand(x[0], {2, 3, 4, 5, 6});
+                 }},
                 kSum);
   // A row repeated 600 times: the gradient sums 600 rows (more than one
   // block of the reduction along n).
   expect_parity({"expand [1, 301] to [600, 301]",
                  {N({1, 301})},
-                 [](const Inputs& x) { return expand(x[0], {600, 301}); }},
+                 [](const Inputs& x) {
+                   return expand(x[0], {600, 301});
+                 }},
                 kSum);
-  expect_parity({"expand a scalar", {N({})}, [](const Inputs& x) { return expand(x[0], {7, 3}); }},
+  expect_parity({"expand a scalar",
+                 {N({})},
+                 [](const Inputs& x) {
+                   return expand(x[0], {7, 3});
+                 }},
                 kSum);
 }
 
 TEST_F(CudaParity, ExpandOfAnEmptyTensor) {
-  expect_parity(
-      {"expand [0, 1] to [0, 3]", {N({0, 1})}, [](const Inputs& x) { return expand(x[0], {0, 3}); }},
-      kSum);
+  expect_parity({"expand [0, 1] to [0, 3]",
+                 {N({0, 1})},
+                 [](const Inputs& x) {
+                   return expand(x[0], {0, 3});
+                 }},
+                kSum);
   expect_parity({"expand [2, 1] to [2, 0]",
                  {N({2, 1})},
-                 [](const Inputs& x) { return expand(x[0], {2, 0}); }},
+                 [](const Inputs& x) {
+                   return expand(x[0], {2, 0});
+                 }},
                 kSum);
 }
 
 // Odd extents, so a stride taken from the wrong dim cannot line up.
 TEST_F(CudaParity, PermuteOddShapes) {
-  expect_parity({"permute [3, 17, 33, 5] by (2, 0, 3, 1)",
-                 {N({3, 17, 33, 5})},
-                 [](const Inputs& x) { return permute(x[0], {2, 0, 3, 1}); }});
-  expect_parity({"transpose [7, 1, 13] dims 0, 2",
-                 {N({7, 1, 13})},
-                 [](const Inputs& x) { return transpose(x[0], 0, 2); }});
-  expect_parity({"identity permutation of [4, 5]",
-                 {N({4, 5})},
-                 [](const Inputs& x) { return permute(x[0], {0, 1}); }});
-  expect_parity({"permute an empty [0, 3, 2]",
-                 {N({0, 3, 2})},
-                 [](const Inputs& x) { return permute(x[0], {2, 0, 1}); }});
+  expect_parity(
+      {"permute [3, 17, 33, 5] by (2, 0, 3, 1)", {N({3, 17, 33, 5})}, [](const Inputs& x) {
+         return permute(x[0], {2, 0, 3, 1});
+       }});
+  expect_parity({"transpose [7, 1, 13] dims 0, 2", {N({7, 1, 13})}, [](const Inputs& x) {
+                   return transpose(x[0], 0, 2);
+                 }});
+  expect_parity({"identity permutation of [4, 5]", {N({4, 5})}, [](const Inputs& x) {
+                   return permute(x[0], {0, 1});
+                 }});
+  expect_parity({"permute an empty [0, 3, 2]", {N({0, 3, 2})}, [](const Inputs& x) {
+                   return permute(x[0], {2, 0, 1});
+                 }});
 }
 
 // A reversal of 8 dims of extent 2 merges to nothing: the walk keeps all 8.
 TEST_F(CudaParity, PermuteKeepsEightDims) {
-  expect_parity({"reverse the dims of [2]^8",
-                 {N({2, 2, 2, 2, 2, 2, 2, 2})},
-                 [](const Inputs& x) { return permute(x[0], {7, 6, 5, 4, 3, 2, 1, 0}); }});
+  expect_parity({"reverse the dims of [2]^8", {N({2, 2, 2, 2, 2, 2, 2, 2})}, [](const Inputs& x) {
+                   return permute(x[0], {7, 6, 5, 4, 3, 2, 1, 0});
+                 }});
 }
 
 // Nine unmergeable dims exceed the walk; the error says what to do.
 TEST_F(CudaParity, PermuteOfNineUnmergeableDimsIsAClearError) {
   Tensor x = randn({2, 2, 2, 2, 2, 2, 2, 2, 2}).to(Device::cuda(0));
-  test::expect_error([&] { permute(x, {8, 7, 6, 5, 4, 3, 2, 1, 0}); },
-                     {"strided_copy", "more than 8 dims", "reshape"});
+  test::expect_error(
+      [&] {
+        permute(x, {8, 7, 6, 5, 4, 3, 2, 1, 0});
+      },
+      {"strided_copy", "more than 8 dims", "reshape"});
 }
 
 // 2^24 + 3 elements: more than the 65535 blocks x 256 threads of one grid
@@ -126,16 +143,17 @@ TEST_F(CudaParity, ConcatAlongEachDim) {
     Shape a{3, 5, 7}, b{3, 5, 7}, c{3, 5, 7};
     b[d] = 2;
     c[d] = 0;  // an empty piece
-    expect_parity({detail::concat("concat along dim ", d),
-                   {N(a), N(b), N(c)},
-                   [d](const Inputs& x) { return concat({x[0], x[1], x[2]}, d); }});
+    expect_parity(
+        {detail::concat("concat along dim ", d), {N(a), N(b), N(c)}, [d](const Inputs& x) {
+           return concat({x[0], x[1], x[2]}, d);
+         }});
   }
-  expect_parity({"stack at dim 2",
-                 {N({4, 3}), N({4, 3})},
-                 [](const Inputs& x) { return stack({x[0], x[1]}, 2); }});
-  expect_parity({"concat of empty tensors",
-                 {N({0, 3}), N({0, 3})},
-                 [](const Inputs& x) { return concat({x[0], x[1]}, 0); }});
+  expect_parity({"stack at dim 2", {N({4, 3}), N({4, 3})}, [](const Inputs& x) {
+                   return stack({x[0], x[1]}, 2);
+                 }});
+  expect_parity({"concat of empty tensors", {N({0, 3}), N({0, 3})}, [](const Inputs& x) {
+                   return concat({x[0], x[1]}, 0);
+                 }});
 }
 
 TEST_F(CudaParity, NarrowEachDimAndEdges) {
@@ -157,14 +175,12 @@ TEST_F(CudaParity, ShapeOpsMoveIntegerTensors) {
   Tensor mask = randint(0, 2, {5, 4, 3}, DType::i64).to(DType::u8);
   for (const Tensor& t : {idx, mask, randn({5, 4, 3}).to(DType::f16)}) {
     Tensor g = t.to(Device::cuda(0));
-    EXPECT_TRUE(test::all_close(permute(g, {2, 0, 1}).to(Device::cpu()), permute(t, {2, 0, 1}),
-                                {0, 0}))
-        << describe(t);
     EXPECT_TRUE(
-        test::all_close(concat({g, g}, 1).to(Device::cpu()), concat({t, t}, 1), {0, 0}))
+        test::all_close(permute(g, {2, 0, 1}).to(Device::cpu()), permute(t, {2, 0, 1}), {0, 0}))
         << describe(t);
-    EXPECT_TRUE(
-        test::all_close(narrow(g, 2, 1, 2).to(Device::cpu()), narrow(t, 2, 1, 2), {0, 0}))
+    EXPECT_TRUE(test::all_close(concat({g, g}, 1).to(Device::cpu()), concat({t, t}, 1), {0, 0}))
+        << describe(t);
+    EXPECT_TRUE(test::all_close(narrow(g, 2, 1, 2).to(Device::cpu()), narrow(t, 2, 1, 2), {0, 0}))
         << describe(t);
     EXPECT_TRUE(test::all_close(expand(g.slice(0, 1), {3, 5, 4, 3}).to(Device::cpu()),
                                 expand(t.slice(0, 1), {3, 5, 4, 3}), {0, 0}))
@@ -174,8 +190,11 @@ TEST_F(CudaParity, ShapeOpsMoveIntegerTensors) {
 
 TEST_F(CudaParity, ConcatOfMixedDevicesIsAnError) {
   Tensor a = randn({2, 3}), b = randn({2, 3}).to(Device::cuda(0));
-  test::expect_error([&] { concat({a, b}, 0); },
-                     {"concat", "different devices", "f32[2, 3] cpu", "f32[2, 3] cuda:0"});
+  test::expect_error(
+      [&] {
+        concat({a, b}, 0);
+      },
+      {"concat", "different devices", "f32[2, 3] cpu", "f32[2, 3] cuda:0"});
 }
 
 }  // namespace
