@@ -28,6 +28,18 @@ DML_HOST_DEVICE bool beats(T v, T best, bool take_min) {
   return take_min ? v < best : v > best;
 }
 
+// Whether the candidate (v, j) replaces the current (best, best_j) of a max
+// (or min) scan whose elements may arrive in any order (a GPU block merging
+// its threads' partial results): it beats it, or it is its equal with a
+// lower index. An index < 0 marks "no candidate". Merged in any order, the
+// winner is the sequential scan's: the first NaN, else the first extreme.
+template <class T>
+DML_HOST_DEVICE bool replaces(T v, int64_t j, T best, int64_t best_j, bool take_min) {
+  if (j < 0) return false;
+  if (best_j < 0 || beats(v, best, take_min)) return true;
+  return !beats(best, v, take_min) && j < best_j;
+}
+
 // Top-k's order as an unsigned key: a row sorted by ascending (key, index)
 // lists the k largest (or smallest) values first, NaNs first when largest and
 // last when smallest, -0 and +0 as equals, ties by index. One key serves the

@@ -32,9 +32,9 @@ __global__ void reduce_sum_kernel(const T* x, T* y, int64_t n, int64_t inner, in
 }
 
 // reduce_sum's tiling with a (value, first index) pair per thread: each
-// thread scans its js in order, keeping the first index of its best value
-// (kernels::beats), then the block's rows are merged as a tree where the
-// lower index wins ties, so the result is the CPU's sequential scan's.
+// thread scans its js, then the block's rows are merged as a tree, both by
+// kernels::replaces, so the result is the CPU's sequential scan's (tested on
+// the host in test_cuda_host).
 template <class T>
 __global__ void reduce_max_kernel(const T* x, T* y, int64_t* index, int64_t n, int64_t inner,
                                   int64_t inner_tiles, bool take_min) {
@@ -49,7 +49,7 @@ __global__ void reduce_max_kernel(const T* x, T* y, int64_t* index, int64_t n, i
     const T* column = x + o * n * inner + i;
     for (int64_t j = threadIdx.y; j < n; j += blockDim.y) {
       T c = column[j * inner];
-      if (j_best < 0 || kernels::beats(c, v, take_min)) {
+      if (kernels::replaces(c, j, v, j_best, take_min)) {
         v = c;
         j_best = j;
       }
@@ -60,19 +60,11 @@ __global__ void reduce_max_kernel(const T* x, T* y, int64_t* index, int64_t n, i
   __syncthreads();
   for (unsigned half = blockDim.y / 2; half > 0; half /= 2) {
     if (threadIdx.y < half) {
+      // Rows interleave along n, so either side may hold the lower index.
       const int other = lane + half * blockDim.x;
-      const int64_t jo = best_j[other];
-      // The other row's candidate wins when it is better, or equal with a
-      // lower index (rows interleave along n, so either may hold the lower).
-      if (jo >= 0) {
-        const T vo = best_v[other], vm = best_v[lane];
-        const int64_t jm = best_j[lane];
-        bool take = jm < 0 || kernels::beats(vo, vm, take_min) ||
-                    (!kernels::beats(vm, vo, take_min) && jo < jm);
-        if (take) {
-          best_v[lane] = vo;
-          best_j[lane] = jo;
-        }
+      if (kernels::replaces(best_v[other], best_j[other], best_v[lane], best_j[lane], take_min)) {
+        best_v[lane] = best_v[other];
+        best_j[lane] = best_j[other];
       }
     }
     __syncthreads();
