@@ -352,6 +352,23 @@ TEST_F(CudaParity, SoftmaxOfLongRows) {
                 kLogSoftmax, kLogSoftmaxGrad);
 }
 
+// 70000 rows: more blocks than a grid's y or z extent allows (65535), which
+// the kernels' one-dimensional grids must not depend on.
+TEST_F(CudaParity, MoreRowsThanOneGridDimOf65535) {
+  expect_parity(
+      {"softmax of 70000 rows", {N({70000, 3})}, [](const Inputs& x) { return softmax(x[0], 1); }},
+      kSoftmax, kSoftmaxGrad);
+  expect_parity(
+      {"amax of 70000 rows", {N({70000, 3})}, [](const Inputs& x) { return amax(x[0], {1}); }},
+      kExact);
+  expect_values({"argmin of 70000 rows",
+                 {N({70000, 3})},
+                 [](const Inputs& x) { return argmin(x[0], 1).to(DType::f64); }},
+                kExact);
+  expect_parity(
+      {"sum of 70000 rows", {N({70000, 3})}, [](const Inputs& x) { return sum(x[0], {1}); }}, kSum);
+}
+
 // ---- ops composed of the above ----
 
 TEST_F(CudaParity, CompositeOpsOnEmbeddingBatches) {

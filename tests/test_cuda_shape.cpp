@@ -138,6 +138,16 @@ TEST_F(CudaParity, TransposeLargerThanOneGridPass) {
                            DType::f32, {0, 0}, test::Tolerance{0, 0});
 }
 
+// copy_slab's grid-stride loop past one pass: 4100 x 4101 > 65535 x 256.
+TEST_F(CudaParity, ConcatAndNarrowLargerThanOneGridPass) {
+  test::expect_cuda_parity({"concat [4100, 4100] and [4100, 1] along dim 1",
+                            {N({4100, 4100}), N({4100, 1})},
+                            [](const Inputs& x) {
+                              return concat({x[0], x[1]}, 1);
+                            }},
+                           DType::f32, {0, 0}, test::Tolerance{0, 0});
+}
+
 TEST_F(CudaParity, ConcatAlongEachDim) {
   for (int64_t d = 0; d < 3; ++d) {
     Shape a{3, 5, 7}, b{3, 5, 7}, c{3, 5, 7};
