@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -51,15 +52,20 @@ struct ParityInputs {
   Inputs cpu, cuda;
 };
 
-inline ParityInputs make_parity_inputs(const OpCase& c, DType dtype, uint64_t seed) {
+// Copies of given CPU leaves on cuda:0, taking a gradient where they do.
+inline ParityInputs to_parity_inputs(Inputs cpu_inputs) {
   ParityInputs in;
-  in.cpu = make_inputs(c, dtype, seed);
+  in.cpu = std::move(cpu_inputs);
   for (const Tensor& t : in.cpu) {
     Tensor copy = t.detach().to(Device::cuda(0));
     if (t.requires_grad()) copy.requires_grad_();
     in.cuda.push_back(copy);
   }
   return in;
+}
+
+inline ParityInputs make_parity_inputs(const OpCase& c, DType dtype, uint64_t seed) {
+  return to_parity_inputs(make_inputs(c, dtype, seed));
 }
 
 // Compares two CPU tensors of one shape in f64; a failure names how many
@@ -99,14 +105,14 @@ inline void expect_matches_cpu(const Tensor& cuda_t, const Tensor& cpu_t, Tolera
   EXPECT_TRUE(all_close(cuda_t.to(Device::cpu()), cpu_t, tol)) << what;
 }
 
-// Runs the case on both devices and compares the output (forward bounds);
-// then, when an input takes a gradient and backward bounds are given, seeds
-// both with one random upstream gradient and compares every input gradient.
-inline void expect_cuda_parity(const OpCase& c, DType dtype, Tolerance forward,
-                               std::optional<Tolerance> backward, uint64_t seed = 1) {
-  SCOPED_TRACE(detail::concat(c.name, " in ", dtype_name(dtype)));
-  ParityInputs in = make_parity_inputs(c, dtype, seed);
-  Tensor want = c.fn(in.cpu), got = c.fn(in.cuda);
+// Runs fn on both devices' copies of the inputs and compares the output
+// (forward bounds); then, when an input takes a gradient and backward bounds
+// are given, seeds both with one random upstream gradient and compares every
+// input gradient.
+inline void expect_cuda_parity_on(const ParityInputs& in,
+                                  const std::function<Tensor(const Inputs&)>& fn, Tolerance forward,
+                                  std::optional<Tolerance> backward, uint64_t seed = 1) {
+  Tensor want = fn(in.cpu), got = fn(in.cuda);
   expect_matches_cpu(got, want, forward, "output");
   if (!backward || !want.requires_grad()) return;
   Generator gen(seed + 1);
@@ -118,6 +124,27 @@ inline void expect_cuda_parity(const OpCase& c, DType dtype, Tolerance forward,
     expect_matches_cpu(in.cuda[i].grad(), in.cpu[i].grad(), *backward,
                        detail::concat("gradient of input ", i, " ", shape_str(in.cpu[i].shape())));
   }
+}
+
+// An op case on its seeded inputs in the given dtype.
+inline void expect_cuda_parity(const OpCase& c, DType dtype, Tolerance forward,
+                               std::optional<Tolerance> backward, uint64_t seed = 1) {
+  SCOPED_TRACE(detail::concat(c.name, " in ", dtype_name(dtype)));
+  expect_cuda_parity_on(make_parity_inputs(c, dtype, seed), c.fn, forward, backward, seed);
+}
+
+// One bound per float dtype.
+struct FloatBounds {
+  Tolerance f32, f64;
+};
+
+// The case in f32 and f64, backward too where `backward` is given.
+inline void expect_cuda_parity_f32_f64(const OpCase& c, const FloatBounds& forward,
+                                       std::optional<FloatBounds> backward) {
+  expect_cuda_parity(c, DType::f32, forward.f32,
+                     backward ? std::optional<Tolerance>(backward->f32) : std::nullopt);
+  expect_cuda_parity(c, DType::f64, forward.f64,
+                     backward ? std::optional<Tolerance>(backward->f64) : std::nullopt);
 }
 
 // The fixture: skips without a GPU, poisons allocations while a test runs.

@@ -48,14 +48,17 @@ TEST_F(Cuda, GradientCrossesDevices) {
   EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{3, 3}));
 }
 
-TEST_F(Cuda, OpsWithoutCudaKernelNameTheOpAndTensor) {
+TEST_F(Cuda, OpsOnMixedDevicesNameTheOpAndBothTensors) {
   Tensor a = zeros({2, 3}, DType::f32, Device::cuda(0));
+  Tensor b = zeros({2, 3});
   try {
-    sum(a);
-    FAIL() << "sum on a CUDA tensor has no kernel yet and must say so";
+    add(a, b);
+    FAIL() << "add of a CUDA and a CPU tensor must be refused";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("sum"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("f32[2, 3] cuda:0"), std::string::npos) << e.what();
+    const std::string what = e.what();
+    EXPECT_NE(what.find("add"), std::string::npos) << what;
+    EXPECT_NE(what.find("f32[2, 3] cuda:0"), std::string::npos) << what;
+    EXPECT_NE(what.find("f32[2, 3] cpu"), std::string::npos) << what;
   }
 }
 

@@ -1,16 +1,19 @@
 // The parts of the CUDA backend that run on the host alone, so machines
 // without a GPU check them too: the status checks of the CUDA runtime, cuBLAS
 // and cuDNN, the cuDNN library found at run time, the TF32 and poisoning
-// switches, and the parity harness's comparison.
+// switches, the parity harness's comparison, and the merge rule of the CUDA
+// max/min reduction, replayed on the host.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
+#include "kernels/cpu/reduce.h"
 #include "kernels/cuda/blas.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/device_memory.h"
 #include "kernels/cuda/dnn.h"
+#include "kernels/value_order.h"
 #include "tests/cuda_parity.h"
 #include "tests/test_support.h"
 
@@ -92,6 +95,41 @@ TEST(CudaParityHarness, ComparisonFailsWhatItMust) {
   EXPECT_FALSE(test::all_close(want.reshape({2, 2}), want, tol));
   // f32 against f64: compared in f64.
   EXPECT_TRUE(test::all_close(want.to(DType::f32), want, tol));
+}
+
+// The CUDA reduce_max kernel's schedule, replayed on the host: `rows` threads
+// each scan the elements j = row, row + rows, ..., then the rows are merged
+// as a tree (half = rows / 2, rows / 4, ...), all by kernels::replaces. On
+// rows full of ties and NaNs it must pick the sequential scan's element.
+TEST(CudaReduceMaxSchedule, PicksTheFirstExtremeLikeTheSequentialScan) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Generator gen(7);
+  std::vector<int64_t> levels = randint(0, 4, {5000}, DType::i64, &gen).to_vector<int64_t>();
+  std::vector<float> x(levels.begin(), levels.end());
+  for (size_t k = 0; k < x.size(); k += 613) x[k] = -0.0f;
+  for (size_t k = 1777; k < x.size(); k += 1301) x[k] = nan;  // NaNs in the later rows only
+  for (int64_t n : {1, 7, 300, 1777, 5000})
+    for (bool take_min : {false, true})
+      for (unsigned rows : {1u, 8u, 256u}) {
+        std::vector<float> best(rows);
+        std::vector<int64_t> best_j(rows, -1);
+        for (unsigned r = 0; r < rows; ++r)
+          for (int64_t j = r; j < n; j += rows)
+            if (kernels::replaces(x[j], j, best[r], best_j[r], take_min)) {
+              best[r] = x[j];
+              best_j[r] = j;
+            }
+        for (unsigned half = rows / 2; half > 0; half /= 2)
+          for (unsigned r = 0; r < half; ++r)
+            if (kernels::replaces(best[r + half], best_j[r + half], best[r], best_j[r], take_min)) {
+              best[r] = best[r + half];
+              best_j[r] = best_j[r + half];
+            }
+        float want = 0;
+        int64_t want_j = -1;
+        cpu::reduce_max(x.data(), &want, &want_j, 1, n, 1, take_min);
+        EXPECT_EQ(best_j[0], want_j) << "n " << n << " rows " << rows << " min " << take_min;
+      }
 }
 
 }  // namespace

@@ -142,18 +142,17 @@ TEST_F(CudaParity, Tf32ProductsStayWithinTf32Rounding) {
                            kTf32Gemm, kTf32Gemm);
 }
 
-// Forward only: sum's own backward broadcasts through expand, which has no
-// CUDA kernel yet. The shapes reach every branch of the kernel's launch:
-// inner of 1, under one warp, several 32-wide tiles, n longer than a block.
+// Forward and backward (the gradient broadcasts back through expand). The
+// shapes reach every branch of the kernel's launch: inner of 1, under one
+// warp, several 32-wide tiles, n longer than a block.
 TEST_F(CudaParity, SumOverEachDim) {
   for (std::vector<int64_t> dims : {std::vector<int64_t>{0}, {1}, {2}, {0, 2}, {}})
     expect_parity({detail::concat("sum over ", ::testing::PrintToString(dims)),
-                   {Frozen({6, 7, 40})},
+                   {N({6, 7, 40})},
                    [dims](const Inputs& x) { return sum(x[0], dims); }},
-                  kSum, true);
-  expect_parity(
-      {"sum of 300 rows", {Frozen({300, 3})}, [](const Inputs& x) { return sum(x[0], {0}); }}, kSum,
-      true);
+                  kSum);
+  expect_parity({"sum of 300 rows", {N({300, 3})}, [](const Inputs& x) { return sum(x[0], {0}); }},
+                kSum);
 }
 
 TEST_F(CudaParity, MixedDevicesAreAnError) {

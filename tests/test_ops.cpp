@@ -39,6 +39,28 @@ TEST(Ops, ArgReductionsAndTopK) {
   EXPECT_EQ(is.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 0}));
 }
 
+// The order both backends share (kernels/value_order.h): NaN is the most
+// extreme value for max, min and top-k alike, the first one wins; -0 and +0
+// are equals; ties keep the lower index first.
+TEST(Ops, ArgReductionsAndTopKRankNanFirstAndKeepTiesInIndexOrder) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  Tensor x = from_vector<float>({1, nan, -0.0f, 0.0f, nan, 3, -inf, inf, -0.0f, -2}, {1, 10});
+  EXPECT_EQ(argmax(x, 1).to_vector<int64_t>(), (std::vector<int64_t>{1}));
+  EXPECT_EQ(argmin(x, 1).to_vector<int64_t>(), (std::vector<int64_t>{1}));
+  EXPECT_TRUE(std::isnan(amax(x).item()));
+  auto [v, i] = topk(x, 10, 1);
+  EXPECT_EQ(i.to_vector<int64_t>(), (std::vector<int64_t>{1, 4, 7, 5, 0, 2, 3, 8, 9, 6}));
+  auto [vs, is] = topk(x, 10, 1, /*largest=*/false);
+  EXPECT_EQ(is.to_vector<int64_t>(), (std::vector<int64_t>{6, 9, 2, 3, 8, 0, 5, 7, 1, 4}));
+  EXPECT_TRUE(std::signbit(vs.to_vector<float>()[2]));  // the value itself, not its key
+  Tensor ties = from_vector<float>({2, 5, 5, 1, 5, 2}, {6});
+  EXPECT_EQ(argmax(ties, 0).item(), 1);
+  EXPECT_EQ(argmin(ties, 0).item(), 3);
+  EXPECT_EQ(topk(ties, 4, 0).second.to_vector<int64_t>(), (std::vector<int64_t>{1, 2, 4, 0}));
+  EXPECT_EQ(topk(ties, 3, 0, false).second.to_vector<int64_t>(), (std::vector<int64_t>{3, 0, 5}));
+}
+
 TEST(Ops, OneHotAndMaskedFill) {
   Tensor oh = one_hot(from_vector<int64_t>({2, 0}, {2}), 3);
   EXPECT_EQ(oh.to_vector<float>(), (std::vector<float>{0, 0, 1, 1, 0, 0}));

@@ -1,8 +1,13 @@
 // Index ops. Every index is bounds-checked here, so kernels can trust it.
 #include "kernels/cpu/index.h"
 
+#include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
 #include "kernels/cpu/topk.h"
+
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/topk.h"
+#endif
 
 namespace dml {
 
@@ -123,7 +128,7 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype) {
 
 std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool largest) {
   const char* op = "topk";
-  check_cpu(op, {&x});
+  Device dev = check_same_device(op, {&x});
   check_float(op, x);
   int64_t d = normalize_dim(op, dim, x.dim());
   int64_t last = x.dim() - 1;
@@ -133,11 +138,11 @@ std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool lar
             " in ", describe(x));
   Shape out_shape = moved.shape();
   if (!out_shape.empty()) out_shape.back() = k;
-  Tensor values = empty_of(out_shape, x), indices = Tensor::empty(out_shape, DType::i64);
+  Tensor values = empty_of(out_shape, x), indices = Tensor::empty(out_shape, DType::i64, dev);
   dispatch_float(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::topk<T>(moved.data<T>(), values.data<T>(), indices.data<int64_t>(),
-                 n ? moved.numel() / n : 0, n, k, largest);
+    DML_KERNEL(dev, topk<T>, kernel_data<T>(moved), kernel_data<T>(values),
+               kernel_data<int64_t>(indices), n ? moved.numel() / n : 0, n, k, largest);
   });
   if (d != last) {
     values = transpose(values, d, last);

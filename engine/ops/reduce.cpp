@@ -43,10 +43,7 @@ enum class Kind { sum, max, min };
 
 // Reduces `dims` (resolved) and returns the keepdim-shaped result.
 Tensor reduce_keep(const char* op, const Tensor& x, const std::vector<int64_t>& dims, Kind kind) {
-  if (kind == Kind::sum)
-    check_same_device(op, {&x});
-  else
-    check_cpu(op, {&x});  // max and min have CPU kernels only
+  Device dev = check_same_device(op, {&x});
   check_float(op, x);
   Tensor cur = x.detach();
   for (auto it = dims.rbegin(); it != dims.rend(); ++it) {
@@ -59,11 +56,11 @@ Tensor reduce_keep(const char* op, const Tensor& x, const std::vector<int64_t>& 
     dispatch_float(op, x.dtype(), [&](auto t) {
       using T = decltype(t);
       if (kind == Kind::sum)
-        DML_KERNEL(x.device(), reduce_sum<T>, kernel_data<T>(cur), kernel_data<T>(out), v.outer,
-                   v.n, v.inner);
+        DML_KERNEL(dev, reduce_sum<T>, kernel_data<T>(cur), kernel_data<T>(out), v.outer, v.n,
+                   v.inner);
       else
-        cpu::reduce_max<T>(cur.data<T>(), out.data<T>(), nullptr, v.outer, v.n, v.inner,
-                           kind == Kind::min);
+        DML_KERNEL(dev, reduce_max<T>, kernel_data<T>(cur), kernel_data<T>(out), nullptr, v.outer,
+                   v.n, v.inner, kind == Kind::min);
     });
     cur = out;
   }
@@ -91,17 +88,18 @@ Tensor extreme(const char* op, const Tensor& x, std::vector<int64_t> dims, bool 
 }
 
 Tensor arg_extreme(const char* op, const Tensor& x, int64_t dim, bool keepdim, bool take_min) {
-  check_cpu(op, {&x});
+  Device dev = check_same_device(op, {&x});
   check_float(op, x);
   int64_t d = normalize_dim(op, dim, x.dim());
   OuterInner v = split_at(x.shape(), d);
   DML_CHECK(v.n > 0, op, ": cannot reduce over an empty dim of ", describe(x));
   Shape ks = x.shape();
   if (!ks.empty()) ks[d] = 1;
-  Tensor out = Tensor::empty(ks, DType::i64);
+  Tensor out = Tensor::empty(ks, DType::i64, dev);
   dispatch_float(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::reduce_max<T>(x.data<T>(), nullptr, out.data<int64_t>(), v.outer, v.n, v.inner, take_min);
+    DML_KERNEL(dev, reduce_max<T>, kernel_data<T>(x), static_cast<T*>(nullptr),
+               kernel_data<int64_t>(out), v.outer, v.n, v.inner, take_min);
   });
   return x.dim() == 0 ? out : finish(out, x.shape(), {d}, keepdim);
 }
@@ -135,8 +133,8 @@ Tensor logsumexp(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
   dims = resolve_dims("logsumexp", dims, x.dim());
   // Shift by the max for stability; an all -inf slice keeps shift 0.
   Tensor m = amax(x.detach(), dims, true);
-  Tensor inf = full({}, std::numeric_limits<double>::infinity(), m.dtype());
-  m = where(eq(abs(m), inf), zeros({}, m.dtype()), m);
+  Tensor inf = full({}, std::numeric_limits<double>::infinity(), m.dtype(), m.device());
+  m = where(eq(abs(m), inf), zeros({}, m.dtype(), m.device()), m);
   Tensor r = add(log(sum(exp(sub(x, m)), dims, true)), m);
   return finish(r, x.shape(), dims, keepdim);
 }

@@ -1,6 +1,13 @@
 // Ops that move elements without arithmetic: broadcast copies, permutations,
-// concatenation and narrowing. All produce contiguous results.
+// concatenation and narrowing. All produce contiguous results. Two kernels
+// serve them all on either device: strided_copy (expand, permute) and
+// copy_slab (concat, narrow).
+#include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
+
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/strided.h"
+#endif
 
 namespace dml {
 
@@ -8,21 +15,21 @@ using namespace ops;
 using Grads = std::vector<Tensor>;
 
 Tensor expand(const Tensor& x, const Shape& shape) {
-  check_cpu("expand", {&x});
+  Device dev = check_same_device("expand", {&x});
   Shape out_shape = broadcast_shapes("expand", x.shape(), shape);
   DML_CHECK(out_shape == shape, "expand: ", describe(x), " cannot be expanded to ",
             shape_str(shape));
   if (x.shape() == shape) return x;
   Tensor out = empty_of(shape, x);
-  cpu::strided_copy(x.raw_data(), out.raw_data(), shape, broadcast_strides(x.shape(), shape),
-                    dtype_size(x.dtype()));
+  DML_KERNEL(dev, strided_copy, x.raw_data(), out.raw_data(), shape,
+             broadcast_strides(x.shape(), shape), dtype_size(x.dtype()));
   Shape in = x.shape();
   record("expand", {x}, out, [in](const Tensor& g) { return Grads{sum_to(g, in)}; });
   return out;
 }
 
 Tensor permute(const Tensor& x, const std::vector<int64_t>& perm) {
-  check_cpu("permute", {&x});
+  Device dev = check_same_device("permute", {&x});
   DML_CHECK(int64_t(perm.size()) == x.dim(), "permute: ", perm.size(), " dims given for ",
             describe(x));
   std::vector<int64_t> dims(perm.size()), inverse(perm.size(), -1);
@@ -38,7 +45,8 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& perm) {
     strides[i] = own[dims[i]];
   }
   Tensor out = empty_of(out_shape, x);
-  cpu::strided_copy(x.raw_data(), out.raw_data(), out_shape, strides, dtype_size(x.dtype()));
+  DML_KERNEL(dev, strided_copy, x.raw_data(), out.raw_data(), out_shape, strides,
+             dtype_size(x.dtype()));
   record("permute", {x}, out, [inverse](const Tensor& g) { return Grads{permute(g, inverse)}; });
   return out;
 }
@@ -58,7 +66,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
   Shape out_shape = first.shape();
   out_shape[d] = 0;
   for (const Tensor& t : xs) {
-    check_cpu("concat", {&t});
+    check_same_device("concat", {&first, &t});
     check_same_dtype("concat", first, t);
     bool same_rest = t.dim() == first.dim();
     for (int64_t i = 0; same_rest && i < t.dim(); ++i)
@@ -73,8 +81,8 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
   int64_t at = 0;
   for (const Tensor& t : xs) {
     starts.push_back(at);
-    cpu::copy_slab(t.raw_data(), t.shape()[d], 0, out.raw_data(), v.n, at, v.outer, t.shape()[d],
-                   v.inner, dtype_size(t.dtype()));
+    DML_KERNEL(first.device(), copy_slab, t.raw_data(), t.shape()[d], 0, out.raw_data(), v.n, at,
+               v.outer, t.shape()[d], v.inner, dtype_size(t.dtype()));
     at += t.shape()[d];
   }
   std::vector<int64_t> lengths;
@@ -100,7 +108,7 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
-  check_cpu("narrow", {&x});
+  Device dev = check_same_device("narrow", {&x});
   int64_t d = normalize_dim("narrow", dim, x.dim());
   DML_CHECK(start >= 0 && length >= 0 && start + length <= x.shape()[d], "narrow: range [", start,
             ", ", start + length, ") out of bounds for dim ", d, " of ", describe(x));
@@ -108,14 +116,14 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   out_shape[d] = length;
   Tensor out = empty_of(out_shape, x);
   OuterInner v = split_at(x.shape(), d);
-  cpu::copy_slab(x.raw_data(), v.n, start, out.raw_data(), length, 0, v.outer, length, v.inner,
-                 dtype_size(x.dtype()));
+  DML_KERNEL(dev, copy_slab, x.raw_data(), v.n, start, out.raw_data(), length, 0, v.outer, length,
+             v.inner, dtype_size(x.dtype()));
   Shape in = x.shape();
   record("narrow", {x}, out, [in, d, start, length](const Tensor& g) {
     Tensor full = zeros(in, g.dtype(), g.device());
     OuterInner w = split_at(in, d);
-    cpu::copy_slab(g.raw_data(), length, 0, full.raw_data(), w.n, start, w.outer, length, w.inner,
-                   dtype_size(g.dtype()));
+    DML_KERNEL(g.device(), copy_slab, g.raw_data(), length, 0, full.raw_data(), w.n, start, w.outer,
+               length, w.inner, dtype_size(g.dtype()));
     return Grads{full};
   });
   return out;

@@ -1,6 +1,11 @@
 #include "kernels/cpu/softmax.h"
 
+#include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
+
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/softmax.h"
+#endif
 
 namespace dml {
 
@@ -9,21 +14,22 @@ using Grads = std::vector<Tensor>;
 
 namespace {
 Tensor softmax_impl(const char* op, const Tensor& x, int64_t dim, bool log) {
-  check_cpu(op, {&x});
+  Device dev = check_same_device(op, {&x});
   check_float(op, x);
   int64_t d = normalize_dim(op, dim, x.dim());
   OuterInner v = split_at(x.shape(), d);
   Tensor y = empty_like(x);
   dispatch_float(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::softmax<T>(x.data<T>(), y.data<T>(), v.outer, v.n, v.inner, log);
+    DML_KERNEL(dev, softmax<T>, kernel_data<T>(x), kernel_data<T>(y), v.outer, v.n, v.inner, log);
   });
   Tensor yd = y.detach();
   record(op, {x}, y, [yd, v, log](const Tensor& g) {
     Tensor dx = empty_like(g);
     dispatch_float("softmax_backward", g.dtype(), [&](auto t) {
       using T = decltype(t);
-      cpu::softmax_backward<T>(g.data<T>(), yd.data<T>(), dx.data<T>(), v.outer, v.n, v.inner, log);
+      DML_KERNEL(g.device(), softmax_backward<T>, kernel_data<T>(g), kernel_data<T>(yd),
+                 kernel_data<T>(dx), v.outer, v.n, v.inner, log);
     });
     return Grads{dx};
   });

@@ -1,8 +1,7 @@
 #include "kernels/cpu/reduce.h"
 
-#include <cmath>
-
 #include "kernels/cpu/parallel.h"
+#include "kernels/value_order.h"
 
 namespace dml::cpu {
 
@@ -47,9 +46,7 @@ void reduce_max(const T* x, T* y, int64_t* index, int64_t outer, int64_t n, int6
         int64_t best_j = 0;
         for (int64_t j = 1; j < n; ++j) {
           T v = p[j * inner];
-          // NaN wins, as in PyTorch, so a bad value is never hidden.
-          bool better = take_min ? (v < best) : (v > best);
-          if (better || (std::isnan(v) && !std::isnan(best))) {
+          if (kernels::beats(v, best, take_min)) {
             best = v;
             best_j = j;
           }

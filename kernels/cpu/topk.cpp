@@ -1,11 +1,11 @@
 #include "kernels/cpu/topk.h"
 
 #include <algorithm>
-#include <cmath>
 #include <numeric>
 #include <vector>
 
 #include "kernels/cpu/parallel.h"
+#include "kernels/value_order.h"
 
 namespace dml::cpu {
 
@@ -18,11 +18,10 @@ void topk(const T* x, T* values, int64_t* indices, int64_t rows, int64_t n, int6
         const T* row = x + r * n;
         std::vector<int64_t> order(n);
         std::iota(order.begin(), order.end(), 0);
+        // The order the CUDA kernel's radix sort follows (kernels/value_order.h).
         auto before = [&](int64_t a, int64_t b) {
-          T va = row[a], vb = row[b];
-          if (std::isnan(va) != std::isnan(vb)) return std::isnan(va) && largest;
-          if (va != vb) return largest ? va > vb : va < vb;
-          return a < b;
+          auto ka = kernels::order_key(row[a], largest), kb = kernels::order_key(row[b], largest);
+          return ka != kb ? ka < kb : a < b;
         };
         std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
         for (int64_t j = 0; j < k; ++j) {

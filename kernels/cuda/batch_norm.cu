@@ -1,7 +1,7 @@
 #include "kernels/batch_norm_math.h"
 #include "kernels/cuda/batch_norm.h"
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/grid_stride.cuh"
+#include "kernels/cuda/grid.cuh"
 #include "kernels/cuda/scratch.h"
 #include "kernels/cuda/stream.h"
 
@@ -171,12 +171,12 @@ void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* 
       mean_d(sizeof(double) * size_t(c), device);
   cudaStream_t s = use_device(device);
   partial_sums<T, Sums::x>(x, nullptr, n, c, hw, chunks, nullptr, nullptr, parts.as<double>(), s);
-  mean_kernel<<<grid_blocks(c), kGridThreads, 0, s>>>(parts.as<double>(), c, chunks, double(count),
-                                                      mean_d.as<double>());
+  mean_kernel<<<grid::blocks_for(c), grid::kThreads, 0, s>>>(parts.as<double>(), c, chunks,
+                                                             double(count), mean_d.as<double>());
   DML_CUDA_CHECK(cudaGetLastError());
   partial_sums<T, Sums::square_dev>(x, nullptr, n, c, hw, chunks, mean_d.as<double>(), nullptr,
                                     parts.as<double>(), s);
-  var_kernel<T><<<grid_blocks(c), kGridThreads, 0, s>>>(
+  var_kernel<T><<<grid::blocks_for(c), grid::kThreads, 0, s>>>(
       parts.as<double>(), c, chunks, double(count), mean_d.as<double>(), mean, var);
   DML_CUDA_CHECK(cudaGetLastError());
 }
@@ -187,7 +187,7 @@ void batch_norm_update_running(const T* mean, const T* var, int64_t c, int64_t c
                                T* invstd, int device) {
   if (c == 0) return;
   cudaStream_t s = use_device(device);
-  update_running_kernel<T><<<grid_blocks(c), kGridThreads, 0, s>>>(
+  update_running_kernel<T><<<grid::blocks_for(c), grid::kThreads, 0, s>>>(
       mean, var, c, count, momentum, eps, running_mean, running_var, invstd);
   DML_CUDA_CHECK(cudaGetLastError());
 }
@@ -197,8 +197,8 @@ void batch_norm_running_stats(const T* running_mean, const T* running_var, int64
                               T* mean, T* invstd, int device) {
   if (c == 0) return;
   cudaStream_t s = use_device(device);
-  running_stats_kernel<T>
-      <<<grid_blocks(c), kGridThreads, 0, s>>>(running_mean, running_var, c, eps, mean, invstd);
+  running_stats_kernel<T><<<grid::blocks_for(c), grid::kThreads, 0, s>>>(running_mean, running_var,
+                                                                         c, eps, mean, invstd);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -208,8 +208,8 @@ void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mea
   const int64_t total = n * c * hw;
   if (total == 0) return;
   cudaStream_t s = use_device(device);
-  apply_kernel<T>
-      <<<grid_blocks(total), kGridThreads, 0, s>>>(x, total, c, hw, mean, invstd, gamma, beta, y);
+  apply_kernel<T><<<grid::blocks_for(total), grid::kThreads, 0, s>>>(x, total, c, hw, mean, invstd,
+                                                                     gamma, beta, y);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -223,14 +223,14 @@ void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t 
       coef(sizeof(BatchNormGrad<T>) * size_t(c), device);
   cudaStream_t s = use_device(device);
   partial_sums<T, Sums::backward>(x, dy, n, c, hw, chunks, nullptr, mean, parts.as<double>(), s);
-  grad_coefficients_kernel<T><<<grid_blocks(c), kGridThreads, 0, s>>>(
+  grad_coefficients_kernel<T><<<grid::blocks_for(c), grid::kThreads, 0, s>>>(
       parts.as<double>(), c, chunks, double(count), invstd, gamma, training, dgamma, dbeta,
       coef.as<BatchNormGrad<T>>());
   DML_CUDA_CHECK(cudaGetLastError());
   const int64_t total = count * c;
   if (!dx || total == 0) return;
-  dx_kernel<T><<<grid_blocks(total), kGridThreads, 0, s>>>(dy, x, total, c, hw, mean, invstd,
-                                                           coef.as<BatchNormGrad<T>>(), dx);
+  dx_kernel<T><<<grid::blocks_for(total), grid::kThreads, 0, s>>>(dy, x, total, c, hw, mean, invstd,
+                                                                  coef.as<BatchNormGrad<T>>(), dx);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -1,101 +1,17 @@
 #include "kernels/cuda/elementwise.h"
 
-#include <algorithm>
-#include <string>
-
-#include "kernels/cuda/check.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/grid.cuh"
 
 namespace dml::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-
-// Grid-stride loops: one thread per element up to the block cap, then each
-// thread takes several.
-int blocks_for(int64_t n) {
-  return int(std::min<int64_t>((n + kThreads - 1) / kThreads, 65535));
-}
-
-__device__ int64_t first_index() {
-  return blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-}
-__device__ int64_t grid_stride() {
-  return int64_t(gridDim.x) * blockDim.x;
-}
-
-// Queues kernel(args...) on the device's stream for n elements; nothing for
-// an empty tensor.
-template <class... Params, class... Args>
-void launch(void (*kernel)(Params...), int64_t n, int device, Args... args) {
-  if (n == 0) return;
-  cudaStream_t s = use_device(device);
-  kernel<<<blocks_for(n), kThreads, 0, s>>>(args...);
-  DML_CUDA_CHECK(cudaGetLastError());
-}
-
-int64_t numel(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
-
-std::string dims_str(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ", ";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
-// A StridedLayout reduced to its fewest dims, in a fixed-size struct that the
-// kernel takes by value.
-template <size_t K>
-struct Walk {
-  int ndim;
-  int64_t shape[kMaxDims];
-  int64_t strides[K][kMaxDims];
-
-  // Offsets of output element i in each input. The outermost dim needs no
-  // division, so a flat walk (ndim 1) is one multiply per input.
-  __device__ void offsets(int64_t i, int64_t (&off)[K]) const {
-    for (size_t k = 0; k < K; ++k) off[k] = 0;
-    for (int d = ndim - 1; d > 0; --d) {
-      int64_t c = i % shape[d];
-      i /= shape[d];
-      for (size_t k = 0; k < K; ++k) off[k] += c * strides[k][d];
-    }
-    if (ndim > 0)
-      for (size_t k = 0; k < K; ++k) off[k] += i * strides[k][0];
-  }
-};
-
-template <size_t K>
-Walk<K> make_walk(const StridedLayout<K>& L) {
-  Walk<K> w{};
-  for (size_t d = 0; d < L.shape.size(); ++d) {
-    if (L.shape[d] == 1) continue;
-    // Dim d continues the previous kept dim when every input's stride there
-    // is d's stride times d's extent.
-    bool merge = w.ndim > 0;
-    for (size_t k = 0; k < K && merge; ++k)
-      merge = w.strides[k][w.ndim - 1] == L.strides[k][d] * L.shape[d];
-    if (merge) {
-      w.shape[w.ndim - 1] *= L.shape[d];
-      for (size_t k = 0; k < K; ++k) w.strides[k][w.ndim - 1] = L.strides[k][d];
-      continue;
-    }
-    DML_CHECK(w.ndim < kMaxDims, "CUDA elementwise kernel: output shape ", dims_str(L.shape),
-              " with these input broadcasts leaves more than ", kMaxDims,
-              " dims after merging, the most a kernel walks; reshape the operands to fewer dims");
-    w.shape[w.ndim] = L.shape[d];
-    for (size_t k = 0; k < K; ++k) w.strides[k][w.ndim] = L.strides[k][d];
-    ++w.ndim;
-  }
-  return w;
-}
+using grid::first_index;
+using grid::grid_stride;
+using grid::launch;
+using grid::numel;
+using grid::Walk;
+static_assert(kMaxDims == grid::kMaxWalkDims, "elementwise.h documents the walk's dim limit");
 
 template <class T, class F>
 __global__ void map1_kernel(const T* x, T* y, int64_t n, F f) {
@@ -136,7 +52,8 @@ template <class T, class R, class F>
 void map2(const T* a, const T* b, R* out, const StridedLayout<2>& L, F f, int device) {
   int64_t n = numel(L.shape);
   if (n == 0) return;
-  launch(map2_kernel<T, R, F>, n, device, a, b, out, n, make_walk(L), f);
+  launch(map2_kernel<T, R, F>, n, device, a, b, out, n,
+         grid::make_walk(L, "CUDA elementwise kernel"), f);
 }
 
 }  // namespace
@@ -163,7 +80,8 @@ void where(const uint8_t* cond, const T* a, const T* b, T* out, const StridedLay
            int device) {
   int64_t n = numel(L.shape);
   if (n == 0) return;
-  launch(where_kernel<T>, n, device, cond, a, b, out, n, make_walk(L));
+  launch(where_kernel<T>, n, device, cond, a, b, out, n,
+         grid::make_walk(L, "CUDA elementwise kernel"));
 }
 
 template <class T>

@@ -1,5 +1,5 @@
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/grid_stride.cuh"
+#include "kernels/cuda/grid.cuh"
 #include "kernels/cuda/pool2d.h"
 #include "kernels/cuda/stream.h"
 
@@ -44,7 +44,7 @@ void forward(const T* x, int64_t planes, const PoolAxis& ay, const PoolAxis& ax,
   if (total == 0) return;
   cudaStream_t s = use_device(device);
   pool_forward_kernel<T, kMax>
-      <<<grid_blocks(total), kGridThreads, 0, s>>>(x, total, ay, ax, y, argmax);
+      <<<grid::blocks_for(total), grid::kThreads, 0, s>>>(x, total, ay, ax, y, argmax);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -55,7 +55,7 @@ void backward(const T* dy, const int64_t* argmax, int64_t planes, const PoolAxis
   if (total == 0) return;
   cudaStream_t s = use_device(device);
   pool_backward_kernel<T>
-      <<<grid_blocks(total), kGridThreads, 0, s>>>(dy, argmax, total, ay, ax, dx);
+      <<<grid::blocks_for(total), grid::kThreads, 0, s>>>(dy, argmax, total, ay, ax, dx);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 

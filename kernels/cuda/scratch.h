@@ -1,5 +1,5 @@
 #pragma once
-// Temporary device memory for one kernel call (partial sums, a cuDNN
+// Temporary device memory for one kernel call (partial sums, sort buffers, a cuDNN
 // workspace), from the device's caching allocator (device_memory.h), never a
 // cudaMalloc per call. Released when it goes out of scope, possibly before
 // the kernels that use it have run: the allocator hands a block out again
