@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/pinned_staging.h"
 #include "kernels/cuda/stream.h"
 
 namespace dml::cuda {
@@ -122,14 +123,19 @@ CudaCachingAllocator& caching_allocator(int device) {
 
 // Copies go on the device's stream, ordered after the kernels that produce
 // or consume the data (the legacy default stream does not order against the
-// engine's non-blocking stream). Copies touching host memory wait for
-// completion: the host buffer may be reused as soon as they return.
+// engine's non-blocking stream). The host buffer may be reused as soon as a
+// copy returns, and a device-to-host copy returns with the data in place.
+// Large copies are staged through pinned buffers (kernels/cuda/pinned_staging.h):
+// a host-to-device one returns once its source is staged, its DMA still
+// queued; small ones wait for completion.
 void copy_host_to_device(void* dst, const void* src, size_t bytes, int device) {
+  if (bytes >= kStagingMinBytes) return staged_host_to_device(dst, src, bytes, device);
   cudaStream_t s = use_device(device);
   DML_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
   DML_CUDA_CHECK(cudaStreamSynchronize(s));
 }
 void copy_device_to_host(void* dst, const void* src, size_t bytes, int device) {
+  if (bytes >= kStagingMinBytes) return staged_device_to_host(dst, src, bytes, device);
   cudaStream_t s = use_device(device);
   DML_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
   DML_CUDA_CHECK(cudaStreamSynchronize(s));
