@@ -8,6 +8,7 @@
 
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/pinned_staging.h"
+#include "kernels/cuda/pool_stats.h"
 #include "kernels/cuda/stream.h"
 
 namespace dml::cuda {
@@ -44,10 +45,10 @@ class SizeClassAllocator final : public CudaCachingAllocator {
     std::lock_guard<std::mutex> lock(mu_);
     void* p = nullptr;
     auto it = free_.find(size);
-    if (it != free_.end() && !it->second.empty()) {
+    const bool reused = it != free_.end() && !it->second.empty();
+    if (reused) {
       p = it->second.back();
       it->second.pop_back();
-      stats_.bytes_cached -= size;
     } else {
       DML_CUDA_CHECK(cudaSetDevice(device_));
       if (cudaMalloc(&p, size) != cudaSuccess) {
@@ -56,9 +57,7 @@ class SizeClassAllocator final : public CudaCachingAllocator {
         DML_CUDA_CHECK(cudaMalloc(&p, size));
       }
     }
-    stats_.bytes_in_use += size;
-    stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
-    ++stats_.allocations;
+    stats_.handed_out(size, reused);
     if (g_poison) DML_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, size, use_device(device_)));
     return p;
   }
@@ -68,17 +67,16 @@ class SizeClassAllocator final : public CudaCachingAllocator {
     size_t size = round_size(bytes);
     std::lock_guard<std::mutex> lock(mu_);
     free_[size].push_back(ptr);
-    stats_.bytes_in_use -= size;
-    stats_.bytes_cached += size;
+    stats_.given_back(size);
   }
 
   MemoryStats stats() const override {
     std::lock_guard<std::mutex> lock(mu_);
-    return stats_;
+    return stats_.get();
   }
   void reset_peak() override {
     std::lock_guard<std::mutex> lock(mu_);
-    stats_.peak_bytes_in_use = stats_.bytes_in_use;
+    stats_.reset_peak();
   }
   void empty_cache() override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -89,15 +87,17 @@ class SizeClassAllocator final : public CudaCachingAllocator {
   void release_cached() {
     DML_CUDA_CHECK(cudaSetDevice(device_));
     for (auto& [size, blocks] : free_)
-      for (void* p : blocks) DML_CUDA_CHECK(cudaFree(p));
+      for (void* p : blocks) {
+        DML_CUDA_CHECK(cudaFree(p));
+        stats_.released(size);
+      }
     free_.clear();
-    stats_.bytes_cached = 0;
   }
 
   int device_;
   mutable std::mutex mu_;
   std::map<size_t, std::vector<void*>> free_;
-  MemoryStats stats_;
+  PoolStats stats_;
 };
 
 }  // namespace

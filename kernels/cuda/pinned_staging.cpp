@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/pool_stats.h"
 #include "kernels/cuda/stream.h"
 
 namespace dml::cuda {
@@ -45,18 +46,23 @@ class StagingPool {
         b = idle_.front();
         idle_.pop_front();
       }
-      if (!fresh) stats_.bytes_cached -= kStagingChunkBytes;
-      stats_.bytes_in_use += kStagingChunkBytes;
-      stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
+      stats_.handed_out(kStagingChunkBytes, /*reused=*/!fresh);
     }
     if (fresh) {
-      DML_CUDA_CHECK(cudaSetDevice(device_));
-      DML_CUDA_CHECK(cudaEventCreateWithFlags(&b.last_use, cudaEventDisableTiming));
-      void* p = nullptr;
-      DML_CUDA_CHECK(cudaHostAlloc(&p, kStagingChunkBytes, cudaHostAllocPortable));
-      b.ptr = static_cast<char*>(p);
-      std::lock_guard<std::mutex> lock(mu_);
-      ++stats_.allocations;
+      try {
+        DML_CUDA_CHECK(cudaSetDevice(device_));
+        DML_CUDA_CHECK(cudaEventCreateWithFlags(&b.last_use, cudaEventDisableTiming));
+        void* p = nullptr;
+        DML_CUDA_CHECK(cudaHostAlloc(&p, kStagingChunkBytes, cudaHostAllocPortable));
+        b.ptr = static_cast<char*>(p);
+      } catch (...) {
+        if (b.last_use) cudaEventDestroy(b.last_use);
+        std::lock_guard<std::mutex> lock(mu_);
+        --allocated_;
+        stats_.given_back(kStagingChunkBytes);
+        stats_.released(kStagingChunkBytes);
+        throw;
+      }
     } else {
       DML_CUDA_CHECK(cudaEventSynchronize(b.last_use));
     }
@@ -69,13 +75,12 @@ class StagingPool {
     if (after) DML_CUDA_CHECK(cudaEventRecord(b.last_use, after));
     std::lock_guard<std::mutex> lock(mu_);
     idle_.push_back(b);
-    stats_.bytes_in_use -= kStagingChunkBytes;
-    stats_.bytes_cached += kStagingChunkBytes;
+    stats_.given_back(kStagingChunkBytes);
   }
 
   MemoryStats stats() const {
     std::lock_guard<std::mutex> lock(mu_);
-    return stats_;
+    return stats_.get();
   }
 
   void empty() {
@@ -85,10 +90,10 @@ class StagingPool {
       DML_CUDA_CHECK(cudaEventSynchronize(b.last_use));
       DML_CUDA_CHECK(cudaFreeHost(b.ptr));
       DML_CUDA_CHECK(cudaEventDestroy(b.last_use));
+      stats_.released(kStagingChunkBytes);
     }
     allocated_ -= int(idle_.size());
     idle_.clear();
-    stats_.bytes_cached = 0;
   }
 
  private:
@@ -96,7 +101,7 @@ class StagingPool {
   mutable std::mutex mu_;
   std::deque<Buffer> idle_;
   int allocated_ = 0;
-  MemoryStats stats_;
+  PoolStats stats_;
 };
 
 std::mutex g_pools_mu;

@@ -6,8 +6,9 @@
 // may return once its source is staged (its DMA still queued, ordered before
 // any later work on the stream). Each buffer carries an event recorded after
 // the copy that used it last; it is reused only once that event has passed
-// (stream-ordered reuse). Buffers are allocated on first need, at most
-// kStagingBuffers per device, and kept until empty_pinned_staging().
+// (stream-ordered reuse). Buffers are allocated on first need, up to
+// kStagingBuffers per device (more only while concurrent transfers hold all of
+// them), and kept until empty_pinned_staging().
 // kernels/cuda/device_memory.cpp routes copies of kStagingMinBytes and more here.
 #include <cstddef>
 
@@ -25,8 +26,9 @@ void staged_host_to_device(void* dst, const void* src, size_t bytes, int device)
 // Returns with the data in `dst`.
 void staged_device_to_host(void* dst, const void* src, size_t bytes, int device);
 
-// Staging buffers of the device: bytes handed to a transfer now and at most,
-// bytes held idle, and how many buffers were allocated (cudaHostAlloc calls).
+// Staging buffers of the device, counted as the caching allocator counts its
+// blocks: bytes held by transfers now and at most, bytes held idle, and how
+// many times a buffer was handed to a transfer.
 MemoryStats pinned_staging_stats(int device);
 // Frees the idle buffers of every device (after their last copies finish).
 void empty_pinned_staging();
