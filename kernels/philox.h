@@ -10,10 +10,10 @@
 // on both sides. +, -, *, / and sqrt are correctly rounded IEEE operations
 // on the host and on the device, but library log/cos are not (glibc and
 // CUDA's libdevice differ by an ulp here and there), and nvcc would contract
-// a * b + c into one fused multiply-add. So the normal transform uses its own
-// log and cos made of single operations through rn_add / rn_mul / rn_div,
-// which nvcc never fuses (__dadd_rn and kin), and the host files that call
-// them are built with -ffp-contract=off (kernels/CMakeLists.txt).
+// a * b + c into one fused multiply-add, as GCC does on hosts that have one.
+// So the normal transform uses its own log and cos made of single operations
+// through rn_add / rn_mul / rn_div, which no compiler fuses (__dadd_rn and kin
+// on the device, an optimisation barrier after the product on FMA hosts).
 // C++17 and host/device annotated: .cu files include it.
 #include <cmath>
 #include <cstdint>
@@ -66,8 +66,15 @@ DML_HOST_DEVICE inline double rn_add(double a, double b) {
 DML_HOST_DEVICE inline double rn_mul(double a, double b) {
 #ifdef __CUDA_ARCH__
   return __dmul_rn(a, b);
+#elif defined(__FP_FAST_FMA) && defined(__GNUC__)
+  // A host with fused multiply-add (aarch64 always, x86 with -mfma): the
+  // empty asm hides the product from the compiler, so it cannot fuse it into
+  // the addition that follows.
+  double p = a * b;
+  __asm__("" : "+m"(p));
+  return p;
 #else
-  return a * b;
+  return a * b;  // no FMA instruction to contract into
 #endif
 }
 DML_HOST_DEVICE inline double rn_div(double a, double b) {

@@ -1,5 +1,3 @@
-// Built with -ffp-contract=off (kernels/CMakeLists.txt): the normal transform
-// must round each operation as the CUDA fill does (kernels/philox.h).
 #include "kernels/cpu/random.h"
 
 #include "kernels/cpu/parallel.h"
