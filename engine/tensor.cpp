@@ -16,6 +16,7 @@
 #ifdef DML_WITH_CUDA
 #include "kernels/cuda/device_memory.h"
 #include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/random.h"
 #endif
 
 namespace dml {
@@ -407,43 +408,50 @@ Generator& pick(Generator* gen) {
   return gen ? *gen : default_generator();
 }
 
+// Fills a new f32/f64 tensor (f32 for the half types) on `device` through the
+// backend's fill kernel, then converts to the dtype asked for.
 template <class Fill>
-Tensor random_float(const char* op, const Shape& shape, DType dtype, Generator* gen, Fill fill) {
+Tensor random_float(const char* op, const Shape& shape, DType dtype, Generator* gen, Device device,
+                    Fill fill) {
+  DML_CHECK(is_floating(dtype), op, ": dtype ", dtype_name(dtype), " is not floating");
   Generator& g = pick(gen);
-  Tensor t = Tensor::empty(shape, dtype == DType::f64 ? DType::f64 : DType::f32);
+  Tensor t = Tensor::empty(shape, dtype == DType::f64 ? DType::f64 : DType::f32, device);
   uint64_t first = g.reserve(uint64_t(t.numel()));
   if (t.dtype() == DType::f64)
-    fill(t.data<double>(), t.numel(), g.seed(), first);
+    fill(static_cast<double*>(t.raw_data()), t.numel(), g.seed(), first);
   else
-    fill(t.data<float>(), t.numel(), g.seed(), first);
-  DML_CHECK(is_floating(dtype), op, ": dtype ", dtype_name(dtype), " is not floating");
+    fill(static_cast<float*>(t.raw_data()), t.numel(), g.seed(), first);
   return t.to(dtype);
 }
 }  // namespace
 
-Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
-  return random_float("rand", shape, dtype, gen, [](auto* p, int64_t n, uint64_t s, uint64_t f) {
-    cpu::fill_uniform(p, n, s, f);
-  });
+Tensor rand(const Shape& shape, DType dtype, Generator* gen, Device device) {
+  return random_float("rand", shape, dtype, gen, device,
+                      [&](auto* p, int64_t n, uint64_t s, uint64_t f) {
+                        DML_KERNEL(device, fill_uniform, p, n, s, f);
+                      });
 }
-Tensor randn(const Shape& shape, DType dtype, Generator* gen) {
-  return random_float("randn", shape, dtype, gen, [](auto* p, int64_t n, uint64_t s, uint64_t f) {
-    cpu::fill_normal(p, n, s, f);
-  });
+Tensor randn(const Shape& shape, DType dtype, Generator* gen, Device device) {
+  return random_float("randn", shape, dtype, gen, device,
+                      [&](auto* p, int64_t n, uint64_t s, uint64_t f) {
+                        DML_KERNEL(device, fill_normal, p, n, s, f);
+                      });
 }
-Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen) {
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen,
+               Device device) {
   DML_CHECK(low < high, "randint: empty range [", low, ", ", high, ")");
   Generator& g = pick(gen);
-  Tensor t = Tensor::empty(shape, DType::i64);
-  cpu::fill_randint(t.data<int64_t>(), t.numel(), low, high, g.seed(), g.reserve(t.numel()));
+  Tensor t = Tensor::empty(shape, DType::i64, device);
+  DML_KERNEL(device, fill_randint, static_cast<int64_t*>(t.raw_data()), t.numel(), low, high,
+             g.seed(), g.reserve(uint64_t(t.numel())));
   return t.to(dtype);
 }
-Tensor bernoulli(const Shape& shape, double p, DType dtype, Generator* gen) {
+Tensor bernoulli(const Shape& shape, double p, DType dtype, Generator* gen, Device device) {
   DML_CHECK(p >= 0 && p <= 1, "bernoulli: probability ", p, " is outside [0, 1]");
-  Tensor u = rand(shape, DType::f64, gen);
-  double* q = u.data<double>();
-  for (int64_t i = 0; i < u.numel(); ++i) q[i] = q[i] < p ? 1.0 : 0.0;
-  return u.to(dtype);
+  return random_float("bernoulli", shape, dtype, gen, device,
+                      [&](auto* out, int64_t n, uint64_t s, uint64_t f) {
+                        DML_KERNEL(device, fill_bernoulli, out, n, p, s, f);
+                      });
 }
 
 Generator& default_generator() {

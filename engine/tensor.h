@@ -139,11 +139,17 @@ Tensor arange(int64_t n, DType dtype = DType::i64);
 template <class T>
 Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device device = Device::cpu());
 Tensor scalar_tensor(double value, DType dtype = DType::f32);
-Tensor rand(const Shape& shape, DType dtype = DType::f32, Generator* gen = nullptr);
-Tensor randn(const Shape& shape, DType dtype = DType::f32, Generator* gen = nullptr);
+// Random fills draw element i from the generator's counter offset + i
+// (engine/rng.h), on the CPU or directly on a CUDA device with the same
+// values bit for bit.
+Tensor rand(const Shape& shape, DType dtype = DType::f32, Generator* gen = nullptr,
+            Device device = Device::cpu());
+Tensor randn(const Shape& shape, DType dtype = DType::f32, Generator* gen = nullptr,
+             Device device = Device::cpu());
 Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype = DType::i64,
-               Generator* gen = nullptr);
+               Generator* gen = nullptr, Device device = Device::cpu());
 // 1 with probability p, else 0, in the given floating dtype.
-Tensor bernoulli(const Shape& shape, double p, DType dtype = DType::f32, Generator* gen = nullptr);
+Tensor bernoulli(const Shape& shape, double p, DType dtype = DType::f32, Generator* gen = nullptr,
+                 Device device = Device::cpu());
 
 }  // namespace dml

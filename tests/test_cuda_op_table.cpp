@@ -1,9 +1,8 @@
 // Every entry of the op table (tests/op_cases.h: op_cases with their
 // gradients, value_cases forward only) on CUDA against the CPU, in f32 and
-// f64: the whole engine's ops, as the PyTorch parity tests use them. Ops
-// without a CUDA kernel yet are named below; such a case must fail with the
-// engine's "no kernel for yet" error, any other case must run and match.
-// Skipped where no GPU is present.
+// f64: the whole engine's ops, as the PyTorch parity tests use them. Every
+// op has a CUDA kernel: each case must run and match. Skipped where no GPU
+// is present.
 //
 // Bounds: the table's inputs are tiny (at most 5 terms per sum or product,
 // values up to ~10 after logsumexp's 5x), so the two backends differ only by
@@ -29,25 +28,6 @@ using test::OpCase;
 
 constexpr test::FloatBounds kTable{{1e-5, 1e-5}, {1e-12, 1e-12}};
 
-// Case-name prefixes whose ops still run on the CPU only. Each line goes when
-// its kernels land; the test fails for a listed case that runs, so the list
-// cannot outlive its reason.
-const std::vector<std::string> kStillCpuOnly = {
-    // The index family (index_select, gather, scatter_add, one_hot).
-    "index_select",
-    "gather",
-    "scatter_add",
-    "one_hot",
-    // Picks each row's target log-probability with gather.
-    "cross_entropy",
-};
-
-bool still_cpu_only(const std::string& name) {
-  for (const std::string& p : kStillCpuOnly)
-    if (name.rfind(p, 0) == 0) return true;
-  return false;
-}
-
 // Runs one case in one dtype; returns the error message if it threw.
 std::string run_case(const OpCase& c, DType dtype, bool with_backward) {
   try {
@@ -65,15 +45,7 @@ void run_table(const std::vector<OpCase>& cases, bool with_backward) {
   for (const OpCase& c : cases)
     for (DType dtype : {DType::f32, DType::f64}) {
       SCOPED_TRACE(detail::concat(c.name, " in ", dtype_name(dtype)));
-      const std::string error = run_case(c, dtype, with_backward);
-      if (still_cpu_only(c.name)) {
-        EXPECT_NE(error.find("has no kernel for yet"), std::string::npos)
-            << c.name << " is listed as CPU-only but "
-            << (error.empty() ? "ran on CUDA: remove it from kStillCpuOnly"
-                              : "failed otherwise: " + error);
-      } else {
-        EXPECT_EQ(error, "") << c.name << " threw on CUDA";
-      }
+      EXPECT_EQ(run_case(c, dtype, with_backward), "") << c.name << " threw on CUDA";
     }
 }
 

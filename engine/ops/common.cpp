@@ -9,14 +9,6 @@ int64_t normalize_dim(const char* op, int64_t dim, int64_t ndim) {
   return d;
 }
 
-void check_cpu(const char* op, std::initializer_list<const Tensor*> ts) {
-  for (const Tensor* t : ts) {
-    DML_CHECK(t->defined(), op, ": an input tensor is undefined");
-    DML_CHECK(t->device().is_cpu(), op, ": input ", describe(*t),
-              " is on a device this op has no kernel for yet; move it with .to(cpu)");
-  }
-}
-
 Device check_same_device(const char* op, std::initializer_list<const Tensor*> ts) {
   const Tensor* first = nullptr;
   for (const Tensor* t : ts) {

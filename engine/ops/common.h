@@ -12,9 +12,6 @@ namespace dml::ops {
 
 int64_t normalize_dim(const char* op, int64_t dim, int64_t ndim);
 
-// Every tensor defined, on the CPU (the only backend with kernels today for
-// this op), and all floating tensors of one dtype.
-void check_cpu(const char* op, std::initializer_list<const Tensor*> ts);
 // Every tensor defined and all on one device, which is returned: the check
 // of ops with kernels on every backend (engine/kernel_dispatch.h).
 Device check_same_device(const char* op, std::initializer_list<const Tensor*> ts);

@@ -6,6 +6,7 @@
 #include "kernels/cpu/topk.h"
 
 #ifdef DML_WITH_CUDA
+#include "kernels/cuda/index.h"
 #include "kernels/cuda/topk.h"
 #endif
 
@@ -15,11 +16,16 @@ using namespace ops;
 using Grads = std::vector<Tensor>;
 
 namespace {
+// On a GPU the search runs there and only the position (and then the one bad
+// value) comes back, so the error reads the same on every device.
 void check_indices(const char* op, const Tensor& index, int64_t bound, const Tensor& x) {
   check_dtype(op, "index", index, DType::i64);
-  int64_t bad = cpu::find_out_of_range(index.data<int64_t>(), index.numel(), bound);
-  DML_CHECK(bad < 0, op, ": index ", (bad < 0 ? 0 : index.data<int64_t>()[bad]), " at position ",
-            bad, " is out of range [0, ", bound, ") for ", describe(x));
+  int64_t bad = DML_KERNEL(index.device(), find_out_of_range, kernel_data<int64_t>(index),
+                           index.numel(), bound);
+  if (bad < 0) return;
+  int64_t value = index.detach().reshape({-1}).slice(bad, bad + 1).to_vector<int64_t>()[0];
+  throw Error(detail::concat(op, ": index ", value, " at position ", bad, " is out of range [0, ",
+                             bound, ") for ", describe(x)));
 }
 
 // gather/scatter_add: the index has x's shape except along dim.
@@ -34,7 +40,7 @@ OuterInner check_gather_shapes(const char* op, const Tensor& x, int64_t d, const
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   const char* op = "index_select";
-  check_cpu(op, {&x, &index});
+  check_same_device(op, {&x, &index});
   check_dim(op, "index", index, 1);
   int64_t d = normalize_dim(op, dim, x.dim());
   OuterInner v = split_at(x.shape(), d);
@@ -44,8 +50,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor out = empty_of(out_shape, x);
   auto run = [&](auto t) {
     using T = decltype(t);
-    cpu::index_select<T>(x.data<T>(), index.data<int64_t>(), out.data<T>(), v.outer, v.n,
-                         index.numel(), v.inner);
+    DML_KERNEL(x.device(), index_select<T>, kernel_data<T>(x), kernel_data<int64_t>(index),
+               kernel_data<T>(out), v.outer, v.n, index.numel(), v.inner);
   };
   if (x.dtype() == DType::i64) {
     run(int64_t{});
@@ -55,12 +61,12 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Shape in = x.shape();
   Tensor idx = index.detach();
   record(op, {x}, out, [in, d, idx](const Tensor& g) {
-    Tensor dx = zeros(in, g.dtype());
+    Tensor dx = zeros(in, g.dtype(), g.device());
     OuterInner w = split_at(in, d);
     dispatch_float("index_select_backward", g.dtype(), [&](auto t) {
       using T = decltype(t);
-      cpu::index_add<T>(dx.data<T>(), idx.data<int64_t>(), g.data<T>(), w.outer, w.n, idx.numel(),
-                        w.inner);
+      DML_KERNEL(g.device(), index_add<T>, kernel_data<T>(dx), kernel_data<int64_t>(idx),
+                 kernel_data<T>(g), w.outer, w.n, idx.numel(), w.inner);
     });
     return Grads{dx};
   });
@@ -69,7 +75,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   const char* op = "gather";
-  check_cpu(op, {&x, &index});
+  check_same_device(op, {&x, &index});
   check_float(op, x);
   int64_t d = normalize_dim(op, dim, x.dim());
   OuterInner v = check_gather_shapes(op, x, d, index);
@@ -77,20 +83,20 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor out = empty_of(index.shape(), x);
   dispatch_float(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::gather<T>(x.data<T>(), index.data<int64_t>(), out.data<T>(), v.outer, x.shape()[d], v.n,
-                   v.inner);
+    DML_KERNEL(x.device(), gather<T>, kernel_data<T>(x), kernel_data<int64_t>(index),
+               kernel_data<T>(out), v.outer, x.shape()[d], v.n, v.inner);
   });
   Shape in = x.shape();
   Tensor idx = index.detach();
   record(op, {x}, out, [in, d, idx](const Tensor& g) {
-    return Grads{scatter_add(zeros(in, g.dtype()), d, idx, g)};
+    return Grads{scatter_add(zeros(in, g.dtype(), g.device()), d, idx, g)};
   });
   return out;
 }
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   const char* op = "scatter_add";
-  check_cpu(op, {&x, &index, &src});
+  check_same_device(op, {&x, &index, &src});
   check_float(op, x);
   check_same_dtype(op, x, src);
   int64_t d = normalize_dim(op, dim, x.dim());
@@ -101,8 +107,8 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   Tensor out = x.detach().clone();
   dispatch_float(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::scatter_add<T>(out.data<T>(), index.data<int64_t>(), src.data<T>(), v.outer, x.shape()[d],
-                        v.n, v.inner);
+    DML_KERNEL(x.device(), scatter_add<T>, kernel_data<T>(out), kernel_data<int64_t>(index),
+               kernel_data<T>(src), v.outer, x.shape()[d], v.n, v.inner);
   });
   Tensor idx = index.detach();
   record(op, {x, src}, out, [d, idx](const Tensor& g) { return Grads{g, gather(g, d, idx)}; });
@@ -115,14 +121,15 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
 
 Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype) {
   const char* op = "one_hot";
-  check_cpu(op, {&labels});
+  check_same_device(op, {&labels});
   check_dtype(op, "labels", labels, DType::i64);
   DML_CHECK(num_classes > 0, op, ": num_classes must be positive, got ", num_classes);
   check_indices(op, labels, num_classes, labels);
   Shape out_shape = labels.shape();
   out_shape.push_back(num_classes);
-  Tensor out = zeros(out_shape, DType::f64);
-  cpu::one_hot(labels.data<int64_t>(), out.data<double>(), labels.numel(), num_classes);
+  Tensor out = zeros(out_shape, DType::f64, labels.device());
+  DML_KERNEL(labels.device(), one_hot<double>, kernel_data<int64_t>(labels),
+             kernel_data<double>(out), labels.numel(), num_classes);
   return out.to(dtype);
 }
 

@@ -1,6 +1,11 @@
+#include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
 #include "engine/optim/optimizer.h"
 #include "kernels/cpu/optim.h"
+
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/optim.h"
+#endif
 
 namespace dml {
 
@@ -22,13 +27,15 @@ std::vector<std::string> Adam::slot_names() const {
 
 void Adam::update(const ParamGroup& group, Tensor& param, const Tensor& grad,
                   std::vector<Tensor>& slots, int64_t step) {
-  ops::check_cpu(decoupled_ ? "AdamW" : "Adam", {&param, &grad});
+  // State buffers live on the parameter's device (Optimizer::step makes them
+  // with zeros_like), so one kernel updates the whole buffer in place there.
+  ops::check_same_device(decoupled_ ? "AdamW" : "Adam", {&param, &grad});
   cpu::AdamParams p{group.lr,           opt_.beta1, opt_.beta2, opt_.eps,
                     group.weight_decay, decoupled_, step};
   ops::dispatch_float("Adam", param.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::adam_step<T>(param.data<T>(), grad.data<T>(), slots[0].data<T>(), slots[1].data<T>(),
-                      param.numel(), p);
+    DML_KERNEL(param.device(), adam_step<T>, ops::kernel_data<T>(param), ops::kernel_data<T>(grad),
+               ops::kernel_data<T>(slots[0]), ops::kernel_data<T>(slots[1]), param.numel(), p);
   });
 }
 

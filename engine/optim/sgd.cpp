@@ -1,6 +1,11 @@
+#include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
 #include "engine/optim/optimizer.h"
 #include "kernels/cpu/optim.h"
+
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/optim.h"
+#endif
 
 namespace dml {
 
@@ -16,13 +21,15 @@ std::vector<std::string> SGD::slot_names() const {
 
 void SGD::update(const ParamGroup& group, Tensor& param, const Tensor& grad,
                  std::vector<Tensor>& slots, int64_t step) {
-  ops::check_cpu("SGD", {&param, &grad});
+  // State buffers live on the parameter's device (Optimizer::step makes them
+  // with zeros_like), so one kernel updates the whole buffer in place there.
+  ops::check_same_device("SGD", {&param, &grad});
   cpu::SgdParams p{group.lr,           opt_.momentum, opt_.dampening,
                    group.weight_decay, opt_.nesterov, step == 1};
   ops::dispatch_float("SGD", param.dtype(), [&](auto t) {
     using T = decltype(t);
-    cpu::sgd_step<T>(param.data<T>(), grad.data<T>(), slots.empty() ? nullptr : slots[0].data<T>(),
-                     param.numel(), p);
+    DML_KERNEL(param.device(), sgd_step<T>, ops::kernel_data<T>(param), ops::kernel_data<T>(grad),
+               slots.empty() ? nullptr : ops::kernel_data<T>(slots[0]), param.numel(), p);
   });
 }
 

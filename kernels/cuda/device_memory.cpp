@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/pinned_staging.h"
+#include "kernels/cuda/pool_stats.h"
 #include "kernels/cuda/stream.h"
 
 namespace dml::cuda {
@@ -43,10 +45,10 @@ class SizeClassAllocator final : public CudaCachingAllocator {
     std::lock_guard<std::mutex> lock(mu_);
     void* p = nullptr;
     auto it = free_.find(size);
-    if (it != free_.end() && !it->second.empty()) {
+    const bool reused = it != free_.end() && !it->second.empty();
+    if (reused) {
       p = it->second.back();
       it->second.pop_back();
-      stats_.bytes_cached -= size;
     } else {
       DML_CUDA_CHECK(cudaSetDevice(device_));
       if (cudaMalloc(&p, size) != cudaSuccess) {
@@ -55,9 +57,7 @@ class SizeClassAllocator final : public CudaCachingAllocator {
         DML_CUDA_CHECK(cudaMalloc(&p, size));
       }
     }
-    stats_.bytes_in_use += size;
-    stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
-    ++stats_.allocations;
+    stats_.handed_out(size, reused);
     if (g_poison) DML_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, size, use_device(device_)));
     return p;
   }
@@ -67,17 +67,16 @@ class SizeClassAllocator final : public CudaCachingAllocator {
     size_t size = round_size(bytes);
     std::lock_guard<std::mutex> lock(mu_);
     free_[size].push_back(ptr);
-    stats_.bytes_in_use -= size;
-    stats_.bytes_cached += size;
+    stats_.given_back(size);
   }
 
   MemoryStats stats() const override {
     std::lock_guard<std::mutex> lock(mu_);
-    return stats_;
+    return stats_.get();
   }
   void reset_peak() override {
     std::lock_guard<std::mutex> lock(mu_);
-    stats_.peak_bytes_in_use = stats_.bytes_in_use;
+    stats_.reset_peak();
   }
   void empty_cache() override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -88,15 +87,17 @@ class SizeClassAllocator final : public CudaCachingAllocator {
   void release_cached() {
     DML_CUDA_CHECK(cudaSetDevice(device_));
     for (auto& [size, blocks] : free_)
-      for (void* p : blocks) DML_CUDA_CHECK(cudaFree(p));
+      for (void* p : blocks) {
+        DML_CUDA_CHECK(cudaFree(p));
+        stats_.released(size);
+      }
     free_.clear();
-    stats_.bytes_cached = 0;
   }
 
   int device_;
   mutable std::mutex mu_;
   std::map<size_t, std::vector<void*>> free_;
-  MemoryStats stats_;
+  PoolStats stats_;
 };
 
 }  // namespace
@@ -122,14 +123,19 @@ CudaCachingAllocator& caching_allocator(int device) {
 
 // Copies go on the device's stream, ordered after the kernels that produce
 // or consume the data (the legacy default stream does not order against the
-// engine's non-blocking stream). Copies touching host memory wait for
-// completion: the host buffer may be reused as soon as they return.
+// engine's non-blocking stream). The host buffer may be reused as soon as a
+// copy returns, and a device-to-host copy returns with the data in place.
+// Large copies are staged through pinned buffers (kernels/cuda/pinned_staging.h):
+// a host-to-device one returns once its source is staged, its DMA still
+// queued; small ones wait for completion.
 void copy_host_to_device(void* dst, const void* src, size_t bytes, int device) {
+  if (bytes >= kStagingMinBytes) return staged_host_to_device(dst, src, bytes, device);
   cudaStream_t s = use_device(device);
   DML_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
   DML_CUDA_CHECK(cudaStreamSynchronize(s));
 }
 void copy_device_to_host(void* dst, const void* src, size_t bytes, int device) {
+  if (bytes >= kStagingMinBytes) return staged_device_to_host(dst, src, bytes, device);
   cudaStream_t s = use_device(device);
   DML_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
   DML_CUDA_CHECK(cudaStreamSynchronize(s));

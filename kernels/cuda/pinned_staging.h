@@ -1,0 +1,36 @@
+#pragma once
+// Large host<->device transfers go through a small cached pool of pinned
+// (page-locked) host buffers, per device, in chunks: the DMA engine reads and
+// writes pinned memory directly, so the copy of chunk k on the device's
+// stream overlaps the host memcpy of chunk k + 1, and a host-to-device copy
+// may return once its source is staged (its DMA still queued, ordered before
+// any later work on the stream). Each buffer carries an event recorded after
+// the copy that used it last; it is reused only once that event has passed
+// (stream-ordered reuse). Buffers are allocated on first need, up to
+// kStagingBuffers per device (more only while concurrent transfers hold all of
+// them), and kept until empty_pinned_staging().
+// kernels/cuda/device_memory.cpp routes copies of kStagingMinBytes and more here.
+#include <cstddef>
+
+#include "engine/allocator.h"
+
+namespace dml::cuda {
+
+constexpr size_t kStagingChunkBytes = size_t(4) << 20;
+constexpr size_t kStagingMinBytes = size_t(256) << 10;
+constexpr int kStagingBuffers = 4;
+
+// Returns once `src` has been copied into staging buffers; the device copy
+// completes in order on the device's stream.
+void staged_host_to_device(void* dst, const void* src, size_t bytes, int device);
+// Returns with the data in `dst`.
+void staged_device_to_host(void* dst, const void* src, size_t bytes, int device);
+
+// Staging buffers of the device, counted as the caching allocator counts its
+// blocks: bytes held by transfers now and at most, bytes held idle, and how
+// many times a buffer was handed to a transfer.
+MemoryStats pinned_staging_stats(int device);
+// Frees the idle buffers of every device (after their last copies finish).
+void empty_pinned_staging();
+
+}  // namespace dml::cuda

@@ -1,0 +1,61 @@
+#include "kernels/cuda/grid.cuh"
+#include "kernels/cuda/random.h"
+#include "kernels/philox.h"
+
+namespace dml::cuda {
+
+namespace {
+
+using kernels::philox4x32_10;
+
+template <class T>
+__global__ void uniform_kernel(T* out, int64_t n, uint64_t seed, uint64_t first) {
+  DML_GRID_STRIDE_LOOP(i, n)
+  out[i] = kernels::uniform_value<T>(philox4x32_10(first + uint64_t(i), seed));
+}
+
+template <class T>
+__global__ void normal_kernel(T* out, int64_t n, uint64_t seed, uint64_t first) {
+  DML_GRID_STRIDE_LOOP(i, n)
+  out[i] = kernels::normal_value<T>(philox4x32_10(first + uint64_t(i), seed));
+}
+
+__global__ void randint_kernel(int64_t* out, int64_t n, int64_t low, uint64_t span, uint64_t seed,
+                               uint64_t first) {
+  DML_GRID_STRIDE_LOOP(i, n)
+  out[i] = kernels::randint_value(philox4x32_10(first + uint64_t(i), seed), low, span);
+}
+
+template <class T>
+__global__ void bernoulli_kernel(T* out, int64_t n, double p, uint64_t seed, uint64_t first) {
+  DML_GRID_STRIDE_LOOP(i, n)
+  out[i] = kernels::bernoulli_value<T>(philox4x32_10(first + uint64_t(i), seed), p);
+}
+
+}  // namespace
+
+template <class T>
+void fill_uniform(T* out, int64_t n, uint64_t seed, uint64_t first, int device) {
+  grid::launch(uniform_kernel<T>, n, device, out, n, seed, first);
+}
+template <class T>
+void fill_normal(T* out, int64_t n, uint64_t seed, uint64_t first, int device) {
+  grid::launch(normal_kernel<T>, n, device, out, n, seed, first);
+}
+void fill_randint(int64_t* out, int64_t n, int64_t low, int64_t high, uint64_t seed, uint64_t first,
+                  int device) {
+  grid::launch(randint_kernel, n, device, out, n, low, uint64_t(high - low), seed, first);
+}
+template <class T>
+void fill_bernoulli(T* out, int64_t n, double p, uint64_t seed, uint64_t first, int device) {
+  grid::launch(bernoulli_kernel<T>, n, device, out, n, p, seed, first);
+}
+
+template void fill_uniform<float>(float*, int64_t, uint64_t, uint64_t, int);
+template void fill_uniform<double>(double*, int64_t, uint64_t, uint64_t, int);
+template void fill_normal<float>(float*, int64_t, uint64_t, uint64_t, int);
+template void fill_normal<double>(double*, int64_t, uint64_t, uint64_t, int);
+template void fill_bernoulli<float>(float*, int64_t, double, uint64_t, uint64_t, int);
+template void fill_bernoulli<double>(double*, int64_t, double, uint64_t, uint64_t, int);
+
+}  // namespace dml::cuda
