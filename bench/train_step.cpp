@@ -100,6 +100,7 @@ void reset_peak(Device device) {
 #ifdef DML_WITH_CUDA
   if (device.is_cuda()) return cuda::caching_allocator(device.index).reset_peak();
 #endif
+  (void)device;  // a CPU-only build has one peak
   reset_cpu_peak();
 }
 
