@@ -50,13 +50,11 @@ using test::InputSpec;
 using test::OpCase;
 using test::Tolerance;
 
-struct Bounds {
-  Tolerance f32, f64;
-};
+using test::FloatBounds;
 
-constexpr Bounds kConv{{5e-4, 1e-4}, {1e-11, 1e-12}};
-constexpr Bounds kBatchNorm{{2e-5, 2e-6}, {1e-12, 1e-13}};
-constexpr Bounds kPool{{0, 2.5e-7}, {0, 5e-16}};
+constexpr FloatBounds kConv{{5e-4, 1e-4}, {1e-11, 1e-12}};
+constexpr FloatBounds kBatchNorm{{2e-5, 2e-6}, {1e-12, 1e-13}};
+constexpr FloatBounds kPool{{0, 2.5e-7}, {0, 5e-16}};
 // TF32 rounds each conv input to 10 mantissa bits (u = 2^-11): an element's
 // error is at most 2 * u * sum|a_i b_i|, about 1.7e-2 for K = 27.
 constexpr Tolerance kTf32Conv{3e-2, 1e-2};
@@ -71,9 +69,8 @@ InputSpec FrozenPositive(Shape s) {
   return {std::move(s), test::InputKind::constant_positive};
 }
 
-void expect_parity(const OpCase& c, const Bounds& b) {
-  test::expect_cuda_parity(c, DType::f32, b.f32, b.f32);
-  test::expect_cuda_parity(c, DType::f64, b.f64, b.f64);
+void expect_parity(const OpCase& c, const FloatBounds& b) {
+  test::expect_cuda_parity_f32_f64(c, b, b);
 }
 
 bool starts_with(const std::string& s, const char* prefix) {
@@ -272,7 +269,7 @@ TEST_F(CudaParity, BatchNormEvalOnAnEmptyBatch) {
 TEST_F(CudaParity, BatchNormLayerRunningStatisticsMatch) {
   for (DType dtype : {DType::f32, DType::f64}) {
     SCOPED_TRACE(dtype_name(dtype));
-    const Bounds& b = kBatchNorm;
+    const FloatBounds& b = kBatchNorm;
     const Tolerance tol = dtype == DType::f32 ? b.f32 : b.f64;
     nn::BatchNorm2d cpu_bn(4, 1e-5, 0.3), gpu_bn(4, 1e-5, 0.3);
     cpu_bn.to(dtype);

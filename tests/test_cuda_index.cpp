@@ -35,19 +35,16 @@ using test::InputSpec;
 using test::OpCase;
 using test::Tolerance;
 
-struct Bounds {
-  Tolerance f32, f64;
-};
+using test::FloatBounds;
 
-constexpr Bounds kExact{{0, 0}, {0, 0}};
-constexpr Bounds kSmallSum{{3e-5, 1e-6}, {6e-14, 1e-14}};
-constexpr Bounds kLargeSum{{1e-3, 1e-5}, {2e-12, 1e-13}};
+constexpr FloatBounds kExact{{0, 0}, {0, 0}};
+constexpr FloatBounds kSmallSum{{3e-5, 1e-6}, {6e-14, 1e-14}};
+constexpr FloatBounds kLargeSum{{1e-3, 1e-5}, {2e-12, 1e-13}};
 
 const Device kGpu = Device::cuda(0);
 
-void expect_parity(const OpCase& c, const Bounds& forward, const Bounds& backward) {
-  test::expect_cuda_parity(c, DType::f32, forward.f32, backward.f32);
-  test::expect_cuda_parity(c, DType::f64, forward.f64, backward.f64);
+void expect_parity(const OpCase& c, const FloatBounds& forward, const FloatBounds& backward) {
+  test::expect_cuda_parity_f32_f64(c, forward, backward);
 }
 
 InputSpec N(Shape s) {

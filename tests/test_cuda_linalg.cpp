@@ -27,14 +27,12 @@ using test::OpCase;
 using test::Tolerance;
 
 // One bound per dtype.
-struct Bounds {
-  Tolerance f32, f64;
-};
+using test::FloatBounds;
 
-constexpr Bounds kGemm{{1.5e-4, 1e-5}, {3e-13, 1e-13}};
+constexpr FloatBounds kGemm{{1.5e-4, 1e-5}, {3e-13, 1e-13}};
 // Sums of up to 300 values: the CPU adds in order (error about n * u * rms of
 // the partial sums, ~2e-5 in f32 for n = 300), the GPU as a tree; 20x margin.
-constexpr Bounds kSum{{4e-4, 1e-5}, {1e-12, 1e-13}};
+constexpr FloatBounds kSum{{4e-4, 1e-5}, {1e-12, 1e-13}};
 // TF32 rounds each input to 10 mantissa bits (u = 2^-11): a product's error is
 // at most 2 * u * sum|a_i b_i|, about 2e-2 for K = 33.
 constexpr Tolerance kTf32Gemm{3e-2, 1e-2};
@@ -58,11 +56,8 @@ OpCase linear_case(std::string name, std::vector<InputSpec> in) {
 }
 
 // Both float types; backward too unless `forward_only`.
-void expect_parity(const OpCase& c, const Bounds& b, bool forward_only = false) {
-  test::expect_cuda_parity(c, DType::f32, b.f32,
-                           forward_only ? std::nullopt : std::optional<Tolerance>(b.f32));
-  test::expect_cuda_parity(c, DType::f64, b.f64,
-                           forward_only ? std::nullopt : std::optional<Tolerance>(b.f64));
+void expect_parity(const OpCase& c, const FloatBounds& b, bool forward_only = false) {
+  test::expect_cuda_parity_f32_f64(c, b, forward_only ? std::nullopt : std::optional(b));
 }
 
 // The op-case table's products (2-D, batched, shared operand, empty rows;

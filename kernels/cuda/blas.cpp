@@ -1,13 +1,10 @@
 #include "kernels/cuda/blas.h"
 
 #include <atomic>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <type_traits>
 
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/device_handle.h"
 
 namespace dml::cuda {
 
@@ -15,35 +12,16 @@ namespace {
 
 std::atomic<bool> g_allow_tf32{false};
 
-// A device's handle, and the lock that keeps a call and the math mode it set
-// together when several threads issue products to one device.
-struct DeviceBlas {
-  cublasHandle_t handle = nullptr;
-  std::mutex mu;
-};
-
-// Created on first use, bound to the device's stream, kept for the process's
-// lifetime (like the stream itself).
-DeviceBlas& device_blas(int device) {
-  static std::mutex mu;
-  static std::map<int, std::unique_ptr<DeviceBlas>> per_device;
-  std::lock_guard<std::mutex> lock(mu);
-  std::unique_ptr<DeviceBlas>& blas = per_device[device];
-  if (!blas) {
-    auto made = std::make_unique<DeviceBlas>();
-    cudaStream_t s = use_device(device);
-    DML_CUBLAS_CHECK(cublasCreate(&made->handle));
-    DML_CUBLAS_CHECK(cublasSetStream(made->handle, s));
-    blas = std::move(made);
-  }
-  return *blas;
+void bind_cublas(cublasHandle_t* h, cudaStream_t s) {
+  DML_CUBLAS_CHECK(cublasCreate(h));
+  DML_CUBLAS_CHECK(cublasSetStream(*h, s));
 }
 
 // Runs call(handle) with the device current, its handle locked and the math
 // mode for T set (the TF32 switch concerns f32 only).
 template <class T, class Call>
 void with_handle(int device, Call&& call) {
-  DeviceBlas& blas = device_blas(device);
+  DeviceHandle<cublasHandle_t>& blas = device_handle(device, bind_cublas);
   std::lock_guard<std::mutex> lock(blas.mu);
   DML_CUDA_CHECK(cudaSetDevice(device));
   const bool tf32 = std::is_same_v<T, float> && g_allow_tf32.load();

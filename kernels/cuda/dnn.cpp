@@ -1,11 +1,7 @@
 #include "kernels/cuda/dnn.h"
 
-#include <map>
-#include <memory>
-#include <mutex>
-
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/device_handle.h"
 
 namespace dml::cuda {
 
@@ -19,30 +15,15 @@ size_t cudnn_header_version() {
 
 namespace {
 
-struct DeviceDnn {
-  cudnnHandle_t handle = nullptr;
-  std::mutex mu;
-};
-
-DeviceDnn& device_dnn(int device) {
-  static std::mutex mu;
-  static std::map<int, std::unique_ptr<DeviceDnn>> per_device;
-  std::lock_guard<std::mutex> lock(mu);
-  std::unique_ptr<DeviceDnn>& dnn = per_device[device];
-  if (!dnn) {
-    auto made = std::make_unique<DeviceDnn>();
-    cudaStream_t s = use_device(device);  // cudnnCreate binds the current device
-    DML_CUDNN_CHECK(cudnnCreate(&made->handle));
-    DML_CUDNN_CHECK(cudnnSetStream(made->handle, s));
-    dnn = std::move(made);
-  }
-  return *dnn;
+void bind_cudnn(cudnnHandle_t* h, cudaStream_t s) {
+  DML_CUDNN_CHECK(cudnnCreate(h));
+  DML_CUDNN_CHECK(cudnnSetStream(*h, s));
 }
 
 }  // namespace
 
 void with_cudnn(int device, const std::function<void(cudnnHandle_t)>& call) {
-  DeviceDnn& dnn = device_dnn(device);
+  DeviceHandle<cudnnHandle_t>& dnn = device_handle(device, bind_cudnn);
   std::lock_guard<std::mutex> lock(dnn.mu);
   DML_CUDA_CHECK(cudaSetDevice(device));
   call(dnn.handle);
