@@ -273,6 +273,10 @@ TEST(DmlTool, BadInputEndsWithOneErrorLine) {
   expect_one_line_error(run_dml(dir, "embed --checkpoint '" + missing +
                                          "' --split test --output '" + dir.file("x") + "'"),
                         missing);
+  // No machine has 99 GPUs: the run stops before writing anything.
+  expect_one_line_error(run_dml(dir, "train --device cuda:99 --output '" + dir.file("gpu") + "'"),
+                        "train.device cuda:99: no such CUDA device");
+  EXPECT_FALSE(fs::exists(dir.file("gpu")));
 }
 
 }  // namespace

@@ -102,7 +102,8 @@ Command add_audit_command(CLI::App& app) {
     if (!args->embeddings.empty()) {
       doc = audit_embedding_files(*args);
     } else {
-      train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets);
+      train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets,
+                                                        parse_device(args->model.device));
       const std::string attribute =
           args->attribute.empty() ? fairness::default_audit_attribute(m.config) : args->attribute;
       doc = fairness::audit_model(*m.model, m.typed, {.attribute = attribute},

@@ -16,8 +16,10 @@ using Command = std::function<void()>;
 struct ModelArgs {
   std::string checkpoint;
   std::vector<std::string> sets;
+  std::string device = "cpu";
 };
-// --checkpoint (required unless `checkpoint_required` is false) and --set.
+// --checkpoint (required unless `checkpoint_required` is false), --set and
+// --device (where the model runs).
 CLI::Option* add_model_options(CLI::App* cmd, ModelArgs& args, bool checkpoint_required = true);
 
 Command add_train_command(CLI::App& app);

@@ -17,6 +17,8 @@ CLI::Option* add_model_options(CLI::App* cmd, ModelArgs& args, bool checkpoint_r
                                 ->required(checkpoint_required);
   cmd->add_option("--set", args.sets,
                   "Override a config key, e.g. data.root=/data/CUB_200_2011 (repeatable)");
+  cmd->add_option("--device", args.device, "Where the model runs: cpu, cuda or cuda:N")
+      ->capture_default_str();
   return checkpoint;
 }
 

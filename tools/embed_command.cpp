@@ -36,7 +36,8 @@ Command add_embed_command(CLI::App& app) {
   return [args] {
     DML_CHECK(!args->split.empty() || !args->images.empty(),
               "embed: give --split train|test or --images FILE...");
-    train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets);
+    train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets,
+                                                      parse_device(args->model.device));
     data::SampleSet set;
     if (args->images.empty()) {
       set = train::open_split(m.typed.data, args->split);

@@ -285,9 +285,6 @@ TrainConfig typed_config(const Json& c) {
            .clustering = e["clustering"],
            .output = r["output"],
            .device = parse_device(r["device"].get<std::string>())};
-  DML_CHECK(!t.run.device.is_cuda() || t.run.device.index < cuda_device_count(), "train.device ",
-            t.run.device.str(), ": no such CUDA device (", cuda_device_count(),
-            " present); set train.device to cpu");
   DML_CHECK(t.run.epochs >= 1, "train.epochs must be >= 1");
   DML_CHECK(t.run.workers >= 0 && t.run.threads >= 0 && t.run.log_every >= 1,
             "train: workers and threads must be >= 0 and log_every >= 1");

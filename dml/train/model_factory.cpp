@@ -37,8 +37,8 @@ std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config) {
                                         .layer_norm = config.layer_norm});
 }
 
-TrainedModel load_trained_model(const std::string& path,
-                                const std::vector<std::string>& overrides) {
+TrainedModel load_trained_model(const std::string& path, const std::vector<std::string>& overrides,
+                                Device device) {
   Checkpoint checkpoint = load_checkpoint(path);
   TrainedModel out;
   out.config = resolve_config(checkpoint.config, overrides, path);
@@ -48,6 +48,7 @@ TrainedModel load_trained_model(const std::string& path,
   architecture.pretrained.clear();  // the checkpoint holds every weight
   out.model = build_model(architecture);
   out.model->load_state_dict(checkpoint.model);
+  out.model->to(device);
   out.model->eval();
   return out;
 }

@@ -23,6 +23,9 @@ struct TrainedModel {
   TrainConfig typed;
   std::shared_ptr<nn::EmbeddingNet> model;
 };
-TrainedModel load_trained_model(const std::string& path, const std::vector<std::string>& overrides);
+// The model in eval mode on `device` (the checkpoint's train.device is where
+// it trained, not where it must run).
+TrainedModel load_trained_model(const std::string& path, const std::vector<std::string>& overrides,
+                                Device device = Device::cpu());
 
 }  // namespace dml::train

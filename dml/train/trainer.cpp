@@ -104,6 +104,11 @@ class Run {
 
 Run::Run(const Json& config, const TrainOptions& options)
     : config_json_(config), c_(typed_config(config)), out_(c_.run.output) {
+  // Here, not in typed_config: a checkpoint trained on a GPU still loads for
+  // evaluation on a machine without one.
+  DML_CHECK(!c_.run.device.is_cuda() || c_.run.device.index < cuda_device_count(), "train.device ",
+            c_.run.device.str(), ": no such CUDA device (", cuda_device_count(),
+            " present); set train.device to cpu");
   use_configured_threads(c_.run);
   std::filesystem::create_directories(out_);
   train_set_ = open_split(c_.data, "train");
