@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/kill_point.h"
 
 namespace dml {
 
@@ -23,6 +24,7 @@ AtomicFile::~AtomicFile() {
 void AtomicFile::write(const void* data, size_t n) {
   DML_CHECK(n == 0 || std::fwrite(data, 1, n, file_) == n, path_, ": write to ", tmp_,
             " failed: ", std::strerror(errno));
+  kill_point("write:" + path_.substr(path_.find_last_of('/') + 1), [this] { std::fflush(file_); });
 }
 
 void AtomicFile::commit() {

@@ -74,6 +74,7 @@ Json default_config() {
       "threads": 0,
       "log_every": 20,
       "max_steps_per_epoch": 0,
+      "skip_nonfinite_steps": false,
       "output": "runs/fashion_mnist"
     },
     "parade": {
@@ -278,6 +279,7 @@ TrainConfig typed_config(const Json& c) {
            .threads = r["threads"],
            .log_every = r["log_every"],
            .max_steps_per_epoch = r["max_steps_per_epoch"],
+           .skip_nonfinite_steps = r["skip_nonfinite_steps"],
            .eval_limit = e["limit"],
            .metric = e["metric"],
            .recall_ks = list<int64_t>(e["recall_ks"]),
