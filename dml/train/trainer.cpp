@@ -182,9 +182,13 @@ Run::Run(const Json& config, const TrainOptions& options)
 
   std::vector<int64_t> labels;
   for (const auto& s : train_set_.samples) labels.push_back(s.label);
-  sampler_ = std::make_unique<data::MPerClassSampler>(
-      labels, data::MPerClassConfig{.batch_size = c_.run.batch_size, .m = c_.run.m},
-      uint64_t(c_.run.seed));
+  try {
+    sampler_ = std::make_unique<data::MPerClassSampler>(
+        labels, data::MPerClassConfig{.batch_size = c_.run.batch_size, .m = c_.run.m},
+        uint64_t(c_.run.seed));
+  } catch (const Error& e) {  // too few or too small classes: say in which dataset
+    throw Error(train_set_.name + ": " + e.what());
+  }
   steps_per_epoch_ = sampler_->batches_per_epoch();
   if (c_.run.max_steps_per_epoch > 0)
     steps_per_epoch_ = std::min(steps_per_epoch_, c_.run.max_steps_per_epoch);
