@@ -172,4 +172,26 @@ TEST(HostileManifests, ClassesTooSmallForTheSamplerNameTheDataset) {
   EXPECT_EQ(metrics["epoch"], 1);
 }
 
+// ---- Configs --------------------------------------------------------------------------
+
+// Found by fuzz/fuzz_config: wrongly typed array elements and non-UTF-8
+// override values escaped as JSON library exceptions instead of one line
+// naming the key.
+TEST(HostileConfigs, ArrayElementsAndNonUtf8ValuesNameTheKey) {
+  auto typed = [](const std::vector<std::string>& overrides) {
+    dml::train::typed_config(
+        dml::train::resolve_config(dml::train::Json::object(), overrides, "test"));
+  };
+  expect_error([&] { typed({"eval.recall_ks=[1,\"x\"]"}); },
+               {"eval.recall_ks: every element must be an integer, got \"x\""});
+  expect_error([&] { typed({"data.train_classes=[0.5]"}); },
+               {"data.train_classes: every element must be an integer, got 0.5"});
+  expect_error([&] { typed({"augment.mean=[[0.5]]"}); },
+               {"augment.mean: every element must be a number"});
+  expect_error([&] { typed({"data.attributes=[1]"}); },
+               {"data.attributes: every element must be a string, got 1"});
+  expect_error([&] { typed({"data.root=/data/caf\xe9"}); },
+               {"override 'data.root=...': not valid UTF-8"});
+}
+
 }  // namespace
