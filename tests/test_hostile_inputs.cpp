@@ -174,7 +174,7 @@ TEST(HostileManifests, ClassesTooSmallForTheSamplerNameTheDataset) {
 
 // ---- Configs --------------------------------------------------------------------------
 
-// Found by fuzz/fuzz_config: wrongly typed array elements and non-UTF-8
+// Found while writing fuzz/fuzz_config: wrongly typed array elements and non-UTF-8
 // override values escaped as JSON library exceptions instead of one line
 // naming the key.
 TEST(HostileConfigs, ArrayElementsAndNonUtf8ValuesNameTheKey) {
