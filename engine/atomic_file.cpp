@@ -1,11 +1,13 @@
 #include "engine/atomic_file.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/kill_point.h"
 
 namespace dml {
 
@@ -23,6 +25,7 @@ AtomicFile::~AtomicFile() {
 void AtomicFile::write(const void* data, size_t n) {
   DML_CHECK(n == 0 || std::fwrite(data, 1, n, file_) == n, path_, ": write to ", tmp_,
             " failed: ", std::strerror(errno));
+  kill_point("write:" + path_.substr(path_.find_last_of('/') + 1), [this] { std::fflush(file_); });
 }
 
 void AtomicFile::commit() {
@@ -34,6 +37,15 @@ void AtomicFile::commit() {
   DML_CHECK(std::rename(tmp_.c_str(), path_.c_str()) == 0, path_, ": cannot rename ", tmp_,
             " to it: ", std::strerror(errno));
   committed_ = true;
+  // The rename itself reaches the disk with the directory: without this, a
+  // power cut could bring back the old file (never a torn one). Filesystems
+  // that cannot sync a directory say so with an error that changes nothing.
+  const size_t slash = path_.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash + 1);
+  if (const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
 }
 
 void write_file_atomically(const std::string& path, const std::string& text) {

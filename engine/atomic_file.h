@@ -1,7 +1,8 @@
 #pragma once
 // Writing a file so that readers see the old file or the whole new one,
 // never a prefix: the bytes go to "<path>.tmp", which commit() flushes to
-// disk and renames over the destination. Destroyed uncommitted (an error on
+// disk and renames over the destination (then syncs the directory, so the
+// rename survives a power cut too). Destroyed uncommitted (an error on
 // the way), the temporary file is removed and the old file is untouched.
 // Every output the tools write (weights, checkpoints, embeddings) goes
 // through it.

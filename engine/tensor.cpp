@@ -361,7 +361,7 @@ Tensor full(const Shape& shape, double value, DType dtype, Device device) {
 }
 Tensor zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = Tensor::empty(shape, dtype);
-  std::memset(t.raw_data(), 0, t.nbytes());
+  if (t.nbytes() > 0) std::memset(t.raw_data(), 0, t.nbytes());  // an empty tensor has no data
   return t.to(device);
 }
 Tensor ones(const Shape& shape, DType dtype, Device device) {

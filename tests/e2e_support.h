@@ -123,18 +123,27 @@ inline void expect_resume_reproduces(const std::string& unbroken, const RunConfi
 }
 
 struct ToolResult {
-  int status = -1;
+  int status = -1;  // the exit status; -1 when killed by a signal
   std::string out, err;
+  int killed_by = 0;  // the signal that ended it, 0 if none
 };
 
 // Runs the executable `tool` with `args` (shell words), capturing its output
-// in `dir`. A test target passes its DML_TOOL definition (see
-// tests/CMakeLists.txt).
-inline ToolResult run_tool(const std::string& tool, const TempDir& dir, const std::string& args) {
+// in `dir`; `env` (shell words, "NAME=value ...") is set for it alone. A test
+// target passes its DML_TOOL definition (see tests/CMakeLists.txt).
+inline ToolResult run_tool(const std::string& tool, const TempDir& dir, const std::string& args,
+                           const std::string& env = "") {
   const std::string out = dir.file("tool.stdout"), err = dir.file("tool.stderr");
-  const std::string command = "'" + tool + "' " + args + " > '" + out + "' 2> '" + err + "'";
+  const std::string command = env + " '" + tool + "' " + args + " > '" + out + "' 2> '" + err + "'";
   const int raw = std::system(command.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_text(out), read_text(err)};
+  ToolResult r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_text(out), read_text(err)};
+  if (WIFSIGNALED(raw)) r.killed_by = WTERMSIG(raw);
+  // A shell that outlives its command reports a signal as 128 + its number.
+  if (WIFEXITED(raw) && r.status > 128) {
+    r.killed_by = r.status - 128;
+    r.status = -1;
+  }
+  return r;
 }
 
 // Debian's package dataset-fashion-mnist.

@@ -167,12 +167,22 @@ SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& o
   }
 
   const std::string dir = std::filesystem::path(path).parent_path().string();
+  // An image listed twice would be drawn twice as often, or sit in two
+  // splits at once (a test image seen in training); either is a mistake.
+  std::map<std::string, int64_t> first_line;
+  for (const Record& r : rows) {
+    const std::string& image = r.fields[size_t(path_col)];
+    DML_CHECK(!image.empty(), "CSV manifest ", path, ":", r.line, ": empty path");
+    const auto [it, fresh] =
+        first_line.emplace(std::filesystem::path(join_path(dir, image)).lexically_normal(), r.line);
+    DML_CHECK(fresh, "CSV manifest ", path, ":", r.line, ": image '", image,
+              "' is listed twice (first on line ", it->second, "); remove the duplicate row");
+  }
   for (size_t i = 0; i < rows.size(); ++i) {
     const Record& r = rows[i];
     if (!options.split.empty() && r.fields[size_t(split_col)] != options.split) continue;
     Sample s;
     const std::string& image = r.fields[size_t(path_col)];
-    DML_CHECK(!image.empty(), "CSV manifest ", path, ":", r.line, ": empty path");
     s.path = join_path(dir, image);
     if (options.check_files) require_image_file(s.path, detail::concat(path, ":", r.line));
     s.label = labels[i];

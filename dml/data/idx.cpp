@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iomanip>
 #include <sstream>
+#include <vector>
 
 namespace dml::data {
 
@@ -109,10 +110,23 @@ IdxArray read_idx(const std::string& path) {
     shape.push_back(int64_t(size));
   }
 
-  Tensor values = Tensor::empty(shape, DType::u8);
-  uint64_t got = in.read(values.raw_data(), total);
+  // A header is only a promise: a few corrupt bytes (or a small gzip file)
+  // may claim 2 GiB. The data is read in chunks, so memory follows the bytes
+  // that are really there, and is copied into the tensor once complete.
+  constexpr uint64_t kChunk = uint64_t(16) << 20;
+  std::vector<unsigned char> bytes;
+  uint64_t got = 0;
+  while (got < total) {
+    const uint64_t want = std::min(kChunk, total - got);
+    bytes.resize(size_t(got + want));
+    const uint64_t n = in.read(bytes.data() + got, want);
+    got += n;
+    if (n < want) break;
+  }
   DML_CHECK(got == total, "IDX file ", path, ": truncated: the header (shape ", shape_str(shape),
             ") promises ", total, " data bytes but the file holds only ", got);
+  Tensor values = Tensor::empty(shape, DType::u8);
+  std::memcpy(values.raw_data(), bytes.data(), size_t(total));
   unsigned char extra;
   DML_CHECK(in.read(&extra, 1) == 0, "IDX file ", path,
             ": holds more bytes than its header (shape ", shape_str(shape), ") promises");

@@ -1,5 +1,7 @@
 #include "dml/train/checkpoint.h"
 
+#include <charconv>
+
 #include "engine/error.h"
 #include "engine/safetensors.h"
 
@@ -7,22 +9,42 @@ namespace dml::train {
 
 namespace {
 
-constexpr const char* kCheckpointFormat = "dml-checkpoint-1";
-constexpr const char* kModelFormat = "dml-model-1";
+// The versions this build writes; it reads these and every older one.
+constexpr const char* kCheckpointFormat = "dml-checkpoint-";
+constexpr int kCheckpointVersion = 2;
+constexpr const char* kModelFormat = "dml-model-";
+constexpr int kModelVersion = 1;
 
 void append_prefixed(NamedTensors& out, const std::string& prefix, const NamedTensors& tensors) {
   for (const auto& [name, t] : tensors) out.emplace_back(prefix + name, t);
+}
+
+// The N of "<prefix>N", or -1 when `format` is not of that kind.
+int format_version(const std::string& format, const std::string& prefix) {
+  if (format.rfind(prefix, 0) != 0) return -1;
+  int version = -1;
+  const char* first = format.data() + prefix.size();
+  const char* last = format.data() + format.size();
+  const auto [end, ec] = std::from_chars(first, last, version);
+  return ec == std::errc() && end == last && first != last && version >= 1 ? version : -1;
+}
+
+uint64_t parse_u64(const std::string& text, const std::string& key, const std::string& path) {
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  DML_CHECK(ec == std::errc() && end == text.data() + text.size() && !text.empty(), "checkpoint ",
+            path, ": metadata '", key, "' is not an unsigned integer: '", text, "'");
+  return value;
 }
 
 int64_t metadata_int(const std::map<std::string, std::string>& meta, const std::string& key,
                      const std::string& path) {
   auto it = meta.find(key);
   DML_CHECK(it != meta.end(), "checkpoint ", path, ": metadata lacks '", key, "'");
-  try {
-    return std::stoll(it->second);
-  } catch (const std::exception&) {
-    throw Error("checkpoint " + path + ": metadata '" + key + "' is not an integer");
-  }
+  const uint64_t value = parse_u64(it->second, key, path);
+  DML_CHECK(value <= uint64_t(INT64_MAX), "checkpoint ", path, ": metadata '", key,
+            "' is out of range: ", it->second);
+  return int64_t(value);
 }
 
 }  // namespace
@@ -33,45 +55,67 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   append_prefixed(tensors, "loss.", c.loss);
   append_prefixed(tensors, "optim.", c.optimizer);
   append_prefixed(tensors, "ext.", c.extension);
-  write_safetensors(path, tensors,
-                    {{"format", kCheckpointFormat},
-                     {"epochs_done", std::to_string(c.epochs_done)},
-                     {"steps", std::to_string(c.steps)},
-                     {"config", c.config.dump()}});
+  std::map<std::string, std::string> meta = {
+      {"format", kCheckpointFormat + std::to_string(kCheckpointVersion)},
+      {"epochs_done", std::to_string(c.epochs_done)},
+      {"steps", std::to_string(c.steps)},
+      {"config", c.config.dump()}};
+  if (c.rng) {
+    meta["rng_seed"] = std::to_string(c.rng->seed);
+    meta["rng_offset"] = std::to_string(c.rng->offset);
+  }
+  write_safetensors(path, tensors, meta);
 }
 
 void save_exported_model(const std::string& path, const NamedTensors& model, const Json& config) {
-  write_safetensors(path, model, {{"format", kModelFormat}, {"config", config.dump()}});
+  write_safetensors(
+      path, model,
+      {{"format", kModelFormat + std::to_string(kModelVersion)}, {"config", config.dump()}});
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
   SafetensorsFile file = read_safetensors(path);
   const auto& meta = file.metadata;
   auto format = meta.find("format");
-  DML_CHECK(format != meta.end() &&
-                (format->second == kCheckpointFormat || format->second == kModelFormat),
-            "checkpoint ", path, ": not a checkpoint or model written by dml train (metadata ",
-            "'format' is missing or unknown)");
+  const std::string name = format == meta.end() ? "" : format->second;
+  const int checkpoint_version = format_version(name, kCheckpointFormat);
+  const int model_version = format_version(name, kModelFormat);
+  DML_CHECK(checkpoint_version > 0 || model_version > 0, "checkpoint ", path,
+            ": not a checkpoint or model written by dml train (metadata 'format' is ",
+            format == meta.end() ? "missing" : "'" + name + "'", ")");
+  DML_CHECK(checkpoint_version <= kCheckpointVersion && model_version <= kModelVersion,
+            "checkpoint ", path, ": format '", name, "' is newer than this build reads (up to ",
+            kCheckpointFormat, kCheckpointVersion, ", ", kModelFormat, kModelVersion,
+            "); use the dml that wrote it or a newer one");
   auto config = meta.find("config");
   DML_CHECK(config != meta.end(), "checkpoint ", path, ": metadata lacks the run's 'config'");
   Checkpoint c;
   c.config = Json::parse(config->second, nullptr, /*allow_exceptions=*/false);
-  DML_CHECK(!c.config.is_discarded(), "checkpoint ", path, ": its 'config' is not valid JSON");
-  if (format->second == kModelFormat) {
+  DML_CHECK(!c.config.is_discarded() && c.config.is_object(), "checkpoint ", path,
+            ": its 'config' is not a JSON object");
+  if (model_version > 0) {
     c.model = std::move(file.tensors);
     return c;
   }
   c.epochs_done = metadata_int(meta, "epochs_done", path);
   c.steps = metadata_int(meta, "steps", path);
-  for (auto& [name, t] : file.tensors) {
+  auto seed = meta.find("rng_seed"), offset = meta.find("rng_offset");
+  DML_CHECK((seed == meta.end()) == (offset == meta.end()), "checkpoint ", path,
+            ": metadata holds only one of 'rng_seed' and 'rng_offset'");
+  DML_CHECK(checkpoint_version < 2 || seed != meta.end(), "checkpoint ", path,
+            ": metadata lacks the generator state 'rng_seed' / 'rng_offset'");
+  if (seed != meta.end())
+    c.rng = GeneratorState{parse_u64(seed->second, "rng_seed", path),
+                           parse_u64(offset->second, "rng_offset", path)};
+  for (auto& [tensor_name, t] : file.tensors) {
     auto take = [&](const std::string& prefix, NamedTensors& into) {
-      if (name.rfind(prefix, 0) != 0) return false;
-      into.emplace_back(name.substr(prefix.size()), std::move(t));
+      if (tensor_name.rfind(prefix, 0) != 0) return false;
+      into.emplace_back(tensor_name.substr(prefix.size()), std::move(t));
       return true;
     };
     DML_CHECK(take("model.", c.model) || take("loss.", c.loss) || take("optim.", c.optimizer) ||
                   take("ext.", c.extension),
-              "checkpoint ", path, ": tensor '", name, "' belongs to no known part");
+              "checkpoint ", path, ": tensor '", tensor_name, "' belongs to no known part");
   }
   return c;
 }

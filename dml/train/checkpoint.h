@@ -4,18 +4,27 @@
 // A checkpoint holds everything a run needs to resume exactly: the model's
 // tensors ("model.<name>"), the loss's learnable parameters ("loss.<name>"),
 // the optimizer's state ("optim.<group>.<index>.<slot>"), and in the
-// metadata the epochs done, the steps taken and the resolved config. The
-// sampler, loader and miner draw from streams derived from (seed, epoch), so
-// resuming after epoch e replays epoch e+1 exactly as an unbroken run would.
+// metadata the epochs done, the steps taken (the lr schedule's position), the
+// process-wide generator's state and the resolved config. Model tensors are
+// parameters and buffers (batch-norm running statistics). The sampler, loader
+// and miner draw from streams derived from (seed, epoch), so their state is
+// the epoch: resuming after epoch e replays epoch e+1 exactly as an unbroken
+// run would. Checkpoints are written at epoch ends only.
+//
+// Formats are versioned ("dml-checkpoint-<N>", "dml-model-<N>"): a file of a
+// newer version than this build knows is refused with an error saying so;
+// older versions are read (version 1 lacks the generator state).
 //
 // An exported model holds the model's tensors under their own names
 // ("backbone.conv1.weight", "head.fc.weight": what a deployment loads) and
 // the config in its metadata. Both are written atomically (temporary file,
 // then rename), so a crash never leaves a half-written file.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "dml/train/config.h"
+#include "engine/rng.h"
 #include "engine/tensor.h"
 
 namespace dml::train {
@@ -24,6 +33,8 @@ struct Checkpoint {
   NamedTensors model, loss, optimizer;
   NamedTensors extension;  // a training extension's state (PARADE), "ext.<name>"
   int64_t epochs_done = 0, steps = 0;
+  // dml::default_generator() after the last step (absent from version 1).
+  std::optional<GeneratorState> rng;
   Json config;
 };
 

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include "engine/error.h"
 
@@ -74,6 +75,7 @@ Json default_config() {
       "threads": 0,
       "log_every": 20,
       "max_steps_per_epoch": 0,
+      "skip_nonfinite_steps": false,
       "output": "runs/fashion_mnist",
       "device": "cpu"
     },
@@ -151,6 +153,13 @@ Json override_as_object(const std::string& text) {
   const std::string path = text.substr(0, eq), raw = text.substr(eq + 1);
   Json value = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = raw;  // a bare word is a string
+  // Every string of a config is written back as JSON (config.json, the
+  // checkpoint), which must be UTF-8: refuse other bytes here, by name.
+  try {
+    (void)Json(text).dump();
+  } catch (const Json::exception&) {
+    throw Error("override '" + path + "=...': not valid UTF-8; configs hold UTF-8 text only");
+  }
   std::vector<std::string> keys;
   std::stringstream parts(path);
   for (std::string k; std::getline(parts, k, '.');) keys.push_back(k);
@@ -186,9 +195,24 @@ Json read_config_file(const std::string& path) {
 
 namespace {
 
+// The elements of an array setting, each checked (an override may put any
+// JSON in an array: "eval.recall_ks=[1,\"x\"]").
 template <class T>
-std::vector<T> list(const Json& j) {
-  return j.get<std::vector<T>>();
+std::vector<T> list(const Json& j, const std::string& key) {
+  constexpr bool text = std::is_same_v<T, std::string>, integer = std::is_integral_v<T>;
+  std::vector<T> out;
+  for (const Json& v : j) {
+    DML_CHECK(text      ? v.is_string()
+              : integer ? v.is_number_integer()
+                        : v.is_number(),
+              key, ": every element must be ",
+              text      ? "a string"
+              : integer ? "an integer"
+                        : "a number",
+              ", got ", v.dump());
+    out.push_back(v.get<T>());
+  }
+  return out;
 }
 
 std::map<std::string, double> numbers(const Json& j) {
@@ -215,11 +239,11 @@ TrainConfig typed_config(const Json& c) {
              &a = c["augment"], &r = c["train"], &e = c["eval"];
   t.data = {.format = d["format"],
             .root = d["root"],
-            .train_classes = list<int64_t>(d["train_classes"]),
-            .test_classes = list<int64_t>(d["test_classes"]),
+            .train_classes = list<int64_t>(d["train_classes"], "data.train_classes"),
+            .test_classes = list<int64_t>(d["test_classes"], "data.test_classes"),
             .train_split = d["train_split"],
             .test_split = d["test_split"],
-            .attributes = list<std::string>(d["attributes"]),
+            .attributes = list<std::string>(d["attributes"], "data.attributes"),
             .skip_bad_images = d["skip_bad_images"],
             .tone_transform = d["tone_transform"],
             .minority_share = d["minority_share"],
@@ -252,7 +276,7 @@ TrainConfig typed_config(const Json& c) {
                  .schedule = o["schedule"],
                  .step_size = o["step_size"],
                  .warmup_steps = o["warmup_steps"],
-                 .milestones = list<int64_t>(o["milestones"]),
+                 .milestones = list<int64_t>(o["milestones"], "optimizer.milestones"),
                  .gamma = o["gamma"]};
   check_one_of("optimizer.name", t.optimizer.name, {"adam", "adamw", "sgd"});
   check_one_of("optimizer.schedule", t.optimizer.schedule, {"none", "step", "multistep", "cosine"});
@@ -262,8 +286,8 @@ TrainConfig typed_config(const Json& c) {
                .random_resized_crop = a["random_resized_crop"],
                .horizontal_flip = a["horizontal_flip"],
                .scale_min = a["scale_min"],
-               .mean = list<double>(a["mean"]),
-               .std = list<double>(a["std"])};
+               .mean = list<double>(a["mean"], "augment.mean"),
+               .std = list<double>(a["std"], "augment.std")};
   DML_CHECK(t.augment.image_size >= 8 && t.augment.resize >= t.augment.image_size,
             "augment: image_size must be >= 8 and resize >= image_size");
   DML_CHECK(t.augment.mean.size() == size_t(t.model.in_channels) &&
@@ -279,9 +303,10 @@ TrainConfig typed_config(const Json& c) {
            .threads = r["threads"],
            .log_every = r["log_every"],
            .max_steps_per_epoch = r["max_steps_per_epoch"],
+           .skip_nonfinite_steps = r["skip_nonfinite_steps"],
            .eval_limit = e["limit"],
            .metric = e["metric"],
-           .recall_ks = list<int64_t>(e["recall_ks"]),
+           .recall_ks = list<int64_t>(e["recall_ks"], "eval.recall_ks"),
            .clustering = e["clustering"],
            .output = r["output"],
            .device = parse_device(r["device"].get<std::string>())};

@@ -91,8 +91,11 @@ struct RunConfig {
   int64_t epochs = 1, batch_size = 112, m = 2, seed = 0;
   int64_t eval_every = 1, workers = 2, threads = 0, log_every = 10;
   int64_t max_steps_per_epoch = 0;  // 0: the sampler's full epoch
-  int64_t eval_limit = 0;           // 0: the whole test split
-  std::string metric;               // cosine | euclidean
+  // A step whose loss or gradient is not finite: false ends the run with an
+  // error naming it; true skips it (no update) and counts it in the log.
+  bool skip_nonfinite_steps = false;
+  int64_t eval_limit = 0;  // 0: the whole test split
+  std::string metric;      // cosine | euclidean
   std::vector<int64_t> recall_ks;
   bool clustering = false;
   std::string output;

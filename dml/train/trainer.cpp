@@ -16,6 +16,9 @@
 #include "dml/train/model_factory.h"
 #include "dml/train/progress.h"
 #include "engine/atomic_file.h"
+#include "engine/autograd.h"
+#include "engine/kill_point.h"
+#include "engine/ops.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/optimizer.h"
 
@@ -75,6 +78,82 @@ void drop_log_lines_after(const std::filesystem::path& log, int64_t epochs_done)
   write_file_atomically(log.string(), kept);
 }
 
+// Keys a resumed run may set differently from the run it resumes: where it
+// writes and runs, how long it runs, how fast it loads, how it evaluates
+// (eval.*). Any other difference (model, loss, optimizer, data,
+// augmentation, seed, batch) would train a different run from the
+// checkpoint's state.
+constexpr const char* kMayDifferOnResume[] = {"train.epochs",
+                                              "train.output",
+                                              "train.device",
+                                              "train.workers",
+                                              "train.threads",
+                                              "train.log_every",
+                                              "train.skip_nonfinite_steps",
+                                              "data.root"};
+
+bool may_differ_on_resume(const std::string& key) {
+  if (key.rfind("eval.", 0) == 0) return true;
+  for (const char* k : kMayDifferOnResume)
+    if (key == k) return true;
+  return false;
+}
+
+// The first key (dotted) whose values differ between two resolved configs, "" if none.
+std::string first_difference(const Json& a, const Json& b, const std::string& path = "") {
+  if (!a.is_object() || !b.is_object()) return a == b ? "" : path;
+  for (const Json* side : {&a, &b})
+    for (const auto& [key, value] : side->items()) {
+      const std::string where = path.empty() ? key : path + "." + key;
+      if (!a.contains(key) || !b.contains(key)) return where;
+      if (may_differ_on_resume(where)) continue;
+      const std::string inner = first_difference(a[key], b[key], where);
+      if (!inner.empty()) return inner;
+    }
+  return "";
+}
+
+Json value_at(const Json& config, const std::string& dotted) {
+  const Json* at = &config;
+  for (size_t begin = 0; begin <= dotted.size();) {
+    const size_t end = std::min(dotted.find('.', begin), dotted.size());
+    const std::string key = dotted.substr(begin, end - begin);
+    if (!at->is_object() || !at->contains(key)) return "(absent)";
+    at = &(*at)[key];
+    begin = end + 1;
+  }
+  return *at;
+}
+
+// A checkpoint resumes only the run that wrote it: see may_differ_on_resume.
+void check_resumable(const std::string& path, const Json& checkpoint_config, const Json& config) {
+  const Json theirs = resolve_config(checkpoint_config, {}, path);
+  const std::string key = first_difference(theirs, config);
+  if (key.empty()) return;
+  std::string may_change;
+  for (const char* k : kMayDifferOnResume) may_change.append(k).append(", ");
+  throw Error(detail::concat(
+      "--resume ", path, ": the checkpoint's run has ", key, " = ", value_at(theirs, key).dump(),
+      ", this run ", value_at(config, key).dump(), "; a resumed run keeps its config (only ",
+      may_change, "and eval.* may change)"));
+}
+
+// Whether every parameter's gradient is finite: x * 0 is 0 for finite x and
+// NaN for an infinity or NaN, so one sum per gradient says, on any device.
+// The probe stays on the parameters' device until the one read at the end,
+// so a GPU run waits for the device once per step, not once per parameter.
+bool gradients_finite(const Optimizer& optimizer) {
+  NoGradGuard no_grad;
+  Tensor probe;
+  for (const ParamGroup& group : optimizer.groups())
+    for (const Tensor& param : group.params) {
+      if (!param.grad().defined()) continue;
+      const Tensor term = sum(mul(param.grad(), 0.0)).to(DType::f64);
+      probe = probe.defined() ? add(probe, term) : term;
+    }
+  return !probe.defined() || std::isfinite(probe.item());
+}
+
 class Run {
  public:
   Run(const Json& config, const TrainOptions& options);
@@ -110,16 +189,24 @@ Run::Run(const Json& config, const TrainOptions& options)
             c_.run.device.str(), ": no such CUDA device (", cuda_device_count(),
             " present); set train.device to cpu");
   use_configured_threads(c_.run);
-  std::filesystem::create_directories(out_);
+  std::error_code error;
+  std::filesystem::create_directories(out_, error);
+  DML_CHECK(!error, "train.output ", out_.string(),
+            ": cannot create the output directory: ", error.message(),
+            "; choose a writable directory");
   train_set_ = open_split(c_.data, "train");
   held_out_ = open_eval_data(c_, "test");
   const int64_t classes = make_labels_contiguous(train_set_);
 
   std::vector<int64_t> labels;
   for (const auto& s : train_set_.samples) labels.push_back(s.label);
-  sampler_ = std::make_unique<data::MPerClassSampler>(
-      labels, data::MPerClassConfig{.batch_size = c_.run.batch_size, .m = c_.run.m},
-      uint64_t(c_.run.seed));
+  try {
+    sampler_ = std::make_unique<data::MPerClassSampler>(
+        labels, data::MPerClassConfig{.batch_size = c_.run.batch_size, .m = c_.run.m},
+        uint64_t(c_.run.seed));
+  } catch (const Error& e) {  // too few or too small classes: say in which dataset
+    throw Error(train_set_.name + ": " + e.what());
+  }
   steps_per_epoch_ = sampler_->batches_per_epoch();
   if (c_.run.max_steps_per_epoch > 0)
     steps_per_epoch_ = std::min(steps_per_epoch_, c_.run.max_steps_per_epoch);
@@ -168,6 +255,7 @@ Run::Run(const Json& config, const TrainOptions& options)
     Checkpoint ck = load_checkpoint(options.resume);
     DML_CHECK(!ck.optimizer.empty() || ck.epochs_done == 0, "--resume ", options.resume,
               ": an exported model holds no optimizer state; resume from checkpoint.safetensors");
+    check_resumable(options.resume, ck.config, config_json_);
     model_->load_state_dict(ck.model);
     for (const auto& [name, value] : ck.loss) {
       bool found = false;
@@ -184,6 +272,7 @@ Run::Run(const Json& config, const TrainOptions& options)
               "parade.attributes");
     if (extension_) extension_->load_state_dict(ck.extension);
     optimizer_->load_state(ck.optimizer);
+    if (ck.rng) default_generator().set_state(*ck.rng);
     epochs_done_ = ck.epochs_done;
     steps_ = ck.steps;
   }
@@ -213,10 +302,17 @@ Run::Run(const Json& config, const TrainOptions& options)
   std::fflush(stdout);
 }
 
+// The log is rewritten whole, atomically: a crash or a full disk while
+// logging leaves the previous lines intact, never a torn last line.
 void Run::log(const Json& line) {
-  std::ofstream out(out_ / "metrics.jsonl", std::ios::app);
-  out << line.dump() << "\n";
-  DML_CHECK(out.good(), (out_ / "metrics.jsonl").string(), ": write failed");
+  const std::filesystem::path path = out_ / "metrics.jsonl";
+  std::string text;
+  if (std::filesystem::exists(path)) {
+    std::ifstream in(path, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    DML_CHECK(!in.bad(), path.string(), ": cannot read it back to append an epoch");
+  }
+  write_file_atomically(path.string(), text + line.dump() + "\n");
 }
 
 void Run::train_epoch(int64_t epoch) {
@@ -232,6 +328,7 @@ void Run::train_epoch(int64_t epoch) {
   if (extension_) extension_->train(true);
   Generator miner_gen(data::derive_seed(uint64_t(c_.run.seed), uint64_t(epoch), 2));
   Progress progress(epoch + 1, c_.run.epochs, loader.size(), c_.run.log_every);
+  int64_t skipped_steps = 0;
   while (auto batch = loader.next()) {
     if (schedule_) schedule_->apply(*optimizer_, steps_);
     // model_(images) = head(backbone features); the extension reads the features too.
@@ -242,12 +339,32 @@ void Run::train_epoch(int64_t epoch) {
     Tensor loss = loss_->forward(embeddings, batch->labels, mined ? &*mined : nullptr);
     if (extension_) loss = loss + extension_->loss(features, embeddings, *batch);
     optimizer_->zero_grad();
-    loss.backward();
-    optimizer_->step();
     ++steps_;
+    // A non-finite loss or gradient never reaches the weights: the step is
+    // skipped and counted, or the run ends with the last good checkpoint.
     const double value = loss.item();
-    DML_CHECK(std::isfinite(value), "train: the loss became ", value, " at step ", steps_,
-              " (epoch ", epoch + 1, "); lower optimizer.lr or check the loss parameters");
+    const char* bad = nullptr;
+    if (!std::isfinite(value)) {
+      bad = "loss";
+    } else {
+      loss.backward();
+      if (!gradients_finite(*optimizer_)) bad = "gradient";
+    }
+    if (bad) {
+      DML_CHECK(c_.run.skip_nonfinite_steps, "train: non-finite ", bad, " (loss ", value,
+                ") at epoch ", epoch + 1, ", step ", steps_, "; nothing of this epoch was saved, ",
+                epochs_done_ > 0
+                    ? "the last good checkpoint " + (out_ / "checkpoint.safetensors").string() +
+                          " (epoch " + std::to_string(epochs_done_) + ") is kept"
+                    : std::string("no checkpoint was written yet"),
+                "; lower optimizer.lr, check the loss parameters, or set ",
+                "train.skip_nonfinite_steps=true to skip such steps");
+      optimizer_->zero_grad();
+      ++skipped_steps;
+      continue;
+    }
+    optimizer_->step();
+    kill_point("step");
     progress.update(value, batch->images.size(0));
   }
   const double mean_loss = progress.finish();
@@ -257,7 +374,11 @@ void Run::train_epoch(int64_t epoch) {
                {"images_per_second", progress.images_per_second()},
                {"seconds", progress.seconds()},
                {"lr", optimizer_->groups()[0].lr},
-               {"skipped_images", loader.skipped()}};
+               {"skipped_images", loader.skipped()},
+               {"skipped_steps", skipped_steps}};
+  if (skipped_steps > 0)
+    std::printf("epoch %lld: skipped %lld of %lld steps (non-finite loss or gradient)\n",
+                (long long)epoch + 1, (long long)skipped_steps, (long long)loader.size());
   const bool last = epoch + 1 == c_.run.epochs;
   if (last || (c_.run.eval_every > 0 && (epoch + 1) % c_.run.eval_every == 0)) {
     Json metrics = evaluate();
@@ -290,6 +411,7 @@ void Run::save_checkpoint_now() {
                    .extension = extension_ ? extension_->state_dict() : NamedTensors{},
                    .epochs_done = epochs_done_,
                    .steps = steps_,
+                   .rng = default_generator().state(),
                    .config = config_json_});
 }
 
