@@ -45,12 +45,12 @@ namespace dml {
 namespace {
 
 using test::CudaParity;
+using test::FloatBounds;
 using test::Inputs;
 using test::InputSpec;
 using test::OpCase;
 using test::Tolerance;
 
-using test::FloatBounds;
 
 constexpr FloatBounds kConv{{5e-4, 1e-4}, {1e-11, 1e-12}};
 constexpr FloatBounds kBatchNorm{{2e-5, 2e-6}, {1e-12, 1e-13}};

@@ -30,12 +30,12 @@ namespace dml {
 namespace {
 
 using test::CudaParity;
+using test::FloatBounds;
 using test::Inputs;
 using test::InputSpec;
 using test::OpCase;
 using test::Tolerance;
 
-using test::FloatBounds;
 
 constexpr FloatBounds kExact{{0, 0}, {0, 0}};
 constexpr FloatBounds kSmallSum{{3e-5, 1e-6}, {6e-14, 1e-14}};

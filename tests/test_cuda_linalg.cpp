@@ -21,13 +21,12 @@ namespace dml {
 namespace {
 
 using test::CudaParity;
+using test::FloatBounds;
 using test::Inputs;
 using test::InputSpec;
 using test::OpCase;
 using test::Tolerance;
 
-// One bound per dtype.
-using test::FloatBounds;
 
 constexpr FloatBounds kGemm{{1.5e-4, 1e-5}, {3e-13, 1e-13}};
 // Sums of up to 300 values: the CPU adds in order (error about n * u * rms of
