@@ -15,6 +15,7 @@
 
 #include "dml/data/fashion_mnist.h"
 #include "dml/data/idx.h"
+#include "engine/allocator.h"
 #include "engine/error.h"
 #include "tests/test_support.h"
 
@@ -178,6 +179,19 @@ TEST(Idx, AbsurdSizesThrowBeforeAllocating) {
   const std::string zero = dir.file("zero");
   write_plain(zero, idx_bytes(kImages, {5, 0, 28}, {}));
   EXPECT_NAMES(idx_error(zero), zero, "size 0");
+}
+
+// A header is only a promise: a 1.8 GB claim in a file of a few dozen bytes
+// must fail on the missing data without first allocating a tensor of the
+// promised size (the reader grows a buffer as bytes arrive and makes the
+// tensor only once the data is complete).
+TEST(Idx, LyingSizeHeaderAllocatesNothingOfThePromisedSize) {
+  TempDir dir;
+  const std::string gz = dir.file("liar.gz");
+  write_gzip(gz, idx_bytes(kImages, {60000, 100, 300}, pattern(64)));
+  dml::reset_cpu_peak();
+  EXPECT_NAMES(idx_error(gz), gz, "truncated");
+  EXPECT_LT(dml::cpu_memory_stats().peak_bytes_in_use, size_t(64) << 20);
 }
 
 TEST(Idx, TrailingBytesThrow) {
