@@ -69,11 +69,13 @@ def main():
     p.add_argument("--build", default="build")
     p.add_argument("--out", default="/tmp/knn_gpu")
     a = p.parse_args()
-    ours = json.loads(subprocess.run(
-        [os.path.join(a.build, "bench", "knn_bench"), "--device", "cuda", "--rows", str(a.rows),
-         "--dim", str(a.dim), "--k", "8", "--reps", str(a.reps), "--chunk-rows",
-         str(a.chunk_rows), "--out", a.out], check=True, capture_output=True,
-        text=True).stdout.strip().splitlines()[-1])
+    cmd = [os.path.join(a.build, "bench", "knn_bench"), "--device", "cuda", "--rows", str(a.rows),
+           "--dim", str(a.dim), "--k", "8", "--reps", str(a.reps), "--chunk-rows",
+           str(a.chunk_rows), "--out", a.out]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed (status {r.returncode}):\n{r.stderr.strip()}")
+    ours = json.loads(r.stdout.strip().splitlines()[-1])
 
     import numpy as np
     import torch

@@ -171,12 +171,13 @@ def compare_gpu(a):
                         "--model", name, "--image", str(image), "--batch", str(batch),
                         "--loss", "margin", "--steps", str(a.steps), "--warmup",
                         str(a.warmup)] + flags)
-        try:
-            theirs = run([sys.executable, __file__, "--steps", str(a.steps), "--warmup",
-                          str(a.warmup), "--torch-gpu-child", precision, str(int(compiled))])
-        except subprocess.CalledProcessError as err:
-            print(f"{label:<14} pytorch failed: {err.stderr.strip().splitlines()[-1:]}")
+        r = subprocess.run([sys.executable, __file__, "--steps", str(a.steps), "--warmup",
+                            str(a.warmup), "--torch-gpu-child", precision, str(int(compiled))],
+                           capture_output=True, text=True)
+        if r.returncode != 0:  # one PyTorch variant failing (e.g. compile) skips that row
+            print(f"{label:<14} pytorch failed: {r.stderr.strip().splitlines()[-1:]}")
             continue
+        theirs = json.loads(r.stdout.strip().splitlines()[-1])
         rows[label] = (ours, theirs)
         dml_ips = f"{ours['img_per_s']:10.1f}" if ours else f"{'n/a':>10}"
         ratio = f"{ours['img_per_s'] / theirs['img_per_s']:6.2f}x" if ours else f"{'':>7}"
@@ -192,8 +193,11 @@ def compare_gpu(a):
 
 
 def run(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    """The last stdout line of cmd as JSON; on failure, cmd's stderr and exit 1."""
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed (status {r.returncode}):\n{r.stderr.strip()}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def main():

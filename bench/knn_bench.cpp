@@ -126,12 +126,14 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (threads > 0) omp_set_num_threads(threads);
+    const Device device = parse_device(device_name);
+    DML_CHECK(!device.is_cuda() || device.index < cuda_device_count(), "--device ", device.str(),
+              ": no such CUDA device (", cuda_device_count(), " present)");
     Generator gen(seed);
     const Tensor x = randn({rows, dim}, DType::f32, &gen);
     const Tensor labels = randint(0, classes, {rows}, DType::i64, &gen);
     write_npy(out_prefix + "_x.npy", x);
     write_npy(out_prefix + "_labels.npy", labels);
-    const Device device = parse_device(device_name);
     if (device.is_cuda()) {
       const Tensor xd = x.to(device);
       const eval::KnnOptions options{.exclude_self = true, .chunk_rows = chunk_rows};

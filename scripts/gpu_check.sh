@@ -7,7 +7,10 @@
 #   scripts/gpu_check.sh [stage...]     stages: build test sanitize bench (default: all)
 #
 # Logs go to $OUT (default /tmp/gpu-check); the last lines printed are a short
-# summary. Where the machine lacks the Debian build dependencies, carry
+# summary. A lent machine runs one command for at most 10 minutes: run the
+# stages as separate calls (`build test`, then `bench`, then `sanitize`; the
+# build stays between calls while the machine is warm). DML_SANITIZE_TOOLS
+# picks compute-sanitizer's tools (default: memcheck racecheck initcheck). Where the machine lacks the Debian build dependencies, carry
 # .device/ (scripts/device_bundle.sh) and the script unpacks it into / first,
 # skipping files that exist. cuDNN is taken from CUDNN_ROOT, /usr, or the
 # nvidia/cudnn folder of python3's PyTorch. Every stage has a time limit so
@@ -49,13 +52,15 @@ if has_stage test; then
   # The CUDA tests' own counts: a skip here means no device was seen.
   for t in build/tests/test_cuda*; do
     [ -x "$t" ] || continue
-    timeout 300 "$t" --gtest_brief=1 > "$out/$(basename "$t").log" 2>&1
-    note "$(basename "$t"): rc $? $(grep -cE '^\[  SKIPPED' "$out/$(basename "$t").log") skipped, $(grep -cE '^\[  FAILED' "$out/$(basename "$t").log") failed"
+    log="$out/$(basename "$t").log"
+    timeout 300 "$t" > "$log" 2>&1
+    note "$(basename "$t"): rc $? $(grep -oE '^\[  (PASSED|SKIPPED|FAILED) +\] [0-9]+ tests?' "$log" \
+      | sed -E 's/^\[ +([A-Z]+) +\] ([0-9]+).*/\2 \1/' | tr '\n' ' ')"
   done
 fi
 
 if has_stage sanitize; then
-  for tool in memcheck racecheck initcheck; do
+  for tool in ${DML_SANITIZE_TOOLS:-memcheck racecheck initcheck}; do
     for t in build/tests/test_cuda*; do
       [ -x "$t" ] || continue
       log="$out/sanitize-$tool-$(basename "$t").log"
