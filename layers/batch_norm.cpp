@@ -1,5 +1,6 @@
 #include "layers/batch_norm.h"
 
+#include "engine/autograd.h"
 #include "engine/ops.h"
 
 namespace dml::nn {
@@ -16,10 +17,10 @@ BatchNorm2d::BatchNorm2d(int64_t c, double e, double m) : channels(c), eps(e), m
 Tensor BatchNorm2d::forward(const Tensor& x) {
   const bool batch_stats = is_training() && !frozen_;
   if (batch_stats) {
-    if (num_batches_tracked.device().is_cpu())
-      ++num_batches_tracked.data<int64_t>()[0];
-    else
-      copy_into(num_batches_tracked, full({}, num_batches_tracked.item() + 1, DType::i64));
+    // Counted where the buffer lives: reading it back to the host would make
+    // a GPU run wait for the device once per layer per step. Exact below 2^53.
+    NoGradGuard no_grad;
+    copy_into(num_batches_tracked, add(num_batches_tracked.to(DType::f64), 1.0).to(DType::i64));
   }
   return batch_norm2d(x, weight, bias, running_mean, running_var, batch_stats, momentum, eps);
 }
