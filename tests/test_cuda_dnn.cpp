@@ -51,7 +51,6 @@ using test::InputSpec;
 using test::OpCase;
 using test::Tolerance;
 
-
 constexpr FloatBounds kConv{{5e-4, 1e-4}, {1e-11, 1e-12}};
 constexpr FloatBounds kBatchNorm{{2e-5, 2e-6}, {1e-12, 1e-13}};
 constexpr FloatBounds kPool{{0, 2.5e-7}, {0, 5e-16}};

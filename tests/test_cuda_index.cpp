@@ -36,7 +36,6 @@ using test::InputSpec;
 using test::OpCase;
 using test::Tolerance;
 
-
 constexpr FloatBounds kExact{{0, 0}, {0, 0}};
 constexpr FloatBounds kSmallSum{{3e-5, 1e-6}, {6e-14, 1e-14}};
 constexpr FloatBounds kLargeSum{{1e-3, 1e-5}, {2e-12, 1e-13}};

@@ -27,7 +27,6 @@ using test::InputSpec;
 using test::OpCase;
 using test::Tolerance;
 
-
 constexpr FloatBounds kGemm{{1.5e-4, 1e-5}, {3e-13, 1e-13}};
 // Sums of up to 300 values: the CPU adds in order (error about n * u * rms of
 // the partial sums, ~2e-5 in f32 for n = 300), the GPU as a tree; 20x margin.
