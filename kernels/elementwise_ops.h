@@ -246,3 +246,16 @@ DML_HOST_DEVICE T narrow(double v) {
 }
 
 }  // namespace dml::kernels
+
+// Every (From, To) pair of element types that casts exist for: X(From, To)
+// once per pair. Both backends instantiate their cast kernels from this one
+// list.
+// clang-format off
+#define DML_CASTS_FROM(X, From) \
+  X(From, float) X(From, double) X(From, bf16) X(From, f16) \
+  X(From, int32_t) X(From, int64_t) X(From, uint8_t)
+#define DML_FOR_EACH_CAST(X) \
+  DML_CASTS_FROM(X, float) DML_CASTS_FROM(X, double) DML_CASTS_FROM(X, bf16) \
+  DML_CASTS_FROM(X, f16) DML_CASTS_FROM(X, int32_t) DML_CASTS_FROM(X, int64_t) \
+  DML_CASTS_FROM(X, uint8_t)
+// clang-format on

@@ -104,21 +104,8 @@ template void compare<uint8_t>(CompareOp, const uint8_t*, const uint8_t*, uint8_
 template void where<int64_t>(const uint8_t*, const int64_t*, const int64_t*, int64_t*,
                              const StridedLayout<3>&);
 
-#define DML_CAST_FROM(From)                                          \
-  template void cast<From, float>(const From*, float*, int64_t);     \
-  template void cast<From, double>(const From*, double*, int64_t);   \
-  template void cast<From, bf16>(const From*, bf16*, int64_t);       \
-  template void cast<From, f16>(const From*, f16*, int64_t);         \
-  template void cast<From, int32_t>(const From*, int32_t*, int64_t); \
-  template void cast<From, int64_t>(const From*, int64_t*, int64_t); \
-  template void cast<From, uint8_t>(const From*, uint8_t*, int64_t);
-DML_CAST_FROM(float)
-DML_CAST_FROM(double)
-DML_CAST_FROM(bf16)
-DML_CAST_FROM(f16)
-DML_CAST_FROM(int32_t)
-DML_CAST_FROM(int64_t)
-DML_CAST_FROM(uint8_t)
-#undef DML_CAST_FROM
+#define DML_INSTANTIATE_CAST(From, To) template void cast<From, To>(const From*, To*, int64_t);
+DML_FOR_EACH_CAST(DML_INSTANTIATE_CAST)
+#undef DML_INSTANTIATE_CAST
 
 }  // namespace dml::cpu
