@@ -5,6 +5,7 @@
 #include <set>
 
 #include "dml/data/batch_loader.h"
+#include "dml/data/device_prefetch.h"
 #include "dml/data/m_per_class_sampler.h"
 #include "engine/ops.h"
 #include "tests/test_support.h"
@@ -137,6 +138,37 @@ TEST(BatchLoader, StacksImagesLabelsAndAttributes) {
 Tensor fails_on_img3(const SampleSet& set, const Sample& s, Generator& gen) {
   DML_CHECK(s.path != "img3", "image ", s.path, ": truncated JPEG");
   return noisy_label_image(set, s, gen);
+}
+
+TEST(DevicePrefetch, GivesTheLoadersBatchesInOrderWhetherPrefetchedOrNot) {
+  SampleSet set = tiny_set(10);
+  BatchLoader plain(set, five_batches(), noisy_label_image, {.workers = 2, .seed = 5});
+  std::vector<std::vector<float>> expected = drain(plain);
+  // Prefetch after some batches, twice in a row once, never after others.
+  BatchLoader loader(set, five_batches(), noisy_label_image, {.workers = 2, .seed = 5});
+  DevicePrefetch batches(loader, Device::cpu());
+  std::vector<std::vector<float>> got;
+  std::vector<std::vector<int64_t>> indices;
+  int64_t step = 0;
+  while (auto batch = batches.next()) {
+    got.push_back(batch->images.to_vector<float>());
+    indices.push_back(batch->indices);
+    if (step % 2 == 0) batches.prefetch();
+    if (step == 2) batches.prefetch();
+    ++step;
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(indices, five_batches());
+  batches.prefetch();  // past the end: still nothing
+  EXPECT_FALSE(batches.next().has_value());
+}
+
+TEST(DevicePrefetch, RethrowsTheLoadersErrorFromPrefetch) {
+  SampleSet set = tiny_set(10);
+  BatchLoader loader(set, five_batches(), fails_on_img3, {.workers = 0});
+  DevicePrefetch batches(loader, Device::cpu());
+  ASSERT_TRUE(batches.next().has_value());
+  expect_error([&] { batches.prefetch(); }, {"image img3: truncated JPEG"});
 }
 
 TEST(BatchLoader, BadImageEndsTheEpochWithItsNameOrIsSkippedAndCounted) {

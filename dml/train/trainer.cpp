@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 
+#include "dml/data/device_prefetch.h"
 #include "dml/data/m_per_class_sampler.h"
 #include "dml/data/permutation.h"
 #include "dml/losses/registry.h"
@@ -329,11 +330,13 @@ void Run::train_epoch(int64_t epoch) {
   Generator miner_gen(data::derive_seed(uint64_t(c_.run.seed), uint64_t(epoch), 2));
   Progress progress(epoch + 1, c_.run.epochs, loader.size(), c_.run.log_every);
   int64_t skipped_steps = 0;
-  while (auto batch = loader.next()) {
+  data::DevicePrefetch on_device(loader, c_.run.device);
+  while (auto batch = on_device.next()) {
     if (schedule_) schedule_->apply(*optimizer_, steps_);
     // model_(images) = head(backbone features); the extension reads the features too.
-    Tensor features = model_->backbone().forward_features(batch->images.to(c_.run.device));
+    Tensor features = model_->backbone().forward_features(batch->images);
     Tensor embeddings = model_->head()(features);
+    on_device.prefetch();  // before the miner or the loss value waits for the device
     std::optional<miners::MinedTuples> mined;
     if (miner_) mined = miner_->mine(embeddings.detach(), batch->labels, miner_gen);
     Tensor loss = loss_->forward(embeddings, batch->labels, mined ? &*mined : nullptr);
