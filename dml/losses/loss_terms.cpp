@@ -34,15 +34,18 @@ Tensor zero_loss(const Tensor& embeddings, const Loss& loss) {
   return z;
 }
 
-int64_t count_positive(const Tensor& v) {
-  if (v.numel() == 0) return 0;
-  std::vector<uint8_t> active = gt(v, zeros({}, v.dtype(), v.device())).to_vector<uint8_t>();
-  return std::count(active.begin(), active.end(), uint8_t(1));
+Tensor count_positive(const Tensor& v) {
+  if (v.numel() == 0) return zeros({}, DType::f64, v.device());
+  return sum(gt(v, zeros({}, v.dtype(), v.device())).to(DType::f64));
+}
+
+Tensor inverse_count(const Tensor& count, DType dtype) {
+  return div(ones({}, DType::f64, count.device()), clamp(count, 1.0, std::nullopt)).to(dtype);
 }
 
 Tensor mean_of_positive(const Tensor& v) {
   if (v.numel() == 0) return zeros({}, v.dtype(), v.device());
-  return sum(v) / double(std::max<int64_t>(count_positive(v), 1));
+  return sum(v) * inverse_count(count_positive(v), v.dtype());
 }
 
 Tensor log1p_exp(const Tensor& z) {

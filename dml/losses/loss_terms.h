@@ -37,8 +37,14 @@ Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector
 // loss on a batch without a single valid tuple.
 Tensor zero_loss(const Tensor& embeddings, const Loss& loss);
 
-// #{v > 0}: how many hinge terms are active (no gradient).
-int64_t count_positive(const Tensor& v);
+// #{v > 0}: how many hinge terms are active, as an f64 scalar on v's device
+// (no gradient). It stays there, so a GPU step does not wait to read it.
+Tensor count_positive(const Tensor& v);
+
+// 1 / max(count, 1) in `dtype`, for a count from count_positive: multiplying
+// by it divides by the count exactly as `x / double(n)` does (the reciprocal
+// taken in f64, then rounded once to dtype).
+Tensor inverse_count(const Tensor& count, DType dtype);
 
 // sum(v) / max(#{v > 0}, 1): the mean over the terms that are still active
 // (a hinge above zero), PML's AvgNonZeroReducer. 0 for an empty v.

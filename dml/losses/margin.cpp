@@ -39,8 +39,8 @@ Tensor MarginLoss::forward(const Tensor& embeddings, const Tensor& labels,
   Tensor beta_neg = betas_of(pairs.neg.anchor, y, embeddings.dtype());
   Tensor pos = relu(pick(d, pairs.pos.anchor, pairs.pos.other) - beta_pos + params_.margin);
   Tensor neg = relu(beta_neg - pick(d, pairs.neg.anchor, pairs.neg.other) + params_.margin);
-  const int64_t active = count_positive(pos) + count_positive(neg);
-  Tensor loss = (sum(pos) + sum(neg)) / double(std::max<int64_t>(active, 1));
+  const Tensor active = count_positive(pos) + count_positive(neg);
+  Tensor loss = (sum(pos) + sum(neg)) * inverse_count(active, embeddings.dtype());
   if (params_.nu != 0) loss = loss + (sum(beta_pos) + sum(beta_neg)) * (params_.nu / num_pairs);
   return loss;
 }
