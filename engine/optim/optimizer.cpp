@@ -22,10 +22,19 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)
   }
 }
 
-void Optimizer::step() {
+void Optimizer::step(const Tensor& skip_if) {
   NoGradGuard no_grad;
+  if (skip_if.defined())
+    DML_CHECK(skip_if.dtype() == DType::f32 && skip_if.numel() == 1,
+              "optimizer: the skip flag must be one f32 element, got ", describe(skip_if),
+              "; pass what non_finite_check_and_unscale returns");
+  const size_t num_slots = slot_names().size();
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     ParamGroup& g = groups_[gi];
+    // Normally one batch per group; parameters whose step counts differ (one
+    // skipped while others trained, a partial checkpoint) or with another
+    // dtype or device get their own, in order of first appearance.
+    std::vector<Batch> batches;
     for (size_t pi = 0; pi < g.params.size(); ++pi) {
       Tensor& p = g.params[pi];
       Tensor grad = p.grad();
@@ -34,8 +43,30 @@ void Optimizer::step() {
                 describe(grad), " does not match parameter ", describe(p));
       std::vector<Tensor>& slots = slots_[gi][pi];
       if (slots.empty())
-        for (size_t s = 0; s < slot_names().size(); ++s) slots.push_back(zeros_like(p));
-      update(g, p, grad, slots, ++param_steps_[gi][pi]);
+        for (size_t s = 0; s < num_slots; ++s) slots.push_back(zeros_like(p));
+      const int64_t step = ++param_steps_[gi][pi];
+      auto b = std::find_if(batches.begin(), batches.end(), [&](const Batch& other) {
+        return other.step == step && other.params[0].dtype() == p.dtype() &&
+               other.params[0].device() == p.device();
+      });
+      if (b == batches.end()) {
+        b = batches.insert(batches.end(), Batch{});
+        b->step = step;
+        b->slots.resize(num_slots);
+      }
+      b->params.push_back(p);
+      b->grads.push_back(grad);
+      for (size_t s = 0; s < num_slots; ++s) b->slots[s].push_back(slots[s]);
+    }
+    for (const Batch& b : batches) {
+      const float* flag = nullptr;
+      if (skip_if.defined()) {
+        DML_CHECK(skip_if.device() == b.params[0].device(), "optimizer: the skip flag ",
+                  describe(skip_if), " is not on the device of parameter ", describe(b.params[0]),
+                  " in group '", g.name, "'; make it there");
+        flag = static_cast<const float*>(skip_if.raw_data());
+      }
+      update(g, b, flag);
     }
   }
   ++steps_;
