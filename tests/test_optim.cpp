@@ -358,6 +358,19 @@ TEST(Optimizer, SkipFlagSkipsTheUpdateButCountsTheStep) {
   test::expect_error([&] { opt.step(zeros({}, DType::f64)); }, {"skip flag must be one f32"});
 }
 
+// A step refused for a bad gradient in a later group changes nothing in the
+// earlier ones: no parameter moved, no slot made, no count advanced.
+TEST(Optimizer, RefusedStepChangesNothing) {
+  Tensor a = param({1.0, 2.0}), b = param({3.0});
+  Adam opt({group({a}, 0.1), group({b}, 0.1)});
+  a.set_grad(ones({2}, DType::f64));
+  b.set_grad(ones({1}, DType::f32));  // f32 gradient of an f64 parameter
+  test::expect_error([&] { opt.step(); }, {"does not match parameter"});
+  EXPECT_EQ(a.to_vector<double>(), (std::vector<double>{1.0, 2.0}));
+  EXPECT_TRUE(opt.state().empty());
+  EXPECT_EQ(opt.steps_taken(), 0);
+}
+
 // ---- non_finite_check_and_unscale ----
 
 // Gradients of assorted sizes, empty and above the parallel grain, in both
