@@ -1,9 +1,10 @@
 #pragma once
-// What the CPU and CUDA optimizer kernels share: the options of one update
-// and the update of one element, following PyTorch's torch.optim formulas,
-// so both backends run the same arithmetic (kernels/cpu/optim.h and
-// kernels/cuda/optim.h loop over a buffer with it). The per-step constants
-// (Adam's bias corrections) are computed once on the host.
+// What the CPU and CUDA optimizer kernels share: the options of one update,
+// the buffers of one parameter, and the update of one element, following
+// PyTorch's torch.optim formulas, so both backends run the same arithmetic
+// (kernels/cpu/optim.h and kernels/cuda/optim.h walk lists of buffers with
+// it). The per-step constants (Adam's bias corrections) are computed once on
+// the host. Also the element of a loss scaler's unscale-and-check.
 // C++17 and host/device annotated: .cu files include it.
 #include <cmath>
 #include <cstdint>
@@ -22,6 +23,25 @@ struct AdamParams {
   double lr, beta1, beta2, eps, weight_decay;
   bool decoupled_weight_decay;  // AdamW
   int64_t step;                 // 1-based, for bias correction
+};
+
+// One parameter of a multi-tensor update: its buffers, n elements each. A
+// list of them shares one set of coefficients (one group, one step count).
+template <class T>
+struct SgdBuffers {
+  T* param;
+  const T* grad;
+  T* momentum;  // null when momentum is 0 (no slot)
+  int64_t n;
+};
+
+template <class T>
+struct AdamBuffers {
+  T* param;
+  const T* grad;
+  T* exp_avg;
+  T* exp_avg_sq;
+  int64_t n;
 };
 
 // SgdParams in the parameter's type.
@@ -78,6 +98,16 @@ DML_HOST_DEVICE void adam_update(T& param, T grad, T& exp_avg, T& exp_avg_sq,
   exp_avg = c.beta1 * exp_avg + (T(1) - c.beta1) * g;
   exp_avg_sq = c.beta2 * exp_avg_sq + (T(1) - c.beta2) * g * g;
   param -= c.step_size * exp_avg / (std::sqrt(exp_avg_sq) / c.bias_correction2_sqrt + c.eps);
+}
+
+// One gradient element of a non-finite check and unscale (what a dynamic
+// loss scaler runs before the optimizer): multiplies it by inv_scale when
+// `scale`, and tells whether it was NaN or +-inf before scaling.
+template <class T>
+DML_HOST_DEVICE bool unscale_element(T& grad, T inv_scale, bool scale) {
+  const T g = grad;
+  if (scale) grad = g * inv_scale;
+  return !std::isfinite(g);
 }
 
 }  // namespace dml::kernels

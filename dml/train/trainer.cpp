@@ -20,6 +20,7 @@
 #include "engine/autograd.h"
 #include "engine/kill_point.h"
 #include "engine/ops.h"
+#include "engine/optim/grad_unscale.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/optimizer.h"
 
@@ -139,20 +140,13 @@ void check_resumable(const std::string& path, const Json& checkpoint_config, con
       may_change, "and eval.* may change)"));
 }
 
-// Whether every parameter's gradient is finite: x * 0 is 0 for finite x and
-// NaN for an infinity or NaN, so one sum per gradient says, on any device.
-// The probe stays on the parameters' device until the one read at the end,
-// so a GPU run waits for the device once per step, not once per parameter.
+// Whether every parameter's gradient is finite: one multi-tensor check over
+// all gradients writes one flag on their device, read once per step.
 bool gradients_finite(const Optimizer& optimizer) {
-  NoGradGuard no_grad;
-  Tensor probe;
+  std::vector<Tensor> grads;
   for (const ParamGroup& group : optimizer.groups())
-    for (const Tensor& param : group.params) {
-      if (!param.grad().defined()) continue;
-      const Tensor term = sum(mul(param.grad(), 0.0)).to(DType::f64);
-      probe = probe.defined() ? add(probe, term) : term;
-    }
-  return !probe.defined() || std::isfinite(probe.item());
+    for (const Tensor& param : group.params) grads.push_back(param.grad());
+  return non_finite_check_and_unscale(grads).item() == 0;
 }
 
 class Run {

@@ -25,17 +25,23 @@ std::vector<std::string> Adam::slot_names() const {
   return {"exp_avg", "exp_avg_sq"};
 }
 
-void Adam::update(const ParamGroup& group, Tensor& param, const Tensor& grad,
-                  std::vector<Tensor>& slots, int64_t step) {
+void Adam::update(const ParamGroup& group, const Batch& b, const float* skip_if) {
   // State buffers live on the parameter's device (Optimizer::step makes them
-  // with zeros_like), so one kernel updates the whole buffer in place there.
-  ops::check_same_device(decoupled_ ? "AdamW" : "Adam", {&param, &grad});
-  cpu::AdamParams p{group.lr,           opt_.beta1, opt_.beta2, opt_.eps,
-                    group.weight_decay, decoupled_, step};
-  ops::dispatch_float("Adam", param.dtype(), [&](auto t) {
+  // with zeros_like), so one multi-tensor kernel updates the batch in place.
+  const char* name = decoupled_ ? "AdamW" : "Adam";
+  for (size_t i = 0; i < b.params.size(); ++i)
+    ops::check_same_device(name, {&b.params[i], &b.grads[i]});
+  const cpu::AdamParams p{group.lr,           opt_.beta1, opt_.beta2, opt_.eps,
+                          group.weight_decay, decoupled_, b.step};
+  ops::dispatch_float(name, b.params[0].dtype(), [&](auto t) {
     using T = decltype(t);
-    DML_KERNEL(param.device(), adam_step<T>, ops::kernel_data<T>(param), ops::kernel_data<T>(grad),
-               ops::kernel_data<T>(slots[0]), ops::kernel_data<T>(slots[1]), param.numel(), p);
+    std::vector<kernels::AdamBuffers<T>> list;
+    list.reserve(b.params.size());
+    for (size_t i = 0; i < b.params.size(); ++i)
+      list.push_back({ops::kernel_data<T>(b.params[i]), ops::kernel_data<T>(b.grads[i]),
+                      ops::kernel_data<T>(b.slots[0][i]), ops::kernel_data<T>(b.slots[1][i]),
+                      b.params[i].numel()});
+    DML_KERNEL(b.params[0].device(), adam_step<T>, list, p, skip_if);
   });
 }
 

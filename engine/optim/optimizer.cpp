@@ -22,22 +22,58 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)
   }
 }
 
-void Optimizer::step() {
+void Optimizer::step(const Tensor& skip_if) {
   NoGradGuard no_grad;
+  // Every check before anything changes: a refused step leaves no count
+  // advanced, no slot created and no parameter moved.
+  if (skip_if.defined())
+    DML_CHECK(skip_if.dtype() == DType::f32 && skip_if.numel() == 1,
+              "optimizer: the skip flag must be one f32 element, got ", describe(skip_if),
+              "; pass what non_finite_check_and_unscale returns");
+  for (const ParamGroup& g : groups_)
+    for (const Tensor& p : g.params) {
+      const Tensor grad = p.grad();
+      if (!grad.defined()) continue;
+      DML_CHECK(grad.shape() == p.shape() && grad.dtype() == p.dtype(), "optimizer: gradient ",
+                describe(grad), " does not match parameter ", describe(p));
+      DML_CHECK(!skip_if.defined() || skip_if.device() == p.device(), "optimizer: the skip flag ",
+                describe(skip_if), " is not on the device of parameter ", describe(p),
+                " in group '", g.name, "'; make it there");
+    }
+
+  // Normally one batch per group; parameters whose step counts differ (one
+  // skipped while others trained, a partial checkpoint) or with another dtype
+  // or device get their own, in order of first appearance.
+  const size_t num_slots = slot_names().size();
+  std::vector<std::pair<size_t, Batch>> batches;  // (group, batch)
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     ParamGroup& g = groups_[gi];
     for (size_t pi = 0; pi < g.params.size(); ++pi) {
       Tensor& p = g.params[pi];
       Tensor grad = p.grad();
       if (!grad.defined()) continue;  // as PyTorch: untouched parameters are skipped
-      DML_CHECK(grad.shape() == p.shape() && grad.dtype() == p.dtype(), "optimizer: gradient ",
-                describe(grad), " does not match parameter ", describe(p));
       std::vector<Tensor>& slots = slots_[gi][pi];
       if (slots.empty())
-        for (size_t s = 0; s < slot_names().size(); ++s) slots.push_back(zeros_like(p));
-      update(g, p, grad, slots, ++param_steps_[gi][pi]);
+        for (size_t s = 0; s < num_slots; ++s) slots.push_back(zeros_like(p));
+      const int64_t step = ++param_steps_[gi][pi];
+      auto it = std::find_if(batches.begin(), batches.end(), [&](const auto& other) {
+        const Batch& o = other.second;
+        return other.first == gi && o.step == step && o.params[0].dtype() == p.dtype() &&
+               o.params[0].device() == p.device();
+      });
+      if (it == batches.end()) {
+        it = batches.insert(batches.end(), {gi, Batch{}});
+        it->second.step = step;
+        it->second.slots.resize(num_slots);
+      }
+      Batch& b = it->second;
+      b.params.push_back(p);
+      b.grads.push_back(grad);
+      for (size_t s = 0; s < num_slots; ++s) b.slots[s].push_back(slots[s]);
     }
   }
+  const float* flag = skip_if.defined() ? static_cast<const float*>(skip_if.raw_data()) : nullptr;
+  for (const auto& [gi, b] : batches) update(groups_[gi], b, flag);
   ++steps_;
 }
 

@@ -24,8 +24,23 @@ class Optimizer {
   explicit Optimizer(std::vector<ParamGroup> groups);
   virtual ~Optimizer() = default;
 
-  // One update of every parameter that has a gradient.
-  void step();
+  // One update of every parameter that has a gradient: one fused
+  // multi-tensor kernel call per group and step count (and dtype and device,
+  // where a group mixes them), not one per parameter.
+  //
+  // skip_if: optional, one f32 element on the parameters' device (as
+  // non_finite_check_and_unscale returns). When it holds a nonzero value the
+  // kernels return without writing, so a loss scaler or a captured CUDA graph
+  // can skip an update without the host reading the flag. The host cannot
+  // know, so the step counts (steps_taken(), the per-parameter counts of
+  // Adam's bias correction and SGD's first momentum step) advance all the
+  // same, unlike PyTorch's GradScaler, which skips optimizer.step() outright.
+  // Slots are created zeroed even by a skipped step. SGD whose first step was
+  // skipped then starts its momentum buffer from zero: the same as PyTorch
+  // when dampening is 0 (the buffer is exactly the first gradient), scaled by
+  // 1 - dampening otherwise. A caller that reads the flag on the host and
+  // does not call step() at all gets PyTorch's behaviour exactly.
+  void step(const Tensor& skip_if = {});
   void zero_grad();
   std::vector<ParamGroup>& groups() { return groups_; }
   const std::vector<ParamGroup>& groups() const { return groups_; }
@@ -42,9 +57,17 @@ class Optimizer {
   void load_state(const NamedTensors& state);
 
  protected:
-  // Updates one parameter; `slots` are its state buffers, created zeroed.
-  virtual void update(const ParamGroup& group, Tensor& param, const Tensor& grad,
-                      std::vector<Tensor>& slots, int64_t step) = 0;
+  // The parameters of one fused update: one group, dtype, device and step
+  // count. slots[s][i] is slot s (slot_names()[s]) of params[i], created
+  // zeroed.
+  struct Batch {
+    std::vector<Tensor> params, grads;
+    std::vector<std::vector<Tensor>> slots;
+    int64_t step = 0;  // 1-based: the updates each parameter has seen, this one included
+  };
+  // Updates a batch in place with one multi-tensor kernel call. skip_if is
+  // null or one f32 on the batch's device (see step()).
+  virtual void update(const ParamGroup& group, const Batch& batch, const float* skip_if) = 0;
   virtual std::vector<std::string> slot_names() const = 0;
 
  private:
@@ -64,8 +87,7 @@ class SGD final : public Optimizer {
   SGD(std::vector<ParamGroup> groups, SgdOptions options = {});
 
  private:
-  void update(const ParamGroup& group, Tensor& param, const Tensor& grad,
-              std::vector<Tensor>& slots, int64_t step) override;
+  void update(const ParamGroup& group, const Batch& batch, const float* skip_if) override;
   std::vector<std::string> slot_names() const override;
   SgdOptions opt_;
 };
@@ -83,8 +105,7 @@ class Adam : public Optimizer {
   Adam(std::vector<ParamGroup> groups, AdamOptions options, bool decoupled);
 
  private:
-  void update(const ParamGroup& group, Tensor& param, const Tensor& grad,
-              std::vector<Tensor>& slots, int64_t step) override;
+  void update(const ParamGroup& group, const Batch& batch, const float* skip_if) override;
   std::vector<std::string> slot_names() const override;
   AdamOptions opt_;
   bool decoupled_;

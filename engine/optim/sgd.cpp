@@ -19,17 +19,22 @@ std::vector<std::string> SGD::slot_names() const {
   return opt_.momentum != 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
 }
 
-void SGD::update(const ParamGroup& group, Tensor& param, const Tensor& grad,
-                 std::vector<Tensor>& slots, int64_t step) {
+void SGD::update(const ParamGroup& group, const Batch& b, const float* skip_if) {
   // State buffers live on the parameter's device (Optimizer::step makes them
-  // with zeros_like), so one kernel updates the whole buffer in place there.
-  ops::check_same_device("SGD", {&param, &grad});
-  cpu::SgdParams p{group.lr,           opt_.momentum, opt_.dampening,
-                   group.weight_decay, opt_.nesterov, step == 1};
-  ops::dispatch_float("SGD", param.dtype(), [&](auto t) {
+  // with zeros_like), so one multi-tensor kernel updates the batch in place.
+  for (size_t i = 0; i < b.params.size(); ++i)
+    ops::check_same_device("SGD", {&b.params[i], &b.grads[i]});
+  const cpu::SgdParams p{group.lr,           opt_.momentum, opt_.dampening,
+                         group.weight_decay, opt_.nesterov, b.step == 1};
+  ops::dispatch_float("SGD", b.params[0].dtype(), [&](auto t) {
     using T = decltype(t);
-    DML_KERNEL(param.device(), sgd_step<T>, ops::kernel_data<T>(param), ops::kernel_data<T>(grad),
-               slots.empty() ? nullptr : ops::kernel_data<T>(slots[0]), param.numel(), p);
+    std::vector<kernels::SgdBuffers<T>> list;
+    list.reserve(b.params.size());
+    for (size_t i = 0; i < b.params.size(); ++i)
+      list.push_back({ops::kernel_data<T>(b.params[i]), ops::kernel_data<T>(b.grads[i]),
+                      b.slots.empty() ? nullptr : ops::kernel_data<T>(b.slots[0][i]),
+                      b.params[i].numel()});
+    DML_KERNEL(b.params[0].device(), sgd_step<T>, list, p, skip_if);
   });
 }
 

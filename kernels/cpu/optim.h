@@ -1,21 +1,36 @@
 #pragma once
-// Fused optimizer updates over one parameter buffer, in place, following
-// PyTorch's torch.optim formulas exactly so runs can be compared step by step.
-// One element's update is kernels/optim_ops.h, shared with the CUDA kernels.
+// Multi-tensor optimizer updates, in place, following PyTorch's torch.optim
+// formulas exactly so runs can be compared step by step: one call updates a
+// list of parameters that share their coefficients (a group at one step
+// count). One element's update is kernels/optim_ops.h, shared with the CUDA
+// kernels.
 #include <cstdint>
+#include <vector>
 
 #include "kernels/optim_ops.h"
 
 namespace dml::cpu {
 
+using kernels::AdamBuffers;
 using kernels::AdamParams;
+using kernels::SgdBuffers;
 using kernels::SgdParams;
 
-// momentum_buf may be null when momentum == 0.
+// skip_if: null, or one f32 in host memory; when it is nonzero nothing is
+// written (a loss scaler found a non-finite gradient).
 template <class T>
-void sgd_step(T* param, const T* grad, T* momentum_buf, int64_t n, const SgdParams& p);
+void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdParams& p, const float* skip_if);
 
 template <class T>
-void adam_step(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, int64_t n, const AdamParams& p);
+void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamParams& p,
+               const float* skip_if);
+
+// Multiplies every element of every buffer by inv_scale in place (skipped
+// when inv_scale is 1) and sets *found_nonfinite to 1 if any element was NaN
+// or +-inf; leaves it as it was otherwise, so calls for several dtypes OR
+// into one flag.
+template <class T>
+void non_finite_check_and_unscale(const std::vector<T*>& buffers, const std::vector<int64_t>& sizes,
+                                  T inv_scale, float* found_nonfinite);
 
 }  // namespace dml::cpu

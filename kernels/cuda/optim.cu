@@ -1,40 +1,84 @@
-#include "kernels/cuda/grid.cuh"
+#include "kernels/cuda/multi_tensor.cuh"
 #include "kernels/cuda/optim.h"
 
 namespace dml::cuda {
 
 namespace {
 
+// The element functors of the multi-tensor kernel: p holds the buffers of
+// the block's tensor in the order the launchers below list them.
 template <class T>
-__global__ void sgd_kernel(T* param, const T* grad, T* buf, int64_t n, kernels::SgdCoeffs<T> c) {
-  DML_GRID_STRIDE_LOOP(i, n)
-  kernels::sgd_update(param[i], grad[i], buf ? buf + i : nullptr, c);
-}
+struct SgdElement {
+  kernels::SgdCoeffs<T> c;
+  __device__ void operator()(T* const* p, int64_t i) const {
+    kernels::sgd_update(p[0][i], p[1][i], p[2] ? p[2] + i : nullptr, c);
+  }
+};
 
 template <class T>
-__global__ void adam_kernel(T* param, const T* grad, T* m, T* v, int64_t n,
-                            kernels::AdamCoeffs<T> c) {
-  DML_GRID_STRIDE_LOOP(i, n)
-  kernels::adam_update(param[i], grad[i], m[i], v[i], c);
-}
+struct AdamElement {
+  kernels::AdamCoeffs<T> c;
+  __device__ void operator()(T* const* p, int64_t i) const {
+    kernels::adam_update(p[0][i], p[1][i], p[2][i], p[3][i], c);
+  }
+};
+
+// Threads that meet a non-finite element all store the same 1: a benign
+// race that ORs into the flag without atomics.
+template <class T>
+struct UnscaleElement {
+  T inv_scale;
+  bool scale;
+  float* found;
+  __device__ void operator()(T* const* p, int64_t i) const {
+    if (kernels::unscale_element(p[0][i], inv_scale, scale)) *found = 1.f;
+  }
+};
 
 }  // namespace
 
 template <class T>
-void sgd_step(T* param, const T* grad, T* buf, int64_t n, const SgdParams& p, int device) {
-  grid::launch(sgd_kernel<T>, n, device, param, grad, buf, n, kernels::SgdCoeffs<T>(p));
+void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdParams& p, const float* skip_if,
+              int device) {
+  std::vector<multi_tensor::Entry<T, 3>> list;
+  list.reserve(params.size());
+  for (const SgdBuffers<T>& b : params)
+    list.push_back({{b.param, const_cast<T*>(b.grad), b.momentum}, b.n});
+  multi_tensor::apply(list, SgdElement<T>{kernels::SgdCoeffs<T>(p)}, skip_if, device);
 }
 
 template <class T>
-void adam_step(T* param, const T* grad, T* m, T* v, int64_t n, const AdamParams& p, int device) {
-  grid::launch(adam_kernel<T>, n, device, param, grad, m, v, n, kernels::AdamCoeffs<T>(p));
+void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamParams& p, const float* skip_if,
+               int device) {
+  std::vector<multi_tensor::Entry<T, 4>> list;
+  list.reserve(params.size());
+  for (const AdamBuffers<T>& b : params)
+    list.push_back({{b.param, const_cast<T*>(b.grad), b.exp_avg, b.exp_avg_sq}, b.n});
+  multi_tensor::apply(list, AdamElement<T>{kernels::AdamCoeffs<T>(p)}, skip_if, device);
 }
 
-template void sgd_step<float>(float*, const float*, float*, int64_t, const SgdParams&, int);
-template void sgd_step<double>(double*, const double*, double*, int64_t, const SgdParams&, int);
-template void adam_step<float>(float*, const float*, float*, float*, int64_t, const AdamParams&,
-                               int);
-template void adam_step<double>(double*, const double*, double*, double*, int64_t,
-                                const AdamParams&, int);
+template <class T>
+void non_finite_check_and_unscale(const std::vector<T*>& buffers, const std::vector<int64_t>& sizes,
+                                  T inv_scale, float* found_nonfinite, int device) {
+  std::vector<multi_tensor::Entry<T, 1>> list;
+  list.reserve(buffers.size());
+  for (size_t t = 0; t < buffers.size(); ++t) list.push_back({{buffers[t]}, sizes[t]});
+  multi_tensor::apply(list, UnscaleElement<T>{inv_scale, inv_scale != T(1), found_nonfinite},
+                      nullptr, device);
+}
+
+template void sgd_step<float>(const std::vector<SgdBuffers<float>>&, const SgdParams&, const float*,
+                              int);
+template void sgd_step<double>(const std::vector<SgdBuffers<double>>&, const SgdParams&,
+                               const float*, int);
+template void adam_step<float>(const std::vector<AdamBuffers<float>>&, const AdamParams&,
+                               const float*, int);
+template void adam_step<double>(const std::vector<AdamBuffers<double>>&, const AdamParams&,
+                                const float*, int);
+template void non_finite_check_and_unscale<float>(const std::vector<float*>&,
+                                                  const std::vector<int64_t>&, float, float*, int);
+template void non_finite_check_and_unscale<double>(const std::vector<double*>&,
+                                                   const std::vector<int64_t>&, double, float*,
+                                                   int);
 
 }  // namespace dml::cuda

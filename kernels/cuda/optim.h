@@ -1,24 +1,36 @@
 #pragma once
-// Fused optimizer updates over one parameter buffer on a CUDA device: one
-// kernel per buffer, on the device's stream, with the CPU's element update
+// Multi-tensor optimizer updates on a CUDA device: a list of parameters that
+// share their coefficients in a few launches (kernels/cuda/multi_tensor.cuh),
+// on the device's stream, with the CPU's element update
 // (kernels/optim_ops.h). nvcc fuses some multiply-adds the CPU rounds
 // separately, so results agree with the CPU's within a few ulps per step,
 // not bit for bit.
 #include <cstdint>
+#include <vector>
 
 #include "kernels/optim_ops.h"
 
 namespace dml::cuda {
 
+using kernels::AdamBuffers;
 using kernels::AdamParams;
+using kernels::SgdBuffers;
 using kernels::SgdParams;
 
-// momentum_buf may be null when momentum == 0.
+// skip_if: null, or one f32 on the device; every block reads it and returns
+// without writing when it is nonzero, so the host need not read it.
 template <class T>
-void sgd_step(T* param, const T* grad, T* momentum_buf, int64_t n, const SgdParams& p, int device);
+void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdParams& p, const float* skip_if,
+              int device);
 
 template <class T>
-void adam_step(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, int64_t n, const AdamParams& p,
+void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamParams& p, const float* skip_if,
                int device);
+
+// As cpu::non_finite_check_and_unscale; found_nonfinite is one f32 on the
+// device, set to 1 by any thread that meets a non-finite element.
+template <class T>
+void non_finite_check_and_unscale(const std::vector<T*>& buffers, const std::vector<int64_t>& sizes,
+                                  T inv_scale, float* found_nonfinite, int device);
 
 }  // namespace dml::cuda
