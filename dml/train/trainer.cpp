@@ -140,13 +140,23 @@ void check_resumable(const std::string& path, const Json& checkpoint_config, con
       may_change, "and eval.* may change)"));
 }
 
-// Whether every parameter's gradient is finite: one multi-tensor check over
-// all gradients writes one flag on their device, read once per step.
-bool gradients_finite(const Optimizer& optimizer) {
+// What a step reads back from the device before it may update the weights:
+// the loss value and whether every gradient is finite (one multi-tensor
+// check writes the flag beside them). One read per step, so a GPU step waits
+// for the device once.
+struct StepVerdict {
+  double loss;
+  bool gradients_finite;
+};
+
+StepVerdict read_step_verdict(const Tensor& loss, const Optimizer& optimizer) {
+  NoGradGuard no_grad;
   std::vector<Tensor> grads;
   for (const ParamGroup& group : optimizer.groups())
     for (const Tensor& param : group.params) grads.push_back(param.grad());
-  return non_finite_check_and_unscale(grads).item() == 0;
+  const Tensor flag = non_finite_check_and_unscale(grads).to(DType::f64).to(loss.device());
+  const std::vector<double> both = stack({loss.to(DType::f64), flag}, 0).to_vector<double>();
+  return {both[0], both[1] == 0};
 }
 
 class Run {
@@ -339,14 +349,14 @@ void Run::train_epoch(int64_t epoch) {
     ++steps_;
     // A non-finite loss or gradient never reaches the weights: the step is
     // skipped and counted, or the run ends with the last good checkpoint.
-    const double value = loss.item();
-    const char* bad = nullptr;
-    if (!std::isfinite(value)) {
-      bad = "loss";
-    } else {
-      loss.backward();
-      if (!gradients_finite(*optimizer_)) bad = "gradient";
-    }
+    // A non-finite loss makes non-finite gradients or none at all; both are
+    // caught after backward, which writes nothing but gradients.
+    loss.backward();
+    const StepVerdict verdict = read_step_verdict(loss, *optimizer_);
+    const double value = verdict.loss;
+    const char* bad = !std::isfinite(value)       ? "loss"
+                      : !verdict.gradients_finite ? "gradient"
+                                                  : nullptr;
     if (bad) {
       DML_CHECK(c_.run.skip_nonfinite_steps, "train: non-finite ", bad, " (loss ", value,
                 ") at epoch ", epoch + 1, ", step ", steps_, "; nothing of this epoch was saved, ",
