@@ -3,6 +3,8 @@
 // transposes, so they run on whichever device the forward did. f32, f64 and
 // bf16 (f32 accumulation, each result rounded to bf16 once); under autocast
 // (engine/autocast.h) f32 operands compute in bf16.
+#include <algorithm>
+
 #include "engine/autocast.h"
 #include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
@@ -49,9 +51,15 @@ Tensor bmm_raw(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   return out;
 }
 
-// The gradient of an operand shared by every batch is the sum over batches.
-Tensor sum_shared_batches(const Tensor& grad, int64_t operand_batch) {
-  return operand_batch == grad.shape()[0] ? grad : sum_widened(grad, {0}, true);
+// The gradient of an operand: op(a) op(b) per batch, summed over the batches
+// for an operand shared by every batch. In bf16 a shared operand's per-batch
+// products are summed in f32 and rounded once (bf16 products summed would
+// round twice).
+Tensor operand_grad(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t operand_batch) {
+  const int64_t batch = std::max(a.shape()[0], b.shape()[0]);
+  if (operand_batch == batch) return bmm_raw(a, b, ta, tb);
+  if (a.dtype() != DType::bf16) return sum(bmm_raw(a, b, ta, tb), {0}, true);
+  return sum(bmm_raw(a.to(DType::f32), b.to(DType::f32), ta, tb), {0}, true).to(DType::bf16);
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
@@ -59,8 +67,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   Tensor ad = a.detach(), bd = b.detach();
   bool ga = a.requires_grad(), gb = b.requires_grad();
   record("matmul", {a, b}, out, [ad, bd, ga, gb](const Tensor& g) {
-    return Grads{ga ? sum_shared_batches(bmm_raw(g, bd, false, true), ad.shape()[0]) : Tensor(),
-                 gb ? sum_shared_batches(bmm_raw(ad, g, true, false), bd.shape()[0]) : Tensor()};
+    return Grads{ga ? operand_grad(g, bd, false, true, ad.shape()[0]) : Tensor(),
+                 gb ? operand_grad(ad, g, true, false, bd.shape()[0]) : Tensor()};
   });
   return out;
 }
