@@ -219,6 +219,11 @@ ConvAlgorithm search(cudnnHandle_t h, ConvDescriptors& d, const ConvProblem& p,
   }
   for (int algo : Api::kFallbacks)
     if (usable<P>(h, d, algo, p.math_type, &chosen)) return chosen;
+  // bf16 asks for tensor cores; a problem without a tensor-core kernel (some
+  // grouped or dilated shapes) may still have one under the default math.
+  if (p.math_type == CUDNN_TENSOR_OP_MATH)
+    for (int algo : Api::kFallbacks)
+      if (usable<P>(h, d, algo, CUDNN_DEFAULT_MATH, &chosen)) return chosen;
   throw Error(detail::concat(
       "cuda::conv2d: cuDNN ", cudnn_version(), " offers no algorithm for the ",
       P == ConvPass::forward         ? "forward"
