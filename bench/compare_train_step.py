@@ -75,8 +75,10 @@ def torch_step(model_name, image, batch, steps, warmup, threads):
 
 GPU_CONFIG = ("resnet50", 224, 112)
 # (label, our flags | None, torch precision, torch.compile)
-GPU_VARIANTS = [("f32", [], "f32", False), ("tf32", ["--tf32"], "tf32", False),
-                ("tf32 compile", None, "tf32", True), ("bf16", None, "bf16", False),
+GPU_VARIANTS = [("f32", ["--precision", "f32"], "f32", False),
+                ("tf32", ["--precision", "tf32"], "tf32", False),
+                ("tf32 compile", None, "tf32", True),
+                ("bf16", ["--precision", "bf16"], "bf16", False),
                 ("bf16 compile", None, "bf16", True)]
 
 
@@ -188,6 +190,9 @@ def compare_gpu(a):
     if "tf32" in rows and "tf32 compile" in rows:
         ours = rows["tf32"][0]["img_per_s"]
         print(f"dml tf32 / torch.compile tf32: {ours / rows['tf32 compile'][1]['img_per_s']:.2f}x")
+    if "bf16" in rows and "bf16 compile" in rows:
+        ours = rows["bf16"][0]["img_per_s"]
+        print(f"dml bf16 / torch.compile bf16: {ours / rows['bf16 compile'][1]['img_per_s']:.2f}x")
     if rows:
         print("GPU:", next(iter(rows.values()))[1]["gpu"])
 

@@ -4,10 +4,13 @@
 // "contrastive" (squared distances, margin 1, every pair; the CPU comparison)
 // and "margin" (the DML protocol's: margin loss with learnable beta on the
 // triplets of the distance-weighted miner, from the loss and miner
-// registries). On CPU or a CUDA device (--device cuda; --tf32 lets cuBLAS and
-// cuDNN use TF32). Prints one JSON line: the median step time, images per
-// second and peak memory. bench/compare_train_step.py runs the same step in
-// PyTorch beside it.
+// registries). On CPU or a CUDA device (--device cuda). --precision: f32;
+// tf32 (cuBLAS and cuDNN may use TF32 for f32 products; CUDA only; --tf32 is
+// the same); bf16 (the network's forward under AutocastGuard(DType::bf16):
+// convolutions and linear layers compute in bf16 with f32 master weights,
+// the loss stays f32, as torch.autocast around the model does). Prints one
+// JSON line: the median step time, images per second and peak memory.
+// bench/compare_train_step.py runs the same step in PyTorch beside it.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -20,6 +23,7 @@
 
 #include "dml/losses/registry.h"
 #include "dml/miners/registry.h"
+#include "engine/autocast.h"
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
 #include "layers/embedding_head.h"
@@ -109,6 +113,7 @@ void reset_peak(Device device) {
 int main(int argc, char** argv) {
   CLI::App app{"Times a DML training step (forward, loss, backward, Adam)"};
   std::string model = "resnet18", device_name = "cpu", loss_name = "contrastive";
+  std::string precision = "f32";
   bool tf32 = false;
   int64_t image = 64, batch = 32, steps = 10, warmup = 2;
   int threads = 0;
@@ -120,17 +125,27 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "OpenMP threads (0: default)");
   app.add_option("--device", device_name, "cpu or cuda (cuda:N)")->capture_default_str();
   app.add_option("--loss", loss_name, "contrastive or margin")->capture_default_str();
-  app.add_flag("--tf32", tf32, "Allow TF32 in cuBLAS and cuDNN (CUDA only)");
+  app.add_option("--precision", precision,
+                 "f32, tf32 (TF32 in cuBLAS and cuDNN, CUDA only) or bf16 (autocast)")
+      ->check(CLI::IsMember({"f32", "tf32", "bf16"}))
+      ->capture_default_str();
+  app.add_flag("--tf32", tf32, "Same as --precision tf32");
   CLI11_PARSE(app, argc, argv);
   try {
+    DML_CHECK(!tf32 || precision != "bf16", "--tf32 and --precision bf16 contradict; pick one");
+    if (tf32) precision = "tf32";
     if (threads > 0) omp_set_num_threads(threads);
     const Device device = parse_device(device_name);
+    DML_CHECK(precision != "tf32" || device.is_cuda(),
+              "--precision tf32: TF32 is a CUDA math mode; use --device cuda");
 #ifdef DML_WITH_CUDA
-    cuda::set_allow_tf32(tf32);
+    cuda::set_allow_tf32(precision == "tf32");
 #else
-    DML_CHECK(!device.is_cuda() && !tf32, "--device ", device_name,
+    DML_CHECK(!device.is_cuda(), "--device ", device_name,
               ": this build has no CUDA backend (configure with -DDML_CUDA=ON)");
 #endif
+    // The network's forward computes in this dtype (autocast); f32 is off.
+    const DType compute = precision == "bf16" ? DType::bf16 : DType::f32;
     manual_seed(0);
     nn::EmbeddingNet net(nn::make_resnet(model, 0), {.embedding_dim = 128});
     StepLoss step_loss(loss_name);
@@ -149,7 +164,12 @@ int main(int argc, char** argv) {
       if (s == warmup) reset_peak(device);
       auto t0 = std::chrono::steady_clock::now();
       opt.zero_grad();
-      Tensor l = step_loss(net.forward(x), labels);
+      Tensor embeddings;
+      {
+        AutocastGuard autocast(compute);
+        embeddings = net.forward(x);
+      }
+      Tensor l = step_loss(embeddings, labels);
       l.backward();
       opt.step();
       loss = l.item();  // waits for the device: the step's work is inside the timing
@@ -161,12 +181,14 @@ int main(int argc, char** argv) {
     const double median = times[times.size() / 2];
     std::printf(
         "{\"engine\": \"dml\", \"model\": \"%s\", \"image\": %lld, \"batch\": %lld, "
-        "\"device\": \"%s\", \"loss\": \"%s\", \"tf32\": %s, \"threads\": %d, \"median_s\": %.5f, "
+        "\"device\": \"%s\", \"loss\": \"%s\", \"precision\": \"%s\", \"tf32\": %s, "
+        "\"threads\": %d, \"median_s\": %.5f, "
         "\"img_per_s\": %.3f, \"loss_value\": %.6f, "
         "\"peak_tensor_bytes\": %.0f, \"peak_rss_bytes\": %.0f, \"step_rss_bytes\": %.0f}\n",
         model.c_str(), static_cast<long long>(image), static_cast<long long>(batch),
-        device.str().c_str(), loss_name.c_str(), tf32 ? "true" : "false", omp_get_max_threads(),
-        median, double(batch) / median, loss, peak_tensor_bytes(device), peak_rss_bytes(),
+        device.str().c_str(), loss_name.c_str(), precision.c_str(),
+        precision == "tf32" ? "true" : "false", omp_get_max_threads(), median,
+        double(batch) / median, loss, peak_tensor_bytes(device), peak_rss_bytes(),
         peak_rss_bytes() - rss_setup);
     return 0;
   } catch (const std::exception& e) {

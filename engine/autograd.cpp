@@ -73,8 +73,16 @@ std::vector<Node*> topological_order(Node* root) {
   return order;  // inputs before consumers; walk it backwards
 }
 
+// Sums gradients that meet at one tensor. The arithmetic ops take f32 and
+// f64; a bf16 gradient (of a tensor used by two bf16 ops, or a bf16 leaf's
+// second backward) is summed in f32 and rounded once.
 void accumulate(Tensor& slot, const Tensor& g) {
-  slot = slot.defined() ? add(slot, g) : g;
+  if (!slot.defined())
+    slot = g;
+  else if (slot.dtype() == DType::bf16)
+    slot = add(slot.to(DType::f32), g.to(DType::f32)).to(DType::bf16);
+  else
+    slot = add(slot, g);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 // Element types. f32 is the default; f64 serves gradient checks on the CPU;
-// bf16/f16 are storage types for GPU mixed precision; i32/i64 hold labels and
+// bf16/f16 are storage types for GPU mixed precision (bf16 is also computed
+// by conv2d, matmul and linear: engine/autocast.h); i32/i64 hold labels and
 // indices; u8 holds pixels and boolean masks (comparisons return u8).
 #include <cstddef>
 #include <cstdint>

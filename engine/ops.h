@@ -91,6 +91,9 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype = DType::f
 std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim = -1, bool largest = true);
 
 // ---- linear algebra (engine/ops/linalg.cpp; CPU and CUDA, f32 and f64) ----
+// matmul, linear and conv2d also take bf16 operands (f32 accumulation, the
+// result rounded to bf16 once), and compute in bf16 on f32 operands under an
+// AutocastGuard (engine/autocast.h).
 // [m,k]x[k,n], or batched [b,m,k]x[b,k,n] where a 2-D operand broadcasts.
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});  // x W^T + b

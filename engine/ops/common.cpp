@@ -27,9 +27,22 @@ void check_float(const char* op, const Tensor& t) {
             " must be f32 or f64");
 }
 
+void check_float_or_bf16(const char* op, const Tensor& t) {
+  DML_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64 || t.dtype() == DType::bf16, op,
+            ": input ", describe(t), " must be f32, f64 or bf16");
+}
+
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
-  DML_CHECK(a.dtype() == b.dtype(), op, ": dtypes differ: ", describe(a), " and ", describe(b),
-            "; convert one with .to(dtype)");
+  const bool bf16 = a.dtype() == DType::bf16 || b.dtype() == DType::bf16;
+  DML_CHECK(
+      a.dtype() == b.dtype(), op, ": dtypes differ: ", describe(a), " and ", describe(b),
+      "; convert one with .to(dtype)",
+      bf16 ? ", or pass f32 operands under AutocastGuard(DType::bf16) (engine/autocast.h)" : "");
+}
+
+Tensor sum_widened(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
+  if (x.dtype() != DType::bf16) return sum(x, std::move(dims), keepdim);
+  return sum(x.to(DType::f32), std::move(dims), keepdim).to(DType::bf16);
 }
 
 void check_dtype(const char* op, const char* what, const Tensor& t, DType want) {

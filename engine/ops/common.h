@@ -3,6 +3,7 @@
 // op and the shapes, dtype dispatch, broadcasting and dimension bookkeeping.
 #include <array>
 #include <type_traits>
+#include <utility>
 
 #include "engine/autograd.h"
 #include "engine/ops.h"
@@ -16,6 +17,8 @@ int64_t normalize_dim(const char* op, int64_t dim, int64_t ndim);
 // of ops with kernels on every backend (engine/kernel_dispatch.h).
 Device check_same_device(const char* op, std::initializer_list<const Tensor*> ts);
 void check_float(const char* op, const Tensor& t);
+// check_float of the ops that also compute in bf16 (conv2d, matmul, linear).
+void check_float_or_bf16(const char* op, const Tensor& t);
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
 void check_dtype(const char* op, const char* what, const Tensor& t, DType want);
 void check_dim(const char* op, const char* what, const Tensor& t, int64_t ndim);
@@ -42,6 +45,18 @@ decltype(auto) dispatch_float(const char* op, DType t, F&& f) {
           detail::concat(op, ": dtype ", dtype_name(t), " is not supported here (use f32 or f64)"));
   }
 }
+
+// dispatch_float, and T = bf16 for bf16: the ops that compute in bf16.
+template <class F>
+decltype(auto) dispatch_float_or_bf16(const char* op, DType t, F&& f) {
+  if (t == DType::bf16) return f(bf16{});
+  return dispatch_float(op, t, std::forward<F>(f));
+}
+
+// sum() for the gradients of the bf16 ops: a bf16 tensor is summed in f32
+// and rounded to bf16 once (the reductions take f32 and f64 only); any other
+// dtype as sum() does. Runs inside backward rules (no history).
+Tensor sum_widened(const Tensor& x, std::vector<int64_t> dims, bool keepdim = false);
 
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 // Element strides reading a tensor of shape `in` as if broadcast to `out`.

@@ -1,8 +1,11 @@
 // 2-D convolution on the operands' device: im2col + GEMM on the CPU, cuDNN
 // on CUDA (kernels/cuda/conv2d.h); the backward rule calls the data and
-// filter gradients of the same backend.
+// filter gradients of the same backend. f32, f64 and bf16 (f32
+// accumulation, each result rounded to bf16 once); under autocast
+// (engine/autocast.h) f32 operands compute in bf16.
 #include "kernels/cpu/conv2d.h"
 
+#include "engine/autocast.h"
 #include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
 
@@ -17,8 +20,14 @@ using Grads = std::vector<Tensor>;
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv2d";
+  if (autocast_applies({&x, &weight, &bias}))
+    // The bf16 result goes back to f32 for the layers after (batch norm,
+    // ReLU, pooling take f32 for now; bf16 activations through them are the
+    // next step). The node saves the bf16 copies of x and the weight.
+    return conv2d(autocast_operand(x), autocast_operand(weight), autocast_operand(bias), o)
+        .to(DType::f32);
   const Device device = check_same_device(op, {&x, &weight});
-  check_float(op, x);
+  check_float_or_bf16(op, x);
   check_same_dtype(op, x, weight);
   check_dim(op, "input", x, 4);
   check_dim(op, "weight", weight, 4);
@@ -42,7 +51,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
               " must be [", s.o, "]");
   }
   Tensor y = empty_of({s.n, s.o, s.out_h(), s.out_w()}, x);
-  dispatch_float(op, x.dtype(), [&](auto t) {
+  dispatch_float_or_bf16(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
     DML_KERNEL(device, conv2d_forward<T>, s, kernel_data<T>(x), kernel_data<T>(weight),
                bias.defined() ? kernel_data<T>(bias) : nullptr, kernel_data<T>(y));
@@ -53,7 +62,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   Shape xs = x.shape(), ws = weight.shape();
   record(op, {x, weight, bias}, y, [=](const Tensor& g) {
     Grads grads(3);
-    dispatch_float("conv2d_backward", g.dtype(), [&](auto t) {
+    dispatch_float_or_bf16("conv2d_backward", g.dtype(), [&](auto t) {
       using T = decltype(t);
       if (wd.defined()) {
         grads[0] = empty_of(xs, g);
@@ -66,7 +75,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
           DML_KERNEL(g.device(), conv2d_backward_filter<T>, s, kernel_data<T>(xd),
                      kernel_data<T>(g), kernel_data<T>(dw), gb ? kernel_data<T>(db) : nullptr);
         else
-          db = sum(g, {0, 2, 3});
+          db = sum_widened(g, {0, 2, 3});
         grads[1] = xd.defined() ? dw : Tensor();
         grads[2] = db;
       }

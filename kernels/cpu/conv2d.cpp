@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/bf16_widen.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/parallel.h"
 
@@ -258,6 +259,46 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
           db[o] = acc;
         },
         1);
+}
+
+// bf16: the f32 kernels on widened operands, each result rounded once.
+namespace {
+int64_t input_size(const ConvShape& s) {
+  return s.n * s.c * s.h * s.w;
+}
+int64_t weight_size(const ConvShape& s) {
+  return s.o * (s.c / s.groups) * s.kh * s.kw;
+}
+int64_t output_size(const ConvShape& s) {
+  return s.n * s.o * s.out_h() * s.out_w();
+}
+}  // namespace
+
+template <>
+void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, const bf16* bias,
+                          bf16* y) {
+  const F32Buffer xf = widen(x, input_size(s)), wf = widen(w, weight_size(s)),
+                  bf = widen(bias, s.o), yf(output_size(s));
+  conv2d_forward<float>(s, xf.get(), wf.get(), bf.get(), yf.get());
+  narrow(yf.get(), y, output_size(s));
+}
+
+template <>
+void conv2d_backward_data<bf16>(const ConvShape& s, const bf16* dy, const bf16* w, bf16* dx) {
+  const F32Buffer dyf = widen(dy, output_size(s)), wf = widen(w, weight_size(s)),
+                  dxf(input_size(s));
+  conv2d_backward_data<float>(s, dyf.get(), wf.get(), dxf.get());
+  narrow(dxf.get(), dx, input_size(s));
+}
+
+template <>
+void conv2d_backward_filter<bf16>(const ConvShape& s, const bf16* x, const bf16* dy, bf16* dw,
+                                  bf16* db) {
+  const F32Buffer xf = widen(x, input_size(s)), dyf = widen(dy, output_size(s)),
+                  dwf(weight_size(s)), dbf(db ? s.o : 0);
+  conv2d_backward_filter<float>(s, xf.get(), dyf.get(), dwf.get(), dbf.get());
+  narrow(dwf.get(), dw, weight_size(s));
+  if (db) narrow(dbf.get(), db, s.o);
 }
 
 #define DML_INSTANTIATE(T)                                                             \

@@ -3,7 +3,12 @@
 // groups. Per image and group: out[O_g, OH*OW] = W_g[O_g, C_g*KH*KW] x
 // col[C_g*KH*KW, OH*OW]. A 1x1, stride-1, unpadded convolution reads the
 // input as the column matrix directly.
+//
+// f32 and f64; bf16 too (the specialisations below): operands widened to
+// f32, the f32 kernel, every result rounded to bf16 once (bf16_widen.h).
 #include <cstdint>
+
+#include "engine/dtype.h"
 
 namespace dml::cpu {
 
@@ -27,5 +32,14 @@ void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx);
 // dw = sum over images of dy x col^T, db = sum of dy; both overwritten, db may be null.
 template <class T>
 void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, T* db);
+
+template <>
+void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, const bf16* bias,
+                          bf16* y);
+template <>
+void conv2d_backward_data<bf16>(const ConvShape& s, const bf16* dy, const bf16* w, bf16* dx);
+template <>
+void conv2d_backward_filter<bf16>(const ConvShape& s, const bf16* x, const bf16* dy, bf16* dw,
+                                  bf16* db);
 
 }  // namespace dml::cpu

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/cpu/bf16_widen.h"
 #include "kernels/cpu/sgemm_avx512.h"
 
 namespace dml::cpu {
@@ -46,8 +47,9 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, doub
 }  // namespace
 
 template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
-          int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, gemm_scalar_t<T> alpha,
+          const T* a, int64_t lda, const T* b, int64_t ldb, gemm_scalar_t<T> beta, T* c,
+          int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) {  // BLAS leaves C untouched for k = 0; the product is empty
     for (int64_t i = 0; i < m; ++i)
@@ -66,12 +68,55 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
 
 template <class T>
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                  T alpha, const T* a, int64_t stride_a, const T* b, int64_t stride_b, T beta, T* c,
-                  int64_t stride_c) {
+                  gemm_scalar_t<T> alpha, const T* a, int64_t stride_a, const T* b,
+                  int64_t stride_b, gemm_scalar_t<T> beta, T* c, int64_t stride_c) {
   int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
   for (int64_t i = 0; i < batch; ++i)
     gemm(trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
          c + i * stride_c, n);
+}
+
+// bf16: the f32 GEMM on widened copies of the operands, each matrix packed
+// (leading dimension = its width), C rounded to bf16 once.
+namespace {
+
+// A packed f32 copy of the rows x cols matrix at p with row stride ld.
+F32Buffer widen_matrix(const bf16* p, int64_t rows, int64_t cols, int64_t ld) {
+  F32Buffer out(rows * cols);
+  float* o = out.get();
+  parallel_for(rows * cols, [&](int64_t e) { o[e] = to_float(p[(e / cols) * ld + e % cols]); });
+  return out;
+}
+
+void narrow_matrix(const float* p, int64_t rows, int64_t cols, bf16* out, int64_t ld) {
+  parallel_for(rows * cols, [&](int64_t e) { out[(e / cols) * ld + e % cols] = to_bf16(p[e]); });
+}
+
+}  // namespace
+
+template <>
+void gemm<bf16>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c,
+                int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  const int64_t a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
+  const F32Buffer af = widen_matrix(a, trans_a ? k : m, a_cols, lda);
+  const F32Buffer bf = widen_matrix(b, trans_b ? n : k, b_cols, ldb);
+  // beta == 0: C is not read (BLAS's rule), so it is not widened either.
+  const F32Buffer cf = beta == 0.f ? F32Buffer(m * n) : widen_matrix(c, m, n, ldc);
+  gemm<float>(trans_a, trans_b, m, n, k, alpha, af.get(), a_cols, bf.get(), b_cols, beta, cf.get(),
+              n);
+  narrow_matrix(cf.get(), m, n, c, ldc);
+}
+
+template <>
+void gemm_batched<bf16>(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                        float alpha, const bf16* a, int64_t stride_a, const bf16* b,
+                        int64_t stride_b, float beta, bf16* c, int64_t stride_c) {
+  const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
+  for (int64_t i = 0; i < batch; ++i)
+    gemm<bf16>(trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
+               c + i * stride_c, n);
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,

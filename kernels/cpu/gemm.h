@@ -1,18 +1,41 @@
 #pragma once
 // Row-major GEMM through CBLAS (OpenBLAS): C = alpha * op(A) op(B) + beta * C,
 // op(A) is m x k, op(B) is k x n. Leading dimensions are row strides.
+//
+// f32 and f64; bf16 too (the specialisations below): A, B and C bf16, the
+// product accumulated in f32 (the f32 GEMM on widened operands,
+// bf16_widen.h), alpha * AB + beta * C rounded to bf16 once.
 #include <cstdint>
+#include <type_traits>
+
+#include "engine/dtype.h"
 
 namespace dml::cpu {
 
+// The type of alpha and beta: the element type, except f32 for bf16
+// operands, whose products are accumulated and scaled in f32 (as cuBLAS's
+// CUBLAS_COMPUTE_32F takes them).
 template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
-          int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
+using gemm_scalar_t = std::conditional_t<std::is_same_v<T, bf16>, float, T>;
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, gemm_scalar_t<T> alpha,
+          const T* a, int64_t lda, const T* b, int64_t ldb, gemm_scalar_t<T> beta, T* c,
+          int64_t ldc);
 
 // `batch` independent GEMMs, operands `stride_*` elements apart (0 broadcasts).
 template <class T>
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                  T alpha, const T* a, int64_t stride_a, const T* b, int64_t stride_b, T beta, T* c,
-                  int64_t stride_c);
+                  gemm_scalar_t<T> alpha, const T* a, int64_t stride_a, const T* b,
+                  int64_t stride_b, gemm_scalar_t<T> beta, T* c, int64_t stride_c);
+
+template <>
+void gemm<bf16>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c,
+                int64_t ldc);
+template <>
+void gemm_batched<bf16>(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                        float alpha, const bf16* a, int64_t stride_a, const bf16* b,
+                        int64_t stride_b, float beta, bf16* c, int64_t stride_c);
 
 }  // namespace dml::cpu

@@ -6,7 +6,11 @@
 // every other kernel of the device. Pointers are device memory.
 #include <cstdint>
 
+#include "kernels/cpu/gemm.h"
+
 namespace dml::cuda {
+
+using cpu::gemm_scalar_t;
 
 // TF32 tensor-core math for f32 products (10-bit mantissa inputs, f32
 // accumulation; several times faster on Ampere and later, about 1e-3 relative
@@ -16,15 +20,21 @@ namespace dml::cuda {
 void set_allow_tf32(bool on);
 bool allow_tf32();
 
+// f32 and f64 through cublas{S,D}gemm; bf16 through cublasGemmEx with
+// CUDA_R_16BF A, B and C and CUBLAS_COMPUTE_32F (tensor cores; products
+// accumulated in f32, reductions too: reduced-precision split-K reductions
+// are disallowed; alpha * AB + beta * C rounded to bf16 once). alpha and
+// beta are f32 for bf16 (cpu::gemm_scalar_t).
 template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
-          int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc, int device);
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, gemm_scalar_t<T> alpha,
+          const T* a, int64_t lda, const T* b, int64_t ldb, gemm_scalar_t<T> beta, T* c,
+          int64_t ldc, int device);
 
 // `batch` independent GEMMs of contiguous matrices, operands `stride_*`
 // elements apart (0 broadcasts one matrix to every batch).
 template <class T>
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                  T alpha, const T* a, int64_t stride_a, const T* b, int64_t stride_b, T beta, T* c,
-                  int64_t stride_c, int device);
+                  gemm_scalar_t<T> alpha, const T* a, int64_t stride_a, const T* b,
+                  int64_t stride_b, gemm_scalar_t<T> beta, T* c, int64_t stride_c, int device);
 
 }  // namespace dml::cuda

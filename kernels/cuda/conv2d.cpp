@@ -8,6 +8,7 @@
 
 #include "kernels/cuda/blas.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/conv_bias.h"
 #include "kernels/cuda/dnn.h"
 #include "kernels/cuda/scratch.h"
 #include "kernels/cuda/stream.h"
@@ -18,7 +19,35 @@ namespace {
 
 template <class T>
 constexpr cudnnDataType_t data_type() {
-  return std::is_same_v<T, float> ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+  if constexpr (std::is_same_v<T, bf16>)
+    return CUDNN_DATA_BFLOAT16;
+  else
+    return std::is_same_v<T, float> ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+}
+
+// The type cuDNN accumulates in (the convolution descriptor's): the data type,
+// except f32 for bf16 tensors (cuDNN's BFLOAT16_CONFIG).
+template <class T>
+constexpr cudnnDataType_t compute_type() {
+  return std::is_same_v<T, bf16> ? CUDNN_DATA_FLOAT : data_type<T>();
+}
+
+// alpha and beta: double for f64 data, float for f32 and bf16 (cuDNN's rule
+// for its scaling parameters).
+template <class T>
+using Scale = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
+const char* type_name(int data_type) {
+  switch (data_type) {
+    case CUDNN_DATA_FLOAT:
+      return "f32";
+    case CUDNN_DATA_DOUBLE:
+      return "f64";
+    case CUDNN_DATA_BFLOAT16:
+      return "bf16";
+    default:
+      return "an unknown type";
+  }
 }
 
 std::string shape_text(const ConvShape& s) {
@@ -41,7 +70,7 @@ struct ConvDescriptors {
   FilterDescriptor w;
   ConvolutionDescriptor conv;
 
-  ConvDescriptors(const ConvShape& s, cudnnDataType_t type) {
+  ConvDescriptors(const ConvShape& s, cudnnDataType_t type, cudnnDataType_t compute) {
     const int n = as_int(s.n, 1, "batch", s), c = as_int(s.c, 1, "channels", s);
     const int o = as_int(s.o, 1, "output channels", s), g = as_int(s.groups, 1, "groups", s);
     DML_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x.get(), CUDNN_TENSOR_NCHW, type, n, c,
@@ -54,7 +83,7 @@ struct ConvDescriptors {
         conv.get(), as_int(s.pad_h, 0, "padding", s), as_int(s.pad_w, 0, "padding", s),
         as_int(s.stride_h, 1, "stride", s), as_int(s.stride_w, 1, "stride", s),
         as_int(s.dil_h, 1, "dilation", s), as_int(s.dil_w, 1, "dilation", s),
-        CUDNN_CROSS_CORRELATION, type));
+        CUDNN_CROSS_CORRELATION, compute));
     DML_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv.get(), g));
     int dims[4] = {};
     DML_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(conv.get(), x.get(), w.get(), &dims[0],
@@ -190,13 +219,17 @@ ConvAlgorithm search(cudnnHandle_t h, ConvDescriptors& d, const ConvProblem& p,
   }
   for (int algo : Api::kFallbacks)
     if (usable<P>(h, d, algo, p.math_type, &chosen)) return chosen;
-  throw Error(
-      detail::concat("cuda::conv2d: cuDNN ", cudnn_version(), " offers no algorithm for the ",
-                     P == ConvPass::forward         ? "forward"
-                     : P == ConvPass::backward_data ? "data gradient"
-                                                    : "filter gradient",
-                     " of ", shape_text(s), " in ", p.data_type == CUDNN_DATA_FLOAT ? "f32" : "f64",
-                     "; run this convolution on the CPU"));
+  // bf16 asks for tensor cores; a problem without a tensor-core kernel (some
+  // grouped or dilated shapes) may still have one under the default math.
+  if (p.math_type == CUDNN_TENSOR_OP_MATH)
+    for (int algo : Api::kFallbacks)
+      if (usable<P>(h, d, algo, CUDNN_DEFAULT_MATH, &chosen)) return chosen;
+  throw Error(detail::concat(
+      "cuda::conv2d: cuDNN ", cudnn_version(), " offers no algorithm for the ",
+      P == ConvPass::forward         ? "forward"
+      : P == ConvPass::backward_data ? "data gradient"
+                                     : "filter gradient",
+      " of ", shape_text(s), " in ", type_name(p.data_type), "; run this convolution on the CPU"));
 }
 
 // The process-wide cache: one search per problem, then lookups.
@@ -233,7 +266,7 @@ template <class T, ConvPass P, class Run>
 void run_pass(const ConvShape& s, int device, Run&& run) {
   const ConvProblem p = conv_problem<T>(s, P, device);
   with_cudnn(device, [&](cudnnHandle_t h) {
-    ConvDescriptors d(s, data_type<T>());
+    ConvDescriptors d(s, data_type<T>(), compute_type<T>());
     const ConvAlgorithm a = algorithm_for<P>(h, d, p, s);
     d.set_math(a.math_type);
     Scratch workspace(a.workspace_bytes, device);
@@ -245,16 +278,26 @@ void zero(void* p, size_t bytes, int device) {
   if (bytes) DML_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, use_device(device)));
 }
 
+// The math type asked of the heuristics: FMA only for f32 without TF32;
+// tensor cores for bf16 (what it is for); the default (DMMA for f64, TF32 for
+// f32 where allowed) otherwise.
+template <class T>
+cudnnMathType_t requested_math() {
+  if constexpr (std::is_same_v<T, bf16>)
+    return CUDNN_TENSOR_OP_MATH;
+  else
+    return std::is_same_v<T, float> && !allow_tf32() ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
+}
+
 }  // namespace
 
 template <class T>
 ConvProblem conv_problem(const ConvShape& s, ConvPass pass, int device) {
-  const bool fma_only = std::is_same_v<T, float> && !allow_tf32();
   return {pass,
           device,
           int(data_type<T>()),
           int(CUDNN_TENSOR_NCHW),
-          int(fma_only ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH),
+          int(requested_math<T>()),
           s.n,
           s.c,
           s.h,
@@ -298,13 +341,20 @@ bool cached_conv_algorithm(const ConvProblem& p, ConvAlgorithm* out) {
 template <class T>
 void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y, int device) {
   if (s.n * s.o * s.out_h() * s.out_w() == 0) return;
-  const T one = 1, zero_scale = 0;
+  // bf16: y starts as the broadcast bias and the convolution accumulates onto
+  // it (beta = 1), so conv + bias is rounded to bf16 once, as on the CPU;
+  // adding the bias afterwards would round twice.
+  constexpr bool kBf16 = std::is_same_v<T, bf16>;
+  if constexpr (kBf16)
+    if (bias) fill_channels(bias, y, s.n, s.o, s.out_h() * s.out_w(), device);
+  const Scale<T> one = 1, zero_scale = 0;
+  const Scale<T>* beta = kBf16 && bias ? &one : &zero_scale;
   run_pass<T, ConvPass::forward>(
       s, device, [&](cudnnHandle_t h, ConvDescriptors& d, int algo, Scratch& ws) {
         DML_CUDNN_CHECK(cudnnConvolutionForward(h, &one, d.x.get(), x, d.w.get(), w, d.conv.get(),
                                                 cudnnConvolutionFwdAlgo_t(algo), ws.get(),
-                                                ws.bytes(), &zero_scale, d.y.get(), y));
-        if (!bias) return;
+                                                ws.bytes(), beta, d.y.get(), y));
+        if (kBf16 || !bias) return;
         BiasDescriptor b(s, data_type<T>());
         DML_CUDNN_CHECK(cudnnAddTensor(h, &one, b.d.get(), bias, &one, d.y.get(), y));
       });
@@ -313,7 +363,7 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T
 template <class T>
 void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx, int device) {
   if (s.n * s.c * s.h * s.w == 0) return;
-  const T one = 1, zero_scale = 0;
+  const Scale<T> one = 1, zero_scale = 0;
   run_pass<T, ConvPass::backward_data>(
       s, device, [&](cudnnHandle_t h, ConvDescriptors& d, int algo, Scratch& ws) {
         DML_CUDNN_CHECK(cudnnConvolutionBackwardData(
@@ -331,18 +381,22 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
     return;
   }
   if (s.o == 0) return;
-  const T one = 1, zero_scale = 0;
+  // bf16: the bias gradient is summed in f32 by channel_sums (conv_bias.h).
+  constexpr bool kBf16 = std::is_same_v<T, bf16>;
+  const Scale<T> one = 1, zero_scale = 0;
   run_pass<T, ConvPass::backward_filter>(
       s, device, [&](cudnnHandle_t h, ConvDescriptors& d, int algo, Scratch& ws) {
         DML_CUDNN_CHECK(
             cudnnConvolutionBackwardFilter(h, &one, d.x.get(), x, d.y.get(), dy, d.conv.get(),
                                            cudnnConvolutionBwdFilterAlgo_t(algo), ws.get(),
                                            ws.bytes(), &zero_scale, d.w.get(), dw));
-        if (!db) return;
+        if (kBf16 || !db) return;
         BiasDescriptor b(s, data_type<T>());
         DML_CUDNN_CHECK(
             cudnnConvolutionBackwardBias(h, &one, d.y.get(), dy, &zero_scale, b.d.get(), db));
       });
+  if constexpr (kBf16)
+    if (db) channel_sums(dy, db, s.n, s.o, s.out_h() * s.out_w(), device);
 }
 
 #define DML_INSTANTIATE(T)                                                                  \
@@ -352,6 +406,7 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
   template void conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, T*, int);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)
+DML_INSTANTIATE(bf16)
 #undef DML_INSTANTIATE
 
 }  // namespace dml::cuda

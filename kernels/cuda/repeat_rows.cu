@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "engine/dtype.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/repeat_rows.h"
 #include "kernels/cuda/stream.h"
@@ -30,5 +31,6 @@ void repeat_rows(const T* row, T* out, int64_t rows, int64_t cols, int device) {
 
 template void repeat_rows<float>(const float*, float*, int64_t, int64_t, int);
 template void repeat_rows<double>(const double*, double*, int64_t, int64_t, int);
+template void repeat_rows<bf16>(const bf16*, bf16*, int64_t, int64_t, int);
 
 }  // namespace dml::cuda

@@ -1,0 +1,43 @@
+#include "engine/autocast.h"
+
+#include "engine/error.h"
+
+namespace dml {
+
+namespace {
+thread_local DType g_autocast_dtype = DType::f32;
+}
+
+AutocastGuard::AutocastGuard(DType compute) : previous_(g_autocast_dtype) {
+  DML_CHECK(compute == DType::bf16 || compute == DType::f32, "AutocastGuard: dtype ",
+            dtype_name(compute),
+            " is not an autocast dtype; use DType::bf16 (on) or DType::f32 (off for the scope)");
+  g_autocast_dtype = compute;
+}
+
+AutocastGuard::~AutocastGuard() {
+  g_autocast_dtype = previous_;
+}
+
+DType autocast_dtype() {
+  return g_autocast_dtype;
+}
+
+bool autocast_applies(std::initializer_list<const Tensor*> operands) {
+  const DType target = g_autocast_dtype;
+  if (target == DType::f32) return false;
+  bool any_f32 = false;
+  for (const Tensor* t : operands) {
+    if (!t->defined()) continue;
+    if (t->dtype() != DType::f32 && t->dtype() != target) return false;
+    any_f32 = any_f32 || t->dtype() == DType::f32;
+  }
+  return any_f32;
+}
+
+Tensor autocast_operand(const Tensor& t) {
+  if (!t.defined() || t.dtype() != DType::f32 || g_autocast_dtype == DType::f32) return t;
+  return t.to(g_autocast_dtype);
+}
+
+}  // namespace dml
