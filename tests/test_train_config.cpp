@@ -59,6 +59,17 @@ TEST(TrainConfig, TrainDeviceIsParsed) {
                {"device 'gpu'", "cpu, cuda or cuda:N"});
 }
 
+TEST(TrainConfig, TrainPrecisionIsParsed) {
+  using dml::train::Precision;
+  EXPECT_EQ(typed_config(resolve_config(Json::object(), {}, "x")).run.precision, Precision::f32);
+  for (Precision p : {Precision::f32, Precision::tf32, Precision::bf16}) {
+    const std::string set = std::string("train.precision=") + dml::train::precision_name(p);
+    EXPECT_EQ(typed_config(resolve_config(Json::object(), {set}, "x")).run.precision, p);
+  }
+  expect_error([] { typed_config(resolve_config(Json::object(), {"train.precision=fp16"}, "x")); },
+               {"train.precision: 'fp16' is not one of f32, tf32, bf16"});
+}
+
 // parade.per_attribute holds an object per attribute; settings for one
 // attribute from a file and from each override add up rather than replace
 // each other (their names are PARADE's to check, see test_parade_e2e).

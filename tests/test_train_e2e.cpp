@@ -147,6 +147,33 @@ INSTANTIATE_TEST_SUITE_P(Formats, TinyFixtureRun, testing::ValuesIn(kFormats),
                            return info.param.name;
                          });
 
+// train.precision bf16 trains under autocast on any device: the step's
+// convolutions and products see bf16 operands, so the run's loss differs from
+// the f32 run's (a run that ignored the setting would match it exactly) and
+// stays finite. tf32 exists only on CUDA devices.
+TEST(TrainPrecision, Bf16TrainsUnderAutocastAndTf32NeedsCuda) {
+  TempDir dir;
+  const Json data = {{"format", "fashion_mnist"}, {"root", dml::test::make_fashion_mnist(dir)}};
+  const Json f32 = dml::train::run_training(resolve(data, tiny_run(dir.file("f32"))));
+  std::vector<std::string> bf16 = tiny_run(dir.file("bf16"));
+  bf16.push_back("train.precision=bf16");
+  const Json mixed = dml::train::run_training(resolve(data, bf16));
+  EXPECT_TRUE(std::isfinite(mixed["loss"].get<double>())) << mixed.dump();
+  EXPECT_NE(mixed["loss"], f32["loss"]);
+  // Same order only: the multi-similarity loss scales similarities by 50, so
+  // bf16 rounding of the embeddings moves it by several percent at the first
+  // step, and Adam's first updates (of size lr whatever the gradient's size)
+  // carry the difference on. The bf16 arithmetic itself is checked exactly in
+  // test_bf16_compute.
+  EXPECT_GT(mixed["loss"].get<double>(), 0.5 * f32["loss"].get<double>());
+  EXPECT_LT(mixed["loss"].get<double>(), 2.0 * f32["loss"].get<double>());
+
+  std::vector<std::string> tf32 = tiny_run(dir.file("tf32"));
+  tf32.push_back("train.precision=tf32");
+  expect_error([&] { dml::train::run_training(resolve(data, tf32)); },
+               {"train.precision tf32: TF32 exists on CUDA devices only", "set train.precision"});
+}
+
 // ---- Bad images ------------------------------------------------------------------------
 
 // One truncated image in each split. The files exist, so the reader accepts

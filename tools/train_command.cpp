@@ -42,6 +42,8 @@ constexpr Shorthand kShorthands[] = {
     {"--workers", "train.workers", "Loader threads (0: load on the training thread)"},
     {"--threads", "train.threads", "OpenMP threads for the kernels (0: all cores)"},
     {"--device", "train.device", "Where to train: cpu, cuda or cuda:N"},
+    {"--precision", "train.precision",
+     "Convolutions and matrix products in f32, tf32 (CUDA) or bf16 (autocast)"},
     {"--eval-every", "eval.every", "Evaluate every N epochs (0: only at the end)"},
     {"--output", "train.output", "Output directory"},
     {"--rho", "parade.rho", "PARADE: decorrelation weight (0: baseline)"},

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <type_traits>
@@ -77,7 +78,8 @@ Json default_config() {
       "max_steps_per_epoch": 0,
       "skip_nonfinite_steps": false,
       "output": "runs/fashion_mnist",
-      "device": "cpu"
+      "device": "cpu",
+      "precision": "f32"
     },
     "parade": {
       "attributes": [],
@@ -231,7 +233,19 @@ void check_one_of(const std::string& key, const std::string& value,
   throw Error(key + ": '" + value + "' is not one of " + all);
 }
 
+constexpr const char* kPrecisionNames[] = {"f32", "tf32", "bf16"};  // Precision's order
+
 }  // namespace
+
+Precision parse_precision(const std::string& name) {
+  check_one_of("train.precision", name, {std::begin(kPrecisionNames), std::end(kPrecisionNames)});
+  return Precision(std::find(std::begin(kPrecisionNames), std::end(kPrecisionNames), name) -
+                   std::begin(kPrecisionNames));
+}
+
+const char* precision_name(Precision p) {
+  return kPrecisionNames[int(p)];
+}
 
 TrainConfig typed_config(const Json& c) {
   TrainConfig t;
@@ -309,7 +323,8 @@ TrainConfig typed_config(const Json& c) {
            .recall_ks = list<int64_t>(e["recall_ks"], "eval.recall_ks"),
            .clustering = e["clustering"],
            .output = r["output"],
-           .device = parse_device(r["device"].get<std::string>())};
+           .device = parse_device(r["device"].get<std::string>()),
+           .precision = parse_precision(r["precision"].get<std::string>())};
   DML_CHECK(t.run.epochs >= 1, "train.epochs must be >= 1");
   DML_CHECK(t.run.workers >= 0 && t.run.threads >= 0 && t.run.log_every >= 1,
             "train: workers and threads must be >= 0 and log_every >= 1");

@@ -87,6 +87,16 @@ struct AugmentConfig {
   std::vector<double> mean, std;
 };
 
+// train.precision: what the convolutions and matrix products of a training
+// step compute in. f32; tf32 (CUDA only: cuBLAS and cuDNN round f32 operands
+// to TF32's 10-bit significand, accumulating in f32); bf16 (autocast,
+// engine/autocast.h: conv2d, matmul and linear on bf16 copies of their f32
+// operands, f32 master weights; every other op in f32). Evaluation and
+// embedding always run in f32.
+enum class Precision { f32, tf32, bf16 };
+Precision parse_precision(const std::string& name);
+const char* precision_name(Precision p);
+
 struct RunConfig {
   int64_t epochs = 1, batch_size = 112, m = 2, seed = 0;
   int64_t eval_every = 1, workers = 2, threads = 0, log_every = 10;
@@ -100,6 +110,7 @@ struct RunConfig {
   bool clustering = false;
   std::string output;
   Device device;  // train.device: where the model trains ("cpu", "cuda", "cuda:N")
+  Precision precision = Precision::f32;  // train.precision
 };
 
 struct TrainConfig {

@@ -17,12 +17,17 @@
 #include "dml/train/model_factory.h"
 #include "dml/train/progress.h"
 #include "engine/atomic_file.h"
+#include "engine/autocast.h"
 #include "engine/autograd.h"
 #include "engine/kill_point.h"
 #include "engine/ops.h"
 #include "engine/optim/grad_unscale.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/optimizer.h"
+
+#ifdef DML_WITH_CUDA
+#include "kernels/cuda/blas.h"
+#endif
 
 namespace dml::train {
 
@@ -85,14 +90,10 @@ void drop_log_lines_after(const std::filesystem::path& log, int64_t epochs_done)
 // (eval.*). Any other difference (model, loss, optimizer, data,
 // augmentation, seed, batch) would train a different run from the
 // checkpoint's state.
-constexpr const char* kMayDifferOnResume[] = {"train.epochs",
-                                              "train.output",
-                                              "train.device",
-                                              "train.workers",
-                                              "train.threads",
-                                              "train.log_every",
-                                              "train.skip_nonfinite_steps",
-                                              "data.root"};
+constexpr const char* kMayDifferOnResume[] = {
+    "train.epochs",  "train.output",  "train.device",    "train.precision",
+    "train.workers", "train.threads", "train.log_every", "train.skip_nonfinite_steps",
+    "data.root"};
 
 bool may_differ_on_resume(const std::string& key) {
   if (key.rfind("eval.", 0) == 0) return true;
@@ -193,6 +194,9 @@ Run::Run(const Json& config, const TrainOptions& options)
   DML_CHECK(!c_.run.device.is_cuda() || c_.run.device.index < cuda_device_count(), "train.device ",
             c_.run.device.str(), ": no such CUDA device (", cuda_device_count(),
             " present); set train.device to cpu");
+  DML_CHECK(c_.run.precision != Precision::tf32 || c_.run.device.is_cuda(),
+            "train.precision tf32: TF32 exists on CUDA devices only and this run trains on ",
+            c_.run.device.str(), "; set train.precision to f32 or bf16, or train.device to cuda");
   use_configured_threads(c_.run);
   std::error_code error;
   std::filesystem::create_directories(out_, error);
@@ -338,8 +342,14 @@ void Run::train_epoch(int64_t epoch) {
   while (auto batch = on_device.next()) {
     if (schedule_) schedule_->apply(*optimizer_, steps_);
     // model_(images) = head(backbone features); the extension reads the features too.
-    Tensor features = model_->backbone().forward_features(batch->images);
-    Tensor embeddings = model_->head()(features);
+    // With train.precision bf16 their convolutions and products run under
+    // autocast and return f32; the losses compute in f32.
+    Tensor features, embeddings;
+    {
+      AutocastGuard autocast(c_.run.precision == Precision::bf16 ? DType::bf16 : DType::f32);
+      features = model_->backbone().forward_features(batch->images);
+      embeddings = model_->head()(features);
+    }
     on_device.prefetch();  // before the miner or the loss value waits for the device
     std::optional<miners::MinedTuples> mined;
     if (miner_) mined = miner_->mine(embeddings.detach(), batch->labels, miner_gen);
@@ -423,6 +433,14 @@ void Run::save_checkpoint_now() {
 }
 
 Json Run::train() {
+#ifdef DML_WITH_CUDA
+  // train.precision tf32 holds for this run only (the switch is global).
+  struct Tf32Scope {
+    bool before = cuda::allow_tf32();
+    explicit Tf32Scope(bool on) { cuda::set_allow_tf32(on); }
+    ~Tf32Scope() { cuda::set_allow_tf32(before); }
+  } tf32(c_.run.precision == Precision::tf32);
+#endif
   Json last = Json::object();
   for (int64_t epoch = epochs_done_; epoch < c_.run.epochs; ++epoch) train_epoch(epoch);
   save_exported_model((out_ / "model.safetensors").string(), model_->state_dict(), config_json_);
