@@ -35,7 +35,8 @@ void BM_batch_norm_forward(benchmark::State& state) {
     dml::cpu::batch_norm_stats<float>(x.data(), kN, kC, kHW, p.mean.data(), p.var.data());
     compute_invstd(p);
     dml::cpu::batch_norm_apply<float>(x.data(), kN, kC, kHW, p.mean.data(), p.invstd.data(),
-                                      p.gamma.data(), p.beta.data(), y.data());
+                                      p.gamma.data(), p.beta.data(), /*residual=*/nullptr,
+                                      /*relu=*/false, y.data());
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
@@ -52,9 +53,9 @@ void BM_batch_norm_backward(benchmark::State& state) {
   compute_invstd(p);
   std::vector<float> dgamma(kC), dbeta(kC);
   for (auto _ : state) {
-    dml::cpu::batch_norm_backward<float>(dy.data(), x.data(), kN, kC, kHW, p.mean.data(),
-                                         p.invstd.data(), p.gamma.data(), /*training=*/true,
-                                         dx.data(), dgamma.data(), dbeta.data());
+    dml::cpu::batch_norm_backward<float>(dy.data(), /*relu_y=*/nullptr, x.data(), kN, kC, kHW,
+                                         p.mean.data(), p.invstd.data(), p.gamma.data(),
+                                         /*training=*/true, dx.data(), dgamma.data(), dbeta.data());
     benchmark::DoNotOptimize(dx.data());
     benchmark::ClobberMemory();
   }

@@ -5,7 +5,9 @@
 // after the sums is here. C++17: nvcc compiles it for the device too.
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
+#include "kernels/elementwise_ops.h"
 #include "kernels/host_device.h"
 
 namespace dml::kernels {
@@ -41,6 +43,30 @@ DML_HOST_DEVICE inline BatchNormAffine<T> batch_norm_affine(int64_t ch, const T*
   return {scale, (beta ? beta[ch] : T(0)) - mean[ch] * scale};
 }
 
+// One output element of batch_norm2d (kResidual and kRelu false) or of the
+// fused batch_norm2d_relu: the normalised value, plus the residual's element
+// (kResidual), through ReLU (kRelu). Each step rounds as the separate add and
+// relu ops round it (kernels/elementwise_ops.h), so the fused output equals
+// relu(batch_norm2d(x) + residual) bit for bit on the same backend.
+template <bool kResidual, bool kRelu, class T>
+DML_HOST_DEVICE inline T batch_norm_output(T x, const BatchNormAffine<T>& a, T residual) {
+  T v = x * a.scale + a.shift;
+  if constexpr (kResidual) v = v + residual;
+  if constexpr (kRelu) v = UnaryFn<UnaryOp::relu, T>{}(v);
+  return v;
+}
+
+// The gradient reaching the normalisation: dy itself (relu_y null), or, in
+// the fused op, dy masked by its ReLU's output (relu_y[i] > 0: the relu op's
+// own rule, so the derivative at 0 is 0 in both).
+template <bool kMasked, class T>
+DML_HOST_DEVICE inline T batch_norm_upstream(const T* dy, const T* relu_y, int64_t i) {
+  if constexpr (kMasked)
+    return relu_grad(dy[i], relu_y[i]);
+  else
+    return dy[i];
+}
+
 // What dx needs per channel, from the two sums over the channel's `count`
 // elements: sum(dy) and sum(dy * (x - mean)). training: the statistics came
 // from this batch, so their derivative counts (the mean terms); eval: they
@@ -68,6 +94,18 @@ DML_HOST_DEVICE inline BatchNormGrad<T> batch_norm_grad(double sum_dy, double su
 template <class T>
 DML_HOST_DEVICE inline T batch_norm_dx(T dy, T x, T mean, T invstd, const BatchNormGrad<T>& g) {
   return g.scale * (dy - g.mean_dy - (x - mean) * invstd * g.mean_dy_xhat);
+}
+
+// Calls f(std::bool_constant<a>{}) (with_flags: f(bool_constant<a>,
+// bool_constant<b>)): a kernel's runtime flags as template arguments, so the
+// element loops carry no branch.
+template <class F>
+inline void with_flag(bool a, F&& f) {
+  a ? f(std::true_type{}) : f(std::false_type{});
+}
+template <class F>
+inline void with_flags(bool a, bool b, F&& f) {
+  with_flag(a, [&](auto fa) { with_flag(b, [&](auto fb) { f(fa, fb); }); });
 }
 
 }  // namespace dml::kernels

@@ -26,11 +26,12 @@ void batch_norm_running_stats(const T* running_mean, const T* running_var, int64
 
 template <class T>
 void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
-                      const T* gamma, const T* beta, T* y, int device);
+                      const T* gamma, const T* beta, const T* residual, bool relu, T* y,
+                      int device);
 
 template <class T>
-void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
-                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma, T* dbeta,
-                         int device);
+void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, int64_t c, int64_t hw,
+                         const T* mean, const T* invstd, const T* gamma, bool training, T* dx,
+                         T* dgamma, T* dbeta, int device);
 
 }  // namespace dml::cuda
