@@ -9,10 +9,13 @@
 // (tests/op_cases.cpp) covers it too: gradcheck, PyTorch fixtures, CUDA.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <limits>
 #include <map>
 
 #include "engine/autograd.h"
 #include "engine/ops.h"
+#include "kernels/batch_norm_math.h"
 #include "layers/resnet.h"
 #include "tests/gradcheck_support.h"
 #include "tests/test_support.h"
@@ -159,6 +162,32 @@ TEST(BatchNormRelu, DerivativeAtZeroIsZeroAsRelus) {
       const std::vector<double> gr = r.grads[3].to(DType::f64).to_vector<double>();
       for (int64_t j = 0; j < 30; j += 7) EXPECT_EQ(gr[size_t(j)], 0.0) << "element " << j;
     }
+}
+
+// The backward's bit-mask form of the ReLU rule equals relu_grad's select
+// on every kind of value, signed zeros, infinities and NaN included.
+template <class T>
+void expect_mask_equals_select() {
+  const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
+  const T values[] = {T(0),
+                      -T(0),
+                      T(1.5),
+                      T(-2),
+                      std::numeric_limits<T>::denorm_min(),
+                      -std::numeric_limits<T>::denorm_min(),
+                      inf,
+                      -inf,
+                      nan};
+  for (T g : values)
+    for (T y : values) {
+      const T a = kernels::relu_grad_bits(g, y), b = kernels::relu_grad(g, y);
+      EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << "g " << g << " y " << y;
+    }
+}
+
+TEST(BatchNormRelu, BitMaskEqualsReluGradSelect) {
+  expect_mask_equals_select<float>();
+  expect_mask_equals_select<double>();
 }
 
 TEST(BatchNormRelu, EmptyBatchInEval) {

@@ -81,18 +81,31 @@ void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, in
     parallel_for(
         c,
         [&](int64_t ch) {
-          // Sums in double, as for the statistics; `simd` allows vector lanes.
-          double sum_dy = 0, sum_dy_xc = 0;
+          // Sums in double, as for the statistics, over kLanes interleaved
+          // partial sums added in a fixed order: the order is the code's, not
+          // the vectoriser's, so the masked (fused) and plain instantiations
+          // sum the same values bit-identically, and vector lanes still apply.
+          constexpr int64_t kLanes = 8;
+          double lane_dy[kLanes] = {}, lane_dy_xc[kLanes] = {};
           const T m = mean[ch], is = invstd[ch];
+          auto add = [&](int64_t lane, int64_t at, const T* p, int64_t j) {
+            // Widened at once: GCC vectorises the masked float loop only so.
+            const double g = kernels::batch_norm_upstream<kMasked>(dy, relu_y, at + j);
+            lane_dy[lane] += g;
+            lane_dy_xc[lane] += g * (p[j] - m);
+          };
           for (int64_t i = 0; i < n; ++i) {
             const int64_t at = (i * c + ch) * hw;
             const T* p = x + at;
-#pragma omp simd reduction(+ : sum_dy, sum_dy_xc)
-            for (int64_t j = 0; j < hw; ++j) {
-              const T g = kernels::batch_norm_upstream<kMasked>(dy, relu_y, at + j);
-              sum_dy += g;
-              sum_dy_xc += double(g) * (p[j] - m);
-            }
+            int64_t j = 0;
+            for (; j + kLanes <= hw; j += kLanes)
+              for (int64_t l = 0; l < kLanes; ++l) add(l, at, p, j + l);
+            for (int64_t l = 0; j < hw; ++j, ++l) add(l, at, p, j);
+          }
+          double sum_dy = 0, sum_dy_xc = 0;
+          for (int64_t l = 0; l < kLanes; ++l) {
+            sum_dy += lane_dy[l];
+            sum_dy_xc += lane_dy_xc[l];
           }
           const kernels::BatchNormGrad<T> bg =
               kernels::batch_norm_grad(sum_dy, sum_dy_xc, count, is, gamma, ch, training);
