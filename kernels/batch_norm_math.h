@@ -57,22 +57,25 @@ DML_HOST_DEVICE inline T batch_norm_output(T x, const BatchNormAffine<T>& a, T r
   return v;
 }
 
-// relu_grad(g, y) (the relu op's backward rule: g where y > 0, else +0, so
-// the derivative at 0 is 0) computed as a bit mask: g's bits AND all-ones
-// where y > 0, all-zeros (+0) elsewhere, NaN and infinities included. The
-// same value as relu_grad's select, in a form GCC vectorises inside the
-// backward's double-accumulating sums (a float select feeding double lanes
-// it leaves scalar, a mispredicted branch per element: 8x slower).
+// relu_grad(g, y), the relu op's backward rule (g where y > 0, else +0, so
+// the derivative at 0 is 0), in the form GCC vectorises in the backward's
+// double-accumulating loops: for f32 a bit mask (g's bits AND all-ones where
+// y > 0, all-zeros elsewhere), since a float select feeding double lanes
+// stays scalar with a mispredicted branch per element (8x slower); for f64
+// the select itself (64-bit integer masks have no SSE2 vectors). Both give
+// relu_grad's value for every input, NaN and infinities included.
 template <class T>
-DML_HOST_DEVICE inline T relu_grad_bits(T g, T y) {
-  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  static_assert(sizeof(T) == sizeof(Bits), "relu_grad_bits: f32 or f64");
-  Bits b;
-  memcpy(&b, &g, sizeof b);
-  b &= Bits(0) - Bits(y > T(0));
-  T out;
-  memcpy(&out, &b, sizeof out);
-  return out;
+DML_HOST_DEVICE inline T relu_grad_vectorisable(T g, T y) {
+  if constexpr (sizeof(T) == sizeof(uint32_t)) {
+    uint32_t b;
+    memcpy(&b, &g, sizeof b);
+    b &= 0u - uint32_t(y > T(0));
+    T out;
+    memcpy(&out, &b, sizeof out);
+    return out;
+  } else {
+    return relu_grad(g, y);
+  }
 }
 
 // The gradient reaching the normalisation: dy itself, or, in the fused op
@@ -80,7 +83,7 @@ DML_HOST_DEVICE inline T relu_grad_bits(T g, T y) {
 template <bool kMasked, class T>
 DML_HOST_DEVICE inline T batch_norm_upstream(const T* dy, const T* relu_y, int64_t i) {
   if constexpr (kMasked)
-    return relu_grad_bits(dy[i], relu_y[i]);
+    return relu_grad_vectorisable(dy[i], relu_y[i]);
   else
     return dy[i];
 }

@@ -164,8 +164,9 @@ TEST(BatchNormRelu, DerivativeAtZeroIsZeroAsRelus) {
     }
 }
 
-// The backward's bit-mask form of the ReLU rule equals relu_grad's select
-// on every kind of value, signed zeros, infinities and NaN included.
+// The backward's form of the ReLU rule (a bit mask for f32) equals
+// relu_grad's select on every kind of value, signed zeros, infinities and
+// NaN included.
 template <class T>
 void expect_mask_equals_select() {
   const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
@@ -180,7 +181,7 @@ void expect_mask_equals_select() {
                       nan};
   for (T g : values)
     for (T y : values) {
-      const T a = kernels::relu_grad_bits(g, y), b = kernels::relu_grad(g, y);
+      const T a = kernels::relu_grad_vectorisable(g, y), b = kernels::relu_grad(g, y);
       EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << "g " << g << " y " << y;
     }
 }

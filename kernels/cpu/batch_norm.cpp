@@ -98,8 +98,11 @@ void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, in
             const int64_t at = (i * c + ch) * hw;
             const T* p = x + at;
             int64_t j = 0;
-            for (; j + kLanes <= hw; j += kLanes)
+            // Lane l only ever adds to its own sums: `simd` cannot reorder them.
+            for (; j + kLanes <= hw; j += kLanes) {
+#pragma omp simd
               for (int64_t l = 0; l < kLanes; ++l) add(l, at, p, j + l);
+            }
             for (int64_t l = 0; j < hw; ++j, ++l) add(l, at, p, j);
           }
           double sum_dy = 0, sum_dy_xc = 0;
