@@ -7,7 +7,9 @@
 // (kernels/batch_norm_math.h). Per-channel sums are deterministic: each
 // channel is split into a fixed number of chunks (a function of n * hw
 // only), each chunk summed in double by one block as a fixed tree, and the
-// chunks added in order.
+// chunks added in order. batch_norm_apply's residual and ReLU and
+// batch_norm_backward's relu_y (the fused batch_norm2d_relu) are the CPU's:
+// the same per-element functions, in templated kernels with no branch.
 #include <cstdint>
 
 namespace dml::cuda {
