@@ -332,6 +332,40 @@ TEST_F(CudaParity, BatchNormReluBeyondOneGrid) {
       kBatchNorm.f64, kBatchNorm.f64);
 }
 
+// On the device too the fused op equals the composite it replaces bit for
+// bit (same per-element functions, same sum order): output, running
+// statistics and every gradient, training and eval.
+TEST_F(CudaParity, BatchNormReluEqualsTheCompositeOnTheDevice) {
+  const Device gpu = Device::cuda(0);
+  for (DType dtype : {DType::f32, DType::f64})
+    for (bool training : {true, false})
+      for (const Shape& shape : {Shape{8, 3, 40, 40}, Shape{2, 300, 3, 3}}) {
+        SCOPED_TRACE(detail::concat(dtype_name(dtype), training ? " training " : " eval ",
+                                    shape_str(shape)));
+        Generator gen(5);
+        const int64_t c = shape[1];
+        auto leaf = [&](const Shape& s) { return randn(s, dtype, &gen).to(gpu).requires_grad_(); };
+        const Tensor x = leaf(shape), w = leaf({c}), b = leaf({c}), r = leaf(shape);
+        const Tensor mean0 = randn({c}, dtype, &gen).to(gpu);
+        const Tensor var0 = (rand({c}, dtype, &gen) + 0.5).to(gpu);
+        const Tensor up = randn(shape, dtype, &gen).to(gpu);
+        std::vector<Tensor> got, want;
+        for (bool fused : {true, false}) {
+          for (const Tensor* t : {&x, &w, &b, &r}) t->zero_grad();
+          const Tensor rm = mean0.clone(), rv = var0.clone();
+          const Tensor y = fused ? batch_norm2d_relu(x, w, b, rm, rv, training, 0.1, 1e-5, r)
+                                 : relu(add(batch_norm2d(x, w, b, rm, rv, training), r));
+          y.backward(up);
+          std::vector<Tensor>& out = fused ? got : want;
+          out = {y, rm, rv, x.grad(), w.grad(), b.grad(), r.grad()};
+        }
+        const char* names[] = {"output", "running_mean", "running_var",  "x grad",
+                               "w grad", "b grad",       "residual grad"};
+        for (size_t i = 0; i < got.size(); ++i)
+          test::expect_matches_cpu(got[i], want[i].to(Device::cpu()), {0, 0}, names[i]);
+      }
+}
+
 // The layer's fused path: running statistics and step counter on both
 // devices after training steps, and the frozen (running-statistics) path.
 TEST_F(CudaParity, BatchNormLayerForwardReluMatches) {
