@@ -129,6 +129,16 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
 Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                     const Tensor& running_mean, const Tensor& running_var, bool training,
                     double momentum = 0.1, double eps = 1e-5);
+// relu(batch_norm2d(x, ...) + residual) in one pass, residual (x's shape)
+// optional: a ResNet block's bn-relu and its last bn-add-relu. Same checks and
+// running-statistics update as batch_norm2d; outputs and gradients equal the
+// composite's bit for bit on each backend (the ReLU's derivative at 0 is 0,
+// as relu's). Keeps x and the output for the backward; bn(x) and
+// bn(x) + residual, which the composite writes and reads back whole, are
+// never materialised.
+Tensor batch_norm2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                         const Tensor& running_mean, const Tensor& running_var, bool training,
+                         double momentum = 0.1, double eps = 1e-5, const Tensor& residual = {});
 
 // Normalises over the last dim (size C) with the biased variance, then
 // scales and shifts by weight [C] and bias [C] when defined (PyTorch's

@@ -5,7 +5,10 @@
 // after the sums is here. C++17: nvcc compiles it for the device too.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
+#include "kernels/elementwise_ops.h"
 #include "kernels/host_device.h"
 
 namespace dml::kernels {
@@ -13,7 +16,7 @@ namespace dml::kernels {
 // 1 / sqrt(var + eps), in double, rounded once.
 template <class T>
 DML_HOST_DEVICE inline T batch_norm_invstd(T var, double eps) {
-  return T(1.0 / sqrt(double(var) + eps));
+  return T(1.0 / std::sqrt(double(var) + eps));
 }
 
 // The running statistics' exponential average with this batch's mean and
@@ -39,6 +42,50 @@ DML_HOST_DEVICE inline BatchNormAffine<T> batch_norm_affine(int64_t ch, const T*
                                                             const T* beta) {
   const T scale = invstd[ch] * (gamma ? gamma[ch] : T(1));
   return {scale, (beta ? beta[ch] : T(0)) - mean[ch] * scale};
+}
+
+// One output element of batch_norm2d (kResidual and kRelu false) or of the
+// fused batch_norm2d_relu: the normalised value, plus the residual's element
+// (kResidual), through ReLU (kRelu). Each step rounds as the separate add and
+// relu ops round it (kernels/elementwise_ops.h), so the fused output equals
+// relu(batch_norm2d(x) + residual) bit for bit on the same backend.
+template <bool kResidual, bool kRelu, class T>
+DML_HOST_DEVICE inline T batch_norm_output(T x, const BatchNormAffine<T>& a, T residual) {
+  T v = x * a.scale + a.shift;
+  if constexpr (kResidual) v = v + residual;
+  if constexpr (kRelu) v = UnaryFn<UnaryOp::relu, T>{}(v);
+  return v;
+}
+
+// relu_grad(g, y), the relu op's backward rule (g where y > 0, else +0, so
+// the derivative at 0 is 0), in the form GCC vectorises in the backward's
+// double-accumulating loops: for f32 a bit mask (g's bits AND all-ones where
+// y > 0, all-zeros elsewhere), since a float select feeding double lanes
+// stays scalar with a mispredicted branch per element (8x slower); for f64
+// the select itself (64-bit integer masks have no SSE2 vectors). Both give
+// relu_grad's value for every input, NaN and infinities included.
+template <class T>
+DML_HOST_DEVICE inline T relu_grad_vectorisable(T g, T y) {
+  if constexpr (sizeof(T) == sizeof(uint32_t)) {
+    uint32_t b;
+    memcpy(&b, &g, sizeof b);
+    b &= 0u - uint32_t(y > T(0));
+    T out;
+    memcpy(&out, &b, sizeof out);
+    return out;
+  } else {
+    return relu_grad(g, y);
+  }
+}
+
+// The gradient reaching the normalisation: dy itself, or, in the fused op
+// (kMasked), dy masked by its ReLU's output relu_y as relu's backward masks it.
+template <bool kMasked, class T>
+DML_HOST_DEVICE inline T batch_norm_upstream(const T* dy, const T* relu_y, int64_t i) {
+  if constexpr (kMasked)
+    return relu_grad_vectorisable(dy[i], relu_y[i]);
+  else
+    return dy[i];
 }
 
 // What dx needs per channel, from the two sums over the channel's `count`
@@ -68,6 +115,18 @@ DML_HOST_DEVICE inline BatchNormGrad<T> batch_norm_grad(double sum_dy, double su
 template <class T>
 DML_HOST_DEVICE inline T batch_norm_dx(T dy, T x, T mean, T invstd, const BatchNormGrad<T>& g) {
   return g.scale * (dy - g.mean_dy - (x - mean) * invstd * g.mean_dy_xhat);
+}
+
+// Calls f(std::bool_constant<a>{}) (with_flags: f(bool_constant<a>,
+// bool_constant<b>)): a kernel's runtime flags as template arguments, so the
+// element loops carry no branch.
+template <class F>
+inline void with_flag(bool a, F&& f) {
+  a ? f(std::true_type{}) : f(std::false_type{});
+}
+template <class F>
+inline void with_flags(bool a, bool b, F&& f) {
+  with_flag(a, [&](auto fa) { with_flag(b, [&](auto fb) { f(fa, fb); }); });
 }
 
 }  // namespace dml::kernels

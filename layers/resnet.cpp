@@ -45,10 +45,11 @@ BasicBlock::BasicBlock(int64_t in, int64_t planes, int64_t stride, bool zero_ini
     downsample_ = register_module("downsample", d);
 }
 
+// Each batch norm runs fused with the ReLU (and the residual add) after it.
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor out = relu(bn1_->forward(conv1_->forward(x)));
-  out = bn2_->forward(conv2_->forward(out));
-  return relu(add(out, downsample_ ? downsample_->forward(x) : x));
+  Tensor out = bn1_->forward_relu(conv1_->forward(x));
+  out = conv2_->forward(out);
+  return bn2_->forward_relu(out, downsample_ ? downsample_->forward(x) : x);
 }
 
 Bottleneck::Bottleneck(int64_t in, int64_t planes, int64_t stride, bool zero_init) {
@@ -63,10 +64,10 @@ Bottleneck::Bottleneck(int64_t in, int64_t planes, int64_t stride, bool zero_ini
 }
 
 Tensor Bottleneck::forward(const Tensor& x) {
-  Tensor out = relu(bn1_->forward(conv1_->forward(x)));
-  out = relu(bn2_->forward(conv2_->forward(out)));
-  out = bn3_->forward(conv3_->forward(out));
-  return relu(add(out, downsample_ ? downsample_->forward(x) : x));
+  Tensor out = bn1_->forward_relu(conv1_->forward(x));
+  out = bn2_->forward_relu(conv2_->forward(out));
+  out = conv3_->forward(out);
+  return bn3_->forward_relu(out, downsample_ ? downsample_->forward(x) : x);
 }
 
 ResNet::ResNet(const ResNetConfig& c) : config_(c) {
@@ -102,7 +103,7 @@ ResNet::ResNet(const ResNetConfig& c) : config_(c) {
 Tensor ResNet::forward_features(const Tensor& x) {
   DML_CHECK(x.dim() == 4 && x.size(1) == config_.in_channels, "ResNet: input ", ::dml::describe(x),
             " must be [N, ", config_.in_channels, ", H, W]");
-  Tensor h = relu(bn1_->forward(conv1_->forward(x)));
+  Tensor h = bn1_->forward_relu(conv1_->forward(x));
   if (!config_.small_stem) h = max_pool2d(h, 3, 2, 1);
   for (auto& stage : stages_) h = stage->forward(h);
   return h;

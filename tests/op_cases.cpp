@@ -147,6 +147,27 @@ std::vector<OpCase> build() {
       [](const In& x) { return batch_norm2d(x[0], x[1], x[2], x[3], x[4], false); });
   def("batch_norm_train_noaffine", {N({4, 3, 2, 2}), CN({3}), CP({3})},
       [](const In& x) { return batch_norm2d(x[0], {}, {}, x[1].clone(), x[2].clone(), true); });
+  // Batch norm fused with the ReLU after it, and with a ResNet block's
+  // residual add before that.
+  def("batch_norm_relu_train", {N({3, 2, 3, 3}), N({2}), N({2}), CN({2}), CP({2})},
+      [](const In& x) {
+        return batch_norm2d_relu(x[0], x[1], x[2], x[3].clone(), x[4].clone(), true);
+      });
+  def("batch_norm_relu_eval", {N({3, 2, 3, 3}), N({2}), N({2}), CN({2}), CP({2})},
+      [](const In& x) { return batch_norm2d_relu(x[0], x[1], x[2], x[3], x[4], false); });
+  def("batch_norm_add_relu_train",
+      {N({3, 2, 3, 3}), N({2}), N({2}), CN({2}), CP({2}), N({3, 2, 3, 3})}, [](const In& x) {
+        return batch_norm2d_relu(x[0], x[1], x[2], x[3].clone(), x[4].clone(), true, 0.1, 1e-5,
+                                 x[5]);
+      });
+  def("batch_norm_add_relu_eval",
+      {N({3, 2, 3, 3}), N({2}), N({2}), CN({2}), CP({2}), N({3, 2, 3, 3})}, [](const In& x) {
+        return batch_norm2d_relu(x[0], x[1], x[2], x[3], x[4], false, 0.1, 1e-5, x[5]);
+      });
+  def("batch_norm_add_relu_noaffine", {N({4, 3, 2, 2}), CN({3}), CP({3}), N({4, 3, 2, 2})},
+      [](const In& x) {
+        return batch_norm2d_relu(x[0], {}, {}, x[1].clone(), x[2].clone(), true, 0.1, 1e-5, x[3]);
+      });
   def("layer_norm", {N({3, 5}), N({5}), N({5})},
       [](const In& x) { return layer_norm(x[0], x[1], x[2]); });
   def("layer_norm_3d_plain", {N({2, 3, 4})}, [](const In& x) { return layer_norm(x[0], {}, {}); });

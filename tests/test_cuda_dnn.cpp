@@ -23,6 +23,15 @@
 //   not); the parameter gradients are sums over up to 270400 elements in
 //   double, rounded once. kBatchNorm allows a few ulps of values up to
 //   ~1e3 (the largest dbeta).
+// - batch_norm2d_relu: batch_norm2d's arithmetic, then the residual add and
+//   ReLU rounded as the add and relu ops round them, and the backward of
+//   batch_norm2d on the masked gradient; kBatchNorm holds. One hazard: an
+//   element whose ReLU input lies within one rounding of 0 can land on
+//   either side on the two devices (the FMA above), and its gradient then
+//   differs by O(1). For N(0, 1)-scaled values that takes |value| below
+//   ~3e-8 in f32 (a chance of ~2e-8 per element): the f32 cases stay below
+//   ~1e6 elements (expected flips < 0.02); the case beyond one grid of
+//   blocks runs in f64, where the window is ~1e-16.
 // - pooling: the CUDA kernels run the CPU's own window code
 //   (kernels/pool_window.h) and the backward gathers in the CPU scatter's
 //   order, so results are equal; kPool allows one rounding anyway.
@@ -95,7 +104,7 @@ TEST_F(CudaParity, BatchNormCasesOfTheOpTable) {
       expect_parity(c, kBatchNorm);
       ++ran;
     }
-  EXPECT_GE(ran, 3);
+  EXPECT_GE(ran, 8);
 }
 
 TEST_F(CudaParity, PoolCasesOfTheOpTable) {
@@ -260,6 +269,134 @@ TEST_F(CudaParity, BatchNormLargeChannels) {
 
 TEST_F(CudaParity, BatchNormEvalOnAnEmptyBatch) {
   expect_parity(batch_norm_case("empty eval", {0, 3, 4, 4}, true, false), kBatchNorm);
+}
+
+// The fused op: residual and ReLU on the CPU and CUDA kernels, every
+// gradient (x, weight, bias, residual).
+OpCase batch_norm_relu_case(std::string name, Shape x, bool affine, bool residual, bool training) {
+  const int64_t c = x[1];
+  std::vector<InputSpec> in{N(x)};
+  if (affine) {
+    in.push_back(N({c}));
+    in.push_back(N({c}));
+  }
+  in.push_back(Frozen({c}));
+  in.push_back(FrozenPositive({c}));
+  if (residual) in.push_back(N(x));
+  return {std::move(name), std::move(in), [affine, residual, training](const Inputs& t) {
+            const size_t r = affine ? 3 : 1;
+            return batch_norm2d_relu(t[0], affine ? t[1] : Tensor(), affine ? t[2] : Tensor(),
+                                     t[r].clone(), t[r + 1].clone(), training, 0.1, 1e-5,
+                                     residual ? t[r + 2] : Tensor());
+          }};
+}
+
+TEST_F(CudaParity, BatchNormReluTrainingAndEval) {
+  for (bool training : {true, false})
+    for (bool residual : {true, false})
+      for (bool affine : {true, false}) {
+        SCOPED_TRACE(detail::concat(training ? "training" : "eval",
+                                    residual ? " residual" : " no residual",
+                                    affine ? " affine" : " no affine"));
+        expect_parity(batch_norm_relu_case("odd", {3, 5, 7, 9}, affine, residual, training),
+                      kBatchNorm);
+        expect_parity(batch_norm_relu_case("batch 1", {1, 4, 6, 5}, affine, residual, training),
+                      kBatchNorm);
+      }
+}
+
+// Several sum chunks per channel and the 64-chunk cap, channels beyond one
+// block, a ResNet-50 layer1 shape, and an empty batch in eval.
+TEST_F(CudaParity, BatchNormReluLargeAndEmpty) {
+  for (bool residual : {true, false}) {
+    SCOPED_TRACE(residual ? "residual" : "no residual");
+    expect_parity(batch_norm_relu_case("4 chunks", {8, 3, 40, 40}, true, residual, true),
+                  kBatchNorm);
+    expect_parity(batch_norm_relu_case("64 chunks", {16, 2, 130, 130}, true, residual, true),
+                  kBatchNorm);
+    expect_parity(batch_norm_relu_case("300 channels", {2, 300, 3, 3}, true, residual, true),
+                  kBatchNorm);
+    expect_parity(batch_norm_relu_case("resnet50 layer1", {2, 256, 28, 28}, true, residual, false),
+                  kBatchNorm);
+    expect_parity(batch_norm_relu_case("empty eval", {0, 3, 4, 4}, true, residual, false),
+                  kBatchNorm);
+  }
+}
+
+// More elements than one grid of 65535 blocks of 256 threads covers (17.3M),
+// so the apply and dx grid-stride loops take a second round; f64 (see the
+// ReLU hazard above).
+TEST_F(CudaParity, BatchNormReluBeyondOneGrid) {
+  test::expect_cuda_parity(
+      batch_norm_relu_case("beyond one grid", {4, 64, 260, 260}, true, true, true), DType::f64,
+      kBatchNorm.f64, kBatchNorm.f64);
+}
+
+// On the device too the fused op equals the composite it replaces bit for
+// bit (same per-element functions, same sum order): output, running
+// statistics and every gradient, training and eval.
+TEST_F(CudaParity, BatchNormReluEqualsTheCompositeOnTheDevice) {
+  const Device gpu = Device::cuda(0);
+  for (DType dtype : {DType::f32, DType::f64})
+    for (bool training : {true, false})
+      for (const Shape& shape : {Shape{8, 3, 40, 40}, Shape{2, 300, 3, 3}}) {
+        SCOPED_TRACE(detail::concat(dtype_name(dtype), training ? " training " : " eval ",
+                                    shape_str(shape)));
+        Generator gen(5);
+        const int64_t c = shape[1];
+        auto leaf = [&](const Shape& s) { return randn(s, dtype, &gen).to(gpu).requires_grad_(); };
+        const Tensor x = leaf(shape), w = leaf({c}), b = leaf({c}), r = leaf(shape);
+        const Tensor mean0 = randn({c}, dtype, &gen).to(gpu);
+        const Tensor var0 = (rand({c}, dtype, &gen) + 0.5).to(gpu);
+        const Tensor up = randn(shape, dtype, &gen).to(gpu);
+        std::vector<Tensor> got, want;
+        for (bool fused : {true, false}) {
+          for (const Tensor* t : {&x, &w, &b, &r}) t->zero_grad();
+          const Tensor rm = mean0.clone(), rv = var0.clone();
+          const Tensor y = fused ? batch_norm2d_relu(x, w, b, rm, rv, training, 0.1, 1e-5, r)
+                                 : relu(add(batch_norm2d(x, w, b, rm, rv, training), r));
+          y.backward(up);
+          std::vector<Tensor>& out = fused ? got : want;
+          out = {y, rm, rv, x.grad(), w.grad(), b.grad(), r.grad()};
+        }
+        const char* names[] = {"output", "running_mean", "running_var",  "x grad",
+                               "w grad", "b grad",       "residual grad"};
+        for (size_t i = 0; i < got.size(); ++i)
+          test::expect_matches_cpu(got[i], want[i].to(Device::cpu()), {0, 0}, names[i]);
+      }
+}
+
+// The layer's fused path: running statistics and step counter on both
+// devices after training steps, and the frozen (running-statistics) path.
+TEST_F(CudaParity, BatchNormLayerForwardReluMatches) {
+  for (DType dtype : {DType::f32, DType::f64}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const Tolerance tol = dtype == DType::f32 ? kBatchNorm.f32 : kBatchNorm.f64;
+    nn::BatchNorm2d cpu_bn(4, 1e-5, 0.3), gpu_bn(4, 1e-5, 0.3);
+    cpu_bn.to(dtype);
+    gpu_bn.to(dtype);
+    gpu_bn.to(Device::cuda(0));
+    Generator gen(8);
+    for (int step = 0; step < 3; ++step) {
+      Tensor x = randn({5, 4, 6, 7}, dtype, &gen) * 2.0 + 0.5;
+      Tensor r = randn({5, 4, 6, 7}, dtype, &gen);
+      Tensor up = randn({5, 4, 6, 7}, dtype, &gen);
+      cpu_bn.forward_relu(x, r).backward(up);
+      gpu_bn.forward_relu(x.to(Device::cuda(0)), r.to(Device::cuda(0)))
+          .backward(up.to(Device::cuda(0)));
+    }
+    test::expect_matches_cpu(gpu_bn.running_mean, cpu_bn.running_mean, tol, "running_mean");
+    test::expect_matches_cpu(gpu_bn.running_var, cpu_bn.running_var, tol, "running_var");
+    EXPECT_EQ(gpu_bn.num_batches_tracked.item(), 3);
+    test::expect_matches_cpu(gpu_bn.weight.grad(), cpu_bn.weight.grad(), tol, "weight grad");
+    test::expect_matches_cpu(gpu_bn.bias.grad(), cpu_bn.bias.grad(), tol, "bias grad");
+    Tensor x = randn({2, 4, 3, 3}, dtype, &gen);
+    cpu_bn.set_frozen(true);
+    gpu_bn.set_frozen(true);
+    test::expect_matches_cpu(gpu_bn.forward_relu(x.to(Device::cuda(0))), cpu_bn.forward_relu(x),
+                             tol, "frozen");
+    EXPECT_EQ(gpu_bn.num_batches_tracked.item(), 3);
+  }
 }
 
 // The running statistics after training steps, the step counter, the

@@ -53,52 +53,79 @@ void batch_norm_running_stats(const T* running_mean, const T* running_var, int64
 
 template <class T>
 void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
-                      const T* gamma, const T* beta, T* y) {
-  parallel_for(
-      n * c,
-      [&](int64_t nc) {
-        const kernels::BatchNormAffine<T> a =
-            kernels::batch_norm_affine(nc % c, mean, invstd, gamma, beta);
-        const T* p = x + nc * hw;
-        T* q = y + nc * hw;
-        for (int64_t j = 0; j < hw; ++j) q[j] = p[j] * a.scale + a.shift;
-      },
-      16);
+                      const T* gamma, const T* beta, const T* residual, bool relu, T* y) {
+  kernels::with_flags(residual != nullptr, relu, [&](auto has_residual, auto has_relu) {
+    constexpr bool kResidual = decltype(has_residual)::value, kRelu = decltype(has_relu)::value;
+    parallel_for(
+        n * c,
+        [&](int64_t nc) {
+          const kernels::BatchNormAffine<T> a =
+              kernels::batch_norm_affine(nc % c, mean, invstd, gamma, beta);
+          const T* p = x + nc * hw;
+          const T* r = kResidual ? residual + nc * hw : nullptr;
+          T* q = y + nc * hw;
+          for (int64_t j = 0; j < hw; ++j)
+            q[j] = kernels::batch_norm_output<kResidual, kRelu>(p[j], a, kResidual ? r[j] : T(0));
+        },
+        16);
+  });
 }
 
 template <class T>
-void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
-                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma,
-                         T* dbeta) {
+void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, int64_t c, int64_t hw,
+                         const T* mean, const T* invstd, const T* gamma, bool training, T* dx,
+                         T* dgamma, T* dbeta) {
   const double count = double(n * hw);
-  parallel_for(
-      c,
-      [&](int64_t ch) {
-        // Sums in double, as for the statistics; `simd` allows vector lanes.
-        double sum_dy = 0, sum_dy_xc = 0;
-        const T m = mean[ch], is = invstd[ch];
-        for (int64_t i = 0; i < n; ++i) {
-          const T* g = dy + (i * c + ch) * hw;
-          const T* p = x + (i * c + ch) * hw;
-#pragma omp simd reduction(+ : sum_dy, sum_dy_xc)
-          for (int64_t j = 0; j < hw; ++j) {
-            sum_dy += g[j];
-            sum_dy_xc += double(g[j]) * (p[j] - m);
+  kernels::with_flag(relu_y != nullptr, [&](auto masked) {
+    constexpr bool kMasked = decltype(masked)::value;
+    parallel_for(
+        c,
+        [&](int64_t ch) {
+          // Sums in double, as for the statistics, over kLanes interleaved
+          // partial sums added in a fixed order: the order is the code's, not
+          // the vectoriser's, so the masked (fused) and plain instantiations
+          // sum the same values bit-identically, and vector lanes still apply.
+          constexpr int64_t kLanes = 8;
+          double lane_dy[kLanes] = {}, lane_dy_xc[kLanes] = {};
+          const T m = mean[ch], is = invstd[ch];
+          auto add = [&](int64_t lane, int64_t at, const T* p, int64_t j) {
+            // Widened at once: GCC vectorises the masked float loop only so.
+            const double g = kernels::batch_norm_upstream<kMasked>(dy, relu_y, at + j);
+            lane_dy[lane] += g;
+            lane_dy_xc[lane] += g * (p[j] - m);
+          };
+          for (int64_t i = 0; i < n; ++i) {
+            const int64_t at = (i * c + ch) * hw;
+            const T* p = x + at;
+            int64_t j = 0;
+            // Lane l only ever adds to its own sums: `simd` cannot reorder them.
+            for (; j + kLanes <= hw; j += kLanes) {
+#pragma omp simd
+              for (int64_t l = 0; l < kLanes; ++l) add(l, at, p, j + l);
+            }
+            for (int64_t l = 0; j < hw; ++j, ++l) add(l, at, p, j);
           }
-        }
-        const kernels::BatchNormGrad<T> bg =
-            kernels::batch_norm_grad(sum_dy, sum_dy_xc, count, is, gamma, ch, training);
-        if (dgamma) dgamma[ch] = bg.dgamma;
-        if (dbeta) dbeta[ch] = bg.dbeta;
-        if (!dx) return;
-        for (int64_t i = 0; i < n; ++i) {
-          const T* g = dy + (i * c + ch) * hw;
-          const T* p = x + (i * c + ch) * hw;
-          T* d = dx + (i * c + ch) * hw;
-          for (int64_t j = 0; j < hw; ++j) d[j] = kernels::batch_norm_dx(g[j], p[j], m, is, bg);
-        }
-      },
-      1);
+          double sum_dy = 0, sum_dy_xc = 0;
+          for (int64_t l = 0; l < kLanes; ++l) {
+            sum_dy += lane_dy[l];
+            sum_dy_xc += lane_dy_xc[l];
+          }
+          const kernels::BatchNormGrad<T> bg =
+              kernels::batch_norm_grad(sum_dy, sum_dy_xc, count, is, gamma, ch, training);
+          if (dgamma) dgamma[ch] = bg.dgamma;
+          if (dbeta) dbeta[ch] = bg.dbeta;
+          if (!dx) return;
+          for (int64_t i = 0; i < n; ++i) {
+            const int64_t at = (i * c + ch) * hw;
+            const T* p = x + at;
+            T* d = dx + at;
+            for (int64_t j = 0; j < hw; ++j)
+              d[j] = kernels::batch_norm_dx(
+                  kernels::batch_norm_upstream<kMasked>(dy, relu_y, at + j), p[j], m, is, bg);
+          }
+        },
+        1);
+  });
 }
 
 #define DML_INSTANTIATE(T)                                                                         \
@@ -107,9 +134,9 @@ void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t 
   template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*);          \
   template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*);                  \
   template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,       \
-                                    const T*, const T*, T*);                                       \
-  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, const T*,    \
-                                       const T*, const T*, bool, T*, T*, T*);
+                                    const T*, const T*, const T*, bool, T*);                       \
+  template void batch_norm_backward<T>(const T*, const T*, const T*, int64_t, int64_t, int64_t,    \
+                                       const T*, const T*, const T*, bool, T*, T*, T*);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)
 #undef DML_INSTANTIATE

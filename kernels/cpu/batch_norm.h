@@ -23,15 +23,19 @@ void batch_norm_running_stats(const T* running_mean, const T* running_var, int64
                               T* mean, T* invstd);
 
 // y = (x - mean) * invstd * gamma + beta, with invstd = 1 / sqrt(var + eps).
+// Fused with what follows it in a ResNet block (batch_norm2d_relu): then
+// + residual (same layout as x; null: none) and ReLU (relu), in the same pass.
 template <class T>
 void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
-                      const T* gamma, const T* beta, T* y);
+                      const T* gamma, const T* beta, const T* residual, bool relu, T* y);
 
 // Backward with respect to x, gamma, beta (any output may be null).
 // training: the statistics came from this batch, so their derivative counts.
+// relu_y (null: none): the fused op's output; dy is then masked where
+// relu_y > 0 as it is read, as the relu op's backward would mask it.
 template <class T>
-void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
-                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma,
-                         T* dbeta);
+void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, int64_t c, int64_t hw,
+                         const T* mean, const T* invstd, const T* gamma, bool training, T* dx,
+                         T* dgamma, T* dbeta);
 
 }  // namespace dml::cpu

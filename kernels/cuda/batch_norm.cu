@@ -24,18 +24,19 @@ int64_t chunks_for(int64_t count) {
 }
 
 enum class Sums {
-  x,           // sum of x
-  square_dev,  // sum of (x - mean)^2, mean in double
-  backward,    // sum of dy and of dy * (x - mean), mean in T (as the CPU)
+  x,              // sum of x
+  square_dev,     // sum of (x - mean)^2, mean in double
+  backward,       // sum of dy and of dy * (x - mean), mean in T (as the CPU)
+  backward_relu,  // the same with dy masked by the fused op's ReLU output
 };
 
 // Block (ch, chunk) sums the chunk's elements of channel ch and writes its
 // two partial sums to parts[(ch * chunks + chunk) * 2 + {0, 1}]. Element i
 // of a channel (i < count = n * hw) is image i / hw, position i % hw.
 template <class T, Sums kKind>
-__global__ void partial_sums_kernel(const T* x, const T* dy, int64_t c, int64_t hw, int64_t count,
-                                    int64_t chunks, const double* mean_d, const T* mean_t,
-                                    double* parts) {
+__global__ void partial_sums_kernel(const T* x, const T* dy, const T* relu_y, int64_t c, int64_t hw,
+                                    int64_t count, int64_t chunks, const double* mean_d,
+                                    const T* mean_t, double* parts) {
   __shared__ double sum_a[kSumThreads], sum_b[kSumThreads];
   const int64_t ch = blockIdx.x, chunk = blockIdx.y;
   const int64_t per = (count + chunks - 1) / chunks, begin = chunk * per;
@@ -49,7 +50,7 @@ __global__ void partial_sums_kernel(const T* x, const T* dy, int64_t c, int64_t 
       const double d = x[at] - mean_d[ch];
       a += d * d;
     } else {
-      const T g = dy[at];
+      const T g = kernels::batch_norm_upstream<kKind == Sums::backward_relu>(dy, relu_y, at);
       a += g;
       b += double(g) * (x[at] - mean_t[ch]);
     }
@@ -73,12 +74,13 @@ __global__ void partial_sums_kernel(const T* x, const T* dy, int64_t c, int64_t 
 
 // Queues the partial sums of every channel: parts holds c * chunks * 2 doubles.
 template <class T, Sums kKind>
-void partial_sums(const T* x, const T* dy, int64_t n, int64_t c, int64_t hw, int64_t chunks,
-                  const double* mean_d, const T* mean_t, double* parts, cudaStream_t s) {
+void partial_sums(const T* x, const T* dy, const T* relu_y, int64_t n, int64_t c, int64_t hw,
+                  int64_t chunks, const double* mean_d, const T* mean_t, double* parts,
+                  cudaStream_t s) {
   DML_CHECK(c <= INT32_MAX, "cuda::batch_norm: ", c, " channels exceed the grid limit");
   const dim3 grid{unsigned(c), unsigned(chunks)};
   partial_sums_kernel<T, kKind>
-      <<<grid, kSumThreads, 0, s>>>(x, dy, c, hw, n * hw, chunks, mean_d, mean_t, parts);
+      <<<grid, kSumThreads, 0, s>>>(x, dy, relu_y, c, hw, n * hw, chunks, mean_d, mean_t, parts);
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -125,13 +127,13 @@ __global__ void running_stats_kernel(const T* running_mean, const T* running_var
   }
 }
 
-template <class T>
-__global__ void apply_kernel(const T* x, int64_t total, int64_t c, int64_t hw, const T* mean,
-                             const T* invstd, const T* gamma, const T* beta, T* y) {
+template <class T, bool kResidual, bool kRelu>
+__global__ void apply_kernel(const T* x, const T* residual, int64_t total, int64_t c, int64_t hw,
+                             const T* mean, const T* invstd, const T* gamma, const T* beta, T* y) {
   DML_GRID_STRIDE_LOOP(e, total) {
     const kernels::BatchNormAffine<T> a =
         kernels::batch_norm_affine((e / hw) % c, mean, invstd, gamma, beta);
-    y[e] = x[e] * a.scale + a.shift;
+    y[e] = kernels::batch_norm_output<kResidual, kRelu>(x[e], a, kResidual ? residual[e] : T(0));
   }
 }
 
@@ -151,12 +153,14 @@ __global__ void grad_coefficients_kernel(const double* parts, int64_t c, int64_t
   }
 }
 
-template <class T>
-__global__ void dx_kernel(const T* dy, const T* x, int64_t total, int64_t c, int64_t hw,
-                          const T* mean, const T* invstd, const BatchNormGrad<T>* coef, T* dx) {
+template <class T, bool kMasked>
+__global__ void dx_kernel(const T* dy, const T* relu_y, const T* x, int64_t total, int64_t c,
+                          int64_t hw, const T* mean, const T* invstd, const BatchNormGrad<T>* coef,
+                          T* dx) {
   DML_GRID_STRIDE_LOOP(e, total) {
     const int64_t ch = (e / hw) % c;
-    dx[e] = kernels::batch_norm_dx(dy[e], x[e], mean[ch], invstd[ch], coef[ch]);
+    dx[e] = kernels::batch_norm_dx(kernels::batch_norm_upstream<kMasked>(dy, relu_y, e), x[e],
+                                   mean[ch], invstd[ch], coef[ch]);
   }
 }
 
@@ -170,12 +174,13 @@ void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* 
   Scratch parts(sizeof(double) * size_t(c * chunks * 2), device),
       mean_d(sizeof(double) * size_t(c), device);
   cudaStream_t s = use_device(device);
-  partial_sums<T, Sums::x>(x, nullptr, n, c, hw, chunks, nullptr, nullptr, parts.as<double>(), s);
+  partial_sums<T, Sums::x>(x, nullptr, nullptr, n, c, hw, chunks, nullptr, nullptr,
+                           parts.as<double>(), s);
   mean_kernel<<<grid::blocks_for(c), grid::kThreads, 0, s>>>(parts.as<double>(), c, chunks,
                                                              double(count), mean_d.as<double>());
   DML_CUDA_CHECK(cudaGetLastError());
-  partial_sums<T, Sums::square_dev>(x, nullptr, n, c, hw, chunks, mean_d.as<double>(), nullptr,
-                                    parts.as<double>(), s);
+  partial_sums<T, Sums::square_dev>(x, nullptr, nullptr, n, c, hw, chunks, mean_d.as<double>(),
+                                    nullptr, parts.as<double>(), s);
   var_kernel<T><<<grid::blocks_for(c), grid::kThreads, 0, s>>>(
       parts.as<double>(), c, chunks, double(count), mean_d.as<double>(), mean, var);
   DML_CUDA_CHECK(cudaGetLastError());
@@ -204,34 +209,41 @@ void batch_norm_running_stats(const T* running_mean, const T* running_var, int64
 
 template <class T>
 void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
-                      const T* gamma, const T* beta, T* y, int device) {
+                      const T* gamma, const T* beta, const T* residual, bool relu, T* y,
+                      int device) {
   const int64_t total = n * c * hw;
-  if (total == 0) return;
-  cudaStream_t s = use_device(device);
-  apply_kernel<T><<<grid::blocks_for(total), grid::kThreads, 0, s>>>(x, total, c, hw, mean, invstd,
-                                                                     gamma, beta, y);
-  DML_CUDA_CHECK(cudaGetLastError());
+  kernels::with_flags(residual != nullptr, relu, [&](auto has_residual, auto has_relu) {
+    grid::launch(apply_kernel<T, decltype(has_residual)::value, decltype(has_relu)::value>, total,
+                 device, x, residual, total, c, hw, mean, invstd, gamma, beta, y);
+  });
 }
 
 template <class T>
-void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
-                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma, T* dbeta,
-                         int device) {
+void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, int64_t c, int64_t hw,
+                         const T* mean, const T* invstd, const T* gamma, bool training, T* dx,
+                         T* dgamma, T* dbeta, int device) {
   if (c == 0) return;
   const int64_t count = n * hw, chunks = chunks_for(count);
   Scratch parts(sizeof(double) * size_t(c * chunks * 2), device),
       coef(sizeof(BatchNormGrad<T>) * size_t(c), device);
   cudaStream_t s = use_device(device);
-  partial_sums<T, Sums::backward>(x, dy, n, c, hw, chunks, nullptr, mean, parts.as<double>(), s);
+  if (relu_y)
+    partial_sums<T, Sums::backward_relu>(x, dy, relu_y, n, c, hw, chunks, nullptr, mean,
+                                         parts.as<double>(), s);
+  else
+    partial_sums<T, Sums::backward>(x, dy, nullptr, n, c, hw, chunks, nullptr, mean,
+                                    parts.as<double>(), s);
   grad_coefficients_kernel<T><<<grid::blocks_for(c), grid::kThreads, 0, s>>>(
       parts.as<double>(), c, chunks, double(count), invstd, gamma, training, dgamma, dbeta,
       coef.as<BatchNormGrad<T>>());
   DML_CUDA_CHECK(cudaGetLastError());
   const int64_t total = count * c;
-  if (!dx || total == 0) return;
-  dx_kernel<T><<<grid::blocks_for(total), grid::kThreads, 0, s>>>(dy, x, total, c, hw, mean, invstd,
-                                                                  coef.as<BatchNormGrad<T>>(), dx);
-  DML_CUDA_CHECK(cudaGetLastError());
+  if (!dx) return;
+  const BatchNormGrad<T>* coefficients = coef.as<BatchNormGrad<T>>();
+  kernels::with_flag(relu_y != nullptr, [&](auto masked) {
+    grid::launch(dx_kernel<T, decltype(masked)::value>, total, device, dy, relu_y, x, total, c, hw,
+                 mean, invstd, coefficients, dx);
+  });
 }
 
 #define DML_INSTANTIATE(T)                                                                         \
@@ -240,9 +252,9 @@ void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t 
                                              T*, T*, T*, int);                                     \
   template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*, int);     \
   template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,       \
-                                    const T*, const T*, T*, int);                                  \
-  template void batch_norm_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, const T*,    \
-                                       const T*, const T*, bool, T*, T*, T*, int);
+                                    const T*, const T*, const T*, bool, T*, int);                  \
+  template void batch_norm_backward<T>(const T*, const T*, const T*, int64_t, int64_t, int64_t,    \
+                                       const T*, const T*, const T*, bool, T*, T*, T*, int);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)
 #undef DML_INSTANTIATE

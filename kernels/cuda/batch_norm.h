@@ -7,7 +7,9 @@
 // (kernels/batch_norm_math.h). Per-channel sums are deterministic: each
 // channel is split into a fixed number of chunks (a function of n * hw
 // only), each chunk summed in double by one block as a fixed tree, and the
-// chunks added in order.
+// chunks added in order. batch_norm_apply's residual and ReLU and
+// batch_norm_backward's relu_y (the fused batch_norm2d_relu) are the CPU's:
+// the same per-element functions, in templated kernels with no branch.
 #include <cstdint>
 
 namespace dml::cuda {
@@ -26,11 +28,12 @@ void batch_norm_running_stats(const T* running_mean, const T* running_var, int64
 
 template <class T>
 void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
-                      const T* gamma, const T* beta, T* y, int device);
+                      const T* gamma, const T* beta, const T* residual, bool relu, T* y,
+                      int device);
 
 template <class T>
-void batch_norm_backward(const T* dy, const T* x, int64_t n, int64_t c, int64_t hw, const T* mean,
-                         const T* invstd, const T* gamma, bool training, T* dx, T* dgamma, T* dbeta,
-                         int device);
+void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, int64_t c, int64_t hw,
+                         const T* mean, const T* invstd, const T* gamma, bool training, T* dx,
+                         T* dgamma, T* dbeta, int device);
 
 }  // namespace dml::cuda

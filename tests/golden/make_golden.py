@@ -157,6 +157,19 @@ CASES = [
     ("to_f32_and_back", [N(3, 2)], lambda a: a.float().double() * 2.0),
     # Gradient reversal: identity forward, -lambda * grad backward (lambda 0.5).
     ("gradient_reversal", [N(3, 2)], "gradient_reversal"),
+    # batch_norm2d_relu: batch norm, the residual added, ReLU (a ResNet block's
+    # tail), as the composite of torch's ops. Last, so that the inputs drawn
+    # for the cases above stay as they were.
+    ("batch_norm_relu_train", [N(3, 2, 3, 3), N(2), N(2), CN(2), CP(2)],
+     lambda x, w, b, rm, rv: F.relu(bn(x, w, b, rm, rv, True))),
+    ("batch_norm_relu_eval", [N(3, 2, 3, 3), N(2), N(2), CN(2), CP(2)],
+     lambda x, w, b, rm, rv: F.relu(bn(x, w, b, rm, rv, False))),
+    ("batch_norm_add_relu_train", [N(3, 2, 3, 3), N(2), N(2), CN(2), CP(2), N(3, 2, 3, 3)],
+     lambda x, w, b, rm, rv, r: F.relu(bn(x, w, b, rm, rv, True) + r)),
+    ("batch_norm_add_relu_eval", [N(3, 2, 3, 3), N(2), N(2), CN(2), CP(2), N(3, 2, 3, 3)],
+     lambda x, w, b, rm, rv, r: F.relu(bn(x, w, b, rm, rv, False) + r)),
+    ("batch_norm_add_relu_noaffine", [N(4, 3, 2, 2), CN(3), CP(3), N(4, 3, 2, 2)],
+     lambda x, rm, rv, r: F.relu(bn(x, None, None, rm, rv, True) + r)),
 ]
 
 # Ops without a gradient, as value_cases() in tests/op_cases.cpp.
