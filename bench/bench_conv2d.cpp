@@ -26,16 +26,6 @@ const NamedShape kShapes[] = {
     {"e_r50_layer1_3x3_64to64_16x64x56x56", {16, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
 };
 
-int64_t input_size(const ConvShape& s) {
-  return s.n * s.c * s.h * s.w;
-}
-int64_t weight_size(const ConvShape& s) {
-  return s.o * (s.c / s.groups) * s.kh * s.kw;
-}
-int64_t output_size(const ConvShape& s) {
-  return s.n * s.o * s.out_h() * s.out_w();
-}
-
 // Multiply-adds times two; the backward passes do the same products transposed,
 // so all three directions share this count.
 double conv_flops(const ConvShape& s) {
@@ -44,9 +34,9 @@ double conv_flops(const ConvShape& s) {
 
 // No bias anywhere: in a ResNet every convolution feeds a batch norm.
 void BM_conv2d_forward(benchmark::State& state, ConvShape s) {
-  const std::vector<float> x = normal_buffer(input_size(s), 1),
-                           w = normal_buffer(weight_size(s), 2);
-  std::vector<float> y(size_t(output_size(s)));
+  const std::vector<float> x = normal_buffer(s.input_size(), 1),
+                           w = normal_buffer(s.weight_size(), 2);
+  std::vector<float> y(size_t(s.output_size()));
   for (auto _ : state) {
     dml::cpu::conv2d_forward<float>(s, x.data(), w.data(), nullptr, y.data());
     benchmark::DoNotOptimize(y.data());
@@ -56,9 +46,9 @@ void BM_conv2d_forward(benchmark::State& state, ConvShape s) {
 }
 
 void BM_conv2d_backward_data(benchmark::State& state, ConvShape s) {
-  const std::vector<float> dy = normal_buffer(output_size(s), 3),
-                           w = normal_buffer(weight_size(s), 2);
-  std::vector<float> dx(size_t(input_size(s)));
+  const std::vector<float> dy = normal_buffer(s.output_size(), 3),
+                           w = normal_buffer(s.weight_size(), 2);
+  std::vector<float> dx(size_t(s.input_size()));
   for (auto _ : state) {
     dml::cpu::conv2d_backward_data<float>(s, dy.data(), w.data(), dx.data());
     benchmark::DoNotOptimize(dx.data());
@@ -68,9 +58,9 @@ void BM_conv2d_backward_data(benchmark::State& state, ConvShape s) {
 }
 
 void BM_conv2d_backward_filter(benchmark::State& state, ConvShape s) {
-  const std::vector<float> x = normal_buffer(input_size(s), 1),
-                           dy = normal_buffer(output_size(s), 3);
-  std::vector<float> dw(size_t(weight_size(s)));
+  const std::vector<float> x = normal_buffer(s.input_size(), 1),
+                           dy = normal_buffer(s.output_size(), 3);
+  std::vector<float> dw(size_t(s.weight_size()));
   for (auto _ : state) {
     dml::cpu::conv2d_backward_filter<float>(s, x.data(), dy.data(), dw.data(), nullptr);
     benchmark::DoNotOptimize(dw.data());

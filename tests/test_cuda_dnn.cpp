@@ -366,78 +366,50 @@ TEST_F(CudaParity, BatchNormReluEqualsTheCompositeOnTheDevice) {
       }
 }
 
-// The layer's fused path: running statistics and step counter on both
-// devices after training steps, and the frozen (running-statistics) path.
-TEST_F(CudaParity, BatchNormLayerForwardReluMatches) {
-  for (DType dtype : {DType::f32, DType::f64}) {
-    SCOPED_TRACE(dtype_name(dtype));
-    const Tolerance tol = dtype == DType::f32 ? kBatchNorm.f32 : kBatchNorm.f64;
-    nn::BatchNorm2d cpu_bn(4, 1e-5, 0.3), gpu_bn(4, 1e-5, 0.3);
-    cpu_bn.to(dtype);
-    gpu_bn.to(dtype);
-    gpu_bn.to(Device::cuda(0));
-    Generator gen(8);
-    for (int step = 0; step < 3; ++step) {
-      Tensor x = randn({5, 4, 6, 7}, dtype, &gen) * 2.0 + 0.5;
-      Tensor r = randn({5, 4, 6, 7}, dtype, &gen);
-      Tensor up = randn({5, 4, 6, 7}, dtype, &gen);
-      cpu_bn.forward_relu(x, r).backward(up);
-      gpu_bn.forward_relu(x.to(Device::cuda(0)), r.to(Device::cuda(0)))
-          .backward(up.to(Device::cuda(0)));
-    }
-    test::expect_matches_cpu(gpu_bn.running_mean, cpu_bn.running_mean, tol, "running_mean");
-    test::expect_matches_cpu(gpu_bn.running_var, cpu_bn.running_var, tol, "running_var");
-    EXPECT_EQ(gpu_bn.num_batches_tracked.item(), 3);
-    test::expect_matches_cpu(gpu_bn.weight.grad(), cpu_bn.weight.grad(), tol, "weight grad");
-    test::expect_matches_cpu(gpu_bn.bias.grad(), cpu_bn.bias.grad(), tol, "bias grad");
-    Tensor x = randn({2, 4, 3, 3}, dtype, &gen);
-    cpu_bn.set_frozen(true);
-    gpu_bn.set_frozen(true);
-    test::expect_matches_cpu(gpu_bn.forward_relu(x.to(Device::cuda(0))), cpu_bn.forward_relu(x),
-                             tol, "frozen");
-    EXPECT_EQ(gpu_bn.num_batches_tracked.item(), 3);
-  }
-}
-
 // The running statistics after training steps, the step counter, the
 // parameter gradients, then the eval and frozen outputs: the layer on both
-// devices.
+// devices, through forward() and through the fused forward_relu(x, residual).
 TEST_F(CudaParity, BatchNormLayerRunningStatisticsMatch) {
-  for (DType dtype : {DType::f32, DType::f64}) {
-    SCOPED_TRACE(dtype_name(dtype));
-    const FloatBounds& b = kBatchNorm;
-    const Tolerance tol = dtype == DType::f32 ? b.f32 : b.f64;
-    nn::BatchNorm2d cpu_bn(4, 1e-5, 0.3), gpu_bn(4, 1e-5, 0.3);
-    cpu_bn.to(dtype);
-    gpu_bn.to(dtype);
-    gpu_bn.to(Device::cuda(0));
-    Generator gen(7);
-    for (int step = 0; step < 3; ++step) {
-      Tensor x = randn({5, 4, 6, 7}, dtype, &gen) * 2.0 + 0.5;
-      Tensor up = randn({5, 4, 6, 7}, dtype, &gen);
-      cpu_bn.forward(x).backward(up);
-      gpu_bn.forward(x.to(Device::cuda(0))).backward(up.to(Device::cuda(0)));
-    }
-    test::expect_matches_cpu(gpu_bn.running_mean, cpu_bn.running_mean, tol, "running_mean");
-    test::expect_matches_cpu(gpu_bn.running_var, cpu_bn.running_var, tol, "running_var");
-    EXPECT_EQ(gpu_bn.num_batches_tracked.item(), 3);
-    EXPECT_EQ(cpu_bn.num_batches_tracked.item(), 3);
-    test::expect_matches_cpu(gpu_bn.weight.grad(), cpu_bn.weight.grad(), tol, "weight grad");
-    test::expect_matches_cpu(gpu_bn.bias.grad(), cpu_bn.bias.grad(), tol, "bias grad");
+  for (const bool fused : {false, true})
+    for (DType dtype : {DType::f32, DType::f64}) {
+      SCOPED_TRACE(std::string(dtype_name(dtype)) + (fused ? " forward_relu" : " forward"));
+      const Tolerance tol = dtype == DType::f32 ? kBatchNorm.f32 : kBatchNorm.f64;
+      const auto run = [fused](nn::BatchNorm2d& bn, const Tensor& x, const Tensor& residual) {
+        return fused ? bn.forward_relu(x, residual) : bn.forward(x);
+      };
+      const auto on_gpu = [](const Tensor& t) { return t.to(Device::cuda(0)); };
+      nn::BatchNorm2d cpu_bn(4, 1e-5, 0.3), gpu_bn(4, 1e-5, 0.3);
+      cpu_bn.to(dtype);
+      gpu_bn.to(dtype);
+      gpu_bn.to(Device::cuda(0));
+      Generator gen(7);
+      for (int step = 0; step < 3; ++step) {
+        Tensor x = randn({5, 4, 6, 7}, dtype, &gen) * 2.0 + 0.5;
+        Tensor r = randn({5, 4, 6, 7}, dtype, &gen);
+        Tensor up = randn({5, 4, 6, 7}, dtype, &gen);
+        run(cpu_bn, x, r).backward(up);
+        run(gpu_bn, on_gpu(x), on_gpu(r)).backward(on_gpu(up));
+      }
+      test::expect_matches_cpu(gpu_bn.running_mean, cpu_bn.running_mean, tol, "running_mean");
+      test::expect_matches_cpu(gpu_bn.running_var, cpu_bn.running_var, tol, "running_var");
+      EXPECT_EQ(gpu_bn.num_batches_tracked.item(), 3);
+      EXPECT_EQ(cpu_bn.num_batches_tracked.item(), 3);
+      test::expect_matches_cpu(gpu_bn.weight.grad(), cpu_bn.weight.grad(), tol, "weight grad");
+      test::expect_matches_cpu(gpu_bn.bias.grad(), cpu_bn.bias.grad(), tol, "bias grad");
 
-    Tensor x = randn({2, 4, 3, 3}, dtype, &gen);
-    cpu_bn.eval();
-    gpu_bn.eval();
-    test::expect_matches_cpu(gpu_bn.forward(x.to(Device::cuda(0))), cpu_bn.forward(x), tol, "eval");
-    cpu_bn.train();
-    gpu_bn.train();
-    cpu_bn.set_frozen(true);
-    gpu_bn.set_frozen(true);
-    test::expect_matches_cpu(gpu_bn.forward(x.to(Device::cuda(0))), cpu_bn.forward(x), tol,
-                             "frozen");
-    test::expect_matches_cpu(gpu_bn.running_mean, cpu_bn.running_mean, tol, "frozen running_mean");
-    EXPECT_EQ(gpu_bn.num_batches_tracked.item(), 3);
-  }
+      Tensor x = randn({2, 4, 3, 3}, dtype, &gen), r = randn({2, 4, 3, 3}, dtype, &gen);
+      cpu_bn.eval();
+      gpu_bn.eval();
+      test::expect_matches_cpu(run(gpu_bn, on_gpu(x), on_gpu(r)), run(cpu_bn, x, r), tol, "eval");
+      cpu_bn.train();
+      gpu_bn.train();
+      cpu_bn.set_frozen(true);
+      gpu_bn.set_frozen(true);
+      test::expect_matches_cpu(run(gpu_bn, on_gpu(x), on_gpu(r)), run(cpu_bn, x, r), tol, "frozen");
+      test::expect_matches_cpu(gpu_bn.running_mean, cpu_bn.running_mean, tol,
+                               "frozen running_mean");
+      EXPECT_EQ(gpu_bn.num_batches_tracked.item(), 3);
+    }
 }
 
 // ---------------------------------------------------------------- pooling

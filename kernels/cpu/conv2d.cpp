@@ -262,42 +262,31 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
 }
 
 // bf16: the f32 kernels on widened operands, each result rounded once.
-namespace {
-int64_t input_size(const ConvShape& s) {
-  return s.n * s.c * s.h * s.w;
-}
-int64_t weight_size(const ConvShape& s) {
-  return s.o * (s.c / s.groups) * s.kh * s.kw;
-}
-int64_t output_size(const ConvShape& s) {
-  return s.n * s.o * s.out_h() * s.out_w();
-}
-}  // namespace
 
 template <>
 void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, const bf16* bias,
                           bf16* y) {
-  const F32Buffer xf = widen(x, input_size(s)), wf = widen(w, weight_size(s)),
-                  bf = widen(bias, s.o), yf(output_size(s));
+  const F32Buffer xf = widen(x, s.input_size()), wf = widen(w, s.weight_size()),
+                  bf = widen(bias, s.o), yf(s.output_size());
   conv2d_forward<float>(s, xf.get(), wf.get(), bf.get(), yf.get());
-  narrow(yf.get(), y, output_size(s));
+  narrow(yf.get(), y, s.output_size());
 }
 
 template <>
 void conv2d_backward_data<bf16>(const ConvShape& s, const bf16* dy, const bf16* w, bf16* dx) {
-  const F32Buffer dyf = widen(dy, output_size(s)), wf = widen(w, weight_size(s)),
-                  dxf(input_size(s));
+  const F32Buffer dyf = widen(dy, s.output_size()), wf = widen(w, s.weight_size()),
+                  dxf(s.input_size());
   conv2d_backward_data<float>(s, dyf.get(), wf.get(), dxf.get());
-  narrow(dxf.get(), dx, input_size(s));
+  narrow(dxf.get(), dx, s.input_size());
 }
 
 template <>
 void conv2d_backward_filter<bf16>(const ConvShape& s, const bf16* x, const bf16* dy, bf16* dw,
                                   bf16* db) {
-  const F32Buffer xf = widen(x, input_size(s)), dyf = widen(dy, output_size(s)),
-                  dwf(weight_size(s)), dbf(db ? s.o : 0);
+  const F32Buffer xf = widen(x, s.input_size()), dyf = widen(dy, s.output_size()),
+                  dwf(s.weight_size()), dbf(db ? s.o : 0);
   conv2d_backward_filter<float>(s, xf.get(), dyf.get(), dwf.get(), dbf.get());
-  narrow(dwf.get(), dw, weight_size(s));
+  narrow(dwf.get(), dw, s.weight_size());
   if (db) narrow(dbf.get(), db, s.o);
 }
 
