@@ -6,6 +6,19 @@ namespace dml {
 
 namespace {
 thread_local DType g_autocast_dtype = DType::f32;
+thread_local bool g_keep_activations = false;
+}  // namespace
+
+AutocastActivationsGuard::AutocastActivationsGuard(bool keep) : previous_(g_keep_activations) {
+  g_keep_activations = keep;
+}
+
+AutocastActivationsGuard::~AutocastActivationsGuard() {
+  g_keep_activations = previous_;
+}
+
+bool autocast_keeps_activations() {
+  return g_keep_activations;
 }
 
 AutocastGuard::AutocastGuard(DType compute) : previous_(g_autocast_dtype) {

@@ -8,12 +8,17 @@
 // with a differentiable cast, so a weight's gradient comes back to f32
 // through the cast's backward.
 //
-// Unlike PyTorch, the op then casts its bf16 result back to f32: every op
-// after a convolution (batch norm, ReLU, pooling, the losses) takes f32 or
-// f64 only today. Carrying bf16 activations through batch norm and ReLU is the
-// next step of mixed precision; until then the bf16 result is cast right
-// back (the backward rules of conv2d, matmul and linear still save the bf16
-// copies of their operands, half the memory of f32 ones).
+// Unlike PyTorch, the op then casts its bf16 result back to f32 by default:
+// most ops after a convolution or product (ReLU, the elementwise ops, the
+// losses, layer norm) take f32 or f64 only. Where every consumer of a
+// convolution's output takes bf16 - batch norm (fused with the residual add
+// and ReLU, in f32 arithmetic with f32 parameters) and max pooling, i.e. a
+// ResNet backbone - the caller opens an AutocastActivationsGuard and conv2d
+// returns the bf16 result itself, as PyTorch's autocast does: the
+// activations and the tensors the backward saves take half the bytes. This
+// is opt-in per region rather than global, so no op outside it ever meets a
+// bf16 tensor it cannot take (nn::ResNet::forward_features opens one and
+// casts its own output back to f32).
 //
 // The state is per thread, like the no-grad mode (autograd.h). Backward
 // rules do not consult it: what an op computed in is fixed when it records
@@ -41,6 +46,24 @@ class AutocastGuard {
 // The dtype autocast computes in on this thread: bf16 inside an
 // AutocastGuard(DType::bf16) scope, f32 (autocast off) otherwise.
 DType autocast_dtype();
+
+// Sets, for the scope, whether conv2d under autocast keeps its result in the
+// autocast dtype (true) or casts it back to f32 (false, the default). It has
+// no effect where autocast is off. Per thread; the previous state comes back
+// when the guard ends, so guards nest.
+class AutocastActivationsGuard {
+ public:
+  explicit AutocastActivationsGuard(bool keep);
+  ~AutocastActivationsGuard();
+  AutocastActivationsGuard(const AutocastActivationsGuard&) = delete;
+  AutocastActivationsGuard& operator=(const AutocastActivationsGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// True inside an AutocastActivationsGuard(true) scope.
+bool autocast_keeps_activations();
 
 // For the autocast ops: true when autocast is on and the operands (undefined
 // ones skipped) are all f32 or the autocast dtype, at least one of them f32.

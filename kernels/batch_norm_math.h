@@ -3,6 +3,14 @@
 // by the CPU and CUDA kernels so both round the same values the same way.
 // Sums are accumulated in double by both (each in its own order); everything
 // after the sums is here. C++17: nvcc compiles it for the device too.
+//
+// The kernels are templated on the activations' storage type S (x, y, dy,
+// dx, the residual; kernels/storage_math.h) and compute in T = math_t<S>,
+// the type of the per-channel tensors (mean, invstd, gamma, beta, running
+// statistics): f32 and f64 store what they compute; bf16 activations
+// (autocast) are widened to f32 on load and each output element is rounded
+// to bf16 once, with f32 parameters and statistics, as PyTorch's autocast
+// batch norm does.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +18,7 @@
 
 #include "kernels/elementwise_ops.h"
 #include "kernels/host_device.h"
+#include "kernels/storage_math.h"
 
 namespace dml::kernels {
 
@@ -78,14 +87,16 @@ DML_HOST_DEVICE inline T relu_grad_vectorisable(T g, T y) {
   }
 }
 
-// The gradient reaching the normalisation: dy itself, or, in the fused op
-// (kMasked), dy masked by its ReLU's output relu_y as relu's backward masks it.
-template <bool kMasked, class T>
-DML_HOST_DEVICE inline T batch_norm_upstream(const T* dy, const T* relu_y, int64_t i) {
+// The gradient reaching the normalisation, widened to the math type: dy
+// itself, or, in the fused op (kMasked), dy masked by its ReLU's output
+// relu_y as relu's backward masks it (bf16: a bf16 y is > 0 exactly where
+// its f32 value is, so the mask is the same).
+template <bool kMasked, class S>
+DML_HOST_DEVICE inline math_t<S> batch_norm_upstream(const S* dy, const S* relu_y, int64_t i) {
   if constexpr (kMasked)
-    return relu_grad_vectorisable(dy[i], relu_y[i]);
+    return relu_grad_vectorisable(load(dy[i]), load(relu_y[i]));
   else
-    return dy[i];
+    return load(dy[i]);
 }
 
 // What dx needs per channel, from the two sums over the channel's `count`

@@ -7,10 +7,16 @@
 // of the two axes' `divisor` lengths (which counts padding where PyTorch's
 // count_include_pad does). C++17, no std:: calls: nvcc compiles it for the
 // device too.
+//
+// Templated on the storage type S of the activations and gradients
+// (kernels/storage_math.h): bf16 elements are widened to f32, compared or
+// summed in f32 and the result rounded to bf16 once (exact for a maximum,
+// which is one of the inputs); f32 and f64 compute in their own type.
 #include <cmath>
 #include <cstdint>
 
 #include "kernels/host_device.h"
+#include "kernels/storage_math.h"
 
 namespace dml::kernels {
 
@@ -75,14 +81,15 @@ DML_HOST_DEVICE inline bool window_holds(const PoolWindow& w, int64_t i) {
 // plane. NaN wins (PyTorch propagates it): the first NaN of a row ends that
 // row's scan, a later row's NaN replaces it. An empty window gives -inf at
 // its first position (the op rejects windows entirely in padding).
-template <class T>
-DML_HOST_DEVICE inline T window_max(const T* plane, int64_t w, const PoolWindow& wy,
+template <class S>
+DML_HOST_DEVICE inline S window_max(const S* plane, int64_t w, const PoolWindow& wy,
                                     const PoolWindow& wx, int64_t* at) {
+  using T = math_t<S>;
   T best = -T(INFINITY);  // <limits> is host-only
   int64_t best_at = wy.begin * w + wx.begin;
   for (int64_t iy = wy.begin; iy < wy.end; ++iy)
     for (int64_t ix = wx.begin; ix < wx.end; ++ix) {
-      const T v = plane[iy * w + ix];
+      const T v = load(plane[iy * w + ix]);
       const bool nan = v != v;
       if (v > best || nan) {
         best = v;
@@ -91,17 +98,18 @@ DML_HOST_DEVICE inline T window_max(const T* plane, int64_t w, const PoolWindow&
       }
     }
   *at = best_at;
-  return best;
+  return store<S>(best);
 }
 
 // The mean of one window: the sum in row order over the divisor.
-template <class T>
-DML_HOST_DEVICE inline T window_mean(const T* plane, int64_t w, const PoolWindow& wy,
+template <class S>
+DML_HOST_DEVICE inline S window_mean(const S* plane, int64_t w, const PoolWindow& wy,
                                      const PoolWindow& wx) {
+  using T = math_t<S>;
   T acc = 0;
   for (int64_t iy = wy.begin; iy < wy.end; ++iy)
-    for (int64_t ix = wx.begin; ix < wx.end; ++ix) acc += plane[iy * w + ix];
-  return acc / T(wy.divisor * wx.divisor);
+    for (int64_t ix = wx.begin; ix < wx.end; ++ix) acc += load(plane[iy * w + ix]);
+  return store<S>(acc / T(wy.divisor * wx.divisor));
 }
 
 // The gradient of input element r = iy * w + ix of one plane, gathered: the
@@ -110,9 +118,10 @@ DML_HOST_DEVICE inline T window_mean(const T* plane, int64_t w, const PoolWindow
 // output's argmax is r, for an average over the output's divisor. The CUDA
 // backward's per-element body; the CPU's scatter adds the same terms in the
 // same order.
-template <class T>
-DML_HOST_DEVICE inline T gathered_gradient(const T* g, const int64_t* argmax, const PoolAxis& ay,
+template <class S>
+DML_HOST_DEVICE inline S gathered_gradient(const S* g, const int64_t* argmax, const PoolAxis& ay,
                                            const PoolAxis& ax, int64_t iy, int64_t ix) {
+  using T = math_t<S>;
   const OutputRange ry = outputs_near(ay, iy), rx = outputs_near(ax, ix);
   const int64_t r = iy * ax.in + ix;
   T acc = 0;
@@ -124,13 +133,13 @@ DML_HOST_DEVICE inline T gathered_gradient(const T* g, const int64_t* argmax, co
       if (!window_holds(wx, ix)) continue;
       const int64_t o = oy * ax.out + ox;
       if (argmax) {
-        if (argmax[o] == r) acc += g[o];
+        if (argmax[o] == r) acc += load(g[o]);
       } else {
-        acc += g[o] / T(wy.divisor * wx.divisor);
+        acc += load(g[o]) / T(wy.divisor * wx.divisor);
       }
     }
   }
-  return acc;
+  return store<S>(acc);
 }
 
 }  // namespace dml::kernels

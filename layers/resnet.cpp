@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "engine/autocast.h"
 #include "engine/ops.h"
 #include "layers/init.h"
 
@@ -103,10 +104,20 @@ ResNet::ResNet(const ResNetConfig& c) : config_(c) {
 Tensor ResNet::forward_features(const Tensor& x) {
   DML_CHECK(x.dim() == 4 && x.size(1) == config_.in_channels, "ResNet: input ", ::dml::describe(x),
             " must be [N, ", config_.in_channels, ", H, W]");
-  Tensor h = bn1_->forward_relu(conv1_->forward(x));
-  if (!config_.small_stem) h = max_pool2d(h, 3, 2, 1);
-  for (auto& stage : stages_) h = stage->forward(h);
-  return h;
+  // Under bf16 autocast the activations stay bf16 from the first
+  // convolution to the last block: every consumer of a convolution here
+  // (batch norm, fused with the residual add and ReLU; the stem's max pool;
+  // the next block's convolution and residual) takes bf16, with f32
+  // parameters and f32 arithmetic. The features go back to f32 at the end,
+  // so the head, losses and everything after see f32 as without autocast.
+  Tensor h;
+  {
+    AutocastActivationsGuard keep_bf16(true);
+    h = bn1_->forward_relu(conv1_->forward(x));
+    if (!config_.small_stem) h = max_pool2d(h, 3, 2, 1);
+    for (auto& stage : stages_) h = stage->forward(h);
+  }
+  return h.dtype() == DType::bf16 && x.dtype() != DType::bf16 ? h.to(DType::f32) : h;
 }
 
 Tensor ResNet::forward(const Tensor& x) {

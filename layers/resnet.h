@@ -62,7 +62,9 @@ class ResNet final : public Module {
   explicit ResNet(const ResNetConfig& config);
   // Pooled features [N, C] or, with a classifier, logits [N, num_classes].
   Tensor forward(const Tensor& x) override;
-  // The last stage's feature map [N, C, H, W], before pooling.
+  // The last stage's feature map [N, C, H, W], before pooling. Under bf16
+  // autocast the activations inside are bf16 (AutocastActivationsGuard) and
+  // the feature map comes back f32.
   Tensor forward_features(const Tensor& x);
   std::string describe() const override;
   int64_t feature_dim() const { return feature_dim_; }

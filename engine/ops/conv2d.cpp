@@ -20,12 +20,14 @@ using Grads = std::vector<Tensor>;
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv2d";
-  if (autocast_applies({&x, &weight, &bias}))
-    // The bf16 result goes back to f32 for the layers after (batch norm,
-    // ReLU, pooling take f32 for now; bf16 activations through them are the
-    // next step). The node saves the bf16 copies of x and the weight.
-    return conv2d(autocast_operand(x), autocast_operand(weight), autocast_operand(bias), o)
-        .to(DType::f32);
+  if (autocast_applies({&x, &weight, &bias})) {
+    // The node saves the bf16 copies of x and the weight. The bf16 result
+    // stays bf16 where the caller's layers take it (AutocastActivationsGuard:
+    // a ResNet's batch norms and max pool), else goes back to f32 for the
+    // f32-only layers after.
+    Tensor y = conv2d(autocast_operand(x), autocast_operand(weight), autocast_operand(bias), o);
+    return autocast_keeps_activations() ? y : y.to(DType::f32);
+  }
   const Device device = check_same_device(op, {&x, &weight});
   check_float_or_bf16(op, x);
   check_same_dtype(op, x, weight);

@@ -1,5 +1,8 @@
 // Max and average pooling, fixed-kernel and adaptive, on the input's device.
 // Every variant is one PoolAxis per spatial axis (kernels/pool_window.h).
+// f32, f64 and bf16 (the activations of an autocast ResNet's stem): bf16
+// elements are compared and summed in f32 and each output and gradient
+// element rounded to bf16 once (a maximum and its gradient exactly).
 #include "kernels/cpu/pool2d.h"
 
 #include "engine/kernel_dispatch.h"
@@ -19,7 +22,7 @@ namespace {
 
 void check_input(const char* op, const Tensor& x) {
   check_same_device(op, {&x});
-  check_float(op, x);
+  check_float_or_bf16(op, x);
   check_dim(op, "input", x, 4);
 }
 
@@ -33,7 +36,7 @@ Tensor max_pool(const char* op, const Tensor& x, const PoolAxis& ay, const PoolA
     }
   Tensor y = empty_of({x.shape()[0], x.shape()[1], ay.out, ax.out}, x);
   Tensor argmax = Tensor::empty(y.shape(), DType::i64, x.device());
-  dispatch_float(op, x.dtype(), [&](auto t) {
+  dispatch_float_or_bf16(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
     DML_KERNEL(x.device(), max_pool2d_forward<T>, kernel_data<T>(x), planes, ay, ax,
                kernel_data<T>(y), kernel_data<int64_t>(argmax));
@@ -42,7 +45,7 @@ Tensor max_pool(const char* op, const Tensor& x, const PoolAxis& ay, const PoolA
   record(op, {x}, y, [in, argmax, planes, ay, ax](const Tensor& g) {
     check_same_device("max_pool2d_backward", {&g, &argmax});
     Tensor dx = empty_of(in, g);
-    dispatch_float("max_pool2d_backward", g.dtype(), [&](auto t) {
+    dispatch_float_or_bf16("max_pool2d_backward", g.dtype(), [&](auto t) {
       using T = decltype(t);
       DML_KERNEL(g.device(), max_pool2d_backward<T>, kernel_data<T>(g),
                  kernel_data<int64_t>(argmax), planes, ay, ax, kernel_data<T>(dx));
@@ -55,7 +58,7 @@ Tensor max_pool(const char* op, const Tensor& x, const PoolAxis& ay, const PoolA
 Tensor avg_pool(const char* op, const Tensor& x, const PoolAxis& ay, const PoolAxis& ax) {
   const int64_t planes = x.shape()[0] * x.shape()[1];
   Tensor y = empty_of({x.shape()[0], x.shape()[1], ay.out, ax.out}, x);
-  dispatch_float(op, x.dtype(), [&](auto t) {
+  dispatch_float_or_bf16(op, x.dtype(), [&](auto t) {
     using T = decltype(t);
     DML_KERNEL(x.device(), avg_pool2d_forward<T>, kernel_data<T>(x), planes, ay, ax,
                kernel_data<T>(y));
@@ -63,7 +66,7 @@ Tensor avg_pool(const char* op, const Tensor& x, const PoolAxis& ay, const PoolA
   Shape in = x.shape();
   record(op, {x}, y, [in, planes, ay, ax](const Tensor& g) {
     Tensor dx = empty_of(in, g);
-    dispatch_float("avg_pool2d_backward", g.dtype(), [&](auto t) {
+    dispatch_float_or_bf16("avg_pool2d_backward", g.dtype(), [&](auto t) {
       using T = decltype(t);
       DML_KERNEL(g.device(), avg_pool2d_backward<T>, kernel_data<T>(g), planes, ay, ax,
                  kernel_data<T>(dx));

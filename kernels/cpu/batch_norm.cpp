@@ -5,8 +5,14 @@
 
 namespace dml::cpu {
 
-template <class T>
-void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* var) {
+using kernels::load;
+using kernels::math_t;
+using kernels::store;
+
+template <class S>
+void batch_norm_stats(const S* x, int64_t n, int64_t c, int64_t hw, math_t<S>* mean,
+                      math_t<S>* var) {
+  using T = math_t<S>;
   const double count = double(n * hw);
   parallel_for(
       c,
@@ -15,15 +21,15 @@ void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* 
         // `simd` lets the sums be reordered into vector lanes.
         double s = 0;
         for (int64_t i = 0; i < n; ++i) {
-          const T* p = x + (i * c + ch) * hw;
+          const S* p = x + (i * c + ch) * hw;
 #pragma omp simd reduction(+ : s)
-          for (int64_t j = 0; j < hw; ++j) s += p[j];
+          for (int64_t j = 0; j < hw; ++j) s += load(p[j]);
         }
         double m = s / count, q = 0;
         for (int64_t i = 0; i < n; ++i) {
-          const T* p = x + (i * c + ch) * hw;
+          const S* p = x + (i * c + ch) * hw;
 #pragma omp simd reduction(+ : q)
-          for (int64_t j = 0; j < hw; ++j) q += (p[j] - m) * (p[j] - m);
+          for (int64_t j = 0; j < hw; ++j) q += (load(p[j]) - m) * (load(p[j]) - m);
         }
         mean[ch] = T(m);
         var[ch] = T(q / count);
@@ -51,9 +57,9 @@ void batch_norm_running_stats(const T* running_mean, const T* running_var, int64
   }
 }
 
-template <class T>
-void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
-                      const T* gamma, const T* beta, const T* residual, bool relu, T* y) {
+template <class S, class T>
+void batch_norm_apply(const S* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
+                      const T* gamma, const T* beta, const S* residual, bool relu, S* y) {
   kernels::with_flags(residual != nullptr, relu, [&](auto has_residual, auto has_relu) {
     constexpr bool kResidual = decltype(has_residual)::value, kRelu = decltype(has_relu)::value;
     parallel_for(
@@ -61,19 +67,20 @@ void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mea
         [&](int64_t nc) {
           const kernels::BatchNormAffine<T> a =
               kernels::batch_norm_affine(nc % c, mean, invstd, gamma, beta);
-          const T* p = x + nc * hw;
-          const T* r = kResidual ? residual + nc * hw : nullptr;
-          T* q = y + nc * hw;
+          const S* p = x + nc * hw;
+          const S* r = kResidual ? residual + nc * hw : nullptr;
+          S* q = y + nc * hw;
           for (int64_t j = 0; j < hw; ++j)
-            q[j] = kernels::batch_norm_output<kResidual, kRelu>(p[j], a, kResidual ? r[j] : T(0));
+            q[j] = store<S>(kernels::batch_norm_output<kResidual, kRelu>(
+                load(p[j]), a, kResidual ? load(r[j]) : T(0)));
         },
         16);
   });
 }
 
-template <class T>
-void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, int64_t c, int64_t hw,
-                         const T* mean, const T* invstd, const T* gamma, bool training, T* dx,
+template <class S, class T>
+void batch_norm_backward(const S* dy, const S* relu_y, const S* x, int64_t n, int64_t c, int64_t hw,
+                         const T* mean, const T* invstd, const T* gamma, bool training, S* dx,
                          T* dgamma, T* dbeta) {
   const double count = double(n * hw);
   kernels::with_flag(relu_y != nullptr, [&](auto masked) {
@@ -88,15 +95,15 @@ void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, in
           constexpr int64_t kLanes = 8;
           double lane_dy[kLanes] = {}, lane_dy_xc[kLanes] = {};
           const T m = mean[ch], is = invstd[ch];
-          auto add = [&](int64_t lane, int64_t at, const T* p, int64_t j) {
+          auto add = [&](int64_t lane, int64_t at, const S* p, int64_t j) {
             // Widened at once: GCC vectorises the masked float loop only so.
             const double g = kernels::batch_norm_upstream<kMasked>(dy, relu_y, at + j);
             lane_dy[lane] += g;
-            lane_dy_xc[lane] += g * (p[j] - m);
+            lane_dy_xc[lane] += g * (load(p[j]) - m);
           };
           for (int64_t i = 0; i < n; ++i) {
             const int64_t at = (i * c + ch) * hw;
-            const T* p = x + at;
+            const S* p = x + at;
             int64_t j = 0;
             // Lane l only ever adds to its own sums: `simd` cannot reorder them.
             for (; j + kLanes <= hw; j += kLanes) {
@@ -117,28 +124,43 @@ void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, in
           if (!dx) return;
           for (int64_t i = 0; i < n; ++i) {
             const int64_t at = (i * c + ch) * hw;
-            const T* p = x + at;
-            T* d = dx + at;
+            const S* p = x + at;
+            S* d = dx + at;
             for (int64_t j = 0; j < hw; ++j)
-              d[j] = kernels::batch_norm_dx(
-                  kernels::batch_norm_upstream<kMasked>(dy, relu_y, at + j), p[j], m, is, bg);
+              d[j] = store<S>(
+                  kernels::batch_norm_dx(kernels::batch_norm_upstream<kMasked>(dy, relu_y, at + j),
+                                         load(p[j]), m, is, bg));
           }
         },
         1);
   });
 }
 
-#define DML_INSTANTIATE(T)                                                                         \
+template <class S>
+void batch_norm_relu_mask(const S* dy, const S* relu_y, S* out, int64_t n) {
+  parallel_for(
+      n, [&](int64_t i) { out[i] = store<S>(kernels::batch_norm_upstream<true>(dy, relu_y, i)); });
+}
+
+// The per-channel kernels exist for the math types, the activation kernels
+// for every storage type.
+#define DML_INSTANTIATE_MATH(T)                                                                    \
   template void batch_norm_update_running<T>(const T*, const T*, int64_t, int64_t, double, double, \
                                              T*, T*, T*);                                          \
-  template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*);          \
-  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*);                  \
-  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,       \
-                                    const T*, const T*, const T*, bool, T*);                       \
-  template void batch_norm_backward<T>(const T*, const T*, const T*, int64_t, int64_t, int64_t,    \
-                                       const T*, const T*, const T*, bool, T*, T*, T*);
-DML_INSTANTIATE(float)
-DML_INSTANTIATE(double)
-#undef DML_INSTANTIATE
+  template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*);
+#define DML_INSTANTIATE_STORAGE(S, T)                                                              \
+  template void batch_norm_stats<S>(const S*, int64_t, int64_t, int64_t, T*, T*);                  \
+  template void batch_norm_apply<S, T>(const S*, int64_t, int64_t, int64_t, const T*, const T*,    \
+                                       const T*, const T*, const S*, bool, S*);                    \
+  template void batch_norm_backward<S, T>(const S*, const S*, const S*, int64_t, int64_t, int64_t, \
+                                          const T*, const T*, const T*, bool, S*, T*, T*);         \
+  template void batch_norm_relu_mask<S>(const S*, const S*, S*, int64_t);
+DML_INSTANTIATE_MATH(float)
+DML_INSTANTIATE_MATH(double)
+DML_INSTANTIATE_STORAGE(float, float)
+DML_INSTANTIATE_STORAGE(double, double)
+DML_INSTANTIATE_STORAGE(bf16, float)
+#undef DML_INSTANTIATE_MATH
+#undef DML_INSTANTIATE_STORAGE
 
 }  // namespace dml::cpu

@@ -10,6 +10,9 @@ namespace dml::cuda {
 namespace {
 
 using kernels::BatchNormGrad;
+using kernels::load;
+using kernels::math_t;
+using kernels::store;
 
 // Threads of a summing block: a power of two, for the tree.
 constexpr int kSumThreads = 256;
@@ -33,8 +36,8 @@ enum class Sums {
 // Block (ch, chunk) sums the chunk's elements of channel ch and writes its
 // two partial sums to parts[(ch * chunks + chunk) * 2 + {0, 1}]. Element i
 // of a channel (i < count = n * hw) is image i / hw, position i % hw.
-template <class T, Sums kKind>
-__global__ void partial_sums_kernel(const T* x, const T* dy, const T* relu_y, int64_t c, int64_t hw,
+template <class S, Sums kKind, class T = math_t<S>>
+__global__ void partial_sums_kernel(const S* x, const S* dy, const S* relu_y, int64_t c, int64_t hw,
                                     int64_t count, int64_t chunks, const double* mean_d,
                                     const T* mean_t, double* parts) {
   __shared__ double sum_a[kSumThreads], sum_b[kSumThreads];
@@ -45,14 +48,14 @@ __global__ void partial_sums_kernel(const T* x, const T* dy, const T* relu_y, in
   for (int64_t i = begin + threadIdx.x; i < end; i += kSumThreads) {
     const int64_t at = ((i / hw) * c + ch) * hw + i % hw;
     if constexpr (kKind == Sums::x) {
-      a += x[at];
+      a += load(x[at]);
     } else if constexpr (kKind == Sums::square_dev) {
-      const double d = x[at] - mean_d[ch];
+      const double d = load(x[at]) - mean_d[ch];
       a += d * d;
     } else {
       const T g = kernels::batch_norm_upstream<kKind == Sums::backward_relu>(dy, relu_y, at);
       a += g;
-      b += double(g) * (x[at] - mean_t[ch]);
+      b += double(g) * (load(x[at]) - mean_t[ch]);
     }
   }
   const int t = threadIdx.x;
@@ -73,13 +76,13 @@ __global__ void partial_sums_kernel(const T* x, const T* dy, const T* relu_y, in
 }
 
 // Queues the partial sums of every channel: parts holds c * chunks * 2 doubles.
-template <class T, Sums kKind>
-void partial_sums(const T* x, const T* dy, const T* relu_y, int64_t n, int64_t c, int64_t hw,
-                  int64_t chunks, const double* mean_d, const T* mean_t, double* parts,
+template <class S, Sums kKind>
+void partial_sums(const S* x, const S* dy, const S* relu_y, int64_t n, int64_t c, int64_t hw,
+                  int64_t chunks, const double* mean_d, const math_t<S>* mean_t, double* parts,
                   cudaStream_t s) {
   DML_CHECK(c <= INT32_MAX, "cuda::batch_norm: ", c, " channels exceed the grid limit");
   const dim3 grid{unsigned(c), unsigned(chunks)};
-  partial_sums_kernel<T, kKind>
+  partial_sums_kernel<S, kKind>
       <<<grid, kSumThreads, 0, s>>>(x, dy, relu_y, c, hw, n * hw, chunks, mean_d, mean_t, parts);
   DML_CUDA_CHECK(cudaGetLastError());
 }
@@ -127,13 +130,14 @@ __global__ void running_stats_kernel(const T* running_mean, const T* running_var
   }
 }
 
-template <class T, bool kResidual, bool kRelu>
-__global__ void apply_kernel(const T* x, const T* residual, int64_t total, int64_t c, int64_t hw,
-                             const T* mean, const T* invstd, const T* gamma, const T* beta, T* y) {
+template <class S, bool kResidual, bool kRelu, class T = math_t<S>>
+__global__ void apply_kernel(const S* x, const S* residual, int64_t total, int64_t c, int64_t hw,
+                             const T* mean, const T* invstd, const T* gamma, const T* beta, S* y) {
   DML_GRID_STRIDE_LOOP(e, total) {
     const kernels::BatchNormAffine<T> a =
         kernels::batch_norm_affine((e / hw) % c, mean, invstd, gamma, beta);
-    y[e] = kernels::batch_norm_output<kResidual, kRelu>(x[e], a, kResidual ? residual[e] : T(0));
+    y[e] = store<S>(kernels::batch_norm_output<kResidual, kRelu>(
+        load(x[e]), a, kResidual ? load(residual[e]) : T(0)));
   }
 }
 
@@ -153,33 +157,42 @@ __global__ void grad_coefficients_kernel(const double* parts, int64_t c, int64_t
   }
 }
 
-template <class T, bool kMasked>
-__global__ void dx_kernel(const T* dy, const T* relu_y, const T* x, int64_t total, int64_t c,
+template <class S, bool kMasked, class T = math_t<S>>
+__global__ void dx_kernel(const S* dy, const S* relu_y, const S* x, int64_t total, int64_t c,
                           int64_t hw, const T* mean, const T* invstd, const BatchNormGrad<T>* coef,
-                          T* dx) {
+                          S* dx) {
   DML_GRID_STRIDE_LOOP(e, total) {
     const int64_t ch = (e / hw) % c;
-    dx[e] = kernels::batch_norm_dx(kernels::batch_norm_upstream<kMasked>(dy, relu_y, e), x[e],
-                                   mean[ch], invstd[ch], coef[ch]);
+    dx[e] = store<S>(kernels::batch_norm_dx(kernels::batch_norm_upstream<kMasked>(dy, relu_y, e),
+                                            load(x[e]), mean[ch], invstd[ch], coef[ch]));
+  }
+}
+
+template <class S>
+__global__ void relu_mask_kernel(const S* dy, const S* relu_y, S* out, int64_t n) {
+  DML_GRID_STRIDE_LOOP(i, n) {
+    out[i] = store<S>(kernels::batch_norm_upstream<true>(dy, relu_y, i));
   }
 }
 
 }  // namespace
 
-template <class T>
-void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t hw, T* mean, T* var, int device) {
+template <class S>
+void batch_norm_stats(const S* x, int64_t n, int64_t c, int64_t hw, math_t<S>* mean, math_t<S>* var,
+                      int device) {
+  using T = math_t<S>;
   if (c == 0) return;
   const int64_t count = n * hw, chunks = chunks_for(count);
   // Two passes, as the CPU: the mean in double, then the squared deviations from it.
   Scratch parts(sizeof(double) * size_t(c * chunks * 2), device),
       mean_d(sizeof(double) * size_t(c), device);
   cudaStream_t s = use_device(device);
-  partial_sums<T, Sums::x>(x, nullptr, nullptr, n, c, hw, chunks, nullptr, nullptr,
+  partial_sums<S, Sums::x>(x, nullptr, nullptr, n, c, hw, chunks, nullptr, nullptr,
                            parts.as<double>(), s);
   mean_kernel<<<grid::blocks_for(c), grid::kThreads, 0, s>>>(parts.as<double>(), c, chunks,
                                                              double(count), mean_d.as<double>());
   DML_CUDA_CHECK(cudaGetLastError());
-  partial_sums<T, Sums::square_dev>(x, nullptr, nullptr, n, c, hw, chunks, mean_d.as<double>(),
+  partial_sums<S, Sums::square_dev>(x, nullptr, nullptr, n, c, hw, chunks, mean_d.as<double>(),
                                     nullptr, parts.as<double>(), s);
   var_kernel<T><<<grid::blocks_for(c), grid::kThreads, 0, s>>>(
       parts.as<double>(), c, chunks, double(count), mean_d.as<double>(), mean, var);
@@ -207,20 +220,20 @@ void batch_norm_running_stats(const T* running_mean, const T* running_var, int64
   DML_CUDA_CHECK(cudaGetLastError());
 }
 
-template <class T>
-void batch_norm_apply(const T* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
-                      const T* gamma, const T* beta, const T* residual, bool relu, T* y,
+template <class S, class T>
+void batch_norm_apply(const S* x, int64_t n, int64_t c, int64_t hw, const T* mean, const T* invstd,
+                      const T* gamma, const T* beta, const S* residual, bool relu, S* y,
                       int device) {
   const int64_t total = n * c * hw;
   kernels::with_flags(residual != nullptr, relu, [&](auto has_residual, auto has_relu) {
-    grid::launch(apply_kernel<T, decltype(has_residual)::value, decltype(has_relu)::value>, total,
+    grid::launch(apply_kernel<S, decltype(has_residual)::value, decltype(has_relu)::value>, total,
                  device, x, residual, total, c, hw, mean, invstd, gamma, beta, y);
   });
 }
 
-template <class T>
-void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, int64_t c, int64_t hw,
-                         const T* mean, const T* invstd, const T* gamma, bool training, T* dx,
+template <class S, class T>
+void batch_norm_backward(const S* dy, const S* relu_y, const S* x, int64_t n, int64_t c, int64_t hw,
+                         const T* mean, const T* invstd, const T* gamma, bool training, S* dx,
                          T* dgamma, T* dbeta, int device) {
   if (c == 0) return;
   const int64_t count = n * hw, chunks = chunks_for(count);
@@ -228,10 +241,10 @@ void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, in
       coef(sizeof(BatchNormGrad<T>) * size_t(c), device);
   cudaStream_t s = use_device(device);
   if (relu_y)
-    partial_sums<T, Sums::backward_relu>(x, dy, relu_y, n, c, hw, chunks, nullptr, mean,
+    partial_sums<S, Sums::backward_relu>(x, dy, relu_y, n, c, hw, chunks, nullptr, mean,
                                          parts.as<double>(), s);
   else
-    partial_sums<T, Sums::backward>(x, dy, nullptr, n, c, hw, chunks, nullptr, mean,
+    partial_sums<S, Sums::backward>(x, dy, nullptr, n, c, hw, chunks, nullptr, mean,
                                     parts.as<double>(), s);
   grad_coefficients_kernel<T><<<grid::blocks_for(c), grid::kThreads, 0, s>>>(
       parts.as<double>(), c, chunks, double(count), invstd, gamma, training, dgamma, dbeta,
@@ -241,22 +254,35 @@ void batch_norm_backward(const T* dy, const T* relu_y, const T* x, int64_t n, in
   if (!dx) return;
   const BatchNormGrad<T>* coefficients = coef.as<BatchNormGrad<T>>();
   kernels::with_flag(relu_y != nullptr, [&](auto masked) {
-    grid::launch(dx_kernel<T, decltype(masked)::value>, total, device, dy, relu_y, x, total, c, hw,
+    grid::launch(dx_kernel<S, decltype(masked)::value>, total, device, dy, relu_y, x, total, c, hw,
                  mean, invstd, coefficients, dx);
   });
 }
 
-#define DML_INSTANTIATE(T)                                                                         \
-  template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, T*, T*, int);             \
+template <class S>
+void batch_norm_relu_mask(const S* dy, const S* relu_y, S* out, int64_t n, int device) {
+  grid::launch(relu_mask_kernel<S>, n, device, dy, relu_y, out, n);
+}
+
+// The per-channel kernels exist for the math types, the activation kernels
+// for every storage type.
+#define DML_INSTANTIATE_MATH(T)                                                                    \
   template void batch_norm_update_running<T>(const T*, const T*, int64_t, int64_t, double, double, \
                                              T*, T*, T*, int);                                     \
-  template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*, int);     \
-  template void batch_norm_apply<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,       \
-                                    const T*, const T*, const T*, bool, T*, int);                  \
-  template void batch_norm_backward<T>(const T*, const T*, const T*, int64_t, int64_t, int64_t,    \
-                                       const T*, const T*, const T*, bool, T*, T*, T*, int);
-DML_INSTANTIATE(float)
-DML_INSTANTIATE(double)
-#undef DML_INSTANTIATE
+  template void batch_norm_running_stats<T>(const T*, const T*, int64_t, double, T*, T*, int);
+#define DML_INSTANTIATE_STORAGE(S, T)                                                              \
+  template void batch_norm_stats<S>(const S*, int64_t, int64_t, int64_t, T*, T*, int);             \
+  template void batch_norm_apply<S, T>(const S*, int64_t, int64_t, int64_t, const T*, const T*,    \
+                                       const T*, const T*, const S*, bool, S*, int);               \
+  template void batch_norm_backward<S, T>(const S*, const S*, const S*, int64_t, int64_t, int64_t, \
+                                          const T*, const T*, const T*, bool, S*, T*, T*, int);    \
+  template void batch_norm_relu_mask<S>(const S*, const S*, S*, int64_t, int);
+DML_INSTANTIATE_MATH(float)
+DML_INSTANTIATE_MATH(double)
+DML_INSTANTIATE_STORAGE(float, float)
+DML_INSTANTIATE_STORAGE(double, double)
+DML_INSTANTIATE_STORAGE(bf16, float)
+#undef DML_INSTANTIATE_MATH
+#undef DML_INSTANTIATE_STORAGE
 
 }  // namespace dml::cuda

@@ -93,6 +93,7 @@ void avg_pool2d_backward(const T* dy, int64_t planes, const PoolAxis& ay, const 
                                        int);
 DML_INSTANTIATE(float)
 DML_INSTANTIATE(double)
+DML_INSTANTIATE(bf16)
 #undef DML_INSTANTIATE
 
 }  // namespace dml::cuda
