@@ -20,6 +20,10 @@
 #include "kernels/host_device.h"
 #include "kernels/storage_math.h"
 
+// The (storage, math) type pairs both backends instantiate the activation
+// kernels for: X(S, T) per pair.
+#define DML_FOR_EACH_BATCH_NORM_STORAGE(X) X(float, float) X(double, double) X(bf16, float)
+
 namespace dml::kernels {
 
 // 1 / sqrt(var + eps), in double, rounded once.

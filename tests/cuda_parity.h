@@ -48,6 +48,12 @@ using Inputs = std::vector<Tensor>;
 
 // Equal values on both devices, as leaves; an input takes a gradient on the
 // GPU exactly when it does on the CPU.
+// The largest magnitude of a tensor's elements (0 when empty): the scale of
+// bounds on results that round once from sums in another order.
+inline double max_abs(const Tensor& t) {
+  return t.numel() ? amax(abs(t.detach().to(DType::f32))).item() : 0.0;
+}
+
 struct ParityInputs {
   Inputs cpu, cuda;
 };

@@ -24,6 +24,7 @@
 #include "engine/ops.h"
 #include "layers/resnet.h"
 #include "tests/autocast_resnet_check.h"
+#include "tests/same_values.h"
 #include "tests/test_support.h"
 
 namespace dml {
@@ -32,22 +33,7 @@ namespace {
 using Inputs = std::vector<Tensor>;
 using Fn = std::function<Tensor(const Inputs&)>;
 
-// Elementwise equality of two tensors of one dtype (bf16 widens to f32
-// exactly, so comparing the f32 values compares the bf16 bits).
-::testing::AssertionResult same_values(const Tensor& got, const Tensor& want) {
-  if (got.dtype() != want.dtype() || got.shape() != want.shape())
-    return ::testing::AssertionFailure() << describe(got) << " vs " << describe(want);
-  std::vector<double> g = got.detach().to(DType::f64).to_vector<double>();
-  std::vector<double> w = want.detach().to(DType::f64).to_vector<double>();
-  int64_t differ = 0;
-  size_t first = 0;
-  for (size_t i = 0; i < g.size(); ++i)
-    if (!(g[i] == w[i]) && differ++ == 0) first = i;
-  if (differ == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << differ << " elements of " << describe(want) << " differ; first " << first << ": "
-         << g[first] << " vs " << w[first];
-}
+using test::same_values;
 
 // One input of an op under test: an activation (bf16 in the bf16 run, its
 // widening in the reference) or a parameter / running statistic (f32 in

@@ -20,6 +20,7 @@
 #include "layers/conv2d.h"
 #include "layers/linear.h"
 #include "tests/autocast_resnet_check.h"
+#include "tests/same_values.h"
 #include "tests/test_support.h"
 
 namespace dml {
@@ -28,19 +29,7 @@ namespace {
 using Inputs = std::vector<Tensor>;
 using Fn = std::function<Tensor(const Inputs&)>;
 
-// Elementwise equality of two tensors of one dtype (bf16 widens to f32
-// exactly, so comparing the f32 values compares the bf16 bits).
-::testing::AssertionResult same_values(const Tensor& got, const Tensor& want) {
-  if (got.dtype() != want.dtype() || got.shape() != want.shape())
-    return ::testing::AssertionFailure() << describe(got) << " vs " << describe(want);
-  std::vector<float> g = got.detach().to(DType::f32).to_vector<float>();
-  std::vector<float> w = want.detach().to(DType::f32).to_vector<float>();
-  for (size_t i = 0; i < g.size(); ++i)
-    if (!(g[i] == w[i]))
-      return ::testing::AssertionFailure()
-             << "element " << i << " of " << describe(want) << ": " << g[i] << " vs " << w[i];
-  return ::testing::AssertionSuccess();
-}
+using test::same_values;
 
 Tensor bf16_leaf(const Tensor& f32, bool grad) {
   Tensor t = f32.detach().to(DType::bf16);

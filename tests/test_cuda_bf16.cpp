@@ -45,8 +45,7 @@ const Device kGpu = Device::cuda(0);
 
 // 2 bf16 ulps of the reference's largest magnitude (see the header).
 Tolerance two_ulps_of_max(const Tensor& reference) {
-  const double max = reference.numel() ? amax(abs(reference.detach().to(DType::f32))).item() : 0;
-  return {std::ldexp(max, -6), 0};
+  return {std::ldexp(test::max_abs(reference), -6), 0};
 }
 
 // A leaf of the given shape: N(0, 1) rounded to bf16, on the CPU.

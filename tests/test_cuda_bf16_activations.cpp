@@ -35,13 +35,11 @@ namespace {
 
 using test::CudaParity;
 using test::Inputs;
+using test::max_abs;
 using test::Tolerance;
 
 const Device kGpu = Device::cuda(0);
 
-double max_abs(const Tensor& t) {
-  return t.numel() ? amax(abs(t.detach().to(DType::f32))).item() : 0.0;
-}
 // bf16 results: a few f32 ulps of the largest term, then one bf16 ulp.
 Tolerance bf16_bound(const Tensor& reference) {
   return {std::ldexp(max_abs(reference), -20), std::ldexp(1.0, -7)};

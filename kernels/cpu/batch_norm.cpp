@@ -157,9 +157,7 @@ void batch_norm_relu_mask(const S* dy, const S* relu_y, S* out, int64_t n) {
   template void batch_norm_relu_mask<S>(const S*, const S*, S*, int64_t);
 DML_INSTANTIATE_MATH(float)
 DML_INSTANTIATE_MATH(double)
-DML_INSTANTIATE_STORAGE(float, float)
-DML_INSTANTIATE_STORAGE(double, double)
-DML_INSTANTIATE_STORAGE(bf16, float)
+DML_FOR_EACH_BATCH_NORM_STORAGE(DML_INSTANTIATE_STORAGE)
 #undef DML_INSTANTIATE_MATH
 #undef DML_INSTANTIATE_STORAGE
 
