@@ -125,7 +125,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
 
 // Training: normalises with batch statistics and updates running_mean and
 // running_var in place (unbiased variance, as PyTorch). Eval: uses them.
-// weight and bias may be undefined (no affine transform).
+// weight and bias may be undefined (no affine transform). x (and
+// batch_norm2d_relu's residual) may be bf16 with f32 parameters and running
+// statistics: the arithmetic is f32 and each output element is rounded to
+// bf16 once (autocast's activations); x's gradient is bf16, the parameters'
+// f32.
 Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                     const Tensor& running_mean, const Tensor& running_var, bool training,
                     double momentum = 0.1, double eps = 1e-5);
@@ -145,6 +149,8 @@ Tensor batch_norm2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bi
 // LayerNorm over one dim).
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
 
+// The pools take f32, f64 and bf16 (compared and summed in f32, each result
+// rounded once).
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding = 0);
 // count_include_pad as PyTorch's default.
 Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding = 0);
