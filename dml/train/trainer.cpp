@@ -342,8 +342,9 @@ void Run::train_epoch(int64_t epoch) {
   while (auto batch = on_device.next()) {
     if (schedule_) schedule_->apply(*optimizer_, steps_);
     // model_(images) = head(backbone features); the extension reads the features too.
-    // With train.precision bf16 their convolutions and products run under
-    // autocast and return f32; the losses compute in f32.
+    // With train.precision bf16 both run under autocast: the backbone keeps
+    // bf16 activations inside and returns f32 features, the head's product
+    // returns f32; the losses compute in f32.
     Tensor features, embeddings;
     {
       AutocastGuard autocast(c_.run.precision == Precision::bf16 ? DType::bf16 : DType::f32);
@@ -359,8 +360,9 @@ void Run::train_epoch(int64_t epoch) {
     ++steps_;
     // A non-finite loss or gradient never reaches the weights: the step is
     // skipped and counted, or the run ends with the last good checkpoint.
-    // A non-finite loss makes non-finite gradients or none at all; both are
-    // caught after backward, which writes nothing but gradients.
+    // The loss and the gradients are checked together after backward (which
+    // writes nothing but gradients): a non-finite loss is caught even where
+    // its gradients came out finite.
     loss.backward();
     const StepVerdict verdict = read_step_verdict(loss, *optimizer_);
     const double value = verdict.loss;
