@@ -144,6 +144,22 @@ struct FloatBounds {
   Tolerance f32, f64;
 };
 
+// Both devices give the same bits (copies, selections, exact arithmetic).
+constexpr FloatBounds kExact{{0, 0}, {0, 0}};
+
+// The family tests' walk over the op table: check(c) checks a case of its
+// family and returns true, or returns false for a case of another family.
+// Returns how many it checked, for the caller to compare with the count it
+// expects, so a renamed or dropped case fails the test instead of passing it
+// unchecked.
+template <class Check>
+int check_family(const std::vector<OpCase>& cases, Check check) {
+  int checked = 0;
+  for (const OpCase& c : cases)
+    if (check(c)) ++checked;
+  return checked;
+}
+
 // The case in f32 and f64, backward too where `backward` is given.
 inline void expect_cuda_parity_f32_f64(const OpCase& c, const FloatBounds& forward,
                                        std::optional<FloatBounds> backward) {

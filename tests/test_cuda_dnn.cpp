@@ -81,41 +81,39 @@ void expect_parity(const OpCase& c, const FloatBounds& b) {
   test::expect_cuda_parity_f32_f64(c, b, b);
 }
 
-bool starts_with(const std::string& s, const char* prefix) {
-  return s.rfind(prefix, 0) == 0;
-}
-
 // ---------------------------------------------------------------- op table
 
 TEST_F(CudaParity, ConvCasesOfTheOpTable) {
-  int ran = 0;
-  for (const OpCase& c : test::op_cases())
-    if (starts_with(c.name, "conv2d")) {
-      expect_parity(c, kConv);
-      ++ran;
-    }
-  EXPECT_GE(ran, 7);
+  EXPECT_GE(test::check_family(test::op_cases(),
+                               [](const OpCase& c) {
+                                 if (!c.name.starts_with("conv2d")) return false;
+                                 expect_parity(c, kConv);
+                                 return true;
+                               }),
+            7);
 }
 
 TEST_F(CudaParity, BatchNormCasesOfTheOpTable) {
-  int ran = 0;
-  for (const OpCase& c : test::op_cases())
-    if (starts_with(c.name, "batch_norm")) {
-      expect_parity(c, kBatchNorm);
-      ++ran;
-    }
-  EXPECT_GE(ran, 8);
+  EXPECT_GE(test::check_family(test::op_cases(),
+                               [](const OpCase& c) {
+                                 if (!c.name.starts_with("batch_norm")) return false;
+                                 expect_parity(c, kBatchNorm);
+                                 return true;
+                               }),
+            8);
 }
 
 TEST_F(CudaParity, PoolCasesOfTheOpTable) {
-  int ran = 0;
-  for (const OpCase& c : test::op_cases())
-    if (starts_with(c.name, "max_pool2d") || starts_with(c.name, "avg_pool2d") ||
-        starts_with(c.name, "adaptive_")) {
-      expect_parity(c, kPool);
-      ++ran;
-    }
-  EXPECT_GE(ran, 6);
+  EXPECT_GE(test::check_family(test::op_cases(),
+                               [](const OpCase& c) {
+                                 const std::string& n = c.name;
+                                 if (!n.starts_with("max_pool2d") && !n.starts_with("avg_pool2d") &&
+                                     !n.starts_with("adaptive_"))
+                                   return false;
+                                 expect_parity(c, kPool);
+                                 return true;
+                               }),
+            6);
 }
 
 // ---------------------------------------------------------------- conv2d

@@ -33,10 +33,10 @@ using test::CudaParity;
 using test::FloatBounds;
 using test::Inputs;
 using test::InputSpec;
+using test::kExact;
 using test::OpCase;
 using test::Tolerance;
 
-constexpr FloatBounds kExact{{0, 0}, {0, 0}};
 constexpr FloatBounds kSmallSum{{3e-5, 1e-6}, {6e-14, 1e-14}};
 constexpr FloatBounds kLargeSum{{1e-3, 1e-5}, {2e-12, 1e-13}};
 
@@ -55,27 +55,29 @@ InputSpec Idx(Shape s, int64_t bound) {
 
 // The op table's index cases (repeated indices included: 5 picks of 4 rows).
 TEST_F(CudaParity, IndexCasesOfTheOpTable) {
-  int ran = 0;
-  for (const OpCase& c : test::op_cases()) {
-    if (c.name.rfind("index_select", 0) == 0 || c.name == "gather") {
-      expect_parity(c, kExact, kSmallSum);  // forward copies; backward accumulates
-      ++ran;
-    } else if (c.name == "scatter_add") {
-      expect_parity(c, kSmallSum, kExact);  // forward accumulates; backward copies
-      ++ran;
-    }
-  }
-  EXPECT_EQ(ran, 4);
+  EXPECT_EQ(test::check_family(test::op_cases(),
+                               [](const OpCase& c) {
+                                 if (c.name.starts_with("index_select") || c.name == "gather")
+                                   // forward copies; backward accumulates
+                                   expect_parity(c, kExact, kSmallSum);
+                                 else if (c.name == "scatter_add")
+                                   // forward accumulates; backward copies
+                                   expect_parity(c, kSmallSum, kExact);
+                                 else
+                                   return false;
+                                 return true;
+                               }),
+            4);
 }
 
 TEST_F(CudaParity, OneHotValueCase) {
-  int ran = 0;
-  for (const OpCase& c : test::value_cases())
-    if (c.name == "one_hot") {
-      test::expect_cuda_parity(c, DType::f64, {0, 0}, std::nullopt);
-      ++ran;
-    }
-  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(test::check_family(test::value_cases(),
+                               [](const OpCase& c) {
+                                 if (c.name != "one_hot") return false;
+                                 test::expect_cuda_parity(c, DType::f64, {0, 0}, std::nullopt);
+                                 return true;
+                               }),
+            1);
 }
 
 // Odd sizes along every axis and each dim of a 3-D input, so a swapped outer,

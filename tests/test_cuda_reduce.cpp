@@ -49,9 +49,9 @@ using test::CudaParity;
 using test::FloatBounds;
 using test::Inputs;
 using test::InputSpec;
+using test::kExact;
 using test::OpCase;
 
-constexpr FloatBounds kExact{{0, 0}, {0, 0}};
 constexpr FloatBounds kSum{{1e-3, 1e-5}, {1e-11, 1e-12}};
 constexpr FloatBounds kSoftmax{{1e-10, 2e-4}, {1e-19, 1e-11}};
 constexpr FloatBounds kSoftmaxGrad{{2e-7, 2e-4}, {2e-15, 1e-11}};
@@ -74,10 +74,6 @@ void expect_values(const OpCase& c, const FloatBounds& b) {
   test::expect_cuda_parity_f32_f64(c, b, std::nullopt);
 }
 
-bool starts_with(const std::string& s, const char* prefix) {
-  return s.rfind(prefix, 0) == 0;
-}
-
 // Runs `fn` on the given CPU leaves and their GPU copies, forward and
 // backward, in the bounds of the leaves' dtype.
 void expect_parity_on(const std::string& what, Inputs cpu,
@@ -98,52 +94,55 @@ Tensor tied(const Shape& shape, DType dtype, uint64_t seed) {
 // ---- the op table ----
 
 TEST_F(CudaParity, ReductionCasesOfTheOpTable) {
-  int ran = 0;
-  for (const OpCase& c : test::op_cases()) {
-    const std::string& n = c.name;
-    if (starts_with(n, "amax") || starts_with(n, "amin"))
-      expect_parity(c, kExact);
-    else if (starts_with(n, "sum") || starts_with(n, "mean") || starts_with(n, "var"))
-      expect_parity(c, kSum);
-    else if (n == "logsumexp")
-      expect_parity(c, kComposite);
-    else
-      continue;
-    ++ran;
-  }
-  EXPECT_EQ(ran, 11);
-  ran = 0;
-  for (const OpCase& c : test::value_cases())
-    if (starts_with(c.name, "argm")) {
-      expect_values(c, kExact);
-      ++ran;
-    }
-  EXPECT_EQ(ran, 2);
+  EXPECT_EQ(test::check_family(test::op_cases(),
+                               [](const OpCase& c) {
+                                 const std::string& n = c.name;
+                                 if (n.starts_with("amax") || n.starts_with("amin"))
+                                   expect_parity(c, kExact);
+                                 else if (n.starts_with("sum") || n.starts_with("mean") ||
+                                          n.starts_with("var"))
+                                   expect_parity(c, kSum);
+                                 else if (n == "logsumexp")
+                                   expect_parity(c, kComposite);
+                                 else
+                                   return false;
+                                 return true;
+                               }),
+            11);
+  EXPECT_EQ(test::check_family(test::value_cases(),
+                               [](const OpCase& c) {
+                                 if (!c.name.starts_with("argm")) return false;
+                                 expect_values(c, kExact);
+                                 return true;
+                               }),
+            2);
 }
 
 TEST_F(CudaParity, SoftmaxCasesOfTheOpTable) {
-  int ran = 0;
-  for (const OpCase& c : test::op_cases()) {
-    if (starts_with(c.name, "softmax"))
-      expect_parity(c, kSoftmax, kSoftmaxGrad);
-    else if (starts_with(c.name, "log_softmax"))
-      expect_parity(c, kLogSoftmax, kLogSoftmaxGrad);
-    else
-      continue;
-    ++ran;
-  }
-  EXPECT_EQ(ran, 3);
+  EXPECT_EQ(test::check_family(test::op_cases(),
+                               [](const OpCase& c) {
+                                 if (c.name.starts_with("softmax"))
+                                   expect_parity(c, kSoftmax, kSoftmaxGrad);
+                                 else if (c.name.starts_with("log_softmax"))
+                                   expect_parity(c, kLogSoftmax, kLogSoftmaxGrad);
+                                 else
+                                   return false;
+                                 return true;
+                               }),
+            3);
 }
 
 TEST_F(CudaParity, CompositeCasesOfTheOpTable) {
-  int ran = 0;
-  for (const OpCase& c : test::op_cases())
-    if (starts_with(c.name, "l2_normalize") || starts_with(c.name, "pairwise") ||
-        starts_with(c.name, "layer_norm") || c.name == "gradient_reversal") {
-      expect_parity(c, kComposite);
-      ++ran;
-    }
-  EXPECT_EQ(ran, 7);
+  EXPECT_EQ(test::check_family(test::op_cases(),
+                               [](const OpCase& c) {
+                                 const std::string& n = c.name;
+                                 if (!n.starts_with("l2_normalize") && !n.starts_with("pairwise") &&
+                                     !n.starts_with("layer_norm") && n != "gradient_reversal")
+                                   return false;
+                                 expect_parity(c, kComposite);
+                                 return true;
+                               }),
+            7);
 }
 
 // ---- sum, mean, var (sum's backward now expands on the device) ----

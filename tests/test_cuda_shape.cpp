@@ -27,9 +27,9 @@ using test::CudaParity;
 using test::FloatBounds;
 using test::Inputs;
 using test::InputSpec;
+using test::kExact;
 using test::OpCase;
 
-constexpr FloatBounds kExact{{0, 0}, {0, 0}};
 constexpr FloatBounds kSum{{1e-3, 1e-5}, {1e-11, 1e-12}};
 
 InputSpec N(Shape s) {
@@ -42,19 +42,20 @@ void expect_parity(const OpCase& c, const FloatBounds& backward = kExact) {
 
 // The op table's shape cases: the shapes the PyTorch parity tests use.
 TEST_F(CudaParity, ShapeCasesOfTheOpTable) {
-  int ran = 0;
-  for (const OpCase& c : test::op_cases()) {
-    const std::string& n = c.name;
-    if (n == "expand") {
-      expect_parity(c, kSum);
-      ++ran;
-    } else if (n == "reshape" || n == "slice" || n == "transpose" || n == "permute" ||
-               n == "concat" || n == "stack" || n == "narrow" || n == "clone") {
-      expect_parity(c);
-      ++ran;
-    }
-  }
-  EXPECT_EQ(ran, 9);
+  EXPECT_EQ(test::check_family(test::op_cases(),
+                               [](const OpCase& c) {
+                                 const std::string& n = c.name;
+                                 if (n == "expand")
+                                   expect_parity(c, kSum);
+                                 else if (n == "reshape" || n == "slice" || n == "transpose" ||
+                                          n == "permute" || n == "concat" || n == "stack" ||
+                                          n == "narrow" || n == "clone")
+                                   expect_parity(c);
+                                 else
+                                   return false;
+                                 return true;
+                               }),
+            9);
 }
 
 TEST_F(CudaParity, ExpandBroadcastsLeadingAndInnerDims) {

@@ -51,17 +51,13 @@ std::vector<std::string> tensor_names(const std::string& safetensors) {
   return names;
 }
 
-bool starts_with(const std::string& text, const std::string& prefix) {
-  return text.rfind(prefix, 0) == 0;
-}
-
 // An exported model holds the backbone and the class head only: no attribute
 // head, no projector, nothing of the loss.
 void expect_class_model_only(const std::string& model) {
   const std::vector<std::string> names = tensor_names(model);
   ASSERT_FALSE(names.empty()) << model;
   for (const std::string& name : names)
-    EXPECT_TRUE(starts_with(name, "backbone.") || starts_with(name, "head.")) << name;
+    EXPECT_TRUE(name.starts_with("backbone.") || name.starts_with("head.")) << name;
 }
 
 // ---- The audit document, as fairness/AUDIT_SCHEMA.md promises it -----------------
@@ -243,7 +239,7 @@ TEST_F(ParadeOnTone, LogsRecallPerToneAndCheckpointsTheBranchButExportsTheClassM
   const std::vector<std::string> saved = tensor_names(run + "/checkpoint.safetensors");
   auto holds = [&](const std::string& prefix) {
     return std::any_of(saved.begin(), saved.end(),
-                       [&](const std::string& name) { return starts_with(name, prefix); });
+                       [&](const std::string& name) { return name.starts_with(prefix); });
   };
   EXPECT_TRUE(holds("ext.tone.head.")) << "no attribute head in the checkpoint";
   EXPECT_TRUE(holds("ext.tone.to_class.")) << "no projector in the checkpoint";
