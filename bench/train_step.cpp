@@ -4,13 +4,13 @@
 // "contrastive" (squared distances, margin 1, every pair; the CPU comparison)
 // and "margin" (the DML protocol's: margin loss with learnable beta on the
 // triplets of the distance-weighted miner, from the loss and miner
-// registries). On CPU or a CUDA device (--device cuda). --precision: f32;
-// tf32 (cuBLAS and cuDNN may use TF32 for f32 products; CUDA only; --tf32 is
-// the same); bf16 (the network's forward under AutocastGuard(DType::bf16):
-// convolutions and linear layers compute in bf16 with f32 master weights,
-// the loss stays f32, as torch.autocast around the model does). Prints one
-// JSON line: the median step time, images per second and peak memory.
-// bench/compare_train_step.py runs the same step in PyTorch beside it.
+// registries; fused into one kernel chain as the trainer runs it, or with
+// "margin_composite" the host miner and the loss's separate ops). On CPU or a CUDA device (--device
+// cuda). --precision: f32; tf32 (cuBLAS and cuDNN may use TF32 for f32 products; CUDA only; --tf32
+// is the same); bf16 (the network's forward under AutocastGuard(DType::bf16): convolutions and
+// linear layers compute in bf16 with f32 master weights, the loss stays f32, as torch.autocast
+// around the model does). Prints one JSON line: the median step time, images per second and peak
+// memory. bench/compare_train_step.py runs the same step in PyTorch beside it.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -61,13 +61,14 @@ Tensor contrastive_loss(const Tensor& embeddings, const Tensor& labels) {
 }
 
 // The step's loss: the contrastive loss above, or the protocol's margin loss
-// on distance-weighted triplets.
+// on distance-weighted triplets: fused (the trainer's path) or, with
+// margin_composite, the miner on the host and the loss as separate ops.
 class StepLoss {
  public:
-  explicit StepLoss(const std::string& name) : name_(name) {
-    DML_CHECK(name == "contrastive" || name == "margin", "--loss: '", name,
-              "' is not a bench loss; use contrastive or margin");
-    if (name == "margin") {
+  explicit StepLoss(const std::string& name) : fused_(name == "margin") {
+    DML_CHECK(name == "contrastive" || name == "margin" || name == "margin_composite", "--loss: '",
+              name, "' is not a bench loss; use contrastive, margin or margin_composite");
+    if (name != "contrastive") {
       loss_ = losses::make_loss("margin", {});
       miner_ = miners::make_miner("distance_weighted");
     }
@@ -80,12 +81,13 @@ class StepLoss {
   }
   Tensor operator()(const Tensor& embeddings, const Tensor& labels) {
     if (!loss_) return contrastive_loss(embeddings, labels.to(embeddings.device()));
+    if (fused_) return loss_->forward_mined(embeddings, labels, *miner_, gen_);
     miners::MinedTuples mined = miner_->mine(embeddings.detach(), labels, gen_);
     return loss_->forward(embeddings, labels, &mined);
   }
 
  private:
-  std::string name_;
+  bool fused_;
   std::unique_ptr<losses::Loss> loss_;
   std::unique_ptr<miners::Miner> miner_;
   Generator gen_{0};
@@ -124,7 +126,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "Untimed steps first")->capture_default_str();
   app.add_option("--threads", threads, "OpenMP threads (0: default)");
   app.add_option("--device", device_name, "cpu or cuda (cuda:N)")->capture_default_str();
-  app.add_option("--loss", loss_name, "contrastive or margin")->capture_default_str();
+  app.add_option("--loss", loss_name, "contrastive, margin (fused) or margin_composite")
+      ->capture_default_str();
   app.add_option("--precision", precision,
                  "f32, tf32 (TF32 in cuBLAS and cuDNN, CUDA only) or bf16 (autocast)")
       ->check(CLI::IsMember({"f32", "tf32", "bf16"}))

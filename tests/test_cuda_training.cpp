@@ -132,6 +132,47 @@ TEST_F(CudaParity, EveryMinerChoosesTheCpuTuples) {
   }
 }
 
+// The fused margin loss on distance-weighted triplets (the trainer's path for
+// that pair): the same triplets, value and gradients of the embeddings and
+// of beta on the GPU as on the CPU, shared and per-class beta, f64 and f32
+// (inside, both compute in f64 and round once at the end).
+TEST_F(CudaParity, FusedMarginLossGivesTheCpuValueAndGradients) {
+  const Batch batch = make_batch(9);
+  Generator init_gen(10);
+  const Tensor w0 = randn({16, 8}, DType::f64, &init_gen);
+  for (const bool per_class : {false, true})
+    for (const DType dtype : {DType::f64, DType::f32}) {
+      SCOPED_TRACE(
+          detail::concat(per_class ? "per-class beta " : "shared beta ", dtype_name(dtype)));
+      auto make = [&] {
+        return losses::make_loss("margin", {.num_classes = 4},
+                                 {{"per_class_beta", per_class ? 1.0 : 0.0}, {"nu", 0.01}});
+      };
+      auto cpu_loss = make(), cuda_loss = make();
+      cuda_loss->to(gpu());
+      auto miner = miners::make_miner("distance_weighted");
+      const Tensor w = w0.to(dtype);
+      Embedder cpu_embed(w, Device::cpu()), cuda_embed(w, gpu());
+      Generator cpu_gen(11), cuda_gen(11);
+      const Tensor features = batch.features.to(dtype);
+      Tensor want = cpu_loss->forward_mined(cpu_embed(features), batch.labels, *miner, cpu_gen);
+      Tensor got =
+          cuda_loss->forward_mined(cuda_embed(features.to(gpu())), batch.labels, *miner, cuda_gen);
+      EXPECT_GT(want.item(), 0);
+      want.backward();
+      got.backward();
+      // f32: the embeddings already differ by the GEMMs' rounding (cuBLAS vs ours).
+      const double rel = dtype == DType::f64 ? 1e-12 : 1e-5;
+      auto expect = [&](const Tensor& cuda_t, const Tensor& cpu_t, const char* what) {
+        test::expect_matches_cpu(cuda_t, cpu_t, {rel * test::max_abs(cpu_t), rel}, what);
+      };
+      expect(got, want, "loss value");
+      expect(cuda_embed.w.grad(), cpu_embed.w.grad(), "gradient of the embedding weights");
+      expect(cuda_loss->parameters()[0].grad(), cpu_loss->parameters()[0].grad(),
+             "gradient of beta");
+    }
+}
+
 // One training step of a small ResNet embedding network in train mode
 // (convolutions through cuDNN, batch statistics, pooling, the head): the
 // embeddings, the margin loss on distance-weighted triplets, every parameter
@@ -161,8 +202,7 @@ TEST_F(CudaParity, ResNetTrainingStepMatchesTheCpu) {
     Generator gen(13);
     SGD opt({ParamGroup{.name = "model", .params = net.parameters(), .lr = 0.1}});
     embeddings = net.forward(x);
-    miners::MinedTuples mined = miner->mine(embeddings.detach(), labels, gen);
-    Tensor l = loss->forward(embeddings, labels, &mined);
+    Tensor l = loss->forward_mined(embeddings, labels, *miner, gen);
     l.backward();
     opt.step();
     return l;

@@ -9,6 +9,12 @@ std::vector<Tensor> Loss::parameters() const {
   return out;
 }
 
+Tensor Loss::forward_mined(const Tensor& embeddings, const Tensor& labels, miners::Miner& miner,
+                           Generator& gen) {
+  const miners::MinedTuples mined = miner.mine(embeddings.detach(), labels, gen);
+  return forward(embeddings, labels, &mined);
+}
+
 void Loss::to(Device device) {
   for (const auto& [name, t] : params_)
     if (t.device() != device) t.rebind(t.detach().to(device));

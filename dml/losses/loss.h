@@ -34,6 +34,13 @@ class Loss {
   virtual Tensor forward(const Tensor& embeddings, const Tensor& labels,
                          const miners::MinedTuples* mined = nullptr) = 0;
   virtual std::string describe() const = 0;
+  // The loss on the tuples `miner` finds in the batch (drawing from gen):
+  // forward(embeddings, labels, &mined). A loss with a fused kernel for this
+  // miner runs it instead, drawing the same tuples from the same generator
+  // state and giving the same value (the margin loss with the
+  // distance-weighted miner: dml/losses/fused_margin.h).
+  virtual Tensor forward_mined(const Tensor& embeddings, const Tensor& labels, miners::Miner& miner,
+                               Generator& gen);
 
   // Learnable state, by name ("proxies", "beta"); empty for most losses.
   const NamedTensors& named_parameters() const { return params_; }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "dml/losses/fused_margin.h"
 #include "dml/losses/loss_terms.h"
+#include "dml/miners/distance_weighted.h"
 #include "dml/params.h"
 #include "engine/ops.h"
 
@@ -43,6 +45,20 @@ Tensor MarginLoss::forward(const Tensor& embeddings, const Tensor& labels,
   Tensor loss = (sum(pos) + sum(neg)) * inverse_count(active, embeddings.dtype());
   if (params_.nu != 0) loss = loss + (sum(beta_pos) + sum(beta_neg)) * (params_.nu / num_pairs);
   return loss;
+}
+
+Tensor MarginLoss::forward_mined(const Tensor& embeddings, const Tensor& labels,
+                                 miners::Miner& miner, Generator& gen) {
+  const auto* weighted = dynamic_cast<const miners::DistanceWeightedMiner*>(&miner);
+  if (!weighted) return Loss::forward_mined(embeddings, labels, miner, gen);
+  kernels::DistanceWeightedMargin config;
+  config.margin = params_.margin;
+  config.nu = params_.nu;
+  config.cutoff = weighted->params().cutoff;
+  config.nonzero_loss_cutoff = weighted->params().nonzero_loss_cutoff;
+  config.per_class_beta = params_.per_class_beta;
+  return distance_weighted_margin_loss(embeddings, labels, beta_.to(embeddings.dtype()), config,
+                                       gen);
 }
 
 std::string MarginLoss::describe() const {

@@ -35,6 +35,9 @@ class MarginLoss : public Loss {
   explicit MarginLoss(MarginParams params = {}, int64_t num_classes = 0, DType dtype = DType::f32);
   Tensor forward(const Tensor& embeddings, const Tensor& labels,
                  const miners::MinedTuples* mined = nullptr) override;
+  // With the distance-weighted miner: the fused kernel (same triplets, same value).
+  Tensor forward_mined(const Tensor& embeddings, const Tensor& labels, miners::Miner& miner,
+                       Generator& gen) override;
   std::string describe() const override;
   double default_lr_multiplier() const override { return 50; }
 

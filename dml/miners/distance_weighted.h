@@ -11,7 +11,9 @@
 // drops negatives that a margin loss would ignore), and emits (a, p, n).
 // When every negative of a lies beyond the nonzero-loss cutoff, n is drawn
 // uniformly among a's negatives. Distances are Euclidean between
-// L2-normalised embeddings; draws come from the given Generator.
+// L2-normalised embeddings. Each draw is the generator's uniform at a counter
+// fixed by the pair (kernels/distance_weighted_margin_math.h, shared with the
+// fused margin loss, which draws the same triplets on any device).
 #include <string>
 
 #include "dml/miners/miner.h"
@@ -29,6 +31,7 @@ class DistanceWeightedMiner : public Miner {
   explicit DistanceWeightedMiner(DistanceWeightedParams params = {});
   MinedTuples mine(const Tensor& embeddings, const Tensor& labels, Generator& gen) override;
   std::string describe() const override;
+  const DistanceWeightedParams& params() const { return params_; }
 
  private:
   DistanceWeightedParams params_;

@@ -352,9 +352,8 @@ void Run::train_epoch(int64_t epoch) {
       embeddings = model_->head()(features);
     }
     on_device.prefetch();  // before the miner or the loss value waits for the device
-    std::optional<miners::MinedTuples> mined;
-    if (miner_) mined = miner_->mine(embeddings.detach(), batch->labels, miner_gen);
-    Tensor loss = loss_->forward(embeddings, batch->labels, mined ? &*mined : nullptr);
+    Tensor loss = miner_ ? loss_->forward_mined(embeddings, batch->labels, *miner_, miner_gen)
+                         : loss_->forward(embeddings, batch->labels);
     if (extension_) loss = loss + extension_->loss(features, embeddings, *batch);
     optimizer_->zero_grad();
     ++steps_;
