@@ -33,54 +33,73 @@ struct DistanceWeightedMargin {
 // The buffers the forward fills and the backward reads (B = batch, D = dim),
 // on the kernel's device.
 struct DistanceWeightedMarginWork {
-  double* x;           // [B, D] the L2-normalised embeddings
-  double* norms;       // [B] their norms before normalising
-  double* dist;        // [B, B] Euclidean distances between the rows of x
-  int64_t* negatives;  // [B, B] slot (a, p)'s negative, -1 for no triplet
-  double* sums;        // [4] the batch's AnchorSums (hinges, active, triplets, betas)
-  double* dist_grad;   // [B, B] backward only: dL/dd
-  double* x_grad;      // [B, D] backward only: dL/dx
+  double* x;            // [B, D] the L2-normalised embeddings
+  double* norms;        // [B] their norms before normalising
+  double* dist;         // [B, B] Euclidean distances between the rows of x
+  double* log_weights;  // [B, B] slot_log_weight of every (a, j)
+  int64_t* negatives;   // [B, B] slot (a, p)'s negative, -1 for no triplet
+  double* sums;         // [4] the batch's AnchorSums (hinges, active, triplets, betas)
+  double* dist_grad;    // [B, B] backward only: dL/dd
+  double* x_grad;       // [B, D] backward only: dL/dx
 };
 
 // l2_normalize's eps: rows shorter than this are divided by it instead.
 constexpr double kNormEps = 1e-12;
+
+// ||x_i - x_j||^2 over four interleaved partial sums (independent chains the
+// CPU overlaps), added in one fixed order on every backend.
+DML_HOST_DEVICE inline double squared_distance(const double* xi, const double* xj, int64_t dim) {
+  double s[4] = {0, 0, 0, 0};
+  int64_t k = 0;
+  for (; k + 4 <= dim; k += 4)
+    for (int l = 0; l < 4; ++l) {
+      const double diff = xi[k + l] - xj[k + l];
+      s[l] += diff * diff;
+    }
+  for (; k < dim; ++k) {
+    const double diff = xi[k] - xj[k];
+    s[0] += diff * diff;
+  }
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
 
 DML_HOST_DEVICE inline double slot_uniform(const DistanceWeightedMargin& c, int64_t a, int64_t p) {
   const PhiloxBlock r = philox4x32_10(c.first + uint64_t(a * c.batch + p), c.seed);
   return uniform_f64(r[0], r[1]);
 }
 
-// log(1 / q(d)) for a negative at distance d, q the density of distances
-// between random points on the unit sphere in `dim` dimensions (kept in logs:
-// d^(2-n) alone over- or underflows for large n); -inf (weight 0) at or
-// beyond the nonzero-loss cutoff, where a margin loss would ignore it.
-DML_HOST_DEVICE inline double negative_log_weight(const DistanceWeightedMargin& c, double d) {
-  if (d >= c.nonzero_loss_cutoff) return -INFINITY;
+// log(1 / q(d)) for j as a's negative, at distance d = dist[a, j]; q is the
+// density of distances between random points on the unit sphere in `dim`
+// dimensions (kept in logs: d^(2-n) alone over- or underflows for large n).
+// -inf (weight 0) at or beyond the nonzero-loss cutoff, where a margin loss
+// would ignore the negative, and for a j of a's own class.
+DML_HOST_DEVICE inline double slot_log_weight(const DistanceWeightedMargin& c, const double* dist,
+                                              const int64_t* labels, int64_t a, int64_t j) {
+  const double d = dist[a * c.batch + j];
+  if (labels[j] == labels[a] || d >= c.nonzero_loss_cutoff) return -INFINITY;
   const double dc = d > c.cutoff ? d : c.cutoff;
   const double n = double(c.dim);
   return (2.0 - n) * log(dc) - (n - 3.0) / 2.0 * log(1.0 - 0.25 * dc * dc);
 }
 
-// Anchor a's negative for the uniform u: the inverse CDF over the weights
-// exp(log w - max log w) of a's negatives in index order, the last weighted
-// one taking any rounding remainder; uniform over all of a's negatives when
-// none lies within the nonzero-loss cutoff. -1 when a has no negative.
+// Anchor a's negative for the uniform u, from a's row of log weights: the
+// inverse CDF over the weights exp(log w - max log w) of a's negatives in
+// index order, the last weighted one taking any rounding remainder; uniform
+// over all of a's negatives when none lies within the nonzero-loss cutoff.
+// -1 when a has no negative.
 DML_HOST_DEVICE inline int64_t select_negative(const DistanceWeightedMargin& c,
-                                               const double* dist_row, const int64_t* labels,
+                                               const double* log_weight_row, const int64_t* labels,
                                                int64_t a, double u) {
   double max_log_w = -INFINITY;
   bool any_negative = false;
   for (int64_t j = 0; j < c.batch; ++j) {
     if (labels[j] == labels[a]) continue;
     any_negative = true;
-    const double lw = negative_log_weight(c, dist_row[j]);
-    if (lw > max_log_w) max_log_w = lw;
+    if (log_weight_row[j] > max_log_w) max_log_w = log_weight_row[j];
   }
   if (!any_negative) return -1;
   const bool weighted = max_log_w > -INFINITY;
-  auto weight = [&](int64_t j) {
-    return weighted ? exp(negative_log_weight(c, dist_row[j]) - max_log_w) : 1.0;
-  };
+  auto weight = [&](int64_t j) { return weighted ? exp(log_weight_row[j] - max_log_w) : 1.0; };
   double total = 0;
   for (int64_t j = 0; j < c.batch; ++j)
     if (labels[j] != labels[a]) total += weight(j);
@@ -99,10 +118,10 @@ DML_HOST_DEVICE inline int64_t select_negative(const DistanceWeightedMargin& c,
 }
 
 // Slot (a, p)'s negative: drawn when (a, p) is a positive pair, else -1.
-DML_HOST_DEVICE inline int64_t mine_slot(const DistanceWeightedMargin& c, const double* dist,
+DML_HOST_DEVICE inline int64_t mine_slot(const DistanceWeightedMargin& c, const double* log_weights,
                                          const int64_t* labels, int64_t a, int64_t p) {
   if (a == p || labels[a] != labels[p]) return -1;
-  return select_negative(c, dist + a * c.batch, labels, a, slot_uniform(c, a, p));
+  return select_negative(c, log_weights + a * c.batch, labels, a, slot_uniform(c, a, p));
 }
 
 DML_HOST_DEVICE inline int64_t beta_row(const DistanceWeightedMargin& c, const int64_t* labels,
@@ -154,19 +173,15 @@ DML_HOST_DEVICE inline double loss_of(const DistanceWeightedMargin& c, const Anc
   return s.hinges / (s.active > 1 ? s.active : 1.0) + c.nu * (s.betas / s.triplets);
 }
 
-// The embeddings' gradient, element (i, k) before normalisation's backward:
-// sum over j of (G[i, j] + G[j, i]) (x_i - x_j)[k] / d(i, j), G = dL/dd.
-DML_HOST_DEVICE inline double unit_row_grad(const DistanceWeightedMargin& c, const double* x,
-                                            const double* dist, const double* dist_grad, int64_t i,
-                                            int64_t k) {
-  const int64_t b = c.batch, dim = c.dim;
-  double g = 0;
-  for (int64_t j = 0; j < b; ++j) {
-    const double w = dist_grad[i * b + j] + dist_grad[j * b + i];
-    const double d = dist[i * b + j];
-    if (w != 0 && d > 0) g += w * (x[i * dim + k] - x[j * dim + k]) / d;
-  }
-  return g;
+// The weight of x_i - x_j in row i's gradient: dL/dx_i = sum over j of
+// (G[i, j] + G[j, i]) / d(i, j) * (x_i - x_j), G = dL/dd (0 where d = 0:
+// the distance's gradient there is taken as 0, as safe_sqrt's).
+DML_HOST_DEVICE inline double row_grad_weight(const DistanceWeightedMargin& c, const double* dist,
+                                              const double* dist_grad, int64_t i, int64_t j) {
+  const int64_t b = c.batch;
+  const double w = dist_grad[i * b + j] + dist_grad[j * b + i];
+  const double d = dist[i * b + j];
+  return w != 0 && d > 0 ? w / d : 0.0;
 }
 
 // Through x = e / max(||e||, eps): (dx - x (x . dx)) / ||e||, or dx / eps
@@ -176,44 +191,56 @@ DML_HOST_DEVICE inline double normalize_backward(double dx, double x, double x_d
   return norm >= kNormEps ? (dx - x * x_dot_dx) / norm : dx / kNormEps;
 }
 
-// dL/dd(a, j) in units of 1 / #active: +1 when (a, j) is an active positive
-// pair of a triplet, -1 for each triplet of anchor a whose active negative is j.
+// Row a of G = dL/dd: for each triplet (a, p, n), +per_active at (a, p) if
+// its positive hinge is active and -per_active at (a, n) if its negative one
+// is (per_active = dL/dloss over the number of active hinges).
 template <class T>
-DML_HOST_DEVICE double distance_grad_units(const DistanceWeightedMargin& c, const double* dist,
+DML_HOST_DEVICE void anchor_distance_grads(const DistanceWeightedMargin& c, const double* dist,
                                            const int64_t* negatives, const int64_t* labels,
-                                           const T* beta, int64_t a, int64_t j) {
+                                           const T* beta, int64_t a, double per_active,
+                                           double* row) {
   const int64_t b = c.batch;
   const double beta_a = double(beta[beta_row(c, labels, a)]);
-  double units = 0;
-  if (negatives[a * b + j] >= 0 && positive_hinge(c, dist[a * b + j], beta_a) > 0) units += 1;
-  if (labels[j] != labels[a] && negative_hinge(c, dist[a * b + j], beta_a) > 0)
-    for (int64_t p = 0; p < b; ++p)
-      if (negatives[a * b + p] == j) units -= 1;
-  return units;
-}
-
-// Anchor a's share of dL/dbeta: `units` in 1 / #active (-1 per active
-// positive hinge, +1 per active negative one) and its number of triplets
-// (each adds nu / #triplets through the regulariser).
-struct BetaGradShare {
-  double units = 0;
-  int64_t triplets = 0;
-};
-template <class T>
-DML_HOST_DEVICE BetaGradShare beta_grad_share(const DistanceWeightedMargin& c, const double* dist,
-                                              const int64_t* negatives, const int64_t* labels,
-                                              const T* beta, int64_t a) {
-  const int64_t b = c.batch;
-  const double beta_a = double(beta[beta_row(c, labels, a)]);
-  BetaGradShare share;
+  for (int64_t j = 0; j < b; ++j) row[j] = 0;
   for (int64_t p = 0; p < b; ++p) {
     const int64_t n = negatives[a * b + p];
     if (n < 0) continue;
-    share.units += (negative_hinge(c, dist[a * b + n], beta_a) > 0 ? 1.0 : 0.0) -
-                   (positive_hinge(c, dist[a * b + p], beta_a) > 0 ? 1.0 : 0.0);
-    ++share.triplets;
+    if (positive_hinge(c, dist[a * b + p], beta_a) > 0) row[p] += per_active;
+    if (negative_hinge(c, dist[a * b + n], beta_a) > 0) row[n] -= per_active;
   }
-  return share;
+}
+
+// What one unit of the backward weighs: dL/d(one active hinge) =
+// dL/dloss / max(#active, 1), and the regulariser's dL/dbeta_a per triplet =
+// dL/dloss * nu / #triplets. Both 0 without a triplet (the loss is then a
+// constant 0).
+struct GradScales {
+  double per_active = 0, per_triplet = 0;
+};
+DML_HOST_DEVICE inline GradScales grad_scales(const DistanceWeightedMargin& c, double grad_loss,
+                                              const double* sums) {
+  const double active = sums[1], triplets = sums[2];
+  if (!(triplets > 0)) return {};
+  return {grad_loss / (active > 1 ? active : 1.0), grad_loss * c.nu / triplets};
+}
+
+// Anchor a's part of dL/dbeta_a: per triplet, -per_active if its positive
+// hinge is active, +per_active if its negative one is, and per_triplet.
+template <class T>
+DML_HOST_DEVICE double anchor_beta_grad(const DistanceWeightedMargin& c, const double* dist,
+                                        const int64_t* negatives, const int64_t* labels,
+                                        const T* beta, int64_t a, const GradScales& scales) {
+  const int64_t b = c.batch;
+  const double beta_a = double(beta[beta_row(c, labels, a)]);
+  double g = 0;
+  for (int64_t p = 0; p < b; ++p) {
+    const int64_t n = negatives[a * b + p];
+    if (n < 0) continue;
+    if (positive_hinge(c, dist[a * b + p], beta_a) > 0) g -= scales.per_active;
+    if (negative_hinge(c, dist[a * b + n], beta_a) > 0) g += scales.per_active;
+    g += scales.per_triplet;
+  }
+  return g;
 }
 
 }  // namespace dml::kernels

@@ -28,7 +28,7 @@ using miners::DistanceWeightedMiner;
 using miners::DistanceWeightedParams;
 
 // 5 classes of 3, a class of 2 and a singleton (an anchor without positives):
-// 18 embeddings in 24 dimensions, not normalised.
+// 18 embeddings in 23 dimensions (not a multiple of squared_distance's 4 lanes), not normalised.
 struct Batch {
   Tensor embeddings, labels;
 };
@@ -38,7 +38,7 @@ Batch make_batch(uint64_t seed, DType dtype, double scale = 1.0) {
   for (int64_t i = 0; i < 15; ++i) y.push_back(i / 3);
   for (int64_t c : {5, 5, 6}) y.push_back(c);
   // Values exact in f32, so a batch is the same numbers in f32 and f64.
-  Tensor e = (randn({int64_t(y.size()), 24}, DType::f64, &gen) * scale).to(DType::f32).to(dtype);
+  Tensor e = (randn({int64_t(y.size()), 23}, DType::f64, &gen) * scale).to(DType::f32).to(dtype);
   e.requires_grad_();
   return {e, from_vector(y, {int64_t(y.size())})};
 }

@@ -17,12 +17,13 @@ constexpr const char* kOp = "distance_weighted_margin_loss";
 
 // The f64 buffers of one batch, kept by the backward.
 struct Work {
-  Tensor x, norms, dist, negatives, sums;
+  Tensor x, norms, dist, log_weights, negatives, sums;
 
   Work(int64_t b, int64_t d, Device dev)
       : x(Tensor::empty({b, d}, DType::f64, dev)),
         norms(Tensor::empty({b}, DType::f64, dev)),
         dist(Tensor::empty({b, b}, DType::f64, dev)),
+        log_weights(Tensor::empty({b, b}, DType::f64, dev)),
         negatives(Tensor::empty({b, b}, DType::i64, dev)),
         sums(Tensor::empty({4}, DType::f64, dev)) {}
 
@@ -33,6 +34,7 @@ struct Work {
     return {kernel_data<double>(x),
             kernel_data<double>(norms),
             kernel_data<double>(dist),
+            kernel_data<double>(log_weights),
             kernel_data<int64_t>(negatives),
             kernel_data<double>(sums),
             dist_grad.defined() ? kernel_data<double>(dist_grad) : nullptr,

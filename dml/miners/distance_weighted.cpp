@@ -1,5 +1,7 @@
 #include "dml/miners/distance_weighted.h"
 
+#include <vector>
+
 #include "dml/miners/geometry.h"
 #include "dml/miners/tuples.h"
 #include "dml/params.h"
@@ -26,11 +28,16 @@ MinedTuples DistanceWeightedMiner::mine(const Tensor& embeddings, const Tensor& 
   c.nonzero_loss_cutoff = params_.nonzero_loss_cutoff;
   c.seed = gen.seed();
   c.first = gen.reserve(uint64_t(d.n * d.n));
+  std::vector<double> log_weights(d.values.size());
+  for (int64_t a = 0; a < d.n; ++a)
+    for (int64_t j = 0; j < d.n; ++j)
+      log_weights[size_t(a * d.n + j)] =
+          kernels::slot_log_weight(c, d.values.data(), y.data(), a, j);
   // Slots in row-major order: the triplets come out in the order of their pairs.
   Triplets t;
   for (int64_t a = 0; a < d.n; ++a)
     for (int64_t p = 0; p < d.n; ++p) {
-      const int64_t n = kernels::mine_slot(c, d.values.data(), y.data(), a, p);
+      const int64_t n = kernels::mine_slot(c, log_weights.data(), y.data(), a, p);
       if (n >= 0) t.add(a, p, n);
     }
   return mined_triplets(t);

@@ -42,19 +42,21 @@ __global__ void normalize_rows_kernel(const T* e, DistanceWeightedMarginWork wor
 }
 
 __global__ void distances_kernel(DistanceWeightedMarginWork work, int64_t b, int64_t dim) {
-  DML_GRID_STRIDE_LOOP(e, b * b) {
-    const double* xi = work.x + (e / b) * dim;
-    const double* xj = work.x + (e % b) * dim;
-    double sq = 0;
-    for (int64_t k = 0; k < dim; ++k) sq += (xi[k] - xj[k]) * (xi[k] - xj[k]);
-    work.dist[e] = sqrt(sq);
-  }
+  DML_GRID_STRIDE_LOOP(e, b * b)
+  work.dist[e] =
+      sqrt(kernels::squared_distance(work.x + (e / b) * dim, work.x + (e % b) * dim, dim));
+}
+
+__global__ void log_weights_kernel(DistanceWeightedMargin c, const int64_t* labels,
+                                   DistanceWeightedMarginWork work) {
+  DML_GRID_STRIDE_LOOP(e, c.batch * c.batch)
+  work.log_weights[e] = kernels::slot_log_weight(c, work.dist, labels, e / c.batch, e % c.batch);
 }
 
 __global__ void mine_kernel(DistanceWeightedMargin c, const int64_t* labels,
                             DistanceWeightedMarginWork work) {
   DML_GRID_STRIDE_LOOP(e, c.batch * c.batch)
-  work.negatives[e] = kernels::mine_slot(c, work.dist, labels, e / c.batch, e % c.batch);
+  work.negatives[e] = kernels::mine_slot(c, work.log_weights, labels, e / c.batch, e % c.batch);
 }
 
 // One block: the batch's sums and the loss.
@@ -76,31 +78,30 @@ __global__ void loss_kernel(DistanceWeightedMargin c, const int64_t* labels, con
   *loss = T(kernels::loss_of(c, {v[0], v[1], v[2], v[3]}));
 }
 
-// dL/d(one active hinge): the upstream gradient over the active count (0
-// without a triplet, where the loss is a constant).
-template <class T>
-__device__ double per_active(const T* grad_loss, const double* sums) {
-  return sums[2] > 0 ? double(*grad_loss) / (sums[1] > 1 ? sums[1] : 1.0) : 0.0;
-}
-
+// One thread per anchor: its row of dL/dd.
 template <class T>
 __global__ void dist_grad_kernel(DistanceWeightedMargin c, const T* grad_loss,
                                  const int64_t* labels, const T* beta,
                                  DistanceWeightedMarginWork work) {
-  const double scale = per_active(grad_loss, work.sums);
-  DML_GRID_STRIDE_LOOP(e, c.batch * c.batch)
-  work.dist_grad[e] = scale * kernels::distance_grad_units(c, work.dist, work.negatives, labels,
-                                                           beta, e / c.batch, e % c.batch);
+  const kernels::GradScales scales = kernels::grad_scales(c, double(*grad_loss), work.sums);
+  DML_GRID_STRIDE_LOOP(a, c.batch)
+  kernels::anchor_distance_grads(c, work.dist, work.negatives, labels, beta, a, scales.per_active,
+                                 work.dist_grad + a * c.batch);
 }
 
-// One block per row: dL/dx, then back through the normalisation.
+// One block per row: dL/dx (the rows j in index order, as on the CPU), then
+// back through the normalisation.
 template <class T>
 __global__ void row_grad_kernel(DistanceWeightedMargin c, DistanceWeightedMarginWork work,
                                 T* grad_embeddings) {
   const int64_t i = blockIdx.x, dim = c.dim;
   double dot[1] = {0};
   for (int64_t k = threadIdx.x; k < dim; k += kBlock) {
-    const double dx = kernels::unit_row_grad(c, work.x, work.dist, work.dist_grad, i, k);
+    double dx = 0;
+    for (int64_t j = 0; j < c.batch; ++j) {
+      const double w = kernels::row_grad_weight(c, work.dist, work.dist_grad, i, j);
+      if (w != 0) dx += w * (work.x[i * dim + k] - work.x[j * dim + k]);
+    }
     work.x_grad[i * dim + k] = dx;
     dot[0] += work.x[i * dim + k] * dx;
   }
@@ -115,16 +116,12 @@ template <class T>
 __global__ void beta_grad_kernel(DistanceWeightedMargin c, const T* grad_loss,
                                  const int64_t* labels, const T* beta, int64_t beta_rows,
                                  DistanceWeightedMarginWork work, T* grad_beta) {
-  const double scale = per_active(grad_loss, work.sums);
-  const double per_triplet = work.sums[2] > 0 ? double(*grad_loss) * c.nu / work.sums[2] : 0.0;
+  const kernels::GradScales scales = kernels::grad_scales(c, double(*grad_loss), work.sums);
   DML_GRID_STRIDE_LOOP(r, beta_rows) {
     double g = 0;
-    for (int64_t a = 0; a < c.batch; ++a) {
-      if (kernels::beta_row(c, labels, a) != r) continue;
-      const kernels::BetaGradShare s =
-          kernels::beta_grad_share(c, work.dist, work.negatives, labels, beta, a);
-      g += scale * s.units + per_triplet * double(s.triplets);
-    }
+    for (int64_t a = 0; a < c.batch; ++a)
+      if (kernels::beta_row(c, labels, a) == r)
+        g += kernels::anchor_beta_grad(c, work.dist, work.negatives, labels, beta, a, scales);
     grad_beta[r] = T(g);
   }
 }
@@ -141,6 +138,7 @@ void distance_weighted_margin_forward(const T* embeddings, const int64_t* labels
     DML_CUDA_CHECK(cudaGetLastError());
   }
   grid::launch(distances_kernel, c.batch * c.batch, device, work, c.batch, c.dim);
+  grid::launch(log_weights_kernel, c.batch * c.batch, device, c, labels, work);
   grid::launch(mine_kernel, c.batch * c.batch, device, c, labels, work);
   loss_kernel<T><<<1, kBlock, 0, s>>>(c, labels, beta, work, loss);
   DML_CUDA_CHECK(cudaGetLastError());
@@ -152,7 +150,7 @@ void distance_weighted_margin_backward(const T* grad_loss, const int64_t* labels
                                        const DistanceWeightedMarginWork& work, T* grad_embeddings,
                                        T* grad_beta, int device) {
   cudaStream_t s = use_device(device);
-  grid::launch(dist_grad_kernel<T>, c.batch * c.batch, device, c, grad_loss, labels, beta, work);
+  grid::launch(dist_grad_kernel<T>, c.batch, device, c, grad_loss, labels, beta, work);
   if (c.batch > 0) {
     row_grad_kernel<T><<<unsigned(c.batch), kBlock, 0, s>>>(c, work, grad_embeddings);
     DML_CUDA_CHECK(cudaGetLastError());
