@@ -48,8 +48,12 @@ TEST(PoolStats, CountBlocksInUseCachedAndPeak) {
 
 // Sizes around the staging threshold and the chunk, with odd tails.
 TEST_F(CudaParity, StagedCopiesKeepEveryByte) {
-  const size_t sizes[] = {cuda::kStagingMinBytes - 1, cuda::kStagingMinBytes,
-                          cuda::kStagingChunkBytes + 3, 3 * cuda::kStagingChunkBytes + 12345};
+  const size_t sizes[] = {1,
+                          896,
+                          cuda::kStagingMinBytes - 1,
+                          cuda::kStagingMinBytes,
+                          cuda::kStagingChunkBytes + 3,
+                          3 * cuda::kStagingChunkBytes + 12345};
   CudaCachingAllocator& alloc = cuda::caching_allocator(0);
   for (size_t bytes : sizes) {
     SCOPED_TRACE(bytes);
@@ -63,6 +67,29 @@ TEST_F(CudaParity, StagedCopiesKeepEveryByte) {
     for (size_t i = 0; i < bytes; ++i)
       ASSERT_EQ(back[i], static_cast<unsigned char>(i * 131 + (i >> 12))) << "byte " << i;
     alloc.deallocate(dev, bytes);
+  }
+}
+
+// Small uploads are staged too and return before their DMA runs: more of
+// them than the pool's buffers, each from a host vector that changes right
+// after, all arrive intact.
+TEST_F(CudaParity, ManySmallUploadsKeepEveryByte) {
+  const size_t bytes = 112 * sizeof(int64_t);  // a batch's labels
+  const int copies = 3 * cuda::kStagingBuffers;
+  CudaCachingAllocator& alloc = cuda::caching_allocator(0);
+  std::vector<void*> blocks;
+  std::vector<int64_t> src(112);
+  for (int c = 0; c < copies; ++c) {
+    for (size_t i = 0; i < src.size(); ++i) src[i] = int64_t(c) * 1000 + int64_t(i);
+    blocks.push_back(alloc.allocate(bytes));
+    cuda::copy_host_to_device(blocks.back(), src.data(), bytes, 0);
+  }
+  std::vector<int64_t> back(112);
+  for (int c = 0; c < copies; ++c) {
+    cuda::copy_device_to_host(back.data(), blocks[size_t(c)], bytes, 0);
+    for (size_t i = 0; i < back.size(); ++i)
+      ASSERT_EQ(back[i], int64_t(c) * 1000 + int64_t(i)) << "copy " << c << ", element " << i;
+    alloc.deallocate(blocks[size_t(c)], bytes);
   }
 }
 

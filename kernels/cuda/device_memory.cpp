@@ -125,14 +125,14 @@ CudaCachingAllocator& caching_allocator(int device) {
 // or consume the data (the legacy default stream does not order against the
 // engine's non-blocking stream). The host buffer may be reused as soon as a
 // copy returns, and a device-to-host copy returns with the data in place.
-// Large copies are staged through pinned buffers (kernels/cuda/pinned_staging.h):
-// a host-to-device one returns once its source is staged, its DMA still
-// queued; small ones wait for completion.
+// Host-to-device copies of every size are staged through pinned buffers
+// (kernels/cuda/pinned_staging.h) and return once the source is staged, the
+// DMA still queued: the host never waits for the device to upload a batch's
+// labels or an index list (a pageable copy would have to wait for the whole
+// stream). Large device-to-host copies are staged in chunks; small ones copy
+// directly; both return with the data in place.
 void copy_host_to_device(void* dst, const void* src, size_t bytes, int device) {
-  if (bytes >= kStagingMinBytes) return staged_host_to_device(dst, src, bytes, device);
-  cudaStream_t s = use_device(device);
-  DML_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
-  DML_CUDA_CHECK(cudaStreamSynchronize(s));
+  staged_host_to_device(dst, src, bytes, device);
 }
 void copy_device_to_host(void* dst, const void* src, size_t bytes, int device) {
   if (bytes >= kStagingMinBytes) return staged_device_to_host(dst, src, bytes, device);

@@ -9,7 +9,9 @@
 // (stream-ordered reuse). Buffers are allocated on first need, up to
 // kStagingBuffers per device (more only while concurrent transfers hold all of
 // them), and kept until empty_pinned_staging().
-// kernels/cuda/device_memory.cpp routes copies of kStagingMinBytes and more here.
+// kernels/cuda/device_memory.cpp routes every host-to-device copy here (a
+// small one takes a whole buffer until its DMA has run), and device-to-host
+// copies of kStagingMinBytes and more.
 #include <cstddef>
 
 #include "engine/allocator.h"
