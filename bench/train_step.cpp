@@ -1,16 +1,21 @@
 // End-to-end DML training step: an embedding network (ResNet backbone without
 // its classifier, average pooling, Linear to 128, L2 normalisation) over an
-// m-per-class batch (2 images per class), a loss, backward, Adam. Two losses:
-// "contrastive" (squared distances, margin 1, every pair; the CPU comparison)
-// and "margin" (the DML protocol's: margin loss with learnable beta on the
-// triplets of the distance-weighted miner, from the loss and miner
-// registries; fused into one kernel chain as the trainer runs it, or with
-// "margin_composite" the host miner and the loss's separate ops). On CPU or a CUDA device (--device
-// cuda). --precision: f32; tf32 (cuBLAS and cuDNN may use TF32 for f32 products; CUDA only; --tf32
-// is the same); bf16 (the network's forward under AutocastGuard(DType::bf16): convolutions and
-// linear layers compute in bf16 with f32 master weights, the loss stays f32, as torch.autocast
-// around the model does). Prints one JSON line: the median step time, images per second and peak
-// memory. bench/compare_train_step.py runs the same step in PyTorch beside it.
+// m-per-class batch (2 images per class), a loss, backward, Adam. Losses:
+// "contrastive" (squared distances, margin 1, every pair; the CPU comparison),
+// "margin" (the DML protocol's: margin loss with learnable beta on the
+// triplets of the distance-weighted miner, fused into one kernel chain as the
+// trainer runs it) and "margin_composite" (the same with the host miner and
+// the loss's separate ops). On CPU or a CUDA device (--device cuda).
+// --precision: f32; tf32 (cuBLAS and cuDNN may use TF32 for f32 products;
+// CUDA only; --tf32 is the same); bf16 (the network's forward under
+// AutocastGuard(DType::bf16): convolutions and linear layers compute in bf16
+// with f32 master weights, the loss stays f32, as torch.autocast around the
+// model does). --cuda-graph (CUDA; contrastive or margin): after the warm-up,
+// forward, loss and backward are captured once in a CUDA graph
+// (engine/cuda_graph.h) and each timed step is one replay plus the optimizer
+// step. Prints one JSON line: the median step time, images per second and
+// peak memory. bench/compare_train_step.py runs the same step in PyTorch
+// beside it.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -19,11 +24,13 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <vector>
 
 #include "dml/losses/registry.h"
 #include "dml/miners/registry.h"
 #include "engine/autocast.h"
+#include "engine/cuda_graph.h"
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
 #include "layers/embedding_head.h"
@@ -73,6 +80,7 @@ class StepLoss {
       miner_ = miners::make_miner("distance_weighted");
     }
   }
+  Generator& generator() { return gen_; }
   std::vector<Tensor> parameters() const {
     return loss_ ? loss_->parameters() : std::vector<Tensor>{};
   }
@@ -116,7 +124,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Times a DML training step (forward, loss, backward, Adam)"};
   std::string model = "resnet18", device_name = "cpu", loss_name = "contrastive";
   std::string precision = "f32";
-  bool tf32 = false;
+  bool tf32 = false, cuda_graph = false;
   int64_t image = 64, batch = 32, steps = 10, warmup = 2;
   int threads = 0;
   app.add_option("--model", model, "resnet18, resnet50, ...")->capture_default_str();
@@ -133,6 +141,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"f32", "tf32", "bf16"}))
       ->capture_default_str();
   app.add_flag("--tf32", tf32, "Same as --precision tf32");
+  app.add_flag("--cuda-graph", cuda_graph,
+               "After the warm-up, capture forward, loss and backward in a CUDA graph and time "
+               "replays (+ the optimizer step)");
   CLI11_PARSE(app, argc, argv);
   try {
     DML_CHECK(!tf32 || precision != "bf16", "--tf32 and --precision bf16 contradict; pick one");
@@ -159,21 +170,48 @@ int main(int argc, char** argv) {
     Tensor x = randn({batch, 3, image, image}).to(device);
     Tensor labels = from_vector(std::vector<int64_t>(size_t(batch)), {batch});
     for (int64_t i = 0; i < batch; ++i) labels.data<int64_t>()[i] = i / 2;
+    DML_CHECK(!cuda_graph || (device.is_cuda() && loss_name != "margin_composite"),
+              "--cuda-graph: needs --device cuda and a loss without host reads (contrastive "
+              "or margin, not margin_composite)");
+    const Tensor device_labels = labels.to(device);
     const double rss_setup = rss_bytes();
 
-    std::vector<double> times;
-    double loss = 0;
-    for (int64_t s = 0; s < warmup + steps; ++s) {
-      if (s == warmup) reset_peak(device);
-      auto t0 = std::chrono::steady_clock::now();
-      opt.zero_grad();
+    // Forward, loss and backward of one step into `l` (gradients set, not
+    // added: the optimizer cleared them).
+    auto forward_backward = [&](Tensor& l) {
       Tensor embeddings;
       {
         AutocastGuard autocast(compute);
         embeddings = net.forward(x);
       }
-      Tensor l = step_loss(embeddings, labels);
+      l = step_loss(embeddings, cuda_graph ? device_labels : labels);
       l.backward();
+    };
+    std::unique_ptr<CudaGraph> graph;
+    Tensor captured_loss;
+    std::vector<double> times;
+    double loss = 0;
+    for (int64_t s = 0; s < warmup + steps; ++s) {
+      if (s == warmup) {
+        reset_peak(device);  // before a capture: its allocations are the step's
+        // Captured after the warm-up (cuDNN's algorithms chosen, the
+        // optimizer's state allocated); the replays write the gradients the
+        // capture created, so they are not cleared between steps.
+        if (cuda_graph) {
+          opt.zero_grad();
+          graph = std::make_unique<CudaGraph>(device);
+          graph->capture([&] { forward_backward(captured_loss); }, &step_loss.generator());
+        }
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      Tensor l;
+      if (graph) {
+        graph->replay();
+        l = captured_loss;
+      } else {
+        opt.zero_grad();
+        forward_backward(l);
+      }
       opt.step();
       loss = l.item();  // waits for the device: the step's work is inside the timing
       if (s >= warmup)
@@ -185,14 +223,14 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"engine\": \"dml\", \"model\": \"%s\", \"image\": %lld, \"batch\": %lld, "
         "\"device\": \"%s\", \"loss\": \"%s\", \"precision\": \"%s\", \"tf32\": %s, "
-        "\"threads\": %d, \"median_s\": %.5f, "
+        "\"cuda_graph\": %s, \"threads\": %d, \"median_s\": %.5f, "
         "\"img_per_s\": %.3f, \"loss_value\": %.6f, "
         "\"peak_tensor_bytes\": %.0f, \"peak_rss_bytes\": %.0f, \"step_rss_bytes\": %.0f}\n",
         model.c_str(), static_cast<long long>(image), static_cast<long long>(batch),
         device.str().c_str(), loss_name.c_str(), precision.c_str(),
-        precision == "tf32" ? "true" : "false", omp_get_max_threads(), median,
-        double(batch) / median, loss, peak_tensor_bytes(device), peak_rss_bytes(),
-        peak_rss_bytes() - rss_setup);
+        precision == "tf32" ? "true" : "false", cuda_graph ? "true" : "false",
+        omp_get_max_threads(), median, double(batch) / median, loss, peak_tensor_bytes(device),
+        peak_rss_bytes(), peak_rss_bytes() - rss_setup);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_step: error: %s\n", e.what());

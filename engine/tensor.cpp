@@ -16,6 +16,7 @@
 #ifdef DML_WITH_CUDA
 #include "kernels/cuda/device_memory.h"
 #include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/fill.h"
 #include "kernels/cuda/random.h"
 #endif
 
@@ -354,15 +355,28 @@ void copy_into(const Tensor& dst, const Tensor& src) {
 // ---- creation ----
 
 Tensor full(const Shape& shape, double value, DType dtype, Device device) {
+#ifdef DML_WITH_CUDA
+  // On a GPU a kernel writes the value (its bits as the CPU converts it):
+  // no upload, and capturable in a CUDA graph.
+  if (device.is_cuda()) {
+    const Tensor one = full({}, value, dtype);
+    uint64_t pattern = 0;
+    std::memcpy(&pattern, one.raw_data(), one.nbytes());
+    Tensor t = Tensor::empty(shape, dtype, device);
+    cuda::fill_pattern(t.raw_data(), size_t(t.numel()), one.nbytes(), pattern, device.index);
+    return t;
+  }
+#endif
   Tensor t = Tensor::empty(shape, DType::f64);
   double* p = t.data<double>();
   std::fill(p, p + t.numel(), value);
   return t.to(dtype).to(device);
 }
 Tensor zeros(const Shape& shape, DType dtype, Device device) {
+  if (device.is_cuda()) return full(shape, 0.0, dtype, device);
   Tensor t = Tensor::empty(shape, dtype);
   if (t.nbytes() > 0) std::memset(t.raw_data(), 0, t.nbytes());  // an empty tensor has no data
-  return t.to(device);
+  return t;
 }
 Tensor ones(const Shape& shape, DType dtype, Device device) {
   return full(shape, 1.0, dtype, device);

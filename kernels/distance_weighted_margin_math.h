@@ -28,6 +28,9 @@ struct DistanceWeightedMargin {
   double cutoff = 0.5, nonzero_loss_cutoff = 1.4;
   bool per_class_beta = false;   // beta row = the anchor's label, else row 0
   uint64_t seed = 0, first = 0;  // Philox key and the counter of slot (0, 0)
+  // CUDA only: a device counter added to `first` when the kernels run (a
+  // captured graph's, advanced by every replay; engine/cuda_graph.h), or null.
+  const uint64_t* first_base = nullptr;
 };
 
 // The buffers the forward fills and the backward reads (B = batch, D = dim),

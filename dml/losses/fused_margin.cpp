@@ -2,6 +2,7 @@
 
 #include "dml/losses/loss_terms.h"
 #include "engine/autograd.h"
+#include "engine/cuda_graph.h"
 #include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
 #include "kernels/cpu/distance_weighted_margin.h"
@@ -47,19 +48,22 @@ struct Work {
 Tensor distance_weighted_margin_loss(const Tensor& embeddings, const Tensor& labels,
                                      const Tensor& beta, kernels::DistanceWeightedMargin config,
                                      Generator& gen) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kOp);
+  miners::check_batch(embeddings, labels, kOp);
   const Device dev = ops::check_same_device(kOp, {&embeddings, &beta});
   ops::check_same_dtype(kOp, embeddings, beta);
   ops::check_dim(kOp, "beta", beta, 1);
   const int64_t rows = beta.size(0);
-  if (config.per_class_beta)
-    check_class_labels(y, rows, kOp);
-  else
-    DML_CHECK(rows == 1, kOp, ": one shared beta has shape [1], got ", describe(beta));
+  DML_CHECK(config.per_class_beta || rows == 1, kOp, ": one shared beta has shape [1], got ",
+            describe(beta));
+  // Captured in a CUDA graph, the labels are a device tensor refilled before
+  // each replay, unread here: their values are the caller's to check.
+  if (config.per_class_beta && !graph_capturing(dev))
+    check_class_labels(labels.to_vector<int64_t>(), rows, kOp);
   config.batch = embeddings.size(0);
   config.dim = embeddings.size(1);
   config.seed = gen.seed();
   config.first = gen.reserve(uint64_t(config.batch * config.batch));
+  config.first_base = captured_draw_base(dev, gen);
 
   const Tensor on_device = labels.device() == dev ? labels : labels.to(dev);
   const Tensor e = embeddings.detach(), b = beta.detach();

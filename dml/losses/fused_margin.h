@@ -21,7 +21,9 @@ namespace dml::losses {
 // embeddings'); beta [1], or [classes] with config.per_class_beta (labels
 // must then lie in [0, classes)), in the embeddings' dtype. config's batch,
 // dim, seed and first are filled here (the draws reserve B * B counters of
-// gen). Differentiable in embeddings and beta.
+// gen). Differentiable in embeddings and beta. Capturable in a CUDA graph
+// (engine/cuda_graph.h) with the labels already on the device (their values
+// are then not checked here) and gen the capture's generator.
 Tensor distance_weighted_margin_loss(const Tensor& embeddings, const Tensor& labels,
                                      const Tensor& beta, kernels::DistanceWeightedMargin config,
                                      Generator& gen);

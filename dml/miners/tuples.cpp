@@ -65,7 +65,7 @@ Triplets read_triplets(const Labels& y, const MinedTuples& m, const char* who) {
 
 }  // namespace
 
-Labels batch_labels(const Tensor& embeddings, const Tensor& labels, const char* who) {
+void check_batch(const Tensor& embeddings, const Tensor& labels, const char* who) {
   DML_CHECK(embeddings.defined() && embeddings.dim() == 2 && is_floating(embeddings.dtype()), who,
             ": embeddings must be a floating [batch, dim] tensor, got ",
             embeddings.defined() ? describe(embeddings) : std::string("an undefined tensor"));
@@ -74,6 +74,10 @@ Labels batch_labels(const Tensor& embeddings, const Tensor& labels, const char* 
             who, ": labels must be an i64 [", embeddings.size(0),
             "] tensor (one per embedding), got ",
             labels.defined() ? describe(labels) : std::string("an undefined tensor"));
+}
+
+Labels batch_labels(const Tensor& embeddings, const Tensor& labels, const char* who) {
+  check_batch(embeddings, labels, who);
   return labels.to_vector<int64_t>();
 }
 

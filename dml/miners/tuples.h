@@ -16,8 +16,10 @@ namespace dml::miners {
 
 using Labels = std::vector<int64_t>;
 
-// The labels as a host vector, after checking that embeddings is a floating
-// [B, D] tensor and labels an i64 [B] one; `who` names the caller in errors.
+// Checks that embeddings is a floating [B, D] tensor and labels an i64 [B]
+// one; `who` names the caller in errors.
+void check_batch(const Tensor& embeddings, const Tensor& labels, const char* who);
+// The labels as a host vector, after check_batch.
 Labels batch_labels(const Tensor& embeddings, const Tensor& labels, const char* who);
 
 struct PairList {

@@ -1,11 +1,13 @@
 #include "kernels/cuda/device_memory.h"
 
 #include <atomic>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "kernels/cuda/capture.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/pinned_staging.h"
 #include "kernels/cuda/pool_stats.h"
@@ -43,20 +45,13 @@ class SizeClassAllocator final : public CudaCachingAllocator {
     if (bytes == 0) return nullptr;
     size_t size = round_size(bytes);
     std::lock_guard<std::mutex> lock(mu_);
-    void* p = nullptr;
-    auto it = free_.find(size);
-    const bool reused = it != free_.end() && !it->second.empty();
-    if (reused) {
-      p = it->second.back();
-      it->second.pop_back();
-    } else {
-      DML_CUDA_CHECK(cudaSetDevice(device_));
-      if (cudaMalloc(&p, size) != cudaSuccess) {
-        cudaGetLastError();
-        release_cached();
-        DML_CUDA_CHECK(cudaMalloc(&p, size));
-      }
-    }
+    // While a graph is captured, a block comes from its pool's free list,
+    // else from the shared one, and is the pool's from then on.
+    void* p = active_pool_ ? take(pools_[active_pool_], size) : nullptr;
+    if (!p) p = take(free_, size);
+    const bool reused = p != nullptr;
+    if (!reused) p = fresh_block(size);
+    if (active_pool_) owner_[p] = active_pool_;
     stats_.handed_out(size, reused);
     if (g_poison) DML_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, size, use_device(device_)));
     return p;
@@ -66,8 +61,28 @@ class SizeClassAllocator final : public CudaCachingAllocator {
     if (!ptr) return;
     size_t size = round_size(bytes);
     std::lock_guard<std::mutex> lock(mu_);
-    free_[size].push_back(ptr);
+    auto owned = owner_.find(ptr);
+    (owned == owner_.end() ? free_ : pools_[owned->second])[size].push_back(ptr);
     stats_.given_back(size);
+  }
+
+  int new_pool() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ++last_pool_;
+  }
+  void use_pool(int pool) {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_pool_ = pool;
+  }
+  // The pool's free blocks go back to the shared lists; its blocks still in
+  // use go there when released.
+  void release_pool(int pool) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [size, blocks] : pools_[pool])
+      free_[size].insert(free_[size].end(), blocks.begin(), blocks.end());
+    pools_.erase(pool);
+    for (auto it = owner_.begin(); it != owner_.end();)
+      it = it->second == pool ? owner_.erase(it) : std::next(it);
   }
 
   MemoryStats stats() const override {
@@ -80,10 +95,42 @@ class SizeClassAllocator final : public CudaCachingAllocator {
   }
   void empty_cache() override {
     std::lock_guard<std::mutex> lock(mu_);
+    DML_CHECK(!active_pool_, "cuda:", device_,
+              ": empty_cache while a CUDA graph is being captured (cudaFree would synchronise)");
     release_cached();
   }
 
  private:
+  using FreeLists = std::map<size_t, std::vector<void*>>;
+
+  static void* take(FreeLists& lists, size_t size) {
+    auto it = lists.find(size);
+    if (it == lists.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    return p;
+  }
+
+  // cudaMalloc, after returning the cached blocks to the driver if it fails.
+  // During a capture cudaMalloc is allowed only in relaxed mode (it is not
+  // stream work), and the cache cannot be emptied (cudaFree synchronises).
+  void* fresh_block(size_t size) {
+    DML_CUDA_CHECK(cudaSetDevice(device_));
+    void* p = nullptr;
+    cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+    DML_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+    const cudaError_t status = cudaMalloc(&p, size);
+    DML_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+    if (status == cudaSuccess) return p;
+    cudaGetLastError();
+    DML_CHECK(!active_pool_, "cuda:", device_, ": out of memory allocating ", size,
+              " bytes while a CUDA graph is being captured (the cache cannot be emptied "
+              "meanwhile); capture a smaller step or free memory before capturing");
+    release_cached();
+    DML_CUDA_CHECK(cudaMalloc(&p, size));
+    return p;
+  }
+
   void release_cached() {
     DML_CUDA_CHECK(cudaSetDevice(device_));
     for (auto& [size, blocks] : free_)
@@ -96,7 +143,10 @@ class SizeClassAllocator final : public CudaCachingAllocator {
 
   int device_;
   mutable std::mutex mu_;
-  std::map<size_t, std::vector<void*>> free_;
+  FreeLists free_;                  // shared
+  std::map<int, FreeLists> pools_;  // private, by pool id (a captured graph's)
+  std::map<void*, int> owner_;      // blocks of private pools
+  int active_pool_ = 0, last_pool_ = 0;
   PoolStats stats_;
 };
 
@@ -109,7 +159,9 @@ bool poison_allocations() {
   return g_poison;
 }
 
-CudaCachingAllocator& caching_allocator(int device) {
+namespace {
+
+SizeClassAllocator& size_class_allocator(int device) {
   static std::mutex mu;
   static std::map<int, std::unique_ptr<SizeClassAllocator>> per_device;
   std::lock_guard<std::mutex> lock(mu);
@@ -119,6 +171,22 @@ CudaCachingAllocator& caching_allocator(int device) {
   auto& a = per_device[device];
   if (!a) a = std::make_unique<SizeClassAllocator>(device);
   return *a;
+}
+
+}  // namespace
+
+CudaCachingAllocator& caching_allocator(int device) {
+  return size_class_allocator(device);
+}
+
+int new_private_pool(int device) {
+  return size_class_allocator(device).new_pool();
+}
+void use_private_pool(int device, int pool) {
+  size_class_allocator(device).use_pool(pool);
+}
+void release_private_pool(int device, int pool) {
+  size_class_allocator(device).release_pool(pool);
 }
 
 // Copies go on the device's stream, ordered after the kernels that produce
@@ -132,9 +200,11 @@ CudaCachingAllocator& caching_allocator(int device) {
 // stream). Large device-to-host copies are staged in chunks; small ones copy
 // directly; both return with the data in place.
 void copy_host_to_device(void* dst, const void* src, size_t bytes, int device) {
+  check_not_capturing(device, "a host-to-device copy");
   staged_host_to_device(dst, src, bytes, device);
 }
 void copy_device_to_host(void* dst, const void* src, size_t bytes, int device) {
+  check_not_capturing(device, "a device-to-host copy (a read of device memory)");
   if (bytes >= kStagingMinBytes) return staged_device_to_host(dst, src, bytes, device);
   cudaStream_t s = use_device(device);
   DML_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));

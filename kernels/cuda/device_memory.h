@@ -10,6 +10,16 @@ namespace dml::cuda {
 int device_count();
 CudaCachingAllocator& caching_allocator(int device);
 
+// Private pools of the caching allocator, for CUDA graphs
+// (kernels/cuda/capture.h): while pool p is in use (use_private_pool(device,
+// p); 0 = none), every block handed out belongs to p and returns to p's
+// free lists when released, so what a captured graph's kernels read and
+// write is never handed to other work while the graph lives.
+// release_private_pool gives p's blocks back to everyone.
+int new_private_pool(int device);
+void use_private_pool(int device, int pool);
+void release_private_pool(int device, int pool);
+
 // For tests: when on, every block the caching allocators hand out (fresh or
 // reused) is first filled with 0xFF bytes on the device's stream: NaN in f32
 // and f64, -1 in integers. An output element a kernel forgets to write then

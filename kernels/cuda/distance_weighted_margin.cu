@@ -55,6 +55,7 @@ __global__ void log_weights_kernel(DistanceWeightedMargin c, const int64_t* labe
 
 __global__ void mine_kernel(DistanceWeightedMargin c, const int64_t* labels,
                             DistanceWeightedMarginWork work) {
+  if (c.first_base) c.first += *c.first_base;
   DML_GRID_STRIDE_LOOP(e, c.batch * c.batch)
   work.negatives[e] = kernels::mine_slot(c, work.log_weights, labels, e / c.batch, e % c.batch);
 }

@@ -1,22 +1,42 @@
-#include "kernels/cuda/check.h"
+#include <cstring>
+
+#include "engine/error.h"
 #include "kernels/cuda/fill.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/grid.cuh"
 
 namespace dml::cuda {
 
-__global__ void fill32_kernel(uint32_t* dst, size_t n, uint32_t value) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n;
-       i += size_t(gridDim.x) * blockDim.x)
-    dst[i] = value;
+namespace {
+
+template <class Word>
+__global__ void fill_kernel(Word* dst, int64_t n, Word value) {
+  DML_GRID_STRIDE_LOOP(i, n)
+  dst[i] = value;
 }
 
-void fill32(void* dst, size_t n, uint32_t value, int device) {
-  if (n == 0) return;
-  cudaStream_t s = use_device(device);
-  int threads = 256;
-  int blocks = int(std::min<size_t>((n + threads - 1) / threads, 65535));
-  fill32_kernel<<<blocks, threads, 0, s>>>(static_cast<uint32_t*>(dst), n, value);
-  DML_CUDA_CHECK(cudaGetLastError());
+template <class Word>
+void fill_words(void* dst, size_t n, uint64_t pattern, int device) {
+  Word value;
+  std::memcpy(&value, &pattern, sizeof(Word));  // the low bytes on a little-endian host
+  grid::launch(fill_kernel<Word>, int64_t(n), device, static_cast<Word*>(dst), int64_t(n), value);
+}
+
+}  // namespace
+
+void fill_pattern(void* dst, size_t n, size_t elem_bytes, uint64_t pattern, int device) {
+  switch (elem_bytes) {
+    case 1:
+      return fill_words<uint8_t>(dst, n, pattern, device);
+    case 2:
+      return fill_words<uint16_t>(dst, n, pattern, device);
+    case 4:
+      return fill_words<uint32_t>(dst, n, pattern, device);
+    case 8:
+      return fill_words<uint64_t>(dst, n, pattern, device);
+    default:
+      throw Error(detail::concat("fill_pattern: elements of ", elem_bytes,
+                                 " bytes; 1, 2, 4 or 8 are supported"));
+  }
 }
 
 }  // namespace dml::cuda

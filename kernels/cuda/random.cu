@@ -1,3 +1,4 @@
+#include "kernels/cuda/capture.h"
 #include "kernels/cuda/grid.cuh"
 #include "kernels/cuda/random.h"
 #include "kernels/philox.h"
@@ -32,23 +33,31 @@ __global__ void bernoulli_kernel(T* out, int64_t n, double p, uint64_t seed, uin
   out[i] = kernels::bernoulli_value<T>(philox4x32_10(first + uint64_t(i), seed), p);
 }
 
+// A fill's counters come from the host's generator; a captured graph would
+// replay the same numbers every time, so fills are refused while capturing.
+template <class... Params, class... Args>
+void launch_fill(void (*kernel)(Params...), int64_t n, int device, Args... args) {
+  check_not_capturing(device, "a random fill (counters drawn from a host generator)");
+  grid::launch(kernel, n, device, args...);
+}
+
 }  // namespace
 
 template <class T>
 void fill_uniform(T* out, int64_t n, uint64_t seed, uint64_t first, int device) {
-  grid::launch(uniform_kernel<T>, n, device, out, n, seed, first);
+  launch_fill(uniform_kernel<T>, n, device, out, n, seed, first);
 }
 template <class T>
 void fill_normal(T* out, int64_t n, uint64_t seed, uint64_t first, int device) {
-  grid::launch(normal_kernel<T>, n, device, out, n, seed, first);
+  launch_fill(normal_kernel<T>, n, device, out, n, seed, first);
 }
 void fill_randint(int64_t* out, int64_t n, int64_t low, int64_t high, uint64_t seed, uint64_t first,
                   int device) {
-  grid::launch(randint_kernel, n, device, out, n, low, uint64_t(high - low), seed, first);
+  launch_fill(randint_kernel, n, device, out, n, low, uint64_t(high - low), seed, first);
 }
 template <class T>
 void fill_bernoulli(T* out, int64_t n, double p, uint64_t seed, uint64_t first, int device) {
-  grid::launch(bernoulli_kernel<T>, n, device, out, n, p, seed, first);
+  launch_fill(bernoulli_kernel<T>, n, device, out, n, p, seed, first);
 }
 
 template void fill_uniform<float>(float*, int64_t, uint64_t, uint64_t, int);

@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 
+#include "kernels/cuda/capture.h"
 #include "kernels/cuda/check.h"
 
 namespace dml::cuda {
@@ -26,6 +27,7 @@ cudaStream_t use_device(int device) {
 }
 
 void synchronize(int device) {
+  check_not_capturing(device, "a wait for the device");
   DML_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
 }
 

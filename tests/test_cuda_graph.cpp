@@ -1,0 +1,108 @@
+// CUDA graphs (engine/cuda_graph.h): a captured training step replays like
+// the eager step it recorded, random draws included; what a replay cannot
+// repeat is refused while capturing; and the graph's memory is never handed
+// to other work. f64, so replay and eager differ by nothing (the same kernels
+// on the same data). Skipped where no GPU is present.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "dml/losses/margin.h"
+#include "dml/miners/distance_weighted.h"
+#include "engine/cuda_graph.h"
+#include "engine/ops.h"
+#include "engine/optim/optimizer.h"
+#include "tests/cuda_parity.h"
+#include "tests/test_support.h"
+
+namespace dml {
+namespace {
+
+using test::CudaParity;
+
+Device gpu() {
+  return Device::cuda(0);
+}
+
+// A step's data: features [12, 16] of 6 classes x 2 on the GPU, and the
+// embedding weights l2_normalize(features @ w) is taken through.
+struct StepSetup {
+  Tensor features, labels, w;
+  losses::MarginLoss loss{{}, 0, DType::f64};
+  miners::DistanceWeightedMiner miner;
+  StepSetup() {
+    Generator gen(3);
+    features = randn({12, 16}, DType::f64, &gen).to(gpu());
+    std::vector<int64_t> y;
+    for (int64_t i = 0; i < 12; ++i) y.push_back(i / 2);
+    labels = from_vector(y, {12}).to(gpu());
+    w = randn({16, 8}, DType::f64, &gen).to(gpu());
+    w.requires_grad_();
+    loss.to(gpu());
+  }
+  std::vector<Tensor> parameters() const { return {w, loss.parameters()[0]}; }
+  Tensor forward_backward(Generator& gen) {
+    Tensor value = loss.forward_mined(l2_normalize(matmul(features, w)), labels, miner, gen);
+    value.backward();
+    return value;
+  }
+};
+
+TEST_F(CudaParity, CapturedStepReplaysLikeTheEagerStep) {
+  constexpr int kSteps = 4;
+  StepSetup eager, captured;
+  Generator eager_gen(9), graph_gen(9);
+  SGD eager_opt({ParamGroup{.name = "all", .params = eager.parameters(), .lr = 0.1}});
+  SGD graph_opt({ParamGroup{.name = "all", .params = captured.parameters(), .lr = 0.1}});
+  std::vector<double> eager_losses;
+  for (int s = 0; s < kSteps; ++s) {
+    eager_opt.zero_grad();
+    eager_losses.push_back(eager.forward_backward(eager_gen).item());
+    eager_opt.step();
+  }
+  CudaGraph graph(gpu());
+  Tensor loss;
+  graph_opt.zero_grad();
+  graph.capture([&] { loss = captured.forward_backward(graph_gen); }, &graph_gen);
+  EXPECT_EQ(graph_gen.state().offset, 0u) << "a capture draws nothing yet";
+  for (int s = 0; s < kSteps; ++s) {
+    // Other work between replays takes memory the graph must not share.
+    Tensor other = full({12, 8}, 7.0, DType::f64, gpu());
+    graph.replay();
+    graph_opt.step();
+    EXPECT_EQ(loss.item(), eager_losses[size_t(s)]) << "step " << s;
+    EXPECT_EQ(amin(other).item(), 7.0) << "step " << s;
+  }
+  EXPECT_GT(eager_losses.front(), 0);
+  EXPECT_NE(eager_losses[0], eager_losses[1]) << "the steps drew different triplets";
+  EXPECT_EQ(graph_gen.state().offset, eager_gen.state().offset);
+  EXPECT_TRUE(test::all_close(captured.w.to(Device::cpu()), eager.w.to(Device::cpu()), {0, 0}));
+}
+
+TEST_F(CudaParity, WhatAReplayCannotRepeatIsRefusedWhileCapturing) {
+  StepSetup s;
+  Generator gen(1), other(2);
+  const Tensor host = s.features.to(Device::cpu());
+  const std::vector<std::pair<std::string, std::function<void()>>> refused = {
+      {"a device-to-host copy", [&] { sum(s.features).item(); }},
+      {"a host-to-device copy", [&] { zeros({4}).to(gpu()); }},
+      {"a random fill", [&] { rand({4}, DType::f32, &gen, gpu()); }},
+      {"generator the capture was not given", [&] { s.forward_backward(other); }}};
+  for (const auto& [what, work] : refused) {
+    CudaGraph graph(gpu());
+    test::expect_error([&] { graph.capture(work, &gen); }, {what});
+    EXPECT_FALSE(graph_capturing(gpu())) << what << ": the failed capture was ended";
+    // The device works as before: reads and kernels.
+    EXPECT_TRUE(test::all_close(mul(s.features, 2.0).to(Device::cpu()), mul(host, 2.0), {0, 0}))
+        << what;
+  }
+}
+
+TEST(CudaGraphHost, NeedsACudaDevice) {
+  test::expect_error([] { CudaGraph graph(Device::cpu()); }, {"CudaGraph"});
+  EXPECT_FALSE(graph_capturing(Device::cpu()));
+}
+
+}  // namespace
+}  // namespace dml
