@@ -16,8 +16,9 @@ memory is the step's and not another model's.
 CUDA (--device cuda): the DML protocol's step, ResNet-50 at 224 px, batch 112
 (56 classes x 2), the margin loss (alpha 0.2, learnable beta 1.2) on the
 triplets of distance-weighted sampling (cutoff 0.5, nonzero-loss cutoff 1.4),
-Adam. Ours in f32 and f32 with TF32; PyTorch in f32, TF32, and bf16 autocast,
-eager and torch.compile. Peak memory is the tensors' peak on the device
+Adam. Ours in f32, TF32 and bf16, then TF32 and bf16 with the step captured
+in a CUDA graph and bf16 with the unfused margin loss; PyTorch in f32, TF32
+and bf16 autocast, eager and torch.compile. Peak memory is the tensors' peak on the device
 (our caching allocator's peak bytes in use; torch.cuda.max_memory_allocated).
 """
 import argparse
@@ -80,6 +81,13 @@ GPU_VARIANTS = [("f32", ["--precision", "f32"], "f32", False),
                 ("tf32 compile", None, "tf32", True),
                 ("bf16", ["--precision", "bf16"], "bf16", False),
                 ("bf16 compile", None, "bf16", True)]
+# Ours only, against the PyTorch rows of the same precision: the step
+# captured in a CUDA graph (train_step --cuda-graph), and the margin loss on
+# its composite path (host miner, separate ops) to show what the fused kernel
+# saves. (label, our flags, precision)
+OUR_EXTRAS = [("tf32 graph", ["--precision", "tf32", "--cuda-graph"], "tf32"),
+              ("bf16 graph", ["--precision", "bf16", "--cuda-graph"], "bf16"),
+              ("bf16 unfused", ["--precision", "bf16", "--loss", "margin_composite"], "bf16")]
 
 
 def distance_weighted_triplets(e, labels, cutoff=0.5, nonzero_loss_cutoff=1.4):
@@ -167,12 +175,7 @@ def compare_gpu(a):
     print(f"{'variant':<14} {'dml img/s':>10} {'torch img/s':>12} {'ratio':>7} "
           f"{'dml MiB':>8} {'torch MiB':>10}")
     for label, flags, precision, compiled in GPU_VARIANTS:
-        ours = None
-        if flags is not None:
-            ours = run([os.path.join(a.build, "bench", "train_step"), "--device", "cuda",
-                        "--model", name, "--image", str(image), "--batch", str(batch),
-                        "--loss", "margin", "--steps", str(a.steps), "--warmup",
-                        str(a.warmup)] + flags)
+        ours = our_gpu_step(a, flags) if flags is not None else None
         r = subprocess.run([sys.executable, __file__, "--steps", str(a.steps), "--warmup",
                             str(a.warmup), "--torch-gpu-child", precision, str(int(compiled))],
                            capture_output=True, text=True)
@@ -193,14 +196,37 @@ def compare_gpu(a):
     if "bf16" in rows and "bf16 compile" in rows:
         ours = rows["bf16"][0]["img_per_s"]
         print(f"dml bf16 / torch.compile bf16: {ours / rows['bf16 compile'][1]['img_per_s']:.2f}x")
+    for label, flags, precision in OUR_EXTRAS:
+        try:
+            ours = our_gpu_step(a, flags, check=False)
+        except RuntimeError as e:  # one of ours failing skips its row
+            print(f"{label:<14} dml failed: {e}")
+            continue
+        versus = [f"{ours['img_per_s'] / rows[k][1]['img_per_s']:.2f}x torch {k}"
+                  for k in (precision, precision + " compile") if k in rows]
+        print(f"{label:<14} {ours['img_per_s']:10.1f} img/s {ours['peak_tensor_bytes'] * mib:8.0f} "
+              f"MiB  {', '.join(versus)}")
+        sys.stdout.flush()
     if rows:
         print("GPU:", next(iter(rows.values()))[1]["gpu"])
 
 
-def run(cmd):
-    """The last stdout line of cmd as JSON; on failure, cmd's stderr and exit 1."""
+def our_gpu_step(a, flags, check=True):
+    """Our GPU step (margin loss unless flags name another) as JSON."""
+    name, image, batch = GPU_CONFIG
+    loss = [] if "--loss" in flags else ["--loss", "margin"]
+    return run([os.path.join(a.build, "bench", "train_step"), "--device", "cuda", "--model", name,
+                "--image", str(image), "--batch", str(batch), "--steps", str(a.steps),
+                "--warmup", str(a.warmup)] + loss + flags, check)
+
+
+def run(cmd, check=True):
+    """The last stdout line of cmd as JSON. On failure: cmd's stderr and exit 1,
+    or with check=False a RuntimeError carrying stderr's last line."""
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
+        if not check:
+            raise RuntimeError((r.stderr.strip().splitlines() or ["no output"])[-1])
         sys.exit(f"{' '.join(cmd)} failed (status {r.returncode}):\n{r.stderr.strip()}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 

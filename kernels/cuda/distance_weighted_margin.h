@@ -1,8 +1,8 @@
 #pragma once
 // The CPU kernel pair of cpu/distance_weighted_margin.h on a CUDA device:
-// the same arguments plus the device; every pointer is device memory. Seven
-// launches per forward and backward, no host read in between (the loss, the
-// miner's choices and the batch sums stay on the device).
+// the same arguments plus the device; every pointer is device memory. Five
+// launches forward and three backward, no host read in between (the loss,
+// the miner's choices and the batch sums stay on the device).
 #include <cstdint>
 
 #include "kernels/distance_weighted_margin_math.h"
