@@ -70,6 +70,14 @@ TEST(TrainConfig, TrainPrecisionIsParsed) {
                {"train.precision: 'fp16' is not one of f32, tf32, bf16"});
 }
 
+TEST(TrainConfig, CudaGraphIsOffUnlessSet) {
+  EXPECT_FALSE(typed_config(resolve_config(Json::object(), {}, "x")).run.cuda_graph);
+  EXPECT_TRUE(
+      typed_config(resolve_config(Json::object(), {"train.cuda_graph=true"}, "x")).run.cuda_graph);
+  expect_error([] { typed_config(resolve_config(Json::object(), {"train.cuda_graph=1"}, "x")); },
+               {"train.cuda_graph"});
+}
+
 // parade.per_attribute holds an object per attribute; settings for one
 // attribute from a file and from each override add up rather than replace
 // each other (their names are PARADE's to check, see test_parade_e2e).

@@ -174,6 +174,23 @@ TEST(TrainPrecision, Bf16TrainsUnderAutocastAndTf32NeedsCuda) {
                {"train.precision tf32: TF32 exists on CUDA devices only", "set train.precision"});
 }
 
+// train.cuda_graph is refused, one line each, where it cannot hold: a loss
+// that uploads index lists each step, a run off the GPU. (Captured runs
+// against eager ones: test_cuda_training.)
+TEST(TrainCudaGraph, NeedsTheFusedMarginLossAndAGpu) {
+  TempDir dir;
+  const Json data = {{"format", "fashion_mnist"}, {"root", dml::test::make_fashion_mnist(dir)}};
+  std::vector<std::string> settings = tiny_run(dir.file("graph"));
+  settings.push_back("train.cuda_graph=true");
+  expect_error([&] { dml::train::run_training(resolve(data, settings)); },
+               {"train.cuda_graph: only the margin loss with the distance_weighted miner",
+                "loss 'multi_similarity' with miner 'none'", "set train.cuda_graph=false"});
+  settings.push_back("loss.name=margin");
+  settings.push_back("loss.miner=distance_weighted");
+  expect_error([&] { dml::train::run_training(resolve(data, settings)); },
+               {"train.cuda_graph: CUDA graphs capture work on a GPU", "cpu"});
+}
+
 // ---- Bad images ------------------------------------------------------------------------
 
 // One truncated image in each split. The files exist, so the reader accepts

@@ -44,6 +44,8 @@ constexpr Shorthand kShorthands[] = {
     {"--device", "train.device", "Where to train: cpu, cuda or cuda:N"},
     {"--precision", "train.precision",
      "Convolutions and matrix products in f32, tf32 (CUDA) or bf16 (autocast)"},
+    {"--cuda-graph", "train.cuda_graph",
+     "true: capture each epoch's step in a CUDA graph and replay it (margin + distance_weighted)"},
     {"--eval-every", "eval.every", "Evaluate every N epochs (0: only at the end)"},
     {"--output", "train.output", "Output directory"},
     {"--rho", "parade.rho", "PARADE: decorrelation weight (0: baseline)"},

@@ -79,7 +79,8 @@ Json default_config() {
       "skip_nonfinite_steps": false,
       "output": "runs/fashion_mnist",
       "device": "cpu",
-      "precision": "f32"
+      "precision": "f32",
+      "cuda_graph": false
     },
     "parade": {
       "attributes": [],
@@ -324,7 +325,8 @@ TrainConfig typed_config(const Json& c) {
            .clustering = e["clustering"],
            .output = r["output"],
            .device = parse_device(r["device"].get<std::string>()),
-           .precision = parse_precision(r["precision"].get<std::string>())};
+           .precision = parse_precision(r["precision"].get<std::string>()),
+           .cuda_graph = r["cuda_graph"]};
   DML_CHECK(t.run.epochs >= 1, "train.epochs must be >= 1");
   DML_CHECK(t.run.workers >= 0 && t.run.threads >= 0 && t.run.log_every >= 1,
             "train: workers and threads must be >= 0 and log_every >= 1");

@@ -111,6 +111,10 @@ struct RunConfig {
   std::string output;
   Device device;  // train.device: where the model trains ("cpu", "cuda", "cuda:N")
   Precision precision = Precision::f32;  // train.precision
+  // train.cuda_graph: capture each epoch's step in a CUDA graph and replay it
+  // (dml/train/step_graph.h); CUDA, the margin loss with the
+  // distance-weighted miner, no PARADE.
+  bool cuda_graph = false;
 };
 
 struct TrainConfig {

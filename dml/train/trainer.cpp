@@ -16,6 +16,7 @@
 #include "dml/train/evaluation.h"
 #include "dml/train/model_factory.h"
 #include "dml/train/progress.h"
+#include "dml/train/step_graph.h"
 #include "engine/atomic_file.h"
 #include "engine/autocast.h"
 #include "engine/autograd.h"
@@ -91,8 +92,9 @@ void drop_log_lines_after(const std::filesystem::path& log, int64_t epochs_done)
 // augmentation, seed, batch) would train a different run from the
 // checkpoint's state.
 constexpr const char* kMayDifferOnResume[] = {
-    "train.epochs",  "train.output",  "train.device",    "train.precision",
-    "train.workers", "train.threads", "train.log_every", "train.skip_nonfinite_steps",
+    "train.epochs",    "train.output",     "train.device",
+    "train.precision", "train.cuda_graph", "train.workers",
+    "train.threads",   "train.log_every",  "train.skip_nonfinite_steps",
     "data.root"};
 
 bool may_differ_on_resume(const std::string& key) {
@@ -189,6 +191,12 @@ class Run {
 
 Run::Run(const Json& config, const TrainOptions& options)
     : config_json_(config), c_(typed_config(config)), out_(c_.run.output) {
+  DML_CHECK(
+      !c_.run.cuda_graph || (c_.loss.name == "margin" && c_.loss.miner == "distance_weighted"),
+      "train.cuda_graph: only the margin loss with the distance_weighted miner (one fused op "
+      "on the device) is capturable; loss '",
+      c_.loss.name, "' with miner '", c_.loss.miner,
+      "' uploads index lists every step; set train.cuda_graph=false");
   // Here, not in typed_config: a checkpoint trained on a GPU still loads for
   // evaluation on a machine without one.
   DML_CHECK(!c_.run.device.is_cuda() || c_.run.device.index < cuda_device_count(), "train.device ",
@@ -197,6 +205,9 @@ Run::Run(const Json& config, const TrainOptions& options)
   DML_CHECK(c_.run.precision != Precision::tf32 || c_.run.device.is_cuda(),
             "train.precision tf32: TF32 exists on CUDA devices only and this run trains on ",
             c_.run.device.str(), "; set train.precision to f32 or bf16, or train.device to cuda");
+  DML_CHECK(!c_.run.cuda_graph || c_.run.device.is_cuda(),
+            "train.cuda_graph: CUDA graphs capture work on a GPU and this run trains on ",
+            c_.run.device.str(), "; set train.cuda_graph=false or train.device=cuda");
   use_configured_threads(c_.run);
   std::error_code error;
   std::filesystem::create_directories(out_, error);
@@ -255,6 +266,9 @@ Run::Run(const Json& config, const TrainOptions& options)
                       .weight_decay = o.weight_decay});
   }
   if (options.extension) extension_ = options.extension(config_json_, train_set_, *model_);
+  DML_CHECK(!extension_ || !c_.run.cuda_graph,
+            "train.cuda_graph: the PARADE branch uploads each batch's attributes, which a "
+            "captured step cannot; set train.cuda_graph=false");
   if (extension_)
     for (ParamGroup& g : extension_->parameter_groups()) groups.push_back(std::move(g));
   optimizer_ = make_optimizer(o, std::move(groups));
@@ -339,30 +353,53 @@ void Run::train_epoch(int64_t epoch) {
   Progress progress(epoch + 1, c_.run.epochs, loader.size(), c_.run.log_every);
   int64_t skipped_steps = 0;
   data::DevicePrefetch on_device(loader, c_.run.device);
+  // model_(images) = head(backbone features); the extension reads the features too.
+  // With train.precision bf16 both run under autocast: the backbone keeps
+  // bf16 activations inside and returns f32 features, the head's product
+  // returns f32; the losses compute in f32.
+  auto forward = [&](const Tensor& images) {
+    AutocastGuard autocast(c_.run.precision == Precision::bf16 ? DType::bf16 : DType::f32);
+    Tensor features = model_->backbone().forward_features(images);
+    return std::pair{features, model_->head()(features)};
+  };
+  // train.cuda_graph: the epoch's first step runs eagerly (cuDNN's algorithms
+  // chosen, the optimizer's state allocated), the second is captured with
+  // this epoch's draws and every later one replays it. (Checked in the
+  // constructor: the loss is the fused margin loss, no extension.)
+  std::unique_ptr<StepGraph> graph;
+  int64_t eager_steps = 0;
   while (auto batch = on_device.next()) {
     if (schedule_) schedule_->apply(*optimizer_, steps_);
-    // model_(images) = head(backbone features); the extension reads the features too.
-    // With train.precision bf16 both run under autocast: the backbone keeps
-    // bf16 activations inside and returns f32 features, the head's product
-    // returns f32; the losses compute in f32.
-    Tensor features, embeddings;
-    {
-      AutocastGuard autocast(c_.run.precision == Precision::bf16 ? DType::bf16 : DType::f32);
-      features = model_->backbone().forward_features(batch->images);
-      embeddings = model_->head()(features);
+    if (graph && !graph->fits(*batch)) graph.reset();  // other shapes: captured anew
+    Tensor loss;
+    if (c_.run.cuda_graph && (graph || eager_steps > 0)) {
+      if (!graph) {
+        optimizer_->zero_grad();  // the capture's backward creates the gradients the replays write
+        graph = std::make_unique<StepGraph>(
+            *batch, c_.run.device, miner_gen, [&](const Tensor& images, const Tensor& labels) {
+              Tensor l = loss_->forward_mined(forward(images).second, labels, *miner_, miner_gen);
+              l.backward();
+              return l;
+            });
+      }
+      loss = graph->replay(*batch);
+      on_device.prefetch();
+    } else {
+      const auto [features, embeddings] = forward(batch->images);
+      on_device.prefetch();  // before the miner or the loss value waits for the device
+      loss = miner_ ? loss_->forward_mined(embeddings, batch->labels, *miner_, miner_gen)
+                    : loss_->forward(embeddings, batch->labels);
+      if (extension_) loss = loss + extension_->loss(features, embeddings, *batch);
+      optimizer_->zero_grad();
+      // A non-finite loss or gradient never reaches the weights: the step is
+      // skipped and counted, or the run ends with the last good checkpoint.
+      // The loss and the gradients are checked together after backward (which
+      // writes nothing but gradients): a non-finite loss is caught even where
+      // its gradients came out finite.
+      loss.backward();
+      ++eager_steps;
     }
-    on_device.prefetch();  // before the miner or the loss value waits for the device
-    Tensor loss = miner_ ? loss_->forward_mined(embeddings, batch->labels, *miner_, miner_gen)
-                         : loss_->forward(embeddings, batch->labels);
-    if (extension_) loss = loss + extension_->loss(features, embeddings, *batch);
-    optimizer_->zero_grad();
     ++steps_;
-    // A non-finite loss or gradient never reaches the weights: the step is
-    // skipped and counted, or the run ends with the last good checkpoint.
-    // The loss and the gradients are checked together after backward (which
-    // writes nothing but gradients): a non-finite loss is caught even where
-    // its gradients came out finite.
-    loss.backward();
     const StepVerdict verdict = read_step_verdict(loss, *optimizer_);
     const double value = verdict.loss;
     const char* bad = !std::isfinite(value)       ? "loss"
@@ -377,7 +414,7 @@ void Run::train_epoch(int64_t epoch) {
                     : std::string("no checkpoint was written yet"),
                 "; lower optimizer.lr, check the loss parameters, or set ",
                 "train.skip_nonfinite_steps=true to skip such steps");
-      optimizer_->zero_grad();
+      if (!graph) optimizer_->zero_grad();  // a replay overwrites the graph's gradients
       ++skipped_steps;
       continue;
     }
@@ -385,6 +422,7 @@ void Run::train_epoch(int64_t epoch) {
     kill_point("step");
     progress.update(value, batch->images.size(0));
   }
+  graph.reset();  // its memory back to the caching allocator before evaluation
   const double mean_loss = progress.finish();
   Json line = {{"epoch", epoch + 1},
                {"steps", steps_},
