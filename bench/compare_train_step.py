@@ -17,7 +17,8 @@ CUDA (--device cuda): the DML protocol's step, ResNet-50 at 224 px, batch 112
 (56 classes x 2), the margin loss (alpha 0.2, learnable beta 1.2) on the
 triplets of distance-weighted sampling (cutoff 0.5, nonzero-loss cutoff 1.4),
 Adam. Ours in f32, TF32 and bf16, then TF32 and bf16 with the step captured
-in a CUDA graph and bf16 with the unfused margin loss; PyTorch in f32, TF32
+in a CUDA graph, bf16 with the unfused margin loss, and bf16 with
+channels-last activations (eager and captured); PyTorch in f32, TF32
 and bf16 autocast, eager and torch.compile. Peak memory is the tensors' peak on the device
 (our caching allocator's peak bytes in use; torch.cuda.max_memory_allocated).
 """
@@ -87,7 +88,10 @@ GPU_VARIANTS = [("f32", ["--precision", "f32"], "f32", False),
 # saves. (label, our flags, precision)
 OUR_EXTRAS = [("tf32 graph", ["--precision", "tf32", "--cuda-graph"], "tf32"),
               ("bf16 graph", ["--precision", "bf16", "--cuda-graph"], "bf16"),
-              ("bf16 unfused", ["--precision", "bf16", "--loss", "margin_composite"], "bf16")]
+              ("bf16 unfused", ["--precision", "bf16", "--loss", "margin_composite"], "bf16"),
+              ("bf16 nhwc", ["--precision", "bf16", "--channels-last"], "bf16"),
+              ("bf16 nhwc graph", ["--precision", "bf16", "--channels-last", "--cuda-graph"],
+               "bf16")]
 
 
 def distance_weighted_triplets(e, labels, cutoff=0.5, nonzero_loss_cutoff=1.4):

@@ -13,9 +13,9 @@
 // model does). --cuda-graph (CUDA; contrastive or margin): after the warm-up,
 // forward, loss and backward are captured once in a CUDA graph
 // (engine/cuda_graph.h) and each timed step is one replay plus the optimizer
-// step. Prints one JSON line: the median step time, images per second and
-// peak memory. bench/compare_train_step.py runs the same step in PyTorch
-// beside it.
+// step. --channels-last: the backbone's activations in NHWC. Prints one JSON line: the median step
+// time, images per second and peak memory. bench/compare_train_step.py runs the same step in
+// PyTorch beside it.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Times a DML training step (forward, loss, backward, Adam)"};
   std::string model = "resnet18", device_name = "cpu", loss_name = "contrastive";
   std::string precision = "f32";
-  bool tf32 = false, cuda_graph = false;
+  bool tf32 = false, cuda_graph = false, channels_last = false;
   int64_t image = 64, batch = 32, steps = 10, warmup = 2;
   int threads = 0;
   app.add_option("--model", model, "resnet18, resnet50, ...")->capture_default_str();
@@ -141,6 +141,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"f32", "tf32", "bf16"}))
       ->capture_default_str();
   app.add_flag("--tf32", tf32, "Same as --precision tf32");
+  app.add_flag("--channels-last", channels_last,
+               "The backbone's activations in NHWC (ResNet::set_channels_last)");
   app.add_flag("--cuda-graph", cuda_graph,
                "After the warm-up, capture forward, loss and backward in a CUDA graph and time "
                "replays (+ the optimizer step)");
@@ -164,6 +166,7 @@ int main(int argc, char** argv) {
     nn::EmbeddingNet net(nn::make_resnet(model, 0), {.embedding_dim = 128});
     StepLoss step_loss(loss_name);
     net.to(device);
+    net.backbone().set_channels_last(channels_last);
     step_loss.to(device);
     Adam opt({ParamGroup{.name = "model", .params = net.parameters(), .lr = 1e-4},
               ParamGroup{.name = "loss", .params = step_loss.parameters(), .lr = 5e-3}});
@@ -223,14 +226,14 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"engine\": \"dml\", \"model\": \"%s\", \"image\": %lld, \"batch\": %lld, "
         "\"device\": \"%s\", \"loss\": \"%s\", \"precision\": \"%s\", \"tf32\": %s, "
-        "\"cuda_graph\": %s, \"threads\": %d, \"median_s\": %.5f, "
+        "\"cuda_graph\": %s, \"channels_last\": %s, \"threads\": %d, \"median_s\": %.5f, "
         "\"img_per_s\": %.3f, \"loss_value\": %.6f, "
         "\"peak_tensor_bytes\": %.0f, \"peak_rss_bytes\": %.0f, \"step_rss_bytes\": %.0f}\n",
         model.c_str(), static_cast<long long>(image), static_cast<long long>(batch),
         device.str().c_str(), loss_name.c_str(), precision.c_str(),
         precision == "tf32" ? "true" : "false", cuda_graph ? "true" : "false",
-        omp_get_max_threads(), median, double(batch) / median, loss, peak_tensor_bytes(device),
-        peak_rss_bytes(), peak_rss_bytes() - rss_setup);
+        channels_last ? "true" : "false", omp_get_max_threads(), median, double(batch) / median,
+        loss, peak_tensor_bytes(device), peak_rss_bytes(), peak_rss_bytes() - rss_setup);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_step: error: %s\n", e.what());

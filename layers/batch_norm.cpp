@@ -2,6 +2,7 @@
 
 #include "engine/autograd.h"
 #include "engine/ops.h"
+#include "layers/channels_last_scope.h"
 
 namespace dml::nn {
 
@@ -25,15 +26,34 @@ bool BatchNorm2d::begin_forward() {
   return batch_stats;
 }
 
+namespace {
+
+// Channels-last activations [N, H, W, C] as the [N * H * W, C, 1, 1] the
+// batch norm ops take (a view: the same bytes), and back.
+Tensor as_channel_rows(const Tensor& x) {
+  if (!x.defined() || !channels_last_active()) return x;
+  DML_CHECK(x.dim() == 4, "BatchNorm2d: channels-last input ", describe(x),
+            " must be [N, H, W, C]");
+  return x.reshape({x.size(0) * x.size(1) * x.size(2), x.size(3), 1, 1});
+}
+Tensor like(const Tensor& y, const Tensor& x) {
+  return channels_last_active() ? y.reshape(x.shape()) : y;
+}
+
+}  // namespace
+
 Tensor BatchNorm2d::forward(const Tensor& x) {
   const bool batch_stats = begin_forward();
-  return batch_norm2d(x, weight, bias, running_mean, running_var, batch_stats, momentum, eps);
+  return like(batch_norm2d(as_channel_rows(x), weight, bias, running_mean, running_var, batch_stats,
+                           momentum, eps),
+              x);
 }
 
 Tensor BatchNorm2d::forward_relu(const Tensor& x, const Tensor& residual) {
   const bool batch_stats = begin_forward();
-  return batch_norm2d_relu(x, weight, bias, running_mean, running_var, batch_stats, momentum, eps,
-                           residual);
+  return like(batch_norm2d_relu(as_channel_rows(x), weight, bias, running_mean, running_var,
+                                batch_stats, momentum, eps, as_channel_rows(residual)),
+              x);
 }
 
 std::string BatchNorm2d::describe() const {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "engine/channels_last.h"
+#include "layers/channels_last_scope.h"
 #include "layers/init.h"
 
 namespace dml::nn {
@@ -20,8 +22,12 @@ Conv2d::Conv2d(const Conv2dSpec& s) : spec(s) {
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
-  return conv2d(x, weight, bias,
-                Conv2dOptions::square(spec.stride, spec.padding, spec.dilation, spec.groups));
+  const auto options = Conv2dOptions::square(spec.stride, spec.padding, spec.dilation, spec.groups);
+  if (!channels_last_active()) return conv2d(x, weight, bias, options);
+  // The channels-last convolution takes no bias: a biased one runs in NCHW
+  // between permutes (a ResNet's convolutions have none).
+  if (bias.defined()) return to_channels_last(conv2d(to_channels_first(x), weight, bias, options));
+  return conv2d_channels_last(x, weight, options);
 }
 
 std::string Conv2d::describe() const {

@@ -3,7 +3,9 @@
 #include <sstream>
 
 #include "engine/autocast.h"
+#include "engine/channels_last.h"
 #include "engine/ops.h"
+#include "layers/channels_last_scope.h"
 #include "layers/init.h"
 
 namespace dml::nn {
@@ -110,12 +112,17 @@ Tensor ResNet::forward_features(const Tensor& x) {
   // the next block's convolution and residual) takes bf16, with f32
   // parameters and f32 arithmetic. The features go back to f32 at the end,
   // so the head, losses and everything after see f32 as without autocast.
+  // With channels_last the backbone runs on [N, H, W, C] activations
+  // (cuDNN's preferred layout) and gives the feature map back as NCHW.
   Tensor h;
   {
     AutocastActivationsGuard keep_bf16(true);
-    h = bn1_->forward_relu(conv1_->forward(x));
-    if (!config_.small_stem) h = max_pool2d(h, 3, 2, 1);
+    ChannelsLastScope layout(channels_last_);
+    h = bn1_->forward_relu(conv1_->forward(channels_last_ ? to_channels_last(x) : x));
+    if (!config_.small_stem)
+      h = channels_last_ ? max_pool2d_channels_last(h, 3, 2, 1) : max_pool2d(h, 3, 2, 1);
     for (auto& stage : stages_) h = stage->forward(h);
+    if (channels_last_) h = to_channels_first(h);
   }
   return h.dtype() == DType::bf16 && x.dtype() != DType::bf16 ? h.to(DType::f32) : h;
 }

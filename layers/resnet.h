@@ -71,6 +71,11 @@ class ResNet final : public Module {
   const ResNetConfig& config() const { return config_; }
   // Every BatchNorm2d in the network (to freeze them for DML fine-tuning).
   void set_batch_norm_frozen(bool frozen);
+  // Channels-last (NHWC) activations inside forward_features
+  // (engine/channels_last.h): on a GPU, cuDNN's convolutions without internal
+  // transposes; the same results (to rounding) on every device. Off by default.
+  void set_channels_last(bool on) { channels_last_ = on; }
+  bool channels_last() const { return channels_last_; }
 
  private:
   ResNetConfig config_;
@@ -79,6 +84,7 @@ class ResNet final : public Module {
   std::shared_ptr<BatchNorm2d> bn1_;
   std::vector<std::shared_ptr<Sequential>> stages_;
   std::shared_ptr<Linear> fc_;  // null without a classifier
+  bool channels_last_ = false;
 };
 
 std::shared_ptr<ResNet> make_resnet(const ResNetConfig& config);

@@ -25,6 +25,7 @@
 #include <functional>
 
 #include "engine/autocast.h"
+#include "engine/channels_last.h"
 #include "engine/ops.h"
 #include "kernels/cuda/blas.h"
 #include "kernels/cuda/conv2d.h"
@@ -124,6 +125,19 @@ TEST_F(CudaParity, Bf16ConvGradientOfOneOperandAndEmptyBatch) {
   expect_bf16_parity(shapes, {true, false, true}, fn);
   expect_bf16_parity(shapes, {false, false, true}, fn);
   expect_bf16_parity({{0, 3, 6, 6}, {4, 3, 3, 3}, {4}}, {true, true, true}, fn);
+}
+
+// Channels-last (NHWC) convolutions: cuDNN's NHWC descriptors and the
+// weight's [O, KH, KW, C / g] copy against the CPU's NCHW between permutes.
+TEST_F(CudaParity, Bf16ConvChannelsLast) {
+  const auto fn = [](Conv2dOptions o) {
+    return [o](const Inputs& t) { return conv2d_channels_last(t[0], t[1], o); };
+  };
+  expect_bf16_parity({{2, 23, 21, 3}, {8, 3, 7, 7}}, {true, true}, fn(Conv2dOptions::square(2, 3)));
+  expect_bf16_parity({{3, 9, 9, 16}, {16, 16, 3, 3}}, {true, true},
+                     fn(Conv2dOptions::square(1, 1)));
+  expect_bf16_parity({{2, 8, 8, 16}, {32, 16, 1, 1}}, {true, true},
+                     fn(Conv2dOptions::square(2, 0)));
 }
 
 // ---------------------------------------------------------------- GEMMs

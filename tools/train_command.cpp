@@ -46,6 +46,8 @@ constexpr Shorthand kShorthands[] = {
      "Convolutions and matrix products in f32, tf32 (CUDA) or bf16 (autocast)"},
     {"--cuda-graph", "train.cuda_graph",
      "true: capture each epoch's step in a CUDA graph and replay it (margin + distance_weighted)"},
+    {"--channels-last", "train.channels_last",
+     "true: the backbone's activations in NHWC (cuDNN's layout; for CUDA)"},
     {"--eval-every", "eval.every", "Evaluate every N epochs (0: only at the end)"},
     {"--output", "train.output", "Output directory"},
     {"--rho", "parade.rho", "PARADE: decorrelation weight (0: baseline)"},

@@ -80,7 +80,8 @@ Json default_config() {
       "output": "runs/fashion_mnist",
       "device": "cpu",
       "precision": "f32",
-      "cuda_graph": false
+      "cuda_graph": false,
+      "channels_last": false
     },
     "parade": {
       "attributes": [],
@@ -326,7 +327,8 @@ TrainConfig typed_config(const Json& c) {
            .output = r["output"],
            .device = parse_device(r["device"].get<std::string>()),
            .precision = parse_precision(r["precision"].get<std::string>()),
-           .cuda_graph = r["cuda_graph"]};
+           .cuda_graph = r["cuda_graph"],
+           .channels_last = r["channels_last"]};
   DML_CHECK(t.run.epochs >= 1, "train.epochs must be >= 1");
   DML_CHECK(t.run.workers >= 0 && t.run.threads >= 0 && t.run.log_every >= 1,
             "train: workers and threads must be >= 0 and log_every >= 1");

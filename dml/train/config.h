@@ -115,6 +115,10 @@ struct RunConfig {
   // (dml/train/step_graph.h); CUDA, the margin loss with the
   // distance-weighted miner, no PARADE.
   bool cuda_graph = false;
+  // train.channels_last: the backbone's activations in NHWC
+  // (ResNet::set_channels_last), cuDNN's preferred layout; on the CPU it only
+  // adds permutes. Training and evaluation alike.
+  bool channels_last = false;
 };
 
 struct TrainConfig {

@@ -91,11 +91,12 @@ void drop_log_lines_after(const std::filesystem::path& log, int64_t epochs_done)
 // (eval.*). Any other difference (model, loss, optimizer, data,
 // augmentation, seed, batch) would train a different run from the
 // checkpoint's state.
-constexpr const char* kMayDifferOnResume[] = {
-    "train.epochs",    "train.output",     "train.device",
-    "train.precision", "train.cuda_graph", "train.workers",
-    "train.threads",   "train.log_every",  "train.skip_nonfinite_steps",
-    "data.root"};
+constexpr const char* kMayDifferOnResume[] = {"train.epochs",     "train.output",
+                                              "train.device",     "train.precision",
+                                              "train.cuda_graph", "train.channels_last",
+                                              "train.workers",    "train.threads",
+                                              "train.log_every",  "train.skip_nonfinite_steps",
+                                              "data.root"};
 
 bool may_differ_on_resume(const std::string& key) {
   if (key.rfind("eval.", 0) == 0) return true;
@@ -235,6 +236,7 @@ Run::Run(const Json& config, const TrainOptions& options)
   manual_seed(uint64_t(c_.run.seed));
   model_ = build_model(c_.model);
   model_->to(c_.run.device);
+  model_->backbone().set_channels_last(c_.run.channels_last);
   Generator loss_gen(data::derive_seed(uint64_t(c_.run.seed), 0, 3));
   loss_ = losses::make_loss(
       c_.loss.name,

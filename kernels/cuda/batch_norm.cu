@@ -33,6 +33,22 @@ enum class Sums {
   backward_relu,  // the same with dy masked by the fused op's ReLU output
 };
 
+// Adds element `at` of channel ch to the two running sums of kKind.
+template <class S, Sums kKind, class T = math_t<S>>
+__device__ void add_element(const S* x, const S* dy, const S* relu_y, int64_t at, int64_t ch,
+                            const double* mean_d, const T* mean_t, double& a, double& b) {
+  if constexpr (kKind == Sums::x) {
+    a += load(x[at]);
+  } else if constexpr (kKind == Sums::square_dev) {
+    const double d = load(x[at]) - mean_d[ch];
+    a += d * d;
+  } else {
+    const T g = kernels::batch_norm_upstream<kKind == Sums::backward_relu>(dy, relu_y, at);
+    a += g;
+    b += double(g) * (load(x[at]) - mean_t[ch]);
+  }
+}
+
 // Block (ch, chunk) sums the chunk's elements of channel ch and writes its
 // two partial sums to parts[(ch * chunks + chunk) * 2 + {0, 1}]. Element i
 // of a channel (i < count = n * hw) is image i / hw, position i % hw.
@@ -45,19 +61,9 @@ __global__ void partial_sums_kernel(const S* x, const S* dy, const S* relu_y, in
   const int64_t per = (count + chunks - 1) / chunks, begin = chunk * per;
   const int64_t end = begin + per < count ? begin + per : count;
   double a = 0, b = 0;
-  for (int64_t i = begin + threadIdx.x; i < end; i += kSumThreads) {
-    const int64_t at = ((i / hw) * c + ch) * hw + i % hw;
-    if constexpr (kKind == Sums::x) {
-      a += load(x[at]);
-    } else if constexpr (kKind == Sums::square_dev) {
-      const double d = load(x[at]) - mean_d[ch];
-      a += d * d;
-    } else {
-      const T g = kernels::batch_norm_upstream<kKind == Sums::backward_relu>(dy, relu_y, at);
-      a += g;
-      b += double(g) * (load(x[at]) - mean_t[ch]);
-    }
-  }
+  for (int64_t i = begin + threadIdx.x; i < end; i += kSumThreads)
+    add_element<S, kKind>(x, dy, relu_y, ((i / hw) * c + ch) * hw + i % hw, ch, mean_d, mean_t, a,
+                          b);
   const int t = threadIdx.x;
   sum_a[t] = a;
   sum_b[t] = b;
@@ -75,15 +81,55 @@ __global__ void partial_sums_kernel(const S* x, const S* dy, const S* relu_y, in
   }
 }
 
+// The same partial sums for hw = 1 (channels-last activations seen as
+// [rows, c, 1, 1]): channel ch's elements lie c apart, so a block takes 32
+// neighbouring channels (threadIdx.x, reading consecutive addresses) over
+// kRowLanes lanes of rows (threadIdx.y), and adds the lanes in a fixed tree.
+constexpr int kRowLanes = kSumThreads / 32;
+template <class S, Sums kKind, class T = math_t<S>>
+__global__ void row_partial_sums_kernel(const S* x, const S* dy, const S* relu_y, int64_t c,
+                                        int64_t rows, int64_t chunks, const double* mean_d,
+                                        const T* mean_t, double* parts) {
+  __shared__ double sum_a[kRowLanes][32], sum_b[kRowLanes][32];
+  const int64_t ch = blockIdx.x * 32 + threadIdx.x, chunk = blockIdx.y;
+  const int64_t per = (rows + chunks - 1) / chunks, begin = chunk * per;
+  const int64_t end = begin + per < rows ? begin + per : rows;
+  double a = 0, b = 0;
+  if (ch < c)
+    for (int64_t r = begin + threadIdx.y; r < end; r += kRowLanes)
+      add_element<S, kKind>(x, dy, relu_y, r * c + ch, ch, mean_d, mean_t, a, b);
+  const int lane = threadIdx.y, col = threadIdx.x;
+  sum_a[lane][col] = a;
+  sum_b[lane][col] = b;
+  __syncthreads();
+  for (int half = kRowLanes / 2; half > 0; half /= 2) {
+    if (lane < half) {
+      sum_a[lane][col] += sum_a[lane + half][col];
+      sum_b[lane][col] += sum_b[lane + half][col];
+    }
+    __syncthreads();
+  }
+  if (lane == 0 && ch < c) {
+    parts[(ch * chunks + chunk) * 2] = sum_a[0][col];
+    parts[(ch * chunks + chunk) * 2 + 1] = sum_b[0][col];
+  }
+}
+
 // Queues the partial sums of every channel: parts holds c * chunks * 2 doubles.
 template <class S, Sums kKind>
 void partial_sums(const S* x, const S* dy, const S* relu_y, int64_t n, int64_t c, int64_t hw,
                   int64_t chunks, const double* mean_d, const math_t<S>* mean_t, double* parts,
                   cudaStream_t s) {
   DML_CHECK(c <= INT32_MAX, "cuda::batch_norm: ", c, " channels exceed the grid limit");
-  const dim3 grid{unsigned(c), unsigned(chunks)};
-  partial_sums_kernel<S, kKind>
-      <<<grid, kSumThreads, 0, s>>>(x, dy, relu_y, c, hw, n * hw, chunks, mean_d, mean_t, parts);
+  if (hw == 1) {
+    const dim3 grid{unsigned((c + 31) / 32), unsigned(chunks)}, block{32, kRowLanes};
+    row_partial_sums_kernel<S, kKind>
+        <<<grid, block, 0, s>>>(x, dy, relu_y, c, n, chunks, mean_d, mean_t, parts);
+  } else {
+    const dim3 grid{unsigned(c), unsigned(chunks)};
+    partial_sums_kernel<S, kKind>
+        <<<grid, kSumThreads, 0, s>>>(x, dy, relu_y, c, hw, n * hw, chunks, mean_d, mean_t, parts);
+  }
   DML_CUDA_CHECK(cudaGetLastError());
 }
 

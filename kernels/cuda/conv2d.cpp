@@ -64,7 +64,12 @@ int as_int(int64_t v, int64_t min, const char* what, const ConvShape& s) {
   return int(v);
 }
 
-// The descriptors of one problem (NCHW, cross-correlation as every framework's conv2d).
+cudnnTensorFormat_t layout(const ConvShape& s) {
+  return s.channels_last ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+}
+
+// The descriptors of one problem (NCHW or NHWC, the filter in the same
+// layout; cross-correlation as every framework's conv2d).
 struct ConvDescriptors {
   TensorDescriptor x, y;
   FilterDescriptor w;
@@ -73,10 +78,9 @@ struct ConvDescriptors {
   ConvDescriptors(const ConvShape& s, cudnnDataType_t type, cudnnDataType_t compute) {
     const int n = as_int(s.n, 1, "batch", s), c = as_int(s.c, 1, "channels", s);
     const int o = as_int(s.o, 1, "output channels", s), g = as_int(s.groups, 1, "groups", s);
-    DML_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x.get(), CUDNN_TENSOR_NCHW, type, n, c,
-                                               as_int(s.h, 1, "height", s),
-                                               as_int(s.w, 1, "width", s)));
-    DML_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w.get(), type, CUDNN_TENSOR_NCHW, o, c / g,
+    DML_CUDNN_CHECK(cudnnSetTensor4dDescriptor(
+        x.get(), layout(s), type, n, c, as_int(s.h, 1, "height", s), as_int(s.w, 1, "width", s)));
+    DML_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w.get(), type, layout(s), o, c / g,
                                                as_int(s.kh, 1, "kernel height", s),
                                                as_int(s.kw, 1, "kernel width", s)));
     DML_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(
@@ -92,8 +96,7 @@ struct ConvDescriptors {
               "cuda::conv2d: cuDNN computes an output of [", dims[0], ", ", dims[1], ", ", dims[2],
               ", ", dims[3], "], the engine [", s.n, ", ", s.o, ", ", s.out_h(), ", ", s.out_w(),
               "] for ", shape_text(s));
-    DML_CUDNN_CHECK(
-        cudnnSetTensor4dDescriptor(y.get(), CUDNN_TENSOR_NCHW, type, n, o, dims[2], dims[3]));
+    DML_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y.get(), layout(s), type, n, o, dims[2], dims[3]));
   }
 
   void set_math(int math_type) {
@@ -296,7 +299,7 @@ ConvProblem conv_problem(const ConvShape& s, ConvPass pass, int device) {
   return {pass,
           device,
           int(data_type<T>()),
-          int(CUDNN_TENSOR_NCHW),
+          int(layout(s)),
           int(requested_math<T>()),
           s.n,
           s.c,
@@ -340,6 +343,8 @@ bool cached_conv_algorithm(const ConvProblem& p, ConvAlgorithm* out) {
 // A convolution without input channels has no cuDNN form and is refused.
 template <class T>
 void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y, int device) {
+  DML_CHECK(!bias || !s.channels_last,
+            "cuda::conv2d: a channels-last convolution takes no bias (add it after)");
   if (s.n * s.o * s.out_h() * s.out_w() == 0) return;
   // bf16: y starts as the broadcast bias and the convolution accumulates onto
   // it (beta = 1), so conv + bias is rounded to bf16 once, as on the CPU;
@@ -374,6 +379,7 @@ void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx, in
 
 template <class T>
 void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, T* db, int device) {
+  DML_CHECK(!db || !s.channels_last, "cuda::conv2d: a channels-last convolution has no bias");
   const int64_t dw_size = s.o * (s.c / s.groups) * s.kh * s.kw;
   if (s.n == 0 || s.out_h() * s.out_w() == 0) {  // no output positions: both sums are empty
     zero(dw, sizeof(T) * size_t(dw_size), device);

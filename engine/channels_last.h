@@ -1,0 +1,30 @@
+#pragma once
+// Channels-last (NHWC) activations, for cuDNN: on a GPU its convolutions
+// read and write [N, H, W, C] without transposing internally (tensor cores
+// want the channels innermost), and the batch norms and ReLUs between them
+// do not care. A ResNet runs its backbone this way with
+// ResNet::set_channels_last (layers/resnet.h); the layers switch on
+// ChannelsLastScope (layers/channels_last_scope.h).
+//
+// On the CPU these ops are the NCHW ops between permutes (the reference the
+// CUDA kernels are tested against); on CUDA the convolution is cuDNN's with
+// NHWC descriptors.
+#include "engine/ops.h"
+
+namespace dml {
+
+// [N, C, H, W] <-> [N, H, W, C] (copies).
+Tensor to_channels_last(const Tensor& x);
+Tensor to_channels_first(const Tensor& x);
+
+// conv2d of x [N, H, W, C] with the usual weight [O, C / groups, KH, KW]
+// (the parameter keeps PyTorch's layout; on CUDA a permuted copy [O, KH, KW,
+// C / groups] is what cuDNN reads, its gradient flowing back through the
+// permute): y [N, OH, OW, O]. No bias; f32, f64, bf16 and autocast as conv2d.
+Tensor conv2d_channels_last(const Tensor& x, const Tensor& weight, const Conv2dOptions& options);
+
+// max_pool2d of x [N, H, W, C] (through NCHW on every device for now).
+Tensor max_pool2d_channels_last(const Tensor& x, int64_t kernel, int64_t stride,
+                                int64_t padding = 0);
+
+}  // namespace dml

@@ -1,0 +1,20 @@
+#include "layers/channels_last_scope.h"
+
+namespace dml::nn {
+
+namespace {
+thread_local bool t_channels_last = false;
+}  // namespace
+
+ChannelsLastScope::ChannelsLastScope(bool on) : previous_(t_channels_last) {
+  t_channels_last = on;
+}
+ChannelsLastScope::~ChannelsLastScope() {
+  t_channels_last = previous_;
+}
+
+bool channels_last_active() {
+  return t_channels_last;
+}
+
+}  // namespace dml::nn
