@@ -138,7 +138,9 @@ Tensor to_channels_first(const Tensor& x) {
 Tensor conv2d_channels_last(const Tensor& x, const Tensor& weight, const Conv2dOptions& o) {
   const char* op = "conv2d_channels_last";
   check_dim(op, "input", x, 4);
-  if (!x.device().is_cuda())  // the reference: NCHW between permutes
+  // The CPU's reference, and f64 on CUDA (cuDNN's NHWC kernels are for the
+  // tensor-core types): NCHW between permutes.
+  if (!x.device().is_cuda() || x.dtype() == DType::f64)
     return to_channels_last(conv2d(to_channels_first(x), weight, {}, o));
   if (autocast_applies({&x, &weight}))
     return autocast_conv(
