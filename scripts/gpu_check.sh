@@ -4,11 +4,12 @@
 # ResNet-50 DML training step and exact kNN (1M x 128) against PyTorch on the
 # same GPU.
 #
-#   scripts/gpu_check.sh [stage...]     stages: build test sanitize bench (default: all)
+#   scripts/gpu_check.sh [stage...]     stages: build test sanitize bench (default: all);
+#                                       bench = bench-train (the training step) + bench-knn
 #
 # Logs go to $OUT (default /tmp/gpu-check); the last lines printed are a short
 # summary. A lent machine runs one command for at most 10 minutes: run the
-# stages as separate calls (`build test`, then `bench`, then `sanitize`; the
+# stages as separate calls (`build test`, then `bench-train`, `bench-knn`, then `sanitize`; the
 # build stays between calls while the machine is warm). DML_SANITIZE_TOOLS
 # picks compute-sanitizer's tools (default: memcheck racecheck initcheck). Where the machine lacks the Debian build dependencies, carry
 # .device/ (scripts/device_bundle.sh) and the script unpacks it into / first,
@@ -71,14 +72,18 @@ if has_stage sanitize; then
   done
 fi
 
-if has_stage bench; then
-  timeout 900 python3 bench/compare_train_step.py --device cuda --build build --steps 20 \
-    --warmup 5 > "$out/bench.txt" 2>&1
+if has_stage bench || has_stage bench-train; then
+  timeout 560 python3 -u bench/compare_train_step.py --device cuda --build build --steps 20 \
+    --warmup 5 > "$out/bench-train.txt" 2>&1
   note "bench train step: rc $?"
-  timeout 600 python3 bench/compare_knn_torch.py --build build --rows 1000000 --reps 3 \
-    >> "$out/bench.txt" 2>&1
+  cat "$out/bench-train.txt"
+fi
+
+if has_stage bench || has_stage bench-knn; then
+  timeout 560 python3 -u bench/compare_knn_torch.py --build build --rows 1000000 --reps 3 \
+    > "$out/bench-knn.txt" 2>&1
   note "bench knn: rc $?"
-  cat "$out/bench.txt"
+  cat "$out/bench-knn.txt"
 fi
 
 echo "---- summary ----"
