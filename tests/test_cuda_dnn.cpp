@@ -252,63 +252,6 @@ OpCase batch_norm_case(std::string name, Shape x, bool affine, bool training) {
           }};
 }
 
-// ---------------------------------------------------------------- channels last
-
-TEST_F(CudaParity, ConvChannelsLast) {
-  const auto nhwc_case = [](std::string name, Shape x, Shape w, Conv2dOptions o) {
-    return OpCase{std::move(name), {N(std::move(x)), N(std::move(w))}, [o](const Inputs& t) {
-                    return conv2d_channels_last(t[0], t[1], o);
-                  }};
-  };
-  expect_parity(nhwc_case("stem", {2, 29, 31, 3}, {8, 3, 7, 7}, Conv2dOptions::square(2, 3)),
-                kConv);
-  expect_parity(nhwc_case("3x3", {3, 14, 14, 16}, {16, 16, 3, 3}, Conv2dOptions::square(1, 1)),
-                kConv);
-  expect_parity(nhwc_case("1x1 stride 2", {2, 9, 9, 8}, {16, 8, 1, 1}, Conv2dOptions::square(2, 0)),
-                kConv);
-  expect_parity(
-      nhwc_case("groups 4", {2, 7, 7, 8}, {8, 2, 3, 3}, Conv2dOptions::square(1, 1, 1, 4)), kConv);
-}
-
-// Whole ResNets (basic blocks; bottleneck with the 7x7 stem and max pool)
-// with channels-last activations on the GPU against the CPU's NCHW run,
-// training mode: output and every parameter gradient. f64 (NCHW convolutions
-// between permutes on CUDA too; the batch norms' row sums): within 1e-9 of
-// each tensor's scale, f64 reordering error being ~1e-14. f32 (cuDNN's NHWC
-// convolutions): within 1e-3 of the scale, cuDNN's and our GEMMs' f32
-// rounding (~1e-6 relative per layer) carried through ten layers and the
-// backward. A layout slip is off by O(1) either way.
-TEST_F(CudaParity, ResNetChannelsLastMatchesTheCpu) {
-  nn::ResNetConfig basic = nn::resnet_config("small_resnet10");
-  basic.num_classes = 5;
-  const test::AutocastResNetCase bottleneck = test::tiny_bottleneck_case();
-  for (const DType dtype : {DType::f64, DType::f32})
-    for (const auto& [config, input] :
-         {std::pair{basic, Shape{3, 3, 12, 12}}, std::pair{bottleneck.config, bottleneck.input}}) {
-      SCOPED_TRACE(dtype_name(dtype));
-      manual_seed(3);
-      auto cpu_net = nn::make_resnet(config);
-      manual_seed(3);
-      auto gpu_net = nn::make_resnet(config);
-      cpu_net->to(dtype);
-      gpu_net->to(dtype);
-      gpu_net->to(Device::cuda(0));
-      gpu_net->set_channels_last(true);
-      Generator gen(4);
-      const Tensor x = randn(input, dtype, &gen);
-      const Tensor want = cpu_net->forward(x), got = gpu_net->forward(x.to(Device::cuda(0)));
-      const double rel = dtype == DType::f64 ? 1e-9 : 1e-3;
-      const auto bound = [rel](const Tensor& t) { return Tolerance{rel * test::max_abs(t), rel}; };
-      test::expect_matches_cpu(got, want, bound(want), "output");
-      sum(mul(want, want)).backward();
-      sum(mul(got, got)).backward();
-      const auto a = cpu_net->named_parameters(), b = gpu_net->named_parameters();
-      for (size_t i = 0; i < a.size(); ++i)
-        test::expect_matches_cpu(b[i].second.grad(), a[i].second.grad(), bound(a[i].second.grad()),
-                                 "gradient of " + a[i].first);
-    }
-}
-
 TEST_F(CudaParity, BatchNormTrainingAndEval) {
   for (bool training : {true, false})
     for (bool affine : {true, false}) {
@@ -381,9 +324,6 @@ TEST_F(CudaParity, BatchNormReluLargeAndEmpty) {
   }
 }
 
-// More elements than one grid of 65535 blocks of 256 threads covers (17.3M),
-// so the apply and dx grid-stride loops take a second round; f64 (see the
-// ReLU hazard above).
 // Channels-last activations reach batch norm as [rows, C, 1, 1]: the sums'
 // row kernel (32 channels per block, lanes of rows), with channel counts
 // that do and do not fill its 32 columns, one chunk and many.
@@ -397,6 +337,9 @@ TEST_F(CudaParity, BatchNormReluOverChannelRows) {
   }
 }
 
+// More elements than one grid of 65535 blocks of 256 threads covers (17.3M),
+// so the apply and dx grid-stride loops take a second round; f64 (see the
+// ReLU hazard above).
 TEST_F(CudaParity, BatchNormReluBeyondOneGrid) {
   test::expect_cuda_parity(
       batch_norm_relu_case("beyond one grid", {4, 64, 260, 260}, true, true, true), DType::f64,
@@ -480,6 +423,63 @@ TEST_F(CudaParity, BatchNormLayerRunningStatisticsMatch) {
       test::expect_matches_cpu(gpu_bn.running_mean, cpu_bn.running_mean, tol,
                                "frozen running_mean");
       EXPECT_EQ(gpu_bn.num_batches_tracked.item(), 3);
+    }
+}
+
+// ---------------------------------------------------------------- channels last
+
+TEST_F(CudaParity, ConvChannelsLast) {
+  const auto nhwc_case = [](std::string name, Shape x, Shape w, Conv2dOptions o) {
+    return OpCase{std::move(name), {N(std::move(x)), N(std::move(w))}, [o](const Inputs& t) {
+                    return conv2d_channels_last(t[0], t[1], {}, o);
+                  }};
+  };
+  expect_parity(nhwc_case("stem", {2, 29, 31, 3}, {8, 3, 7, 7}, Conv2dOptions::square(2, 3)),
+                kConv);
+  expect_parity(nhwc_case("3x3", {3, 14, 14, 16}, {16, 16, 3, 3}, Conv2dOptions::square(1, 1)),
+                kConv);
+  expect_parity(nhwc_case("1x1 stride 2", {2, 9, 9, 8}, {16, 8, 1, 1}, Conv2dOptions::square(2, 0)),
+                kConv);
+  expect_parity(
+      nhwc_case("groups 4", {2, 7, 7, 8}, {8, 2, 3, 3}, Conv2dOptions::square(1, 1, 1, 4)), kConv);
+}
+
+// Whole ResNets (basic blocks; bottleneck with the 7x7 stem and max pool)
+// with channels-last activations on the GPU against the CPU's NCHW run,
+// training mode: output and every parameter gradient. f64 (NCHW convolutions
+// between permutes on CUDA too; the batch norms' row sums): within 1e-9 of
+// each tensor's scale, f64 reordering error being ~1e-14. f32 (cuDNN's NHWC
+// convolutions): within 1e-3 of the scale, cuDNN's and our GEMMs' f32
+// rounding (~1e-6 relative per layer) carried through ten layers and the
+// backward. A layout slip is off by O(1) either way.
+TEST_F(CudaParity, ResNetChannelsLastMatchesTheCpu) {
+  nn::ResNetConfig basic = nn::resnet_config("small_resnet10");
+  basic.num_classes = 5;
+  const test::AutocastResNetCase bottleneck = test::tiny_bottleneck_case();
+  for (const DType dtype : {DType::f64, DType::f32})
+    for (const auto& [config, input] :
+         {std::pair{basic, Shape{3, 3, 12, 12}}, std::pair{bottleneck.config, bottleneck.input}}) {
+      SCOPED_TRACE(dtype_name(dtype));
+      manual_seed(3);
+      auto cpu_net = nn::make_resnet(config);
+      manual_seed(3);
+      auto gpu_net = nn::make_resnet(config);
+      cpu_net->to(dtype);
+      gpu_net->to(dtype);
+      gpu_net->to(Device::cuda(0));
+      gpu_net->set_channels_last(true);
+      Generator gen(4);
+      const Tensor x = randn(input, dtype, &gen);
+      const Tensor want = cpu_net->forward(x), got = gpu_net->forward(x.to(Device::cuda(0)));
+      const double rel = dtype == DType::f64 ? 1e-9 : 1e-3;
+      const auto bound = [rel](const Tensor& t) { return Tolerance{rel * test::max_abs(t), rel}; };
+      test::expect_matches_cpu(got, want, bound(want), "output");
+      sum(mul(want, want)).backward();
+      sum(mul(got, got)).backward();
+      const auto a = cpu_net->named_parameters(), b = gpu_net->named_parameters();
+      for (size_t i = 0; i < a.size(); ++i)
+        test::expect_matches_cpu(b[i].second.grad(), a[i].second.grad(), bound(a[i].second.grad()),
+                                 "gradient of " + a[i].first);
     }
 }
 
