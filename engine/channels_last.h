@@ -8,7 +8,8 @@
 //
 // On the CPU these ops are the NCHW ops between permutes (the reference the
 // CUDA kernels are tested against); on CUDA the convolution is cuDNN's with
-// NHWC descriptors for f32 and bf16 (f64 goes through NCHW there too).
+// NHWC descriptors for f32 and bf16 (f64 and biased convolutions go through
+// NCHW there too).
 #include "engine/ops.h"
 
 namespace dml {
@@ -18,10 +19,12 @@ Tensor to_channels_last(const Tensor& x);
 Tensor to_channels_first(const Tensor& x);
 
 // conv2d of x [N, H, W, C] with the usual weight [O, C / groups, KH, KW]
-// (the parameter keeps PyTorch's layout; on CUDA a permuted copy [O, KH, KW,
-// C / groups] is what cuDNN reads, its gradient flowing back through the
-// permute): y [N, OH, OW, O]. No bias; f32, f64, bf16 and autocast as conv2d.
-Tensor conv2d_channels_last(const Tensor& x, const Tensor& weight, const Conv2dOptions& options);
+// and bias (the parameters keep PyTorch's layout; on CUDA a permuted copy
+// [O, KH, KW, C / groups] is what cuDNN reads, its gradient flowing back
+// through the permute): y [N, OH, OW, O]. f32, f64, bf16 and autocast as
+// conv2d; a biased one runs in NCHW between permutes on every device.
+Tensor conv2d_channels_last(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                            const Conv2dOptions& options);
 
 // max_pool2d of x [N, H, W, C] (through NCHW on every device for now).
 Tensor max_pool2d_channels_last(const Tensor& x, int64_t kernel, int64_t stride,

@@ -36,7 +36,7 @@ Tensor as_channel_rows(const Tensor& x) {
             " must be [N, H, W, C]");
   return x.reshape({x.size(0) * x.size(1) * x.size(2), x.size(3), 1, 1});
 }
-Tensor like(const Tensor& y, const Tensor& x) {
+Tensor from_channel_rows(const Tensor& y, const Tensor& x) {
   return channels_last_active() ? y.reshape(x.shape()) : y;
 }
 
@@ -44,16 +44,17 @@ Tensor like(const Tensor& y, const Tensor& x) {
 
 Tensor BatchNorm2d::forward(const Tensor& x) {
   const bool batch_stats = begin_forward();
-  return like(batch_norm2d(as_channel_rows(x), weight, bias, running_mean, running_var, batch_stats,
-                           momentum, eps),
-              x);
+  return from_channel_rows(batch_norm2d(as_channel_rows(x), weight, bias, running_mean, running_var,
+                                        batch_stats, momentum, eps),
+                           x);
 }
 
 Tensor BatchNorm2d::forward_relu(const Tensor& x, const Tensor& residual) {
   const bool batch_stats = begin_forward();
-  return like(batch_norm2d_relu(as_channel_rows(x), weight, bias, running_mean, running_var,
-                                batch_stats, momentum, eps, as_channel_rows(residual)),
-              x);
+  return from_channel_rows(
+      batch_norm2d_relu(as_channel_rows(x), weight, bias, running_mean, running_var, batch_stats,
+                        momentum, eps, as_channel_rows(residual)),
+      x);
 }
 
 std::string BatchNorm2d::describe() const {

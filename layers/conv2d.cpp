@@ -23,11 +23,8 @@ Conv2d::Conv2d(const Conv2dSpec& s) : spec(s) {
 
 Tensor Conv2d::forward(const Tensor& x) {
   const auto options = Conv2dOptions::square(spec.stride, spec.padding, spec.dilation, spec.groups);
-  if (!channels_last_active()) return conv2d(x, weight, bias, options);
-  // The channels-last convolution takes no bias: a biased one runs in NCHW
-  // between permutes (a ResNet's convolutions have none).
-  if (bias.defined()) return to_channels_last(conv2d(to_channels_first(x), weight, bias, options));
-  return conv2d_channels_last(x, weight, options);
+  return channels_last_active() ? conv2d_channels_last(x, weight, bias, options)
+                                : conv2d(x, weight, bias, options);
 }
 
 std::string Conv2d::describe() const {

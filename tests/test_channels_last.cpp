@@ -37,13 +37,14 @@ TEST(ChannelsLast, ConvolutionMatchesConv2dAndFiniteDifferences) {
     Generator gen(4);
     Tensor x = randn(c.x, DType::f64, &gen).requires_grad_();
     Tensor w = randn(c.w, DType::f64, &gen).requires_grad_();
-    const Tensor y = conv2d_channels_last(x, w, c.o);
+    const Tensor y = conv2d_channels_last(x, w, {}, c.o);
     const Tensor want = to_channels_last(conv2d(to_channels_first(x), w, {}, c.o));
     expect_tensor_near(y, want, 0, 0, "output");
     // Bilinear in (x, w): a wide step has no truncation error and keeps the
     // difference quotient's rounding (|f| / eps) small.
-    expect_gradients_match([&] { return sum(mul(conv2d_channels_last(x, w, c.o), y.detach())); },
-                           {x, w}, c.name, {.eps = 1e-3});
+    expect_gradients_match(
+        [&] { return sum(mul(conv2d_channels_last(x, w, {}, c.o), y.detach())); }, {x, w}, c.name,
+        {.eps = 1e-3});
   }
 }
 
@@ -108,7 +109,7 @@ TEST(ChannelsLast, ResNetsComputeWhatTheyComputeInNchw) {
 TEST(ChannelsLast, ArgumentsAreChecked) {
   expect_error(
       [] {
-        conv2d_channels_last(zeros({2, 3, 4}), zeros({1, 3, 1, 1}), {});
+        conv2d_channels_last(zeros({2, 3, 4}), zeros({1, 3, 1, 1}), {}, {});
       },
       {"conv2d_channels_last", "input"});
   expect_error(

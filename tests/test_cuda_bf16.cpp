@@ -131,7 +131,7 @@ TEST_F(CudaParity, Bf16ConvGradientOfOneOperandAndEmptyBatch) {
 // weight's [O, KH, KW, C / g] copy against the CPU's NCHW between permutes.
 TEST_F(CudaParity, Bf16ConvChannelsLast) {
   const auto fn = [](Conv2dOptions o) {
-    return [o](const Inputs& t) { return conv2d_channels_last(t[0], t[1], o); };
+    return [o](const Inputs& t) { return conv2d_channels_last(t[0], t[1], {}, o); };
   };
   expect_bf16_parity({{2, 23, 21, 3}, {8, 3, 7, 7}}, {true, true}, fn(Conv2dOptions::square(2, 3)));
   expect_bf16_parity({{3, 9, 9, 16}, {16, 16, 3, 3}}, {true, true},

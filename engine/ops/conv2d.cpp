@@ -135,16 +135,18 @@ Tensor to_channels_first(const Tensor& x) {
   return permute(x, {0, 3, 1, 2});
 }
 
-Tensor conv2d_channels_last(const Tensor& x, const Tensor& weight, const Conv2dOptions& o) {
+Tensor conv2d_channels_last(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                            const Conv2dOptions& o) {
   const char* op = "conv2d_channels_last";
   check_dim(op, "input", x, 4);
-  // The CPU's reference, and f64 on CUDA (cuDNN's NHWC kernels are for the
-  // tensor-core types): NCHW between permutes.
-  if (!x.device().is_cuda() || x.dtype() == DType::f64)
-    return to_channels_last(conv2d(to_channels_first(x), weight, {}, o));
+  // The CPU's reference, f64 on CUDA (cuDNN's NHWC kernels are for the
+  // tensor-core types) and a biased convolution (the NHWC kernels take no
+  // bias): NCHW between permutes.
+  if (!x.device().is_cuda() || x.dtype() == DType::f64 || bias.defined())
+    return to_channels_last(conv2d(to_channels_first(x), weight, bias, o));
   if (autocast_applies({&x, &weight}))
     return autocast_conv(
-        [&] { return conv2d_channels_last(autocast_operand(x), autocast_operand(weight), o); });
+        [&] { return conv2d_channels_last(autocast_operand(x), autocast_operand(weight), {}, o); });
   const cpu::ConvShape s = checked_shape(op, x, weight, {}, o, true);
   return run_conv(op, s, x, to_channels_last(weight), {});
 }
