@@ -5,7 +5,7 @@
 #include "dml/miners/geometry.h"
 #include "dml/miners/tuples.h"
 #include "dml/params.h"
-#include "kernels/distance_weighted_margin_math.h"
+#include "kernels/cpu/distance_weighted_margin.h"
 
 namespace dml::miners {
 
@@ -29,17 +29,14 @@ MinedTuples DistanceWeightedMiner::mine(const Tensor& embeddings, const Tensor& 
   c.seed = gen.seed();
   c.first = gen.reserve(uint64_t(d.n * d.n));
   std::vector<double> log_weights(d.values.size());
-  for (int64_t a = 0; a < d.n; ++a)
-    for (int64_t j = 0; j < d.n; ++j)
-      log_weights[size_t(a * d.n + j)] =
-          kernels::slot_log_weight(c, d.values.data(), y.data(), a, j);
+  std::vector<int64_t> negatives(d.values.size());
+  cpu::distance_weighted_negatives(c, d.values.data(), y.data(), log_weights.data(),
+                                   negatives.data());
   // Slots in row-major order: the triplets come out in the order of their pairs.
   Triplets t;
   for (int64_t a = 0; a < d.n; ++a)
-    for (int64_t p = 0; p < d.n; ++p) {
-      const int64_t n = kernels::mine_slot(c, log_weights.data(), y.data(), a, p);
-      if (n >= 0) t.add(a, p, n);
-    }
+    for (int64_t p = 0; p < d.n; ++p)
+      if (const int64_t n = negatives[size_t(a * d.n + p)]; n >= 0) t.add(a, p, n);
   return mined_triplets(t);
 }
 

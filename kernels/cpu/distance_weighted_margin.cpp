@@ -10,6 +10,17 @@ namespace dml::cpu {
 using kernels::DistanceWeightedMargin;
 using kernels::DistanceWeightedMarginWork;
 
+void distance_weighted_negatives(const DistanceWeightedMargin& c, const double* dist,
+                                 const int64_t* labels, double* log_weights, int64_t* negatives) {
+  const int64_t b = c.batch;
+  parallel_for(b, [&](int64_t a) {
+    for (int64_t j = 0; j < b; ++j)
+      log_weights[a * b + j] = kernels::slot_log_weight(c, dist, labels, a, j);
+    for (int64_t p = 0; p < b; ++p)
+      negatives[a * b + p] = kernels::mine_slot(c, log_weights, labels, a, p);
+  });
+}
+
 template <class T>
 void distance_weighted_margin_forward(const T* embeddings, const int64_t* labels, const T* beta,
                                       const DistanceWeightedMargin& c,
@@ -31,12 +42,7 @@ void distance_weighted_margin_forward(const T* embeddings, const int64_t* labels
       work.dist[i * b + j] = work.dist[j * b + i] =
           std::sqrt(kernels::squared_distance(work.x + i * dim, work.x + j * dim, dim));
   });
-  parallel_for(b, [&](int64_t a) {
-    for (int64_t j = 0; j < b; ++j)
-      work.log_weights[a * b + j] = kernels::slot_log_weight(c, work.dist, labels, a, j);
-    for (int64_t p = 0; p < b; ++p)
-      work.negatives[a * b + p] = kernels::mine_slot(c, work.log_weights, labels, a, p);
-  });
+  distance_weighted_negatives(c, work.dist, labels, work.log_weights, work.negatives);
   kernels::AnchorSums total;
   for (int64_t a = 0; a < b; ++a) {
     const kernels::AnchorSums s =
