@@ -56,7 +56,6 @@ template <class S, Sums kKind, class T = math_t<S>>
 __global__ void partial_sums_kernel(const S* x, const S* dy, const S* relu_y, int64_t c, int64_t hw,
                                     int64_t count, int64_t chunks, const double* mean_d,
                                     const T* mean_t, double* parts) {
-  __shared__ double sum_a[kSumThreads], sum_b[kSumThreads];
   const int64_t ch = blockIdx.x, chunk = blockIdx.y;
   const int64_t per = (count + chunks - 1) / chunks, begin = chunk * per;
   const int64_t end = begin + per < count ? begin + per : count;
@@ -64,20 +63,11 @@ __global__ void partial_sums_kernel(const S* x, const S* dy, const S* relu_y, in
   for (int64_t i = begin + threadIdx.x; i < end; i += kSumThreads)
     add_element<S, kKind>(x, dy, relu_y, ((i / hw) * c + ch) * hw + i % hw, ch, mean_d, mean_t, a,
                           b);
-  const int t = threadIdx.x;
-  sum_a[t] = a;
-  sum_b[t] = b;
-  __syncthreads();
-  for (int half = kSumThreads / 2; half > 0; half /= 2) {
-    if (t < half) {
-      sum_a[t] += sum_a[t + half];
-      sum_b[t] += sum_b[t + half];
-    }
-    __syncthreads();
-  }
-  if (t == 0) {
-    parts[(ch * chunks + chunk) * 2] = sum_a[0];
-    parts[(ch * chunks + chunk) * 2 + 1] = sum_b[0];
+  double sums[2] = {a, b};
+  grid::block_sum<kSumThreads>(sums);
+  if (threadIdx.x == 0) {
+    parts[(ch * chunks + chunk) * 2] = sums[0];
+    parts[(ch * chunks + chunk) * 2 + 1] = sums[1];
   }
 }
 

@@ -17,18 +17,13 @@ __global__ void fill_channels_kernel(const bf16* bias, bf16* y, int64_t total, i
 constexpr int kSumThreads = 256;
 
 __global__ void channel_sums_kernel(const bf16* dy, bf16* db, int64_t n, int64_t o, int64_t plane) {
-  __shared__ float partial[kSumThreads];
   const int64_t c = blockIdx.x, count = n * plane;
   float acc = 0.f;
   for (int64_t e = threadIdx.x; e < count; e += kSumThreads)
     acc += to_float(dy[((e / plane) * o + c) * plane + e % plane]);
-  partial[threadIdx.x] = acc;
-  __syncthreads();
-  for (int half = kSumThreads / 2; half > 0; half /= 2) {
-    if (int(threadIdx.x) < half) partial[threadIdx.x] += partial[threadIdx.x + half];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) db[c] = to_bf16(partial[0]);
+  float sum[1] = {acc};
+  grid::block_sum<kSumThreads>(sum);
+  if (threadIdx.x == 0) db[c] = to_bf16(sum[0]);
 }
 
 }  // namespace

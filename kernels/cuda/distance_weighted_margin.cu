@@ -10,22 +10,6 @@ using kernels::DistanceWeightedMarginWork;
 
 constexpr int kBlock = 256;
 
-// Sums v over the block in a fixed tree (the same order every run); the
-// result is valid in thread 0. Every thread of the block must call it.
-template <int N>
-__device__ void block_sum(double (&v)[N]) {
-  __shared__ double slot[N][kBlock];
-  for (int n = 0; n < N; ++n) slot[n][threadIdx.x] = v[n];
-  __syncthreads();
-  for (int half = kBlock / 2; half > 0; half /= 2) {
-    if (int(threadIdx.x) < half)
-      for (int n = 0; n < N; ++n) slot[n][threadIdx.x] += slot[n][threadIdx.x + half];
-    __syncthreads();
-  }
-  for (int n = 0; n < N; ++n) v[n] = slot[n][0];
-  __syncthreads();
-}
-
 // One block per row: its norm, then the normalised row.
 template <class T>
 __global__ void normalize_rows_kernel(const T* e, DistanceWeightedMarginWork work, int64_t dim) {
@@ -33,7 +17,7 @@ __global__ void normalize_rows_kernel(const T* e, DistanceWeightedMarginWork wor
   double sq[1] = {0};
   for (int64_t k = threadIdx.x; k < dim; k += kBlock)
     sq[0] += double(e[i * dim + k]) * double(e[i * dim + k]);
-  block_sum(sq);
+  grid::block_sum<kBlock>(sq);
   const double norm = sqrt(sq[0]);
   if (threadIdx.x == 0) work.norms[i] = norm;
   const double divisor = norm > kernels::kNormEps ? norm : kernels::kNormEps;
@@ -73,7 +57,7 @@ __global__ void loss_kernel(DistanceWeightedMargin c, const int64_t* labels, con
     v[2] += s.triplets;
     v[3] += s.betas;
   }
-  block_sum(v);
+  grid::block_sum<kBlock>(v);
   if (threadIdx.x != 0) return;
   for (int n = 0; n < 4; ++n) work.sums[n] = v[n];
   *loss = T(kernels::loss_of(c, {v[0], v[1], v[2], v[3]}));
@@ -106,7 +90,7 @@ __global__ void row_grad_kernel(DistanceWeightedMargin c, DistanceWeightedMargin
     work.x_grad[i * dim + k] = dx;
     dot[0] += work.x[i * dim + k] * dx;
   }
-  block_sum(dot);
+  grid::block_sum<kBlock>(dot);
   for (int64_t k = threadIdx.x; k < dim; k += kBlock)
     grad_embeddings[i * dim + k] = T(kernels::normalize_backward(
         work.x_grad[i * dim + k], work.x[i * dim + k], dot[0], work.norms[i]));

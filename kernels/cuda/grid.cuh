@@ -126,6 +126,24 @@ inline ColumnTiling column_tiling(const char* what, int64_t outer, int64_t inner
   return t;
 }
 
+// Sums v (N values per thread) over a one-dimensional block of
+// kBlockThreads threads (a power of two) in a fixed tree, the same order
+// every run; afterwards every thread holds the totals. Every thread of the
+// block must call it.
+template <int kBlockThreads, class T, int N>
+__device__ void block_sum(T (&v)[N]) {
+  __shared__ T slot[N][kBlockThreads];
+  for (int n = 0; n < N; ++n) slot[n][threadIdx.x] = v[n];
+  __syncthreads();
+  for (int half = kBlockThreads / 2; half > 0; half /= 2) {
+    if (int(threadIdx.x) < half)
+      for (int n = 0; n < N; ++n) slot[n][threadIdx.x] += slot[n][threadIdx.x + half];
+    __syncthreads();
+  }
+  for (int n = 0; n < N; ++n) v[n] = slot[n][0];
+  __syncthreads();
+}
+
 }  // namespace dml::cuda::grid
 
 // for (int64_t i = this thread's first element; i < n; i += threads in the grid)
