@@ -393,15 +393,15 @@ void Run::train_epoch(int64_t epoch) {
                     : loss_->forward(embeddings, batch->labels);
       if (extension_) loss = loss + extension_->loss(features, embeddings, *batch);
       optimizer_->zero_grad();
-      // A non-finite loss or gradient never reaches the weights: the step is
-      // skipped and counted, or the run ends with the last good checkpoint.
-      // The loss and the gradients are checked together after backward (which
-      // writes nothing but gradients): a non-finite loss is caught even where
-      // its gradients came out finite.
       loss.backward();
       ++eager_steps;
     }
     ++steps_;
+    // A non-finite loss or gradient never reaches the weights: the step is
+    // skipped and counted, or the run ends with the last good checkpoint.
+    // The loss and the gradients are checked together after backward (which
+    // writes nothing but gradients): a non-finite loss is caught even where
+    // its gradients came out finite.
     const StepVerdict verdict = read_step_verdict(loss, *optimizer_);
     const double value = verdict.loss;
     const char* bad = !std::isfinite(value)       ? "loss"
