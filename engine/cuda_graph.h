@@ -17,9 +17,18 @@
 // the host as if the work had run eagerly (distance_weighted_margin_loss
 // draws this way).
 //
+// An optimizer's update is captured with launch_step() after one eager
+// step has made its state; its coefficients are staged before each replay
+// (engine/optim/optimizer.h):
+//
 //   CudaGraph graph(Device::cuda(0));
-//   graph.capture([&] { loss = step(static_images, static_labels); loss.backward(); }, &gen);
-//   for (...) { copy_into(static_images, next_batch()); graph.replay(); optimizer.step(); }
+//   graph.capture([&] { loss = step(images, labels); loss.backward(); opt.launch_step(); }, &gen);
+//   for (...) {
+//     copy_into(images, next_batch());
+//     opt.stage_step();
+//     graph.replay();
+//     opt.commit_step();
+//   }
 #include <functional>
 
 #include "engine/device.h"

@@ -3,8 +3,11 @@
 // the buffers of one parameter, and the update of one element, following
 // PyTorch's torch.optim formulas, so both backends run the same arithmetic
 // (kernels/cpu/optim.h and kernels/cuda/optim.h walk lists of buffers with
-// it). The per-step constants (Adam's bias corrections) are computed once on
-// the host. Also the element of a loss scaler's unscale-and-check.
+// it). The per-step coefficients (SgdCoeffs, AdamCoeffs: the learning rate,
+// Adam's bias corrections) are computed once on the host and read by the
+// kernels from memory on their device, so a launch recorded in a CUDA graph
+// reads each replay's values (engine/optim/optimizer.h, stage_step). Also the
+// element of a loss scaler's unscale-and-check.
 // C++17 and host/device annotated: .cu files include it.
 #include <cmath>
 #include <cstdint>

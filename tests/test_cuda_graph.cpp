@@ -1,8 +1,8 @@
 // CUDA graphs (engine/cuda_graph.h): a captured training step replays like
-// the eager step it recorded, random draws included; what a replay cannot
-// repeat is refused while capturing; and the graph's memory is never handed
-// to other work. f64, so replay and eager differ by nothing (the same kernels
-// on the same data). Skipped where no GPU is present.
+// the eager step it recorded, random draws and the optimizer's update
+// included; what a replay cannot repeat is refused while capturing; and the
+// graph's memory is never handed to other work. f64, so replay and eager differ by nothing (the
+// same kernels on the same data). Skipped where no GPU is present.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -80,15 +80,69 @@ TEST_F(CudaParity, CapturedStepReplaysLikeTheEagerStep) {
   EXPECT_TRUE(test::all_close(captured.w.to(Device::cpu()), eager.w.to(Device::cpu()), {0, 0}));
 }
 
+// The optimizer's update inside the graph: Adam's learning rate changes
+// every step (a schedule) and one step is skipped by its flag and not
+// committed. The captured run stages before each replay and matches an
+// eager run that set the same rates and did not step at the skipped step.
+TEST_F(CudaParity, CapturedOptimizerStepFollowsTheStagedRateAndSkips) {
+  constexpr int kSteps = 5, kSkipped = 2;
+  auto lr = [](int step) { return 0.02 * (step + 1); };
+  StepSetup eager, captured;
+  Generator eager_gen(9), graph_gen(9);
+  Adam eager_opt({ParamGroup{.name = "all", .params = eager.parameters()}});
+  Adam graph_opt({ParamGroup{.name = "all", .params = captured.parameters()}});
+  std::vector<double> eager_losses;
+  for (int s = 0; s < kSteps; ++s) {
+    eager_opt.groups()[0].lr = lr(s);
+    eager_opt.zero_grad();
+    eager_losses.push_back(eager.forward_backward(eager_gen).item());
+    if (s != kSkipped) eager_opt.step();
+  }
+  // Step 0 eagerly (the optimizer's state made and its coefficients staged),
+  // then the capture of forward, backward and update, replayed for the rest.
+  graph_opt.groups()[0].lr = lr(0);
+  graph_opt.zero_grad();
+  EXPECT_EQ(captured.forward_backward(graph_gen).item(), eager_losses[0]);
+  graph_opt.step();
+  Tensor skip = zeros({1}, DType::f32, gpu()), loss;
+  CudaGraph graph(gpu());
+  graph_opt.zero_grad();
+  graph.capture(
+      [&] {
+        loss = captured.forward_backward(graph_gen);
+        graph_opt.launch_step(skip);
+      },
+      &graph_gen);
+  for (int s = 1; s < kSteps; ++s) {
+    graph_opt.groups()[0].lr = lr(s);
+    copy_into(skip, full({1}, s == kSkipped ? 1.0 : 0.0, DType::f32));
+    graph_opt.stage_step();
+    graph.replay();
+    if (s != kSkipped) graph_opt.commit_step();
+    EXPECT_EQ(loss.item(), eager_losses[size_t(s)]) << "step " << s;
+  }
+  EXPECT_EQ(graph_opt.steps_taken(), eager_opt.steps_taken());
+  for (size_t i = 0; i < eager.parameters().size(); ++i)
+    EXPECT_TRUE(test::all_close(captured.parameters()[i].to(Device::cpu()),
+                                eager.parameters()[i].to(Device::cpu()), {0, 0}))
+        << "parameter " << i;
+}
+
 TEST_F(CudaParity, WhatAReplayCannotRepeatIsRefusedWhileCapturing) {
   StepSetup s;
   Generator gen(1), other(2);
   const Tensor host = s.features.to(Device::cpu());
+  // Gradients but nothing staged (plain SGD has no slots): a launch while
+  // capturing has no coefficients to read.
+  SGD opt({ParamGroup{.name = "all", .params = s.parameters(), .lr = 0.1}});
+  s.forward_backward(gen);
   const std::vector<std::pair<std::string, std::function<void()>>> refused = {
       {"a device-to-host copy", [&] { sum(s.features).item(); }},
       {"a host-to-device copy", [&] { zeros({4}).to(gpu()); }},
       {"a random fill", [&] { rand({4}, DType::f32, &gen, gpu()); }},
-      {"generator the capture was not given", [&] { s.forward_backward(other); }}};
+      {"generator the capture was not given", [&] { s.forward_backward(other); }},
+      {"stage_step() while a CUDA graph is captured", [&] { opt.stage_step(); }},
+      {"no stage_step() staged on cuda:0", [&] { opt.launch_step(); }}};
   for (const auto& [what, work] : refused) {
     CudaGraph graph(gpu());
     test::expect_error([&] { graph.capture(work, &gen); }, {what});

@@ -371,6 +371,95 @@ TEST(Optimizer, RefusedStepChangesNothing) {
   EXPECT_EQ(opt.steps_taken(), 0);
 }
 
+// ---- a step in parts: stage_step, launch_step, commit_step ----
+
+// The parts in a row are step(). A launch whose flag skipped it and that was
+// not committed leaves everything as if no step had been called, so the
+// next staged step has the same count (Adam's bias correction, SGD's first
+// momentum step): the same as an optimizer that simply skipped that step.
+TEST(Optimizer, StepInPartsIsStepAndAnUncommittedStepIsStagedAgain) {
+  for (const OptCase& c : opt_cases()) {
+    SCOPED_TRACE(c.name);
+    Generator gen(13);
+    const Tensor init = randn({33}, DType::f32, &gen);
+    std::vector<Tensor> grads;
+    for (int s = 0; s < 3; ++s) grads.push_back(randn({33}, DType::f32, &gen));
+    Tensor p = init.clone().requires_grad_(), q = init.clone().requires_grad_();
+    std::unique_ptr<Optimizer> parts = c.make({group({p}, 0.1, 0.01)});
+    std::unique_ptr<Optimizer> whole = c.make({group({q}, 0.1, 0.01)});
+    auto take = [&](Optimizer& opt, Tensor& w, const Tensor& g, double flag, bool commit) {
+      w.set_grad(g.clone());
+      opt.stage_step();
+      opt.launch_step(full({}, flag, DType::f32));
+      if (commit) opt.commit_step();
+    };
+    take(*parts, p, grads[0], 0, true);
+    q.set_grad(grads[0].clone());
+    whole->step();
+    EXPECT_EQ(p.to_vector<float>(), q.to_vector<float>());
+
+    const std::vector<float> before = p.to_vector<float>();
+    take(*parts, p, grads[1], 1, false);  // skipped on the "device", not committed
+    EXPECT_EQ(p.to_vector<float>(), before);
+    EXPECT_EQ(parts->steps_taken(), 1);
+    for (const auto& [name, t] : parts->state()) {
+      if (t.dtype() == DType::i64) {
+        EXPECT_EQ(t.to_vector<int64_t>(), std::vector<int64_t>{1}) << name;
+      }
+    }
+
+    take(*parts, p, grads[2], 0, true);
+    q.set_grad(grads[2].clone());
+    whole->step();
+    EXPECT_EQ(p.to_vector<float>(), q.to_vector<float>());
+    EXPECT_EQ(parts->steps_taken(), 2);
+  }
+}
+
+// launch_step() reads the coefficients stage_step() wrote, not the group's
+// learning rate at launch: what lets a captured launch take each replay's
+// staged values.
+TEST(Optimizer, LaunchReadsTheStagedCoefficients) {
+  Tensor a = param({1.0}), b = param({1.0});
+  SGD staged({group({a}, 0.5)}), plain({group({b}, 0.5)});
+  a.set_grad(ones({1}, DType::f64));
+  b.set_grad(ones({1}, DType::f64));
+  staged.stage_step();
+  staged.groups()[0].lr = 100;  // after staging: not this step's
+  staged.launch_step();
+  staged.commit_step();
+  plain.step();
+  EXPECT_EQ(a.to_vector<double>(), (std::vector<double>{0.5}));
+  EXPECT_EQ(a.to_vector<double>(), b.to_vector<double>());
+}
+
+// A launch needs a stage of the same parameters first; staging alone
+// records nothing a checkpoint keeps.
+TEST(Optimizer, LaunchWithoutAStageIsRefused) {
+  Tensor a = param({1.0, 2.0}), b = param({3.0});
+  auto groups = [&] {
+    return std::vector<ParamGroup>{{.name = "a", .params = {a}, .lr = 0.1},
+                                   {.name = "b", .params = {b}, .lr = 0.1}};
+  };
+  Adam opt(groups());
+  a.set_grad(ones({2}, DType::f64));
+  test::expect_error([&] { opt.launch_step(); }, {"has no state yet", "stage_step()"});
+  opt.stage_step();
+  EXPECT_TRUE(opt.state().empty()) << "staged, not taken";
+  b.set_grad(ones({1}, DType::f64));  // a parameter the stage did not see
+  test::expect_error([&] { opt.launch_step(); }, {"has no state yet"});
+  EXPECT_EQ(a.to_vector<double>(), (std::vector<double>{1.0, 2.0}));
+  opt.stage_step();
+  opt.launch_step();
+  opt.commit_step();
+  EXPECT_NE(a.to_vector<double>(), (std::vector<double>{1.0, 2.0}));
+  EXPECT_EQ(opt.state().size(), 6u);
+  // Resumed state holds the slots but no staged coefficients.
+  Adam resumed(groups());
+  resumed.load_state(opt.state());
+  test::expect_error([&] { resumed.launch_step(); }, {"no stage_step() staged on cpu"});
+}
+
 // ---- non_finite_check_and_unscale ----
 
 // Gradients of assorted sizes, empty and above the parallel grain, in both

@@ -6,18 +6,18 @@ StepGraph::StepGraph(const data::Batch& batch, Device device, Generator& gen, co
     : images_(batch.images.to(device).clone()),
       labels_(batch.labels.to(device).clone()),
       graph_(device) {
-  graph_.capture([&] { loss_ = work(images_, labels_); }, &gen);
+  graph_.capture([&] { outputs_ = work(images_, labels_); }, &gen);
 }
 
 bool StepGraph::fits(const data::Batch& batch) const {
   return batch.images.shape() == images_.shape() && batch.labels.shape() == labels_.shape();
 }
 
-Tensor StepGraph::replay(const data::Batch& batch) {
+StepOutput StepGraph::replay(const data::Batch& batch) {
   copy_into(images_, batch.images);
   copy_into(labels_, batch.labels);
   graph_.replay();
-  return loss_;
+  return outputs_;
 }
 
 }  // namespace dml::train

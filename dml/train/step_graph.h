@@ -1,10 +1,12 @@
 #pragma once
-// train.cuda_graph: a training step's forward, loss and backward captured in a
-// CUDA graph (engine/cuda_graph.h) on one batch and replayed for every later
-// batch of the same shapes, each copied first into the step's fixed input
-// tensors. The host then queues one launch per step instead of hundreds of
-// kernels; the optimizer step stays eager (a few multi-tensor launches), so
-// schedules and skipped steps work as without the graph.
+// train.cuda_graph: a whole training step (forward, loss, backward, the
+// non-finite check and the optimizer's update) captured in a CUDA graph
+// (engine/cuda_graph.h) on one batch and replayed for every later batch of
+// the same shapes, each copied first into the step's fixed input tensors.
+// The host then queues one launch per step instead of hundreds of kernels.
+// Schedules and skipped steps work as without the graph: the caller stages
+// the optimizer's coefficients before each replay and commits the step once
+// it has read the verdict (Optimizer::stage_step, commit_step).
 //
 // The replays write the gradients the capture created: the caller must not
 // clear them (zero_grad) while the graph lives. Draws inside the step come
@@ -18,22 +20,28 @@
 
 namespace dml::train {
 
+// What a step leaves on the device: the loss and the non-finite flag (one
+// f32, nonzero when the loss or a gradient was NaN or infinite).
+struct StepOutput {
+  Tensor loss, nonfinite;
+};
+
 class StepGraph {
  public:
-  // Forward, loss and backward of images [B, C, H, W] and labels [B] (both
-  // on the device); returns the loss.
-  using Work = std::function<Tensor(const Tensor& images, const Tensor& labels)>;
+  // The step of images [B, C, H, W] and labels [B] (both on the device).
+  using Work = std::function<StepOutput(const Tensor& images, const Tensor& labels)>;
 
   // Captures `work` on copies of this batch's images and labels.
   StepGraph(const data::Batch& batch, Device device, Generator& gen, const Work& work);
   // True when the batch has the captured batch's shapes.
   bool fits(const data::Batch& batch) const;
   // Copies the batch into the fixed inputs and queues the recorded step;
-  // returns the loss tensor (its value once the device has run the step).
-  Tensor replay(const data::Batch& batch);
+  // returns its outputs (their values once the device has run it).
+  StepOutput replay(const data::Batch& batch);
 
  private:
-  Tensor images_, labels_, loss_;
+  Tensor images_, labels_;
+  StepOutput outputs_;
   CudaGraph graph_;
 };
 

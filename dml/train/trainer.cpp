@@ -144,23 +144,30 @@ void check_resumable(const std::string& path, const Json& checkpoint_config, con
       may_change, "and eval.* may change)"));
 }
 
-// What a step reads back from the device before it may update the weights:
-// the loss value and whether every gradient is finite (one multi-tensor
-// check writes the flag beside them). One read per step, so a GPU step waits
-// for the device once.
+// One flag on the device for a step: 1 when the loss or any gradient is NaN
+// or infinite (one multi-tensor check over all of them), else 0. The
+// optimizer's update reads it and skips itself, so the step queues its
+// update before the host has read anything.
+Tensor nonfinite_flag(const Tensor& loss, const Optimizer& optimizer) {
+  NoGradGuard no_grad;
+  std::vector<Tensor> checked{loss.detach()};
+  for (const ParamGroup& group : optimizer.groups())
+    for (const Tensor& param : group.params) checked.push_back(param.grad());
+  return non_finite_check_and_unscale(checked);
+}
+
+// What the host reads back from a step, once, after queueing all of it:
+// the loss value and whether it and every gradient were finite.
 struct StepVerdict {
   double loss;
-  bool gradients_finite;
+  bool finite;
 };
 
-StepVerdict read_step_verdict(const Tensor& loss, const Optimizer& optimizer) {
+StepVerdict read_step_verdict(const StepOutput& step) {
   NoGradGuard no_grad;
-  std::vector<Tensor> grads;
-  for (const ParamGroup& group : optimizer.groups())
-    for (const Tensor& param : group.params) grads.push_back(param.grad());
-  const Tensor flag = non_finite_check_and_unscale(grads).to(DType::f64).to(loss.device());
-  const std::vector<double> both = stack({loss.to(DType::f64), flag}, 0).to_vector<double>();
-  return {both[0], both[1] == 0};
+  const Tensor both = stack({step.loss.to(DType::f64), step.nonfinite.to(DType::f64)}, 0);
+  const std::vector<double> values = both.to_vector<double>();
+  return {values[0], values[1] == 0};
 }
 
 class Run {
@@ -364,49 +371,61 @@ void Run::train_epoch(int64_t epoch) {
     Tensor features = model_->backbone().forward_features(images);
     return std::pair{features, model_->head()(features)};
   };
+  // A step's device work is queued whole before the host reads its verdict:
+  // forward, loss, backward, the non-finite flag, and the optimizer's update
+  // skipped on the device when the flag is set. The host commits the step
+  // (Optimizer::commit_step) only when the verdict is good.
+  // `eager`: the batch when the step runs now, null while it is captured.
+  auto forward_backward = [&](const Tensor& images, const Tensor& labels,
+                              const data::Batch* eager) {
+    const auto [features, embeddings] = forward(images);
+    if (eager) on_device.prefetch();  // before the miner or the loss value waits for the device
+    Tensor loss = miner_ ? loss_->forward_mined(embeddings, labels, *miner_, miner_gen)
+                         : loss_->forward(embeddings, labels);
+    if (extension_) loss = loss + extension_->loss(features, embeddings, *eager);
+    loss.backward();
+    return StepOutput{loss, nonfinite_flag(loss, *optimizer_)};
+  };
   // train.cuda_graph: the epoch's first step runs eagerly (cuDNN's algorithms
-  // chosen, the optimizer's state allocated), the second is captured with
-  // this epoch's draws and every later one replays it. (Checked in the
+  // chosen, the optimizer's state and coefficient buffers allocated), the
+  // second is captured with this epoch's draws and replayed from then on,
+  // the optimizer's update included: before each replay the host stages its
+  // coefficients (learning rate, bias corrections). (Checked in the
   // constructor: the loss is the fused margin loss, no extension.)
   std::unique_ptr<StepGraph> graph;
   int64_t eager_steps = 0;
   while (auto batch = on_device.next()) {
     if (schedule_) schedule_->apply(*optimizer_, steps_);
     if (graph && !graph->fits(*batch)) graph.reset();  // other shapes: captured anew
-    Tensor loss;
+    StepOutput step;
     if (c_.run.cuda_graph && (graph || eager_steps > 0)) {
       if (!graph) {
         optimizer_->zero_grad();  // the capture's backward creates the gradients the replays write
         graph = std::make_unique<StepGraph>(
             *batch, c_.run.device, miner_gen, [&](const Tensor& images, const Tensor& labels) {
-              Tensor l = loss_->forward_mined(forward(images).second, labels, *miner_, miner_gen);
-              l.backward();
-              return l;
+              StepOutput captured = forward_backward(images, labels, nullptr);
+              optimizer_->launch_step(captured.nonfinite);
+              return captured;
             });
       }
-      loss = graph->replay(*batch);
+      optimizer_->stage_step();
+      step = graph->replay(*batch);
       on_device.prefetch();
     } else {
-      const auto [features, embeddings] = forward(batch->images);
-      on_device.prefetch();  // before the miner or the loss value waits for the device
-      loss = miner_ ? loss_->forward_mined(embeddings, batch->labels, *miner_, miner_gen)
-                    : loss_->forward(embeddings, batch->labels);
-      if (extension_) loss = loss + extension_->loss(features, embeddings, *batch);
       optimizer_->zero_grad();
-      loss.backward();
+      step = forward_backward(batch->images, batch->labels, &*batch);
+      optimizer_->stage_step();  // after backward: it stages the parameters that have gradients
+      optimizer_->launch_step(step.nonfinite);
       ++eager_steps;
     }
     ++steps_;
-    // A non-finite loss or gradient never reaches the weights: the step is
-    // skipped and counted, or the run ends with the last good checkpoint.
-    // The loss and the gradients are checked together after backward (which
-    // writes nothing but gradients): a non-finite loss is caught even where
-    // its gradients came out finite.
-    const StepVerdict verdict = read_step_verdict(loss, *optimizer_);
+    // A non-finite loss or gradient never reaches the weights: the update
+    // skipped itself, and the step is counted as skipped, or the run ends
+    // with the last good checkpoint. The loss is checked with the gradients:
+    // a non-finite loss is caught even where its gradients came out finite.
+    const StepVerdict verdict = read_step_verdict(step);
     const double value = verdict.loss;
-    const char* bad = !std::isfinite(value)       ? "loss"
-                      : !verdict.gradients_finite ? "gradient"
-                                                  : nullptr;
+    const char* bad = !std::isfinite(value) ? "loss" : !verdict.finite ? "gradient" : nullptr;
     if (bad) {
       DML_CHECK(c_.run.skip_nonfinite_steps, "train: non-finite ", bad, " (loss ", value,
                 ") at epoch ", epoch + 1, ", step ", steps_, "; nothing of this epoch was saved, ",
@@ -416,11 +435,10 @@ void Run::train_epoch(int64_t epoch) {
                     : std::string("no checkpoint was written yet"),
                 "; lower optimizer.lr, check the loss parameters, or set ",
                 "train.skip_nonfinite_steps=true to skip such steps");
-      if (!graph) optimizer_->zero_grad();  // a replay overwrites the graph's gradients
       ++skipped_steps;
       continue;
     }
-    optimizer_->step();
+    optimizer_->commit_step();
     kill_point("step");
     progress.update(value, batch->images.size(0));
   }

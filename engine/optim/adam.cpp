@@ -1,3 +1,6 @@
+#include <cstring>
+#include <type_traits>
+
 #include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
 #include "engine/optim/optimizer.h"
@@ -25,15 +28,19 @@ std::vector<std::string> Adam::slot_names() const {
   return {"exp_avg", "exp_avg_sq"};
 }
 
-void Adam::update(const ParamGroup& group, const Batch& b, const float* skip_if) {
-  // State buffers live on the parameter's device (Optimizer::step makes them
-  // with zeros_like), so one multi-tensor kernel updates the batch in place.
-  const char* name = decoupled_ ? "AdamW" : "Adam";
-  for (size_t i = 0; i < b.params.size(); ++i)
-    ops::check_same_device(name, {&b.params[i], &b.grads[i]});
-  const cpu::AdamParams p{group.lr,           opt_.beta1, opt_.beta2, opt_.eps,
-                          group.weight_decay, decoupled_, b.step};
-  ops::dispatch_float(name, b.params[0].dtype(), [&](auto t) {
+void Adam::coefficients(const ParamGroup& group, const Batch& b, void* out) const {
+  const kernels::AdamParams p{group.lr,           opt_.beta1, opt_.beta2, opt_.eps,
+                              group.weight_decay, decoupled_, b.step};
+  ops::dispatch_float(decoupled_ ? "AdamW" : "Adam", b.params[0].dtype(), [&](auto t) {
+    using Coeffs = kernels::AdamCoeffs<decltype(t)>;
+    static_assert(sizeof(Coeffs) <= kCoefficientBytes && std::is_trivially_copyable_v<Coeffs>);
+    const Coeffs c(p);
+    std::memcpy(out, &c, sizeof(c));
+  });
+}
+
+void Adam::update(const Batch& b, const void* coefficients, const float* skip_if) {
+  ops::dispatch_float(decoupled_ ? "AdamW" : "Adam", b.params[0].dtype(), [&](auto t) {
     using T = decltype(t);
     std::vector<kernels::AdamBuffers<T>> list;
     list.reserve(b.params.size());
@@ -41,7 +48,8 @@ void Adam::update(const ParamGroup& group, const Batch& b, const float* skip_if)
       list.push_back({ops::kernel_data<T>(b.params[i]), ops::kernel_data<T>(b.grads[i]),
                       ops::kernel_data<T>(b.slots[0][i]), ops::kernel_data<T>(b.slots[1][i]),
                       b.params[i].numel()});
-    DML_KERNEL(b.params[0].device(), adam_step<T>, list, p, skip_if);
+    DML_KERNEL(b.params[0].device(), adam_step<T>, list,
+               static_cast<const kernels::AdamCoeffs<T>*>(coefficients), skip_if);
   });
 }
 

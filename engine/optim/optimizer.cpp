@@ -3,9 +3,21 @@
 #include <algorithm>
 
 #include "engine/autograd.h"
+#include "engine/cuda_graph.h"
 #include "engine/ops.h"
 
 namespace dml {
+
+namespace {
+
+void check_skip_flag(const Tensor& skip_if) {
+  if (skip_if.defined())
+    DML_CHECK(skip_if.dtype() == DType::f32 && skip_if.numel() == 1,
+              "optimizer: the skip flag must be one f32 element, got ", describe(skip_if),
+              "; pass what non_finite_check_and_unscale returns");
+}
+
+}  // namespace
 
 Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
@@ -22,40 +34,35 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)
   }
 }
 
-void Optimizer::step(const Tensor& skip_if) {
-  NoGradGuard no_grad;
-  // Every check before anything changes: a refused step leaves no count
-  // advanced, no slot created and no parameter moved.
-  if (skip_if.defined())
-    DML_CHECK(skip_if.dtype() == DType::f32 && skip_if.numel() == 1,
-              "optimizer: the skip flag must be one f32 element, got ", describe(skip_if),
-              "; pass what non_finite_check_and_unscale returns");
+void Optimizer::check_gradients() const {
   for (const ParamGroup& g : groups_)
     for (const Tensor& p : g.params) {
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;
-      DML_CHECK(grad.shape() == p.shape() && grad.dtype() == p.dtype(), "optimizer: gradient ",
-                describe(grad), " does not match parameter ", describe(p));
-      DML_CHECK(!skip_if.defined() || skip_if.device() == p.device(), "optimizer: the skip flag ",
-                describe(skip_if), " is not on the device of parameter ", describe(p),
-                " in group '", g.name, "'; make it there");
+      DML_CHECK(
+          grad.shape() == p.shape() && grad.dtype() == p.dtype() && grad.device() == p.device(),
+          "optimizer: gradient ", describe(grad), " does not match parameter ", describe(p),
+          " in group '", g.name, "'");
     }
+}
 
-  // Normally one batch per group; parameters whose step counts differ (one
-  // skipped while others trained, a partial checkpoint) or with another dtype
-  // or device get their own, in order of first appearance.
+// Normally one batch per group; parameters whose step counts differ (one
+// skipped while others trained, a partial checkpoint) or with another dtype
+// or device get their own, in order of first appearance.
+std::vector<std::pair<size_t, Optimizer::Batch>> Optimizer::plan() const {
   const size_t num_slots = slot_names().size();
-  std::vector<std::pair<size_t, Batch>> batches;  // (group, batch)
+  std::vector<std::pair<size_t, Batch>> batches;
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    ParamGroup& g = groups_[gi];
+    const ParamGroup& g = groups_[gi];
     for (size_t pi = 0; pi < g.params.size(); ++pi) {
-      Tensor& p = g.params[pi];
+      const Tensor& p = g.params[pi];
       Tensor grad = p.grad();
       if (!grad.defined()) continue;  // as PyTorch: untouched parameters are skipped
-      std::vector<Tensor>& slots = slots_[gi][pi];
-      if (slots.empty())
-        for (size_t s = 0; s < num_slots; ++s) slots.push_back(zeros_like(p));
-      const int64_t step = ++param_steps_[gi][pi];
+      const std::vector<Tensor>& slots = slots_[gi][pi];
+      DML_CHECK(slots.size() == num_slots, "optimizer: parameter ", describe(p), " in group '",
+                g.name, "' has no state yet; stage_step() creates it (outside a CUDA graph's ",
+                "capture) before launch_step()");
+      const int64_t step = param_steps_[gi][pi] + 1;
       auto it = std::find_if(batches.begin(), batches.end(), [&](const auto& other) {
         const Batch& o = other.second;
         return other.first == gi && o.step == step && o.params[0].dtype() == p.dtype() &&
@@ -72,8 +79,88 @@ void Optimizer::step(const Tensor& skip_if) {
       for (size_t s = 0; s < num_slots; ++s) b.slots[s].push_back(slots[s]);
     }
   }
+  return batches;
+}
+
+void Optimizer::step(const Tensor& skip_if) {
+  check_skip_flag(skip_if);  // before stage_step() makes any slot
+  stage_step();
+  launch_step(skip_if);
+  commit_step();
+}
+
+void Optimizer::stage_step() {
+  NoGradGuard no_grad;
+  check_gradients();
+  const size_t num_slots = slot_names().size();
+  for (size_t gi = 0; gi < groups_.size(); ++gi)
+    for (size_t pi = 0; pi < groups_[gi].params.size(); ++pi) {
+      const Tensor& p = groups_[gi].params[pi];
+      DML_CHECK(!graph_capturing(p.device()), "optimizer: stage_step() while a CUDA graph is ",
+                "captured on ", p.device().str(), "; stage before capturing and before each ",
+                "replay, and capture launch_step() alone");
+      std::vector<Tensor>& slots = slots_[gi][pi];
+      if (p.grad().defined() && slots.empty())
+        for (size_t s = 0; s < num_slots; ++s) slots.push_back(zeros_like(p));
+    }
+  // Batch k's coefficients sit at doubles [8k, 8k + 8) of its device's
+  // buffer: one upload per device and step. A buffer is kept in place from
+  // step to step (a captured launch reads its address) and only grows.
+  const std::vector<std::pair<size_t, Batch>> batches = plan();
+  const int64_t per_batch = kCoefficientBytes / sizeof(double);
+  const int64_t n = int64_t(batches.size()) * per_batch;
+  Tensor host = Tensor::empty({n}, DType::f64);
+  for (size_t k = 0; k < batches.size(); ++k)
+    coefficients(groups_[batches[k].first], batches[k].second,
+                 static_cast<double*>(host.raw_data()) + int64_t(k) * per_batch);
+  std::vector<Device> written;
+  for (const auto& [gi, b] : batches) {
+    const Device device = b.params[0].device();
+    if (std::find(written.begin(), written.end(), device) != written.end()) continue;
+    written.push_back(device);
+    auto staged = std::find_if(coefficients_.begin(), coefficients_.end(),
+                               [&](const Tensor& t) { return t.device() == device; });
+    if (staged == coefficients_.end()) staged = coefficients_.insert(staged, Tensor());
+    if (!staged->defined() || staged->numel() < n) *staged = Tensor::empty({n}, DType::f64, device);
+    copy_into(staged->slice(0, n), host);
+  }
+}
+
+const Tensor* Optimizer::staged_coefficients(Device device) const {
+  for (const Tensor& t : coefficients_)
+    if (t.device() == device) return &t;
+  return nullptr;
+}
+
+void Optimizer::launch_step(const Tensor& skip_if) {
+  NoGradGuard no_grad;
+  check_gradients();
+  const std::vector<std::pair<size_t, Batch>> batches = plan();
+  check_skip_flag(skip_if);
+  const int64_t per_batch = kCoefficientBytes / sizeof(double);
+  for (size_t k = 0; k < batches.size(); ++k) {
+    const Device device = batches[k].second.params[0].device();
+    DML_CHECK(!skip_if.defined() || skip_if.device() == device, "optimizer: the skip flag ",
+              describe(skip_if), " is not on the device of parameter ",
+              describe(batches[k].second.params[0]), "; make it there");
+    const Tensor* staged = staged_coefficients(device);
+    DML_CHECK(staged != nullptr && staged->numel() >= int64_t(k + 1) * per_batch,
+              "optimizer: launch_step() for parameters that no stage_step() staged on ",
+              device.str(), "; call stage_step() first (before a CUDA graph's capture and each ",
+              "replay)");
+  }
   const float* flag = skip_if.defined() ? static_cast<const float*>(skip_if.raw_data()) : nullptr;
-  for (const auto& [gi, b] : batches) update(groups_[gi], b, flag);
+  for (size_t k = 0; k < batches.size(); ++k) {
+    const Batch& b = batches[k].second;
+    const Tensor* staged = staged_coefficients(b.params[0].device());
+    update(b, static_cast<const double*>(staged->raw_data()) + int64_t(k) * per_batch, flag);
+  }
+}
+
+void Optimizer::commit_step() {
+  for (size_t gi = 0; gi < groups_.size(); ++gi)
+    for (size_t pi = 0; pi < groups_[gi].params.size(); ++pi)
+      if (groups_[gi].params[pi].grad().defined()) ++param_steps_[gi][pi];
   ++steps_;
 }
 
@@ -95,7 +182,7 @@ NamedTensors Optimizer::state() const {
   std::vector<std::string> names = slot_names();
   for (size_t gi = 0; gi < groups_.size(); ++gi)
     for (size_t pi = 0; pi < slots_[gi].size(); ++pi) {
-      if (slots_[gi][pi].empty()) continue;
+      if (slots_[gi][pi].empty() || param_steps_[gi][pi] == 0) continue;  // staged, not taken
       const std::string prefix = state_prefix(groups_[gi], pi);
       for (size_t s = 0; s < slots_[gi][pi].size(); ++s)
         out.emplace_back(prefix + names[s], slots_[gi][pi][s]);

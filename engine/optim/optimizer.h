@@ -26,7 +26,8 @@ class Optimizer {
 
   // One update of every parameter that has a gradient: one fused
   // multi-tensor kernel call per group and step count (and dtype and device,
-  // where a group mixes them), not one per parameter.
+  // where a group mixes them), not one per parameter. The same as
+  // stage_step(), launch_step(skip_if), commit_step() in a row.
   //
   // skip_if: optional, one f32 element on the parameters' device (as
   // non_finite_check_and_unscale returns). When it holds a nonzero value the
@@ -41,6 +42,27 @@ class Optimizer {
   // 1 - dampening otherwise. A caller that reads the flag on the host and
   // does not call step() at all gets PyTorch's behaviour exactly.
   void step(const Tensor& skip_if = {});
+
+  // A step in three parts, for a caller that records the update in a CUDA
+  // graph (engine/cuda_graph.h) or reads the skip flag after queueing it.
+  // Each part takes the parameters that have a gradient now.
+  //  - stage_step(): the coming step's coefficients (learning rates, Adam's
+  //    bias corrections, SGD's first-step switch) written to memory on each
+  //    parameter's device, where the update kernels read them when they run
+  //    (on a GPU one small queued upload per fused call). Creates the slots
+  //    of parameters updated for the first time. Not while capturing: stage
+  //    before every replay instead.
+  //  - launch_step(skip_if): queues the update kernels. Capturable once a
+  //    stage_step() outside the capture has staged the same parameters: a
+  //    replay then reads the coefficients staged before it.
+  //  - commit_step(): counts the step. A caller that finds the step was
+  //    skipped (it read the flag) does not commit; the next stage_step()
+  //    stages the same step count again, as PyTorch does when
+  //    optimizer.step() is not called.
+  void stage_step();
+  void launch_step(const Tensor& skip_if = {});
+  void commit_step();
+
   void zero_grad();
   std::vector<ParamGroup>& groups() { return groups_; }
   const std::vector<ParamGroup>& groups() const { return groups_; }
@@ -65,15 +87,33 @@ class Optimizer {
     std::vector<std::vector<Tensor>> slots;
     int64_t step = 0;  // 1-based: the updates each parameter has seen, this one included
   };
-  // Updates a batch in place with one multi-tensor kernel call. skip_if is
-  // null or one f32 on the batch's device (see step()).
-  virtual void update(const ParamGroup& group, const Batch& batch, const float* skip_if) = 0;
+  // The kernels' per-step coefficients of one batch (kernels/optim_ops.h:
+  // SgdCoeffs<T>, AdamCoeffs<T>), at most kCoefficientBytes, written to `out`.
+  static constexpr size_t kCoefficientBytes = 64;
+  virtual void coefficients(const ParamGroup& group, const Batch& batch, void* out) const = 0;
+  // Queues the update of a batch in place with one multi-tensor kernel call:
+  // parameters, gradients and slots all live on the batch's device
+  // (stage_step() makes the slots with zeros_like). `coefficients` is what
+  // coefficients() wrote, in memory of that device; skip_if is null or one
+  // f32 there (see step()).
+  virtual void update(const Batch& batch, const void* coefficients, const float* skip_if) = 0;
   virtual std::vector<std::string> slot_names() const = 0;
 
  private:
+  // Every gradient matches its parameter (shape, dtype, device): checked
+  // before anything changes, so a refused step changes nothing.
+  void check_gradients() const;
+  // The fused calls of the parameters that have a gradient, each as
+  // (group, batch) in order of first appearance, at their coming step.
+  // Their slots must exist.
+  std::vector<std::pair<size_t, Batch>> plan() const;
+  // The staged coefficients on `device` (see stage_step()), or null.
+  const Tensor* staged_coefficients(Device device) const;
+
   std::vector<ParamGroup> groups_;
   std::vector<std::vector<std::vector<Tensor>>> slots_;  // [group][param][slot]
   std::vector<std::vector<int64_t>> param_steps_;        // updates seen per parameter
+  std::vector<Tensor> coefficients_;  // one f64 buffer per device: batch k at [8k, 8k + 8)
   int64_t steps_ = 0;
 };
 
@@ -87,7 +127,8 @@ class SGD final : public Optimizer {
   SGD(std::vector<ParamGroup> groups, SgdOptions options = {});
 
  private:
-  void update(const ParamGroup& group, const Batch& batch, const float* skip_if) override;
+  void coefficients(const ParamGroup& group, const Batch& batch, void* out) const override;
+  void update(const Batch& batch, const void* coefficients, const float* skip_if) override;
   std::vector<std::string> slot_names() const override;
   SgdOptions opt_;
 };
@@ -105,7 +146,8 @@ class Adam : public Optimizer {
   Adam(std::vector<ParamGroup> groups, AdamOptions options, bool decoupled);
 
  private:
-  void update(const ParamGroup& group, const Batch& batch, const float* skip_if) override;
+  void coefficients(const ParamGroup& group, const Batch& batch, void* out) const override;
+  void update(const Batch& batch, const void* coefficients, const float* skip_if) override;
   std::vector<std::string> slot_names() const override;
   AdamOptions opt_;
   bool decoupled_;

@@ -1,3 +1,6 @@
+#include <cstring>
+#include <type_traits>
+
 #include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
 #include "engine/optim/optimizer.h"
@@ -19,13 +22,18 @@ std::vector<std::string> SGD::slot_names() const {
   return opt_.momentum != 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
 }
 
-void SGD::update(const ParamGroup& group, const Batch& b, const float* skip_if) {
-  // State buffers live on the parameter's device (Optimizer::step makes them
-  // with zeros_like), so one multi-tensor kernel updates the batch in place.
-  for (size_t i = 0; i < b.params.size(); ++i)
-    ops::check_same_device("SGD", {&b.params[i], &b.grads[i]});
-  const cpu::SgdParams p{group.lr,           opt_.momentum, opt_.dampening,
-                         group.weight_decay, opt_.nesterov, b.step == 1};
+void SGD::coefficients(const ParamGroup& group, const Batch& b, void* out) const {
+  const kernels::SgdParams p{group.lr,           opt_.momentum, opt_.dampening,
+                             group.weight_decay, opt_.nesterov, b.step == 1};
+  ops::dispatch_float("SGD", b.params[0].dtype(), [&](auto t) {
+    using Coeffs = kernels::SgdCoeffs<decltype(t)>;
+    static_assert(sizeof(Coeffs) <= kCoefficientBytes && std::is_trivially_copyable_v<Coeffs>);
+    const Coeffs c(p);
+    std::memcpy(out, &c, sizeof(c));
+  });
+}
+
+void SGD::update(const Batch& b, const void* coefficients, const float* skip_if) {
   ops::dispatch_float("SGD", b.params[0].dtype(), [&](auto t) {
     using T = decltype(t);
     std::vector<kernels::SgdBuffers<T>> list;
@@ -34,7 +42,8 @@ void SGD::update(const ParamGroup& group, const Batch& b, const float* skip_if) 
       list.push_back({ops::kernel_data<T>(b.params[i]), ops::kernel_data<T>(b.grads[i]),
                       b.slots.empty() ? nullptr : ops::kernel_data<T>(b.slots[0][i]),
                       b.params[i].numel()});
-    DML_KERNEL(b.params[0].device(), sgd_step<T>, list, p, skip_if);
+    DML_KERNEL(b.params[0].device(), sgd_step<T>, list,
+               static_cast<const kernels::SgdCoeffs<T>*>(coefficients), skip_if);
   });
 }
 

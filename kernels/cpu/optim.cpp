@@ -13,9 +13,10 @@ bool skipped(const float* skip_if) {
 }  // namespace
 
 template <class T>
-void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdParams& p, const float* skip_if) {
+void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdCoeffs<T>* coeffs,
+              const float* skip_if) {
   if (skipped(skip_if)) return;
-  const kernels::SgdCoeffs<T> c(p);
+  const SgdCoeffs<T> c = *coeffs;
   for (const SgdBuffers<T>& b : params)
     parallel_for(b.n, [&](int64_t i) {
       kernels::sgd_update(b.param[i], b.grad[i], b.momentum ? b.momentum + i : nullptr, c);
@@ -23,10 +24,10 @@ void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdParams& p, cons
 }
 
 template <class T>
-void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamParams& p,
+void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamCoeffs<T>* coeffs,
                const float* skip_if) {
   if (skipped(skip_if)) return;
-  const kernels::AdamCoeffs<T> c(p);
+  const AdamCoeffs<T> c = *coeffs;
   for (const AdamBuffers<T>& b : params)
     parallel_for(b.n, [&](int64_t i) {
       kernels::adam_update(b.param[i], b.grad[i], b.exp_avg[i], b.exp_avg_sq[i], c);
@@ -49,13 +50,13 @@ void non_finite_check_and_unscale(const std::vector<T*>& buffers, const std::vec
   if (found) *found_nonfinite = 1;
 }
 
-template void sgd_step<float>(const std::vector<SgdBuffers<float>>&, const SgdParams&,
+template void sgd_step<float>(const std::vector<SgdBuffers<float>>&, const SgdCoeffs<float>*,
                               const float*);
-template void sgd_step<double>(const std::vector<SgdBuffers<double>>&, const SgdParams&,
+template void sgd_step<double>(const std::vector<SgdBuffers<double>>&, const SgdCoeffs<double>*,
                                const float*);
-template void adam_step<float>(const std::vector<AdamBuffers<float>>&, const AdamParams&,
+template void adam_step<float>(const std::vector<AdamBuffers<float>>&, const AdamCoeffs<float>*,
                                const float*);
-template void adam_step<double>(const std::vector<AdamBuffers<double>>&, const AdamParams&,
+template void adam_step<double>(const std::vector<AdamBuffers<double>>&, const AdamCoeffs<double>*,
                                 const float*);
 template void non_finite_check_and_unscale<float>(const std::vector<float*>&,
                                                   const std::vector<int64_t>&, float, float*);

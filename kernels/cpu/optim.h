@@ -3,7 +3,7 @@
 // formulas exactly so runs can be compared step by step: one call updates a
 // list of parameters that share their coefficients (a group at one step
 // count). One element's update is kernels/optim_ops.h, shared with the CUDA
-// kernels.
+// kernels; `c` points to the list's coefficients (host memory here).
 #include <cstdint>
 #include <vector>
 
@@ -12,17 +12,18 @@
 namespace dml::cpu {
 
 using kernels::AdamBuffers;
-using kernels::AdamParams;
+using kernels::AdamCoeffs;
 using kernels::SgdBuffers;
-using kernels::SgdParams;
+using kernels::SgdCoeffs;
 
 // skip_if: null, or one f32 in host memory; when it is nonzero nothing is
 // written (a loss scaler found a non-finite gradient).
 template <class T>
-void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdParams& p, const float* skip_if);
+void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdCoeffs<T>* c,
+              const float* skip_if);
 
 template <class T>
-void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamParams& p,
+void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamCoeffs<T>* c,
                const float* skip_if);
 
 // Multiplies every element of every buffer by inv_scale in place (skipped

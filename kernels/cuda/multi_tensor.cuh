@@ -16,9 +16,11 @@ namespace dml::cuda::multi_tensor {
 
 constexpr int kThreads = 512;
 
-// Calls op(p, i) for each element i of the block's chunk: p holds the K
-// buffers of the block's tensor. With skip_if set (a device flag), the whole
-// launch returns before touching memory when the flag is nonzero.
+// Calls element(p, i) for each element i of the block's chunk, where
+// element = op.load() (what the op reads from device memory once per thread:
+// an optimizer's coefficients) and p holds the K buffers of the block's
+// tensor. With skip_if set (a device flag), the whole launch returns before
+// touching memory when the flag is nonzero.
 // __grid_constant__: the table is read in place in the parameter space
 // (indexed by the block's tensor), never copied to local memory.
 template <class T, int K, class Op>
@@ -30,7 +32,8 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t end = table.n[t] < begin + kChunk ? table.n[t] : begin + kChunk;
   T* p[K];
   for (int k = 0; k < K; ++k) p[k] = table.ptr[k][t];
-  for (int64_t i = begin + threadIdx.x; i < end; i += kThreads) op(p, i);
+  const auto element = op.load();
+  for (int64_t i = begin + threadIdx.x; i < end; i += kThreads) element(p, i);
 }
 
 // Queues op over every element of `list` on the device's stream: as few

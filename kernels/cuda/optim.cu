@@ -5,22 +5,36 @@ namespace dml::cuda {
 
 namespace {
 
-// The element functors of the multi-tensor kernel: p holds the buffers of
-// the block's tensor in the order the launchers below list them.
+// The ops of the multi-tensor kernel: load() reads the coefficients the
+// host staged on the device, once per thread, and returns the element
+// functor; p holds the buffers of the block's tensor in the order the
+// launchers below list them.
 template <class T>
 struct SgdElement {
-  kernels::SgdCoeffs<T> c;
+  SgdCoeffs<T> c;
   __device__ void operator()(T* const* p, int64_t i) const {
     kernels::sgd_update(p[0][i], p[1][i], p[2] ? p[2] + i : nullptr, c);
   }
 };
 
 template <class T>
+struct SgdOp {
+  const SgdCoeffs<T>* c;
+  __device__ SgdElement<T> load() const { return {*c}; }
+};
+
+template <class T>
 struct AdamElement {
-  kernels::AdamCoeffs<T> c;
+  AdamCoeffs<T> c;
   __device__ void operator()(T* const* p, int64_t i) const {
     kernels::adam_update(p[0][i], p[1][i], p[2][i], p[3][i], c);
   }
+};
+
+template <class T>
+struct AdamOp {
+  const AdamCoeffs<T>* c;
+  __device__ AdamElement<T> load() const { return {*c}; }
 };
 
 // Threads that meet a non-finite element all store the same 1: a benign
@@ -30,6 +44,7 @@ struct UnscaleElement {
   T inv_scale;
   bool scale;
   float* found;
+  __device__ UnscaleElement load() const { return *this; }
   __device__ void operator()(T* const* p, int64_t i) const {
     if (kernels::unscale_element(p[0][i], inv_scale, scale)) *found = 1.f;
   }
@@ -38,23 +53,23 @@ struct UnscaleElement {
 }  // namespace
 
 template <class T>
-void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdParams& p, const float* skip_if,
+void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdCoeffs<T>* c, const float* skip_if,
               int device) {
   std::vector<multi_tensor::Entry<T, 3>> list;
   list.reserve(params.size());
   for (const SgdBuffers<T>& b : params)
     list.push_back({{b.param, const_cast<T*>(b.grad), b.momentum}, b.n});
-  multi_tensor::apply(list, SgdElement<T>{kernels::SgdCoeffs<T>(p)}, skip_if, device);
+  multi_tensor::apply(list, SgdOp<T>{c}, skip_if, device);
 }
 
 template <class T>
-void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamParams& p, const float* skip_if,
-               int device) {
+void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamCoeffs<T>* c,
+               const float* skip_if, int device) {
   std::vector<multi_tensor::Entry<T, 4>> list;
   list.reserve(params.size());
   for (const AdamBuffers<T>& b : params)
     list.push_back({{b.param, const_cast<T*>(b.grad), b.exp_avg, b.exp_avg_sq}, b.n});
-  multi_tensor::apply(list, AdamElement<T>{kernels::AdamCoeffs<T>(p)}, skip_if, device);
+  multi_tensor::apply(list, AdamOp<T>{c}, skip_if, device);
 }
 
 template <class T>
@@ -67,13 +82,13 @@ void non_finite_check_and_unscale(const std::vector<T*>& buffers, const std::vec
                       nullptr, device);
 }
 
-template void sgd_step<float>(const std::vector<SgdBuffers<float>>&, const SgdParams&, const float*,
-                              int);
-template void sgd_step<double>(const std::vector<SgdBuffers<double>>&, const SgdParams&,
+template void sgd_step<float>(const std::vector<SgdBuffers<float>>&, const SgdCoeffs<float>*,
+                              const float*, int);
+template void sgd_step<double>(const std::vector<SgdBuffers<double>>&, const SgdCoeffs<double>*,
                                const float*, int);
-template void adam_step<float>(const std::vector<AdamBuffers<float>>&, const AdamParams&,
+template void adam_step<float>(const std::vector<AdamBuffers<float>>&, const AdamCoeffs<float>*,
                                const float*, int);
-template void adam_step<double>(const std::vector<AdamBuffers<double>>&, const AdamParams&,
+template void adam_step<double>(const std::vector<AdamBuffers<double>>&, const AdamCoeffs<double>*,
                                 const float*, int);
 template void non_finite_check_and_unscale<float>(const std::vector<float*>&,
                                                   const std::vector<int64_t>&, float, float*, int);

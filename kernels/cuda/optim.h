@@ -13,19 +13,21 @@
 namespace dml::cuda {
 
 using kernels::AdamBuffers;
-using kernels::AdamParams;
+using kernels::AdamCoeffs;
 using kernels::SgdBuffers;
-using kernels::SgdParams;
+using kernels::SgdCoeffs;
 
-// skip_if: null, or one f32 on the device; every block reads it and returns
-// without writing when it is nonzero, so the host need not read it.
+// c: the list's coefficients in device memory, read when the kernels run
+// (a CUDA graph's replay reads what was staged there before it). skip_if:
+// null, or one f32 on the device; every block reads it and returns without
+// writing when it is nonzero, so the host need not read it.
 template <class T>
-void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdParams& p, const float* skip_if,
+void sgd_step(const std::vector<SgdBuffers<T>>& params, const SgdCoeffs<T>* c, const float* skip_if,
               int device);
 
 template <class T>
-void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamParams& p, const float* skip_if,
-               int device);
+void adam_step(const std::vector<AdamBuffers<T>>& params, const AdamCoeffs<T>* c,
+               const float* skip_if, int device);
 
 // As cpu::non_finite_check_and_unscale; found_nonfinite is one f32 on the
 // device, set to 1 by any thread that meets a non-finite element.
