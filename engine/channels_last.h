@@ -6,10 +6,11 @@
 // ResNet::set_channels_last (layers/resnet.h); the layers switch on
 // ChannelsLastScope (layers/channels_last_scope.h).
 //
-// On the CPU these ops are the NCHW ops between permutes (the reference the
-// CUDA kernels are tested against); on CUDA the convolution is cuDNN's with
-// NHWC descriptors for f32 and bf16 (f64 and biased convolutions go through
-// NCHW there too).
+// The convolution on the CPU is the NCHW op between permutes (the reference
+// the CUDA kernels are tested against); on CUDA it is cuDNN's with NHWC
+// descriptors for f32 and bf16 (f64 and biased convolutions go through NCHW
+// there too). The max pool walks NHWC planes directly on both devices
+// (engine/ops/pool2d.cpp).
 #include "engine/ops.h"
 
 namespace dml {
@@ -26,7 +27,8 @@ Tensor to_channels_first(const Tensor& x);
 Tensor conv2d_channels_last(const Tensor& x, const Tensor& weight, const Tensor& bias,
                             const Conv2dOptions& options);
 
-// max_pool2d of x [N, H, W, C] (through NCHW on every device for now).
+// max_pool2d of x [N, H, W, C]: y [N, OH, OW, C], the same windows, values
+// and gradients as the NCHW op (kernels/pool_window.h walks NHWC planes).
 Tensor max_pool2d_channels_last(const Tensor& x, int64_t kernel, int64_t stride,
                                 int64_t padding = 0);
 

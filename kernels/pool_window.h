@@ -73,23 +73,52 @@ DML_HOST_DEVICE inline OutputRange outputs_near(const PoolAxis& a, int64_t i) {
   return {first > 0 ? first : 0, last < a.out - 1 ? last : a.out - 1};
 }
 
+// The planes a pooling kernel walks, count = N * C of them, hw elements
+// each. NCHW keeps each plane contiguous; channels-last (NHWC) interleaves an
+// image's C planes: element (n, y, x, c) lies at ((n * H + y) * W + x) * C + c,
+// so plane p = n * C + c starts at n * H * W * C + c and its elements are C
+// apart. argmax holds positions within a plane (y * W + x) either way.
+struct PoolPlanes {
+  int64_t count, channels;
+  bool channels_last;
+
+  static PoolPlanes nchw(int64_t count) { return {count, 1, false}; }
+  // The element step within a plane, and the first element of plane p.
+  DML_HOST_DEVICE int64_t step() const { return channels_last ? channels : 1; }
+  DML_HOST_DEVICE int64_t base(int64_t p, int64_t hw) const {
+    return channels_last ? (p / channels) * hw * channels + p % channels : p * hw;
+  }
+  // The plane p and position r of memory element e: base(p, hw) + r * step() == e.
+  DML_HOST_DEVICE void locate(int64_t e, int64_t hw, int64_t* p, int64_t* r) const {
+    if (!channels_last) {
+      *p = e / hw;
+      *r = e % hw;
+      return;
+    }
+    const int64_t pixel = e / channels;
+    *p = (pixel / hw) * channels + e % channels;
+    *r = pixel % hw;
+  }
+};
+
 DML_HOST_DEVICE inline bool window_holds(const PoolWindow& w, int64_t i) {
   return w.begin <= i && i < w.end;
 }
 
-// The maximum of one window of a plane `w` wide, and its flat index in the
-// plane. NaN wins (PyTorch propagates it): the first NaN of a row ends that
-// row's scan, a later row's NaN replaces it. An empty window gives -inf at
-// its first position (the op rejects windows entirely in padding).
+// The maximum of one window of a plane `w` wide whose elements lie `step`
+// apart (PoolPlanes::step), and its position in the plane. NaN wins (PyTorch
+// propagates it): the first NaN of a row ends that row's scan, a later row's
+// NaN replaces it. An empty window gives -inf at its first position (the op
+// rejects windows entirely in padding).
 template <class S>
 DML_HOST_DEVICE inline S window_max(const S* plane, int64_t w, const PoolWindow& wy,
-                                    const PoolWindow& wx, int64_t* at) {
+                                    const PoolWindow& wx, int64_t* at, int64_t step = 1) {
   using T = math_t<S>;
   T best = -T(INFINITY);  // <limits> is host-only
   int64_t best_at = wy.begin * w + wx.begin;
   for (int64_t iy = wy.begin; iy < wy.end; ++iy)
     for (int64_t ix = wx.begin; ix < wx.end; ++ix) {
-      const T v = load(plane[iy * w + ix]);
+      const T v = load(plane[(iy * w + ix) * step]);
       const bool nan = v != v;
       if (v > best || nan) {
         best = v;
@@ -115,12 +144,14 @@ DML_HOST_DEVICE inline S window_mean(const S* plane, int64_t w, const PoolWindow
 // The gradient of input element r = iy * w + ix of one plane, gathered: the
 // sum over the outputs whose window holds it, in increasing (oy, ox) order,
 // of their gradient g - for max pooling (argmax non-null) only where the
-// output's argmax is r, for an average over the output's divisor. The CUDA
+// output's argmax is r, for an average over the output's divisor. g and
+// argmax are the output plane, its elements `step` apart. The CUDA
 // backward's per-element body; the CPU's scatter adds the same terms in the
 // same order.
 template <class S>
 DML_HOST_DEVICE inline S gathered_gradient(const S* g, const int64_t* argmax, const PoolAxis& ay,
-                                           const PoolAxis& ax, int64_t iy, int64_t ix) {
+                                           const PoolAxis& ax, int64_t iy, int64_t ix,
+                                           int64_t step = 1) {
   using T = math_t<S>;
   const OutputRange ry = outputs_near(ay, iy), rx = outputs_near(ax, ix);
   const int64_t r = iy * ax.in + ix;
@@ -131,7 +162,7 @@ DML_HOST_DEVICE inline S gathered_gradient(const S* g, const int64_t* argmax, co
     for (int64_t ox = rx.first; ox <= rx.last; ++ox) {
       const PoolWindow wx = pool_window(ax, ox);
       if (!window_holds(wx, ix)) continue;
-      const int64_t o = oy * ax.out + ox;
+      const int64_t o = (oy * ax.out + ox) * step;
       if (argmax) {
         if (argmax[o] == r) acc += load(g[o]);
       } else {

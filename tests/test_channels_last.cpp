@@ -8,6 +8,7 @@
 // rounding's, not equality.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,53 @@ TEST(ChannelsLast, ConvolutionMatchesConv2dAndFiniteDifferences) {
         [&] { return sum(mul(conv2d_channels_last(x, w, {}, c.o), y.detach())); }, {x, w}, c.name,
         {.eps = 1e-3});
   }
+}
+
+void expect_same_or_both_nan(const Tensor& got, const Tensor& want, const std::string& what) {
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  ASSERT_EQ(got.dtype(), want.dtype()) << what;
+  const std::vector<double> g = got.detach().to(DType::f64).to_vector<double>();
+  const std::vector<double> w = want.detach().to(DType::f64).to_vector<double>();
+  for (size_t i = 0; i < g.size(); ++i)
+    ASSERT_TRUE(g[i] == w[i] || (std::isnan(g[i]) && std::isnan(w[i])))
+        << what << " element " << i << ": " << g[i] << " vs " << w[i];
+}
+
+// The max pool walks NHWC planes itself: values, argmax and gradients equal
+// the NCHW op's between permutes exactly, in every float type, with ties
+// (the first maximum in scan order), a NaN (it wins) and overlapping windows
+// (a gradient element gathering several outputs).
+TEST(ChannelsLast, MaxPoolEqualsTheNchwPoolAndFiniteDifferences) {
+  struct Case {
+    std::string name;
+    Shape x;
+    int64_t kernel, stride, padding;
+  };
+  const Case cases[] = {{"3x3 s2 p1 (the stem's)", {2, 9, 11, 5}, 3, 2, 1},
+                        {"3x3 s1 (overlap 2)", {1, 6, 5, 3}, 3, 1, 0},
+                        {"2x2 s2, one channel", {2, 4, 6, 1}, 2, 2, 0}};
+  for (const Case& c : cases)
+    for (const DType dt : {DType::f64, DType::f32, DType::bf16}) {
+      SCOPED_TRACE(c.name + " " + dtype_name(dt));
+      // Values from five levels (many windows tie) and one NaN.
+      std::vector<double> v(size_t(shape_numel(c.x)));
+      for (size_t i = 0; i < v.size(); ++i) v[i] = double((i * 7919) % 5);
+      v[v.size() / 3] = NAN;
+      Tensor x = from_vector(v, c.x).to(dt).requires_grad_();
+      Tensor x_first = to_channels_first(x.detach()).requires_grad_();
+      const Tensor y = max_pool2d_channels_last(x, c.kernel, c.stride, c.padding);
+      const Tensor want = to_channels_last(max_pool2d(x_first, c.kernel, c.stride, c.padding));
+      expect_same_or_both_nan(y, want, "output");
+      Generator gen(6);
+      const Tensor up = randn(y.shape(), DType::f64, &gen).to(dt);
+      y.backward(up);
+      max_pool2d(x_first, c.kernel, c.stride, c.padding).backward(to_channels_first(up));
+      expect_same_or_both_nan(x.grad(), to_channels_last(x_first.grad()), "gradient");
+    }
+  Generator gen(8);
+  Tensor x = randn({2, 7, 6, 3}, DType::f64, &gen).requires_grad_();
+  expect_gradients_match([&] { return sum(mul(max_pool2d_channels_last(x, 3, 2, 1), 1.5)); }, {x},
+                         "max_pool2d_channels_last");
 }
 
 TEST(ChannelsLast, LayersFollowTheScope) {

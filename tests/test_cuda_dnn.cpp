@@ -524,6 +524,29 @@ TEST_F(CudaParity, AdaptivePoolingUnevenAndUpsampling) {
                 kPool);
 }
 
+// The channels-last max pool (a ResNet stem's in an NHWC backbone): threads
+// walk NHWC memory order, each window read C elements apart.
+TEST_F(CudaParity, MaxPoolChannelsLast) {
+  expect_parity(pool_case("3x3 s2 p1 NHWC", {2, 15, 17, 8},
+                          [](const Tensor& x) { return max_pool2d_channels_last(x, 3, 2, 1); }),
+                kPool);
+  expect_parity(pool_case("3x3 s1 NHWC, 3 channels", {1, 9, 8, 3},
+                          [](const Tensor& x) { return max_pool2d_channels_last(x, 3, 1); }),
+                kPool);
+  expect_parity(pool_case("empty batch NHWC", {0, 7, 7, 4},
+                          [](const Tensor& x) { return max_pool2d_channels_last(x, 3, 2); }),
+                kPool);
+  // Ties land the gradient on the same element as the CPU's.
+  std::vector<float> v(2 * 9 * 9 * 5);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = float((i * 7) % 3);
+  Tensor cpu_x = from_vector(v, {2, 9, 9, 5}).requires_grad_();
+  Tensor gpu_x = from_vector(v, {2, 9, 9, 5}).to(Device::cuda(0)).requires_grad_();
+  Tensor up = randn({2, 4, 4, 5});
+  max_pool2d_channels_last(cpu_x, 3, 2).backward(up);
+  max_pool2d_channels_last(gpu_x, 3, 2).backward(up.to(Device::cuda(0)));
+  test::expect_matches_cpu(gpu_x.grad(), cpu_x.grad(), kPool.f32, "gradient");
+}
+
 TEST_F(CudaParity, PoolingAnEmptyBatch) {
   expect_parity(pool_case("max", {0, 3, 7, 7}, [](const Tensor& x) { return max_pool2d(x, 3, 2); }),
                 kPool);
@@ -646,40 +669,66 @@ TEST(PoolWindow, OutputsNearCoverEveryWindowHoldingTheInput) {
     }
 }
 
+// The CUDA pool kernels find an element's plane and position with locate():
+// it inverts base() + r * step() over every element, in both layouts.
+TEST(PoolWindow, PoolPlanesLocateInvertsBase) {
+  for (const kernels::PoolPlanes planes :
+       {kernels::PoolPlanes::nchw(6), kernels::PoolPlanes{6, 3, true},
+        kernels::PoolPlanes{4, 1, true}}) {
+    const int64_t hw = 10;
+    std::vector<int> seen(size_t(planes.count * hw), 0);
+    for (int64_t e = 0; e < planes.count * hw; ++e) {
+      int64_t p, r;
+      planes.locate(e, hw, &p, &r);
+      ASSERT_TRUE(0 <= p && p < planes.count && 0 <= r && r < hw) << e;
+      EXPECT_EQ(planes.base(p, hw) + r * planes.step(), e);
+      ++seen[size_t(p * hw + r)];
+    }
+    for (int n : seen) EXPECT_EQ(n, 1);
+  }
+}
+
 // The CUDA backward's per-element gather, run on the host, equals the CPU
-// backward's scatter bit for bit, for average and max pooling.
+// backward's scatter bit for bit, for average and max pooling, and for max
+// pooling over channels-last planes (2 images x 3 channels).
 TEST(PoolWindow, GatheredGradientEqualsTheCpuScatter) {
   const std::vector<kernels::PoolAxis> axes = pool_axes();
   const kernels::PoolAxis other = kernels::fixed_axis(7, 3, 3, 2, 1);
   Generator gen(3);
   int checked = 0;
-  for (const kernels::PoolAxis& a : axes)
-    for (bool a_is_y : {true, false}) {
-      const kernels::PoolAxis ay = a_is_y ? a : other, ax = a_is_y ? other : a;
-      const int64_t planes = 2, in_hw = ay.in * ax.in, out_hw = ay.out * ax.out;
-      const std::vector<double> x = randn({planes * in_hw}, DType::f64, &gen).to_vector<double>();
-      const std::vector<double> g = randn({planes * out_hw}, DType::f64, &gen).to_vector<double>();
-      std::vector<double> y(size_t(planes * out_hw)), dx(size_t(planes * in_hw));
-      std::vector<int64_t> argmax(size_t(planes * out_hw));
-      cpu::max_pool2d_forward<double>(x.data(), planes, ay, ax, y.data(), argmax.data());
-      for (bool max : {false, true}) {
-        if (max)
-          cpu::max_pool2d_backward<double>(g.data(), argmax.data(), planes, ay, ax, dx.data());
-        else
-          cpu::avg_pool2d_backward<double>(g.data(), planes, ay, ax, dx.data());
-        for (int64_t p = 0; p < planes; ++p)
-          for (int64_t iy = 0; iy < ay.in; ++iy)
-            for (int64_t ix = 0; ix < ax.in; ++ix) {
-              const double got = kernels::gathered_gradient(
-                  g.data() + p * out_hw, max ? argmax.data() + p * out_hw : nullptr, ay, ax, iy,
-                  ix);
-              ASSERT_EQ(got, dx[size_t(p * in_hw + iy * ax.in + ix)])
-                  << (max ? "max" : "avg") << " in " << a.in << " out " << a.out << " kernel "
-                  << a.kernel << " stride " << a.stride << " pad " << a.pad;
-            }
-        ++checked;
+  for (const kernels::PoolPlanes planes :
+       {kernels::PoolPlanes::nchw(6), kernels::PoolPlanes{6, 3, true}})
+    for (const kernels::PoolAxis& a : axes)
+      for (bool a_is_y : {true, false}) {
+        const kernels::PoolAxis ay = a_is_y ? a : other, ax = a_is_y ? other : a;
+        const int64_t in_hw = ay.in * ax.in, out_hw = ay.out * ax.out, step = planes.step();
+        const std::vector<double> x =
+            randn({planes.count * in_hw}, DType::f64, &gen).to_vector<double>();
+        const std::vector<double> g =
+            randn({planes.count * out_hw}, DType::f64, &gen).to_vector<double>();
+        std::vector<double> y(size_t(planes.count * out_hw)), dx(size_t(planes.count * in_hw));
+        std::vector<int64_t> argmax(size_t(planes.count * out_hw));
+        cpu::max_pool2d_forward<double>(x.data(), planes, ay, ax, y.data(), argmax.data());
+        for (bool max : {false, true}) {
+          if (!max && planes.channels_last) continue;  // average pooling is NCHW only
+          if (max)
+            cpu::max_pool2d_backward<double>(g.data(), argmax.data(), planes, ay, ax, dx.data());
+          else
+            cpu::avg_pool2d_backward<double>(g.data(), planes.count, ay, ax, dx.data());
+          for (int64_t p = 0; p < planes.count; ++p)
+            for (int64_t iy = 0; iy < ay.in; ++iy)
+              for (int64_t ix = 0; ix < ax.in; ++ix) {
+                const int64_t out = planes.base(p, out_hw);
+                const double got = kernels::gathered_gradient(
+                    g.data() + out, max ? argmax.data() + out : nullptr, ay, ax, iy, ix, step);
+                ASSERT_EQ(got, dx[size_t(planes.base(p, in_hw) + (iy * ax.in + ix) * step)])
+                    << (max ? "max" : "avg") << " in " << a.in << " out " << a.out << " kernel "
+                    << a.kernel << " stride " << a.stride << " pad " << a.pad
+                    << (planes.channels_last ? " channels-last" : "");
+              }
+          ++checked;
+        }
       }
-    }
   EXPECT_GT(checked, 1000);
 }
 

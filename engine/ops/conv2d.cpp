@@ -151,9 +151,4 @@ Tensor conv2d_channels_last(const Tensor& x, const Tensor& weight, const Tensor&
   return run_conv(op, s, x, to_channels_last(weight), {});
 }
 
-Tensor max_pool2d_channels_last(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  check_dim("max_pool2d_channels_last", "input", x, 4);
-  return to_channels_last(max_pool2d(to_channels_first(x), kernel, stride, padding));
-}
-
 }  // namespace dml

@@ -17,69 +17,72 @@ std::vector<PoolWindow> windows(const PoolAxis& a) {
 }
 
 // The backward scatters one plane's gradient into `hw` accumulators in the
-// math type: dx's own plane for f32 and f64 (zeroed first), an f32 buffer
-// for bf16, rounded into dx once at the end (finish), so every element's
-// terms are summed in f32 in the order the gathered CUDA backward sums them.
+// math type: dx's own plane where it is contiguous and of that type (f32 and
+// f64 NCHW; zeroed first), else a buffer rounded into the plane's elements,
+// `step` apart, once at the end (finish). So every element's terms are
+// summed in the math type in the order the gathered CUDA backward sums them.
 template <class S>
 class PlaneGrad {
  public:
   using T = kernels::math_t<S>;
-  PlaneGrad(S* dx_plane, int64_t hw) : dx_(dx_plane), hw_(hw) {
-    if constexpr (kDirect) {
-      std::memset(dx_, 0, sizeof(S) * size_t(hw));
-    } else {
+  PlaneGrad(S* dx_plane, int64_t hw, int64_t step = 1) : dx_(dx_plane), hw_(hw), step_(step) {
+    if (direct())
+      std::memset(static_cast<void*>(dx_), 0, sizeof(S) * size_t(hw));
+    else
       buffer_.assign(size_t(hw), T(0));
-    }
   }
   T* data() {
-    if constexpr (kDirect)
-      return dx_;
-    else
-      return buffer_.data();
+    if constexpr (std::is_same_v<S, T>)
+      if (direct()) return dx_;
+    return buffer_.data();
   }
   void finish() {
-    if constexpr (!kDirect)
-      for (int64_t i = 0; i < hw_; ++i) dx_[i] = kernels::store<S>(buffer_[size_t(i)]);
+    if (!direct())
+      for (int64_t i = 0; i < hw_; ++i) dx_[i * step_] = kernels::store<S>(buffer_[size_t(i)]);
   }
 
  private:
-  static constexpr bool kDirect = std::is_same_v<S, T>;
+  bool direct() const { return std::is_same_v<S, T> && step_ == 1; }
   S* dx_;
-  int64_t hw_;
+  int64_t hw_, step_;
   std::vector<T> buffer_;
 };
 
 }  // namespace
 
 template <class S>
-void max_pool2d_forward(const S* x, int64_t planes, const PoolAxis& ay, const PoolAxis& ax, S* y,
-                        int64_t* argmax) {
+void max_pool2d_forward(const S* x, const PoolPlanes& planes, const PoolAxis& ay,
+                        const PoolAxis& ax, S* y, int64_t* argmax) {
   const std::vector<PoolWindow> wy = windows(ay), wx = windows(ax);
-  const int64_t h = ay.in, w = ax.in, oh = ay.out, ow = ax.out;
+  const int64_t w = ax.in, oh = ay.out, ow = ax.out, step = planes.step();
   parallel_for(
-      planes,
+      planes.count,
       [&](int64_t p) {
-        const S* src = x + p * h * w;
+        const S* src = x + planes.base(p, ay.in * w);
+        const int64_t out = planes.base(p, oh * ow);
         for (int64_t oy = 0; oy < oh; ++oy)
           for (int64_t ox = 0; ox < ow; ++ox) {
-            const int64_t at = (p * oh + oy) * ow + ox;
-            y[at] = kernels::window_max(src, w, wy[size_t(oy)], wx[size_t(ox)], &argmax[at]);
+            const int64_t at = out + (oy * ow + ox) * step;
+            y[at] = kernels::window_max(src, w, wy[size_t(oy)], wx[size_t(ox)], &argmax[at], step);
           }
       },
       4);
 }
 
 template <class S>
-void max_pool2d_backward(const S* dy, const int64_t* argmax, int64_t planes, const PoolAxis& ay,
-                         const PoolAxis& ax, S* dx) {
-  const int64_t hw = ay.in * ax.in, out_hw = ay.out * ax.out;
+void max_pool2d_backward(const S* dy, const int64_t* argmax, const PoolPlanes& planes,
+                         const PoolAxis& ay, const PoolAxis& ax, S* dx) {
+  const int64_t hw = ay.in * ax.in, out_hw = ay.out * ax.out, step = planes.step();
   parallel_for(
-      planes,
+      planes.count,
       [&](int64_t p) {
-        PlaneGrad<S> acc(dx + p * hw, hw);
+        PlaneGrad<S> acc(dx + planes.base(p, hw), hw, step);
         auto* d = acc.data();
-        for (int64_t i = 0; i < out_hw; ++i)
-          d[argmax[p * out_hw + i]] += kernels::load(dy[p * out_hw + i]);
+        const int64_t out = planes.base(p, out_hw);
+        for (int64_t i = 0; i < out_hw; ++i) {
+          const int64_t at = out + i * step;
+          d[argmax[at]] += kernels::load(dy[at]);
+        }
         acc.finish();
       },
       4);
@@ -126,10 +129,10 @@ void avg_pool2d_backward(const S* dy, int64_t planes, const PoolAxis& ay, const 
 }
 
 #define DML_INSTANTIATE(T)                                                                      \
-  template void max_pool2d_forward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*,  \
-                                      int64_t*);                                                \
-  template void max_pool2d_backward<T>(const T*, const int64_t*, int64_t, const PoolAxis&,      \
-                                       const PoolAxis&, T*);                                    \
+  template void max_pool2d_forward<T>(const T*, const PoolPlanes&, const PoolAxis&,             \
+                                      const PoolAxis&, T*, int64_t*);                           \
+  template void max_pool2d_backward<T>(const T*, const int64_t*, const PoolPlanes&,             \
+                                       const PoolAxis&, const PoolAxis&, T*);                   \
   template void avg_pool2d_forward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*); \
   template void avg_pool2d_backward<T>(const T*, int64_t, const PoolAxis&, const PoolAxis&, T*);
 DML_INSTANTIATE(float)
