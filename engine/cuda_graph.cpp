@@ -48,6 +48,7 @@ void CudaGraph::capture(const std::function<void()>& work, Generator* draws) {
     }
   } catch (...) {
     t_draws = nullptr;
+    if (draws) draws->set_state(start);  // nothing was drawn: nothing ran
     try {
       cuda::destroy_graph(cuda::end_capture(dev));
     } catch (...) {  // the work's error is the one to report
@@ -59,12 +60,19 @@ void CudaGraph::capture(const std::function<void()>& work, Generator* draws) {
   // Nothing has run yet: the first replay draws what the capture reserved.
   if (draws) draws->set_state(start);
   draws_ = draws;
+  next_draw_ = start.offset;
 }
 
 void CudaGraph::replay() {
   DML_CHECK(exec_, "CudaGraph::replay: nothing captured yet; call capture() first");
+  // The device counter moves by the replays' draws only: a draw from the
+  // generator between replays would hand out numbers a later replay draws
+  // again.
+  DML_CHECK(!draws_ || draws_->state().offset == next_draw_, "CudaGraph::replay: the capture's ",
+            "generator was drawn from since the last replay; the replays would repeat those "
+            "numbers: draw eager work from another generator");
   cuda::launch_graph(static_cast<cudaGraphExec_t>(exec_), device_.index);
-  if (draws_) draws_->reserve(draws_per_replay_);
+  if (draws_) next_draw_ = draws_->reserve(draws_per_replay_) + draws_per_replay_;
 }
 
 bool graph_capturing(Device device) {

@@ -15,7 +15,8 @@
 // come from the generator passed to capture(): the captured kernels add a
 // device counter that every replay advances, and the generator advances on
 // the host as if the work had run eagerly (distance_weighted_margin_loss
-// draws this way).
+// draws this way); nothing else may draw from that generator between
+// replays (replay() refuses: the device counter would repeat those numbers).
 //
 // An optimizer's update is captured with launch_step() after one eager
 // step has made its state; its coefficients are staged before each replay
@@ -58,9 +59,11 @@ class CudaGraph {
   Tensor counter_;        // i64 [1] on the device: the draws' base
   Generator* draws_ = nullptr;
   uint64_t draws_per_replay_ = 0;
+  uint64_t next_draw_ = 0;  // the generator's offset the next replay expects
 };
 
-// True while this thread captures `device`.
+// True while `device` is being captured (by any thread: work queued on its
+// stream meanwhile would be recorded, not run).
 bool graph_capturing(Device device);
 
 // For ops drawing with `gen` on `device`: null when not capturing; while

@@ -78,6 +78,7 @@ DML_HOST_DEVICE inline OutputRange outputs_near(const PoolAxis& a, int64_t i) {
 // image's C planes: element (n, y, x, c) lies at ((n * H + y) * W + x) * C + c,
 // so plane p = n * C + c starts at n * H * W * C + c and its elements are C
 // apart. argmax holds positions within a plane (y * W + x) either way.
+// Max pooling only: window_mean reads contiguous (NCHW) planes.
 struct PoolPlanes {
   int64_t count, channels;
   bool channels_last;

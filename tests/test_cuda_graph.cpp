@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dml/losses/margin.h"
@@ -13,6 +14,8 @@
 #include "engine/cuda_graph.h"
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/stream.h"
 #include "tests/cuda_parity.h"
 #include "tests/test_support.h"
 
@@ -137,7 +140,11 @@ TEST_F(CudaParity, WhatAReplayCannotRepeatIsRefusedWhileCapturing) {
   SGD opt({ParamGroup{.name = "all", .params = s.parameters(), .lr = 0.1}});
   s.forward_backward(gen);
   const std::vector<std::pair<std::string, std::function<void()>>> refused = {
-      {"a device-to-host copy", [&] { sum(s.features).item(); }},
+      {"a device-to-host copy",
+       [&] {
+         s.forward_backward(gen);  // draws from the capture's generator first
+         sum(s.features).item();
+       }},
       {"a host-to-device copy", [&] { zeros({4}).to(gpu()); }},
       {"a random fill", [&] { rand({4}, DType::f32, &gen, gpu()); }},
       {"generator the capture was not given", [&] { s.forward_backward(other); }},
@@ -145,12 +152,96 @@ TEST_F(CudaParity, WhatAReplayCannotRepeatIsRefusedWhileCapturing) {
       {"no stage_step() staged on cuda:0", [&] { opt.launch_step(); }}};
   for (const auto& [what, work] : refused) {
     CudaGraph graph(gpu());
+    const uint64_t drawn = gen.state().offset;
     test::expect_error([&] { graph.capture(work, &gen); }, {what});
     EXPECT_FALSE(graph_capturing(gpu())) << what << ": the failed capture was ended";
+    EXPECT_EQ(gen.state().offset, drawn) << what << ": nothing ran, nothing was drawn";
     // The device works as before: reads and kernels.
     EXPECT_TRUE(test::all_close(mul(s.features, 2.0).to(Device::cpu()), mul(host, 2.0), {0, 0}))
         << what;
   }
+}
+
+// A CUDA call that fails inside a capture (here a raw synchronisation,
+// which capture forbids) ends the capture with one error, and leaves no
+// stale error behind for the next eager launch to report as its own.
+TEST_F(CudaParity, AFailedCudaCallEndsTheCaptureCleanly) {
+  StepSetup s;
+  CudaGraph graph(gpu());
+  test::expect_error(
+      [&] { graph.capture([] { DML_CUDA_CHECK(cudaStreamSynchronize(cuda::use_device(0))); }); },
+      {"cudaStreamSynchronize"});
+  EXPECT_FALSE(graph_capturing(gpu()));
+  const Tensor twice = mul(s.features, 2.0);  // launches and checks cudaGetLastError
+  EXPECT_TRUE(
+      test::all_close(twice.to(Device::cpu()), mul(s.features.to(Device::cpu()), 2.0), {0, 0}));
+}
+
+// A block the graph read and the capture freed stays the graph's: eager
+// work after the capture gets other memory, and the replays read what the
+// block held.
+TEST_F(CudaParity, MemoryFreedWhileCapturingStaysTheGraphs) {
+  Tensor input = full({4096}, 1.0, DType::f32, gpu()), out;
+  CudaGraph graph(gpu());
+  graph.capture([&] {
+    const Tensor read = std::move(input);  // freed at the end of the capture
+    out = mul(read, 2.0);
+  });
+  const Tensor other = full({4096}, 7.0, DType::f32, gpu());  // the same size class
+  for (int r = 0; r < 2; ++r) {
+    graph.replay();
+    EXPECT_EQ(amax(out).item(), 2.0) << "replay " << r;
+    EXPECT_EQ(amin(out).item(), 2.0) << "replay " << r;
+    EXPECT_EQ(amin(other).item(), 7.0) << "replay " << r;
+  }
+}
+
+// While one thread captures a device, another thread's work on it is
+// refused (it would be recorded into the graph, or take the graph's
+// memory), and it sees the device as being captured.
+TEST_F(CudaParity, OtherThreadsCannotUseADeviceBeingCaptured) {
+  std::vector<std::string> errors;
+  bool seen_capturing = false;
+  const Tensor before = full({8}, 5.0, DType::f32, gpu());
+  CudaGraph graph(gpu());
+  Tensor out;
+  graph.capture([&] {
+    out = mul(full({8}, 3.0, DType::f32, gpu()), 2.0);
+    std::thread other([&] {
+      seen_capturing = graph_capturing(gpu());
+      for (const auto& work : std::vector<std::function<void()>>{
+               [] { Tensor::empty({4}, DType::f32, Device::cuda(0)); },
+               [&] { before.to(Device::cpu()); }}) {
+        try {
+          work();
+          errors.emplace_back("no error");
+        } catch (const Error& e) {
+          errors.emplace_back(e.what());
+        }
+      }
+    });
+    other.join();
+  });
+  EXPECT_TRUE(seen_capturing);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[0].find("another thread"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[1].find("a device-to-host copy"), std::string::npos) << errors[1];
+  graph.replay();
+  EXPECT_EQ(amin(out).item(), 6.0);
+}
+
+// Draws from the capture's generator between replays would be drawn again
+// by the next replay (the device counter moves by the replays' draws only):
+// refused.
+TEST_F(CudaParity, DrawingFromTheCapturesGeneratorBetweenReplaysIsRefused) {
+  StepSetup s;
+  Generator gen(4);
+  CudaGraph graph(gpu());
+  graph.capture([&] { s.forward_backward(gen); }, &gen);
+  graph.replay();
+  graph.replay();
+  gen.reserve(16);
+  test::expect_error([&] { graph.replay(); }, {"was drawn from since the last replay"});
 }
 
 TEST(CudaGraphHost, NeedsACudaDevice) {

@@ -433,6 +433,22 @@ TEST(Optimizer, LaunchReadsTheStagedCoefficients) {
   EXPECT_EQ(a.to_vector<double>(), b.to_vector<double>());
 }
 
+// A batch's coefficients are staged at its first parameter's place, so a
+// launch finds them whichever other batches the stage had: here the stage
+// saw both groups and the launch only the second.
+TEST(Optimizer, StagedCoefficientsStayWithTheirParameters) {
+  Tensor a = param({1.0}), b = param({1.0});
+  SGD opt({ParamGroup{.name = "a", .params = {a}, .lr = 0.5},
+           ParamGroup{.name = "b", .params = {b}, .lr = 2.0}});
+  a.set_grad(ones({1}, DType::f64));
+  b.set_grad(ones({1}, DType::f64));
+  opt.stage_step();
+  a.zero_grad();
+  opt.launch_step();
+  EXPECT_EQ(a.to_vector<double>(), (std::vector<double>{1.0}));
+  EXPECT_EQ(b.to_vector<double>(), (std::vector<double>{-1.0})) << "b's rate, 2";
+}
+
 // A launch needs a stage of the same parameters first; staging alone
 // records nothing a checkpoint keeps.
 TEST(Optimizer, LaunchWithoutAStageIsRefused) {

@@ -52,9 +52,10 @@ void Optimizer::check_gradients() const {
 std::vector<std::pair<size_t, Optimizer::Batch>> Optimizer::plan() const {
   const size_t num_slots = slot_names().size();
   std::vector<std::pair<size_t, Batch>> batches;
+  size_t index = 0;  // over all groups' parameters
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     const ParamGroup& g = groups_[gi];
-    for (size_t pi = 0; pi < g.params.size(); ++pi) {
+    for (size_t pi = 0; pi < g.params.size(); ++pi, ++index) {
       const Tensor& p = g.params[pi];
       Tensor grad = p.grad();
       if (!grad.defined()) continue;  // as PyTorch: untouched parameters are skipped
@@ -72,6 +73,7 @@ std::vector<std::pair<size_t, Optimizer::Batch>> Optimizer::plan() const {
         it = batches.insert(batches.end(), {gi, Batch{}});
         it->second.step = step;
         it->second.slots.resize(num_slots);
+        it->second.first_param = index;
       }
       Batch& b = it->second;
       b.params.push_back(p);
@@ -103,26 +105,24 @@ void Optimizer::stage_step() {
       if (p.grad().defined() && slots.empty())
         for (size_t s = 0; s < num_slots; ++s) slots.push_back(zeros_like(p));
     }
-  // Batch k's coefficients sit at doubles [8k, 8k + 8) of its device's
-  // buffer: one upload per device and step. A buffer is kept in place from
-  // step to step (a captured launch reads its address) and only grows.
+  // One upload per device and step, of every parameter's slot (unused ones
+  // zero): a few KiB.
   const std::vector<std::pair<size_t, Batch>> batches = plan();
-  const int64_t per_batch = kCoefficientBytes / sizeof(double);
-  const int64_t n = int64_t(batches.size()) * per_batch;
-  Tensor host = Tensor::empty({n}, DType::f64);
-  for (size_t k = 0; k < batches.size(); ++k)
-    coefficients(groups_[batches[k].first], batches[k].second,
-                 static_cast<double*>(host.raw_data()) + int64_t(k) * per_batch);
+  int64_t num_params = 0;
+  for (const ParamGroup& g : groups_) num_params += int64_t(g.params.size());
+  const Tensor host = zeros({num_params * kCoefficientDoubles}, DType::f64);
+  for (const auto& [gi, b] : batches)
+    coefficients(groups_[gi], b,
+                 static_cast<double*>(host.raw_data()) + b.first_param * kCoefficientDoubles);
   std::vector<Device> written;
   for (const auto& [gi, b] : batches) {
     const Device device = b.params[0].device();
     if (std::find(written.begin(), written.end(), device) != written.end()) continue;
     written.push_back(device);
-    auto staged = std::find_if(coefficients_.begin(), coefficients_.end(),
-                               [&](const Tensor& t) { return t.device() == device; });
-    if (staged == coefficients_.end()) staged = coefficients_.insert(staged, Tensor());
-    if (!staged->defined() || staged->numel() < n) *staged = Tensor::empty({n}, DType::f64, device);
-    copy_into(staged->slice(0, n), host);
+    const Tensor* staged = staged_coefficients(device);
+    if (staged == nullptr)
+      staged = &coefficients_.emplace_back(Tensor::empty(host.shape(), DType::f64, device));
+    copy_into(*staged, host);
   }
 }
 
@@ -137,23 +137,21 @@ void Optimizer::launch_step(const Tensor& skip_if) {
   check_gradients();
   const std::vector<std::pair<size_t, Batch>> batches = plan();
   check_skip_flag(skip_if);
-  const int64_t per_batch = kCoefficientBytes / sizeof(double);
-  for (size_t k = 0; k < batches.size(); ++k) {
-    const Device device = batches[k].second.params[0].device();
+  for (const auto& [gi, b] : batches) {
+    const Device device = b.params[0].device();
     DML_CHECK(!skip_if.defined() || skip_if.device() == device, "optimizer: the skip flag ",
-              describe(skip_if), " is not on the device of parameter ",
-              describe(batches[k].second.params[0]), "; make it there");
-    const Tensor* staged = staged_coefficients(device);
-    DML_CHECK(staged != nullptr && staged->numel() >= int64_t(k + 1) * per_batch,
+              describe(skip_if), " is not on the device of parameter ", describe(b.params[0]),
+              "; make it there");
+    DML_CHECK(staged_coefficients(device) != nullptr,
               "optimizer: launch_step() for parameters that no stage_step() staged on ",
               device.str(), "; call stage_step() first (before a CUDA graph's capture and each ",
               "replay)");
   }
   const float* flag = skip_if.defined() ? static_cast<const float*>(skip_if.raw_data()) : nullptr;
-  for (size_t k = 0; k < batches.size(); ++k) {
-    const Batch& b = batches[k].second;
+  for (const auto& [gi, b] : batches) {
     const Tensor* staged = staged_coefficients(b.params[0].device());
-    update(b, static_cast<const double*>(staged->raw_data()) + int64_t(k) * per_batch, flag);
+    update(b, static_cast<const double*>(staged->raw_data()) + b.first_param * kCoefficientDoubles,
+           flag);
   }
 }
 

@@ -86,10 +86,14 @@ class Optimizer {
     std::vector<Tensor> params, grads;
     std::vector<std::vector<Tensor>> slots;
     int64_t step = 0;  // 1-based: the updates each parameter has seen, this one included
+    // Its first parameter's index over all groups: where its coefficients
+    // are staged, the same whichever other batches a step has.
+    size_t first_param = 0;
   };
   // The kernels' per-step coefficients of one batch (kernels/optim_ops.h:
   // SgdCoeffs<T>, AdamCoeffs<T>), at most kCoefficientBytes, written to `out`.
   static constexpr size_t kCoefficientBytes = 64;
+  static constexpr int64_t kCoefficientDoubles = kCoefficientBytes / sizeof(double);
   virtual void coefficients(const ParamGroup& group, const Batch& batch, void* out) const = 0;
   // Queues the update of a batch in place with one multi-tensor kernel call:
   // parameters, gradients and slots all live on the batch's device
@@ -113,7 +117,9 @@ class Optimizer {
   std::vector<ParamGroup> groups_;
   std::vector<std::vector<std::vector<Tensor>>> slots_;  // [group][param][slot]
   std::vector<std::vector<int64_t>> param_steps_;        // updates seen per parameter
-  std::vector<Tensor> coefficients_;  // one f64 buffer per device: batch k at [8k, 8k + 8)
+  // One f64 buffer per device, 8 per parameter: a batch's coefficients at
+  // its first_param's. Allocated once, so a captured launch's address holds.
+  std::vector<Tensor> coefficients_;
   int64_t steps_ = 0;
 };
 

@@ -1,5 +1,8 @@
 #include "kernels/cuda/capture.h"
 
+#include <map>
+#include <mutex>
+
 #include "engine/error.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/device_memory.h"
@@ -9,18 +12,23 @@ namespace dml::cuda {
 
 namespace {
 
-// The capture this thread runs (the engine queues a device's work from one
-// thread; the capture mode is thread-local, so loader threads are unaffected).
+// The captures in progress, by device. The engine queues a device's work
+// from one thread, but the device's stream is shared: while it is captured,
+// work any thread queued there would be recorded instead of run, so the
+// checks below refuse on every thread, not only the capturing one (the
+// capture mode itself is thread-local, so other devices and host-only
+// threads are unaffected).
 struct Capture {
-  int device = -1;
   const uint64_t* counter = nullptr;
 };
-thread_local Capture t_capture;
+std::mutex g_mu;
+std::map<int, Capture> g_captures;
 
 }  // namespace
 
 bool capturing(int device) {
-  return t_capture.device == device;
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_captures.count(device) > 0;
 }
 
 void check_not_capturing(int device, const char* what) {
@@ -30,25 +38,31 @@ void check_not_capturing(int device, const char* what) {
 }
 
 const uint64_t* capture_counter(int device) {
-  return capturing(device) ? t_capture.counter : nullptr;
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto it = g_captures.find(device);
+  return it == g_captures.end() ? nullptr : it->second.counter;
 }
 
 void begin_capture(int device, int pool, const uint64_t* counter) {
-  DML_CHECK(t_capture.device < 0, "CUDA graph capture on cuda:", device,
-            ": this thread is already capturing cuda:", t_capture.device, "; captures do not nest");
+  DML_CHECK(!capturing(device), "CUDA graph capture on cuda:", device,
+            ": the device is already being captured; captures do not nest");
   cudaStream_t s = use_device(device);
   use_private_pool(device, pool);
   const cudaError_t status = cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal);
   if (status != cudaSuccess) use_private_pool(device, 0);
   DML_CUDA_CHECK(status);
-  t_capture = {device, counter};
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_captures[device] = {counter};
 }
 
 cudaGraphExec_t end_capture(int device) {
   DML_CHECK(capturing(device), "end_capture: cuda:", device, " is not being captured");
   cudaGraph_t graph = nullptr;
   const cudaError_t ended = cudaStreamEndCapture(use_device(device), &graph);
-  t_capture = {};
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_captures.erase(device);
+  }
   use_private_pool(device, 0);
   DML_CUDA_CHECK(ended);
   cudaGraphExec_t exec = nullptr;

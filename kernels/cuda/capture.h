@@ -17,7 +17,7 @@
 
 namespace dml::cuda {
 
-// True while this thread captures the device's stream.
+// True while the device's stream is being captured (by any thread).
 bool capturing(int device);
 
 // Throws "<what> while a CUDA graph is being captured on cuda:N: ..." when
@@ -29,8 +29,9 @@ void check_not_capturing(int device, const char* what);
 // or when the capture has none.
 const uint64_t* capture_counter(int device);
 
-// Starts capturing the device's stream for this thread, allocations going
-// to the private pool `pool` (an id from new_private_pool); `counter`, when
+// Starts capturing the device's stream for this thread, its allocations
+// going to the private pool `pool` (an id from new_private_pool; other
+// threads' allocations on the device are refused meanwhile); `counter`, when
 // not null, is what capture_counter returns meanwhile.
 void begin_capture(int device, int pool, const uint64_t* counter);
 // Ends the capture and returns the instantiated graph (the graph itself is

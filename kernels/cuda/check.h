@@ -27,15 +27,28 @@ inline std::string status_text(cudnnStatus_t s) {
   return ::dml::detail::concat(cudnnGetErrorString(s), details[0] ? ": " : "", details);
 }
 
+// A failed runtime call also leaves its error as the thread's last error,
+// which the next launch's cudaGetLastError() check would report as its own
+// (a failed graph capture, say, blamed on the next eager kernel): a check
+// that throws reads it away first. Sticky errors (a kernel's illegal
+// address) stay, whatever is read.
+inline void clear_last_error(cudaError_t) {
+  (void)cudaGetLastError();
+}
+inline void clear_last_error(cublasStatus_t) {}
+inline void clear_last_error(cudnnStatus_t) {}
+
 }  // namespace dml::cuda
 
 // Evaluates `call` once; throws unless it returned `ok`.
 #define DML_LIBRARY_CHECK_(call, ok)                                                          \
   do {                                                                                        \
     auto dml_status_ = (call);                                                                \
-    if (dml_status_ != (ok))                                                                  \
+    if (dml_status_ != (ok)) {                                                                \
+      ::dml::cuda::clear_last_error(dml_status_);                                             \
       throw ::dml::Error(::dml::detail::concat(#call, " failed at ", __FILE__, ":", __LINE__, \
                                                ": ", ::dml::cuda::status_text(dml_status_))); \
+    }                                                                                         \
   } while (0)
 
 #define DML_CUDA_CHECK(call) DML_LIBRARY_CHECK_(call, cudaSuccess)

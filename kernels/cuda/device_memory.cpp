@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "kernels/cuda/capture.h"
@@ -46,7 +47,12 @@ class SizeClassAllocator final : public CudaCachingAllocator {
     size_t size = round_size(bytes);
     std::lock_guard<std::mutex> lock(mu_);
     // While a graph is captured, a block comes from its pool's free list,
-    // else from the shared one, and is the pool's from then on.
+    // else from the shared one, and is the pool's from then on. Only the
+    // capturing thread allocates meanwhile: another thread's tensor would
+    // get a block that every replay writes.
+    DML_CHECK(!active_pool_ || std::this_thread::get_id() == pool_thread_, "cuda:", device_,
+              ": an allocation from another thread while a CUDA graph is being captured on "
+              "this device; queue a device's work from the capturing thread");
     void* p = active_pool_ ? take(pools_[active_pool_], size) : nullptr;
     if (!p) p = take(free_, size);
     const bool reused = p != nullptr;
@@ -62,6 +68,11 @@ class SizeClassAllocator final : public CudaCachingAllocator {
     size_t size = round_size(bytes);
     std::lock_guard<std::mutex> lock(mu_);
     auto owned = owner_.find(ptr);
+    // A shared block freed while a graph is captured may be read by what the
+    // graph recorded before the free: it becomes the pool's, never handed to
+    // other work while the graph lives (the capture's own later work may
+    // reuse it: the graph runs in order).
+    if (owned == owner_.end() && active_pool_) owned = owner_.emplace(ptr, active_pool_).first;
     (owned == owner_.end() ? free_ : pools_[owned->second])[size].push_back(ptr);
     stats_.given_back(size);
   }
@@ -73,6 +84,7 @@ class SizeClassAllocator final : public CudaCachingAllocator {
   void use_pool(int pool) {
     std::lock_guard<std::mutex> lock(mu_);
     active_pool_ = pool;
+    pool_thread_ = std::this_thread::get_id();
   }
   // The pool's free blocks go back to the shared lists; its blocks still in
   // use go there when released.
@@ -147,6 +159,7 @@ class SizeClassAllocator final : public CudaCachingAllocator {
   std::map<int, FreeLists> pools_;  // private, by pool id (a captured graph's)
   std::map<void*, int> owner_;      // blocks of private pools
   int active_pool_ = 0, last_pool_ = 0;
+  std::thread::id pool_thread_;  // the thread that set active_pool_
   PoolStats stats_;
 };
 
