@@ -1,6 +1,3 @@
-#include <cstring>
-#include <type_traits>
-
 #include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
 #include "engine/optim/optimizer.h"
@@ -31,12 +28,7 @@ std::vector<std::string> Adam::slot_names() const {
 void Adam::coefficients(const ParamGroup& group, const Batch& b, void* out) const {
   const kernels::AdamParams p{group.lr,           opt_.beta1, opt_.beta2, opt_.eps,
                               group.weight_decay, decoupled_, b.step};
-  ops::dispatch_float(decoupled_ ? "AdamW" : "Adam", b.params[0].dtype(), [&](auto t) {
-    using Coeffs = kernels::AdamCoeffs<decltype(t)>;
-    static_assert(sizeof(Coeffs) <= kCoefficientBytes && std::is_trivially_copyable_v<Coeffs>);
-    const Coeffs c(p);
-    std::memcpy(out, &c, sizeof(c));
-  });
+  write_coefficients<kernels::AdamCoeffs>(b.params[0].dtype(), p, out);
 }
 
 void Adam::update(const Batch& b, const void* coefficients, const float* skip_if) {

@@ -3,7 +3,9 @@
 // Parameters come in groups with their own learning rate and weight decay:
 // DML trains the backbone, the embedding head and loss parameters (proxies)
 // at different rates.
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -94,6 +96,21 @@ class Optimizer {
   // SgdCoeffs<T>, AdamCoeffs<T>), at most kCoefficientBytes, written to `out`.
   static constexpr size_t kCoefficientBytes = 64;
   static constexpr int64_t kCoefficientDoubles = kCoefficientBytes / sizeof(double);
+  // What coefficients() writes: Coeffs<T>(params) for the batch's dtype T
+  // (parameters are f32 or f64).
+  template <template <class> class Coeffs, class Params>
+  static void write_coefficients(DType dtype, const Params& params, void* out) {
+    auto write = [&](auto t) {
+      using C = Coeffs<decltype(t)>;
+      static_assert(sizeof(C) <= kCoefficientBytes && std::is_trivially_copyable_v<C>);
+      const C c(params);
+      std::memcpy(out, &c, sizeof c);
+    };
+    if (dtype == DType::f64)
+      write(double());
+    else
+      write(float());
+  }
   virtual void coefficients(const ParamGroup& group, const Batch& batch, void* out) const = 0;
   // Queues the update of a batch in place with one multi-tensor kernel call:
   // parameters, gradients and slots all live on the batch's device

@@ -1,6 +1,3 @@
-#include <cstring>
-#include <type_traits>
-
 #include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
 #include "engine/optim/optimizer.h"
@@ -25,12 +22,7 @@ std::vector<std::string> SGD::slot_names() const {
 void SGD::coefficients(const ParamGroup& group, const Batch& b, void* out) const {
   const kernels::SgdParams p{group.lr,           opt_.momentum, opt_.dampening,
                              group.weight_decay, opt_.nesterov, b.step == 1};
-  ops::dispatch_float("SGD", b.params[0].dtype(), [&](auto t) {
-    using Coeffs = kernels::SgdCoeffs<decltype(t)>;
-    static_assert(sizeof(Coeffs) <= kCoefficientBytes && std::is_trivially_copyable_v<Coeffs>);
-    const Coeffs c(p);
-    std::memcpy(out, &c, sizeof(c));
-  });
+  write_coefficients<kernels::SgdCoeffs>(b.params[0].dtype(), p, out);
 }
 
 void SGD::update(const Batch& b, const void* coefficients, const float* skip_if) {
