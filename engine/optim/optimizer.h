@@ -56,7 +56,9 @@ class Optimizer {
   //    before every replay instead.
   //  - launch_step(skip_if): queues the update kernels. Capturable once a
   //    stage_step() outside the capture has staged the same parameters: a
-  //    replay then reads the coefficients staged before it.
+  //    replay then reads the coefficients staged before it. The recorded
+  //    kernels hold the slots' addresses: no load_state() while the graph
+  //    lives (it replaces the slots).
   //  - commit_step(): counts the step. A caller that finds the step was
   //    skipped (it read the flag) does not commit; the next stage_step()
   //    stages the same step count again, as PyTorch does when
