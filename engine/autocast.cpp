@@ -9,28 +9,25 @@ thread_local DType g_autocast_dtype = DType::f32;
 thread_local bool g_keep_activations = false;
 }  // namespace
 
-AutocastActivationsGuard::AutocastActivationsGuard(bool keep) : previous_(g_keep_activations) {
-  g_keep_activations = keep;
-}
-
-AutocastActivationsGuard::~AutocastActivationsGuard() {
-  g_keep_activations = previous_;
-}
+AutocastActivationsGuard::AutocastActivationsGuard(bool keep) : keep_(g_keep_activations, keep) {}
 
 bool autocast_keeps_activations() {
   return g_keep_activations;
 }
 
-AutocastGuard::AutocastGuard(DType compute) : previous_(g_autocast_dtype) {
+namespace {
+
+DType checked_autocast_dtype(DType compute) {
   DML_CHECK(compute == DType::bf16 || compute == DType::f32, "AutocastGuard: dtype ",
             dtype_name(compute),
             " is not an autocast dtype; use DType::bf16 (on) or DType::f32 (off for the scope)");
-  g_autocast_dtype = compute;
+  return compute;
 }
 
-AutocastGuard::~AutocastGuard() {
-  g_autocast_dtype = previous_;
-}
+}  // namespace
+
+AutocastGuard::AutocastGuard(DType compute)
+    : compute_(g_autocast_dtype, checked_autocast_dtype(compute)) {}
 
 DType autocast_dtype() {
   return g_autocast_dtype;

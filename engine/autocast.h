@@ -25,6 +25,7 @@
 // its node, so backward may run inside or outside the scope.
 #include <initializer_list>
 
+#include "engine/scoped_value.h"
 #include "engine/tensor.h"
 
 namespace dml {
@@ -35,12 +36,9 @@ namespace dml {
 class AutocastGuard {
  public:
   explicit AutocastGuard(DType compute);
-  ~AutocastGuard();
-  AutocastGuard(const AutocastGuard&) = delete;
-  AutocastGuard& operator=(const AutocastGuard&) = delete;
 
  private:
-  DType previous_;
+  ScopedValue<DType> compute_;
 };
 
 // The dtype autocast computes in on this thread: bf16 inside an
@@ -54,12 +52,9 @@ DType autocast_dtype();
 class AutocastActivationsGuard {
  public:
   explicit AutocastActivationsGuard(bool keep);
-  ~AutocastActivationsGuard();
-  AutocastActivationsGuard(const AutocastActivationsGuard&) = delete;
-  AutocastActivationsGuard& operator=(const AutocastActivationsGuard&) = delete;
 
  private:
-  bool previous_;
+  ScopedValue<bool> keep_;
 };
 
 // True inside an AutocastActivationsGuard(true) scope.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/scoped_value.h"
 #include "engine/tensor.h"
 
 namespace dml {
@@ -30,12 +31,9 @@ bool grad_enabled();
 class NoGradGuard {
  public:
   NoGradGuard();
-  ~NoGradGuard();
-  NoGradGuard(const NoGradGuard&) = delete;
-  NoGradGuard& operator=(const NoGradGuard&) = delete;
 
  private:
-  bool previous_;
+  ScopedValue<bool> off_;
 };
 
 // True when grad mode is on and some input requires grad.

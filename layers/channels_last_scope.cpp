@@ -6,12 +6,7 @@ namespace {
 thread_local bool t_channels_last = false;
 }  // namespace
 
-ChannelsLastScope::ChannelsLastScope(bool on) : previous_(t_channels_last) {
-  t_channels_last = on;
-}
-ChannelsLastScope::~ChannelsLastScope() {
-  t_channels_last = previous_;
-}
+ChannelsLastScope::ChannelsLastScope(bool on) : on_(t_channels_last, on) {}
 
 bool channels_last_active() {
   return t_channels_last;

@@ -4,17 +4,16 @@
 // (engine/channels_last.h): a ResNet opens one around its backbone
 // (ResNet::set_channels_last). Scopes nest; the previous state comes back
 // when one closes.
+#include "engine/scoped_value.h"
+
 namespace dml::nn {
 
 class ChannelsLastScope {
  public:
   explicit ChannelsLastScope(bool on);
-  ~ChannelsLastScope();
-  ChannelsLastScope(const ChannelsLastScope&) = delete;
-  ChannelsLastScope& operator=(const ChannelsLastScope&) = delete;
 
  private:
-  bool previous_;
+  ScopedValue<bool> on_;
 };
 
 bool channels_last_active();
