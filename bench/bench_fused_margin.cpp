@@ -24,13 +24,10 @@ void run_margin(benchmark::State& state, bool fused) {
   dml::losses::MarginLoss loss;
   dml::miners::DistanceWeightedMiner miner;
   for (auto _ : state) {
-    dml::Tensor value;
-    if (fused) {
-      value = loss.forward_mined(e, labels, miner, gen);
-    } else {
-      const dml::miners::MinedTuples mined = miner.mine(e.detach(), labels, gen);
-      value = loss.forward(e, labels, &mined);
-    }
+    // Composite: the base class's forward_mined (the miner on the host, then
+    // the loss's separate ops), which MarginLoss's override replaces.
+    dml::Tensor value = fused ? loss.forward_mined(e, labels, miner, gen)
+                              : loss.Loss::forward_mined(e, labels, miner, gen);
     value.backward();
     benchmark::DoNotOptimize(e.grad().raw_data());
   }

@@ -90,9 +90,9 @@ class StepLoss {
   }
   Tensor operator()(const Tensor& embeddings, const Tensor& labels) {
     if (!loss_) return contrastive_loss(embeddings, labels.to(embeddings.device()));
-    if (fused_) return loss_->forward_mined(embeddings, labels, *miner_, gen_);
-    miners::MinedTuples mined = miner_->mine(embeddings.detach(), labels, gen_);
-    return loss_->forward(embeddings, labels, &mined);
+    // Composite: the base class's forward_mined, which MarginLoss overrides.
+    return fused_ ? loss_->forward_mined(embeddings, labels, *miner_, gen_)
+                  : loss_->losses::Loss::forward_mined(embeddings, labels, *miner_, gen_);
   }
 
  private:

@@ -1,7 +1,5 @@
-#include "kernels/cuda/check.h"
 #include "kernels/cuda/grid.cuh"
 #include "kernels/cuda/pool2d.h"
-#include "kernels/cuda/stream.h"
 
 namespace dml::cuda {
 
@@ -45,22 +43,14 @@ template <class T, bool kMax>
 void forward(const T* x, const PoolPlanes& planes, const PoolAxis& ay, const PoolAxis& ax, T* y,
              int64_t* argmax, int device) {
   const int64_t total = planes.count * ay.out * ax.out;
-  if (total == 0) return;
-  cudaStream_t s = use_device(device);
-  pool_forward_kernel<T, kMax>
-      <<<grid::blocks_for(total), grid::kThreads, 0, s>>>(x, planes, total, ay, ax, y, argmax);
-  DML_CUDA_CHECK(cudaGetLastError());
+  grid::launch(pool_forward_kernel<T, kMax>, total, device, x, planes, total, ay, ax, y, argmax);
 }
 
 template <class T>
 void backward(const T* dy, const int64_t* argmax, const PoolPlanes& planes, const PoolAxis& ay,
               const PoolAxis& ax, T* dx, int device) {
   const int64_t total = planes.count * ay.in * ax.in;
-  if (total == 0) return;
-  cudaStream_t s = use_device(device);
-  pool_backward_kernel<T>
-      <<<grid::blocks_for(total), grid::kThreads, 0, s>>>(dy, argmax, planes, total, ay, ax, dx);
-  DML_CUDA_CHECK(cudaGetLastError());
+  grid::launch(pool_backward_kernel<T>, total, device, dy, argmax, planes, total, ay, ax, dx);
 }
 
 }  // namespace
