@@ -25,7 +25,7 @@
 #include "dml/eval/evaluate.h"
 #include "dml/eval/knn.h"
 #ifdef DML_WITH_CUDA
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda_runtime/stream.h"
 #endif
 
 namespace {

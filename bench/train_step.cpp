@@ -30,15 +30,13 @@
 
 #include "dml/losses/registry.h"
 #include "dml/miners/registry.h"
+#include "engine/allocator.h"
 #include "engine/autocast.h"
 #include "engine/cuda_graph.h"
+#include "engine/math_mode.h"
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
 #include "layers/embedding_head.h"
-#ifdef DML_WITH_CUDA
-#include "kernels/cuda/blas.h"
-#include "kernels/cuda/device_memory.h"
-#endif
 
 namespace {
 
@@ -104,18 +102,13 @@ class StepLoss {
 
 // Bytes the run's tensors peaked at on the device the step ran on.
 double peak_tensor_bytes(Device device) {
-#ifdef DML_WITH_CUDA
-  if (device.is_cuda())
-    return double(cuda::caching_allocator(device.index).stats().peak_bytes_in_use);
-#endif
-  return double(device.is_cuda() ? 0 : cpu_memory_stats().peak_bytes_in_use);
+  const MemoryStats stats =
+      device.is_cuda() ? cuda_allocator(device.index).stats() : cpu_memory_stats();
+  return double(stats.peak_bytes_in_use);
 }
 
 void reset_peak(Device device) {
-#ifdef DML_WITH_CUDA
-  if (device.is_cuda()) return cuda::caching_allocator(device.index).reset_peak();
-#endif
-  (void)device;  // a CPU-only build has one peak
+  if (device.is_cuda()) return cuda_allocator(device.index).reset_peak();
   reset_cpu_peak();
 }
 
@@ -156,7 +149,7 @@ int main(int argc, char** argv) {
     DML_CHECK(precision != "tf32" || device.is_cuda(),
               "--precision tf32: TF32 is a CUDA math mode; use --device cuda");
 #ifdef DML_WITH_CUDA
-    cuda::set_allow_tf32(precision == "tf32");
+    set_allow_tf32(precision == "tf32");
 #else
     DML_CHECK(!device.is_cuda(), "--device ", device_name,
               ": this build has no CUDA backend (configure with -DDML_CUDA=ON)");

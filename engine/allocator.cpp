@@ -6,10 +6,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 #ifdef DML_WITH_CUDA
-#include "kernels/cuda/device_memory.h"
+#include "kernels/cuda_runtime/device_memory.h"
 #endif
 
 namespace dml {

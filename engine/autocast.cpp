@@ -1,6 +1,6 @@
 #include "engine/autocast.h"
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml {
 

@@ -11,9 +11,6 @@ namespace {
 thread_local bool g_grad_enabled = true;
 }
 
-bool grad_enabled() {
-  return g_grad_enabled;
-}
 NoGradGuard::NoGradGuard() : off_(g_grad_enabled, false) {}
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {

@@ -25,8 +25,6 @@ struct Node {
   BackwardFn backward;
 };
 
-bool grad_enabled();
-
 // Scope in which no op records history (evaluation, optimizer steps).
 class NoGradGuard {
  public:

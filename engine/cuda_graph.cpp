@@ -1,9 +1,9 @@
 #include "engine/cuda_graph.h"
 
-#include "engine/error.h"
+#include "base/error.h"
 #ifdef DML_WITH_CUDA
-#include "kernels/cuda/capture.h"
-#include "kernels/cuda/device_memory.h"
+#include "kernels/cuda_runtime/capture.h"
+#include "kernels/cuda_runtime/device_memory.h"
 #endif
 
 namespace dml {

@@ -1,9 +1,9 @@
 #include "engine/device.h"
 
-#include "engine/error.h"
+#include "base/error.h"
 
 #ifdef DML_WITH_CUDA
-#include "kernels/cuda/device_memory.h"
+#include "kernels/cuda_runtime/device_memory.h"
 #endif
 
 namespace dml {

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "engine/atomic_file.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml {
 

@@ -5,17 +5,12 @@
 // state is two integers that a checkpoint can save.
 #include <cstdint>
 
-#include "kernels/philox.h"
+#include "base/philox.h"
 
 namespace dml {
 
-// The generator and its transforms are shared with the CUDA fills
-// (kernels/philox.h), so both backends draw the same values.
-using kernels::philox4x32_10;
-using kernels::PhiloxBlock;
-using kernels::uniform_f32;
-using kernels::uniform_f64;
-
+// The generator draws through base/philox.h, the transforms the CPU and CUDA
+// fills share, so both backends draw the same values.
 struct GeneratorState {
   uint64_t seed = 0;
   uint64_t offset = 0;

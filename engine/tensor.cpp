@@ -14,7 +14,7 @@
 #include "kernels/cpu/strided.h"
 
 #ifdef DML_WITH_CUDA
-#include "kernels/cuda/device_memory.h"
+#include "kernels/cuda_runtime/device_memory.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/fill.h"
 #include "kernels/cuda/random.h"
@@ -386,9 +386,6 @@ Tensor zeros_like(const Tensor& t) {
 }
 Tensor ones_like(const Tensor& t) {
   return ones(t.shape(), t.dtype(), t.device());
-}
-Tensor scalar_tensor(double value, DType dtype) {
-  return full({}, value, dtype);
 }
 
 Tensor arange(double start, double end, double step, DType dtype) {

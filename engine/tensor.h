@@ -13,10 +13,10 @@
 #include <utility>
 #include <vector>
 
+#include "base/dtype.h"
+#include "base/error.h"
 #include "engine/allocator.h"
 #include "engine/device.h"
-#include "engine/dtype.h"
-#include "engine/error.h"
 #include "engine/rng.h"
 
 namespace dml {
@@ -138,7 +138,6 @@ Tensor arange(double start, double end, double step = 1, DType dtype = DType::i6
 Tensor arange(int64_t n, DType dtype = DType::i64);
 template <class T>
 Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device device = Device::cpu());
-Tensor scalar_tensor(double value, DType dtype = DType::f32);
 // Random fills draw element i from the generator's counter offset + i
 // (engine/rng.h), on the CPU or directly on a CUDA device with the same
 // values bit for bit.

@@ -5,7 +5,7 @@
 #include <limits>
 #include <map>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::fairness {
 

@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/ops.h"
 
 namespace dml::fairness {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "dml/data/celeba.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "dml/train/config.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "fuzz/memory_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "dml/data/idx.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "fuzz/memory_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

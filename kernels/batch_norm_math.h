@@ -17,7 +17,7 @@
 #include <type_traits>
 
 #include "kernels/elementwise_ops.h"
-#include "kernels/host_device.h"
+#include "base/host_device.h"
 #include "kernels/storage_math.h"
 
 // The (storage, math) type pairs both backends instantiate the activation

@@ -16,8 +16,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/host_device.h"
-#include "kernels/philox.h"
+#include "base/host_device.h"
+#include "base/philox.h"
 
 namespace dml::kernels {
 

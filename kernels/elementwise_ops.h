@@ -11,8 +11,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/dtype.h"
-#include "kernels/host_device.h"
+#include "base/dtype.h"
+#include "base/host_device.h"
 
 namespace dml::kernels {
 

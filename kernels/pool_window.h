@@ -15,7 +15,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/host_device.h"
+#include "base/host_device.h"
 #include "kernels/storage_math.h"
 
 namespace dml::kernels {

@@ -8,8 +8,8 @@
 // the CPU and CUDA kernels share it.
 #include <type_traits>
 
-#include "engine/dtype.h"
-#include "kernels/host_device.h"
+#include "base/dtype.h"
+#include "base/host_device.h"
 
 namespace dml::kernels {
 
@@ -23,6 +23,10 @@ struct MathType<bf16> {
 };
 template <class S>
 using math_t = typename MathType<S>::type;
+
+// A GEMM's alpha and beta: the arithmetic type of its operands.
+template <class T>
+using gemm_scalar_t = math_t<T>;
 
 // A stored activation as a value to compute with (exact).
 template <class S>

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/host_device.h"
+#include "base/host_device.h"
 
 namespace dml::kernels {
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "fairness/experiment.h"
 #include "tools/commands.h"
 

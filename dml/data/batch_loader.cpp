@@ -3,7 +3,7 @@
 #include <omp.h>
 
 #include "dml/data/permutation.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/ops.h"
 
 namespace dml::data {

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <filesystem>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::data {
 

@@ -5,7 +5,7 @@
 // forward is time the device waits. So the trainer calls prefetch() right
 // after queueing a step's forward: the next batch is taken from the loader
 // and its images copied to the device (staged through pinned buffers while
-// the forward runs, kernels/cuda/pinned_staging.h) before the host blocks.
+// the forward runs, kernels/cuda_runtime/pinned_staging.h) before the host blocks.
 // On the CPU the copy is a no-op and the batches are the loader's.
 #include <optional>
 

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <memory>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::data {
 

@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::data {
 
@@ -35,7 +35,6 @@ class ListFile {
   bool next();
 
   const std::vector<std::string_view>& fields() const { return fields_; }
-  int64_t line_number() const { return line_number_; }
   const std::string& path() const { return path_; }
   const std::string& what() const { return what_; }
   // "<path>:<line>", for messages about the current line.

@@ -3,7 +3,7 @@
 #include <map>
 
 #include "dml/data/permutation.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/rng.h"
 
 namespace dml::data {

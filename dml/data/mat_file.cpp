@@ -8,7 +8,7 @@
 #include <fstream>
 #include <limits>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::data {
 

@@ -3,7 +3,7 @@
 #include <array>
 #include <utility>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::data {
 

@@ -4,7 +4,7 @@
 #include <functional>
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::data {
 

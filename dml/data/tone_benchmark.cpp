@@ -7,7 +7,7 @@
 
 #include "dml/data/fashion_mnist.h"
 #include "dml/data/permutation.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/tensor.h"
 
 namespace dml::data {

@@ -6,7 +6,7 @@
 #include <tuple>
 #include <utility>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::eval {
 

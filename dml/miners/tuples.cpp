@@ -1,6 +1,6 @@
 #include "dml/miners/tuples.h"
 
-#include "engine/dtype.h"
+#include "base/dtype.h"
 
 namespace dml::miners {
 

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <type_traits>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::train {
 

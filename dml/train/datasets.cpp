@@ -14,7 +14,7 @@
 #include "dml/data/subset.h"
 #include "dml/data/tone_benchmark.h"
 #include "dml/data/transforms.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::train {
 

@@ -21,14 +21,11 @@
 #include "engine/autocast.h"
 #include "engine/autograd.h"
 #include "engine/kill_point.h"
+#include "engine/math_mode.h"
 #include "engine/ops.h"
 #include "engine/optim/grad_unscale.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/optimizer.h"
-
-#ifdef DML_WITH_CUDA
-#include "kernels/cuda/blas.h"
-#endif
 
 namespace dml::train {
 
@@ -492,14 +489,8 @@ void Run::save_checkpoint_now() {
 }
 
 Json Run::train() {
-#ifdef DML_WITH_CUDA
   // train.precision tf32 holds for this run only (the switch is global).
-  struct Tf32Scope {
-    bool before = cuda::allow_tf32();
-    explicit Tf32Scope(bool on) { cuda::set_allow_tf32(on); }
-    ~Tf32Scope() { cuda::set_allow_tf32(before); }
-  } tf32(c_.run.precision == Precision::tf32);
-#endif
+  AllowTf32Scope tf32(c_.run.precision == Precision::tf32);
   Json last = Json::object();
   for (int64_t epoch = epochs_done_; epoch < c_.run.epochs; ++epoch) train_epoch(epoch);
   save_exported_model((out_ / "model.safetensors").string(), model_->state_dict(), config_json_);

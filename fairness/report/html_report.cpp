@@ -7,7 +7,7 @@
 #include <optional>
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "fairness/report/html_text.h"
 #include "fairness/report/svg_charts.h"
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "engine/autograd.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/ops.h"
 
 namespace dml::fairness {

@@ -6,7 +6,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "fairness/report/html_text.h"
 
 namespace dml::fairness {

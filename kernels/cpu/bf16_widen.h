@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "engine/dtype.h"
+#include "base/dtype.h"
 #include "kernels/cpu/parallel.h"
 
 namespace dml::cpu {

@@ -1,6 +1,6 @@
 #include "kernels/cpu/elementwise.h"
 
-#include "engine/dtype.h"
+#include "base/dtype.h"
 
 namespace dml::cpu {
 

@@ -6,17 +6,16 @@
 // product accumulated in f32 (the f32 GEMM on widened operands,
 // bf16_widen.h), alpha * AB + beta * C rounded to bf16 once.
 #include <cstdint>
-#include <type_traits>
 
-#include "engine/dtype.h"
+#include "base/dtype.h"
+#include "kernels/storage_math.h"
 
 namespace dml::cpu {
 
 // The type of alpha and beta: the element type, except f32 for bf16
 // operands, whose products are accumulated and scaled in f32 (as cuBLAS's
 // CUBLAS_COMPUTE_32F takes them).
-template <class T>
-using gemm_scalar_t = std::conditional_t<std::is_same_v<T, bf16>, float, T>;
+using kernels::gemm_scalar_t;
 
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, gemm_scalar_t<T> alpha,

@@ -1,23 +1,22 @@
 #include "kernels/cpu/random.h"
 
 #include "kernels/cpu/parallel.h"
-#include "kernels/philox.h"
+#include "base/philox.h"
 
 namespace dml::cpu {
 
-using kernels::philox4x32_10;
 
 template <class T>
 void fill_uniform(T* out, int64_t n, uint64_t seed, uint64_t first) {
   parallel_for(n, [&](int64_t i) {
-    out[i] = kernels::uniform_value<T>(philox4x32_10(first + uint64_t(i), seed));
+    out[i] = uniform_value<T>(philox4x32_10(first + uint64_t(i), seed));
   });
 }
 
 template <class T>
 void fill_normal(T* out, int64_t n, uint64_t seed, uint64_t first) {
   parallel_for(n, [&](int64_t i) {
-    out[i] = kernels::normal_value<T>(philox4x32_10(first + uint64_t(i), seed));
+    out[i] = normal_value<T>(philox4x32_10(first + uint64_t(i), seed));
   });
 }
 
@@ -25,14 +24,14 @@ void fill_randint(int64_t* out, int64_t n, int64_t low, int64_t high, uint64_t s
                   uint64_t first) {
   const uint64_t span = uint64_t(high - low);
   parallel_for(n, [&](int64_t i) {
-    out[i] = kernels::randint_value(philox4x32_10(first + uint64_t(i), seed), low, span);
+    out[i] = randint_value(philox4x32_10(first + uint64_t(i), seed), low, span);
   });
 }
 
 template <class T>
 void fill_bernoulli(T* out, int64_t n, double p, uint64_t seed, uint64_t first) {
   parallel_for(n, [&](int64_t i) {
-    out[i] = kernels::bernoulli_value<T>(philox4x32_10(first + uint64_t(i), seed), p);
+    out[i] = bernoulli_value<T>(philox4x32_10(first + uint64_t(i), seed), p);
   });
 }
 

@@ -3,8 +3,8 @@
 #include <atomic>
 #include <type_traits>
 
-#include "kernels/cuda/check.h"
-#include "kernels/cuda/device_handle.h"
+#include "kernels/cuda_runtime/check.h"
+#include "kernels/cuda_runtime/device_handle.h"
 
 namespace dml::cuda {
 

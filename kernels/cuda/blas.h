@@ -6,11 +6,11 @@
 // every other kernel of the device. Pointers are device memory.
 #include <cstdint>
 
-#include "kernels/cpu/gemm.h"
+#include "kernels/storage_math.h"
 
 namespace dml::cuda {
 
-using cpu::gemm_scalar_t;
+using kernels::gemm_scalar_t;
 
 // TF32 tensor-core math for f32 products (10-bit mantissa inputs, f32
 // accumulation; several times faster on Ampere and later, about 1e-3 relative
@@ -24,7 +24,7 @@ bool allow_tf32();
 // CUDA_R_16BF A, B and C and CUBLAS_COMPUTE_32F (tensor cores; products
 // accumulated in f32, reductions too: reduced-precision split-K reductions
 // are disallowed; alpha * AB + beta * C rounded to bf16 once). alpha and
-// beta are f32 for bf16 (cpu::gemm_scalar_t).
+// beta are f32 for bf16 (kernels::gemm_scalar_t).
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, gemm_scalar_t<T> alpha,
           const T* a, int64_t lda, const T* b, int64_t ldb, gemm_scalar_t<T> beta, T* c,

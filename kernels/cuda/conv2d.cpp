@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "kernels/cuda/blas.h"
-#include "kernels/cuda/check.h"
+#include "kernels/cuda_runtime/check.h"
 #include "kernels/cuda/conv_bias.h"
-#include "kernels/cuda/dnn.h"
-#include "kernels/cuda/scratch.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda_runtime/dnn.h"
+#include "kernels/cuda_runtime/scratch.h"
+#include "kernels/cuda_runtime/stream.h"
 
 namespace dml::cuda {
 

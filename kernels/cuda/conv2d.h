@@ -14,11 +14,11 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/cpu/conv2d.h"
+#include "kernels/conv_shape.h"
 
 namespace dml::cuda {
 
-using cpu::ConvShape;
+using kernels::ConvShape;
 
 template <class T>
 void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y, int device);

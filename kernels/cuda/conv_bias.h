@@ -8,7 +8,7 @@
 // Plain C++17 (conv2d.cpp and the .cu file include it).
 #include <cstdint>
 
-#include "engine/dtype.h"
+#include "base/dtype.h"
 
 namespace dml::cuda {
 

@@ -1,6 +1,6 @@
 #include <cstring>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "kernels/cuda/fill.h"
 #include "kernels/cuda/grid.cuh"
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "kernels/cuda/check.h"
-#include "kernels/cuda/stream.h"
+#include "base/error.h"
+#include "kernels/cuda_runtime/check.h"
+#include "kernels/cuda_runtime/stream.h"
 #include "kernels/elementwise_ops.h"
 
 namespace dml::cuda::grid {

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/error.h"
-#include "kernels/cuda/check.h"
-#include "kernels/cuda/stream.h"
+#include "base/error.h"
+#include "kernels/cuda_runtime/check.h"
+#include "kernels/cuda_runtime/stream.h"
 
 namespace dml::cuda {
 namespace {

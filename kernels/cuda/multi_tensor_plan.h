@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace dml::cuda::multi_tensor {
 

@@ -1,36 +1,35 @@
-#include "kernels/cuda/capture.h"
+#include "kernels/cuda_runtime/capture.h"
 #include "kernels/cuda/grid.cuh"
 #include "kernels/cuda/random.h"
-#include "kernels/philox.h"
+#include "base/philox.h"
 
 namespace dml::cuda {
 
 namespace {
 
-using kernels::philox4x32_10;
 
 template <class T>
 __global__ void uniform_kernel(T* out, int64_t n, uint64_t seed, uint64_t first) {
   DML_GRID_STRIDE_LOOP(i, n)
-  out[i] = kernels::uniform_value<T>(philox4x32_10(first + uint64_t(i), seed));
+  out[i] = uniform_value<T>(philox4x32_10(first + uint64_t(i), seed));
 }
 
 template <class T>
 __global__ void normal_kernel(T* out, int64_t n, uint64_t seed, uint64_t first) {
   DML_GRID_STRIDE_LOOP(i, n)
-  out[i] = kernels::normal_value<T>(philox4x32_10(first + uint64_t(i), seed));
+  out[i] = normal_value<T>(philox4x32_10(first + uint64_t(i), seed));
 }
 
 __global__ void randint_kernel(int64_t* out, int64_t n, int64_t low, uint64_t span, uint64_t seed,
                                uint64_t first) {
   DML_GRID_STRIDE_LOOP(i, n)
-  out[i] = kernels::randint_value(philox4x32_10(first + uint64_t(i), seed), low, span);
+  out[i] = randint_value(philox4x32_10(first + uint64_t(i), seed), low, span);
 }
 
 template <class T>
 __global__ void bernoulli_kernel(T* out, int64_t n, double p, uint64_t seed, uint64_t first) {
   DML_GRID_STRIDE_LOOP(i, n)
-  out[i] = kernels::bernoulli_value<T>(philox4x32_10(first + uint64_t(i), seed), p);
+  out[i] = bernoulli_value<T>(philox4x32_10(first + uint64_t(i), seed), p);
 }
 
 // A fill's counters come from the host's generator; a captured graph would

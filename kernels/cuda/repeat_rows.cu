@@ -1,9 +1,9 @@
 #include <algorithm>
 
-#include "engine/dtype.h"
-#include "kernels/cuda/check.h"
+#include "base/dtype.h"
+#include "kernels/cuda_runtime/check.h"
 #include "kernels/cuda/repeat_rows.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda_runtime/stream.h"
 
 namespace dml::cuda {
 

@@ -3,7 +3,7 @@
 
 Run with Debian's python3-torch (PyTorch 1.13, CPU):
     /usr/bin/python3 tests/golden/make_golden.py
-It writes tests/golden/fixtures/ops.json (every op case of tests/op_cases.cpp,
+It writes tests/golden/fixtures/ops.json (every op case of tests/support/op_cases.cpp,
 in f64: inputs, output, upstream weights and input gradients) and
 tests/golden/fixtures/net_step.json (a conv-BN-ReLU-pool-linear network trained
 three steps with SGD, Adam and AdamW in f32). CI only reads the fixtures.
@@ -56,7 +56,7 @@ def bn(x, w, b, rm, rv, training):
     return F.batch_norm(x, rm.clone(), rv.clone(), w, b, training=training, momentum=0.1, eps=1e-5)
 
 
-# The same cases, by name, as tests/op_cases.cpp.
+# The same cases, by name, as tests/support/op_cases.cpp.
 CASES = [
     ("add", [N(3, 4), N(3, 4)], lambda a, b: a + b),
     ("add_broadcast_row", [N(3, 4), N(4)], lambda a, b: a + b),
@@ -172,7 +172,7 @@ CASES = [
      lambda x, rm, rv, r: F.relu(bn(x, None, None, rm, rv, True) + r)),
 ]
 
-# Ops without a gradient, as value_cases() in tests/op_cases.cpp.
+# Ops without a gradient, as value_cases() in tests/support/op_cases.cpp.
 VALUE_CASES = [
     ("eq_labels", [Idx(3, 6), Idx(3, 6)], lambda a, b: (a == b).double()),
     ("ne_broadcast", [Idx(3, 3, 1), Idx(3, 4)], lambda a, b: (a != b).double()),

@@ -1,0 +1,131 @@
+// Run configs: defaults, overlays, overrides, the errors a typo gets, and
+// the bundled configs/ files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "dml/train/config.h"
+#include "tests/support/test_support.h"
+
+namespace dml::train {
+namespace {
+
+using test::expect_error;
+
+TEST(TrainConfig, DefaultsAreTheFashionMnistRun) {
+  TrainConfig c = typed_config(resolve_config(Json::object(), {}, "test"));
+  EXPECT_EQ(c.data.format, "fashion_mnist");
+  EXPECT_EQ(c.data.train_classes, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(c.data.test_classes, (std::vector<int64_t>{5, 6, 7, 8, 9}));
+  EXPECT_EQ(c.model.in_channels, 1);
+  EXPECT_EQ(c.run.recall_ks, (std::vector<int64_t>{1, 2, 4, 8}));
+}
+
+TEST(TrainConfig, FileValuesThenOverridesWin) {
+  Json user = Json::parse(R"({"optimizer": {"lr": 0.5}, "loss": {"params": {"margin": 0.3}}})");
+  Json c = resolve_config(user,
+                          {"optimizer.lr=0.25", "model.backbone=resnet18", "model.frozen_bn=true",
+                           "eval.recall_ks=[1,10]"},
+                          "test");
+  TrainConfig t = typed_config(c);
+  EXPECT_EQ(t.optimizer.lr, 0.25);
+  EXPECT_EQ(t.model.backbone, "resnet18");
+  EXPECT_TRUE(t.model.frozen_bn);
+  EXPECT_EQ(t.run.recall_ks, (std::vector<int64_t>{1, 10}));
+  EXPECT_EQ(t.loss.params.at("margin"), 0.3);
+  EXPECT_EQ(t.optimizer.weight_decay, 0.0004);  // untouched default
+}
+
+TEST(TrainConfig, TyposAndWrongTypesAreErrorsNamingTheKey) {
+  expect_error([] { resolve_config(Json::parse(R"({"optimiser": {}})"), {}, "run.json"); },
+               {"run.json", "unknown key 'optimiser'", "optimizer"});
+  expect_error([] { resolve_config(Json::object(), {"optimizer.lr=fast"}, "x"); },
+               {"optimizer.lr=fast", "'optimizer.lr' must be a number", "\"fast\""});
+  expect_error([] { resolve_config(Json::object(), {"train.epochs=1.5"}, "x"); },
+               {"'train.epochs' must be a number"});
+  expect_error([] { resolve_config(Json::object(), {"lr"}, "x"); }, {"section.key=value"});
+  expect_error([] { typed_config(resolve_config(Json::object(), {"model.pool=mean"}, "x")); },
+               {"model.pool", "'mean'", "avg, max, avg+max"});
+  expect_error([] { typed_config(resolve_config(Json::object(), {"model.in_channels=3"}, "x")); },
+               {"augment.mean", "one value per input channel"});
+  expect_error([] { read_config_file("/nonexistent/run.json"); }, {"/nonexistent/run.json"});
+}
+
+TEST(TrainConfig, TrainDeviceIsParsed) {
+  EXPECT_EQ(typed_config(resolve_config(Json::object(), {}, "x")).run.device, Device::cpu());
+  EXPECT_EQ(typed_config(resolve_config(Json::object(), {"train.device=cuda:1"}, "x")).run.device,
+            Device::cuda(1));
+  expect_error([] { typed_config(resolve_config(Json::object(), {"train.device=gpu"}, "x")); },
+               {"device 'gpu'", "cpu, cuda or cuda:N"});
+}
+
+TEST(TrainConfig, TrainPrecisionIsParsed) {
+  using dml::train::Precision;
+  EXPECT_EQ(typed_config(resolve_config(Json::object(), {}, "x")).run.precision, Precision::f32);
+  for (Precision p : {Precision::f32, Precision::tf32, Precision::bf16}) {
+    const std::string set = std::string("train.precision=") + dml::train::precision_name(p);
+    EXPECT_EQ(typed_config(resolve_config(Json::object(), {set}, "x")).run.precision, p);
+  }
+  expect_error([] { typed_config(resolve_config(Json::object(), {"train.precision=fp16"}, "x")); },
+               {"train.precision: 'fp16' is not one of f32, tf32, bf16"});
+}
+
+TEST(TrainConfig, CudaGraphIsOffUnlessSet) {
+  EXPECT_FALSE(typed_config(resolve_config(Json::object(), {}, "x")).run.cuda_graph);
+  EXPECT_TRUE(
+      typed_config(resolve_config(Json::object(), {"train.cuda_graph=true"}, "x")).run.cuda_graph);
+  expect_error([] { typed_config(resolve_config(Json::object(), {"train.cuda_graph=1"}, "x")); },
+               {"train.cuda_graph"});
+}
+
+// parade.per_attribute holds an object per attribute; settings for one
+// attribute from a file and from each override add up rather than replace
+// each other (their names are PARADE's to check, see test_parade_e2e).
+TEST(TrainConfig, PerAttributeSettingsAddUp) {
+  const Json user = Json::parse(R"({"parade": {"per_attribute": {"tone": {"alpha": 0.5}}}})");
+  const Json c = resolve_config(
+      user,
+      {"parade.per_attribute.tone.rho=0.25", "parade.per_attribute.tone.embedding_dim=16",
+       "parade.per_attribute.age.rho=2"},
+      "run.json");
+  EXPECT_EQ(c["parade"]["per_attribute"],
+            Json::parse(R"({"tone": {"alpha": 0.5, "rho": 0.25, "embedding_dim": 16},
+                            "age": {"rho": 2}})"));
+  expect_error([] { resolve_config(Json::object(), {"parade.per_attribute.tone=0.5"}, "x"); },
+               {"'parade.per_attribute.tone' must be an object of settings", "0.5"});
+  expect_error([] { resolve_config(Json::object(), {"loss.params.margin=wide"}, "x"); },
+               {"'loss.params.margin' must be a number", "\"wide\""});
+}
+
+TEST(TrainConfig, BundledConfigsResolve) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(DML_SOURCE_DIR "/configs")) {
+    const std::string path = entry.path().string();
+    SCOPED_TRACE(path);
+    TrainConfig t = typed_config(resolve_config(read_config_file(path), {}, path));
+    EXPECT_GE(t.run.epochs, 1);
+    ++count;
+  }
+  EXPECT_GE(count, 4);
+}
+
+TEST(TrainConfig, StandardProtocolConfigsSayWhatThePaperSays) {
+  for (const char* name : {"cub200", "cars196", "sop"}) {
+    const std::string path = std::string(DML_SOURCE_DIR "/configs/") + name + ".json";
+    TrainConfig t = typed_config(resolve_config(read_config_file(path), {}, path));
+    EXPECT_EQ(t.model.backbone, "resnet50");
+    EXPECT_EQ(t.model.embedding_dim, 128);
+    EXPECT_TRUE(t.model.frozen_bn);
+    EXPECT_EQ(t.run.batch_size, 112);
+    EXPECT_EQ(t.run.m, 2);
+    EXPECT_EQ(t.optimizer.name, "adam");
+    EXPECT_EQ(t.optimizer.lr, 1e-5);
+    EXPECT_EQ(t.optimizer.weight_decay, 4e-4);
+    EXPECT_EQ(t.augment.image_size, 224);
+    EXPECT_TRUE(t.augment.random_resized_crop);
+    EXPECT_TRUE(t.augment.horizontal_flip);
+  }
+}
+
+}  // namespace
+}  // namespace dml::train
