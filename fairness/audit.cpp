@@ -19,8 +19,7 @@ namespace dml::fairness {
 namespace {
 
 // A seeded subset of at most n rows, PCA-projected, with classes and groups.
-train::Json embedding_map(const train::Embedded& e, const Tensor& groups, int64_t n,
-                          uint64_t seed) {
+Json embedding_map(const train::Embedded& e, const Tensor& groups, int64_t n, uint64_t seed) {
   const int64_t total = e.embeddings.size(0);
   Generator gen(seed);
   std::vector<int64_t> rows = data::random_permutation(total, gen);
@@ -29,8 +28,8 @@ train::Json embedding_map(const train::Embedded& e, const Tensor& groups, int64_
   Tensor index = from_vector(rows, {int64_t(rows.size())});
   Tensor points = pca_2d(index_select(e.embeddings, 0, index)).to(DType::f64);
   const std::vector<double> xy = points.to_vector<double>();
-  train::Json out = {{"method", "pca"}};
-  train::Json pts = train::Json::array();
+  Json out = {{"method", "pca"}};
+  Json pts = Json::array();
   for (size_t i = 0; i < rows.size(); ++i) pts.push_back({xy[2 * i], xy[2 * i + 1]});
   out["points"] = pts;
   out["labels"] = index_select(e.labels, 0, index).to_vector<int64_t>();
@@ -40,7 +39,7 @@ train::Json embedding_map(const train::Embedded& e, const Tensor& groups, int64_
 
 }  // namespace
 
-std::string default_audit_attribute(const train::Json& config) {
+std::string default_audit_attribute(const Json& config) {
   if (!config["parade"]["attributes"].empty())
     return config["parade"]["attributes"][0].get<std::string>();
   if (!config["data"]["attributes"].empty())
@@ -67,9 +66,9 @@ AuditTarget audit_target(const train::TrainConfig& config, const std::string& at
   return t;
 }
 
-train::Json audit_embeddings(const train::Embedded& e, const AuditTarget& target,
-                             const train::TrainConfig& c, const AuditOptions& options,
-                             const std::string& model_name, const std::string& dataset_name) {
+Json audit_embeddings(const train::Embedded& e, const AuditTarget& target,
+                      const train::TrainConfig& c, const AuditOptions& options,
+                      const std::string& model_name, const std::string& dataset_name) {
   const eval::Metric metric = eval::parse_metric(c.run.metric);
   const uint64_t seed = uint64_t(c.run.seed);
   Tensor groups = narrow(e.attributes, 1, target.column, 1).reshape({e.attributes.size(0)});
@@ -80,11 +79,11 @@ train::Json audit_embeddings(const train::Embedded& e, const AuditTarget& target
                                         .max_pairs = options.max_pairs,
                                         .seed = seed,
                                         .attribute = target.attribute});
-  train::Json doc = {{"schema", "dml-audit-1"},
-                     {"model", model_name},
-                     {"dataset", dataset_name},
-                     {"attribute", target.attribute}};
-  const train::Json findml_json = to_json(findml);
+  Json doc = {{"schema", "dml-audit-1"},
+              {"model", model_name},
+              {"dataset", dataset_name},
+              {"attribute", target.attribute}};
+  const Json findml_json = to_json(findml);
   for (const auto& [key, value] : findml_json.items()) doc[key] = value;
   doc["leakage"] = to_json(attribute_leakage(e.embeddings, groups, {.seed = seed}));
   doc["downstream"] = to_json(
@@ -97,8 +96,8 @@ train::Json audit_embeddings(const train::Embedded& e, const AuditTarget& target
   return doc;
 }
 
-train::Json audit_model(nn::Module& model, const train::TrainConfig& c, const AuditOptions& options,
-                        const std::string& model_name) {
+Json audit_model(nn::Module& model, const train::TrainConfig& c, const AuditOptions& options,
+                 const std::string& model_name) {
   train::EvalData held_out = train::open_eval_data(c, "test");
   DML_CHECK(!held_out.gallery, "audit: ", held_out.queries.name,
             " is a query/gallery split; audit a dataset whose test split is one set");

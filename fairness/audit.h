@@ -15,7 +15,7 @@ namespace dml::fairness {
 // The attribute a run's audit looks at when none is named: the first of
 // parade.attributes, else of data.attributes, else the bundled benchmark's
 // "tone".
-std::string default_audit_attribute(const train::Json& config);
+std::string default_audit_attribute(const Json& config);
 
 struct AuditOptions {
   std::string attribute;          // the sensitive attribute (default_audit_attribute)
@@ -35,12 +35,12 @@ AuditTarget audit_target(const train::TrainConfig& config, const std::string& at
 
 // The audit document of embeddings already computed (held-out queries with
 // their attributes).
-train::Json audit_embeddings(const train::Embedded& held_out, const AuditTarget& target,
-                             const train::TrainConfig& config, const AuditOptions& options,
-                             const std::string& model_name, const std::string& dataset_name);
+Json audit_embeddings(const train::Embedded& held_out, const AuditTarget& target,
+                      const train::TrainConfig& config, const AuditOptions& options,
+                      const std::string& model_name, const std::string& dataset_name);
 
 // Embeds the held-out split of the model's dataset and audits it.
-train::Json audit_model(nn::Module& model, const train::TrainConfig& config,
-                        const AuditOptions& options, const std::string& model_name);
+Json audit_model(nn::Module& model, const train::TrainConfig& config, const AuditOptions& options,
+                 const std::string& model_name);
 
 }  // namespace dml::fairness

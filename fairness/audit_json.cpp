@@ -7,8 +7,6 @@ namespace dml::fairness {
 
 namespace {
 
-using Json = nlohmann::ordered_json;
-
 // {"recall@1": ..., ...} from one value per metric.
 Json named_numbers(const std::vector<std::string>& names, const std::vector<double>& values) {
   Json out = Json::object();

@@ -2,7 +2,7 @@
 // The sections of the audit document (fairness/AUDIT_SCHEMA.md) that the
 // finDML metrics, the leakage probe and the downstream classifiers produce.
 // Objects keep the schema's key order; NaN and infinities become null.
-#include <nlohmann/json.hpp>
+#include "dml/json.h"
 
 #include "fairness/downstream.h"
 #include "fairness/findml_metrics.h"
@@ -12,15 +12,15 @@ namespace dml::fairness {
 
 // {"minority", "groups", "sampled", "retrieval", "alignment"}: the top-level
 // keys of the document that findml_metrics fills, in schema order.
-nlohmann::ordered_json to_json(const FinDmlReport& report);
+Json to_json(const FinDmlReport& report);
 
 // The value of the document's "leakage" key.
-nlohmann::ordered_json to_json(const LeakageResult& leakage);
+Json to_json(const LeakageResult& leakage);
 
 // The value of the document's "downstream" key.
-nlohmann::ordered_json to_json(const DownstreamReport& downstream);
+Json to_json(const DownstreamReport& downstream);
 
 // A number, or null when it is not finite.
-nlohmann::ordered_json json_number(double value);
+Json json_number(double value);
 
 }  // namespace dml::fairness

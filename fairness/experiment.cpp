@@ -15,8 +15,6 @@ namespace dml::fairness {
 
 namespace {
 
-using train::Json;
-
 // Trains one arm and audits its exported model.
 Json train_and_audit(Json config, const std::string& output, const std::string& attribute) {
   config["train"]["output"] = output;

@@ -22,7 +22,7 @@ struct ExperimentOptions {
 };
 
 struct ExperimentResult {
-  std::vector<train::Json> baseline, parade;  // audit documents, one per seed
+  std::vector<Json> baseline, parade;  // audit documents, one per seed
 };
 
 // The bundled benchmark's run (configs/findml_fashion_mnist.json holds the
@@ -30,13 +30,13 @@ struct ExperimentResult {
 // each training class and half of each held-out class, the small ResNet of
 // the demo, PARADE on "tone" with rho 1 and the projector at the model's
 // learning rate (the paper's 1e-5 belongs to its 1e-5 fine-tuning).
-train::Json findml_default_config();
+Json findml_default_config();
 
-ExperimentResult run_findml_experiment(const train::Json& config, const ExperimentOptions& options);
+ExperimentResult run_findml_experiment(const Json& config, const ExperimentOptions& options);
 
 // Rows "metric | baseline mean +/- std | PARADE mean +/- std", as text.
 std::string findml_table(const ExperimentResult& result);
 // The same rows as JSON: [{"metric", "baseline": [values], "parade": [values]}].
-train::Json findml_table_json(const ExperimentResult& result);
+Json findml_table_json(const ExperimentResult& result);
 
 }  // namespace dml::fairness

@@ -15,8 +15,6 @@ namespace dml::fairness {
 
 namespace {
 
-using train::Json;
-
 AttributeBranchConfig branch_config(const std::string& name, const Json& defaults,
                                     const Json& overrides) {
   static const std::set<std::string> allowed = {"alpha", "rho", "embedding_dim", "direction"};
@@ -206,7 +204,7 @@ ParadeConfig parade_config(const Json& config) {
   return out;
 }
 
-std::unique_ptr<train::TrainingExtension> make_parade_extension(const train::Json& config,
+std::unique_ptr<train::TrainingExtension> make_parade_extension(const Json& config,
                                                                 const data::SampleSet& train_set,
                                                                 nn::EmbeddingNet& model) {
   // The section is checked even when PARADE is off, so that settings for an

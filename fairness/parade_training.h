@@ -5,7 +5,7 @@
 // and the decorrelation term (weight rho). The trainer adds its loss to the
 // class loss; checkpoints keep its state; exported models drop it.
 //
-// Config ("parade" section; every key documented in dml/train/config.cpp):
+// Config ("parade" section; defaults in fairness/parade_section.cpp):
 //   attributes        names of sensitive attributes (empty: plain DML run)
 //   embedding_dim     D_a of each attribute head
 //   alpha, rho        loss weights; rho = 0 is the baseline
@@ -28,12 +28,12 @@ struct ParadeConfig {
   std::string attribute_loss;
 };
 
-ParadeConfig parade_config(const train::Json& resolved_config);
+ParadeConfig parade_config(const Json& resolved_config);
 
 // The extension, or null when parade.attributes is empty. Either way the
 // parade section is checked (parade_config), so per-attribute settings
 // without their attribute in parade.attributes are an error.
-std::unique_ptr<train::TrainingExtension> make_parade_extension(const train::Json& resolved_config,
+std::unique_ptr<train::TrainingExtension> make_parade_extension(const Json& resolved_config,
                                                                 const data::SampleSet& train_set,
                                                                 nn::EmbeddingNet& model);
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "dml/train/config.h"
 #include "base/error.h"
+#include "dml/train/config.h"
 #include "fuzz/memory_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string first = text.substr(0, end);
   const dml::fuzz::MemoryFile file(reinterpret_cast<const uint8_t*>(first.data()), first.size());
   try {
-    const dml::train::Json user = dml::train::read_config_file(file.path());
-    const dml::train::Json resolved = dml::train::resolve_config(user, overrides, "fuzz");
+    const dml::Json user = dml::train::read_config_file(file.path());
+    const dml::Json resolved = dml::train::resolve_config(user, overrides, "fuzz");
     dml::train::typed_config(resolved);
   } catch (const dml::Error&) {
   }

@@ -5,10 +5,8 @@
 
 #include "dml/train/model_factory.h"
 #include "engine/atomic_file.h"
-#include "engine/npy.h"
-#include "engine/ops.h"
 #include "fairness/audit.h"
-#include "fairness/groups.h"
+#include "fairness/embedding_files_audit.h"
 #include "fairness/report/html_report.h"
 #include "tools/commands.h"
 
@@ -18,41 +16,15 @@ namespace {
 
 struct AuditArgs {
   ModelArgs model;
-  std::string attribute, output, embeddings;
-  int64_t attribute_column = 0, minority = fairness::kSmallestGroup;
-  double minority_share = 0.05;
+  std::string output;
+  fairness::EmbeddingFiles files;  // --embeddings and its options; --attribute for either source
 };
 
-// The audit of embeddings written by `dml embed` (<prefix>.embeddings.npy,
-// .labels.npy, .attributes.npy), with the metric settings of the default
-// config plus --set overrides.
-train::Json audit_embedding_files(const AuditArgs& a) {
-  train::Embedded e{.embeddings = read_npy(a.embeddings + ".embeddings.npy"),
-                    .labels = read_npy(a.embeddings + ".labels.npy"),
-                    .attributes = read_npy(a.embeddings + ".attributes.npy")};
-  DML_CHECK(e.attributes.dim() == 2 && a.attribute_column >= 0 &&
-                a.attribute_column < e.attributes.size(1),
-            "audit: --attribute-column ", a.attribute_column, " is not a column of ", a.embeddings,
-            ".attributes.npy (", describe(e.attributes), ")");
-  train::TrainConfig c =
-      train::typed_config(train::resolve_config(train::Json::object(), a.model.sets, "--set"));
-  int64_t minority = a.minority;
-  if (minority == fairness::kSmallestGroup) {
-    Tensor column = narrow(e.attributes, 1, a.attribute_column, 1);
-    minority = fairness::find_subgroups(column.to_vector<int64_t>(), minority, "audit").minority;
-  }
-  const fairness::AuditTarget target{.attribute = a.attribute.empty() ? "attribute" : a.attribute,
-                                     .column = a.attribute_column,
-                                     .minority = minority,
-                                     .minority_share = a.minority_share};
-  return fairness::audit_embeddings(e, target, c, {}, a.embeddings, a.embeddings);
-}
-
-void print_summary(const train::Json& doc) {
+void print_summary(const Json& doc) {
   std::printf("%s, attribute %s (minority %lld)\n", doc["dataset"].get<std::string>().c_str(),
               doc["attribute"].get<std::string>().c_str(),
               (long long)doc["minority"].get<int64_t>());
-  auto number = [](const train::Json& j) { return j.is_number() ? j.get<double>() : NAN; };
+  auto number = [](const Json& j) { return j.is_number() ? j.get<double>() : NAN; };
   for (const auto& g : doc["groups"]) {
     const std::string v = std::to_string(g["value"].get<int64_t>());
     std::printf("  %-12s n %-6lld R@1 %.4f  intra %.4f  inter %.4f  uniformity %.4f\n",
@@ -78,34 +50,36 @@ Command add_audit_command(CLI::App& app) {
       "audit", "finDML audit of a checkpoint: subgroup gaps, leakage, downstream (JSON + HTML)");
   CLI::Option* checkpoint = add_model_options(cmd, args->model, /*checkpoint_required=*/false);
   CLI::Option* embeddings =
-      cmd->add_option("--embeddings", args->embeddings,
+      cmd->add_option("--embeddings", args->files.prefix,
                       "Audit embeddings from `dml embed` instead: <prefix>.embeddings.npy, "
                       ".labels.npy, .attributes.npy")
           ->excludes(checkpoint);
-  cmd->add_option("--attribute", args->attribute,
+  cmd->add_option("--attribute", args->files.attribute,
                   "Sensitive attribute (default: parade.attributes[0], data.attributes[0], tone)");
-  cmd->add_option("--attribute-column", args->attribute_column,
+  cmd->add_option("--attribute-column", args->files.column,
                   "With --embeddings: the attribute's column in .attributes.npy")
       ->needs(embeddings);
-  cmd->add_option("--minority", args->minority,
+  cmd->add_option("--minority", args->files.minority,
                   "With --embeddings: the minority attribute value (default: the smallest group)")
       ->needs(embeddings);
-  cmd->add_option("--minority-share", args->minority_share,
+  cmd->add_option("--minority-share", args->files.minority_share,
                   "With --embeddings: the minority's share in training (downstream skew)")
       ->needs(embeddings)
       ->capture_default_str();
   cmd->add_option("--output", args->output, "Output prefix: <out>.json and <out>.html")->required();
   return [args] {
-    DML_CHECK(!args->model.checkpoint.empty() || !args->embeddings.empty(),
+    DML_CHECK(!args->model.checkpoint.empty() || !args->files.prefix.empty(),
               "audit: give --checkpoint (a trained model) or --embeddings (from dml embed)");
-    train::Json doc;
-    if (!args->embeddings.empty()) {
-      doc = audit_embedding_files(*args);
+    Json doc;
+    if (!args->files.prefix.empty()) {
+      args->files.overrides = args->model.sets;
+      doc = fairness::audit_embedding_files(args->files);
     } else {
       train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets,
                                                         parse_device(args->model.device));
-      const std::string attribute =
-          args->attribute.empty() ? fairness::default_audit_attribute(m.config) : args->attribute;
+      const std::string attribute = args->files.attribute.empty()
+                                        ? fairness::default_audit_attribute(m.config)
+                                        : args->files.attribute;
       doc = fairness::audit_model(*m.model, m.typed, {.attribute = attribute},
                                   args->model.checkpoint);
     }

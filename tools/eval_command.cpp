@@ -32,9 +32,9 @@ Command add_eval_command(CLI::App& app) {
                                                       parse_device(args->model.device));
     train::EvalData data = train::open_eval_data(m.typed, args->split);
     eval::RetrievalReport report = train::evaluate_model(*m.model, m.typed, data);
-    train::Json out = {{"checkpoint", args->model.checkpoint},
-                       {"split", data.queries.name},
-                       {"queries", data.queries.samples.size()}};
+    Json out = {{"checkpoint", args->model.checkpoint},
+                {"split", data.queries.name},
+                {"queries", data.queries.samples.size()}};
     std::printf("%s: %zu queries\n", data.queries.name.c_str(), data.queries.samples.size());
     for (const auto& [name, value] : report.metrics) {
       std::printf("%-14s %.4f\n", name.c_str(), value);

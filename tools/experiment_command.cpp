@@ -32,9 +32,9 @@ Command add_experiment_command(CLI::App& app) {
   cmd->add_option("--seeds", args->seeds, "Seeds 0 .. N-1")->capture_default_str();
   cmd->add_option("--output", args->output, "Output directory")->capture_default_str();
   return [args] {
-    train::Json base = args->config.empty() ? fairness::findml_default_config()
-                                            : train::read_config_file(args->config);
-    train::Json config = train::resolve_config(
+    Json base = args->config.empty() ? fairness::findml_default_config()
+                                     : train::read_config_file(args->config);
+    Json config = train::resolve_config(
         base, args->sets, args->config.empty() ? "the findml defaults" : args->config);
     DML_CHECK(args->seeds >= 1, "experiment findml: --seeds must be >= 1");
     std::vector<int64_t> seeds;

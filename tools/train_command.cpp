@@ -83,9 +83,9 @@ Command add_train_command(CLI::App& app) {
       if (!args->shorthand_values[i].empty())
         overrides.push_back(std::string(kShorthands[i].key) + "=" + args->shorthand_values[i]);
     if (!args->parade.empty())
-      overrides.push_back("parade.attributes=" + train::Json(args->parade).dump());
+      overrides.push_back("parade.attributes=" + Json(args->parade).dump());
     overrides.insert(overrides.end(), args->sets.begin(), args->sets.end());
-    train::Json base = train::Json::object();
+    Json base = Json::object();
     std::string origin = "defaults";
     if (!args->resume.empty()) {
       base = train::load_checkpoint(args->resume).config;

@@ -23,7 +23,7 @@
 #include <optional>
 #include <string>
 
-#include "dml/train/config.h"
+#include "dml/json.h"
 #include "engine/rng.h"
 #include "engine/tensor.h"
 

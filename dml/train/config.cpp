@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <type_traits>
 
 #include "base/error.h"
+#include "dml/train/config_section.h"
 
 namespace dml::train {
 
@@ -15,7 +17,7 @@ Json default_config() {
   // The defaults are the bundled Fashion-MNIST run (small ResNet, 28 px grey
   // images, classes 0-4 train, 5-9 held out); the standard-protocol configs
   // in configs/ override what differs.
-  return Json::parse(R"({
+  Json config = Json::parse(R"({
     "data": {
       "format": "fashion_mnist",
       "root": "/usr/share/datasets/fashion-mnist",
@@ -82,48 +84,54 @@ Json default_config() {
       "precision": "f32",
       "cuda_graph": false,
       "channels_last": false
-    },
-    "parade": {
-      "attributes": [],
-      "embedding_dim": 64,
-      "alpha": 1.0,
-      "rho": 1.0,
-      "direction": "attribute_to_class",
-      "projector_hidden": 512,
-      "projector_lr": 0.00001,
-      "attribute_loss": "",
-      "per_attribute": {}
-    },
-    "eval": {
-      "every": 1,
-      "limit": 0,
-      "metric": "cosine",
-      "recall_ks": [1, 2, 4, 8],
-      "clustering": true
     }
   })");
+  for (const ConfigSection& s : config_sections().entries()) {
+    DML_CHECK(!config.contains(s.name) && s.name != "eval", "config section '", s.name,
+              "' is one of the trainer's own");
+    config[s.name] = s.defaults;
+  }
+  config["eval"] = Json::parse(R"({
+    "every": 1,
+    "limit": 0,
+    "metric": "cosine",
+    "recall_ks": [1, 2, 4, 8],
+    "clustering": true
+  })");
+  return config;
 }
 
 namespace {
 
-// Objects whose keys are free (they are checked where they are used: the
-// loss and miner factories know their parameters, PARADE its attributes).
-bool is_free_form(const std::string& path) {
-  return path == "loss.params" || path == "loss.miner_params" || path == "parade.per_attribute";
+// An object whose keys are free: they are checked where they are used (the
+// loss and miner factories know their parameters, an extension its names).
+struct FreeKeys {
+  bool settings = false;  // values: objects of settings (else numbers)
+  std::string example;    // of settings, for the error on a non-object
+};
+
+std::optional<FreeKeys> free_keys(const std::string& path) {
+  if (path == "loss.params" || path == "loss.miner_params") return FreeKeys{};
+  for (const ConfigSection& s : config_sections().entries())
+    for (const NamedSettings& n : s.named_settings)
+      if (path == s.name + "." + n.key) return FreeKeys{.settings = true, .example = n.example};
+  return std::nullopt;
 }
 
 void overlay(Json& base, const Json& user, const std::string& path, const std::string& origin) {
   DML_CHECK(user.is_object(), origin, ": '", path.empty() ? "(top level)" : path,
             "' must be a JSON object");
+  const std::optional<FreeKeys> free = free_keys(path);
   for (const auto& [key, value] : user.items()) {
     const std::string where = path.empty() ? key : path + "." + key;
-    if (is_free_form(path)) {
-      const bool settings = path == "parade.per_attribute";  // one object per attribute
+    if (free) {
+      const bool settings = free->settings;
       DML_CHECK(settings ? value.is_object() : value.is_number(), origin, ": '", where,
-                "' must be ", settings ? "an object of settings, e.g. {\"rho\": 0.5}" : "a number",
-                ", got ", value.dump());
-      // Settings of one attribute add up (a file's, then each override's),
-      // as the fixed keys do; their names are checked by PARADE.
+                "' must be ",
+                settings ? "an object of settings, e.g. " + free->example : "a number", ", got ",
+                value.dump());
+      // Settings of one name add up (a file's, then each override's), as the
+      // fixed keys do; the names are checked by the section's extension.
       if (settings && base.contains(key))
         base[key].update(value);
       else

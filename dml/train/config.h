@@ -2,25 +2,24 @@
 // A training run's configuration: one JSON document with every setting, so a
 // run is described by one file, saved next to its outputs and inside every
 // checkpoint. Users write only the keys they change; the rest come from
-// default_config(). The "parade" section is read by fairness/ (PARADE's
-// attribute branches); the trainer itself reads the rest. Flags override single keys by dotted path
-// ("optimizer.lr=1e-4"). Unknown keys and wrongly typed values are errors
-// naming the key, so a typo never silently trains with a default.
+// default_config(). The trainer reads its own sections; a training
+// extension's section (config_section.h) is read by the extension. Flags
+// override single keys by dotted path ("optimizer.lr=1e-4"). Unknown keys and
+// wrongly typed values are errors naming the key, so a typo never silently
+// trains with a default.
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "dml/json.h"
 #include "engine/device.h"
 
 namespace dml::train {
 
-using Json = nlohmann::ordered_json;
-
 // Every key a config may hold, with its default value. Sections: data,
-// model, loss, optimizer, augment, train, parade, eval.
+// model, loss, optimizer, augment, train, the registered extensions'
+// sections (config_section.h), eval.
 Json default_config();
 
 // default_config() overlaid with `user` (a parsed config file), then with
@@ -113,7 +112,7 @@ struct RunConfig {
   Precision precision = Precision::f32;  // train.precision
   // train.cuda_graph: capture each epoch's step in a CUDA graph and replay it
   // (dml/train/step_graph.h); CUDA, the margin loss with the
-  // distance-weighted miner, no PARADE.
+  // distance-weighted miner, no training extension.
   bool cuda_graph = false;
   // train.channels_last: the backbone's activations in NHWC
   // (ResNet::set_channels_last), cuDNN's preferred layout; on the CPU it only

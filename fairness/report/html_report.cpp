@@ -15,7 +15,6 @@ namespace dml::fairness {
 
 namespace {
 
-using json = nlohmann::ordered_json;
 using Path = std::vector<std::string>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -57,7 +56,7 @@ struct Group {
 // Typed access to one document; errors name the document and the key path.
 class Document {
  public:
-  Document(std::string title, const json& root) : title_(std::move(title)), root_(root) {
+  Document(std::string title, const Json& root) : title_(std::move(title)), root_(root) {
     DML_CHECK(root.is_object(), "audit document '", title_, "' is not a JSON object");
     const std::string schema = text({"schema"});
     DML_CHECK(schema == "dml-audit-1", "audit document '", title_, "': schema is '", schema,
@@ -69,8 +68,8 @@ class Document {
   const std::vector<Group>& groups() const { return groups_; }
 
   // The value at `path`, or null where a key is missing.
-  const json* find(const Path& path) const {
-    const json* at = &root_;
+  const Json* find(const Path& path) const {
+    const Json* at = &root_;
     for (const std::string& key : path) {
       if (!at->is_object()) return nullptr;
       auto it = at->find(key);
@@ -82,7 +81,7 @@ class Document {
 
   // A number; NaN where it is null or absent.
   double number(const Path& path) const {
-    const json* v = find(path);
+    const Json* v = find(path);
     if (!v || v->is_null()) return kNaN;
     DML_CHECK(v->is_number(), "audit document '", title_, "': ", path_name(path),
               " must be a number or null, got ", v->dump());
@@ -91,12 +90,12 @@ class Document {
 
   // A string as written, a number or boolean as JSON text; "" where absent.
   std::string text(const Path& path) const {
-    const json* v = find(path);
+    const Json* v = find(path);
     if (!v || v->is_null()) return "";
     return v->is_string() ? v->get<std::string>() : v->dump();
   }
 
-  int64_t integer(const json& v, const std::string& where) const {
+  int64_t integer(const Json& v, const std::string& where) const {
     DML_CHECK(v.is_number_integer(), "audit document '", title_, "': ", where,
               " must be an integer, got ", v.dump());
     return v.get<int64_t>();
@@ -105,7 +104,7 @@ class Document {
   // The keys of the object at `path`, in the document's order.
   std::vector<std::string> keys(const Path& path) const {
     std::vector<std::string> out;
-    const json* v = find(path);
+    const Json* v = find(path);
     if (v && v->is_object())
       for (const auto& item : v->items()) out.push_back(item.key());
     return out;
@@ -125,11 +124,11 @@ class Document {
 
  private:
   void read_groups() {
-    const json* list = find({"groups"});
+    const Json* list = find({"groups"});
     if (!list || !list->is_array() || list->empty())
       fail("'groups' must be a non-empty array of {value, name, count}");
     for (size_t i = 0; i < list->size(); ++i) {
-      const json& g = (*list)[i];
+      const Json& g = (*list)[i];
       const std::string where = detail::concat("groups[", i, "]");
       if (!g.is_object() || !g.contains("value")) fail(where + " must be an object with a value");
       Group group;
@@ -140,7 +139,7 @@ class Document {
       if (g.contains("count") && g["count"].is_number()) group.count = g["count"].get<double>();
       groups_.push_back(std::move(group));
     }
-    const json* minority = find({"minority"});
+    const Json* minority = find({"minority"});
     for (size_t i = 0; i < groups_.size(); ++i) {
       Group& g = groups_[i];
       if (minority && minority->is_number_integer() && g.value == minority->get<int64_t>())
@@ -152,7 +151,7 @@ class Document {
   std::string attribute() const { return text({"attribute"}); }
 
   std::string title_;
-  const json& root_;
+  const Json& root_;
   std::vector<Group> groups_;
   size_t majority_ = 0;  // the largest group (the first on a tie)
 };
@@ -271,7 +270,7 @@ std::string overview(const Document& doc) {
     groups += (groups.empty() ? "" : ", ") + html_escape(g.name) +
               (std::isnan(g.count) ? "" : ": " + format_fixed(g.count, 0));
   std::string pairs = "all pairs";
-  const json* sampled = doc.find({"sampled", "pairs"});
+  const Json* sampled = doc.find({"sampled", "pairs"});
   if (sampled && sampled->is_boolean() && sampled->get<bool>())
     pairs = "sampled, at most " + html_escape(doc.text({"sampled", "max_pairs"})) + " pairs";
   return table({},
@@ -332,10 +331,10 @@ std::vector<size_t> smaller_on_top(const std::vector<size_t>& category, size_t c
 
 std::string embedding_map(const Document& doc) {
   std::string out = "<h3>Embedding map</h3>\n";
-  const json* points = doc.find({"embedding_map", "points"});
+  const Json* points = doc.find({"embedding_map", "points"});
   if (!points) return out + missing("embedding map");
-  const json* labels = doc.find({"embedding_map", "labels"});
-  const json* groups = doc.find({"embedding_map", "groups"});
+  const Json* labels = doc.find({"embedding_map", "labels"});
+  const Json* groups = doc.find({"embedding_map", "groups"});
   if (!points->is_array() || !labels || !labels->is_array() || !groups || !groups->is_array() ||
       labels->size() != points->size() || groups->size() != points->size())
     doc.fail(
@@ -345,7 +344,7 @@ std::string embedding_map(const Document& doc) {
   std::map<int64_t, size_t> class_index;
   std::vector<int64_t> label(n);
   for (size_t i = 0; i < n; ++i) {
-    const json& p = (*points)[i];
+    const Json& p = (*points)[i];
     if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number())
       doc.fail(detail::concat("embedding_map.points[", i, "] must be [x, y], got ", p.dump()));
     by_class.points.push_back({p[0].get<double>(), p[1].get<double>()});
@@ -419,7 +418,7 @@ std::string render_audits_html(const std::vector<TitledAudit>& audits,
   return html + "</div>\n</body>\n</html>\n";
 }
 
-std::string render_audit_html(const nlohmann::ordered_json& audit) {
+std::string render_audit_html(const Json& audit) {
   const std::string model =
       audit.is_object() && audit.contains("model") && audit["model"].is_string()
           ? audit["model"].get<std::string>()

@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "dml/json.h"
 
 namespace dml::fairness {
 
 struct TitledAudit {
   std::string title;  // the document's heading, e.g. "baseline" or "PARADE"
-  nlohmann::ordered_json audit;
+  Json audit;
 };
 
 // Throws dml::Error naming the document and key when a document is not a
@@ -29,6 +29,6 @@ std::string render_audits_html(const std::vector<TitledAudit>& audits,
 
 // One document, titled by its "model" (a name of its own, since a braced
 // {{title, document}} would convert to either argument type).
-std::string render_audit_html(const nlohmann::ordered_json& audit);
+std::string render_audit_html(const Json& audit);
 
 }  // namespace dml::fairness

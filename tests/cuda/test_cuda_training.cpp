@@ -243,16 +243,16 @@ TEST_F(CudaParity, TrainerRunsOnCudaLikeOnTheCpu) {
                                        "eval.limit=300",        "eval.clustering=false",
                                        "train.threads=1",       "train.device=" + device,
                                        "train.output=" + output};
-      train::Json base = parade ? fairness::findml_default_config() : train::Json::object();
+      Json base = parade ? fairness::findml_default_config() : Json::object();
       if (!parade) sets.push_back("loss.miner=distance_weighted");
-      const train::Json config = train::resolve_config(base, sets, "test_cuda_training");
-      train::Json metrics = train::run_training(
+      const Json config = train::resolve_config(base, sets, "test_cuda_training");
+      Json metrics = train::run_training(
           config, {.extension = parade ? train::ExtensionFactory(fairness::make_parade_extension)
                                        : train::ExtensionFactory()});
       train::load_checkpoint(output + "/checkpoint.safetensors");  // readable, complete
       return metrics;
     };
-    const train::Json cpu = run("cpu"), cuda = run("cuda");
+    const Json cpu = run("cpu"), cuda = run("cuda");
     EXPECT_NEAR(cuda["loss"].get<double>(), cpu["loss"].get<double>(),
                 0.02 * std::abs(cpu["loss"].get<double>()));
     EXPECT_NEAR(cuda["recall@1"].get<double>(), cpu["recall@1"].get<double>(), 0.05);
@@ -267,7 +267,7 @@ TEST_F(CudaParity, TrainerRunsOnCudaLikeOnTheCpu) {
 // parameter within 1e-4 of its scale.
 TEST_F(CudaParity, TrainerCapturesTheStepAndTrainsAsEagerly) {
   test::TempDir dir;
-  const train::Json data = {{"format", "fashion_mnist"}, {"root", test::make_fashion_mnist(dir)}};
+  const Json data = {{"format", "fashion_mnist"}, {"root", test::make_fashion_mnist(dir)}};
   auto run = [&](bool graph) {
     const std::string output = dir.file(graph ? "graph" : "eager");
     std::vector<std::string> sets = test::tiny_run_settings();
@@ -277,7 +277,7 @@ TEST_F(CudaParity, TrainerCapturesTheStepAndTrainsAsEagerly) {
           std::string("train.device=cuda"),
           "train.cuda_graph=" + std::string(graph ? "true" : "false"), "train.output=" + output})
       sets.push_back(s);
-    const train::Json metrics =
+    const Json metrics =
         train::run_training(train::resolve_config({{"data", data}}, sets, "test_cuda_training"));
     return std::pair{metrics, train::load_checkpoint(output + "/checkpoint.safetensors")};
   };

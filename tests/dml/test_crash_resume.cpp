@@ -30,13 +30,13 @@
 namespace {
 
 namespace fs = std::filesystem;
+using dml::Json;
 using dml::Tensor;
 using dml::test::expect_error;
 using dml::test::read_json_lines;
 using dml::test::read_text;
 using dml::test::TempDir;
 using dml::test::ToolResult;
-using dml::train::Json;
 
 // Two epochs of the Fashion-MNIST fixture's two steps each (e2e_support.h).
 std::vector<std::string> two_epoch_settings(const std::string& root, const std::string& output) {

@@ -130,7 +130,7 @@ TEST(HostileManifests, AnImageListedTwiceNamesBothLines) {
 }
 
 // A CSV run whose training split has `per_class` images in each of its classes.
-dml::train::Json csv_run(const TempDir& dir, const std::vector<int>& per_class) {
+dml::Json csv_run(const TempDir& dir, const std::vector<int>& per_class) {
   const std::string manifest = dir.file("set/m.csv");
   std::string text = "path,label,split\n";
   int image = 0;
@@ -149,7 +149,7 @@ dml::train::Json csv_run(const TempDir& dir, const std::vector<int>& per_class) 
   std::vector<std::string> settings = dml::test::tiny_run_settings();
   settings.insert(settings.end(), {"data.format=csv", "data.root=" + manifest,
                                    "eval.clustering=false", "train.output=" + dir.file("run")});
-  return dml::train::resolve_config(dml::train::Json::object(), settings, "test");
+  return dml::train::resolve_config(dml::Json::object(), settings, "test");
 }
 
 TEST(HostileManifests, ClassesTooSmallForTheSamplerNameTheDataset) {
@@ -168,7 +168,7 @@ TEST(HostileManifests, ClassesTooSmallForTheSamplerNameTheDataset) {
       },
       {"csv:" + manifest + " train", "but there are 1"});
   // Two classes large enough: the single-image class is skipped and counted.
-  const dml::train::Json metrics = dml::train::run_training(csv_run(dir, {2, 1, 2}));
+  const dml::Json metrics = dml::train::run_training(csv_run(dir, {2, 1, 2}));
   EXPECT_EQ(metrics["epoch"], 1);
 }
 
@@ -179,8 +179,7 @@ TEST(HostileManifests, ClassesTooSmallForTheSamplerNameTheDataset) {
 // naming the key.
 TEST(HostileConfigs, ArrayElementsAndNonUtf8ValuesNameTheKey) {
   auto typed = [](const std::vector<std::string>& overrides) {
-    dml::train::typed_config(
-        dml::train::resolve_config(dml::train::Json::object(), overrides, "test"));
+    dml::train::typed_config(dml::train::resolve_config(dml::Json::object(), overrides, "test"));
   };
   expect_error([&] { typed({"eval.recall_ks=[1,\"x\"]"}); },
                {"eval.recall_ks: every element must be an integer, got \"x\""});

@@ -1,10 +1,10 @@
-// Run configs: defaults, overlays, overrides, the errors a typo gets, and
-// the bundled configs/ files.
+// Run configs: defaults, overlays, overrides, the errors a typo gets, an
+// extension's section, and the bundled standard-protocol configs (all of
+// configs/ resolve in test_parade, which links PARADE's section).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "dml/train/config.h"
+#include "dml/train/config_section.h"
 #include "tests/support/test_support.h"
 
 namespace dml::train {
@@ -78,35 +78,32 @@ TEST(TrainConfig, CudaGraphIsOffUnlessSet) {
                {"train.cuda_graph"});
 }
 
-// parade.per_attribute holds an object per attribute; settings for one
-// attribute from a file and from each override add up rather than replace
-// each other (their names are PARADE's to check, see test_parade_e2e).
-TEST(TrainConfig, PerAttributeSettingsAddUp) {
-  const Json user = Json::parse(R"({"parade": {"per_attribute": {"tone": {"alpha": 0.5}}}})");
-  const Json c = resolve_config(
-      user,
-      {"parade.per_attribute.tone.rho=0.25", "parade.per_attribute.tone.embedding_dim=16",
-       "parade.per_attribute.age.rho=2"},
-      "run.json");
-  EXPECT_EQ(c["parade"]["per_attribute"],
-            Json::parse(R"({"tone": {"alpha": 0.5, "rho": 0.25, "embedding_dim": 16},
-                            "age": {"rho": 2}})"));
-  expect_error([] { resolve_config(Json::object(), {"parade.per_attribute.tone=0.5"}, "x"); },
-               {"'parade.per_attribute.tone' must be an object of settings", "0.5"});
+// A section as an extension registers it (config_section.h): its keys
+// join every resolved config, before eval, with the trainer's errors.
+[[maybe_unused]] const bool registered = config_sections().add({
+    .name = "demo",
+    .defaults = Json::parse(R"({"weight": 1.0, "named": {}})"),
+    .named_settings = {{.key = "named", .example = R"({"weight": 2})"}},
+});
+
+TEST(TrainConfig, ExtensionSectionsJoinTheConfig) {
+  const Json c = resolve_config(Json::parse(R"({"demo": {"named": {"a": {"weight": 3}}}})"),
+                                {"demo.weight=0.5", "demo.named.a.bias=1", "demo.named.b.weight=2"},
+                                "run.json");
+  std::vector<std::string> sections;
+  for (const auto& [key, value] : c.items()) sections.push_back(key);
+  EXPECT_EQ(sections, (std::vector<std::string>{"data", "model", "loss", "optimizer", "augment",
+                                                "train", "demo", "eval"}));
+  EXPECT_EQ(c["demo"], Json::parse(R"({"weight": 0.5,
+                                       "named": {"a": {"weight": 3, "bias": 1}, "b": {"weight": 2}}})"));
+  expect_error([] { resolve_config(Json::object(), {"demo.wieght=1"}, "x"); },
+               {"unknown key 'demo.wieght'", "weight, named"});
+  expect_error([] { resolve_config(Json::object(), {"demo.weight=heavy"}, "x"); },
+               {"'demo.weight' must be a number"});
+  expect_error([] { resolve_config(Json::object(), {"demo.named.a=1"}, "x"); },
+               {"'demo.named.a' must be an object of settings, e.g. {\"weight\": 2}, got 1"});
   expect_error([] { resolve_config(Json::object(), {"loss.params.margin=wide"}, "x"); },
                {"'loss.params.margin' must be a number", "\"wide\""});
-}
-
-TEST(TrainConfig, BundledConfigsResolve) {
-  int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(DML_SOURCE_DIR "/configs")) {
-    const std::string path = entry.path().string();
-    SCOPED_TRACE(path);
-    TrainConfig t = typed_config(resolve_config(read_config_file(path), {}, path));
-    EXPECT_GE(t.run.epochs, 1);
-    ++count;
-  }
-  EXPECT_GE(count, 4);
 }
 
 TEST(TrainConfig, StandardProtocolConfigsSayWhatThePaperSays) {

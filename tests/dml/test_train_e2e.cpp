@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "dml/losses/registry.h"
+#include "dml/miners/registry.h"
 #include "dml/train/checkpoint.h"
 #include "dml/train/config.h"
 #include "dml/train/trainer.h"
@@ -26,13 +28,13 @@
 namespace {
 
 namespace fs = std::filesystem;
+using dml::Json;
 using dml::test::expect_error;
 using dml::test::FashionMnistTest;
 using dml::test::read_json_lines;
 using dml::test::read_text;
 using dml::test::TempDir;
 using dml::test::ToolResult;
-using dml::train::Json;
 
 // A tiny run (e2e_support.h) with clustering, into `output`.
 std::vector<std::string> tiny_run(const std::string& output) {
@@ -301,6 +303,21 @@ TEST_F(FashionMnistTest, DmlToolTrainsEvaluatesAndEmbeds) {
     for (int64_t k = 0; k < 16; ++k) squares += std::pow(embeddings.data<float>()[row * 16 + k], 2);
     ASSERT_NEAR(squares, 1.0, 1e-5) << "row " << row;
   }
+}
+
+// Losses and miners register themselves from objects no symbol references;
+// the binary must link every one of them all the same
+// (cmake/RegisteringLibrary.cmake), as this test binary does.
+TEST(DmlTool, ListsEveryRegisteredLossAndMiner) {
+  TempDir dir;
+  const ToolResult r = run_dml(dir, "list");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> names = dml::losses::loss_names();
+  for (const std::string& name : dml::miners::miner_names()) names.push_back(name);
+  ASSERT_EQ(names.size(), 22u);  // 16 losses, 6 miners: test_losses and test_miners list them
+  for (const std::string& name : names)
+    EXPECT_NE(r.out.find("\n  " + name + " "), std::string::npos) << name << " missing from\n"
+                                                                  << r.out;
 }
 
 TEST(DmlTool, BadInputEndsWithOneErrorLine) {

@@ -1,10 +1,12 @@
 // PARADE's parts: the decorrelation loss's value and gradients (finite
 // differences, and the reversal's exact sign flip), the attribute branch's
-// shapes and directions.
+// shapes and directions, its config section.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 
+#include "dml/train/config.h"
 #include "fairness/parade.h"
 #include "tests/support/gradcheck_support.h"
 #include "tests/support/test_support.h"
@@ -91,6 +93,49 @@ TEST(AttributeBranch, HeadAndProjectorsFollowTheDirection) {
     EXPECT_LE(branch.decorrelation(class_embedding, v).item(), 0.0);
   }
   test::expect_error([] { parse_direction("sideways"); }, {"sideways", "attribute_to_class"});
+}
+
+// parade.per_attribute (fairness/parade_section.cpp) holds an object per
+// attribute; settings for one attribute from a file and from each override
+// add up rather than replace each other (their names are PARADE's to check,
+// see test_parade_e2e).
+TEST(TrainConfig, PerAttributeSettingsAddUp) {
+  const Json user = Json::parse(R"({"parade": {"per_attribute": {"tone": {"alpha": 0.5}}}})");
+  const Json c = train::resolve_config(
+      user,
+      {"parade.per_attribute.tone.rho=0.25", "parade.per_attribute.tone.embedding_dim=16",
+       "parade.per_attribute.age.rho=2"},
+      "run.json");
+  EXPECT_EQ(c["parade"]["per_attribute"],
+            Json::parse(R"({"tone": {"alpha": 0.5, "rho": 0.25, "embedding_dim": 16},
+                            "age": {"rho": 2}})"));
+  test::expect_error(
+      [] { train::resolve_config(Json::object(), {"parade.per_attribute.tone=0.5"}, "x"); },
+      {"'parade.per_attribute.tone' must be an object of settings, e.g. {\"rho\": 0.5}, got 0.5"});
+}
+
+// The bundled configs, the findml ones with a parade section, as the dml
+// tool (which links PARADE) reads them.
+TEST(TrainConfig, BundledConfigsResolve) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(DML_SOURCE_DIR "/configs")) {
+    const std::string path = entry.path().string();
+    SCOPED_TRACE(path);
+    train::TrainConfig t =
+        train::typed_config(train::resolve_config(train::read_config_file(path), {}, path));
+    EXPECT_GE(t.run.epochs, 1);
+    ++count;
+  }
+  EXPECT_GE(count, 4);
+}
+
+// Where config.json files have always had it.
+TEST(TrainConfig, ParadeSectionSitsBetweenTrainAndEval) {
+  const Json config = train::default_config();
+  std::vector<std::string> sections;
+  for (const auto& [key, value] : config.items()) sections.push_back(key);
+  EXPECT_EQ(sections, (std::vector<std::string>{"data", "model", "loss", "optimizer", "augment",
+                                                "train", "parade", "eval"}));
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+using dml::Json;
 using dml::fairness::make_parade_extension;
 using dml::test::expect_error;
 using dml::test::FashionMnistTest;
@@ -36,7 +37,6 @@ using dml::test::read_json_lines;
 using dml::test::read_text;
 using dml::test::TempDir;
 using dml::test::without_timings;
-using dml::train::Json;
 
 std::set<std::string> keys_of(const Json& object) {
   std::set<std::string> keys;

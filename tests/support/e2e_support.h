@@ -45,23 +45,16 @@ inline std::vector<std::string> tiny_run_settings() {
           "eval.recall_ks=[1,2]"};
 }
 
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // metrics.jsonl: one JSON object per line.
-inline std::vector<train::Json> read_json_lines(const std::string& path) {
-  std::vector<train::Json> lines;
+inline std::vector<Json> read_json_lines(const std::string& path) {
+  std::vector<Json> lines;
   std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(train::Json::parse(line));
+  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line));
   return lines;
 }
 
 // A metrics line without its timings, which differ between any two runs.
-inline train::Json without_timings(train::Json line) {
+inline Json without_timings(Json line) {
   line.erase("seconds");
   line.erase("images_per_second");
   return line;
@@ -89,7 +82,7 @@ inline void expect_same_tensors(const std::string& a, const std::string& b) {
 }
 
 // The config of a run of `epochs` epochs writing into `output`.
-using RunConfigOf = std::function<train::Json(const std::string& output, int epochs)>;
+using RunConfigOf = std::function<Json(const std::string& output, int epochs)>;
 
 // `unbroken` holds a finished run of config_of(unbroken, 2). A run of
 // config_of(.., 1) resumed from its checkpoint for a second epoch must end
@@ -99,7 +92,7 @@ using RunConfigOf = std::function<train::Json(const std::string& output, int epo
 // the resumed run.
 inline void expect_resume_reproduces(const std::string& unbroken, const RunConfigOf& config_of,
                                      const train::ExtensionFactory& extension, const TempDir& dir) {
-  const std::vector<train::Json> unbroken_lines = read_json_lines(unbroken + "/metrics.jsonl");
+  const std::vector<Json> unbroken_lines = read_json_lines(unbroken + "/metrics.jsonl");
   ASSERT_EQ(unbroken_lines.size(), 2u);
   const std::string split = dir.file("split");
   train::run_training(config_of(split, 1), {.extension = extension});
@@ -108,13 +101,13 @@ inline void expect_resume_reproduces(const std::string& unbroken, const RunConfi
   for (int resume = 1; resume <= 2; ++resume) {
     SCOPED_TRACE("resume " + std::to_string(resume));
     // As `dml train --resume`: the checkpoint's config, plus the overrides.
-    const train::Json config = train::resolve_config(train::load_checkpoint(after_first).config,
-                                                     {"train.epochs=2"}, after_first);
+    const Json config = train::resolve_config(train::load_checkpoint(after_first).config,
+                                              {"train.epochs=2"}, after_first);
     train::run_training(config, {.resume = after_first, .extension = extension});
 
     expect_same_tensors(unbroken + "/model.safetensors", split + "/model.safetensors");
     expect_same_tensors(unbroken + "/checkpoint.safetensors", split + "/checkpoint.safetensors");
-    const std::vector<train::Json> resumed = read_json_lines(split + "/metrics.jsonl");
+    const std::vector<Json> resumed = read_json_lines(split + "/metrics.jsonl");
     ASSERT_EQ(resumed.size(), 2u);
     for (size_t epoch = 0; epoch < 2; ++epoch)
       EXPECT_EQ(without_timings(unbroken_lines[epoch]), without_timings(resumed[epoch]))

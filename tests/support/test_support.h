@@ -1,12 +1,14 @@
 #pragma once
 // Helpers several test files share: a scratch directory, writing raw bytes,
-// and checking that an error message names what it should.
+// reading a whole file, and checking that an error message names what it
+// should.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,13 @@ inline void write_plain(const std::string& path, const Bytes& bytes) {
   std::ofstream f(path, std::ios::binary);
   f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   ASSERT_TRUE(f.good()) << path;
+}
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 // Runs f, expects a dml::Error, and checks that every fragment is in its message.
