@@ -4,6 +4,7 @@
 #include <numbers>
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "engine/ops.h"
 
 namespace dml::losses {
@@ -36,5 +37,26 @@ std::string ArcFaceLoss::describe() const {
                         {"margin", params_.margin},
                         {"easy_margin", params_.easy_margin ? 1.0 : 0.0}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const ArcFaceParams arcface;
+  return LossEntry{
+      ArcFaceLoss::kName,
+      LossKind::proxy,
+      "Deng et al. 2019: cross-entropy with an additive angular margin on the target class",
+      {ParamSpec::positive("scale", arcface.scale, "s, the logit scale"),
+       ParamSpec::real("margin", arcface.margin, 0, std::numbers::pi / 2,
+                       "m, added angle in radians"),
+       ParamSpec::flag("easy_margin", arcface.easy_margin,
+                       "margin only where the angle is below pi/2")},
+      [](const LossContext& ctx, const LossParams& p) {
+        return std::make_unique<ArcFaceLoss>(
+            ctx, ArcFaceParams{p.at("scale"), p.at("margin"), p.at("easy_margin") != 0});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

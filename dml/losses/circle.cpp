@@ -1,6 +1,7 @@
 #include "dml/losses/circle.h"
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "dml/params.h"
 #include "engine/ops.h"
 
@@ -27,5 +28,21 @@ Tensor CircleLoss::forward(const Tensor& embeddings, const Tensor& labels,
 std::string CircleLoss::describe() const {
   return describe_params(kName, {{"m", params_.m}, {"gamma", params_.gamma}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const CircleParams circle;
+  return LossEntry{CircleLoss::kName,
+                   LossKind::tuple,
+                   "Sun et al. 2020: self-paced weighting of pair similarities",
+                   {ParamSpec::real("m", circle.m, 0, 1, "relaxation margin"),
+                    ParamSpec::positive("gamma", circle.gamma, "scale")},
+                   [](const LossContext&, const LossParams& p) {
+                     return std::make_unique<CircleLoss>(CircleParams{p.at("m"), p.at("gamma")});
+                   }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

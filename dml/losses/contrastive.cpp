@@ -1,6 +1,7 @@
 #include "dml/losses/contrastive.h"
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "dml/params.h"
 #include "engine/ops.h"
 
@@ -27,5 +28,24 @@ std::string ContrastiveLoss::describe() const {
   return describe_params(kName,
                          {{"pos_margin", params_.pos_margin}, {"neg_margin", params_.neg_margin}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const ContrastiveParams contrastive;
+  return LossEntry{ContrastiveLoss::kName,
+                   LossKind::tuple,
+                   "Hadsell et al. 2006: hinge on positive and negative pair distances",
+                   {ParamSpec::non_negative("pos_margin", contrastive.pos_margin,
+                                            "positives closer cost nothing"),
+                    ParamSpec::non_negative("neg_margin", contrastive.neg_margin,
+                                            "negatives farther cost nothing")},
+                   [](const LossContext&, const LossParams& p) {
+                     return std::make_unique<ContrastiveLoss>(
+                         ContrastiveParams{p.at("pos_margin"), p.at("neg_margin")});
+                   }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

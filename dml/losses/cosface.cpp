@@ -1,6 +1,7 @@
 #include "dml/losses/cosface.h"
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "engine/ops.h"
 
 namespace dml::losses {
@@ -22,5 +23,22 @@ Tensor CosFaceLoss::forward(const Tensor& embeddings, const Tensor& labels,
 std::string CosFaceLoss::describe() const {
   return describe_with({{"scale", params_.scale}, {"margin", params_.margin}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const CosFaceParams cosface;
+  return LossEntry{
+      CosFaceLoss::kName,
+      LossKind::proxy,
+      "Wang et al. 2018: cross-entropy with an additive cosine margin on the target class",
+      {ParamSpec::positive("scale", cosface.scale, "s, the logit scale"),
+       ParamSpec::real("margin", cosface.margin, 0, 1, "m, subtracted from the target cosine")},
+      [](const LossContext& ctx, const LossParams& p) {
+        return std::make_unique<CosFaceLoss>(ctx, CosFaceParams{p.at("scale"), p.at("margin")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

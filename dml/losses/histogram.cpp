@@ -1,6 +1,7 @@
 #include "dml/losses/histogram.h"
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "dml/params.h"
 #include "engine/ops.h"
 
@@ -44,5 +45,21 @@ Tensor HistogramLoss::forward(const Tensor& embeddings, const Tensor& labels,
 std::string HistogramLoss::describe() const {
   return describe_params(kName, {{"num_bins", double(params_.num_bins)}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const HistogramParams histogram;
+  return LossEntry{
+      HistogramLoss::kName,
+      LossKind::tuple,
+      "Ustinova & Lempitsky 2016: overlap of positive and negative similarity histograms",
+      {ParamSpec::whole("num_bins", double(histogram.num_bins), 1, 10000, "bins over [-1, 1]")},
+      [](const LossContext&, const LossParams& p) {
+        return std::make_unique<HistogramLoss>(HistogramParams{int64_t(p.at("num_bins"))});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

@@ -1,6 +1,7 @@
 #include "dml/losses/lifted_structure.h"
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "dml/params.h"
 #include "engine/ops.h"
 
@@ -21,5 +22,21 @@ Tensor LiftedStructureLoss::forward(const Tensor& embeddings, const Tensor& labe
 std::string LiftedStructureLoss::describe() const {
   return describe_params(kName, {{"margin", params_.margin}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const LiftedStructureParams lifted;
+  return LossEntry{
+      LiftedStructureLoss::kName,
+      LossKind::tuple,
+      "Hermans et al. 2017: generalised lifted structure, log-sum-exp per anchor",
+      {ParamSpec::non_negative("margin", lifted.margin, "margin on negative distances")},
+      [](const LossContext&, const LossParams& p) {
+        return std::make_unique<LiftedStructureLoss>(LiftedStructureParams{p.at("margin")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

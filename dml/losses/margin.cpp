@@ -4,6 +4,7 @@
 
 #include "dml/losses/fused_margin.h"
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "dml/miners/distance_weighted.h"
 #include "dml/params.h"
 #include "engine/ops.h"
@@ -67,5 +68,26 @@ std::string MarginLoss::describe() const {
                                  {"nu", params_.nu},
                                  {"per_class_beta", params_.per_class_beta ? 1.0 : 0.0}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const MarginParams margin;
+  return LossEntry{
+      MarginLoss::kName,
+      LossKind::tuple,
+      "Wu et al. 2017: pairs against a learnable boundary beta (lr multiplier 50)",
+      {ParamSpec::non_negative("margin", margin.margin, "alpha, half-width around beta"),
+       ParamSpec::non_negative("beta", margin.beta, "initial beta"),
+       ParamSpec::non_negative("nu", margin.nu, "weight of the beta regulariser"),
+       ParamSpec::flag("per_class_beta", margin.per_class_beta, "one beta per training class")},
+      [](const LossContext& ctx, const LossParams& p) {
+        return std::make_unique<MarginLoss>(
+            MarginParams{p.at("margin"), p.at("beta"), p.at("nu"), p.at("per_class_beta") != 0},
+            ctx.num_classes);
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

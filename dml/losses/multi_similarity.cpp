@@ -1,6 +1,7 @@
 #include "dml/losses/multi_similarity.h"
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "dml/params.h"
 #include "engine/ops.h"
 
@@ -23,5 +24,23 @@ std::string MultiSimilarityLoss::describe() const {
   return describe_params(
       kName, {{"alpha", params_.alpha}, {"beta", params_.beta}, {"base", params_.base}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const MultiSimilarityParams ms;
+  return LossEntry{MultiSimilarityLoss::kName,
+                   LossKind::tuple,
+                   "Wang et al. 2019: soft weighting of positive and negative similarities",
+                   {ParamSpec::positive("alpha", ms.alpha, "scale of positive similarities"),
+                    ParamSpec::positive("beta", ms.beta, "scale of negative similarities"),
+                    ParamSpec::real("base", ms.base, -1, 1, "similarity margin lambda")},
+                   [](const LossContext&, const LossParams& p) {
+                     return std::make_unique<MultiSimilarityLoss>(
+                         MultiSimilarityParams{p.at("alpha"), p.at("beta"), p.at("base")});
+                   }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "engine/ops.h"
 
 namespace dml::losses {
@@ -31,5 +32,22 @@ Tensor NormalizedSoftmaxLoss::forward(const Tensor& embeddings, const Tensor& la
 std::string NormalizedSoftmaxLoss::describe() const {
   return describe_with({{"temperature", params_.temperature}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const NormalizedSoftmaxParams normalized_softmax;
+  return LossEntry{
+      NormalizedSoftmaxLoss::kName,
+      LossKind::proxy,
+      "Zhai & Wu 2019: cross-entropy over cosines to class weights / temperature",
+      {ParamSpec::positive("temperature", normalized_softmax.temperature, "divides the cosines")},
+      [](const LossContext& ctx, const LossParams& p) {
+        return std::make_unique<NormalizedSoftmaxLoss>(
+            ctx, NormalizedSoftmaxParams{p.at("temperature")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "dml/params.h"
 #include "engine/ops.h"
 
@@ -85,5 +86,37 @@ std::string AngularLoss::describe() const {
                                  {"angular_weight", params_.angular_weight},
                                  {"l2_reg", params_.l2_reg}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool npair_registered = loss_registry().add([] {
+  const NPairParams npair;
+  return LossEntry{
+      NPairLoss::kName,
+      LossKind::tuple,
+      "Sohn 2016: softmax over one positive per class, L2 penalty",
+      {ParamSpec::non_negative("l2_reg", npair.l2_reg, "weight of mean squared embedding norm")},
+      [](const LossContext&, const LossParams& p) {
+        return std::make_unique<NPairLoss>(NPairParams{p.at("l2_reg")});
+      }};
+}());
+
+[[maybe_unused]] const bool angular_registered = loss_registry().add([] {
+  const AngularParams angular;
+  return LossEntry{
+      AngularLoss::kName,
+      LossKind::tuple,
+      "Wang et al. 2017: angular loss in N-pair form, plus N-pair",
+      {ParamSpec::open_interval("alpha", angular.alpha, 0, 90, "angle bound in degrees"),
+       ParamSpec::non_negative("angular_weight", angular.angular_weight,
+                               "lambda on the angular term"),
+       ParamSpec::non_negative("l2_reg", angular.l2_reg, "weight of mean squared embedding norm")},
+      [](const LossContext&, const LossParams& p) {
+        return std::make_unique<AngularLoss>(
+            AngularParams{p.at("alpha"), p.at("angular_weight"), p.at("l2_reg")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

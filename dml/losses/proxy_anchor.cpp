@@ -5,6 +5,7 @@
 #include <set>
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "engine/ops.h"
 
 namespace dml::losses {
@@ -48,5 +49,23 @@ Tensor ProxyAnchorLoss::forward(const Tensor& embeddings, const Tensor& labels,
 std::string ProxyAnchorLoss::describe() const {
   return describe_with({{"alpha", params_.alpha}, {"delta", params_.delta}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const ProxyAnchorParams proxy_anchor;
+  return LossEntry{
+      ProxyAnchorLoss::kName,
+      LossKind::proxy,
+      "Kim et al. 2020: each class proxy an anchor against the batch (lr multiplier 100)",
+      {ParamSpec::positive("alpha", proxy_anchor.alpha, "scale of the similarities"),
+       ParamSpec::real("delta", proxy_anchor.delta, 0, 1, "similarity margin")},
+      [](const LossContext& ctx, const LossParams& p) {
+        return std::make_unique<ProxyAnchorLoss>(ctx,
+                                                 ProxyAnchorParams{p.at("alpha"), p.at("delta")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "engine/ops.h"
 
 namespace dml::losses {
@@ -36,5 +37,23 @@ Tensor ProxyNcaLoss::forward(const Tensor& embeddings, const Tensor& labels,
 std::string ProxyNcaLoss::describe() const {
   return describe_with({{"scale", params_.scale}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const ProxyNcaParams proxy_nca;
+  return LossEntry{
+      ProxyNcaLoss::kName,
+      LossKind::proxy,
+      "Movshovitz-Attias et al. 2017: NCA against one learnable proxy per class (lr multiplier "
+      "50)",
+      {ParamSpec::positive("scale", proxy_nca.scale,
+                           "radius of embeddings and proxies, an inverse temperature")},
+      [](const LossContext& ctx, const LossParams& p) {
+        return std::make_unique<ProxyNcaLoss>(ctx, ProxyNcaParams{p.at("scale")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

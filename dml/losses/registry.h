@@ -1,7 +1,8 @@
 #pragma once
-// Every loss by name: one table row per loss with its factory and its
-// documented parameters (defaults, ranges), so configs and command lines pick
-// a loss by its snake_case name and get clear errors for typos.
+// Every loss by name: one entry per loss with its factory and its documented
+// parameters (defaults, ranges), so configs and command lines pick a loss by
+// its snake_case name and get clear errors for typos. Each loss registers its
+// entry from its own .cpp (see dml/registry.h).
 //
 //   auto loss = dml::losses::make_loss("triplet", ctx, {{"margin", 0.1}});
 #include <functional>
@@ -11,11 +12,12 @@
 
 #include "dml/losses/loss.h"
 #include "dml/params.h"
+#include "dml/registry.h"
 
 namespace dml::losses {
 
 using LossParams = ParamValues;
-// Receives every parameter of its row, defaults filled in and ranges checked.
+// Receives every parameter of its entry, defaults filled in and ranges checked.
 using LossFactory = std::function<std::unique_ptr<Loss>(const LossContext&, const LossParams&)>;
 
 // What a loss learns from, which decides what it needs and accepts.
@@ -33,7 +35,10 @@ struct LossEntry {
   LossFactory make;
 };
 
-// The rows, in the order loss_names() lists them.
+// Where each loss's .cpp adds its entry.
+Registry<LossEntry>& loss_registry();
+
+// The entries, sorted by name.
 const std::vector<LossEntry>& loss_table();
 
 // Throws dml::Error for an unknown name (listing the known ones), an unknown

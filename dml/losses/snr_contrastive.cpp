@@ -2,6 +2,7 @@
 
 #include "dml/losses/contrastive.h"
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "dml/params.h"
 #include "engine/ops.h"
 
@@ -37,5 +38,25 @@ std::string SnrContrastiveLoss::describe() const {
                                  {"neg_margin", params_.neg_margin},
                                  {"zero_mean_reg", params_.zero_mean_reg}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const SnrContrastiveParams snr;
+  return LossEntry{
+      SnrContrastiveLoss::kName,
+      LossKind::tuple,
+      "Yuan et al. 2019: contrastive on the signal-to-noise-ratio distance",
+      {ParamSpec::non_negative("pos_margin", snr.pos_margin, "positives below cost nothing"),
+       ParamSpec::non_negative("neg_margin", snr.neg_margin, "negatives above cost nothing"),
+       ParamSpec::non_negative("zero_mean_reg", snr.zero_mean_reg,
+                               "weight of mean |sum of features|")},
+      [](const LossContext&, const LossParams& p) {
+        return std::make_unique<SnrContrastiveLoss>(
+            SnrContrastiveParams{p.at("pos_margin"), p.at("neg_margin"), p.at("zero_mean_reg")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "engine/ops.h"
 
 namespace dml::losses {
@@ -56,5 +57,28 @@ std::string SoftTripleLoss::describe() const {
                         {"tau", params_.tau},
                         {"margin", params_.margin}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const SoftTripleParams softtriple;
+  return LossEntry{
+      SoftTripleLoss::kName,
+      LossKind::proxy,
+      "Qian et al. 2019: cross-entropy over a softmax of K centers per class (lr multiplier 100)",
+      {ParamSpec::whole("centers_per_class", double(softtriple.centers_per_class), 1, 1000,
+                        "K, centers of each class"),
+       ParamSpec::positive("la", softtriple.la, "lambda, the logit scale"),
+       ParamSpec::positive("gamma", softtriple.gamma, "softmax temperature over a class's centers"),
+       ParamSpec::non_negative("tau", softtriple.tau, "weight of the center regulariser"),
+       ParamSpec::non_negative("margin", softtriple.margin, "delta, subtracted from the target")},
+      [](const LossContext& ctx, const LossParams& p) {
+        return std::make_unique<SoftTripleLoss>(
+            ctx, SoftTripleParams{int64_t(p.at("centers_per_class")), p.at("la"), p.at("gamma"),
+                                  p.at("tau"), p.at("margin")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

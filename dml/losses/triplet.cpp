@@ -1,6 +1,7 @@
 #include "dml/losses/triplet.h"
 
 #include "dml/losses/loss_terms.h"
+#include "dml/losses/registry.h"
 #include "dml/params.h"
 #include "engine/ops.h"
 
@@ -19,5 +20,21 @@ Tensor TripletLoss::forward(const Tensor& embeddings, const Tensor& labels,
 std::string TripletLoss::describe() const {
   return describe_params(kName, {{"margin", params_.margin}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = loss_registry().add([] {
+  const TripletParams triplet;
+  return LossEntry{
+      TripletLoss::kName,
+      LossKind::tuple,
+      "Schroff et al. 2015: [d(a,p) - d(a,n) + margin]_+ over triplets",
+      {ParamSpec::non_negative("margin", triplet.margin, "required gap d(a,n) - d(a,p)")},
+      [](const LossContext&, const LossParams& p) {
+        return std::make_unique<TripletLoss>(TripletParams{p.at("margin")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::losses

@@ -1,6 +1,7 @@
 #include "dml/miners/batch_hard.h"
 
 #include "dml/miners/geometry.h"
+#include "dml/miners/registry.h"
 #include "dml/miners/tuples.h"
 
 namespace dml::miners {
@@ -23,5 +24,16 @@ MinedTuples BatchHardMiner::mine(const Tensor& embeddings, const Tensor& labels,
   }
   return mined_triplets(t);
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = miner_registry().add([] {
+  return MinerEntry{BatchHardMiner::kName,
+                    "Hermans et al. 2017: farthest positive and nearest negative per anchor",
+                    {},
+                    [](const MinerParams&) { return std::make_unique<BatchHardMiner>(); }};
+}());
+
+}  // namespace
 
 }  // namespace dml::miners

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "dml/miners/geometry.h"
+#include "dml/miners/registry.h"
 #include "dml/miners/tuples.h"
 #include "dml/params.h"
 #include "kernels/cpu/distance_weighted_margin.h"
@@ -44,5 +45,23 @@ std::string DistanceWeightedMiner::describe() const {
   return describe_params(
       kName, {{"cutoff", params_.cutoff}, {"nonzero_loss_cutoff", params_.nonzero_loss_cutoff}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = miner_registry().add([] {
+  const DistanceWeightedParams dw;
+  return MinerEntry{
+      DistanceWeightedMiner::kName,
+      "Wu et al. 2017: one negative per positive pair, weighted by 1/q(d) on the sphere",
+      {ParamSpec::open_interval("cutoff", dw.cutoff, 0, 2, "distances below count as this"),
+       ParamSpec::real("nonzero_loss_cutoff", dw.nonzero_loss_cutoff, 0, 2,
+                       "negatives this far are never drawn")},
+      [](const MinerParams& p) {
+        return std::make_unique<DistanceWeightedMiner>(
+            DistanceWeightedParams{p.at("cutoff"), p.at("nonzero_loss_cutoff")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::miners

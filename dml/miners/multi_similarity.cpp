@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "dml/miners/geometry.h"
+#include "dml/miners/registry.h"
 #include "dml/miners/tuples.h"
 #include "dml/params.h"
 
@@ -39,5 +40,20 @@ MinedTuples MultiSimilarityMiner::mine(const Tensor& embeddings, const Tensor& l
 std::string MultiSimilarityMiner::describe() const {
   return describe_params(kName, {{"epsilon", params_.epsilon}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = miner_registry().add([] {
+  const MultiSimilarityMinerParams ms;
+  return MinerEntry{
+      MultiSimilarityMiner::kName,
+      "Wang et al. 2019: pairs harder than the hardest of the other kind, up to epsilon",
+      {ParamSpec::non_negative("epsilon", ms.epsilon, "slack of the comparison")},
+      [](const MinerParams& p) {
+        return std::make_unique<MultiSimilarityMiner>(MultiSimilarityMinerParams{p.at("epsilon")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::miners

@@ -1,6 +1,7 @@
 #include "dml/miners/pair_margin.h"
 
 #include "dml/miners/geometry.h"
+#include "dml/miners/registry.h"
 #include "dml/miners/tuples.h"
 #include "dml/params.h"
 
@@ -23,5 +24,22 @@ std::string PairMarginMiner::describe() const {
   return describe_params(kName,
                          {{"pos_margin", params_.pos_margin}, {"neg_margin", params_.neg_margin}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = miner_registry().add([] {
+  const PairMarginParams pair_margin;
+  return MinerEntry{
+      PairMarginMiner::kName,
+      "positive pairs farther than pos_margin, negative pairs closer than neg_margin",
+      {ParamSpec::non_negative("pos_margin", pair_margin.pos_margin, "positives farther are kept"),
+       ParamSpec::non_negative("neg_margin", pair_margin.neg_margin, "negatives closer are kept")},
+      [](const MinerParams& p) {
+        return std::make_unique<PairMarginMiner>(
+            PairMarginParams{p.at("pos_margin"), p.at("neg_margin")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::miners

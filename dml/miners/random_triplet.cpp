@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dml/miners/registry.h"
 #include "dml/miners/tuples.h"
 #include "dml/params.h"
 
@@ -49,5 +50,21 @@ MinedTuples RandomTripletMiner::mine(const Tensor& embeddings, const Tensor& lab
 std::string RandomTripletMiner::describe() const {
   return describe_params(kName, {{"triplets_per_anchor", double(params_.triplets_per_anchor)}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = miner_registry().add([] {
+  const RandomTripletParams random;
+  return MinerEntry{RandomTripletMiner::kName,
+                    "random valid triplets, a fixed number per anchor",
+                    {ParamSpec::whole("triplets_per_anchor", double(random.triplets_per_anchor), 1,
+                                      1000, "triplets drawn for each anchor")},
+                    [](const MinerParams& p) {
+                      return std::make_unique<RandomTripletMiner>(
+                          RandomTripletParams{int64_t(p.at("triplets_per_anchor"))});
+                    }};
+}());
+
+}  // namespace
 
 }  // namespace dml::miners

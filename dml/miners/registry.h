@@ -1,6 +1,6 @@
 #pragma once
-// Every miner by name, as the loss registry: one table row per miner with its
-// factory and documented parameters.
+// Every miner by name, as the loss registry: one entry per miner with its
+// factory and documented parameters, registered from the miner's own .cpp.
 //
 //   auto miner = dml::miners::make_miner("semi_hard", {{"margin", 0.1}});
 #include <functional>
@@ -10,11 +10,12 @@
 
 #include "dml/miners/miner.h"
 #include "dml/params.h"
+#include "dml/registry.h"
 
 namespace dml::miners {
 
 using MinerParams = ParamValues;
-// Receives every parameter of its row, defaults filled in and ranges checked.
+// Receives every parameter of its entry, defaults filled in and ranges checked.
 using MinerFactory = std::function<std::unique_ptr<Miner>(const MinerParams&)>;
 
 struct MinerEntry {
@@ -24,6 +25,10 @@ struct MinerEntry {
   MinerFactory make;
 };
 
+// Where each miner's .cpp adds its entry.
+Registry<MinerEntry>& miner_registry();
+
+// The entries, sorted by name.
 const std::vector<MinerEntry>& miner_table();
 
 // Errors as make_loss's.

@@ -1,6 +1,7 @@
 #include "dml/miners/semi_hard.h"
 
 #include "dml/miners/geometry.h"
+#include "dml/miners/registry.h"
 #include "dml/miners/tuples.h"
 #include "dml/params.h"
 
@@ -28,5 +29,20 @@ MinedTuples SemiHardMiner::mine(const Tensor& embeddings, const Tensor& labels, 
 std::string SemiHardMiner::describe() const {
   return describe_params(kName, {{"margin", params_.margin}});
 }
+
+namespace {
+
+[[maybe_unused]] const bool registered = miner_registry().add([] {
+  const SemiHardParams semi_hard;
+  return MinerEntry{
+      SemiHardMiner::kName,
+      "Schroff et al. 2015: hardest negative inside (d(a,p), d(a,p) + margin) per positive pair",
+      {ParamSpec::positive("margin", semi_hard.margin, "width of the semi-hard band")},
+      [](const MinerParams& p) {
+        return std::make_unique<SemiHardMiner>(SemiHardParams{p.at("margin")});
+      }};
+}());
+
+}  // namespace
 
 }  // namespace dml::miners

@@ -12,6 +12,7 @@
 #include "dml/losses/registry.h"
 #include "dml/miners/tuples.h"
 #include "engine/ops.h"
+#include "tests/support/completeness.h"
 #include "tests/support/gradcheck_support.h"
 #include "tests/support/loss_fixture.h"
 #include "tests/support/test_support.h"
@@ -255,11 +256,12 @@ TEST(LossInputs, BadBatchesNameTheLoss) {
 }
 
 TEST(LossRegistry, ListsEveryLossByName) {
+  // Sorted by name, whatever order the losses' files register in.
   const std::vector<std::string> want = {
-      "contrastive",        "triplet",   "margin",    "multi_similarity",
-      "lifted_structure",   "npair",     "angular",   "circle",
-      "snr_contrastive",    "histogram", "proxy_nca", "proxy_anchor",
-      "normalized_softmax", "arcface",   "cosface",   "softtriple"};
+      "angular",   "arcface",          "circle",    "contrastive",      "cosface",
+      "histogram", "lifted_structure", "margin",    "multi_similarity", "normalized_softmax",
+      "npair",     "proxy_anchor",     "proxy_nca", "snr_contrastive",  "softtriple",
+      "triplet"};
   EXPECT_EQ(losses::loss_names(), want);
   EXPECT_EQ(tuple_loss_names().size(), 10u);
   Generator gen(1);
@@ -272,6 +274,39 @@ TEST(LossRegistry, ListsEveryLossByName) {
     auto loss = losses::make_loss(e.name, {5, 4, &gen});
     EXPECT_EQ(loss->describe().rfind(e.name + "(", 0), 0u) << loss->describe();
   }
+}
+
+// The losses with PyTorch reference cases: this file's fixture (tuple
+// losses) and test_proxy_losses's (proxy losses), by case name.
+std::vector<std::string> losses_with_reference_cases() {
+  std::vector<std::string> names;
+  for (const json& c : fixture().at("losses")) names.push_back(c.at("loss"));
+  for (const json& c : load_fixture("proxy_losses.json").at("losses"))
+    names.push_back(c.at("name"));
+  return names;
+}
+
+// The losses the README's "Losses and miners" names.
+std::vector<std::string> readme_losses(const std::string& readme) {
+  return code_spans_between(readme, "`loss.name` (", "`loss.miner` (");
+}
+
+TEST(LossRegistry, EveryLossHasReferenceCasesAndAReadmeEntry) {
+  const std::vector<std::string> names = losses::loss_names();
+  EXPECT_EQ(uncovered(names, losses_with_reference_cases()), std::vector<std::string>{});
+  EXPECT_EQ(uncovered(names, readme_losses(read_text(DML_SOURCE_DIR "/README.md"))),
+            std::vector<std::string>{});
+}
+
+// The check above fails for a loss registered without cases or README entry.
+TEST(LossRegistry, TheCompletenessCheckFailsOnAMissingCaseOrEntry) {
+  std::vector<std::string> names = losses::loss_names();
+  names.push_back("focal");
+  EXPECT_EQ(uncovered(names, losses_with_reference_cases()), std::vector<std::string>{"focal"});
+  std::string readme = read_text(DML_SOURCE_DIR "/README.md");
+  readme.replace(readme.find("`histogram`"), 11, "histogram");
+  EXPECT_EQ(uncovered(losses::loss_names(), readme_losses(readme)),
+            std::vector<std::string>{"histogram"});
 }
 
 // Every registered loss builds from its defaults with what a training run

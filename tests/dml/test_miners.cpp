@@ -11,6 +11,7 @@
 #include "dml/miners/tuples.h"
 #include "engine/autograd.h"
 #include "engine/ops.h"
+#include "tests/support/completeness.h"
 #include "tests/support/loss_fixture.h"
 #include "tests/support/test_support.h"
 
@@ -237,9 +238,48 @@ TEST(DistanceWeightedMiner, DrawsNegativesWithTheReferenceProbabilities) {
   EXPECT_GE(checked_rows, 30u);
 }
 
+// Miners that draw at random have no reference tuples; what checks them.
+const Exemptions kMinersWithoutReferenceTuples = {
+    {"random", "RandomMiner.DrawsUniformlyAmongEachAnchorsPositivesAndNegatives"},
+    {"distance_weighted", "DistanceWeightedMiner.DrawsNegativesWithTheReferenceProbabilities"},
+};
+
+std::vector<std::string> miners_with_reference_tuples() {
+  std::vector<std::string> names;
+  for (const json& c : fixture().at("miners")) names.push_back(c.at("miner"));
+  return names;
+}
+
+// The miners the README's "Losses and miners" names.
+std::vector<std::string> readme_miners(const std::string& readme) {
+  return code_spans_between(readme, "`loss.miner` (", "\n\n");
+}
+
+TEST(MinerRegistry, EveryMinerHasReferenceCasesAndAReadmeEntry) {
+  const std::vector<std::string> names = miners::miner_names();
+  EXPECT_EQ(uncovered(names, miners_with_reference_tuples(), kMinersWithoutReferenceTuples),
+            std::vector<std::string>{});
+  EXPECT_EQ(stale_exemptions(kMinersWithoutReferenceTuples, names), std::vector<std::string>{});
+  EXPECT_EQ(uncovered(names, readme_miners(read_text(DML_SOURCE_DIR "/README.md"))),
+            std::vector<std::string>{});
+}
+
+// The check above fails for a miner without reference tuples or README entry.
+TEST(MinerRegistry, TheCompletenessCheckFailsOnAMissingCaseOrEntry) {
+  std::vector<std::string> cases = miners_with_reference_tuples();
+  std::erase(cases, "semi_hard");
+  EXPECT_EQ(uncovered(miners::miner_names(), cases, kMinersWithoutReferenceTuples),
+            std::vector<std::string>{"semi_hard"});
+  std::string readme = read_text(DML_SOURCE_DIR "/README.md");
+  readme.replace(readme.find("`pair_margin`"), 13, "pair_margin");
+  EXPECT_EQ(uncovered(miners::miner_names(), readme_miners(readme)),
+            std::vector<std::string>{"pair_margin"});
+}
+
 TEST(MinerRegistry, ListsEveryMinerByName) {
   const std::vector<std::string> want = {
-      "random", "semi_hard", "batch_hard", "distance_weighted", "multi_similarity", "pair_margin"};
+      // sorted by name
+      "batch_hard", "distance_weighted", "multi_similarity", "pair_margin", "random", "semi_hard"};
   EXPECT_EQ(miners::miner_names(), want);
   for (const miners::MinerEntry& e : miners::miner_table()) {
     EXPECT_FALSE(e.summary.empty()) << e.name;
