@@ -1,12 +1,15 @@
 // Every differentiable op: analytic gradients against central finite
 // differences in f64, on seeded random inputs. The scalar checked is
-// sum(f(x) * w) for a fixed random w, so every output element matters.
+// sum(f(x) * w) for a fixed random w, so every output element matters. And
+// every op of engine/ops.h has a case (here or in the value-only table).
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "engine/autograd.h"
+#include "tests/support/completeness.h"
 #include "tests/support/op_cases.h"
+#include "tests/support/test_support.h"
 
 namespace dml::test {
 namespace {
@@ -79,6 +82,48 @@ TEST(GradCheckDropout, FixedMaskMatchesFiniteDifferences) {
     xp[e] = saved;
     EXPECT_NEAR(x.grad().data<double>()[e], (p - m) / (2 * h), 1e-6);
   }
+}
+
+// The ops of engine/ops.h with no case named after them, and what checks them.
+const Exemptions kOpsWithoutANamedCase = {
+    {"sum_to", "every broadcasting op's backward: add_broadcast_*, sub_broadcast, div_broadcast"},
+    {"pairwise_distance", "cases named by metric: pairwise_sq_euclidean, _euclidean, _cosine"},
+    {"batch_norm2d", "cases batch_norm_train, batch_norm_eval, batch_norm_train_noaffine"},
+    {"batch_norm2d_relu", "cases batch_norm_relu_* and batch_norm_add_relu_*"},
+    {"dropout", "draws a mask: GradCheckDropout above holds it fixed"},
+};
+
+std::vector<std::string> case_names() {
+  std::vector<std::string> names;
+  for (const auto* table : {&op_cases(), &value_cases()})
+    for (const OpCase& c : *table) names.push_back(c.name);
+  return names;
+}
+
+std::vector<std::string> public_ops() {
+  return declared_ops(read_text(DML_SOURCE_DIR "/engine/ops.h"));
+}
+
+TEST(OpCoverage, EveryPublicOpHasACaseOrAnExemption) {
+  const std::vector<std::string> ops = public_ops();
+  ASSERT_GE(ops.size(), 60u) << "engine/ops.h no longer parses as a list of declarations";
+  EXPECT_EQ(uncovered(ops, case_names(), kOpsWithoutANamedCase), std::vector<std::string>{});
+  EXPECT_EQ(stale_exemptions(kOpsWithoutANamedCase, ops), std::vector<std::string>{});
+}
+
+// The check above fails on a new op without a case, an op whose cases are
+// gone, and an exemption outliving its op.
+TEST(OpCoverage, TheCheckFailsOnAMissingCaseOrAStaleExemption) {
+  std::vector<std::string> ops = declared_ops(read_text(DML_SOURCE_DIR "/engine/ops.h") +
+                                              "Tensor frobnicate(const Tensor& x);\n");
+  EXPECT_EQ(uncovered(ops, case_names(), kOpsWithoutANamedCase),
+            std::vector<std::string>{"frobnicate"});
+  std::vector<std::string> cases = case_names();
+  std::erase_if(cases, [](const std::string& c) { return c.rfind("logsumexp", 0) == 0; });
+  EXPECT_EQ(uncovered(public_ops(), cases, kOpsWithoutANamedCase),
+            std::vector<std::string>{"logsumexp"});
+  std::erase(ops, "dropout");
+  EXPECT_EQ(stale_exemptions(kOpsWithoutANamedCase, ops), std::vector<std::string>{"dropout"});
 }
 
 }  // namespace
