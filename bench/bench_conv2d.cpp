@@ -10,7 +10,7 @@
 namespace {
 
 using dml::bench::normal_buffer;
-using dml::cpu::ConvShape;
+using dml::kernels::ConvShape;
 
 struct NamedShape {
   const char* name;

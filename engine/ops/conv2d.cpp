@@ -23,8 +23,8 @@ namespace {
 
 // Checks the operands of `op` and returns its problem (channels_last: x is
 // [N, H, W, C]; the weight is [O, C / groups, KH, KW] either way).
-cpu::ConvShape checked_shape(const char* op, const Tensor& x, const Tensor& weight,
-                             const Tensor& bias, const Conv2dOptions& o, bool channels_last) {
+kernels::ConvShape checked_shape(const char* op, const Tensor& x, const Tensor& weight,
+                                 const Tensor& bias, const Conv2dOptions& o, bool channels_last) {
   check_same_device(op, {&x, &weight});
   check_float_or_bf16(op, x);
   check_same_dtype(op, x, weight);
@@ -34,21 +34,21 @@ cpu::ConvShape checked_shape(const char* op, const Tensor& x, const Tensor& weig
                 o.dilation_w >= 1 && o.pad_h >= 0 && o.pad_w >= 0,
             op, ": stride, dilation and groups must be >= 1 and padding >= 0");
   const Shape& xs = x.shape();
-  cpu::ConvShape s{xs[0],
-                   channels_last ? xs[3] : xs[1],
-                   channels_last ? xs[1] : xs[2],
-                   channels_last ? xs[2] : xs[3],
-                   weight.shape()[0],
-                   weight.shape()[2],
-                   weight.shape()[3],
-                   o.stride_h,
-                   o.stride_w,
-                   o.pad_h,
-                   o.pad_w,
-                   o.dilation_h,
-                   o.dilation_w,
-                   o.groups,
-                   channels_last};
+  kernels::ConvShape s{xs[0],
+                       channels_last ? xs[3] : xs[1],
+                       channels_last ? xs[1] : xs[2],
+                       channels_last ? xs[2] : xs[3],
+                       weight.shape()[0],
+                       weight.shape()[2],
+                       weight.shape()[3],
+                       o.stride_h,
+                       o.stride_w,
+                       o.pad_h,
+                       o.pad_w,
+                       o.dilation_h,
+                       o.dilation_w,
+                       o.groups,
+                       channels_last};
   DML_CHECK(s.c % s.groups == 0 && s.o % s.groups == 0 && weight.shape()[1] == s.c / s.groups, op,
             ": input ", describe(x), " and weight ", describe(weight),
             " do not agree with groups = ", s.groups,
@@ -67,8 +67,8 @@ cpu::ConvShape checked_shape(const char* op, const Tensor& x, const Tensor& weig
 // The convolution s of x with the weight as the kernels read it (kernel_w:
 // [O, C / groups, KH, KW], or [O, KH, KW, C / groups] channels-last), its
 // backward recorded.
-Tensor run_conv(const char* op, const cpu::ConvShape& s, const Tensor& x, const Tensor& kernel_w,
-                const Tensor& bias) {
+Tensor run_conv(const char* op, const kernels::ConvShape& s, const Tensor& x,
+                const Tensor& kernel_w, const Tensor& bias) {
   const Device device = x.device();
   Tensor y = empty_of(s.channels_last ? Shape{s.n, s.out_h(), s.out_w(), s.o}
                                       : Shape{s.n, s.o, s.out_h(), s.out_w()},
@@ -147,7 +147,7 @@ Tensor conv2d_channels_last(const Tensor& x, const Tensor& weight, const Tensor&
   if (autocast_applies({&x, &weight}))
     return autocast_conv(
         [&] { return conv2d_channels_last(autocast_operand(x), autocast_operand(weight), {}, o); });
-  const cpu::ConvShape s = checked_shape(op, x, weight, {}, o, true);
+  const kernels::ConvShape s = checked_shape(op, x, weight, {}, o, true);
   return run_conv(op, s, x, to_channels_last(weight), {});
 }
 

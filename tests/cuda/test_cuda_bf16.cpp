@@ -218,7 +218,7 @@ TEST_F(CudaParity, Bf16AutocastSmallResNetStaysWithinBf16RoundingOfTheF32Run) {
 // type (tensor cores) are in the key, and the TF32 switch (an f32 matter)
 // leaves them alone. Runs without a GPU: it only builds keys.
 TEST(CudaConvKey, Bf16IsPartOfTheKey) {
-  const cpu::ConvShape s{2, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+  const kernels::ConvShape s{2, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1};
   const bool before = cuda::allow_tf32();
   for (bool tf32 : {false, true}) {
     cuda::set_allow_tf32(tf32);

@@ -186,10 +186,10 @@ TEST_F(CudaParity, ConvWithTf32StaysWithinTf32Rounding) {
 // One search per problem: a second call with the same problem uses the
 // cached algorithm, a different problem (here: the stride) gets its own.
 TEST_F(CudaParity, ConvAlgorithmIsSearchedOncePerProblem) {
-  const cpu::ConvShape stride1{2, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1};
-  cpu::ConvShape stride2 = stride1;
+  const kernels::ConvShape stride1{2, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+  kernels::ConvShape stride2 = stride1;
   stride2.stride_h = stride2.stride_w = 2;
-  auto run = [](const cpu::ConvShape& s) {
+  auto run = [](const kernels::ConvShape& s) {
     Tensor x = randn({s.n, s.c, s.h, s.w}).to(Device::cuda(0)).requires_grad_();
     Tensor w = randn({s.o, s.c, s.kh, s.kw}).to(Device::cuda(0)).requires_grad_();
     Tensor y = conv2d(x, w, {}, Conv2dOptions::square(s.stride_h, s.pad_h));
@@ -601,17 +601,17 @@ TEST_F(CudaParity, ResNetStemEndToEnd) {
 // The cache key holds every field of the problem (runs without a GPU: it
 // only builds keys).
 TEST(CudaConvKey, EveryFieldOfTheProblemIsPartOfTheKey) {
-  const cpu::ConvShape base{2, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+  const kernels::ConvShape base{2, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1};
   const cuda::ConvProblem key = cuda::conv_problem<float>(base, cuda::ConvPass::forward, 0);
   EXPECT_EQ(key, cuda::conv_problem<float>(base, cuda::ConvPass::forward, 0));
-  int64_t cpu::ConvShape::*fields[] = {
-      &cpu::ConvShape::n,     &cpu::ConvShape::c,        &cpu::ConvShape::h,
-      &cpu::ConvShape::w,     &cpu::ConvShape::o,        &cpu::ConvShape::kh,
-      &cpu::ConvShape::kw,    &cpu::ConvShape::stride_h, &cpu::ConvShape::stride_w,
-      &cpu::ConvShape::pad_h, &cpu::ConvShape::pad_w,    &cpu::ConvShape::dil_h,
-      &cpu::ConvShape::dil_w, &cpu::ConvShape::groups};
+  int64_t kernels::ConvShape::*fields[] = {
+      &kernels::ConvShape::n,     &kernels::ConvShape::c,        &kernels::ConvShape::h,
+      &kernels::ConvShape::w,     &kernels::ConvShape::o,        &kernels::ConvShape::kh,
+      &kernels::ConvShape::kw,    &kernels::ConvShape::stride_h, &kernels::ConvShape::stride_w,
+      &kernels::ConvShape::pad_h, &kernels::ConvShape::pad_w,    &kernels::ConvShape::dil_h,
+      &kernels::ConvShape::dil_w, &kernels::ConvShape::groups};
   for (size_t i = 0; i < std::size(fields); ++i) {
-    cpu::ConvShape changed = base;
+    kernels::ConvShape changed = base;
     changed.*fields[i] += 1;
     EXPECT_NE(cuda::conv_problem<float>(changed, cuda::ConvPass::forward, 0), key) << "field " << i;
   }
@@ -624,7 +624,7 @@ TEST(CudaConvKey, EveryFieldOfTheProblemIsPartOfTheKey) {
 // The TF32 switch changes the math type of f32 problems (FMA only while off)
 // and leaves f64 problems alone.
 TEST(CudaConvKey, Tf32SwitchIsPartOfTheF32Key) {
-  const cpu::ConvShape s{1, 2, 5, 5, 2, 3, 3, 1, 1, 0, 0, 1, 1, 1};
+  const kernels::ConvShape s{1, 2, 5, 5, 2, 3, 3, 1, 1, 0, 0, 1, 1, 1};
   const bool before = cuda::allow_tf32();
   cuda::set_allow_tf32(false);
   const cuda::ConvProblem f32_off = cuda::conv_problem<float>(s, cuda::ConvPass::forward, 0);
