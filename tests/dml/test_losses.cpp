@@ -281,8 +281,8 @@ TEST(LossRegistry, ListsEveryLossByName) {
 std::vector<std::string> losses_with_reference_cases() {
   std::vector<std::string> names;
   for (const json& c : fixture().at("losses")) names.push_back(c.at("loss"));
-  for (const json& c : load_fixture("proxy_losses.json").at("losses"))
-    names.push_back(c.at("name"));
+  const json proxy = load_fixture("proxy_losses.json");
+  for (const json& c : proxy.at("losses")) names.push_back(c.at("name"));
   return names;
 }
 
