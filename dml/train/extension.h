@@ -4,6 +4,9 @@
 // batch computed from the backbone's feature map and the class embedding,
 // state that checkpoints carry but exported models do not, and extra
 // evaluation metrics. PARADE (fairness/) plugs in here; a plain run has none.
+// Its settings form a config section of its own, whose defaults and key
+// rules the extension registers with the config (config_section.h), so the
+// trainer's config names no extension.
 #include <memory>
 #include <string>
 #include <vector>
