@@ -1,4 +1,4 @@
-#include "dml/eval/knn_cuda.h"
+#include "engine/ops/knn_cuda.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "kernels/cuda/blas.h"
 #include "kernels/cuda/knn_select.h"
 
-namespace dml::eval {
+namespace dml {
 namespace {
 
 // Database rows per block when the options leave it open: a chunk's tile of
@@ -41,7 +41,7 @@ KnnResult knn_cuda(const Tensor& queries, const Tensor& database, int64_t k,
   const Device device = queries.device();
   const int64_t nq = queries.size(0), n = database.size(0), dim = queries.size(1);
   NoGradGuard no_grad;
-  const bool cosine = options.metric == Metric::cosine;
+  const bool cosine = options.metric == KnnMetric::cosine;
   const bool same = queries.same(database);
   // Cosine: normalised copies (a zero row stays zero, distance 1), offset 1,
   // bias 0. Euclidean: the rows themselves, squared norms as offset and bias.
@@ -81,4 +81,4 @@ KnnResult knn_cuda(const Tensor& queries, const Tensor& database, int64_t k,
   return result;
 }
 
-}  // namespace dml::eval
+}  // namespace dml
