@@ -1,3 +1,6 @@
+// The kNN op (engine/knn.h): argument checks, the CPU search (GEMM tiles of
+// dot products, then kernels/cpu/nearest_selection.h per query) and the
+// routing of CUDA tensors (engine/ops/knn_cuda.h, or CPU copies).
 #include "engine/knn.h"
 
 #include <algorithm>
