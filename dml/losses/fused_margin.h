@@ -14,12 +14,12 @@
 namespace dml::losses {
 
 // embeddings f32/f64 [B, D]; labels i64 [B] (any device); beta [1], or
-// [classes] with config.per_class_beta (labels must then lie in
+// [classes] with options.per_class_beta (labels must then lie in
 // [0, classes), checked here unless a CUDA graph is capturing: the labels
 // are then a device tensor refilled before each replay, whose values are the
 // caller's to check). The rest as the engine op.
 Tensor distance_weighted_margin_loss(const Tensor& embeddings, const Tensor& labels,
-                                     const Tensor& beta, kernels::DistanceWeightedMargin config,
-                                     Generator& gen);
+                                     const Tensor& beta,
+                                     const DistanceWeightedMarginOptions& options, Generator& gen);
 
 }  // namespace dml::losses

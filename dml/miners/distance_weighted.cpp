@@ -19,12 +19,10 @@ MinedTuples DistanceWeightedMiner::mine(const Tensor& embeddings, const Tensor& 
                                         Generator& gen) {
   const Labels y = batch_labels(embeddings, labels, kName);
   const HostMatrix d = host_sphere_distances(embeddings);
-  kernels::DistanceWeightedMargin c;
-  c.dim = embeddings.size(1);
-  c.cutoff = params_.cutoff;
-  c.nonzero_loss_cutoff = params_.nonzero_loss_cutoff;
-  const Tensor drawn =
-      distance_weighted_negatives(from_vector(d.values, {d.n, d.n}), from_vector(y, {d.n}), c, gen);
+  const DistanceWeightedMarginOptions options{.cutoff = params_.cutoff,
+                                              .nonzero_loss_cutoff = params_.nonzero_loss_cutoff};
+  const Tensor drawn = distance_weighted_negatives(
+      from_vector(d.values, {d.n, d.n}), from_vector(y, {d.n}), embeddings.size(1), options, gen);
   const int64_t* negatives = drawn.data<int64_t>();
   // Slots in row-major order: the triplets come out in the order of their pairs.
   Triplets t;

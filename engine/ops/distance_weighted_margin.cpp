@@ -53,11 +53,29 @@ struct Work {
   }
 };
 
+// The kernels' parameter block for a batch of B rows of dimension D: the
+// caller's options, the sizes and the B * B counters the draws take from gen.
+kernels::DistanceWeightedMargin kernel_config(const DistanceWeightedMarginOptions& o, int64_t batch,
+                                              int64_t dim, Generator& gen) {
+  kernels::DistanceWeightedMargin c;
+  c.batch = batch;
+  c.dim = dim;
+  c.margin = o.margin;
+  c.nu = o.nu;
+  c.cutoff = o.cutoff;
+  c.nonzero_loss_cutoff = o.nonzero_loss_cutoff;
+  c.per_class_beta = o.per_class_beta;
+  c.seed = gen.seed();
+  c.first = gen.reserve(uint64_t(batch * batch));
+  return c;
+}
+
 }  // namespace
 
 Tensor fused_distance_weighted_margin_loss(const Tensor& embeddings, const Tensor& labels,
                                            const Tensor& beta,
-                                           kernels::DistanceWeightedMargin config, Generator& gen) {
+                                           const DistanceWeightedMarginOptions& options,
+                                           Generator& gen) {
   const char* op = "fused_distance_weighted_margin_loss";
   const Device dev = check_same_device(op, {&embeddings, &beta});
   check_dim(op, "embeddings", embeddings, 2);
@@ -65,12 +83,10 @@ Tensor fused_distance_weighted_margin_loss(const Tensor& embeddings, const Tenso
   check_same_dtype(op, embeddings, beta);
   check_dim(op, "beta", beta, 1);
   const int64_t rows = beta.size(0);
-  DML_CHECK(config.per_class_beta || rows == 1, op, ": one shared beta has shape [1], got ",
+  DML_CHECK(options.per_class_beta || rows == 1, op, ": one shared beta has shape [1], got ",
             describe(beta));
-  config.batch = embeddings.size(0);
-  config.dim = embeddings.size(1);
-  config.seed = gen.seed();
-  config.first = gen.reserve(uint64_t(config.batch * config.batch));
+  kernels::DistanceWeightedMargin config =
+      kernel_config(options, embeddings.size(0), embeddings.size(1), gen);
   config.first_base = captured_draw_base(dev, gen);
 
   const Tensor on_device = labels.device() == dev ? labels : labels.to(dev);
@@ -100,8 +116,8 @@ Tensor fused_distance_weighted_margin_loss(const Tensor& embeddings, const Tenso
   return loss;
 }
 
-Tensor distance_weighted_negatives(const Tensor& distances, const Tensor& labels,
-                                   kernels::DistanceWeightedMargin config, Generator& gen) {
+Tensor distance_weighted_negatives(const Tensor& distances, const Tensor& labels, int64_t dim,
+                                   const DistanceWeightedMarginOptions& options, Generator& gen) {
   const char* op = "distance_weighted_negatives";
   check_dtype(op, "distances", distances, DType::f64);
   check_dim(op, "distances", distances, 2);
@@ -112,9 +128,7 @@ Tensor distance_weighted_negatives(const Tensor& distances, const Tensor& labels
   DML_CHECK(distances.device().is_cpu() && labels.device().is_cpu(), op,
             ": the draws run on the CPU, got distances ", describe(distances), " and labels ",
             describe(labels));
-  config.batch = b;
-  config.seed = gen.seed();
-  config.first = gen.reserve(uint64_t(b * b));
+  const kernels::DistanceWeightedMargin config = kernel_config(options, b, dim, gen);
   Tensor log_weights = Tensor::empty({b, b}, DType::f64);
   Tensor negatives = Tensor::empty({b, b}, DType::i64);
   cpu::distance_weighted_negatives(config, distances.data<double>(), labels.data<int64_t>(),

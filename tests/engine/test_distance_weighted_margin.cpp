@@ -57,24 +57,20 @@ Batch make_batch(uint64_t seed) {
   return b;
 }
 
-kernels::DistanceWeightedMargin config(bool per_class_beta = false) {
-  kernels::DistanceWeightedMargin c;
-  c.dim = kDim;
-  c.margin = 0.3;
-  c.nu = 0.1;
-  c.per_class_beta = per_class_beta;
-  return c;
+DistanceWeightedMarginOptions config(bool per_class_beta = false) {
+  return {.margin = 0.3, .nu = 0.1, .per_class_beta = per_class_beta};
 }
 
 std::vector<int64_t> draw(const Batch& b, uint64_t seed) {
   Generator gen(seed);
-  return distance_weighted_negatives(from_vector(b.dist, {kBatch, kBatch}), b.labels, config(), gen)
+  return distance_weighted_negatives(from_vector(b.dist, {kBatch, kBatch}), b.labels, kDim,
+                                     config(), gen)
       .to_vector<int64_t>();
 }
 
 TEST(DistanceWeightedNegatives, OneNegativeOfAnotherClassPerPositivePair) {
   const Batch b = make_batch(1);
-  const kernels::DistanceWeightedMargin c = config();
+  const DistanceWeightedMarginOptions c = config();
   const std::vector<int64_t> negatives = draw(b, 2);
   ASSERT_EQ(negatives.size(), size_t(kBatch * kBatch));
   for (int64_t a = 0; a < kBatch; ++a) {
@@ -103,14 +99,14 @@ TEST(DistanceWeightedNegatives, TheGeneratorStateFixesTheDraws) {
   EXPECT_EQ(draw(b, 3), draw(b, 3));
   EXPECT_NE(draw(b, 3), draw(b, 4));  // 24 positive pairs: equal by chance ~never
   Generator gen(3);
-  distance_weighted_negatives(from_vector(b.dist, {kBatch, kBatch}), b.labels, config(), gen);
+  distance_weighted_negatives(from_vector(b.dist, {kBatch, kBatch}), b.labels, kDim, config(), gen);
   EXPECT_EQ(gen.state().offset, uint64_t(kBatch * kBatch));
 }
 
 // The margin loss of engine/distance_weighted_margin.h on the draws' triplets:
 // hinges over the active count, plus nu times the triplets' mean beta.
 double margin_loss(const Batch& b, const std::vector<int64_t>& negatives,
-                   const std::vector<double>& beta, const kernels::DistanceWeightedMargin& c) {
+                   const std::vector<double>& beta, const DistanceWeightedMarginOptions& c) {
   double hinges = 0, active = 0, triplets = 0, betas = 0;
   for (int64_t a = 0; a < kBatch; ++a)
     for (int64_t p = 0; p < kBatch; ++p) {
@@ -193,7 +189,7 @@ TEST(DistanceWeightedNegatives, ErrorsNameTheOpAndTheShapes) {
   const Tensor dist = from_vector(b.dist, {kBatch, kBatch});
   Generator gen(1);
   auto negatives = [&](const Tensor& d, const Tensor& y) {
-    distance_weighted_negatives(d, y, config(), gen);
+    distance_weighted_negatives(d, y, kDim, config(), gen);
   };
   expect_error([&] { negatives(dist.reshape({6, 24}), b.labels); }, {op, "square", "f64[6, 24]"});
   expect_error([&] { negatives(dist.to(DType::f32), b.labels); }, {op, "distances", "f32[12, 12]"});
