@@ -7,7 +7,7 @@
 // runs faiss on the same data; prints one JSON line with every repetition's
 // time and the medians.
 //
-// --device cuda: the search runs on the GPU (dml/eval/knn_cuda.h) with each
+// --device cuda: the search runs on the GPU (engine/ops/knn_cuda.h) with each
 // row's own entry excluded, as the recall protocol does, and the "recall
 // evaluation" is that search plus Recall@1,2,4,8 from its neighbour lists;
 // bench/compare_knn_torch.py times the same in PyTorch on the same data.

@@ -14,7 +14,7 @@
 // and random fills with host-side counters. Draws that change per replay
 // come from the generator passed to capture(): the captured kernels add a
 // device counter that every replay advances, and the generator advances on
-// the host as if the work had run eagerly (distance_weighted_margin_loss
+// the host as if the work had run eagerly (fused_distance_weighted_margin_loss
 // draws this way); nothing else may draw from that generator between
 // replays (replay() refuses: the device counter would repeat those numbers).
 //

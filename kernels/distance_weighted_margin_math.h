@@ -21,11 +21,13 @@
 
 namespace dml::kernels {
 
+// Filled by the engine op from the caller's options (their defaults and
+// meaning: engine/distance_weighted_margin.h).
 struct DistanceWeightedMargin {
   int64_t batch = 0, dim = 0;  // B, D
-  double margin = 0.2;         // alpha
+  double margin = 0;           // alpha
   double nu = 0;               // weight of the beta regulariser
-  double cutoff = 0.5, nonzero_loss_cutoff = 1.4;
+  double cutoff = 0, nonzero_loss_cutoff = 0;
   bool per_class_beta = false;   // beta row = the anchor's label, else row 0
   uint64_t seed = 0, first = 0;  // Philox key and the counter of slot (0, 0)
   // CUDA only: a device counter added to `first` when the kernels run (a
@@ -82,7 +84,8 @@ DML_HOST_DEVICE inline double slot_log_weight(const DistanceWeightedMargin& c, c
   if (labels[j] == labels[a] || d >= c.nonzero_loss_cutoff) return -INFINITY;
   const double dc = d > c.cutoff ? d : c.cutoff;
   const double n = double(c.dim);
-  return (2.0 - n) * log(dc) - (n - 3.0) / 2.0 * log(1.0 - 0.25 * dc * dc);
+  // ::log and ::exp: inside namespace dml a plain log would find the Tensor op.
+  return (2.0 - n) * ::log(dc) - (n - 3.0) / 2.0 * ::log(1.0 - 0.25 * dc * dc);
 }
 
 // Anchor a's negative for the uniform u, from a's row of log weights: the
@@ -102,7 +105,7 @@ DML_HOST_DEVICE inline int64_t select_negative(const DistanceWeightedMargin& c,
   }
   if (!any_negative) return -1;
   const bool weighted = max_log_w > -INFINITY;
-  auto weight = [&](int64_t j) { return weighted ? exp(log_weight_row[j] - max_log_w) : 1.0; };
+  auto weight = [&](int64_t j) { return weighted ? ::exp(log_weight_row[j] - max_log_w) : 1.0; };
   double total = 0;
   for (int64_t j = 0; j < c.batch; ++j)
     if (labels[j] != labels[a]) total += weight(j);

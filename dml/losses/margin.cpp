@@ -52,13 +52,13 @@ Tensor MarginLoss::forward_mined(const Tensor& embeddings, const Tensor& labels,
                                  miners::Miner& miner, Generator& gen) {
   const auto* weighted = dynamic_cast<const miners::DistanceWeightedMiner*>(&miner);
   if (!weighted) return Loss::forward_mined(embeddings, labels, miner, gen);
-  kernels::DistanceWeightedMargin config;
-  config.margin = params_.margin;
-  config.nu = params_.nu;
-  config.cutoff = weighted->params().cutoff;
-  config.nonzero_loss_cutoff = weighted->params().nonzero_loss_cutoff;
-  config.per_class_beta = params_.per_class_beta;
-  return distance_weighted_margin_loss(embeddings, labels, beta_.to(embeddings.dtype()), config,
+  const DistanceWeightedMarginOptions options{
+      .margin = params_.margin,
+      .nu = params_.nu,
+      .cutoff = weighted->params().cutoff,
+      .nonzero_loss_cutoff = weighted->params().nonzero_loss_cutoff,
+      .per_class_beta = params_.per_class_beta};
+  return distance_weighted_margin_loss(embeddings, labels, beta_.to(embeddings.dtype()), options,
                                        gen);
 }
 

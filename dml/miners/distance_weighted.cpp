@@ -1,12 +1,10 @@
 #include "dml/miners/distance_weighted.h"
 
-#include <vector>
-
 #include "dml/miners/geometry.h"
 #include "dml/miners/registry.h"
 #include "dml/miners/tuples.h"
 #include "dml/params.h"
-#include "kernels/cpu/distance_weighted_margin.h"
+#include "engine/distance_weighted_margin.h"
 
 namespace dml::miners {
 
@@ -22,22 +20,16 @@ MinedTuples DistanceWeightedMiner::mine(const Tensor& embeddings, const Tensor& 
                                         Generator& gen) {
   const Labels y = batch_labels(embeddings, labels, kName);
   const HostMatrix d = host_sphere_distances(embeddings);
-  kernels::DistanceWeightedMargin c;
-  c.batch = d.n;
-  c.dim = embeddings.size(1);
-  c.cutoff = params_.cutoff;
-  c.nonzero_loss_cutoff = params_.nonzero_loss_cutoff;
-  c.seed = gen.seed();
-  c.first = gen.reserve(uint64_t(d.n * d.n));
-  std::vector<double> log_weights(d.values.size());
-  std::vector<int64_t> negatives(d.values.size());
-  cpu::distance_weighted_negatives(c, d.values.data(), y.data(), log_weights.data(),
-                                   negatives.data());
+  const DistanceWeightedMarginOptions options{.cutoff = params_.cutoff,
+                                              .nonzero_loss_cutoff = params_.nonzero_loss_cutoff};
+  const Tensor drawn = distance_weighted_negatives(
+      from_vector(d.values, {d.n, d.n}), from_vector(y, {d.n}), embeddings.size(1), options, gen);
+  const int64_t* negatives = drawn.data<int64_t>();
   // Slots in row-major order: the triplets come out in the order of their pairs.
   Triplets t;
   for (int64_t a = 0; a < d.n; ++a)
     for (int64_t p = 0; p < d.n; ++p)
-      if (const int64_t n = negatives[size_t(a * d.n + p)]; n >= 0) t.add(a, p, n);
+      if (const int64_t n = negatives[a * d.n + p]; n >= 0) t.add(a, p, n);
   return mined_triplets(t);
 }
 

@@ -12,7 +12,8 @@ namespace dml::cpu {
 
 // The draws alone: every slot's negative (-1 for none) from the distances
 // [B, B], through the log weights [B, B]. The forward below runs it, and so
-// does the host DistanceWeightedMiner, so both pick the same triplets.
+// does the host DistanceWeightedMiner (through the engine's
+// distance_weighted_negatives), so both pick the same triplets.
 void distance_weighted_negatives(const kernels::DistanceWeightedMargin& c, const double* dist,
                                  const int64_t* labels, double* log_weights, int64_t* negatives);
 

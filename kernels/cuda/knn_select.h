@@ -1,5 +1,5 @@
 #pragma once
-// The selection half of exact kNN on a CUDA device (dml/eval/knn.h): given a
+// The selection half of exact kNN on a CUDA device (engine/knn.h): given a
 // block of dot products between queries and database rows (from a cuBLAS
 // GEMM), merges each query's k nearest database rows of the block into its
 // running list. One pass over the block: each thread keeps its own sorted

@@ -1,4 +1,4 @@
-// Exact kNN on CUDA (dml/eval/knn_cuda.h, kernels/cuda/knn_select.h) against
+// Exact kNN on CUDA (engine/ops/knn_cuda.h, kernels/cuda/knn_select.h) against
 // the CPU search. Skipped where no GPU is present.
 //
 // The two devices compute the same distance formula from dot products whose

@@ -174,7 +174,7 @@ TEST(FusedMargin, BadInputsNameTheOp) {
   const Batch b = make_batch(7, DType::f64);
   Generator gen(1);
   const char* op = "distance_weighted_margin_loss";
-  kernels::DistanceWeightedMargin shared;
+  DistanceWeightedMarginOptions shared;
   expect_error(
       [&] {
         losses::distance_weighted_margin_loss(b.embeddings, b.labels, full({2}, 1.2, DType::f64),
@@ -186,7 +186,7 @@ TEST(FusedMargin, BadInputsNameTheOp) {
         losses::distance_weighted_margin_loss(b.embeddings, b.labels, full({1}, 1.2), shared, gen);
       },
       {op});
-  kernels::DistanceWeightedMargin per_class;
+  DistanceWeightedMarginOptions per_class;
   per_class.per_class_beta = true;
   expect_error(
       [&] {

@@ -1,4 +1,4 @@
-#include "dml/eval/knn_cuda.h"
+#include "engine/ops/knn_cuda.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,19 +6,19 @@
 
 #include "engine/autograd.h"
 #include "engine/ops.h"
+#include "engine/ops/common.h"
 #include "kernels/cuda/blas.h"
 #include "kernels/cuda/knn_select.h"
 
-namespace dml::eval {
+namespace dml {
+
+using ops::kernel_data;
+
 namespace {
 
 // Database rows per block when the options leave it open: a chunk's tile of
 // dots stays near 1 GiB of f32 (256 queries x 1M rows).
 constexpr int64_t kTileElements = int64_t(1) << 28;
-
-float* floats(const Tensor& t) {
-  return static_cast<float*>(t.raw_data());
-}
 
 // Squared norms (Euclidean) of the rows, computed on the device and checked
 // on the host as the CPU search checks them: a NaN or inf in a row, or
@@ -41,7 +41,7 @@ KnnResult knn_cuda(const Tensor& queries, const Tensor& database, int64_t k,
   const Device device = queries.device();
   const int64_t nq = queries.size(0), n = database.size(0), dim = queries.size(1);
   NoGradGuard no_grad;
-  const bool cosine = options.metric == Metric::cosine;
+  const bool cosine = options.metric == KnnMetric::cosine;
   const bool same = queries.same(database);
   // Cosine: normalised copies (a zero row stays zero, distance 1), offset 1,
   // bias 0. Euclidean: the rows themselves, squared norms as offset and bias.
@@ -63,22 +63,23 @@ KnnResult knn_cuda(const Tensor& queries, const Tensor& database, int64_t k,
     const int64_t rows = std::min(chunk, nq - q0);
     for (int64_t x0 = 0; x0 < n; x0 += block_cols) {
       const int64_t cols = std::min(block_cols, n - x0);
-      cuda::gemm<float>(false, true, rows, cols, dim, 1.f, floats(q) + q0 * dim, dim,
-                        floats(x) + x0 * dim, dim, 0.f, floats(dots), cols, device.index);
-      cuda::knn_select({.dots = floats(dots),
+      cuda::gemm<float>(false, true, rows, cols, dim, 1.f, kernel_data<float>(q) + q0 * dim, dim,
+                        kernel_data<float>(x) + x0 * dim, dim, 0.f, kernel_data<float>(dots), cols,
+                        device.index);
+      cuda::knn_select({.dots = kernel_data<float>(dots),
                         .rows = rows,
                         .cols = cols,
-                        .offset = floats(offset) + q0,
-                        .bias = floats(bias) + x0,
+                        .offset = kernel_data<float>(offset) + q0,
+                        .bias = kernel_data<float>(bias) + x0,
                         .scale = cosine ? -1.f : -2.f,
                         .first_col = x0,
                         .exclude_self = options.exclude_self,
                         .first_self = q0},
-                       k, floats(result.distances) + q0 * k,
-                       static_cast<int64_t*>(result.indices.raw_data()) + q0 * k, device.index);
+                       k, kernel_data<float>(result.distances) + q0 * k,
+                       kernel_data<int64_t>(result.indices) + q0 * k, device.index);
     }
   }
   return result;
 }
 
-}  // namespace dml::eval
+}  // namespace dml

@@ -1,6 +1,7 @@
 #pragma once
 // Streaming selection of one query's k nearest database items, fed one block
-// of precomputed dot products at a time (the kNN search's inner loop).
+// of precomputed dot products at a time: the inner loop of the engine's kNN
+// search on the CPU (engine/knn.h).
 //
 // Candidates are kept as 64-bit keys: the distance's f32 bits (distances are
 // >= 0, whose bits order like the values) above the database index, so one
@@ -16,7 +17,7 @@
 #include <limits>
 #include <vector>
 
-namespace dml::eval {
+namespace dml::cpu {
 
 class NearestSelection {
  public:
@@ -54,4 +55,4 @@ class NearestSelection {
   float threshold_ = 0;
 };
 
-}  // namespace dml::eval
+}  // namespace dml::cpu

@@ -1,4 +1,4 @@
-#include "dml/eval/nearest_selection.h"
+#include "kernels/cpu/nearest_selection.h"
 
 #include <immintrin.h>
 
@@ -6,7 +6,7 @@
 #include <bit>
 #include <limits>
 
-namespace dml::eval {
+namespace dml::cpu {
 
 namespace {
 
@@ -185,4 +185,4 @@ int64_t NearestSelection::finish(int64_t* indices, float* distances) {
   return count_;
 }
 
-}  // namespace dml::eval
+}  // namespace dml::cpu
