@@ -126,5 +126,20 @@ TEST(OpCoverage, TheCheckFailsOnAMissingCaseOrAStaleExemption) {
   EXPECT_EQ(stale_exemptions(kOpsWithoutANamedCase, ops), std::vector<std::string>{"dropout"});
 }
 
+// The DML-specific ops have headers of their own and are tested by the test
+// file of the same name, which must call every op its header declares.
+TEST(OpCoverage, EveryDmlSpecificOpIsCalledByItsTest) {
+  for (const std::string name : {"knn", "distance_weighted_margin", "channels_last"}) {
+    const std::vector<std::string> ops =
+        declared_ops(read_text(DML_SOURCE_DIR "/engine/" + name + ".h"));
+    ASSERT_FALSE(ops.empty()) << "engine/" << name << ".h declares no op the check can see";
+    const std::string test = read_text(DML_SOURCE_DIR "/tests/engine/test_" + name + ".cpp");
+    for (const std::string& op : ops)
+      EXPECT_NE(test.find(op + "("), std::string::npos)
+          << "engine/" << name << ".h's " << op << " is never called by tests/engine/test_" << name
+          << ".cpp";
+  }
+}
+
 }  // namespace
 }  // namespace dml::test

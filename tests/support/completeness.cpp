@@ -28,7 +28,7 @@ std::vector<std::string> stale_exemptions(const Exemptions& exempt,
 }
 
 std::vector<std::string> declared_ops(const std::string& header) {
-  static const std::regex declaration(R"(^(?:Tensor|std::pair<Tensor, Tensor>) (\w+)\()");
+  static const std::regex declaration(R"(^(?:Tensor|std::pair<Tensor, Tensor>|KnnResult) (\w+)\()");
   std::vector<std::string> out;
   std::istringstream lines(header);
   for (std::string line; std::getline(lines, line);) {

@@ -23,8 +23,9 @@ std::vector<std::string> uncovered(const std::vector<std::string>& required,
 std::vector<std::string> stale_exemptions(const Exemptions& exempt,
                                           const std::vector<std::string>& required);
 
-// The functions a header declares at the start of a line returning Tensor or
-// a pair of them ("add", "conv2d"), in order, each once; operators aside.
+// The functions a header declares at the start of a line returning Tensor, a
+// pair of them or a KnnResult ("add", "conv2d", "knn"), in order, each once;
+// operators aside.
 std::vector<std::string> declared_ops(const std::string& header);
 
 // The `code` spans of `markdown` from the first `begin` to the next `end`
