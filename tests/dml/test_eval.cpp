@@ -15,7 +15,7 @@
 #include "dml/eval/nearest_selection.h"
 #include "dml/eval/retrieval_metrics.h"
 #include "fixture.h"
-#include "test_support.h"
+#include "tests/support/test_support.h"
 
 namespace dml::eval {
 namespace {

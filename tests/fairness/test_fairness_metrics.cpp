@@ -22,7 +22,7 @@
 #include "fairness/knn_classifier.h"
 #include "fairness/leakage.h"
 #include "fairness/logistic_regression.h"
-#include "test_support.h"
+#include "tests/support/test_support.h"
 
 namespace dml::fairness {
 namespace {
