@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <map>
 
-#include "dml/data/permutation.h"
+#include "dml/data/random_streams.h"
 #include "dml/losses/registry.h"
 #include "dml/miners/registry.h"
 #include "dml/train/datasets.h"
@@ -67,7 +67,7 @@ std::unique_ptr<data::MPerClassSampler> make_sampler(const data::SampleSet& set,
 
 // The loss (its parameters, if any, on the model's device) and its miner.
 void add_loss(RunParts& parts, const TrainConfig& c) {
-  Generator init(data::derive_seed(uint64_t(c.run.seed), 0, 3));
+  Generator init(data::stream_seed(uint64_t(c.run.seed), data::Stream::loss_init));
   parts.loss = losses::make_loss(
       c.loss.name,
       {.num_classes = parts.classes, .embedding_dim = c.model.embedding_dim, .gen = &init},
@@ -98,7 +98,7 @@ RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFac
 
   // The process-wide generator initialises the model, then the extension's
   // branches; its state goes into every checkpoint.
-  manual_seed(uint64_t(c.run.seed));
+  manual_seed(data::stream_seed(uint64_t(c.run.seed), data::Stream::model));
   parts.model = build_model(c.model);
   parts.model->to(c.run.device);
   parts.model->backbone().set_channels_last(c.run.channels_last);

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "dml/data/device_prefetch.h"
-#include "dml/data/permutation.h"
+#include "dml/data/random_streams.h"
 #include "dml/train/checkpoint.h"
 #include "dml/train/metrics_log.h"
 #include "dml/train/progress.h"
@@ -74,7 +74,8 @@ void Run::train_epoch(int64_t epoch) {
                                                                    : data::BadSamplePolicy::error});
   parts_.model->train();
   if (parts_.extension) parts_.extension->train(true);
-  Generator miner_gen(data::derive_seed(uint64_t(c_.run.seed), uint64_t(epoch), 2));
+  Generator miner_gen(
+      data::stream_seed(uint64_t(c_.run.seed), data::Stream::miner, {uint64_t(epoch)}));
   Progress progress(epoch + 1, c_.run.epochs, loader.size(), c_.run.log_every);
   int64_t skipped_steps = 0;
   {
