@@ -14,7 +14,7 @@
 #include "dml/eval/knn.h"
 #include "dml/eval/nearest_selection.h"
 #include "dml/eval/retrieval_metrics.h"
-#include "fixture.h"
+#include "tests/support/fixture.h"
 #include "tests/support/test_support.h"
 
 namespace dml::eval {
