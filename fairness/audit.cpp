@@ -4,6 +4,7 @@
 #include <map>
 
 #include "dml/data/permutation.h"
+#include "dml/data/random_streams.h"
 #include "dml/data/subset.h"
 #include "dml/train/datasets.h"
 #include "dml/train/evaluation.h"
@@ -70,14 +71,14 @@ Json audit_embeddings(const train::Embedded& e, const AuditTarget& target,
                       const train::TrainConfig& c, const AuditOptions& options,
                       const std::string& model_name, const std::string& dataset_name) {
   const eval::Metric metric = eval::parse_metric(c.run.metric);
-  const uint64_t seed = uint64_t(c.run.seed);
+  auto seed = [&](data::Stream stream) { return data::stream_seed(uint64_t(c.run.seed), stream); };
   Tensor groups = narrow(e.attributes, 1, target.column, 1).reshape({e.attributes.size(0)});
   FinDmlReport findml = findml_metrics(e.embeddings, e.labels, groups,
                                        {.metric = metric,
                                         .recall_ks = c.run.recall_ks,
                                         .minority = target.minority,
                                         .max_pairs = options.max_pairs,
-                                        .seed = seed,
+                                        .seed = seed(data::Stream::audit_alignment),
                                         .attribute = target.attribute});
   Json doc = {{"schema", "dml-audit-1"},
               {"model", model_name},
@@ -85,14 +86,16 @@ Json audit_embeddings(const train::Embedded& e, const AuditTarget& target,
               {"attribute", target.attribute}};
   const Json findml_json = to_json(findml);
   for (const auto& [key, value] : findml_json.items()) doc[key] = value;
-  doc["leakage"] = to_json(attribute_leakage(e.embeddings, groups, {.seed = seed}));
+  doc["leakage"] =
+      to_json(attribute_leakage(e.embeddings, groups, {.seed = seed(data::Stream::audit_leakage)}));
   doc["downstream"] = to_json(
       downstream_classifiers(e.embeddings, e.labels, groups,
                              {.minority = target.minority,
                               .minority_share = std::clamp(target.minority_share, 1e-3, 0.5),
                               .metric = metric,
-                              .seed = seed}));
-  doc["embedding_map"] = embedding_map(e, groups, options.map_points, seed);
+                              .seed = seed(data::Stream::audit_downstream)}));
+  doc["embedding_map"] =
+      embedding_map(e, groups, options.map_points, seed(data::Stream::audit_map));
   return doc;
 }
 

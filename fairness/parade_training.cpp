@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "dml/data/random_streams.h"
 #include "dml/data/subset.h"
 #include "dml/eval/evaluate.h"
 #include "dml/losses/registry.h"
@@ -56,7 +57,8 @@ class ParadeExtension final : public train::TrainingExtension {
     const std::string loss_name = config_.attribute_loss.empty()
                                       ? config["loss"]["name"].get<std::string>()
                                       : config_.attribute_loss;
-    Generator gen(uint64_t(config["train"]["seed"].get<int64_t>()) ^ 0x9A4ADEull);
+    Generator gen(data::stream_seed(uint64_t(config["train"]["seed"].get<int64_t>()),
+                                    data::Stream::parade_loss_init));
     for (const AttributeBranchConfig& b : config_.branches) {
       Attribute a;
       a.column = data::attribute_column(train_set, b.attribute);

@@ -2,8 +2,8 @@
 
 #include <omp.h>
 
-#include "dml/data/permutation.h"
 #include "base/error.h"
+#include "dml/data/random_streams.h"
 #include "engine/ops.h"
 
 namespace dml::data {
@@ -46,8 +46,8 @@ Batch BatchLoader::build(int64_t b) {
   int64_t skipped = 0;
   for (size_t i = 0; i < indices.size(); ++i) {
     const Sample& s = set_.samples[size_t(indices[i])];
-    Generator gen(
-        derive_seed(config_.seed, uint64_t(config_.epoch), uint64_t(b) * indices.size() + i));
+    Generator gen(stream_seed(config_.seed, Stream::augmentation,
+                              {uint64_t(config_.epoch), uint64_t(b), uint64_t(i)}));
     try {
       images.push_back(load_sample_(set_, s, gen));
     } catch (const Error&) {

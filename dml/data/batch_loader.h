@@ -5,8 +5,9 @@
 // the step never waits on data.
 //
 // Randomness: sample i of batch b in epoch e draws from its own Generator,
-// seeded from (seed, e, position), so a run's augmentations do not depend on
-// the number of workers or on which worker ran first.
+// the augmentation stream's (e, b, i) (random_streams.h), so a run's
+// augmentations do not depend on the number of workers or on which worker
+// ran first.
 //
 // Bad images: load_sample throws for a missing, truncated or undecodable
 // image. With BadSamplePolicy::error that error ends the epoch (it reaches

@@ -2,8 +2,9 @@
 
 #include <map>
 
-#include "dml/data/permutation.h"
 #include "base/error.h"
+#include "dml/data/permutation.h"
+#include "dml/data/random_streams.h"
 #include "engine/rng.h"
 
 namespace dml::data {
@@ -42,7 +43,7 @@ MPerClassSampler::MPerClassSampler(const std::vector<int64_t>& labels,
 }
 
 std::vector<std::vector<int64_t>> MPerClassSampler::epoch(int64_t epoch) const {
-  Generator gen(derive_seed(seed_, uint64_t(epoch), 0));
+  Generator gen(stream_seed(seed_, Stream::sampler, {uint64_t(epoch)}));
   const int64_t m = config_.m, classes_per_batch = config_.batch_size / m;
   const int64_t num_classes = int64_t(classes_.size());
 

@@ -16,13 +16,6 @@ uint64_t random_bits(uint64_t c, const Generator& gen) {
   return (uint64_t(r[0]) << 32) | r[1];
 }
 
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 }  // namespace
 
 std::vector<int64_t> random_permutation(int64_t n, Generator& gen) {
@@ -39,10 +32,6 @@ std::vector<int64_t> random_permutation(int64_t n, Generator& gen) {
 int64_t random_index(int64_t n, Generator& gen) {
   DML_CHECK(n >= 1, "random_index: n = ", n, " must be >= 1");
   return int64_t(random_bits(gen.reserve(1), gen) % uint64_t(n));
-}
-
-uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b) {
-  return splitmix64(splitmix64(splitmix64(seed) ^ a) ^ b);
 }
 
 }  // namespace dml::data

@@ -14,9 +14,4 @@ std::vector<int64_t> random_permutation(int64_t n, Generator& gen);
 // A uniformly random integer in [0, n); advances gen by 1.
 int64_t random_index(int64_t n, Generator& gen);
 
-// A seed for an independent stream, from a run's seed and two coordinates
-// (e.g. epoch and sample position): splitmix64 finalisation of each, so
-// nearby coordinates give unrelated streams.
-uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b);
-
 }  // namespace dml::data

@@ -5,9 +5,10 @@
 #include <cstring>
 #include <map>
 
+#include "base/error.h"
 #include "dml/data/fashion_mnist.h"
 #include "dml/data/permutation.h"
-#include "base/error.h"
+#include "dml/data/random_streams.h"
 #include "engine/tensor.h"
 
 namespace dml::data {
@@ -124,7 +125,7 @@ int64_t minority_count(int64_t class_size, double share) {
 }
 
 SampleSet add_tone_attribute(const SampleSet& set, double share, ToneTransform transform,
-                             uint64_t seed) {
+                             uint64_t seed, Split split) {
   check_share(share);
   const Tensor& src = set.pixels;
   DML_CHECK(src.defined() && src.dtype() == DType::u8 && src.dim() == 3,
@@ -144,12 +145,13 @@ SampleSet add_tone_attribute(const SampleSet& set, double share, ToneTransform t
   std::vector<int64_t> tone(size_t(n), 0);
   std::vector<uint64_t> noise_seed(size_t(n), 0);
   for (const auto& [label, members] : classes) {
-    Generator gen(derive_seed(seed, uint64_t(label), 0));
+    Generator gen(stream_seed(seed, Stream::tone_choice, {uint64_t(split), uint64_t(label)}));
     const std::vector<int64_t> order = random_permutation(int64_t(members.size()), gen);
     const int64_t flagged = minority_count(int64_t(members.size()), share);
     for (int64_t k = 0; k < flagged; ++k) tone[size_t(members[size_t(order[size_t(k)])])] = 1;
     for (size_t k = 0; k < members.size(); ++k)
-      noise_seed[size_t(members[k])] = derive_seed(seed, uint64_t(label), k + 1);
+      noise_seed[size_t(members[k])] =
+          stream_seed(seed, Stream::tone_noise, {uint64_t(split), uint64_t(label), k});
   }
 
   SampleSet out;
@@ -185,8 +187,7 @@ SampleSet make_tone_benchmark(const std::string& dir, Split split,
   check_share(share);
   SampleSet set =
       read_fashion_mnist_samples(dir, split, train ? config.train_classes : config.test_classes);
-  SampleSet out =
-      add_tone_attribute(set, share, transform, derive_seed(config.seed, train ? 0 : 1, 0));
+  SampleSet out = add_tone_attribute(set, share, transform, config.seed, split);
   out.name = detail::concat("fashion-mnist-tone ", set.name.substr(set.name.find(' ') + 1), " (",
                             config.transform, " on ", share * 100, "%)");
   return out;

@@ -8,9 +8,10 @@
 //
 // Which images are transformed is exact and repeatable: in a class of n
 // images, minority_count(n, share) are chosen by a seeded random permutation
-// of that class (in file order) drawn from its own stream, derived from
-// (seed, split, class). A class's choice therefore depends only on those three,
-// not on which other classes are loaded.
+// of that class (in file order) drawn from its own stream, the tone_choice
+// stream's (split, class) of the seed (random_streams.h). A class's choice
+// therefore depends only on those three, not on which other classes are
+// loaded.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -51,12 +52,12 @@ int64_t minority_count(int64_t class_size, double share);
 // minority_count(class size, share) samples get tone 1 and their image
 // transformed, the others tone 0. The result owns a new pixel tensor u8
 // [n, h, w] with one row per sample in sample order (the input is untouched);
-// the set's images must be in memory as grey u8 [rows, h, w]. `seed` drives
-// the choice and the noise: class c draws from derive_seed(seed, c, 0), and
-// the k-th image of class c (in sample order) takes its noise from
-// derive_seed(seed, c, k + 1).
+// the set's images must be in memory as grey u8 [rows, h, w]. `seed` and
+// `split` drive the choice and the noise: class c draws from the tone_choice
+// stream's (split, c), and the k-th image of class c (in sample order) takes
+// its noise from the tone_noise stream's (split, c, k).
 SampleSet add_tone_attribute(const SampleSet& set, double share, ToneTransform transform,
-                             uint64_t seed);
+                             uint64_t seed, Split split);
 
 struct ToneBenchmarkConfig {
   // Classes read for each split (empty: all ten): training images come from
@@ -71,8 +72,8 @@ struct ToneBenchmarkConfig {
 
 // The benchmark's train or test split from the Fashion-MNIST IDX files in
 // `dir` (Debian: /usr/share/datasets/fashion-mnist): add_tone_attribute on
-// the split's classes with the split's share, seeded by
-// derive_seed(config.seed, 0 for train or 1 for test, 0). Other splits throw.
+// the split's classes with the split's share and config.seed. Other splits
+// throw.
 SampleSet make_tone_benchmark(const std::string& dir, Split split,
                               const ToneBenchmarkConfig& config = {});
 

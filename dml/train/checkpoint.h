@@ -7,9 +7,9 @@
 // metadata the epochs done, the steps taken (the lr schedule's position), the
 // process-wide generator's state and the resolved config. Model tensors are
 // parameters and buffers (batch-norm running statistics). The sampler, loader
-// and miner draw from streams derived from (seed, epoch), so their state is
-// the epoch: resuming after epoch e replays epoch e+1 exactly as an unbroken
-// run would. Checkpoints are written at epoch ends only.
+// and miner draw from named streams of (seed, epoch) (dml/data/random_streams.h),
+// so their state is the epoch: resuming after epoch e replays epoch e+1
+// exactly as an unbroken run would. Checkpoints are written at epoch ends only.
 //
 // Formats are versioned ("dml-checkpoint-<N>", "dml-model-<N>"): a file of a
 // newer version than this build knows is refused with an error saying so;

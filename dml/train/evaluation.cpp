@@ -1,5 +1,6 @@
 #include "dml/train/evaluation.h"
 
+#include "dml/data/random_streams.h"
 #include "dml/train/datasets.h"
 #include "dml/train/embed.h"
 
@@ -22,10 +23,11 @@ eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& c, co
                                      Embedded* queries_out) {
   constexpr int64_t kBatch = 256;
   const data::SampleLoader load = make_sample_loader(c.augment, c.model.in_channels, false);
-  const eval::EvalOptions options{.metric = eval::parse_metric(c.run.metric),
-                                  .recall_ks = c.run.recall_ks,
-                                  .clustering = c.run.clustering,
-                                  .seed = uint64_t(c.run.seed)};
+  const eval::EvalOptions options{
+      .metric = eval::parse_metric(c.run.metric),
+      .recall_ks = c.run.recall_ks,
+      .clustering = c.run.clustering,
+      .seed = data::stream_seed(uint64_t(c.run.seed), data::Stream::clustering)};
   const data::BadSamplePolicy bad_samples =
       c.data.skip_bad_images ? data::BadSamplePolicy::skip : data::BadSamplePolicy::error;
   Embedded queries = embed_samples(model, data.queries, load, kBatch, c.run.workers, bad_samples);

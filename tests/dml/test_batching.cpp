@@ -7,6 +7,7 @@
 #include "dml/data/batch_loader.h"
 #include "dml/data/device_prefetch.h"
 #include "dml/data/m_per_class_sampler.h"
+#include "dml/data/random_streams.h"
 #include "engine/ops.h"
 #include "tests/support/test_support.h"
 
@@ -121,6 +122,26 @@ TEST(BatchLoader, DeliversInOrderWithTheSameAugmentationsForAnyWorkerCount) {
   BatchLoader other_epoch(set, five_batches(), noisy_label_image,
                           {.workers = 2, .seed = 5, .epoch = 1});
   EXPECT_NE(drain(other_epoch), expected);
+}
+
+TEST(BatchLoader, EachImageDrawsFromItsOwnAugmentationStream) {
+  SampleSet set = tiny_set(10);
+  std::vector<uint64_t> keys;
+  auto record = [&](const SampleSet& s, const Sample& sample, Generator& gen) {
+    keys.push_back(gen.seed());
+    return noisy_label_image(s, sample, gen);
+  };
+  BatchLoader serial(set, five_batches(), record, {.workers = 0, .seed = 5, .epoch = 3});
+  drain(serial);
+  // Batches of uneven sizes: the image's position in the epoch alone
+  // (batch * size + i) would give two images one key.
+  std::vector<uint64_t> expected;
+  const auto batches = five_batches();
+  for (uint64_t b = 0; b < batches.size(); ++b)
+    for (uint64_t i = 0; i < batches[b].size(); ++i)
+      expected.push_back(stream_seed(5, Stream::augmentation, {3, b, i}));
+  EXPECT_EQ(keys, expected);
+  EXPECT_EQ(std::set<uint64_t>(keys.begin(), keys.end()).size(), keys.size());
 }
 
 TEST(BatchLoader, StacksImagesLabelsAndAttributes) {

@@ -185,7 +185,8 @@ void expect_inverted_exactly_where_flagged(const data::SampleSet& original,
 TEST(ToneBenchmark, FlagsExactCountsPerClassAndTransformsExactlyThose) {
   const data::SampleSet set = synthetic_set();
   const dml::Tensor before = set.pixels.clone();
-  const data::SampleSet toned = add_tone_attribute(set, 0.3, ToneTransform::invert, 5);
+  const data::SampleSet toned =
+      add_tone_attribute(set, 0.3, ToneTransform::invert, 5, data::Split::train);
   EXPECT_EQ(flagged_per_class(toned), (std::map<int64_t, int64_t>{{1, 1}, {3, 3}, {8, 2}}));
   EXPECT_EQ(toned.attribute_names, std::vector<std::string>{"tone"});
   expect_inverted_exactly_where_flagged(set, toned);
@@ -199,17 +200,21 @@ TEST(ToneBenchmark, FlagsExactCountsPerClassAndTransformsExactlyThose) {
 
 TEST(ToneBenchmark, ChoiceIsAFunctionOfTheSeedAndTheClassAlone) {
   const data::SampleSet set = synthetic_set();
-  const auto a = tones(add_tone_attribute(set, 0.5, ToneTransform::invert, 9));
-  EXPECT_EQ(tones(add_tone_attribute(set, 0.5, ToneTransform::invert, 9)), a);
+  const auto a = tones(add_tone_attribute(set, 0.5, ToneTransform::invert, 9, data::Split::train));
+  EXPECT_EQ(tones(add_tone_attribute(set, 0.5, ToneTransform::invert, 9, data::Split::train)), a);
   // Some seed among a few picks different members of the 10-image class.
   bool differs = false;
   for (uint64_t seed = 10; seed < 15 && !differs; ++seed)
-    differs = tones(add_tone_attribute(set, 0.5, ToneTransform::invert, seed)) != a;
+    differs =
+        tones(add_tone_attribute(set, 0.5, ToneTransform::invert, seed, data::Split::train)) != a;
   EXPECT_TRUE(differs);
+  // The test split draws from streams of its own.
+  EXPECT_NE(tones(add_tone_attribute(set, 0.5, ToneTransform::invert, 9, data::Split::test)), a);
   // Dropping the other classes leaves class 3's choice as it was.
   data::SampleSet only3 = set;
   std::erase_if(only3.samples, [](const data::Sample& s) { return s.label != 3; });
-  const auto b = tones(add_tone_attribute(only3, 0.5, ToneTransform::invert, 9));
+  const auto b =
+      tones(add_tone_attribute(only3, 0.5, ToneTransform::invert, 9, data::Split::train));
   std::vector<int64_t> a3;
   for (size_t i = 0; i < set.samples.size(); ++i)
     if (set.samples[i].label == 3) a3.push_back(a[i]);
@@ -220,20 +225,24 @@ TEST(ToneBenchmark, AppendsToExistingAttributesAndRejectsBadInput) {
   data::SampleSet set = synthetic_set();
   set.attribute_names = {"bird"};
   for (data::Sample& s : set.samples) s.attributes = {7};
-  const data::SampleSet toned = add_tone_attribute(set, 0.5, ToneTransform::darken, 1);
+  const data::SampleSet toned =
+      add_tone_attribute(set, 0.5, ToneTransform::darken, 1, data::Split::train);
   EXPECT_EQ(toned.attribute_names, (std::vector<std::string>{"bird", "tone"}));
   EXPECT_EQ(toned.samples[0].attributes.size(), 2u);
   EXPECT_EQ(toned.samples[0].attributes[0], 7);
-  expect_error([&] { add_tone_attribute(toned, 0.5, ToneTransform::darken, 1); },
-               {"already has an attribute 'tone'"});
+  expect_error(
+      [&] { add_tone_attribute(toned, 0.5, ToneTransform::darken, 1, data::Split::train); },
+      {"already has an attribute 'tone'"});
   data::SampleSet files = synthetic_set();
   files.pixels = {};
-  expect_error([&] { add_tone_attribute(files, 0.5, ToneTransform::invert, 1); },
-               {"synthetic", "grey u8 [n, h, w]"});
+  expect_error(
+      [&] { add_tone_attribute(files, 0.5, ToneTransform::invert, 1, data::Split::train); },
+      {"synthetic", "grey u8 [n, h, w]"});
   data::SampleSet bad_row = synthetic_set();
   bad_row.samples[2].pixel_row = 99;
-  expect_error([&] { add_tone_attribute(bad_row, 0.5, ToneTransform::invert, 1); },
-               {"sample 2", "pixel row 99"});
+  expect_error(
+      [&] { add_tone_attribute(bad_row, 0.5, ToneTransform::invert, 1, data::Split::train); },
+      {"sample 2", "pixel row 99"});
 }
 
 // ---- the real Fashion-MNIST ----------------------------------------------------------

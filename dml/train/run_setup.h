@@ -1,0 +1,46 @@
+#pragma once
+// The parts a training run is made of, built from its config: the training
+// split and the held-out data, the m-per-class sampler, the sample loader,
+// the model, the loss and its miner, the training extension (PARADE), and
+// the optimizer over all their parameters with its schedule. What the config
+// cannot check by itself (a CUDA device present, a capturable step) is
+// checked first, so a bad run fails before it reads any data.
+#include <memory>
+
+#include "dml/data/batch_loader.h"
+#include "dml/data/m_per_class_sampler.h"
+#include "dml/losses/loss.h"
+#include "dml/miners/miner.h"
+#include "dml/train/config.h"
+#include "dml/train/evaluation.h"
+#include "dml/train/extension.h"
+#include "engine/optim/lr_schedule.h"
+#include "engine/optim/optimizer.h"
+#include "layers/embedding_head.h"
+
+namespace dml::train {
+
+struct RunParts {
+  data::SampleSet train_set;  // labels relabelled 0 .. classes-1
+  EvalData held_out;
+  int64_t classes = 0;
+  std::unique_ptr<data::MPerClassSampler> sampler;
+  int64_t steps_per_epoch = 0;  // the sampler's, capped by train.max_steps_per_epoch
+  data::SampleLoader train_loader;
+  std::shared_ptr<nn::EmbeddingNet> model;
+  std::unique_ptr<losses::Loss> loss;
+  std::unique_ptr<miners::Miner> miner;          // null: the loss takes every tuple
+  std::unique_ptr<TrainingExtension> extension;  // null for a plain DML run
+  std::unique_ptr<Optimizer> optimizer;
+  std::unique_ptr<LrSchedule> schedule;  // null: a constant learning rate
+};
+
+// `config` is the resolved config `c` was typed from (the extension reads its
+// own sections there). Creates train.output. The model's and the loss's
+// initial values come from their named random streams of train.seed.
+RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFactory& extension);
+
+// The run's summary on stdout: the data, the model and loss, the extension.
+void print_run(const RunParts& parts, const TrainConfig& c);
+
+}  // namespace dml::train

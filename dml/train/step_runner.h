@@ -1,0 +1,59 @@
+#pragma once
+// One training step of an epoch, eager or captured (train.cuda_graph), and
+// its verdict. A step's device work is queued whole before the host reads
+// anything: forward, loss, backward, the non-finite flag, and the
+// optimizer's update, which skips itself on the device when the flag is set.
+// The host then reads the verdict, once, and commits the step
+// (Optimizer::commit_step) only when it is good.
+//
+// With train.cuda_graph the epoch's first step runs eagerly (cuDNN's
+// algorithms chosen, the optimizer's state and coefficient buffers
+// allocated), the second is captured with this epoch's draws (step_graph.h)
+// and replayed from then on, the optimizer's update included: before each
+// replay the host stages its coefficients (learning rate, bias corrections).
+// A batch of other shapes (the epoch's last, say) is captured anew.
+#include <memory>
+
+#include "dml/data/device_prefetch.h"
+#include "dml/train/run_setup.h"
+#include "dml/train/step_graph.h"
+
+namespace dml::train {
+
+// What the host reads back from a step: the loss value and whether it and
+// every gradient were finite.
+struct StepVerdict {
+  double loss;
+  bool finite;
+  // "loss" or "gradient" when the step is not finite, else null. The loss is
+  // checked with the gradients: a non-finite loss is caught even where its
+  // gradients came out finite.
+  const char* failure() const;
+};
+
+class StepRunner {
+ public:
+  // One epoch's steps on `parts` (model, loss, miner, extension, optimizer).
+  // The miner draws from `miner_gen`, which must outlive the runner (a
+  // captured step holds it); `batches` is prefetched while a step runs.
+  StepRunner(RunParts& parts, const RunConfig& run, Generator& miner_gen,
+             data::DevicePrefetch& batches);
+
+  // Queues the step on `batch` (on the device) and reads its verdict. The
+  // caller applies the lr schedule before, and commits the step after.
+  StepVerdict run(const data::Batch& batch);
+
+ private:
+  StepOutput eager(const data::Batch& batch);
+  StepOutput captured(const data::Batch& batch);
+  StepOutput forward_backward(const Tensor& images, const Tensor& labels, const data::Batch* eager);
+
+  RunParts& parts_;
+  const RunConfig& run_;
+  Generator& miner_gen_;
+  data::DevicePrefetch& batches_;
+  std::unique_ptr<StepGraph> graph_;
+  int64_t eager_steps_ = 0;
+};
+
+}  // namespace dml::train
