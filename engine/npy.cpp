@@ -5,8 +5,8 @@
 #include <regex>
 #include <sstream>
 
-#include "engine/atomic_file.h"
 #include "base/error.h"
+#include "engine/atomic_file.h"
 
 namespace dml {
 

@@ -14,10 +14,10 @@
 #include "kernels/cpu/strided.h"
 
 #ifdef DML_WITH_CUDA
-#include "kernels/cuda_runtime/device_memory.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/fill.h"
 #include "kernels/cuda/random.h"
+#include "kernels/cuda_runtime/device_memory.h"
 #endif
 
 namespace dml {

@@ -11,8 +11,8 @@
 #include <fstream>
 #include <string>
 
-#include "dml/data/celeba.h"
 #include "base/error.h"
+#include "dml/data/celeba.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "dml/data/csv_manifest.h"
 #include "base/error.h"
+#include "dml/data/csv_manifest.h"
 #include "fuzz/memory_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

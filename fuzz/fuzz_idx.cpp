@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "dml/data/idx.h"
 #include "base/error.h"
+#include "dml/data/idx.h"
 #include "fuzz/memory_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

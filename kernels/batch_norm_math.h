@@ -16,8 +16,8 @@
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/elementwise_ops.h"
 #include "base/host_device.h"
+#include "kernels/elementwise_ops.h"
 #include "kernels/storage_math.h"
 
 // The (storage, math) type pairs both backends instantiate the activation

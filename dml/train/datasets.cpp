@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/error.h"
 #include "dml/data/cars196.h"
 #include "dml/data/celeba.h"
 #include "dml/data/csv_manifest.h"
@@ -14,7 +15,6 @@
 #include "dml/data/subset.h"
 #include "dml/data/tone_benchmark.h"
 #include "dml/data/transforms.h"
-#include "base/error.h"
 
 namespace dml::train {
 

@@ -1,7 +1,7 @@
 #include "dml/train/model_factory.h"
 
-#include "dml/train/checkpoint.h"
 #include "base/error.h"
+#include "dml/train/checkpoint.h"
 #include "engine/safetensors.h"
 
 namespace dml::train {

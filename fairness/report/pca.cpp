@@ -4,8 +4,8 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/autograd.h"
 #include "base/error.h"
+#include "engine/autograd.h"
 #include "engine/ops.h"
 
 namespace dml::fairness {

@@ -1,23 +1,20 @@
 #include "kernels/cpu/random.h"
 
-#include "kernels/cpu/parallel.h"
 #include "base/philox.h"
+#include "kernels/cpu/parallel.h"
 
 namespace dml::cpu {
 
-
 template <class T>
 void fill_uniform(T* out, int64_t n, uint64_t seed, uint64_t first) {
-  parallel_for(n, [&](int64_t i) {
-    out[i] = uniform_value<T>(philox4x32_10(first + uint64_t(i), seed));
-  });
+  parallel_for(
+      n, [&](int64_t i) { out[i] = uniform_value<T>(philox4x32_10(first + uint64_t(i), seed)); });
 }
 
 template <class T>
 void fill_normal(T* out, int64_t n, uint64_t seed, uint64_t first) {
-  parallel_for(n, [&](int64_t i) {
-    out[i] = normal_value<T>(philox4x32_10(first + uint64_t(i), seed));
-  });
+  parallel_for(
+      n, [&](int64_t i) { out[i] = normal_value<T>(philox4x32_10(first + uint64_t(i), seed)); });
 }
 
 void fill_randint(int64_t* out, int64_t n, int64_t low, int64_t high, uint64_t seed,

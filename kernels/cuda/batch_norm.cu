@@ -1,7 +1,7 @@
 #include "kernels/batch_norm_math.h"
 #include "kernels/cuda/batch_norm.h"
-#include "kernels/cuda_runtime/check.h"
 #include "kernels/cuda/grid.cuh"
+#include "kernels/cuda_runtime/check.h"
 #include "kernels/cuda_runtime/scratch.h"
 #include "kernels/cuda_runtime/stream.h"
 

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "kernels/cuda/blas.h"
-#include "kernels/cuda_runtime/check.h"
 #include "kernels/cuda/conv_bias.h"
+#include "kernels/cuda_runtime/check.h"
 #include "kernels/cuda_runtime/dnn.h"
 #include "kernels/cuda_runtime/scratch.h"
 #include "kernels/cuda_runtime/stream.h"

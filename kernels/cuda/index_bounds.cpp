@@ -1,8 +1,8 @@
 // The host half of the index bounds check: a one-word result from the
 // caching allocator, the search queued on the device's stream, one int64
 // copied back.
-#include "kernels/cuda_runtime/device_memory.h"
 #include "kernels/cuda/index.h"
+#include "kernels/cuda_runtime/device_memory.h"
 #include "kernels/cuda_runtime/scratch.h"
 
 namespace dml::cuda {

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/cuda_runtime/check.h"
 #include "kernels/cuda/multi_tensor_plan.h"
+#include "kernels/cuda_runtime/check.h"
 #include "kernels/cuda_runtime/stream.h"
 
 namespace dml::cuda::multi_tensor {

@@ -1,12 +1,11 @@
-#include "kernels/cuda_runtime/capture.h"
+#include "base/philox.h"
 #include "kernels/cuda/grid.cuh"
 #include "kernels/cuda/random.h"
-#include "base/philox.h"
+#include "kernels/cuda_runtime/capture.h"
 
 namespace dml::cuda {
 
 namespace {
-
 
 template <class T>
 __global__ void uniform_kernel(T* out, int64_t n, uint64_t seed, uint64_t first) {

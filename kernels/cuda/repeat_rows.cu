@@ -1,8 +1,8 @@
 #include <algorithm>
 
 #include "base/dtype.h"
-#include "kernels/cuda_runtime/check.h"
 #include "kernels/cuda/repeat_rows.h"
+#include "kernels/cuda_runtime/check.h"
 #include "kernels/cuda_runtime/stream.h"
 
 namespace dml::cuda {

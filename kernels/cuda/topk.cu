@@ -8,8 +8,8 @@
 #include <cub/device/device_segmented_sort.cuh>
 
 #include "kernels/cuda/grid.cuh"
-#include "kernels/cuda_runtime/scratch.h"
 #include "kernels/cuda/topk.h"
+#include "kernels/cuda_runtime/scratch.h"
 #include "kernels/value_order.h"
 
 namespace dml::cuda {

@@ -1,7 +1,7 @@
 // The dataset readers on tiny copies of each published layout that the tests
-// write themselves (tests/support/dataset_fixtures.h): good lists read back as the right samples and
-// standard splits; every kind of bad input throws a dml::Error whose one line names the file (and
-// line) and says what is wrong.
+// write themselves (tests/support/dataset_fixtures.h): good lists read back as the right samples
+// and standard splits; every kind of bad input throws a dml::Error whose one line names the file
+// (and line) and says what is wrong.
 #include <gtest/gtest.h>
 
 #include <algorithm>

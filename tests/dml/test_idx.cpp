@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "dml/data/fashion_mnist.h"
 #include "dml/data/idx.h"
 #include "engine/allocator.h"
-#include "base/error.h"
 #include "tests/support/test_support.h"
 
 namespace {
