@@ -34,6 +34,14 @@ declare -A private=(
 )
 project='^(base|kernels|engine|layers|dml|fairness|api|tools|tests|bench|fuzz)/'
 
+readable() {  # a rule's regex as a list: ^(base/|kernels/[^/]+$) -> base/, kernels/*.h
+  local text=${1#^}
+  text=${text#(}
+  text=${text%)}
+  text=${text//'[^/]+$'/*.h}
+  echo "${text//|/, }"
+}
+
 rule_of() {  # the longest folder prefix of $1 that has a rule
   local dir=${1%/*} best=
   for folder in "${!allowed[@]}"; do
@@ -55,7 +63,7 @@ while IFS= read -r file; do
       echo "$file:$line: includes $target, private to $owner/"
       violations=$((violations + 1))
     elif ! [[ $target =~ ${allowed[$rule]} ]]; then
-      echo "$file:$line: includes $target; $rule/ may include only ${allowed[$rule]}"
+      echo "$file:$line: includes $target; $rule/ may include only $(readable "${allowed[$rule]}")"
       violations=$((violations + 1))
     fi
   done < <(awk '/^[ \t]*#[ \t]*include[ \t]*"/ { split($0, q, "\""); print FNR ":" q[2] }' "$file")
@@ -63,7 +71,8 @@ done < <(find base kernels engine layers dml fairness api tools -type f \
            \( -name '*.h' -o -name '*.cpp' -o -name '*.cu' -o -name '*.cuh' \) 2>/dev/null | sort)
 
 if ((violations > 0)); then
-  echo "check_layers: $violations include(s) break the layer rule (docs/ARCHITECTURE.md, 'Layers')"
+  echo "check_layers: $violations include(s) break the layer rule (docs/ARCHITECTURE.md, 'Layers'):" \
+    "move what both need into the lower folder, or reach the kernels through an engine op"
   exit 1
 fi
 echo "check_layers: every include follows the layer rule"
