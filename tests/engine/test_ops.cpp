@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/math_mode.h"
 #include "engine/ops.h"
 
 namespace dml {
@@ -176,6 +177,22 @@ TEST(Ops, ConvolutionSplitAcrossGemmsEqualsPerImage) {
   EXPECT_LT(amax(abs(concat(outs, 0) - conv2d(x, w, {}, o))).item(), 1e-4);
   EXPECT_LT(amax(abs(x.grad() - gx)).item(), 1e-4);
   EXPECT_LT(amax(abs(w.grad() - gw)).item(), 1e-2 * amax(abs(gw)).item() * 1e-2);
+}
+
+// The TF32 switch is off by default, and a scope restores what it found, so
+// `train.precision tf32` ends with its run (on every build, CPU-only too).
+TEST(MathMode, Tf32IsOffByDefaultAndScopesRestoreIt) {
+  EXPECT_FALSE(allow_tf32());
+  {
+    AllowTf32Scope on(true);
+    EXPECT_TRUE(allow_tf32());
+    {
+      AllowTf32Scope off(false);
+      EXPECT_FALSE(allow_tf32());
+    }
+    EXPECT_TRUE(allow_tf32());
+  }
+  EXPECT_FALSE(allow_tf32());
 }
 }  // namespace
 }  // namespace dml
