@@ -31,9 +31,7 @@ class Registry {
   // dml::Error on a name registered twice (which ends the program before
   // main: two files claim one name).
   bool add(Entry entry) {
-    auto at =
-        std::lower_bound(entries_.begin(), entries_.end(), entry.name,
-                         [](const Entry& e, const std::string& name) { return e.name < name; });
+    const auto at = position(entry.name);
     DML_CHECK(at == entries_.end() || at->name != entry.name, kind_, " '", entry.name,
               "' is registered twice");
     entries_.insert(at, std::move(entry));
@@ -51,9 +49,9 @@ class Registry {
 
   // Throws dml::Error for an unknown name, listing the known ones.
   const Entry& at(const std::string& name) const {
-    for (const Entry& e : entries_)
-      if (e.name == name) return e;
-    throw_unknown_name(kind_, name, names());
+    const auto found = position(name);
+    if (found == entries_.end() || found->name != name) throw_unknown_name(kind_, name, names());
+    return *found;
   }
 
   // The named entry's parameters: its defaults overridden by `given`, each
@@ -63,6 +61,12 @@ class Registry {
   }
 
  private:
+  // Where `name` is, or would go, in the sorted entries.
+  typename std::vector<Entry>::const_iterator position(const std::string& name) const {
+    return std::lower_bound(entries_.begin(), entries_.end(), name,
+                            [](const Entry& e, const std::string& n) { return e.name < n; });
+  }
+
   std::string kind_;
   std::vector<Entry> entries_;
 };

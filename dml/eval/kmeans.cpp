@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include "base/parallel.h"
 #include "dml/eval/knn.h"
 
 namespace dml::eval {
@@ -13,10 +14,6 @@ namespace {
 
 // Columns one thread sums in the centroid update (a cache line of floats).
 constexpr int64_t kColumnBlock = 16;
-
-// Below this many row elements a loop stays on one thread, whose start-up
-// would cost more than the work.
-constexpr int64_t kParallelWork = 32768;
 
 double uniform(Generator& gen) {
   const PhiloxBlock r = philox4x32_10(gen.reserve(1), gen.seed());
@@ -44,10 +41,13 @@ void seed_centres(const float* x, int64_t n, int64_t dim, int64_t k, Generator& 
   for (int64_t c = 0; c < k; ++c) {
     std::copy(x + pick * dim, x + (pick + 1) * dim, centres + c * dim);
     if (c + 1 == k) break;
-#pragma omp parallel for schedule(static) if (n > kParallelWork / (dim + 1))
-    for (int64_t i = 0; i < n; ++i)
-      nearest[size_t(i)] =
-          std::min(nearest[size_t(i)], sq_distance(x + i * dim, centres + c * dim, dim));
+    parallel_for(
+        n,
+        [&](int64_t i) {
+          nearest[size_t(i)] =
+              std::min(nearest[size_t(i)], sq_distance(x + i * dim, centres + c * dim, dim));
+        },
+        kParallelGrain / (dim + 1));
     const double total = std::accumulate(nearest.begin(), nearest.end(), 0.0);
     if (total <= 0) {  // every row sits on a centre already
       pick = uniform_index(gen, n);
@@ -108,14 +108,17 @@ KMeansResult kmeans(const Tensor& x, const KMeansOptions& options, Generator& ge
     // Threads split the columns, so every sum adds its rows in the same order
     // whatever the thread count; small problems stay on one thread.
     const int64_t blocks = (dim + kColumnBlock - 1) / kColumnBlock;
-#pragma omp parallel for schedule(static) if (n * dim >= kParallelWork)
-    for (int64_t block = 0; block < blocks; ++block) {
-      const int64_t j0 = block * kColumnBlock, j1 = std::min(dim, j0 + kColumnBlock);
-      for (int64_t i = 0; i < n; ++i) {
-        double* sum = sums.data() + result.assignments[size_t(i)] * dim;
-        for (int64_t j = j0; j < j1; ++j) sum[j] += rows[i * dim + j];
-      }
-    }
+    const int64_t grain = n * dim < kParallelGrain ? blocks : 0;
+    parallel_for(
+        blocks,
+        [&](int64_t block) {
+          const int64_t j0 = block * kColumnBlock, j1 = std::min(dim, j0 + kColumnBlock);
+          for (int64_t i = 0; i < n; ++i) {
+            double* sum = sums.data() + result.assignments[size_t(i)] * dim;
+            for (int64_t j = j0; j < j1; ++j) sum[j] += rows[i * dim + j];
+          }
+        },
+        grain);
     if (std::count(counts.begin(), counts.end(), 0) > 0) {
       // Empty clusters take the rows farthest from their centres, as sklearn
       // relocates them; a row leaves its cluster only if others remain.

@@ -10,11 +10,11 @@
 #include <mutex>
 #include <vector>
 
+#include "base/parallel.h"
 #include "engine/autograd.h"
 #include "engine/ops.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/nearest_selection.h"
-#include "kernels/cpu/parallel.h"
 
 #ifdef DML_WITH_CUDA
 #include "engine/ops/knn_cuda.h"
@@ -68,14 +68,14 @@ void check_depth(int64_t query, int64_t k, int64_t available, const KnnOptions& 
 // row (or squares that overflow f32) would make its distances meaningless.
 std::vector<double> row_sq_norms(const float* x, int64_t rows, int64_t dim, const char* what) {
   std::vector<double> out(static_cast<size_t>(rows));
-  cpu::parallel_for(
+  parallel_for(
       rows,
       [&](int64_t i) {
         double s = 0;
         for (int64_t j = 0; j < dim; ++j) s += double(x[i * dim + j]) * double(x[i * dim + j]);
         out[size_t(i)] = s;
       },
-      cpu::kParallelGrain / (dim + 1));
+      kParallelGrain / (dim + 1));
   for (int64_t i = 0; i < rows; ++i)
     DML_CHECK(std::isfinite(float(out[size_t(i)])), "knn: ", what, " row ", i,
               " holds NaN or inf (or values too large to square in f32); check the embeddings");

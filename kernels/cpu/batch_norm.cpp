@@ -1,7 +1,7 @@
 #include "kernels/cpu/batch_norm.h"
 
+#include "base/parallel.h"
 #include "kernels/batch_norm_math.h"
-#include "kernels/cpu/parallel.h"
 
 namespace dml::cpu {
 

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "base/dtype.h"
-#include "kernels/cpu/parallel.h"
+#include "base/parallel.h"
 
 namespace dml::cpu {
 

@@ -4,9 +4,9 @@
 #include <cstring>
 #include <vector>
 
+#include "base/parallel.h"
 #include "kernels/cpu/bf16_widen.h"
 #include "kernels/cpu/gemm.h"
-#include "kernels/cpu/parallel.h"
 
 namespace dml::cpu {
 

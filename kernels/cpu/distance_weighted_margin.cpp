@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/cpu/parallel.h"
+#include "base/parallel.h"
 
 namespace dml::cpu {
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "kernels/cpu/parallel.h"
+#include "base/parallel.h"
 
 namespace dml::cpu {
 

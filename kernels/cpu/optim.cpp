@@ -1,6 +1,6 @@
 #include "kernels/cpu/optim.h"
 
-#include "kernels/cpu/parallel.h"
+#include "base/parallel.h"
 
 namespace dml::cpu {
 

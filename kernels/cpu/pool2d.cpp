@@ -4,7 +4,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels/cpu/parallel.h"
+#include "base/parallel.h"
 
 namespace dml::cpu {
 

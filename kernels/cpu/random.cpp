@@ -1,7 +1,7 @@
 #include "kernels/cpu/random.h"
 
+#include "base/parallel.h"
 #include "base/philox.h"
-#include "kernels/cpu/parallel.h"
 
 namespace dml::cpu {
 

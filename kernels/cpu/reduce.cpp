@@ -1,6 +1,6 @@
 #include "kernels/cpu/reduce.h"
 
-#include "kernels/cpu/parallel.h"
+#include "base/parallel.h"
 #include "kernels/value_order.h"
 
 namespace dml::cpu {

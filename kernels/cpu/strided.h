@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/cpu/parallel.h"
+#include "base/parallel.h"
 #include "kernels/elementwise_ops.h"
 
 namespace dml::cpu {

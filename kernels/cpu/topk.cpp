@@ -4,7 +4,7 @@
 #include <numeric>
 #include <vector>
 
-#include "kernels/cpu/parallel.h"
+#include "base/parallel.h"
 #include "kernels/value_order.h"
 
 namespace dml::cpu {

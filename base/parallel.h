@@ -3,7 +3,7 @@
 // costs more than the work.
 #include <cstdint>
 
-namespace dml::cpu {
+namespace dml {
 
 constexpr int64_t kParallelGrain = 32768;
 
@@ -13,4 +13,4 @@ void parallel_for(int64_t n, F&& body, int64_t grain = kParallelGrain) {
   for (int64_t i = 0; i < n; ++i) body(i);
 }
 
-}  // namespace dml::cpu
+}  // namespace dml
