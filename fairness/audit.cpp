@@ -9,6 +9,7 @@
 #include "dml/train/datasets.h"
 #include "dml/train/evaluation.h"
 #include "engine/ops.h"
+#include "fairness/audit_intervals.h"
 #include "fairness/audit_json.h"
 #include "fairness/downstream.h"
 #include "fairness/findml_metrics.h"
@@ -80,14 +81,26 @@ Json audit_embeddings(const train::Embedded& e, const AuditTarget& target,
                                         .max_pairs = options.max_pairs,
                                         .seed = seed(data::Stream::audit_alignment),
                                         .attribute = target.attribute});
+  const BootstrapOptions bootstrap = {.resamples = options.bootstrap_resamples,
+                                      .seed = seed(data::Stream::audit_bootstrap)};
   Json doc = {{"schema", "dml-audit-1"},
               {"model", model_name},
               {"dataset", dataset_name},
               {"attribute", target.attribute}};
   const Json findml_json = to_json(findml);
   for (const auto& [key, value] : findml_json.items()) doc[key] = value;
+  const std::vector<int64_t> group_ids = groups.to_vector<int64_t>();
+  doc["retrieval"]["intervals"] = retrieval_intervals(findml, group_ids, bootstrap);
+  if (target.split_attributes.size() >= 2) {
+    const int64_t n = e.attributes.size(0), a = e.attributes.size(1);
+    const std::vector<int64_t> flat = e.attributes.to_vector<int64_t>();
+    std::vector<std::vector<int64_t>> rows;
+    for (int64_t i = 0; i < n; ++i) rows.emplace_back(flat.begin() + i * a, flat.begin() + (i + 1) * a);
+    doc["intersections"] = intersections(findml, target.split_attributes, rows, bootstrap);
+  }
   doc["leakage"] =
-      to_json(attribute_leakage(e.embeddings, groups, {.seed = seed(data::Stream::audit_leakage)}));
+      to_json(attribute_leakage(e.embeddings, groups,
+                                {.seed = seed(data::Stream::audit_leakage), .metric = metric}));
   doc["downstream"] = to_json(
       downstream_classifiers(e.embeddings, e.labels, groups,
                              {.minority = target.minority,
@@ -106,6 +119,7 @@ Json audit_model(nn::Module& model, const train::TrainConfig& c, const AuditOpti
             " is a query/gallery split; audit a dataset whose test split is one set");
   AuditTarget target = audit_target(c, options.attribute);
   target.column = data::attribute_column(held_out.queries, options.attribute);
+  target.split_attributes = held_out.queries.attribute_names;
   train::Embedded e = train::embed_samples(
       model, held_out.queries, train::make_sample_loader(c.augment, c.model.in_channels, false),
       256, c.run.workers);

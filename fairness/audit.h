@@ -5,6 +5,7 @@
 // map, as one JSON document. `dml audit` writes it with its HTML report;
 // `dml experiment findml` compares the documents of baseline and PARADE runs.
 #include <string>
+#include <vector>
 
 #include "dml/train/config.h"
 #include "dml/train/embed.h"
@@ -21,6 +22,7 @@ struct AuditOptions {
   std::string attribute;          // the sensitive attribute (default_audit_attribute)
   int64_t max_pairs = 2'000'000;  // alignment samples pairs above this (see findml_metrics.h)
   int64_t map_points = 2000;      // points of the PCA map (a seeded subset when there are more)
+  int64_t bootstrap_resamples = 1000;  // of the retrieval intervals (audit_intervals.h)
 };
 
 // The attribute audited and its training skew: the minority is the value
@@ -30,6 +32,9 @@ struct AuditTarget {
   int64_t column = 0;  // in the held-out split's attribute matrix
   int64_t minority = 0;
   double minority_share = 0;
+  // The names of the held-out attribute matrix's columns: with two or more,
+  // the audit adds their intersections.
+  std::vector<std::string> split_attributes{};
 };
 AuditTarget audit_target(const train::TrainConfig& config, const std::string& attribute);
 

@@ -71,8 +71,10 @@ Json to_json(const FinDmlReport& report) {
 
 Json to_json(const LeakageResult& leakage) {
   return Json{{"balanced_accuracy", json_number(leakage.balanced_accuracy)},
+              {"knn_balanced_accuracy", json_number(leakage.knn_balanced_accuracy)},
               {"chance", json_number(leakage.chance)},
-              {"probe", "logistic regression, 50/50 split"}};
+              {"probe", "logistic regression, 50/50 split"},
+              {"knn_probe", "k-NN majority vote, k = " + std::to_string(leakage.knn_k)}};
 }
 
 Json to_json(const DownstreamReport& downstream) {

@@ -1,79 +1,75 @@
 #include "fairness/experiment.h"
 
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "dml/train/model_factory.h"
 #include "dml/train/trainer.h"
 #include "engine/atomic_file.h"
 #include "fairness/audit.h"
 #include "fairness/parade_training.h"
-#include "fairness/report/html_report.h"
+#include "fairness/report/sweep_report.h"
 
 namespace dml::fairness {
 
+namespace fs = std::filesystem;
+
 namespace {
 
-// Trains one arm and audits its exported model.
-Json train_and_audit(Json config, const std::string& output, const std::string& attribute) {
-  config["train"]["output"] = output;
-  train::run_training(config, {.extension = make_parade_extension});
-  const std::string model_path = output + "/model.safetensors";
-  train::TrainedModel m = train::load_trained_model(model_path, {});
-  return audit_model(*m.model, m.typed, {.attribute = attribute}, model_path);
+// An audit.json written by a finished run, or null when there is none (a
+// file that does not parse counts as none: it is redone).
+Json finished_audit(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return nullptr;
+  std::ifstream in(path);
+  Json doc = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return doc.is_object() && doc.value("schema", "") == "dml-audit-1" ? doc : Json();
 }
 
-// One table row: a label and where its value lies in an audit document.
-struct Row {
-  std::string label;
-  Json::json_pointer where;
-};
-
-std::vector<Row> table_rows(const Json& doc) {
-  std::vector<Row> rows = {{"R@1 overall", Json::json_pointer("/retrieval/overall/recall@1")}};
-  for (const Json& g : doc["groups"]) {
-    const std::string v = std::to_string(g["value"].get<int64_t>());
-    rows.push_back({"R@1 " + g["name"].get<std::string>(),
-                    Json::json_pointer("/retrieval/per_group/" + v + "/recall@1")});
+// Trains (or resumes) and audits one run, or takes its finished audit.
+Json run_once(const PlannedRun& run, const std::string& attribute, size_t index, size_t total) {
+  const std::string audit_path = run.dir + "/audit.json";
+  const std::string what = std::string(arm_name(run.arm)) + ", seed " + std::to_string(run.seed);
+  if (Json done = finished_audit(audit_path); !done.is_null()) {
+    std::printf("== run %zu/%zu (%s): finished earlier, %s ==\n", index + 1, total, what.c_str(),
+                audit_path.c_str());
+    return done;
   }
-  rows.push_back({"R@1 gap (minority - majority)",
-                  Json::json_pointer("/retrieval/gap_minority_majority/recall@1")});
-  rows.push_back({"MAP@R gap (minority - majority)",
-                  Json::json_pointer("/retrieval/gap_minority_majority/map@r")});
-  for (const char* a : {"intra_class", "inter_class", "uniformity"})
-    rows.push_back({std::string(a) + " gap (minority - majority)",
-                    Json::json_pointer(std::string("/alignment/gap_minority_majority/") + a)});
-  rows.push_back(
-      {"attribute leakage (balanced acc.)", Json::json_pointer("/leakage/balanced_accuracy")});
-  for (const char* d :
-       {"logistic_imbalanced", "logistic_balanced", "knn_imbalanced", "knn_balanced"}) {
-    rows.push_back({std::string(d) + " accuracy",
-                    Json::json_pointer(std::string("/downstream/") + d + "/overall")});
-    rows.push_back({std::string(d) + " gap", Json::json_pointer(std::string("/downstream/") + d +
-                                                                "/gap_minority_majority")});
+  const std::string model = run.dir + "/model.safetensors";
+  const std::string checkpoint = run.dir + "/checkpoint.safetensors";
+  if (!fs::exists(model)) {
+    const bool resume = fs::exists(checkpoint);
+    std::printf("== run %zu/%zu (%s)%s: %s ==\n", index + 1, total, what.c_str(),
+                resume ? ", resumed from its checkpoint" : "", run.dir.c_str());
+    train::run_training(run.config, {.resume = resume ? checkpoint : std::string(),
+                                     .extension = make_parade_extension});
+  } else {
+    std::printf("== run %zu/%zu (%s): trained earlier, auditing %s ==\n", index + 1, total,
+                what.c_str(), model.c_str());
   }
-  return rows;
+  train::TrainedModel m = train::load_trained_model(model, {});
+  Json doc = audit_model(*m.model, m.typed, {.attribute = attribute}, model);
+  write_file_atomically(audit_path, doc.dump(1) + "\n");
+  return doc;
 }
 
-std::vector<double> values_at(const std::vector<Json>& docs, const Json::json_pointer& where) {
-  std::vector<double> out;
-  for (const Json& d : docs)
-    out.push_back(d.contains(where) && d[where].is_number() ? d[where].get<double>() : NAN);
-  return out;
-}
-
-std::string mean_std(const std::vector<double>& v) {
-  double sum = 0, sq = 0;
-  for (double x : v) sum += x;
-  const double mean = sum / double(v.size());
-  for (double x : v) sq += (x - mean) * (x - mean);
-  char buf[64];
-  if (v.size() > 1)
-    std::snprintf(buf, sizeof buf, "%.4f +/- %.4f", mean, std::sqrt(sq / double(v.size() - 1)));
-  else
-    std::snprintf(buf, sizeof buf, "%.4f", mean);
-  return buf;
+// results.jsonl: a row per (cell, seed, arm) whose run has finished.
+void write_results(const SweepPlan& plan, const std::vector<Json>& audits,
+                   const std::string& path) {
+  std::string text;
+  for (const SweepCell& cell : plan.cells)
+    for (size_t s = 0; s < plan.seeds.size(); ++s)
+      for (const auto& [arm, runs] : {std::pair{Arm::baseline, &cell.baseline},
+                                      std::pair{Arm::parade, &cell.parade}}) {
+        const size_t r = (*runs)[s];
+        if (audits[r].is_null()) continue;
+        text += result_row(audits[r], cell.name, cell.values, plan.seeds[s], arm_name(arm),
+                           plan.runs[r].dir)
+                    .dump() +
+                "\n";
+      }
+  write_file_atomically(path, text);
 }
 
 }  // namespace
@@ -95,61 +91,47 @@ Json findml_default_config() {
   })");
 }
 
-ExperimentResult run_findml_experiment(const Json& config, const ExperimentOptions& options) {
-  DML_CHECK(!options.seeds.empty(), "experiment findml: give at least one seed");
-  DML_CHECK(!options.output.empty(), "experiment findml: give an output directory");
-  const std::string attribute =
-      options.attribute.empty() ? default_audit_attribute(config) : options.attribute;
-  // The baseline has no attribute branch, so no per-attribute settings either.
-  Json baseline = config, parade = config;
-  baseline["parade"]["attributes"] = Json::array();
-  baseline["parade"]["per_attribute"] = Json::object();
-  parade["parade"]["attributes"] = Json::array({attribute});
-  parade_config(parade);  // a bad parade setting fails now, not after the first baseline run
-  ExperimentResult result;
-  for (int64_t seed : options.seeds) {
-    const std::string dir = options.output + "/seed" + std::to_string(seed);
-    baseline["train"]["seed"] = seed;
-    parade["train"]["seed"] = seed;
-    std::printf("== seed %lld: baseline ==\n", (long long)seed);
-    result.baseline.push_back(train_and_audit(baseline, dir + "/baseline", attribute));
-    std::printf("== seed %lld: PARADE ==\n", (long long)seed);
-    result.parade.push_back(train_and_audit(parade, dir + "/parade", attribute));
+ExperimentResult run_findml_experiment(const Json& config, const SweepOptions& options) {
+  ExperimentResult result{.plan = plan_sweep(config, options), .cells = {}};
+  const SweepPlan& plan = result.plan;
+  fs::create_directories(options.output);
+  std::vector<Json> audits(plan.runs.size());
+  for (size_t r = 0; r < plan.runs.size(); ++r) {
+    audits[r] = run_once(plan.runs[r], plan.attribute, r, plan.runs.size());
+    write_results(plan, audits, options.output + "/results.jsonl");
   }
-  Json record = {{"config", config},
-                 {"seeds", options.seeds},
-                 {"attribute", attribute},
-                 {"table", findml_table_json(result)},
-                 {"baseline", result.baseline},
-                 {"parade", result.parade}};
+
+  std::vector<std::string> axes;
+  for (const SweepAxis& a : plan.axes) axes.push_back(a.key);
+  Json tables = Json::array();
+  for (const SweepCell& cell : plan.cells) {
+    CellAudits c{.name = cell.name, .values = cell.values, .baseline = {}, .parade = {}};
+    for (size_t s = 0; s < plan.seeds.size(); ++s) {
+      c.baseline.push_back(audits[cell.baseline[s]]);
+      c.parade.push_back(audits[cell.parade[s]]);
+    }
+    tables.push_back({{"cell", cell.name}, {"values", cell.values}, {"table", cell_table_json(c)}});
+    result.cells.push_back(std::move(c));
+  }
+  const std::string title = "finDML on " + config["data"]["format"].get<std::string>() +
+                            ": baseline vs PARADE on " + plan.attribute;
+  const Json summary = sweep_summary(result.cells, axes, plan.seeds, title, plan.attribute);
+  Json runs = Json::array();
+  for (const PlannedRun& r : plan.runs)
+    runs.push_back({{"arm", arm_name(r.arm)}, {"seed", r.seed}, {"dir", r.dir}});
+  const Json record = {{"config", config},   {"axes", axes},     {"seeds", plan.seeds},
+                       {"attribute", plan.attribute}, {"runs", runs}, {"cells", tables},
+                       {"summary", summary}};
   write_file_atomically(options.output + "/experiment.json", record.dump(1) + "\n");
-  write_file_atomically(
-      options.output + "/report.html",
-      render_audits_html(
-          {{"baseline, seed " + std::to_string(options.seeds[0]), result.baseline[0]},
-           {"PARADE, seed " + std::to_string(options.seeds[0]), result.parade[0]}},
-          "finDML: baseline vs PARADE"));
+  write_file_atomically(options.output + "/report.html", render_sweep_html(summary));
   return result;
 }
 
-Json findml_table_json(const ExperimentResult& r) {
-  Json out = Json::array();
-  for (const Row& row : table_rows(r.baseline.front()))
-    out.push_back({{"metric", row.label},
-                   {"baseline", values_at(r.baseline, row.where)},
-                   {"parade", values_at(r.parade, row.where)}});
-  return out;
-}
-
-std::string findml_table(const ExperimentResult& r) {
-  char line[256];
-  std::snprintf(line, sizeof line, "%-36s %-20s %-20s\n", "metric", "baseline", "PARADE");
-  std::string out = line;
-  for (const Row& row : table_rows(r.baseline.front())) {
-    std::snprintf(line, sizeof line, "%-36s %-20s %-20s\n", row.label.c_str(),
-                  mean_std(values_at(r.baseline, row.where)).c_str(),
-                  mean_std(values_at(r.parade, row.where)).c_str());
-    out += line;
+std::string findml_tables(const ExperimentResult& result) {
+  std::string out;
+  for (const CellAudits& cell : result.cells) {
+    if (result.cells.size() > 1) out += "\n== " + cell.name + " ==\n";
+    out += cell_table_text(cell_table_json(cell), result.plan.seeds.size());
   }
   return out;
 }

@@ -1,28 +1,38 @@
 #pragma once
 // The finDML experiment: the baseline and PARADE trained with the same
-// config, seed and budget, over several seeds, each audited on the held-out
-// classes; a side-by-side table of the means and standard deviations.
+// config, seed and budget, over several seeds and over a sweep's grid of
+// config values (sweep.h), each run audited on the held-out classes; per cell
+// a table of estimates with 95% intervals and the paired difference PARADE -
+// baseline (experiment_table.h).
 //
 // The baseline is the same run without the attribute branch (no attribute
-// head, no decorrelation: alpha = rho = 0); PARADE adds the branch for the
-// audited attribute with the config's parade settings.
+// head, no decorrelation); PARADE adds the branch for the audited attribute
+// with the config's parade settings.
+//
+// Files under the output directory:
+//   runs/<arm>-seed<k>-<hash>/   each run: config, checkpoint, model,
+//                                metrics.jsonl, audit.json
+//   results.jsonl                a row per (cell, seed, arm) finished,
+//                                rewritten atomically after every run
+//   experiment.json              the plan, every cell's table and audits
+//   report.html                  the trade-off, subgroup bars, maps
+//
+// An interrupted experiment resumes when run again with the same arguments: a
+// run with its audit.json is not run again, one with its exported model is
+// only audited, and one with a checkpoint continues from it.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "dml/train/config.h"
+#include "fairness/experiment_table.h"
+#include "fairness/sweep.h"
 
 namespace dml::fairness {
 
-struct ExperimentOptions {
-  std::vector<int64_t> seeds = {0};
-  std::string attribute{};  // empty: default_audit_attribute(config)
-  // <output>/seed<k>/{baseline,parade}/, experiment.json, report.html
-  std::string output{};
-};
-
 struct ExperimentResult {
-  std::vector<Json> baseline, parade;  // audit documents, one per seed
+  SweepPlan plan;
+  std::vector<CellAudits> cells;  // in plan order
 };
 
 // The bundled benchmark's run (configs/findml_fashion_mnist.json holds the
@@ -32,11 +42,10 @@ struct ExperimentResult {
 // learning rate (the paper's 1e-5 belongs to its 1e-5 fine-tuning).
 Json findml_default_config();
 
-ExperimentResult run_findml_experiment(const Json& config, const ExperimentOptions& options);
+ExperimentResult run_findml_experiment(const Json& config, const SweepOptions& options);
 
-// Rows "metric | baseline mean +/- std | PARADE mean +/- std", as text.
-std::string findml_table(const ExperimentResult& result);
-// The same rows as JSON: [{"metric", "baseline": [values], "parade": [values]}].
-Json findml_table_json(const ExperimentResult& result);
+// Every cell's table as text, headed by the cell's name when there are
+// several.
+std::string findml_tables(const ExperimentResult& result);
 
 }  // namespace dml::fairness

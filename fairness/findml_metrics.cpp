@@ -15,7 +15,8 @@ constexpr const char* kCaller = "findml_metrics";
 
 GroupComparison retrieval_by_group(const Tensor& x, const std::vector<int64_t>& labels,
                                    const std::vector<int64_t>& group_ids,
-                                   const Subgroups& subgroups, const FinDmlOptions& options) {
+                                   const Subgroups& subgroups, const FinDmlOptions& options,
+                                   std::vector<std::vector<double>>& per_query) {
   eval::EvalOptions eval_options;
   eval_options.metric = options.metric;
   eval_options.recall_ks = options.recall_ks;
@@ -32,6 +33,7 @@ GroupComparison retrieval_by_group(const Tensor& x, const std::vector<int64_t>& 
   std::vector<std::vector<double>> per_group(subgroups.values.size());
   for (const std::string& name : names) {
     overall.push_back(report.metric(name));
+    per_query.push_back(report.per_query_values(name));
     // breakdown lists groups by ascending id, as Subgroups does, and lists
     // every id it is given (NaN when none of its queries is scored).
     const std::vector<eval::GroupMean> means =
@@ -79,7 +81,8 @@ FinDmlReport findml_metrics(const Tensor& embeddings, const Tensor& labels, cons
   report.subgroups = find_subgroups(group_ids, options.minority, kCaller);
   report.max_pairs = options.max_pairs;
   report.retrieval = retrieval_by_group(embedding_matrix(embeddings, DType::f32, kCaller), classes,
-                                        group_ids, report.subgroups, options);
+                                        group_ids, report.subgroups, options,
+                                        report.retrieval_per_query);
   report.alignment =
       alignment_by_group(x, classes, group_ids, report.subgroups, options, report.sampled);
   return report;

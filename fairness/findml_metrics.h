@@ -45,6 +45,9 @@ struct FinDmlReport {
   int64_t max_pairs = 0;
   GroupComparison retrieval;  // with overall
   GroupComparison alignment;  // no overall
+  // Each retrieval metric's value per query (NaN = unscored), in
+  // retrieval.names order: what the bootstrap intervals resample.
+  std::vector<std::vector<double>> retrieval_per_query;
 };
 
 // embeddings: floating [N, D] (evaluated as f32 on the CPU for retrieval, f64

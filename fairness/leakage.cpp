@@ -1,11 +1,39 @@
 #include "fairness/leakage.h"
 
+#include <algorithm>
 #include <map>
 
 #include "fairness/inputs.h"
+#include "fairness/knn_classifier.h"
 #include "fairness/subsets.h"
 
 namespace dml::fairness {
+
+namespace {
+
+// Recall per attribute value of predictions on the scoring rows, ascending
+// values.
+std::map<int64_t, double> recall_per_value(const std::vector<int64_t>& predicted,
+                                           const std::vector<int64_t>& values,
+                                           const std::vector<int64_t>& rows) {
+  std::map<int64_t, std::pair<int64_t, int64_t>> hits;  // value -> (correct, total)
+  for (size_t p = 0; p < rows.size(); ++p) {
+    auto& [correct, total] = hits[values[size_t(rows[p])]];
+    correct += predicted[p] == values[size_t(rows[p])];
+    ++total;
+  }
+  std::map<int64_t, double> out;
+  for (const auto& [value, h] : hits) out[value] = double(h.first) / double(h.second);
+  return out;
+}
+
+double mean_of(const std::map<int64_t, double>& recall) {
+  double sum = 0;
+  for (const auto& [value, r] : recall) sum += r;
+  return sum / double(recall.size());
+}
+
+}  // namespace
 
 LeakageResult attribute_leakage(const Tensor& embeddings, const Tensor& attribute,
                                 const LeakageOptions& options) {
@@ -23,26 +51,22 @@ LeakageResult attribute_leakage(const Tensor& embeddings, const Tensor& attribut
   Generator gen(options.seed);
   const Halves halves = stratified_halves(values, gen);
   const std::vector<int64_t> train_values = ids_at(values, halves.first);
-  const LogisticModel probe = fit_logistic_regression(
-      rows_at(x, halves.first), from_vector(train_values, {int64_t(train_values.size())}),
-      options.probe);
-  const std::vector<int64_t> predicted =
-      predict(probe, rows_at(x, halves.second)).to_vector<int64_t>();
+  const Tensor train_x = rows_at(x, halves.first), test_x = rows_at(x, halves.second);
+  const Tensor train_y = from_vector(train_values, {int64_t(train_values.size())});
+  const LogisticModel probe = fit_logistic_regression(train_x, train_y, options.probe);
 
-  // value -> (correct, total) on the scoring half.
-  std::map<int64_t, std::pair<int64_t, int64_t>> hits;
-  for (size_t p = 0; p < halves.second.size(); ++p) {
-    auto& [correct, total] = hits[values[size_t(halves.second[p])]];
-    correct += predicted[p] == values[size_t(halves.second[p])];
-    ++total;
-  }
   LeakageResult result;
-  for (const auto& [value, h] : hits) {
+  const std::map<int64_t, double> linear =
+      recall_per_value(predict(probe, test_x).to_vector<int64_t>(), values, halves.second);
+  for (const auto& [value, r] : linear) {
     result.values.push_back(value);
-    result.recall.push_back(double(h.first) / double(h.second));
-    result.balanced_accuracy += result.recall.back();
+    result.recall.push_back(r);
   }
-  result.balanced_accuracy /= double(result.values.size());
+  result.balanced_accuracy = mean_of(linear);
+  result.knn_k = std::min<int64_t>(options.knn_k, int64_t(halves.first.size()));
+  result.knn_balanced_accuracy = mean_of(recall_per_value(
+      knn_classify(train_x, train_y, test_x, result.knn_k, options.metric).to_vector<int64_t>(),
+      values, halves.second));
   result.chance = 1.0 / double(result.values.size());
   result.train_count = int64_t(halves.first.size());
   result.test_count = int64_t(halves.second.size());

@@ -18,6 +18,7 @@ namespace {
       "projector_hidden": 512,
       "projector_lr": 0.00001,
       "attribute_loss": "",
+      "attribute_features": "shared",
       "per_attribute": {}
     })"),
     .named_settings = {{.key = "per_attribute", .example = R"({"rho": 0.5})"}},

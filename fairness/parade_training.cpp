@@ -115,7 +115,7 @@ class ParadeExtension final : public train::TrainingExtension {
     for (const Attribute& a : attributes_) {
       const AttributeBranchConfig& c = a.branch->config();
       Tensor labels = narrow(batch.attributes, 1, a.column, 1).reshape({batch.attributes.size(0)});
-      Tensor v = a.branch->forward(features);
+      Tensor v = a.branch->forward(config_.detach_attribute_features ? features.detach() : features);
       Tensor term =
           a.loss->forward(v, labels) * c.alpha + a.branch->decorrelation(class_embedding, v);
       total = total.defined() ? total + term : term;
@@ -195,6 +195,10 @@ ParadeConfig parade_config(const Json& config) {
   out.projector_lr = p["projector_lr"].get<double>();
   out.attribute_loss = p["attribute_loss"].get<std::string>();
   DML_CHECK(out.projector_lr > 0, "parade.projector_lr must be > 0");
+  const std::string features = p["attribute_features"].get<std::string>();
+  DML_CHECK(features == "shared" || features == "detached", "parade.attribute_features: unknown '",
+            features, "'; use shared (the paper's) or detached");
+  out.detach_attribute_features = features == "detached";
   for (const Json& name : p["attributes"]) {
     const std::string n = name.get<std::string>();
     const Json overrides = p["per_attribute"].contains(n) ? p["per_attribute"][n] : Json::object();

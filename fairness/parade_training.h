@@ -13,6 +13,11 @@
 //   projector_hidden  width of xi's hidden layer (512)
 //   projector_lr      the projectors' learning rate (1e-5)
 //   attribute_loss    DML loss on attribute labels ("" = loss.name)
+//   attribute_features  shared (the paper's: the attribute head's gradients
+//                     reach the backbone, which so learns the attribute) |
+//                     detached (the head reads the backbone's features
+//                     without passing gradients back; only the
+//                     decorrelation shapes the backbone)
 //   per_attribute     {"<name>": {"alpha": .., "rho": .., "embedding_dim": .., "direction": ..}}
 #include <memory>
 #include <vector>
@@ -26,6 +31,7 @@ struct ParadeConfig {
   std::vector<AttributeBranchConfig> branches;  // empty: PARADE is off
   double projector_lr = 1e-5;
   std::string attribute_loss;
+  bool detach_attribute_features = false;  // attribute_features = detached
 };
 
 ParadeConfig parade_config(const Json& resolved_config);

@@ -34,9 +34,24 @@ void print_summary(const Json& doc) {
                 number(doc["alignment"]["per_group"][v]["inter_class"]),
                 number(doc["alignment"]["per_group"][v]["uniformity"]));
   }
-  std::printf("  R@1 gap (minority - majority) %.4f; leakage (balanced acc.) %.4f\n",
+  const Json& gap_interval =
+      doc["retrieval"]["intervals"]["metrics"]["recall@1"]["gap_minority_majority"];
+  std::printf("  R@1 gap (minority - majority) %.4f [%.4f, %.4f]; leakage (balanced acc.) "
+              "linear %.4f, k-NN %.4f\n",
               number(doc["retrieval"]["gap_minority_majority"]["recall@1"]),
-              number(doc["leakage"]["balanced_accuracy"]));
+              number(gap_interval[0]), number(gap_interval[1]),
+              number(doc["leakage"]["balanced_accuracy"]),
+              number(doc["leakage"]["knn_balanced_accuracy"]));
+  if (doc.contains("intersections")) {
+    const Json& x = doc["intersections"];
+    for (const Json& g : x["groups"])
+      std::printf("  %-24s n %-6lld R@1 %.4f\n", g["name"].get<std::string>().c_str(),
+                  (long long)g["count"].get<int64_t>(), number(g["recall@1"]));
+    std::printf("  worst-off intersection: %s (R@1 gap to %s %.4f [%.4f, %.4f])\n",
+                x["worst"].get<std::string>().c_str(), x["best"].get<std::string>().c_str(),
+                number(x["gap_worst_best"]["recall@1"]), number(x["gap_worst_best"]["interval"][0]),
+                number(x["gap_worst_best"]["interval"][1]));
+  }
   for (const auto& [name, d] : doc["downstream"].items())
     std::printf("  downstream %-20s accuracy %.4f gap %.4f\n", name.c_str(), number(d["overall"]),
                 number(d["gap_minority_majority"]));

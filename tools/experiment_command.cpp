@@ -1,5 +1,5 @@
 // dml experiment findml: baseline and PARADE, same config, seeds and budget,
-// audited side by side.
+// audited side by side, over a sweep's grid of config values.
 #include <cstdio>
 #include <memory>
 
@@ -13,8 +13,8 @@ namespace {
 
 struct ExperimentArgs {
   std::string config, attribute, output = "runs/findml";
-  std::vector<std::string> sets;
-  int64_t seeds = 1;
+  std::vector<std::string> sets, sweeps;
+  int64_t seeds = 1, max_runs = 60;
 };
 
 }  // namespace
@@ -24,28 +24,43 @@ Command add_experiment_command(CLI::App& app) {
   CLI::App* experiment = app.add_subcommand("experiment", "Run a bundled experiment");
   experiment->require_subcommand(1);
   CLI::App* cmd = experiment->add_subcommand(
-      "findml", "Baseline vs PARADE over seeds on the bundled benchmark (or --config)");
+      "findml",
+      "Baseline vs PARADE over seeds (and a sweep's grid) on the bundled benchmark (or --config)");
   cmd->add_option("--config", args->config,
                   "Run config (default: configs/findml_fashion_mnist.json's values)");
   cmd->add_option("--set", args->sets, "Override a config key (repeatable)");
+  cmd->add_option("--sweep", args->sweeps,
+                  "KEY=V1,V2,...: run every value of a config key (repeatable: the grid of all)");
   cmd->add_option("--attribute", args->attribute, "Sensitive attribute (default: tone)");
-  cmd->add_option("--seeds", args->seeds, "Seeds 0 .. N-1")->capture_default_str();
-  cmd->add_option("--output", args->output, "Output directory")->capture_default_str();
+  cmd->add_option("--seeds", args->seeds, "Seeds 0 .. N-1, each cell's runs on every one")
+      ->capture_default_str();
+  cmd->add_option("--max-runs", args->max_runs, "Refuse a sweep of more training runs than this")
+      ->capture_default_str();
+  cmd->add_option("--output", args->output,
+                  "Output directory; run again with the same arguments to resume")
+      ->capture_default_str();
   return [args] {
     Json base = args->config.empty() ? fairness::findml_default_config()
                                      : train::read_config_file(args->config);
     Json config = train::resolve_config(
         base, args->sets, args->config.empty() ? "the findml defaults" : args->config);
     DML_CHECK(args->seeds >= 1, "experiment findml: --seeds must be >= 1");
-    std::vector<int64_t> seeds;
-    for (int64_t s = 0; s < args->seeds; ++s) seeds.push_back(s);
-    fairness::ExperimentResult result = fairness::run_findml_experiment(
-        config, {.seeds = seeds, .attribute = args->attribute, .output = args->output});
-    std::printf("\nfinDML on %s, %lld seed(s):\n%s",
+    fairness::SweepOptions options{.axes = {},
+                                   .seeds = {},
+                                   .attribute = args->attribute,
+                                   .output = args->output,
+                                   .max_runs = args->max_runs};
+    for (int64_t s = 0; s < args->seeds; ++s) options.seeds.push_back(s);
+    for (const std::string& s : args->sweeps)
+      options.axes.push_back(fairness::parse_sweep_axis(s));
+    const fairness::ExperimentResult result = fairness::run_findml_experiment(config, options);
+    std::printf("\nfinDML on %s, %lld seed(s); estimates with 95%% intervals (%s):\n%s",
                 config["data"]["format"].get<std::string>().c_str(), (long long)args->seeds,
-                fairness::findml_table(result).c_str());
-    std::printf("wrote %s/experiment.json and %s/report.html\n", args->output.c_str(),
-                args->output.c_str());
+                args->seeds >= 2 ? "across seeds, Student t; * = paired t-test p < 0.05"
+                                 : "one seed: bootstrap over queries",
+                fairness::findml_tables(result).c_str());
+    std::printf("wrote %s/results.jsonl, %s/experiment.json and %s/report.html\n",
+                args->output.c_str(), args->output.c_str(), args->output.c_str());
   };
 }
 

@@ -31,6 +31,9 @@ constexpr std::array<Layout, kStreamCount> kLayouts = {{
     {Stream::audit_leakage, "audit_leakage", {}},
     {Stream::audit_downstream, "audit_downstream", {}},
     {Stream::audit_map, "audit_map", {}},
+    {Stream::pattern_choice, "pattern_choice", {8, 24}},
+    {Stream::pattern_noise, "pattern_noise", {8, 24, 24}},
+    {Stream::audit_bootstrap, "audit_bootstrap", {}},
 }};
 
 constexpr bool layouts_fit() {

@@ -42,8 +42,11 @@ enum class Stream : uint8_t {
   audit_leakage,     // (): the audit's split for the attribute probe
   audit_downstream,  // (): the audit's downstream split and subsampling
   audit_map,         // (): the audit's embedding-map points
+  pattern_choice,    // (split: 8, class: 24): the tone benchmark's second attribute, as tone_choice
+  pattern_noise,     // (split: 8, class: 24, image of the class: 24): as tone_noise
+  audit_bootstrap,   // (): the audit's bootstrap resamples of the queries
 };
-inline constexpr int kStreamCount = int(Stream::audit_map) + 1;
+inline constexpr int kStreamCount = int(Stream::audit_bootstrap) + 1;
 
 const char* stream_name(Stream stream);
 

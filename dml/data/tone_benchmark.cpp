@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "base/error.h"
 #include "dml/data/fashion_mnist.h"
@@ -21,8 +22,9 @@ namespace {
 constexpr int64_t kKeepPercent = 35;
 constexpr double kNoiseSigma = 40;
 
-const std::vector<std::string> kNames = {"invert",   "darken", "brighten",
-                                         "contrast", "noise",  "blur"};
+const std::vector<std::string> kNames = {"invert", "darken", "brighten", "contrast",
+                                         "noise",  "blur",   "stripes"};
+constexpr uint8_t kStripeGrey = 96;
 
 // x * kKeepPercent / 100 rounded half up, in integers so the result is exact.
 uint8_t shrink_towards_zero(int64_t x) {
@@ -63,9 +65,47 @@ void box_blur(uint8_t* p, int64_t h, int64_t w) {
     }
 }
 
+void add_stripes(uint8_t* p, int64_t h, int64_t w) {
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x)
+      if ((y + x) % 4 < 2) p[y * w + x] = std::max(p[y * w + x], kStripeGrey);
+}
+
+void apply_full_transform(ToneTransform transform, uint8_t* pixels, int64_t height,
+                          int64_t width, uint64_t noise_seed) {
+  const int64_t n = height * width;
+  switch (transform) {
+    case ToneTransform::invert:
+      for (int64_t i = 0; i < n; ++i) pixels[i] = uint8_t(255 - pixels[i]);
+      return;
+    case ToneTransform::darken:
+      for (int64_t i = 0; i < n; ++i) pixels[i] = shrink_towards_zero(pixels[i]);
+      return;
+    case ToneTransform::brighten:
+      for (int64_t i = 0; i < n; ++i)
+        pixels[i] = uint8_t(255 - shrink_towards_zero(255 - pixels[i]));
+      return;
+    case ToneTransform::contrast:
+      return reduce_contrast(pixels, n);
+    case ToneTransform::noise:
+      return add_noise(pixels, n, noise_seed);
+    case ToneTransform::blur:
+      return box_blur(pixels, height, width);
+    case ToneTransform::stripes:
+      return add_stripes(pixels, height, width);
+  }
+}
+
 void check_share(double share) {
   DML_CHECK(share >= 0 && share <= 1, "tone benchmark: minority share ", share,
             " must lie in [0, 1]");
+}
+
+void check_attribute(const ImageAttribute& a) {
+  DML_CHECK(a.share >= 0 && a.share <= 1, "tone benchmark: ", a.name, " minority share ", a.share,
+            " must lie in [0, 1]");
+  DML_CHECK(a.strength >= 0 && a.strength <= 1, "tone benchmark: ", a.name, " strength ",
+            a.strength, " must lie in [0, 1]");
 }
 
 std::string name_list() {
@@ -92,28 +132,19 @@ const char* tone_transform_name(ToneTransform transform) {
 }
 
 void apply_tone_transform(ToneTransform transform, uint8_t* pixels, int64_t height, int64_t width,
-                          uint64_t noise_seed) {
+                          uint64_t noise_seed, double strength) {
   DML_CHECK(height > 0 && width > 0, "apply_tone_transform: image size ", height, "x", width,
             " must be positive");
+  DML_CHECK(strength >= 0 && strength <= 1, "tone benchmark: strength ", strength,
+            " must lie in [0, 1]");
+  if (strength == 1) return apply_full_transform(transform, pixels, height, width, noise_seed);
   const int64_t n = height * width;
-  switch (transform) {
-    case ToneTransform::invert:
-      for (int64_t i = 0; i < n; ++i) pixels[i] = uint8_t(255 - pixels[i]);
-      return;
-    case ToneTransform::darken:
-      for (int64_t i = 0; i < n; ++i) pixels[i] = shrink_towards_zero(pixels[i]);
-      return;
-    case ToneTransform::brighten:
-      for (int64_t i = 0; i < n; ++i)
-        pixels[i] = uint8_t(255 - shrink_towards_zero(255 - pixels[i]));
-      return;
-    case ToneTransform::contrast:
-      return reduce_contrast(pixels, n);
-    case ToneTransform::noise:
-      return add_noise(pixels, n, noise_seed);
-    case ToneTransform::blur:
-      return box_blur(pixels, height, width);
-  }
+  std::vector<uint8_t> changed(pixels, pixels + n);
+  apply_full_transform(transform, changed.data(), height, width, noise_seed);
+  // Between x and T(x), so no clamping is needed beyond the rounding.
+  for (int64_t i = 0; i < n; ++i)
+    pixels[i] =
+        round_to_grey(double(pixels[i]) + strength * (double(changed[size_t(i)]) - pixels[i]));
 }
 
 int64_t minority_count(int64_t class_size, double share) {
@@ -124,17 +155,17 @@ int64_t minority_count(int64_t class_size, double share) {
   return std::clamp<int64_t>(count, 1, class_size);
 }
 
-SampleSet add_tone_attribute(const SampleSet& set, double share, ToneTransform transform,
-                             uint64_t seed, Split split) {
-  check_share(share);
+SampleSet add_image_attribute(const SampleSet& set, const ImageAttribute& attribute, uint64_t seed,
+                              Split split) {
+  check_attribute(attribute);
   const Tensor& src = set.pixels;
   DML_CHECK(src.defined() && src.dtype() == DType::u8 && src.dim() == 3,
             "tone benchmark: ", set.name,
             " must hold its images in memory as grey u8 [n, h, w], got ",
             src.defined() ? describe(src) : std::string("no pixels"));
   for (const std::string& name : set.attribute_names)
-    DML_CHECK(name != "tone", "tone benchmark: ", set.name,
-              " already has an attribute 'tone'; drop it first");
+    DML_CHECK(name != attribute.name, "tone benchmark: ", set.name, " already has an attribute '",
+              attribute.name, "'; drop it first");
   const int64_t n = int64_t(set.samples.size()), h = src.shape()[1], w = src.shape()[2];
   const int64_t plane = h * w;
 
@@ -145,19 +176,19 @@ SampleSet add_tone_attribute(const SampleSet& set, double share, ToneTransform t
   std::vector<int64_t> tone(size_t(n), 0);
   std::vector<uint64_t> noise_seed(size_t(n), 0);
   for (const auto& [label, members] : classes) {
-    Generator gen(stream_seed(seed, Stream::tone_choice, {uint64_t(split), uint64_t(label)}));
+    Generator gen(stream_seed(seed, attribute.choice, {uint64_t(split), uint64_t(label)}));
     const std::vector<int64_t> order = random_permutation(int64_t(members.size()), gen);
-    const int64_t flagged = minority_count(int64_t(members.size()), share);
+    const int64_t flagged = minority_count(int64_t(members.size()), attribute.share);
     for (int64_t k = 0; k < flagged; ++k) tone[size_t(members[size_t(order[size_t(k)])])] = 1;
     for (size_t k = 0; k < members.size(); ++k)
       noise_seed[size_t(members[k])] =
-          stream_seed(seed, Stream::tone_noise, {uint64_t(split), uint64_t(label), k});
+          stream_seed(seed, attribute.noise, {uint64_t(split), uint64_t(label), k});
   }
 
   SampleSet out;
   out.name = set.name;
   out.attribute_names = set.attribute_names;
-  out.attribute_names.push_back("tone");
+  out.attribute_names.push_back(attribute.name);
   out.samples = set.samples;
   out.pixels = Tensor::empty({n, h, w}, DType::u8);
   const uint8_t* from = src.data<uint8_t>();
@@ -169,7 +200,8 @@ SampleSet add_tone_attribute(const SampleSet& set, double share, ToneTransform t
               " outside its ", src.shape()[0], " in-memory images");
     std::memcpy(to + i * plane, from + s.pixel_row * plane, size_t(plane));
     if (tone[size_t(i)])
-      apply_tone_transform(transform, to + i * plane, h, w, noise_seed[size_t(i)]);
+      apply_tone_transform(attribute.transform, to + i * plane, h, w, noise_seed[size_t(i)],
+                           attribute.strength);
     s.pixel_row = i;
     s.attributes.push_back(tone[size_t(i)]);
   }
@@ -181,15 +213,36 @@ SampleSet make_tone_benchmark(const std::string& dir, Split split,
   DML_CHECK(split == Split::train || split == Split::test, "tone benchmark: no split '",
             split_name(split), "'; use train or test");
   const bool train = split == Split::train;
-  const double share = train ? config.minority_share_train : config.minority_share_test;
   // Checked before the files are read, so a typo fails at once.
-  const ToneTransform transform = parse_tone_transform(config.transform);
-  check_share(share);
+  const ImageAttribute tone = {
+      .name = "tone",
+      .transform = parse_tone_transform(config.transform),
+      .strength = config.strength,
+      .share = train ? config.minority_share_train : config.minority_share_test};
+  check_attribute(tone);
+  std::optional<ImageAttribute> pattern;
+  if (!config.pattern_transform.empty()) {
+    pattern = {.name = "pattern",
+               .transform = parse_tone_transform(config.pattern_transform),
+               .strength = config.pattern_strength,
+               .share = train ? config.pattern_share_train : config.pattern_share_test,
+               .choice = Stream::pattern_choice,
+               .noise = Stream::pattern_noise};
+    check_attribute(*pattern);
+  }
   SampleSet set =
       read_fashion_mnist_samples(dir, split, train ? config.train_classes : config.test_classes);
-  SampleSet out = add_tone_attribute(set, share, transform, config.seed, split);
+  SampleSet out = add_image_attribute(set, tone, config.seed, split);
+  std::string what = detail::concat(config.transform, " on ", tone.share * 100, "%");
+  if (tone.strength != 1) what += detail::concat(" at strength ", tone.strength);
+  if (pattern) {
+    out = add_image_attribute(out, *pattern, config.seed, split);
+    what += detail::concat("; pattern: ", config.pattern_transform, " on ", pattern->share * 100,
+                           "%");
+    if (pattern->strength != 1) what += detail::concat(" at strength ", pattern->strength);
+  }
   out.name = detail::concat("fashion-mnist-tone ", set.name.substr(set.name.find(' ') + 1), " (",
-                            config.transform, " on ", share * 100, "%)");
+                            what, ")");
   return out;
 }
 

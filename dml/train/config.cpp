@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "base/error.h"
+#include "dml/data/tone_benchmark.h"
 #include "dml/train/config_section.h"
 
 namespace dml::train {
@@ -28,8 +29,13 @@ Json default_config() {
       "attributes": [],
       "skip_bad_images": false,
       "tone_transform": "invert",
+      "tone_strength": 1.0,
       "minority_share": 0.05,
-      "test_minority_share": 0.5
+      "test_minority_share": 0.5,
+      "pattern_transform": "",
+      "pattern_strength": 1.0,
+      "pattern_minority_share": 0.2,
+      "pattern_test_minority_share": 0.5
     },
     "model": {
       "backbone": "small_resnet10",
@@ -270,11 +276,28 @@ TrainConfig typed_config(const Json& c) {
             .attributes = list<std::string>(d["attributes"], "data.attributes"),
             .skip_bad_images = d["skip_bad_images"],
             .tone_transform = d["tone_transform"],
+            .tone_strength = d["tone_strength"],
             .minority_share = d["minority_share"],
-            .test_minority_share = d["test_minority_share"]};
+            .test_minority_share = d["test_minority_share"],
+            .pattern_transform = d["pattern_transform"],
+            .pattern_strength = d["pattern_strength"],
+            .pattern_minority_share = d["pattern_minority_share"],
+            .pattern_test_minority_share = d["pattern_test_minority_share"]};
   check_one_of("data.format", t.data.format,
                {"fashion_mnist", "fashion_mnist_tone", "cub200", "cars196", "sop", "inshop",
                 "celeba", "lfw", "csv"});
+  // The tone benchmark's settings, checked whatever the format, so that a
+  // sweep over them fails before its first run.
+  for (const auto& [key, value] :
+       {std::pair{"data.tone_strength", t.data.tone_strength},
+        {"data.minority_share", t.data.minority_share},
+        {"data.test_minority_share", t.data.test_minority_share},
+        {"data.pattern_strength", t.data.pattern_strength},
+        {"data.pattern_minority_share", t.data.pattern_minority_share},
+        {"data.pattern_test_minority_share", t.data.pattern_test_minority_share}})
+    DML_CHECK(value >= 0 && value <= 1, key, " = ", value, " must lie in [0, 1]");
+  data::parse_tone_transform(t.data.tone_transform);
+  if (!t.data.pattern_transform.empty()) data::parse_tone_transform(t.data.pattern_transform);
   t.model = {.backbone = m["backbone"],
              .in_channels = m["in_channels"],
              .pretrained = m["pretrained"],

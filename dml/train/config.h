@@ -46,9 +46,15 @@ struct DataConfig {
   std::vector<std::string> attributes;               // attribute labels to carry (CelebA, CUB, csv)
   bool skip_bad_images = false;
   // fashion_mnist_tone (the bundled fairness benchmark): the image transform
-  // that makes the "tone" attribute and its share of each class per split.
+  // that makes the "tone" attribute, its strength and its share of each class
+  // per split; the same for the optional second attribute "pattern" (off when
+  // its transform is ""). See dml/data/tone_benchmark.h.
   std::string tone_transform;
+  double tone_strength = 1;
   double minority_share = 0.05, test_minority_share = 0.5;
+  std::string pattern_transform;
+  double pattern_strength = 1;
+  double pattern_minority_share = 0.2, pattern_test_minority_share = 0.5;
 };
 
 struct ModelConfig {

@@ -46,14 +46,20 @@ data::SampleSet read_split(const DataConfig& d, const std::string& name) {
         d.root, split, split == Split::train ? d.train_classes : d.test_classes);
   }
   if (d.format == "fashion_mnist_tone") {
-    // Fashion-MNIST with the "tone" attribute: a minority share of each
-    // training class (and half of each held-out class) transformed.
+    // Fashion-MNIST with the "tone" (and "pattern") attribute: a minority
+    // share of each training class (and half of each held-out class)
+    // transformed.
     return data::make_tone_benchmark(d.root, split,
                                      {.train_classes = d.train_classes,
                                       .test_classes = d.test_classes,
                                       .minority_share_train = d.minority_share,
                                       .minority_share_test = d.test_minority_share,
-                                      .transform = d.tone_transform});
+                                      .transform = d.tone_transform,
+                                      .strength = d.tone_strength,
+                                      .pattern_transform = d.pattern_transform,
+                                      .pattern_strength = d.pattern_strength,
+                                      .pattern_share_train = d.pattern_minority_share,
+                                      .pattern_share_test = d.pattern_test_minority_share});
   }
   if (d.format == "cub200") return data::read_cub200(d.root, split, {.attributes = d.attributes});
   if (d.format == "cars196") return data::read_cars196(d.root, split);

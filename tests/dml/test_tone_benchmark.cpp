@@ -20,7 +20,7 @@
 namespace {
 
 namespace data = dml::data;
-using dml::data::add_tone_attribute;
+using dml::data::add_image_attribute;
 using dml::data::apply_tone_transform;
 using dml::data::make_tone_benchmark;
 using dml::data::minority_count;
@@ -33,16 +33,17 @@ const char* const kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
 using Pixels = std::vector<uint8_t>;
 
-Pixels transformed(ToneTransform t, Pixels image, int64_t h, int64_t w, uint64_t seed = 0) {
-  apply_tone_transform(t, image.data(), h, w, seed);
+Pixels transformed(ToneTransform t, Pixels image, int64_t h, int64_t w, uint64_t seed = 0,
+                   double strength = 1) {
+  apply_tone_transform(t, image.data(), h, w, seed, strength);
   return image;
 }
 
 // ---- names -------------------------------------------------------------------
 
 TEST(ToneTransform, NamesRoundTrip) {
-  const std::vector<std::string> expected = {"invert",   "darken", "brighten",
-                                             "contrast", "noise",  "blur"};
+  const std::vector<std::string> expected = {"invert", "darken", "brighten", "contrast",
+                                             "noise",  "blur",   "stripes"};
   EXPECT_EQ(dml::data::tone_transform_names(), expected);
   for (const std::string& name : expected)
     EXPECT_EQ(dml::data::tone_transform_name(parse_tone_transform(name)), name);
@@ -50,7 +51,8 @@ TEST(ToneTransform, NamesRoundTrip) {
 
 TEST(ToneTransform, UnknownNameListsTheValidOnes) {
   expect_error([] { parse_tone_transform("tint"); },
-               {"unknown transform 'tint'", "invert, darken, brighten, contrast, noise, blur"});
+               {"unknown transform 'tint'",
+                "invert, darken, brighten, contrast, noise, blur, stripes"});
 }
 
 // ---- pixel math ----------------------------------------------------------------
@@ -58,6 +60,31 @@ TEST(ToneTransform, UnknownNameListsTheValidOnes) {
 TEST(ToneTransform, Invert) {
   EXPECT_EQ(transformed(ToneTransform::invert, {0, 10, 100, 255}, 2, 2),
             (Pixels{255, 245, 155, 0}));
+}
+
+TEST(ToneTransform, StripesLiftTheBackgroundOnEveryOtherDiagonalPair) {
+  // (row + column) mod 4 < 2 on a 2 x 4 image: columns 0, 1 of row 0 and
+  // columns 0, 3 of row 1; bright pixels stay as they are.
+  EXPECT_EQ(transformed(ToneTransform::stripes, {0, 200, 0, 0, 0, 0, 50, 0}, 2, 4),
+            (Pixels{96, 200, 0, 0, 96, 0, 50, 96}));
+}
+
+TEST(ToneTransform, StrengthKeepsThatFractionOfTheChangeRoundedHalfUp) {
+  // invert at 0.1: 0 -> 25.5 -> 26, 10 -> 33.5 -> 34, 100 -> 105.5 -> 106, 255 -> 229.5 -> 230.
+  EXPECT_EQ(transformed(ToneTransform::invert, {0, 10, 100, 255}, 2, 2, 0, 0.1),
+            (Pixels{26, 34, 106, 230}));
+  EXPECT_EQ(transformed(ToneTransform::invert, {0, 10, 100, 255}, 2, 2, 0, 0),
+            (Pixels{0, 10, 100, 255}));
+  // Halfway to the stripes: 0 -> 48 where a stripe falls.
+  EXPECT_EQ(transformed(ToneTransform::stripes, {0, 0, 0, 0}, 1, 4, 0, 0.5),
+            (Pixels{48, 48, 0, 0}));
+  // Noise at strength s moves each pixel by s times the full-strength change.
+  const Pixels grey(64, 128);
+  const Pixels full = transformed(ToneTransform::noise, grey, 8, 8, 7);
+  const Pixels half = transformed(ToneTransform::noise, grey, 8, 8, 7, 0.5);
+  for (size_t i = 0; i < grey.size(); ++i)
+    EXPECT_LE(std::abs(2 * (int(half[i]) - 128) - (int(full[i]) - 128)), 1) << i;
+  expect_error([] { transformed(ToneTransform::invert, {0}, 1, 1, 0, 1.5); }, {"strength 1.5"});
 }
 
 TEST(ToneTransform, DarkenKeeps35PercentRoundedHalfUp) {
@@ -186,7 +213,7 @@ TEST(ToneBenchmark, FlagsExactCountsPerClassAndTransformsExactlyThose) {
   const data::SampleSet set = synthetic_set();
   const dml::Tensor before = set.pixels.clone();
   const data::SampleSet toned =
-      add_tone_attribute(set, 0.3, ToneTransform::invert, 5, data::Split::train);
+      add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.3}, 5, data::Split::train);
   EXPECT_EQ(flagged_per_class(toned), (std::map<int64_t, int64_t>{{1, 1}, {3, 3}, {8, 2}}));
   EXPECT_EQ(toned.attribute_names, std::vector<std::string>{"tone"});
   expect_inverted_exactly_where_flagged(set, toned);
@@ -200,25 +227,47 @@ TEST(ToneBenchmark, FlagsExactCountsPerClassAndTransformsExactlyThose) {
 
 TEST(ToneBenchmark, ChoiceIsAFunctionOfTheSeedAndTheClassAlone) {
   const data::SampleSet set = synthetic_set();
-  const auto a = tones(add_tone_attribute(set, 0.5, ToneTransform::invert, 9, data::Split::train));
-  EXPECT_EQ(tones(add_tone_attribute(set, 0.5, ToneTransform::invert, 9, data::Split::train)), a);
+  const auto a = tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, 9, data::Split::train));
+  EXPECT_EQ(tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, 9, data::Split::train)), a);
   // Some seed among a few picks different members of the 10-image class.
   bool differs = false;
   for (uint64_t seed = 10; seed < 15 && !differs; ++seed)
     differs =
-        tones(add_tone_attribute(set, 0.5, ToneTransform::invert, seed, data::Split::train)) != a;
+        tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, seed, data::Split::train)) != a;
   EXPECT_TRUE(differs);
   // The test split draws from streams of its own.
-  EXPECT_NE(tones(add_tone_attribute(set, 0.5, ToneTransform::invert, 9, data::Split::test)), a);
+  EXPECT_NE(tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, 9, data::Split::test)), a);
   // Dropping the other classes leaves class 3's choice as it was.
   data::SampleSet only3 = set;
   std::erase_if(only3.samples, [](const data::Sample& s) { return s.label != 3; });
   const auto b =
-      tones(add_tone_attribute(only3, 0.5, ToneTransform::invert, 9, data::Split::train));
+      tones(add_image_attribute(only3, {.transform = ToneTransform::invert, .share = 0.5}, 9, data::Split::train));
   std::vector<int64_t> a3;
   for (size_t i = 0; i < set.samples.size(); ++i)
     if (set.samples[i].label == 3) a3.push_back(a[i]);
   EXPECT_EQ(b, a3);
+}
+
+TEST(ToneBenchmark, SecondAttributeIsChosenFromItsOwnStreams) {
+  const data::SampleSet set = synthetic_set();
+  const data::ImageAttribute pattern = {.name = "pattern",
+                                        .transform = ToneTransform::stripes,
+                                        .share = 0.5,
+                                        .choice = dml::data::Stream::pattern_choice,
+                                        .noise = dml::data::Stream::pattern_noise};
+  const data::SampleSet both = add_image_attribute(
+      add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, 9,
+                          data::Split::train),
+      pattern, 9, data::Split::train);
+  EXPECT_EQ(both.attribute_names, (std::vector<std::string>{"tone", "pattern"}));
+  std::vector<int64_t> tone, stripes;
+  for (const data::Sample& s : both.samples) {
+    tone.push_back(s.attributes[0]);
+    stripes.push_back(s.attributes[1]);
+  }
+  // Same seed and share, other streams: another choice of images.
+  EXPECT_NE(tone, stripes);
+  EXPECT_EQ(stripes, tones(add_image_attribute(set, pattern, 9, data::Split::train)));
 }
 
 TEST(ToneBenchmark, AppendsToExistingAttributesAndRejectsBadInput) {
@@ -226,22 +275,22 @@ TEST(ToneBenchmark, AppendsToExistingAttributesAndRejectsBadInput) {
   set.attribute_names = {"bird"};
   for (data::Sample& s : set.samples) s.attributes = {7};
   const data::SampleSet toned =
-      add_tone_attribute(set, 0.5, ToneTransform::darken, 1, data::Split::train);
+      add_image_attribute(set, {.transform = ToneTransform::darken, .share = 0.5}, 1, data::Split::train);
   EXPECT_EQ(toned.attribute_names, (std::vector<std::string>{"bird", "tone"}));
   EXPECT_EQ(toned.samples[0].attributes.size(), 2u);
   EXPECT_EQ(toned.samples[0].attributes[0], 7);
   expect_error(
-      [&] { add_tone_attribute(toned, 0.5, ToneTransform::darken, 1, data::Split::train); },
+      [&] { add_image_attribute(toned, {.transform = ToneTransform::darken, .share = 0.5}, 1, data::Split::train); },
       {"already has an attribute 'tone'"});
   data::SampleSet files = synthetic_set();
   files.pixels = {};
   expect_error(
-      [&] { add_tone_attribute(files, 0.5, ToneTransform::invert, 1, data::Split::train); },
+      [&] { add_image_attribute(files, {.transform = ToneTransform::invert, .share = 0.5}, 1, data::Split::train); },
       {"synthetic", "grey u8 [n, h, w]"});
   data::SampleSet bad_row = synthetic_set();
   bad_row.samples[2].pixel_row = 99;
   expect_error(
-      [&] { add_tone_attribute(bad_row, 0.5, ToneTransform::invert, 1, data::Split::train); },
+      [&] { add_image_attribute(bad_row, {.transform = ToneTransform::invert, .share = 0.5}, 1, data::Split::train); },
       {"sample 2", "pixel row 99"});
 }
 

@@ -10,8 +10,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -90,11 +93,12 @@ void expect_gaps(double group0, double group1, const Json& gap_max_min,
 }
 
 // "retrieval" and "alignment": per_group {"0", "1"}, the gaps (and, for
-// retrieval, overall) each holding every metric in `metrics`.
+// retrieval, overall and the bootstrap intervals) each holding every metric
+// in `metrics`.
 void expect_comparison(const Json& section, const std::string& name,
                        const std::set<std::string>& metrics, bool has_overall, int64_t minority) {
   std::set<std::string> keys = {"per_group", "gap_max_min", "gap_minority_majority"};
-  if (has_overall) keys.insert("overall");
+  if (has_overall) keys.insert({"overall", "intervals"});
   ASSERT_EQ(keys_of(section), keys) << name;
   ASSERT_EQ(keys_of(section["per_group"]), (std::set<std::string>{"0", "1"})) << name;
   for (const char* part : {"gap_max_min", "gap_minority_majority"})
@@ -148,14 +152,33 @@ void expect_audit_document(const Json& doc, const Audited& a) {
   std::set<std::string> retrieval = {"map@r", "r_precision"};
   for (int64_t k : a.recall_ks) retrieval.insert("recall@" + std::to_string(k));
   expect_comparison(doc["retrieval"], "retrieval", retrieval, true, a.minority);
+  // Each retrieval metric's bootstrap interval holds its estimate, for the
+  // whole split, each subgroup and the gap.
+  const Json& intervals = doc["retrieval"]["intervals"];
+  ASSERT_EQ(keys_of(intervals["metrics"]), retrieval);
+  for (const std::string& m : retrieval) {
+    const Json& i = intervals["metrics"][m];
+    auto holds = [&](const Json& pair, const Json& estimate, const std::string& what) {
+      ASSERT_TRUE(pair.is_array() && pair.size() == 2) << m << " " << what << ": " << pair;
+      const double e = number(estimate, m + " " + what);
+      EXPECT_LE(pair[0].get<double>(), e + 1e-12) << m << " " << what;
+      EXPECT_GE(pair[1].get<double>(), e - 1e-12) << m << " " << what;
+    };
+    holds(i["overall"], doc["retrieval"]["overall"][m], "overall");
+    holds(i["gap_minority_majority"], doc["retrieval"]["gap_minority_majority"][m], "gap");
+    for (const char* g : {"0", "1"}) holds(i["per_group"][g], doc["retrieval"]["per_group"][g][m], g);
+  }
   expect_comparison(doc["alignment"], "alignment", {"intra_class", "inter_class", "uniformity"},
                     false, a.minority);
 
   const Json& leakage = doc["leakage"];
-  EXPECT_EQ(keys_of(leakage), (std::set<std::string>{"balanced_accuracy", "chance", "probe"}));
-  const double balanced = number(leakage["balanced_accuracy"], "leakage.balanced_accuracy");
-  EXPECT_GE(balanced, 0.0);
-  EXPECT_LE(balanced, 1.0);
+  EXPECT_EQ(keys_of(leakage), (std::set<std::string>{"balanced_accuracy", "knn_balanced_accuracy",
+                                                     "chance", "probe", "knn_probe"}));
+  for (const char* probe : {"balanced_accuracy", "knn_balanced_accuracy"}) {
+    const double balanced = number(leakage[probe], probe);
+    EXPECT_GE(balanced, 0.0);
+    EXPECT_LE(balanced, 1.0);
+  }
   EXPECT_EQ(leakage["chance"], 0.5);  // two values
   EXPECT_TRUE(leakage["probe"].is_string());
 
@@ -398,25 +421,30 @@ TEST_P(FindmlOnFixture, TrainsAndAuditsBothArms) {
   const dml::fairness::ExperimentResult result =
       dml::fairness::run_findml_experiment(config, {.seeds = {0}, .output = out});
 
-  ASSERT_EQ(result.baseline.size(), 1u);
-  ASSERT_EQ(result.parade.size(), 1u);
+  ASSERT_EQ(result.cells.size(), 1u);
+  const dml::fairness::CellAudits& cell = result.cells[0];
+  ASSERT_EQ(cell.baseline.size(), 1u);
+  ASSERT_EQ(cell.parade.size(), 1u);
   {
     SCOPED_TRACE("baseline");
-    expect_audit_document(result.baseline[0], e.audited);
+    expect_audit_document(cell.baseline[0], e.audited);
   }
   {
     SCOPED_TRACE("PARADE");
-    expect_audit_document(result.parade[0], e.audited);
+    expect_audit_document(cell.parade[0], e.audited);
   }
   // Only the PARADE arm trained an attribute branch, with its settings; both
-  // export the class model alone.
-  for (const char* arm : {"baseline", "parade"}) {
-    SCOPED_TRACE(arm);
-    const bool parade = std::string(arm) == "parade";
-    const std::string run = out + "/seed0/" + arm;
-    expect_class_model_only(run + "/model.safetensors");
+  // export the class model alone and keep their audit beside it.
+  ASSERT_EQ(result.plan.runs.size(), 2u);
+  for (const dml::fairness::PlannedRun& run : result.plan.runs) {
+    const bool parade = run.arm == dml::fairness::Arm::parade;
+    SCOPED_TRACE(run.dir);
+    EXPECT_EQ(run.dir.rfind(out + "/runs/" + (parade ? "parade" : "baseline") + "-seed0-", 0), 0u);
+    expect_class_model_only(run.dir + "/model.safetensors");
+    EXPECT_EQ(Json::parse(read_text(run.dir + "/audit.json")),
+              parade ? cell.parade[0] : cell.baseline[0]);
     const dml::train::Checkpoint checkpoint =
-        dml::train::load_checkpoint(run + "/checkpoint.safetensors");
+        dml::train::load_checkpoint(run.dir + "/checkpoint.safetensors");
     EXPECT_EQ(!checkpoint.extension.empty(), parade);
     const Json& p = checkpoint.config["parade"];
     EXPECT_EQ(p["attributes"], parade ? Json::array({e.audited.attribute}) : Json::array());
@@ -425,23 +453,31 @@ TEST_P(FindmlOnFixture, TrainsAndAuditsBothArms) {
   }
 
   // The table: R@1 overall and per group, the R@1 and MAP@R gaps, three
-  // alignment gaps, leakage, and accuracy and gap of four downstream
-  // classifiers; one value per arm and seed, each a number.
-  const Json table = dml::fairness::findml_table_json(result);
-  ASSERT_EQ(table.size(), 17u) << table.dump(1);
+  // alignment gaps, two leakage probes, and accuracy and gap of four
+  // downstream classifiers; one value per arm and seed, each a number, and
+  // with one seed the retrieval rows' bootstrap intervals.
+  const Json table = dml::fairness::cell_table_json(cell);
+  ASSERT_EQ(table.size(), 18u) << table.dump(1);
   EXPECT_EQ(table[0]["metric"], "R@1 overall");
   EXPECT_EQ(table[1]["metric"], "R@1 " + e.audited.attribute + "=0");
   for (const Json& row : table)
     for (const char* arm : {"baseline", "parade"})
       ASSERT_TRUE(row[arm].size() == 1 && row[arm][0].is_number()) << row.dump();
-  const std::string text = dml::fairness::findml_table(result);
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 18) << text;  // a header and the rows
+  const Json& r1 = table[0]["baseline_interval"];
+  EXPECT_LE(r1["low"].get<double>(), r1["estimate"].get<double>()) << r1;
+  EXPECT_GE(r1["high"].get<double>(), r1["estimate"].get<double>()) << r1;
+  const std::string text = dml::fairness::findml_tables(result);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 19) << text;  // a header and the rows
 
   const Json record = Json::parse(read_text(out + "/experiment.json"));
-  EXPECT_EQ(record["table"], table);
+  EXPECT_EQ(record["cells"][0]["table"], table);
   EXPECT_EQ(record["attribute"], e.audited.attribute);
-  EXPECT_EQ(record["baseline"][0], result.baseline[0]);
-  EXPECT_EQ(record["parade"][0], result.parade[0]);
+  // results.jsonl: a row per run, its metrics by the table's labels.
+  const std::string results = read_text(out + "/results.jsonl");
+  ASSERT_EQ(std::count(results.begin(), results.end(), '\n'), 2) << results;
+  const Json first = Json::parse(results.substr(0, results.find('\n')));
+  EXPECT_EQ(first["arm"], "baseline");
+  EXPECT_EQ(first["metrics"]["R@1 overall"], cell.baseline[0]["retrieval"]["overall"]["recall@1"]);
   EXPECT_NE(read_text(out + "/report.html").find("<svg"), std::string::npos);
 }
 
@@ -527,6 +563,141 @@ TEST(ParadeConfig, ExperimentWithABadParadeSettingFailsBeforeTraining) {
   expect_error([&] { dml::fairness::run_findml_experiment(config, {.output = out}); },
                {"parade.per_attribute.tone", "unknown key 'alpah'"});
   EXPECT_FALSE(fs::exists(out)) << "the baseline ran before the error";
+}
+
+// parade.attribute_features=detached: the attribute head reads the
+// backbone's features without passing gradients back. With rho 0 nothing of
+// PARADE then reaches the class model, which must come out bit for bit the
+// baseline's; with shared features the attribute loss changes it.
+TEST(ParadeConfig, DetachedAttributeFeaturesLeaveTheBackboneToTheDecorrelation) {
+  TempDir dir;
+  auto train = [&](const std::string& name, const std::vector<std::string>& settings) {
+    std::vector<std::string> all = settings;
+    all.push_back("train.output=" + dir.file(name));
+    dml::train::run_training(tiny_csv_run(dir, all), {.extension = make_parade_extension});
+    return dir.file(name) + "/model.safetensors";
+  };
+  const std::string baseline = train("baseline", {});
+  const std::vector<std::string> parade = {"parade.attributes=[\"tone\"]", "parade.rho=0",
+                                           "parade.alpha=1"};
+  std::vector<std::string> detached = parade, shared = parade;
+  detached.push_back("parade.attribute_features=detached");
+  dml::test::expect_same_tensors(baseline, train("detached", detached));
+  const auto a = dml::read_safetensors(baseline), b = dml::read_safetensors(train("shared", shared));
+  bool differs = false;
+  for (size_t i = 0; i < a.tensors.size(); ++i)
+    differs = differs || !dml::test::same_bytes(a.tensors[i].second, b.tensors[i].second);
+  EXPECT_TRUE(differs) << "the shared attribute loss left the class model untouched";
+}
+
+// ---- Sweeps: a killed sweep resumes where it stopped ------------------------------
+
+// The table rows of results.jsonl by (cell, seed, arm), without the run paths.
+std::map<std::string, Json> results_by_run(const std::string& path) {
+  std::map<std::string, Json> out;
+  for (const Json& row : dml::test::read_json_lines(path))
+    out[row["cell"].get<std::string>() + "/" + row["seed"].dump() + "/" +
+        row["arm"].get<std::string>()] = row["metrics"];
+  return out;
+}
+
+// `dml experiment findml --sweep` over rho on the CSV fixture, two epochs a
+// run, killed (SIGKILL) in the second epoch of its second run: run again
+// with the same arguments, it keeps the finished run, continues the
+// half-finished one from its checkpoint and ends with the numbers of a sweep
+// that was never interrupted.
+TEST(Sweep, KilledSweepResumesFinishedRunsKeptHalfFinishedContinued) {
+  TempDir dir;
+  Json config = tiny_csv_run(dir, {"train.epochs=2"});
+  const std::string config_file = dir.file("config.json");
+  std::ofstream(config_file) << config.dump(1);
+  auto sweep = [&](const std::string& out, const std::string& env = "") {
+    return dml::test::run_tool(DML_TOOL, dir,
+                               "experiment findml --config '" + config_file +
+                                   "' --sweep parade.rho=0.5,2 --seeds 1 --output '" + out + "'",
+                               env);
+  };
+  const std::string straight = dir.file("straight"), killed = dir.file("killed");
+  dml::test::ToolResult r = sweep(straight);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  // Three runs: one baseline shared by both rho cells, two PARADE runs.
+  EXPECT_NE(r.out.find("== run 3/3"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("== run 4/"), std::string::npos) << r.out;
+
+  // Two steps an epoch, two epochs a run: step 7 is in the second run's
+  // second epoch, after its first checkpoint.
+  r = sweep(killed, "DML_TEST_KILL_AT=step@7");
+  ASSERT_EQ(r.killed_by, SIGKILL) << r.out << r.err;
+  ASSERT_EQ(dml::test::read_json_lines(killed + "/results.jsonl").size(), 1u);
+  EXPECT_FALSE(fs::exists(killed + "/experiment.json"));
+
+  r = sweep(killed);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("== run 1/3 (baseline, seed 0): finished earlier"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("== run 2/3 (parade, seed 0), resumed from its checkpoint"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("== run 3/3 (parade, seed 0): "), std::string::npos) << r.out;
+  const auto expected = results_by_run(straight + "/results.jsonl");
+  EXPECT_EQ(expected.size(), 4u);  // 2 cells x (baseline, PARADE)
+  EXPECT_EQ(results_by_run(killed + "/results.jsonl"), expected);
+}
+
+TEST(Sweep, BadSweepsFailBeforeAnythingRuns) {
+  TempDir dir;
+  const Json config = tiny_csv_run(dir, {});
+  const std::string out = dir.file("sweep");
+  auto plan = [&](const std::vector<std::string>& axes, int64_t max_runs = 60) {
+    dml::fairness::SweepOptions options{.seeds = {0, 1}, .output = out, .max_runs = max_runs};
+    for (const std::string& a : axes) options.axes.push_back(dml::fairness::parse_sweep_axis(a));
+    return dml::fairness::run_findml_experiment(config, options);
+  };
+  expect_error([&] { plan({"parade.rhoo=1,2"}); }, {"parade.rhoo"});
+  expect_error([&] { plan({"parade.rho=1,\"high\""}); }, {"parade.rho", "high"});
+  expect_error([&] { plan({"data.minority_share=0.1,2"}); }, {"2"});
+  expect_error([&] { plan({"parade.attribute_features=shared,frozen"}); },
+               {"parade.attribute_features", "frozen"});
+  expect_error([&] { plan({"train.seed=1,2"}); }, {"train.seed", "--seeds"});
+  expect_error([&] { plan({"parade.rho=1", "parade.rho=2"}); }, {"parade.rho is given twice"});
+  expect_error([&] { plan({"parade.rho"}); }, {"KEY=V1,V2"});
+  expect_error([&] { plan({"parade.rho=1,,2"}); }, {"empty value"});
+  // 3 x 2 cells x 2 seeds x 2 arms: 24 runs (a data key gives each of its
+  // values baselines of their own).
+  expect_error([&] { plan({"parade.rho=1,2,3", "data.minority_share=0.1,0.2"}, 20); },
+               {"24 training runs", "--max-runs 20"});
+  EXPECT_FALSE(fs::exists(out)) << "a run started before the error";
+}
+
+TEST(Sweep, PlanSharesBaselinesAndNamesRunsByTheirTraining) {
+  TempDir dir;
+  const Json config = tiny_csv_run(dir, {});
+  dml::fairness::SweepOptions options{
+      .axes = {dml::fairness::parse_sweep_axis("parade.rho=0.25,1,4"),
+               dml::fairness::parse_sweep_axis("loss.name=multi_similarity,\"triplet\"")},
+      .seeds = {0, 1},
+      .output = dir.file("sweep")};
+  const dml::fairness::SweepPlan plan = dml::fairness::plan_sweep(config, options);
+  ASSERT_EQ(plan.cells.size(), 6u);
+  EXPECT_EQ(plan.cells[0].name, "parade.rho=0.25,loss.name=multi_similarity");
+  EXPECT_EQ(plan.cells[1].name, "parade.rho=0.25,loss.name=triplet");
+  EXPECT_EQ(plan.cells[1].values, (Json{{"parade.rho", 0.25}, {"loss.name", "triplet"}}));
+  // Baselines differ by loss and seed only: 2 x 2, plus 6 x 2 PARADE runs.
+  EXPECT_EQ(plan.runs.size(), 16u);
+  EXPECT_EQ(plan.cells[0].baseline, plan.cells[2].baseline);
+  EXPECT_NE(plan.cells[0].baseline, plan.cells[1].baseline);
+  for (const auto& run : plan.runs)
+    EXPECT_EQ(run.config["train"]["output"], run.dir) << run.dir;
+  // A value list with commas inside brackets is one value.
+  const auto classes = dml::fairness::parse_sweep_axis("data.train_classes=[0,1],[2,3]");
+  EXPECT_EQ(classes.values, (std::vector<Json>{Json::array({0, 1}), Json::array({2, 3})}));
+  // The run's name ignores where and with how many threads it runs.
+  Json moved = config;
+  moved["train"]["output"] = "/elsewhere";
+  moved["train"]["threads"] = 7;
+  EXPECT_EQ(dml::fairness::config_hash(moved), dml::fairness::config_hash(config));
+  moved["parade"]["rho"] = 3.0;
+  EXPECT_NE(dml::fairness::config_hash(moved), dml::fairness::config_hash(config));
 }
 
 }  // namespace
