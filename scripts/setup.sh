@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs (when missing), configures
 # build/ and builds the given targets (all when none). Shared by the README's
-# two commands: scripts/demo.sh and scripts/test.sh.
+# two commands: scripts/demo.sh and scripts/test.sh. DML_EXTRA_PACKAGES names
+# packages one command needs beyond the build's (the tests' chromium), so the
+# other does not install them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ libopenblas-openmp-dev zlib1g-dev libgtest-dev libbenchmark-dev
           nlohmann-json3-dev libcli11-dev libstb-dev dataset-fashion-mnist)
+read -r -a extra <<<"${DML_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,9 +5,9 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "base/error.h"
+#include "fairness/report/html_page.h"
 #include "fairness/report/html_text.h"
 #include "fairness/report/svg_charts.h"
 
@@ -18,27 +18,6 @@ namespace {
 using Path = std::vector<std::string>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-const char* const kStyle = R"(
-body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.25em; margin-top: 0; } h3 { font-size: 1.05em; }
-.docs { display: flex; flex-wrap: wrap; gap: 32px; align-items: flex-start; }
-.doc { flex: 1 1 600px; min-width: 0; }
-table { border-collapse: collapse; margin: 8px 0 16px; }
-th, td { border: 1px solid #ccc; padding: 3px 8px; }
-th { background: #f2f2f2; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.missing { color: #888; font-style: italic; }
-svg.chart { display: block; margin: 8px 0 16px; max-width: 100%; height: auto; }
-svg.chart text { font-size: 11px; fill: #222; }
-svg.chart .chart-title { font-size: 13px; font-weight: bold; }
-svg.chart .tick { text-anchor: end; }
-svg.chart .category, svg.chart .note { text-anchor: middle; }
-svg.chart .note { fill: #555; }
-svg.chart .grid { stroke: #e4e4e4; }
-svg.chart .axis { stroke: #444; }
-svg.chart .frame { fill: none; stroke: #ccc; }
-)";
 
 std::string path_name(const Path& path) {
   std::string name;
@@ -202,27 +181,6 @@ std::vector<GapRow> rows_by_classifier(const Document& doc, const std::string& s
   return rows;
 }
 
-// Cells are HTML, already escaped. A table of numbers right-aligns every
-// column after the first; an empty header draws no header row.
-std::string table(const std::vector<std::string>& header,
-                  const std::vector<std::vector<std::string>>& rows, bool numbers = true) {
-  std::ostringstream os;
-  os << "<table>\n";
-  if (!header.empty()) {
-    os << "<tr>";
-    for (const std::string& h : header) os << "<th>" << h << "</th>";
-    os << "</tr>\n";
-  }
-  for (const auto& row : rows) {
-    os << "<tr>";
-    for (size_t i = 0; i < row.size(); ++i)
-      os << (i == 0 || !numbers ? "<td>" : "<td class=\"num\">") << row[i] << "</td>";
-    os << "</tr>\n";
-  }
-  os << "</table>\n";
-  return os.str();
-}
-
 std::string gap_table(const Document& doc, const std::string& first_column,
                       const std::vector<GapRow>& rows, bool with_overall) {
   std::vector<std::string> header = {html_escape(first_column)};
@@ -239,7 +197,7 @@ std::string gap_table(const Document& doc, const std::string& first_column,
     line.push_back(format_metric(r.gap_minority_majority));
     cells.push_back(std::move(line));
   }
-  return table(header, cells);
+  return html_table(header, cells);
 }
 
 // Bars per group (colours as in the attribute map), the max - min gap under
@@ -253,7 +211,7 @@ std::string gap_bars(const Document& doc, const std::string& title,
     chart.notes.push_back("gap " + format_metric(r.gap_max_min));
   }
   for (size_t g = 0; g < doc.groups().size(); ++g) {
-    BarChart::Series s{doc.groups()[g].name, {}};
+    BarChart::Series s{doc.groups()[g].name, {}, {}};
     for (const GapRow& r : rows) s.values.push_back(r.per_group[g]);
     chart.series.push_back(std::move(s));
   }
@@ -273,14 +231,14 @@ std::string overview(const Document& doc) {
   const Json* sampled = doc.find({"sampled", "pairs"});
   if (sampled && sampled->is_boolean() && sampled->get<bool>())
     pairs = "sampled, at most " + html_escape(doc.text({"sampled", "max_pairs"})) + " pairs";
-  return table({},
-               {{"model", html_escape(doc.text({"model"}))},
-                {"dataset", html_escape(doc.text({"dataset"}))},
-                {"sensitive attribute", html_escape(doc.text({"attribute"}))},
-                {"subgroups (count)", groups},
-                {"majority", html_escape(doc.majority().name)},
-                {"alignment pairs", pairs}},
-               false);
+  return html_table({},
+                    {{"model", html_escape(doc.text({"model"}))},
+                     {"dataset", html_escape(doc.text({"dataset"}))},
+                     {"sensitive attribute", html_escape(doc.text({"attribute"}))},
+                     {"subgroups (count)", groups},
+                     {"majority", html_escape(doc.majority().name)},
+                     {"alignment pairs", pairs}},
+                    false);
 }
 
 std::string retrieval(const Document& doc) {
@@ -303,12 +261,12 @@ std::string alignment(const Document& doc) {
 std::string leakage(const Document& doc) {
   std::string out = "<h3>Attribute leakage</h3>\n";
   if (!doc.find({"leakage"})) return out + missing("leakage probe");
-  return out + table({},
-                     {{"balanced accuracy of a probe recovering the attribute",
-                       format_metric(doc.number({"leakage", "balanced_accuracy"}))},
-                      {"chance", format_metric(doc.number({"leakage", "chance"}))},
-                      {"probe", html_escape(doc.text({"leakage", "probe"}))}},
-                     false);
+  return out + html_table({},
+                          {{"balanced accuracy of a probe recovering the attribute",
+                            format_metric(doc.number({"leakage", "balanced_accuracy"}))},
+                           {"chance", format_metric(doc.number({"leakage", "chance"}))},
+                           {"probe", html_escape(doc.text({"leakage", "probe"}))}},
+                          false);
 }
 
 std::string downstream(const Document& doc) {
@@ -397,25 +355,25 @@ std::string comparison(const std::vector<Document>& docs) {
   add("leakage balanced accuracy", {"leakage", "balanced_accuracy"});
   for (const std::string& k : docs[0].keys({"downstream"}))
     add(k + " gap (max - min)", {"downstream", k, "gap_max_min"});
-  return "<h2>Comparison</h2>\n" + table(header, rows);
+  return "<h2>Comparison</h2>\n" + html_table(header, rows);
 }
 
 }  // namespace
 
-std::string render_audits_html(const std::vector<TitledAudit>& audits,
-                               const std::string& page_title) {
+std::string render_audit_sections(const std::vector<TitledAudit>& audits) {
   DML_CHECK(!audits.empty(), "render_audits_html: no audit documents to render");
   std::vector<Document> docs;
   docs.reserve(audits.size());
   for (const TitledAudit& a : audits) docs.emplace_back(a.title, a.audit);
-  std::string html =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-      html_escape(page_title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n<h1>" +
-      html_escape(page_title) + "</h1>\n";
-  if (docs.size() > 1) html += comparison(docs);
+  std::string html = docs.size() > 1 ? comparison(docs) : "";
   html += "<div class=\"docs\">\n";
   for (const Document& d : docs) html += document_section(d);
-  return html + "</div>\n</body>\n</html>\n";
+  return html + "</div>\n";
+}
+
+std::string render_audits_html(const std::vector<TitledAudit>& audits,
+                               const std::string& page_title) {
+  return page_begin(page_title) + render_audit_sections(audits) + page_end();
 }
 
 std::string render_audit_html(const Json& audit) {

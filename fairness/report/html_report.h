@@ -27,6 +27,13 @@ struct TitledAudit {
 std::string render_audits_html(const std::vector<TitledAudit>& audits,
                                const std::string& page_title = "Fairness audit");
 
+// The documents' part of that page without the page around it (no <html>,
+// style sheet or <h1>; fairness/report/html_page.h has them), so another
+// page, e.g. a sweep's, can embed it: the comparison table when there are
+// several documents, then one <section class="doc"> each. Throws as
+// render_audits_html does.
+std::string render_audit_sections(const std::vector<TitledAudit>& audits);
+
 // One document, titled by its "model" (a name of its own, since a braced
 // {{title, document}} would convert to either argument type).
 std::string render_audit_html(const Json& audit);

@@ -24,11 +24,24 @@ std::string c(double v) {
   return format_fixed(v, 1);
 }
 
-void open_svg(std::ostringstream& os, double width, double height, const std::string& title) {
-  os << "<svg class=\"chart\" width=\"" << c(width) << "\" height=\"" << c(height)
-     << "\" viewBox=\"0 0 " << c(width) << ' ' << c(height) << "\" role=\"img\" aria-label=\""
-     << html_escape(title) << "\">\n"
-     << "<text class=\"chart-title\" x=\"8\" y=\"18\">" << html_escape(title) << "</text>\n";
+void open_svg(std::ostringstream& os, double width, double height, const ChartFrame& frame) {
+  os << "<svg";
+  if (!frame.id.empty()) os << " id=\"" << html_escape(frame.id) << '"';
+  os << " class=\"chart" << (frame.css_class.empty() ? "" : " ") << html_escape(frame.css_class)
+     << "\" width=\"" << c(width) << "\" height=\"" << c(height) << "\" viewBox=\"0 0 " << c(width)
+     << ' ' << c(height) << "\" role=\"img\" aria-label=\"" << html_escape(frame.title) << "\">\n"
+     << "<text class=\"chart-title\" x=\"8\" y=\"18\">" << html_escape(frame.title) << "</text>\n";
+}
+
+// An interval bar from (x1, y1) to (x2, y2).
+void errorbar(std::ostringstream& os, double x1, double y1, double x2, double y2,
+              const char* colour) {
+  os << "<line class=\"errorbar\" x1=\"" << c(x1) << "\" y1=\"" << c(y1) << "\" x2=\"" << c(x2)
+     << "\" y2=\"" << c(y2) << "\" stroke=\"" << colour << "\"/>\n";
+}
+
+bool finite(const Interval& i) {
+  return std::isfinite(i.low) && std::isfinite(i.high);
 }
 
 // One legend row per name from (x, top): a colour swatch and the label.
@@ -46,16 +59,47 @@ void legend(std::ostringstream& os, double x, double top, const std::vector<std:
 std::pair<double, double> value_range(const BarChart& chart) {
   double lo = 0, hi = 0;
   bool unit = true;
-  for (const auto& s : chart.series)
-    for (double v : s.values) {
-      if (!std::isfinite(v)) continue;
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-      unit = unit && v >= 0 && v <= 1;
-    }
+  auto cover = [&](double v) {
+    if (!std::isfinite(v)) return;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    unit = unit && v >= 0 && v <= 1;
+  };
+  for (const auto& s : chart.series) {
+    for (double v : s.values) cover(v);
+    for (const Interval& w : s.whiskers)
+      if (finite(w)) cover(w.low), cover(w.high);
+  }
   if (unit) return {0, 1};
   if (hi == lo) hi = lo + 1;
   return {lo, hi};
+}
+
+// A linear axis: the data's range padded by 8% a side (a point on the edge
+// stays clear of the frame), ticks at the multiples of a 1-2-5 step inside it.
+struct Axis {
+  double lo, hi, step;
+  int decimals;  // enough to tell two ticks apart
+};
+
+Axis nice_axis(double lo, double hi) {
+  if (!std::isfinite(lo)) lo = 0, hi = 1;  // nothing to draw
+  if (!(hi > lo)) {
+    const double pad = std::max(0.01, 0.1 * std::abs(lo));
+    lo -= pad, hi += pad;
+  }
+  const double pad = 0.08 * (hi - lo);
+  lo -= pad, hi += pad;
+  const double raw = (hi - lo) / 5, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  const double f = raw / magnitude;
+  const double step = (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * magnitude;
+  return {lo, hi, step, std::max(0, -int(std::floor(std::log10(step) + 1e-9)))};
+}
+
+std::vector<double> ticks(const Axis& a) {
+  std::vector<double> out;
+  for (double k = std::ceil(a.lo / a.step); k * a.step <= a.hi; ++k) out.push_back(k * a.step);
+  return out;
 }
 
 }  // namespace
@@ -64,13 +108,31 @@ const char* chart_colour(size_t i) {
   return kPalette[i % std::size(kPalette)];
 }
 
+std::string format_bounds(const Interval& i) {
+  if (std::isnan(i.low) && std::isnan(i.high)) return "n/a";
+  std::string text = "[";  // appended, not "[" + ...: GCC 12 warns falsely on that (-Wrestrict)
+  text += format_metric(i.low);
+  text += ", ";
+  text += format_metric(i.high);
+  return text += "]";
+}
+
+std::string format_interval(const Interval& i) {
+  if (std::isnan(i.low) && std::isnan(i.high)) return format_metric(i.estimate);
+  return format_metric(i.estimate) + " " + format_bounds(i);
+}
+
 std::string render_bar_chart(const BarChart& chart) {
   const size_t categories = chart.categories.size(), series = chart.series.size();
   DML_CHECK(chart.notes.empty() || chart.notes.size() == categories, "bar chart '", chart.title,
             "': ", chart.notes.size(), " notes for ", categories, " categories");
-  for (const auto& s : chart.series)
+  for (const auto& s : chart.series) {
     DML_CHECK(s.values.size() == categories, "bar chart '", chart.title, "': series '", s.name,
               "' has ", s.values.size(), " values for ", categories, " categories");
+    DML_CHECK(s.whiskers.empty() || s.whiskers.size() == categories, "bar chart '", chart.title,
+              "': series '", s.name, "' has ", s.whiskers.size(), " whiskers for ", categories,
+              " categories");
+  }
   // Each category's band is wide enough for its bars and its longest label
   // (about 6.5 pixels a character at 11 px).
   size_t longest = 0;
@@ -88,7 +150,7 @@ std::string render_bar_chart(const BarChart& chart) {
   auto y_of = [&](double v) { return top + plot_h * (hi - v) / (hi - lo); };
 
   std::ostringstream os;
-  open_svg(os, width, height, chart.title);
+  open_svg(os, width, height, chart);
   for (int tick = 0; tick <= 4; ++tick) {
     const double v = lo + (hi - lo) * tick / 4, y = y_of(v);
     os << "<line class=\"grid\" x1=\"" << c(left) << "\" x2=\"" << c(left + plot_w) << "\" y1=\""
@@ -100,11 +162,16 @@ std::string render_bar_chart(const BarChart& chart) {
     for (size_t s = 0; s < series; ++s) {
       const double v = chart.series[s].values[k];
       if (!std::isfinite(v)) continue;
+      const double x = x0 + double(s) * bar;
       const double y = std::min(y_of(v), y_of(0)), h = std::abs(y_of(v) - y_of(0));
-      os << "<rect x=\"" << c(x0 + double(s) * bar) << "\" y=\"" << c(y) << "\" width=\""
-         << c(bar - 2) << "\" height=\"" << c(h) << "\" fill=\"" << chart_colour(s) << "\"><title>"
+      const Interval w =
+          chart.series[s].whiskers.empty() ? Interval{} : chart.series[s].whiskers[k];
+      os << "<rect class=\"bar\" x=\"" << c(x) << "\" y=\"" << c(y) << "\" width=\"" << c(bar - 2)
+         << "\" height=\"" << c(h) << "\" fill=\"" << chart_colour(s) << "\"><title>"
          << html_escape(chart.series[s].name) << ", " << html_escape(chart.categories[k]) << ": "
-         << format_metric(v) << "</title></rect>\n";
+         << format_interval({v, w.low, w.high}) << "</title></rect>\n";
+      if (finite(w))
+        errorbar(os, x + bar / 2 - 1, y_of(w.low), x + bar / 2 - 1, y_of(w.high), "#333");
     }
     const double centre = left + (double(k) + 0.5) * band;
     os << "<text class=\"category\" x=\"" << c(centre) << "\" y=\"" << c(bottom + 16) << "\">"
@@ -157,7 +224,7 @@ std::string render_scatter_chart(const ScatterChart& chart) {
   const double x_mid = (x_lo + x_hi) / 2, y_mid = (y_lo + y_hi) / 2;
 
   std::ostringstream os;
-  open_svg(os, width, height, chart.title);
+  open_svg(os, width, height, chart);
   os << "<rect class=\"frame\" x=\"" << c(left) << "\" y=\"" << c(top) << "\" width=\"" << c(side)
      << "\" height=\"" << c(side) << "\"/>\n";
   for (size_t i : order) {
@@ -171,6 +238,77 @@ std::string render_scatter_chart(const ScatterChart& chart) {
   for (size_t k = 0; k < count.size(); ++k)
     labels.push_back(detail::concat(chart.category_names[k], " (", count[k], ")"));
   legend(os, left + side + margin + 8, top, labels);
+  os << "</svg>\n";
+  return os.str();
+}
+
+std::string render_interval_scatter(const IntervalScatter& chart) {
+  auto drawn = [](const IntervalScatter::Point& p) {
+    return std::isfinite(p.x.estimate) && std::isfinite(p.y.estimate);
+  };
+  // The range covers every drawn point with its bars.
+  const double inf = std::numeric_limits<double>::infinity();
+  double x_lo = inf, x_hi = -inf, y_lo = inf, y_hi = -inf;
+  auto cover = [](double& lo, double& hi, const Interval& i) {
+    lo = std::min(lo, i.estimate), hi = std::max(hi, i.estimate);
+    if (finite(i)) lo = std::min({lo, i.low, i.high}), hi = std::max({hi, i.low, i.high});
+  };
+  for (const auto& s : chart.series)
+    for (const auto& p : s.points)
+      if (drawn(p)) cover(x_lo, x_hi, p.x), cover(y_lo, y_hi, p.y);
+  const Axis xa = nice_axis(x_lo, x_hi), ya = nice_axis(y_lo, y_hi);
+  const double left = 64, plot_w = 520, plot_h = 340, top = kTitleHeight + 8;
+  const double bottom = top + plot_h, width = left + plot_w + 16 + kLegendWidth;
+  auto x_of = [&](double v) { return left + plot_w * (v - xa.lo) / (xa.hi - xa.lo); };
+  auto y_of = [&](double v) { return top + plot_h * (ya.hi - v) / (ya.hi - ya.lo); };
+
+  std::ostringstream os;
+  open_svg(os, width, bottom + 48, chart);
+  os << "<rect class=\"frame\" x=\"" << c(left) << "\" y=\"" << c(top) << "\" width=\"" << c(plot_w)
+     << "\" height=\"" << c(plot_h) << "\"/>\n";
+  for (double t : ticks(xa))
+    os << "<line class=\"grid\" x1=\"" << c(x_of(t)) << "\" x2=\"" << c(x_of(t)) << "\" y1=\""
+       << c(top) << "\" y2=\"" << c(bottom) << "\"/><text class=\"category\" x=\"" << c(x_of(t))
+       << "\" y=\"" << c(bottom + 14) << "\">" << format_fixed(t, xa.decimals) << "</text>\n";
+  for (double t : ticks(ya))
+    os << "<line class=\"grid\" x1=\"" << c(left) << "\" x2=\"" << c(left + plot_w) << "\" y1=\""
+       << c(y_of(t)) << "\" y2=\"" << c(y_of(t)) << "\"/><text class=\"tick\" x=\"" << c(left - 4)
+       << "\" y=\"" << c(y_of(t) + 4) << "\">" << format_fixed(t, ya.decimals) << "</text>\n";
+  os << "<text class=\"category\" x=\"" << c(left + plot_w / 2) << "\" y=\"" << c(bottom + 34)
+     << "\">" << html_escape(chart.x_label) << "</text>\n<text class=\"category\" x=\"0\" y=\"0\" "
+     << "transform=\"translate(14 " << c(top + plot_h / 2) << ") rotate(-90)\">"
+     << html_escape(chart.y_label) << "</text>\n";
+  if (chart.x_reference > xa.lo && chart.x_reference < xa.hi)
+    os << "<line class=\"reference\" x1=\"" << c(x_of(chart.x_reference)) << "\" x2=\""
+       << c(x_of(chart.x_reference)) << "\" y1=\"" << c(top) << "\" y2=\"" << c(bottom) << "\"/>\n";
+  // Lines and bars first, so every point sits on top of them.
+  for (size_t s = 0; s < chart.series.size(); ++s) {
+    std::ostringstream joined;
+    size_t in_line = 0;
+    for (const auto& p : chart.series[s].points) {
+      if (!drawn(p)) continue;
+      const double x = x_of(p.x.estimate), y = y_of(p.y.estimate);
+      joined << (in_line++ ? " " : "") << c(x) << ',' << c(y);
+      if (finite(p.x)) errorbar(os, x_of(p.x.low), y, x_of(p.x.high), y, chart_colour(s));
+      if (finite(p.y)) errorbar(os, x, y_of(p.y.low), x, y_of(p.y.high), chart_colour(s));
+    }
+    if (chart.series[s].joined && in_line >= 2)
+      os << "<polyline class=\"join\" points=\"" << joined.str() << "\" stroke=\""
+         << chart_colour(s) << "\"/>\n";
+  }
+  for (size_t s = 0; s < chart.series.size(); ++s)
+    for (const auto& p : chart.series[s].points) {
+      if (!drawn(p)) continue;
+      const double x = x_of(p.x.estimate), y = y_of(p.y.estimate);
+      os << "<circle class=\"point\" cx=\"" << c(x) << "\" cy=\"" << c(y) << "\" r=\"4.5\" fill=\""
+         << chart_colour(s) << "\"><title>" << html_escape(chart.series[s].name) << ", "
+         << html_escape(p.label) << ": x " << format_interval(p.x) << ", y " << format_interval(p.y)
+         << "</title></circle>\n<text class=\"point-label\" x=\"" << c(x + 6) << "\" y=\""
+         << c(y - 6) << "\">" << html_escape(p.label) << "</text>\n";
+    }
+  std::vector<std::string> names;
+  for (const auto& s : chart.series) names.push_back(s.name);
+  legend(os, left + plot_w + 16, top, names);
   os << "</svg>\n";
   return os.str();
 }

@@ -20,6 +20,8 @@
 #include "fairness/report/html_text.h"
 #include "fairness/report/pca.h"
 #include "fairness/report/svg_charts.h"
+#include "tests/fairness/html_checks.h"
+#include "tests/fairness/report_fixtures.h"
 #include "tests/support/fixture.h"
 #include "tests/support/test_support.h"
 
@@ -27,7 +29,11 @@ namespace {
 
 using dml::Tensor;
 using dml::fairness::pca_2d;
+using dml::test::count;
+using dml::test::expect_balanced_tags;
 using dml::test::expect_error;
+using dml::test::expect_no_network_references;
+using dml::test::synthetic_audit;
 using json = nlohmann::ordered_json;
 
 // ---- PCA ---------------------------------------------------------------------
@@ -125,17 +131,11 @@ TEST(ReportText, EscapesAndFormats) {
   EXPECT_EQ(format_fixed(12.25, 1), "12.2");  // round half to even, as printf
 }
 
-int count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 TEST(ReportCharts, BarHeightsAreProportionalOnTheUnitAxis) {
   dml::fairness::BarChart chart;
   chart.title = "t";
   chart.categories = {"a", "b"};
-  chart.series = {{"g0", {0.5, std::nan("")}}, {"g1", {0.25, 1.0}}};
+  chart.series = {{"g0", {0.5, std::nan("")}, {}}, {"g1", {0.25, 1.0}, {}}};
   const std::string svg = dml::fairness::render_bar_chart(chart);
   // The plot is 180 high for [0, 1]: 0.5 -> 90, 0.25 -> 45, 1 -> 180; NaN draws nothing.
   EXPECT_NE(svg.find("height=\"90.0\""), std::string::npos) << svg;
@@ -166,88 +166,6 @@ TEST(ReportCharts, ScatterUsesOneScaleOnBothAxes) {
 }
 
 // ---- the page ------------------------------------------------------------------
-
-// A document exactly as fairness/AUDIT_SCHEMA.md fixes it: two groups, the
-// minority (tone=1) a quarter of the samples, three classes in the map.
-json synthetic_audit(const std::string& attribute = "tone") {
-  json doc = json::parse(R"({
-    "schema": "dml-audit-1",
-    "model": "runs/x/model.safetensors",
-    "dataset": "fashion-mnist-tone test classes 5-9",
-    "attribute": "tone",
-    "minority": 1,
-    "groups": [{"value": 0, "name": "tone=0", "count": 30},
-               {"value": 1, "name": "tone=1", "count": 10}],
-    "sampled": {"pairs": true, "max_pairs": 2000000},
-    "retrieval": {
-      "overall":   {"recall@1": 0.8011, "recall@2": 0.9022, "map@r": 0.3033, "r_precision": 0.4044},
-      "per_group": {"0": {"recall@1": 0.8211, "recall@2": 0.9122, "map@r": 0.3133, "r_precision": 0.4144},
-                    "1": {"recall@1": 0.7411, "recall@2": 0.8722, "map@r": 0.2733, "r_precision": 0.3744}},
-      "gap_max_min":           {"recall@1": 0.08, "recall@2": 0.04, "map@r": 0.04, "r_precision": 0.04},
-      "gap_minority_majority": {"recall@1": -0.08, "recall@2": -0.04, "map@r": -0.04, "r_precision": -0.04}
-    },
-    "alignment": {
-      "per_group": {"0": {"intra_class": 0.5123, "inter_class": 1.6123, "uniformity": -2.1123},
-                    "1": {"intra_class": 0.4456, "inter_class": 1.5456, "uniformity": -2.3456}},
-      "gap_max_min": {"intra_class": 0.0667, "inter_class": 0.0667, "uniformity": 0.2333},
-      "gap_minority_majority": {"intra_class": -0.0667, "inter_class": -0.0667, "uniformity": -0.2333}
-    },
-    "leakage": {"balanced_accuracy": 0.9345, "chance": 0.5, "probe": "logistic regression, 50/50 split"},
-    "downstream": {
-      "logistic_imbalanced": {"overall": 0.9001, "per_group": {"0": 0.9201, "1": 0.8501}, "gap_max_min": 0.07, "gap_minority_majority": -0.07},
-      "logistic_balanced":   {"overall": 0.9002, "per_group": {"0": 0.9102, "1": 0.8902}, "gap_max_min": 0.02, "gap_minority_majority": -0.02},
-      "knn_imbalanced":      {"overall": 0.8803, "per_group": {"0": 0.9003, "1": 0.8203}, "gap_max_min": 0.08, "gap_minority_majority": -0.08},
-      "knn_balanced":        {"overall": 0.8804, "per_group": {"0": 0.8904, "1": null}, "gap_max_min": null, "gap_minority_majority": null}
-    }
-  })");
-  json points = json::array(), labels = json::array(), groups = json::array();
-  for (int i = 0; i < 40; ++i) {
-    points.push_back({std::cos(i * 0.7) * (1 + i % 3), std::sin(i * 0.7) * (1 + i % 3)});
-    labels.push_back(5 + i % 3);
-    groups.push_back(i % 4 == 0 ? 1 : 0);
-  }
-  doc["embedding_map"] = {
-      {"method", "pca"}, {"points", points}, {"labels", labels}, {"groups", groups}};
-  doc["attribute"] = attribute;
-  return doc;
-}
-
-// Every tag the report emits opens and closes in nesting order (void and
-// self-closed elements aside); throws a test failure naming the first misfit.
-void expect_balanced_tags(const std::string& html) {
-  const std::vector<std::string> void_elements = {"meta", "br", "hr", "img", "link"};
-  std::vector<std::string> open;
-  for (size_t at = html.find('<'); at != std::string::npos; at = html.find('<', at + 1)) {
-    const size_t end = html.find('>', at);
-    ASSERT_NE(end, std::string::npos) << "unterminated tag at " << at;
-    const std::string tag = html.substr(at + 1, end - at - 1);
-    if (tag.starts_with("!")) continue;  // <!DOCTYPE html>
-    const bool closing = tag.starts_with("/"), self_closed = tag.ends_with("/");
-    const std::string name =
-        tag.substr(closing ? 1 : 0, tag.find_first_of(" />", closing ? 1 : 0) - (closing ? 1 : 0));
-    if (closing) {
-      ASSERT_FALSE(open.empty()) << "</" << name << "> at " << at << " closes nothing";
-      ASSERT_EQ(open.back(), name)
-          << "</" << name << "> at " << at << " closes <" << open.back() << ">";
-      open.pop_back();
-    } else if (!self_closed &&
-               std::find(void_elements.begin(), void_elements.end(), name) == void_elements.end()) {
-      open.push_back(name);
-    }
-  }
-  EXPECT_TRUE(open.empty()) << "<" << open.back() << "> never closed";
-}
-
-void expect_no_network_references(const std::string& html) {
-  std::string lower = html;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
-  EXPECT_EQ(lower.find("http"), std::string::npos);
-  EXPECT_EQ(lower.find("<script"), std::string::npos);
-  EXPECT_EQ(lower.find("<link"), std::string::npos);
-  EXPECT_EQ(lower.find("url("), std::string::npos);
-  EXPECT_EQ(lower.find("@import"), std::string::npos);
-}
 
 // The numbers of the synthetic document as the page prints them.
 const std::vector<std::string> kNumbers = {
