@@ -57,13 +57,13 @@ std::string cell_name(const std::vector<SweepAxis>& axes, const std::vector<size
   return name;
 }
 
-// The arm's config: the baseline has no attribute branch (and so no
-// per-attribute settings); PARADE one for the attribute.
+// The arm's config: the baseline has no attribute branch, so its parade
+// section is the inert default (and baselines of cells that differ only in
+// PARADE's settings are one run); PARADE has a branch for the attribute.
 Json arm_config(Json config, Arm arm, const std::string& attribute, int64_t seed) {
   config["train"]["seed"] = seed;
   if (arm == Arm::baseline) {
-    config["parade"]["attributes"] = Json::array();
-    config["parade"]["per_attribute"] = Json::object();
+    config["parade"] = train::default_config()["parade"];
   } else {
     config["parade"]["attributes"] = Json::array({attribute});
   }

@@ -608,7 +608,10 @@ std::map<std::string, Json> results_by_run(const std::string& path) {
 // that was never interrupted.
 TEST(Sweep, KilledSweepResumesFinishedRunsKeptHalfFinishedContinued) {
   TempDir dir;
-  Json config = tiny_csv_run(dir, {"train.epochs=2"});
+  std::vector<std::string> settings = tiny_findml_run();
+  settings.push_back("train.epochs=2");
+  const Json config = dml::train::resolve_config({{"data", kFixtureExperiments[0].make(dir)}},
+                                                 settings, "test_parade_e2e");
   const std::string config_file = dir.file("config.json");
   std::ofstream(config_file) << config.dump(1);
   auto sweep = [&](const std::string& out, const std::string& env = "") {
@@ -624,11 +627,12 @@ TEST(Sweep, KilledSweepResumesFinishedRunsKeptHalfFinishedContinued) {
   EXPECT_NE(r.out.find("== run 3/3"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("== run 4/"), std::string::npos) << r.out;
 
-  // Two steps an epoch, two epochs a run: step 7 is in the second run's
-  // second epoch, after its first checkpoint.
-  r = sweep(killed, "DML_TEST_KILL_AT=step@7");
+  // One step an epoch (6 training images, batches of 4), two epochs a run:
+  // step 4 is the second run's second epoch, after its first checkpoint.
+  r = sweep(killed, "DML_TEST_KILL_AT=step@4");
   ASSERT_EQ(r.killed_by, SIGKILL) << r.out << r.err;
-  ASSERT_EQ(dml::test::read_json_lines(killed + "/results.jsonl").size(), 1u);
+  // The finished baseline's rows, one for each cell it serves.
+  ASSERT_EQ(dml::test::read_json_lines(killed + "/results.jsonl").size(), 2u);
   EXPECT_FALSE(fs::exists(killed + "/experiment.json"));
 
   r = sweep(killed);
@@ -662,10 +666,10 @@ TEST(Sweep, BadSweepsFailBeforeAnythingRuns) {
   expect_error([&] { plan({"parade.rho=1", "parade.rho=2"}); }, {"parade.rho is given twice"});
   expect_error([&] { plan({"parade.rho"}); }, {"KEY=V1,V2"});
   expect_error([&] { plan({"parade.rho=1,,2"}); }, {"empty value"});
-  // 3 x 2 cells x 2 seeds x 2 arms: 24 runs (a data key gives each of its
-  // values baselines of their own).
-  expect_error([&] { plan({"parade.rho=1,2,3", "data.minority_share=0.1,0.2"}, 20); },
-               {"24 training runs", "--max-runs 20"});
+  // 3 x 2 cells x 2 seeds: 12 PARADE runs, and 4 baselines (one per
+  // minority share and seed; rho leaves the baseline as it is).
+  expect_error([&] { plan({"parade.rho=1,2,3", "data.minority_share=0.1,0.2"}, 10); },
+               {"16 training runs", "2 arms, shared baselines counted once", "--max-runs 10"});
   EXPECT_FALSE(fs::exists(out)) << "a run started before the error";
 }
 
