@@ -95,12 +95,12 @@ Json audit_embeddings(const train::Embedded& e, const AuditTarget& target,
     const int64_t n = e.attributes.size(0), a = e.attributes.size(1);
     const std::vector<int64_t> flat = e.attributes.to_vector<int64_t>();
     std::vector<std::vector<int64_t>> rows;
-    for (int64_t i = 0; i < n; ++i) rows.emplace_back(flat.begin() + i * a, flat.begin() + (i + 1) * a);
+    for (int64_t i = 0; i < n; ++i)
+      rows.emplace_back(flat.begin() + i * a, flat.begin() + (i + 1) * a);
     doc["intersections"] = intersections(findml, target.split_attributes, rows, bootstrap);
   }
-  doc["leakage"] =
-      to_json(attribute_leakage(e.embeddings, groups,
-                                {.seed = seed(data::Stream::audit_leakage), .metric = metric}));
+  doc["leakage"] = to_json(attribute_leakage(
+      e.embeddings, groups, {.seed = seed(data::Stream::audit_leakage), .metric = metric}));
   doc["downstream"] = to_json(
       downstream_classifiers(e.embeddings, e.labels, groups,
                              {.minority = target.minority,

@@ -104,9 +104,9 @@ Json intersections(const FinDmlReport& report, const std::vector<std::string>& a
           {"groups", list},
           {"worst", names[size_t(worst)]},
           {"best", names[size_t(best)]},
-          {"gap_worst_best", {{"recall@1", json_number(r1[size_t(worst)].mean -
-                                                       r1[size_t(best)].mean)},
-                              {"interval", pair_json(b.gap_minority_majority)}}}};
+          {"gap_worst_best",
+           {{"recall@1", json_number(r1[size_t(worst)].mean - r1[size_t(best)].mean)},
+            {"interval", pair_json(b.gap_minority_majority)}}}};
 }
 
 }  // namespace dml::fairness

@@ -60,8 +60,8 @@ void write_results(const SweepPlan& plan, const std::vector<Json>& audits,
   std::string text;
   for (const SweepCell& cell : plan.cells)
     for (size_t s = 0; s < plan.seeds.size(); ++s)
-      for (const auto& [arm, runs] : {std::pair{Arm::baseline, &cell.baseline},
-                                      std::pair{Arm::parade, &cell.parade}}) {
+      for (const auto& [arm, runs] :
+           {std::pair{Arm::baseline, &cell.baseline}, std::pair{Arm::parade, &cell.parade}}) {
         const size_t r = (*runs)[s];
         if (audits[r].is_null()) continue;
         text += result_row(audits[r], cell.name, cell.values, plan.seeds[s], arm_name(arm),
@@ -84,7 +84,8 @@ Json findml_default_config() {
     "optimizer": {"name": "adam", "lr": 0.001, "weight_decay": 0.0004},
     "augment": {"image_size": 28, "resize": 28, "random_resized_crop": false,
                 "horizontal_flip": true, "mean": [0.2860], "std": [0.3530]},
-    "train": {"epochs": 1, "batch_size": 100, "m": 20, "output": "runs/findml"},
+    "train": {"epochs": 1, "batch_size": 100, "m": 20, "max_steps_per_epoch": 100,
+               "output": "runs/findml"},
     "parade": {"attributes": ["tone"], "embedding_dim": 32, "alpha": 1.0, "rho": 1.0,
                "direction": "attribute_to_class", "projector_lr": 0.001},
     "eval": {"every": 1, "metric": "cosine", "recall_ks": [1, 2, 4, 8], "clustering": false}
@@ -119,9 +120,9 @@ ExperimentResult run_findml_experiment(const Json& config, const SweepOptions& o
   Json runs = Json::array();
   for (const PlannedRun& r : plan.runs)
     runs.push_back({{"arm", arm_name(r.arm)}, {"seed", r.seed}, {"dir", r.dir}});
-  const Json record = {{"config", config},   {"axes", axes},     {"seeds", plan.seeds},
-                       {"attribute", plan.attribute}, {"runs", runs}, {"cells", tables},
-                       {"summary", summary}};
+  const Json record = {
+      {"config", config}, {"axes", axes},    {"seeds", plan.seeds}, {"attribute", plan.attribute},
+      {"runs", runs},     {"cells", tables}, {"summary", summary}};
   write_file_atomically(options.output + "/experiment.json", record.dump(1) + "\n");
   write_file_atomically(options.output + "/report.html", render_sweep_html(summary));
   return result;

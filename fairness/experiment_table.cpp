@@ -143,7 +143,8 @@ std::string cell_table_text(const Json& table, size_t seeds) {
     std::string diff;
     if (seeds >= 2 && row["difference"]["low"].is_number()) {
       char p[48];
-      std::snprintf(p, sizeof p, " p=%.3f%s", row["p_value"].is_number() ? row["p_value"].get<double>() : NAN,
+      std::snprintf(p, sizeof p, " p=%.3f%s",
+                    row["p_value"].is_number() ? row["p_value"].get<double>() : NAN,
                     row["significant"].get<bool>() ? " *" : "");
       diff = format_interval(row["difference"]) + p;
     }
@@ -159,9 +160,8 @@ std::string cell_table_text(const Json& table, size_t seeds) {
 Json sweep_summary(const std::vector<CellAudits>& cells, const std::vector<std::string>& axes,
                    const std::vector<int64_t>& seeds, const std::string& title,
                    const std::string& attribute) {
-  Json out = {{"title", title},      {"attribute", attribute}, {"metric", "recall@1"},
-              {"axes", axes},        {"seeds", seeds},         {"cells", Json::array()},
-              {"audits", Json::array()}};
+  Json out = {{"title", title}, {"attribute", attribute}, {"metric", "recall@1"},   {"axes", axes},
+              {"seeds", seeds}, {"cells", Json::array()}, {"audits", Json::array()}};
   for (const CellAudits& cell : cells) {
     const std::vector<TableRow> rows = table_rows(cell.baseline.front());
     Json paired = Json::array();
@@ -170,13 +170,12 @@ Json sweep_summary(const std::vector<CellAudits>& cells, const std::vector<std::
                         {"difference", row["difference"]},
                         {"p_value", row["p_value"]},
                         {"significant", row["significant"]}});
-    out["cells"].push_back(
-        {{"name", cell.name},
-         {"values", cell.values},
-         {"arms",
-          {{"baseline", arm_summary(cell.baseline, rows, cell.baseline.front())},
-           {"parade", arm_summary(cell.parade, rows, cell.parade.front())}}},
-         {"paired", paired}});
+    out["cells"].push_back({{"name", cell.name},
+                            {"values", cell.values},
+                            {"arms",
+                             {{"baseline", arm_summary(cell.baseline, rows, cell.baseline.front())},
+                              {"parade", arm_summary(cell.parade, rows, cell.parade.front())}}},
+                            {"paired", paired}});
   }
   // The first cell's first seed of each arm: its embedding maps and details.
   const CellAudits& first = cells.front();
@@ -196,7 +195,7 @@ Json result_row(const Json& audit, const std::string& cell, const Json& values, 
     metrics[row.label] = std::isfinite(v) ? Json(v) : Json();
     if (row.interval && audit.contains(*row.interval)) intervals[row.label] = audit[*row.interval];
   }
-  return {{"cell", cell}, {"values", values},   {"seed", seed},          {"arm", arm},
+  return {{"cell", cell},   {"values", values},   {"seed", seed},          {"arm", arm},
           {"run", run_dir}, {"metrics", metrics}, {"intervals", intervals}};
 }
 

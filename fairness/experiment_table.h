@@ -16,7 +16,7 @@ namespace dml::fairness {
 
 struct TableRow {
   std::string label;
-  Json::json_pointer where;                     // the value in an audit document
+  Json::json_pointer where;                    // the value in an audit document
   std::optional<Json::json_pointer> interval;  // its bootstrap interval [low, high], if any
 };
 

@@ -80,9 +80,9 @@ FinDmlReport findml_metrics(const Tensor& embeddings, const Tensor& labels, cons
   report.attribute = options.attribute;
   report.subgroups = find_subgroups(group_ids, options.minority, kCaller);
   report.max_pairs = options.max_pairs;
-  report.retrieval = retrieval_by_group(embedding_matrix(embeddings, DType::f32, kCaller), classes,
-                                        group_ids, report.subgroups, options,
-                                        report.retrieval_per_query);
+  report.retrieval =
+      retrieval_by_group(embedding_matrix(embeddings, DType::f32, kCaller), classes, group_ids,
+                         report.subgroups, options, report.retrieval_per_query);
   report.alignment =
       alignment_by_group(x, classes, group_ids, report.subgroups, options, report.sampled);
   return report;

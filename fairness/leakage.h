@@ -25,7 +25,7 @@ namespace dml::fairness {
 struct LeakageOptions {
   uint64_t seed = 0;  // the split
   LogisticOptions probe{};
-  int64_t knn_k = 10;  // at most the training half's size (fewer then)
+  int64_t knn_k = 10;                             // at most the training half's size (fewer then)
   eval::Metric metric = eval::Metric::euclidean;  // the k-NN probe's distance
 };
 

@@ -115,7 +115,8 @@ class ParadeExtension final : public train::TrainingExtension {
     for (const Attribute& a : attributes_) {
       const AttributeBranchConfig& c = a.branch->config();
       Tensor labels = narrow(batch.attributes, 1, a.column, 1).reshape({batch.attributes.size(0)});
-      Tensor v = a.branch->forward(config_.detach_attribute_features ? features.detach() : features);
+      Tensor v =
+          a.branch->forward(config_.detach_attribute_features ? features.detach() : features);
       Tensor term =
           a.loss->forward(v, labels) * c.alpha + a.branch->decorrelation(class_embedding, v);
       total = total.defined() ? total + term : term;

@@ -106,12 +106,12 @@ std::string config_hash(const Json& config) {
 SweepPlan plan_sweep(const Json& config, const SweepOptions& options) {
   DML_CHECK(!options.seeds.empty(), "experiment findml: give at least one seed");
   DML_CHECK(!options.output.empty(), "experiment findml: give an output directory");
-  SweepPlan plan{.axes = options.axes,
-                 .seeds = options.seeds,
-                 .attribute = options.attribute.empty() ? default_audit_attribute(config)
-                                                        : options.attribute,
-                 .cells = {},
-                 .runs = {}};
+  SweepPlan plan{
+      .axes = options.axes,
+      .seeds = options.seeds,
+      .attribute = options.attribute.empty() ? default_audit_attribute(config) : options.attribute,
+      .cells = {},
+      .runs = {}};
   std::set<std::string> keys;
   size_t cells = 1;
   for (const SweepAxis& axis : options.axes) {
@@ -150,7 +150,12 @@ SweepPlan plan_sweep(const Json& config, const SweepOptions& options) {
       overrides.push_back(options.axes[a].key + "=" + options.axes[a].values[at[a]].dump());
       values[options.axes[a].key] = options.axes[a].values[at[a]];
     }
-    const Json cell_config = train::resolve_config(config, overrides, "--sweep " + name);
+    Json cell_config;
+    try {
+      cell_config = train::resolve_config(config, overrides, "--sweep " + name);
+    } catch (const Error& e) {
+      throw Error("--sweep " + name + ": " + e.what());
+    }
     SweepCell c{.name = name, .values = values, .baseline = {}, .parade = {}};
     for (int64_t seed : options.seeds) {
       c.baseline.push_back(add_run(cell_config, Arm::baseline, seed));

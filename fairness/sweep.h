@@ -15,7 +15,7 @@ namespace dml::fairness {
 
 // One swept key and its values, in the order given.
 struct SweepAxis {
-  std::string key;          // a dotted config key, e.g. "parade.rho"
+  std::string key;           // a dotted config key, e.g. "parade.rho"
   std::vector<Json> values;  // each parsed as JSON, else taken as a string
 };
 
@@ -56,7 +56,7 @@ struct SweepOptions {
   std::vector<int64_t> seeds = {0};
   std::string attribute{};  // empty: default_audit_attribute(config)
   std::string output{};     // the sweep's directory
-  int64_t max_runs = 60;  // a bigger plan is refused before anything runs
+  int64_t max_runs = 60;    // a bigger plan is refused before anything runs
 };
 
 // The plan of `config` (resolved) under `options`. Every cell's config is

@@ -36,12 +36,12 @@ void print_summary(const Json& doc) {
   }
   const Json& gap_interval =
       doc["retrieval"]["intervals"]["metrics"]["recall@1"]["gap_minority_majority"];
-  std::printf("  R@1 gap (minority - majority) %.4f [%.4f, %.4f]; leakage (balanced acc.) "
-              "linear %.4f, k-NN %.4f\n",
-              number(doc["retrieval"]["gap_minority_majority"]["recall@1"]),
-              number(gap_interval[0]), number(gap_interval[1]),
-              number(doc["leakage"]["balanced_accuracy"]),
-              number(doc["leakage"]["knn_balanced_accuracy"]));
+  std::printf(
+      "  R@1 gap (minority - majority) %.4f [%.4f, %.4f]; leakage (balanced acc.) "
+      "linear %.4f, k-NN %.4f\n",
+      number(doc["retrieval"]["gap_minority_majority"]["recall@1"]), number(gap_interval[0]),
+      number(gap_interval[1]), number(doc["leakage"]["balanced_accuracy"]),
+      number(doc["leakage"]["knn_balanced_accuracy"]));
   if (doc.contains("intersections")) {
     const Json& x = doc["intersections"];
     for (const Json& g : x["groups"])

@@ -51,8 +51,7 @@ Command add_experiment_command(CLI::App& app) {
                                    .output = args->output,
                                    .max_runs = args->max_runs};
     for (int64_t s = 0; s < args->seeds; ++s) options.seeds.push_back(s);
-    for (const std::string& s : args->sweeps)
-      options.axes.push_back(fairness::parse_sweep_axis(s));
+    for (const std::string& s : args->sweeps) options.axes.push_back(fairness::parse_sweep_axis(s));
     const fairness::ExperimentResult result = fairness::run_findml_experiment(config, options);
     std::printf("\nfinDML on %s, %lld seed(s); estimates with 95%% intervals (%s):\n%s",
                 config["data"]["format"].get<std::string>().c_str(), (long long)args->seeds,

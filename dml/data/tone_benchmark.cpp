@@ -71,8 +71,8 @@ void add_stripes(uint8_t* p, int64_t h, int64_t w) {
       if ((y + x) % 4 < 2) p[y * w + x] = std::max(p[y * w + x], kStripeGrey);
 }
 
-void apply_full_transform(ToneTransform transform, uint8_t* pixels, int64_t height,
-                          int64_t width, uint64_t noise_seed) {
+void apply_full_transform(ToneTransform transform, uint8_t* pixels, int64_t height, int64_t width,
+                          uint64_t noise_seed) {
   const int64_t n = height * width;
   switch (transform) {
     case ToneTransform::invert:
@@ -237,8 +237,8 @@ SampleSet make_tone_benchmark(const std::string& dir, Split split,
   if (tone.strength != 1) what += detail::concat(" at strength ", tone.strength);
   if (pattern) {
     out = add_image_attribute(out, *pattern, config.seed, split);
-    what += detail::concat("; pattern: ", config.pattern_transform, " on ", pattern->share * 100,
-                           "%");
+    what +=
+        detail::concat("; pattern: ", config.pattern_transform, " on ", pattern->share * 100, "%");
     if (pattern->strength != 1) what += detail::concat(" at strength ", pattern->strength);
   }
   out.name = detail::concat("fashion-mnist-tone ", set.name.substr(set.name.find(' ') + 1), " (",

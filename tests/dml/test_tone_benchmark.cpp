@@ -50,9 +50,9 @@ TEST(ToneTransform, NamesRoundTrip) {
 }
 
 TEST(ToneTransform, UnknownNameListsTheValidOnes) {
-  expect_error([] { parse_tone_transform("tint"); },
-               {"unknown transform 'tint'",
-                "invert, darken, brighten, contrast, noise, blur, stripes"});
+  expect_error(
+      [] { parse_tone_transform("tint"); },
+      {"unknown transform 'tint'", "invert, darken, brighten, contrast, noise, blur, stripes"});
 }
 
 // ---- pixel math ----------------------------------------------------------------
@@ -212,8 +212,8 @@ void expect_inverted_exactly_where_flagged(const data::SampleSet& original,
 TEST(ToneBenchmark, FlagsExactCountsPerClassAndTransformsExactlyThose) {
   const data::SampleSet set = synthetic_set();
   const dml::Tensor before = set.pixels.clone();
-  const data::SampleSet toned =
-      add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.3}, 5, data::Split::train);
+  const data::SampleSet toned = add_image_attribute(
+      set, {.transform = ToneTransform::invert, .share = 0.3}, 5, data::Split::train);
   EXPECT_EQ(flagged_per_class(toned), (std::map<int64_t, int64_t>{{1, 1}, {3, 3}, {8, 2}}));
   EXPECT_EQ(toned.attribute_names, std::vector<std::string>{"tone"});
   expect_inverted_exactly_where_flagged(set, toned);
@@ -227,21 +227,26 @@ TEST(ToneBenchmark, FlagsExactCountsPerClassAndTransformsExactlyThose) {
 
 TEST(ToneBenchmark, ChoiceIsAFunctionOfTheSeedAndTheClassAlone) {
   const data::SampleSet set = synthetic_set();
-  const auto a = tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, 9, data::Split::train));
-  EXPECT_EQ(tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, 9, data::Split::train)), a);
+  const auto a = tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5},
+                                           9, data::Split::train));
+  EXPECT_EQ(tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, 9,
+                                      data::Split::train)),
+            a);
   // Some seed among a few picks different members of the 10-image class.
   bool differs = false;
   for (uint64_t seed = 10; seed < 15 && !differs; ++seed)
-    differs =
-        tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, seed, data::Split::train)) != a;
+    differs = tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5},
+                                        seed, data::Split::train)) != a;
   EXPECT_TRUE(differs);
   // The test split draws from streams of its own.
-  EXPECT_NE(tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, 9, data::Split::test)), a);
+  EXPECT_NE(tones(add_image_attribute(set, {.transform = ToneTransform::invert, .share = 0.5}, 9,
+                                      data::Split::test)),
+            a);
   // Dropping the other classes leaves class 3's choice as it was.
   data::SampleSet only3 = set;
   std::erase_if(only3.samples, [](const data::Sample& s) { return s.label != 3; });
-  const auto b =
-      tones(add_image_attribute(only3, {.transform = ToneTransform::invert, .share = 0.5}, 9, data::Split::train));
+  const auto b = tones(add_image_attribute(
+      only3, {.transform = ToneTransform::invert, .share = 0.5}, 9, data::Split::train));
   std::vector<int64_t> a3;
   for (size_t i = 0; i < set.samples.size(); ++i)
     if (set.samples[i].label == 3) a3.push_back(a[i]);
@@ -274,23 +279,32 @@ TEST(ToneBenchmark, AppendsToExistingAttributesAndRejectsBadInput) {
   data::SampleSet set = synthetic_set();
   set.attribute_names = {"bird"};
   for (data::Sample& s : set.samples) s.attributes = {7};
-  const data::SampleSet toned =
-      add_image_attribute(set, {.transform = ToneTransform::darken, .share = 0.5}, 1, data::Split::train);
+  const data::SampleSet toned = add_image_attribute(
+      set, {.transform = ToneTransform::darken, .share = 0.5}, 1, data::Split::train);
   EXPECT_EQ(toned.attribute_names, (std::vector<std::string>{"bird", "tone"}));
   EXPECT_EQ(toned.samples[0].attributes.size(), 2u);
   EXPECT_EQ(toned.samples[0].attributes[0], 7);
   expect_error(
-      [&] { add_image_attribute(toned, {.transform = ToneTransform::darken, .share = 0.5}, 1, data::Split::train); },
+      [&] {
+        add_image_attribute(toned, {.transform = ToneTransform::darken, .share = 0.5}, 1,
+                            data::Split::train);
+      },
       {"already has an attribute 'tone'"});
   data::SampleSet files = synthetic_set();
   files.pixels = {};
   expect_error(
-      [&] { add_image_attribute(files, {.transform = ToneTransform::invert, .share = 0.5}, 1, data::Split::train); },
+      [&] {
+        add_image_attribute(files, {.transform = ToneTransform::invert, .share = 0.5}, 1,
+                            data::Split::train);
+      },
       {"synthetic", "grey u8 [n, h, w]"});
   data::SampleSet bad_row = synthetic_set();
   bad_row.samples[2].pixel_row = 99;
   expect_error(
-      [&] { add_image_attribute(bad_row, {.transform = ToneTransform::invert, .share = 0.5}, 1, data::Split::train); },
+      [&] {
+        add_image_attribute(bad_row, {.transform = ToneTransform::invert, .share = 0.5}, 1,
+                            data::Split::train);
+      },
       {"sample 2", "pixel row 99"});
 }
 

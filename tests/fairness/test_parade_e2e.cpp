@@ -166,7 +166,8 @@ void expect_audit_document(const Json& doc, const Audited& a) {
     };
     holds(i["overall"], doc["retrieval"]["overall"][m], "overall");
     holds(i["gap_minority_majority"], doc["retrieval"]["gap_minority_majority"][m], "gap");
-    for (const char* g : {"0", "1"}) holds(i["per_group"][g], doc["retrieval"]["per_group"][g][m], g);
+    for (const char* g : {"0", "1"})
+      holds(i["per_group"][g], doc["retrieval"]["per_group"][g][m], g);
   }
   expect_comparison(doc["alignment"], "alignment", {"intra_class", "inter_class", "uniformity"},
                     false, a.minority);
@@ -583,7 +584,8 @@ TEST(ParadeConfig, DetachedAttributeFeaturesLeaveTheBackboneToTheDecorrelation) 
   std::vector<std::string> detached = parade, shared = parade;
   detached.push_back("parade.attribute_features=detached");
   dml::test::expect_same_tensors(baseline, train("detached", detached));
-  const auto a = dml::read_safetensors(baseline), b = dml::read_safetensors(train("shared", shared));
+  const auto a = dml::read_safetensors(baseline),
+             b = dml::read_safetensors(train("shared", shared));
   bool differs = false;
   for (size_t i = 0; i < a.tensors.size(); ++i)
     differs = differs || !dml::test::same_bytes(a.tensors[i].second, b.tensors[i].second);
@@ -668,8 +670,11 @@ TEST(Sweep, BadSweepsFailBeforeAnythingRuns) {
   expect_error([&] { plan({"parade.rho=1,,2"}); }, {"empty value"});
   // 3 x 2 cells x 2 seeds: 12 PARADE runs, and 4 baselines (one per
   // minority share and seed; rho leaves the baseline as it is).
-  expect_error([&] { plan({"parade.rho=1,2,3", "data.minority_share=0.1,0.2"}, 10); },
-               {"16 training runs", "2 arms, shared baselines counted once", "--max-runs 10"});
+  expect_error(
+      [&] {
+        plan({"parade.rho=1,2,3", "data.minority_share=0.1,0.2"}, 10);
+      },
+      {"16 training runs", "2 arms, shared baselines counted once", "--max-runs 10"});
   EXPECT_FALSE(fs::exists(out)) << "a run started before the error";
 }
 
@@ -690,8 +695,7 @@ TEST(Sweep, PlanSharesBaselinesAndNamesRunsByTheirTraining) {
   EXPECT_EQ(plan.runs.size(), 16u);
   EXPECT_EQ(plan.cells[0].baseline, plan.cells[2].baseline);
   EXPECT_NE(plan.cells[0].baseline, plan.cells[1].baseline);
-  for (const auto& run : plan.runs)
-    EXPECT_EQ(run.config["train"]["output"], run.dir) << run.dir;
+  for (const auto& run : plan.runs) EXPECT_EQ(run.config["train"]["output"], run.dir) << run.dir;
   // A value list with commas inside brackets is one value.
   const auto classes = dml::fairness::parse_sweep_axis("data.train_classes=[0,1],[2,3]");
   EXPECT_EQ(classes.values, (std::vector<Json>{Json::array({0, 1}), Json::array({2, 3})}));
