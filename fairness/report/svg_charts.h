@@ -6,17 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "fairness/uncertainty.h"  // Interval: an estimate and its bounds, NaN where unknown
+
 namespace dml::fairness {
 
 // The colour of series or category i (Tableau 10, repeating after ten).
 const char* chart_colour(size_t i);
-
-// An estimate with its interval; any of the three may be NaN (unknown).
-struct Interval {
-  double estimate = std::numeric_limits<double>::quiet_NaN();
-  double low = std::numeric_limits<double>::quiet_NaN();
-  double high = std::numeric_limits<double>::quiet_NaN();
-};
 
 // "0.7700 [0.7600, 0.7800]"; the bracket only where an end is known, NaN as
 // "n/a" (the form of the charts' tooltips, and of tables beside them).

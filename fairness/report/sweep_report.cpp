@@ -19,8 +19,8 @@ std::string arm_name(const std::string& key) {
   return key == "parade" ? "PARADE" : key;
 }
 
-const SweepArm* find_arm(const SweepCell& cell, const std::string& key) {
-  for (const SweepArm& a : cell.arms)
+const SummaryArm* find_arm(const SummaryCell& cell, const std::string& key) {
+  for (const SummaryArm& a : cell.arms)
     if (a.key == key) return &a;
   return nullptr;
 }
@@ -28,7 +28,7 @@ const SweepArm* find_arm(const SweepCell& cell, const std::string& key) {
 // The swept values with each key's last part only ("rho=0.25" for
 // parade.rho), so labels stay short beside their points; the cell's name
 // where it has none.
-std::string short_label(const SweepCell& cell, const std::vector<std::string>& axes) {
+std::string short_label(const SummaryCell& cell, const std::vector<std::string>& axes) {
   std::string label;
   for (const std::string& axis : axes) {
     auto v = cell.values.find(axis);
@@ -69,8 +69,8 @@ std::string tradeoff(const SweepSummary& s) {
   for (const std::string& key : s.arms) {
     // The PARADE line shows where the swept setting moves the trade-off.
     IntervalScatter::Series series{arm_name(key), {}, key == "parade" && s.cells.size() >= 2};
-    for (const SweepCell& cell : s.cells)
-      if (const SweepArm* arm = find_arm(cell, key)) {
+    for (const SummaryCell& cell : s.cells)
+      if (const SummaryArm* arm = find_arm(cell, key)) {
         series.points.push_back({arm->gap, arm->overall, short_label(cell, s.axes)});
         rows.push_back({html_escape(cell.name), html_escape(arm_name(key)),
                         format_interval(arm->overall), format_interval(arm->gap),
@@ -86,12 +86,12 @@ std::string tradeoff(const SweepSummary& s) {
 
 std::string subgroup_bars(const SweepSummary& s) {
   std::string charts;
-  for (const SweepCell& cell : s.cells) {
+  for (const SummaryCell& cell : s.cells) {
     BarChart chart;
     chart.title = cell.name + ": " + s.metric + " per subgroup";
     chart.css_class = "subgroup-bars";
-    for (const SweepArm& arm : cell.arms)
-      for (const SweepArm::Group& g : arm.per_group)
+    for (const SummaryArm& arm : cell.arms)
+      for (const SummaryArm::Group& g : arm.per_group)
         if (std::find(chart.categories.begin(), chart.categories.end(), g.name) ==
             chart.categories.end())
           chart.categories.push_back(g.name);
@@ -99,11 +99,11 @@ std::string subgroup_bars(const SweepSummary& s) {
     // One series per arm of the whole sweep, so colours match the trade-off.
     for (const std::string& key : s.arms) {
       BarChart::Series series{arm_name(key), {}, {}};
-      const SweepArm* arm = find_arm(cell, key);
+      const SummaryArm* arm = find_arm(cell, key);
       for (const std::string& g : chart.categories) {
         Interval v;  // NaN where this arm has no such group: no bar
         if (arm)
-          for (const SweepArm::Group& group : arm->per_group)
+          for (const SummaryArm::Group& group : arm->per_group)
             if (group.name == g) v = group.value;
         series.values.push_back(v.estimate);
         series.whiskers.push_back(v);
@@ -123,8 +123,8 @@ std::string p_value(double p) {
 
 std::string paired_table(const SweepSummary& s) {
   std::vector<std::vector<std::string>> rows;
-  for (const SweepCell& cell : s.cells)
-    for (const SweepPaired& p : cell.paired) {
+  for (const SummaryCell& cell : s.cells)
+    for (const SummaryPaired& p : cell.paired) {
       rows.push_back({html_escape(cell.name), html_escape(p.metric),
                       format_metric(p.difference.estimate), format_bounds(p.difference),
                       p_value(p.p_value), p.significant ? "*" : ""});

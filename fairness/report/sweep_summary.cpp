@@ -76,9 +76,9 @@ Interval read_interval(const Json& v, const std::string& where) {
           number_or_null(v, where, "high")};
 }
 
-SweepArm read_arm(const std::string& key, const Json& v, const std::string& where) {
+SummaryArm read_arm(const std::string& key, const Json& v, const std::string& where) {
   expect_object(v, where);
-  SweepArm arm;
+  SummaryArm arm;
   arm.key = key;
   arm.overall = read_interval(required(v, where, "overall"), at_key(where, "overall"));
   arm.gap = read_interval(required(v, where, "gap"), at_key(where, "gap"));
@@ -96,11 +96,11 @@ SweepArm read_arm(const std::string& key, const Json& v, const std::string& wher
   return arm;
 }
 
-SweepPaired read_paired(const Json& v, const std::string& where) {
+SummaryPaired read_paired(const Json& v, const std::string& where) {
   expect_object(v, where);
-  SweepPaired p{optional_string(v, where, "metric", ""),
-                read_interval(required(v, where, "difference"), at_key(where, "difference")),
-                number_or_null(v, where, "p_value"), false};
+  SummaryPaired p{optional_string(v, where, "metric", ""),
+                  read_interval(required(v, where, "difference"), at_key(where, "difference")),
+                  number_or_null(v, where, "p_value"), false};
   if (const Json* s = member(v, "significant"); s && !s->is_null()) {
     if (!s->is_boolean()) fail(at_key(where, "significant"), "must be true or false");
     p.significant = s->get<bool>();
@@ -108,9 +108,9 @@ SweepPaired read_paired(const Json& v, const std::string& where) {
   return p;
 }
 
-SweepCell read_cell(const Json& v, const std::string& where, SweepSummary& sweep) {
+SummaryCell read_cell(const Json& v, const std::string& where, SweepSummary& sweep) {
   expect_object(v, where);
-  SweepCell cell;
+  SummaryCell cell;
   cell.name = optional_string(v, where, "name", where);
   if (const Json* values = member(v, "values"))
     cell.values = expect_object(*values, at_key(where, "values"));

@@ -24,7 +24,7 @@
 
 namespace dml::fairness {
 
-struct SweepArm {
+struct SummaryArm {
   std::string key;  // as in the summary ("baseline", "parade")
   Interval overall, gap, leakage;
   struct Group {
@@ -34,18 +34,18 @@ struct SweepArm {
   std::vector<Group> per_group;
 };
 
-struct SweepPaired {
+struct SummaryPaired {
   std::string metric;
   Interval difference;
   double p_value = std::numeric_limits<double>::quiet_NaN();
   bool significant = false;
 };
 
-struct SweepCell {
+struct SummaryCell {
   std::string name;
   Json values = Json::object();  // swept key -> value
-  std::vector<SweepArm> arms;
-  std::vector<SweepPaired> paired;
+  std::vector<SummaryArm> arms;
+  std::vector<SummaryPaired> paired;
 };
 
 struct SweepSummary {
@@ -53,7 +53,7 @@ struct SweepSummary {
   std::vector<std::string> axes;
   std::vector<std::string> arms;  // every cell's arm keys, first seen first
   std::vector<int64_t> seeds;
-  std::vector<SweepCell> cells;
+  std::vector<SummaryCell> cells;
   std::vector<TitledAudit> audits;  // checked when rendered (render_audit_sections)
 };
 

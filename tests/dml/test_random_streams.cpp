@@ -50,6 +50,7 @@ void add_keys(uint64_t seed, Stream stream, std::vector<Key>& out) {
     case Stream::audit_leakage:
     case Stream::audit_downstream:
     case Stream::audit_map:
+    case Stream::audit_bootstrap:
       return add({});
     case Stream::sampler:
     case Stream::miner:
@@ -61,10 +62,12 @@ void add_keys(uint64_t seed, Stream stream, std::vector<Key>& out) {
           for (uint64_t i = 0; i < kBatchSize; ++i) add({e, b, i});
       return;
     case Stream::tone_choice:
+    case Stream::pattern_choice:
       for (uint64_t split : splits)
         for (uint64_t c = 0; c < kClasses; ++c) add({split, c});
       return;
     case Stream::tone_noise:
+    case Stream::pattern_noise:
       for (uint64_t split : splits)
         for (uint64_t c = 0; c < kClasses; ++c)
           for (uint64_t k = 0; k < kClassSize; ++k) add({split, c, k});

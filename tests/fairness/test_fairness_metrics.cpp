@@ -15,6 +15,7 @@
 
 #include "engine/ops.h"
 #include "fairness/alignment.h"
+#include "fairness/audit_intervals.h"
 #include "fairness/audit_json.h"
 #include "fairness/downstream.h"
 #include "fairness/findml_metrics.h"
@@ -329,6 +330,71 @@ TEST(Leakage, IndependentAttributeScoresNearChance) {
             r.balanced_accuracy);
 }
 
+// An attribute a linear probe cannot find but k-NN can: the colour of a 3 x 3
+// checkerboard's square under points spread over the unit square (no line
+// does much better than chance on it). This is what the two probes together
+// tell apart: information still there, in a non-linear form.
+TEST(Leakage, KnnProbeFindsWhatTheLinearProbeCannot) {
+  const int64_t n = 1000;
+  Generator gen(3);
+  Tensor x = rand({n, 2}, DType::f32, &gen);
+  const float* v = x.data<float>();
+  std::vector<int64_t> attribute;
+  for (int64_t i = 0; i < n; ++i)
+    attribute.push_back((int64_t(3 * v[2 * i]) + int64_t(3 * v[2 * i + 1])) % 2);
+  const LeakageResult r = attribute_leakage(x, ids(attribute), {});
+  EXPECT_LT(r.balanced_accuracy, 0.62);
+  EXPECT_GT(r.knn_balanced_accuracy, 0.85);
+  EXPECT_EQ(r.knn_k, 10);
+  // Fewer training samples than k: the vote takes them all.
+  const LeakageResult few =
+      attribute_leakage(narrow(x, 0, 0, 8), ids({0, 1, 0, 1, 0, 1, 0, 1}), {});
+  EXPECT_EQ(few.knn_k, 4);
+}
+
+// Intersections of two attributes from hand-made per-query values: the
+// combinations present, their sizes and means, the worst-off named, and the
+// worst - best gap with a bootstrap interval around it.
+//   query      0    1    2    3    4    5    6    7
+//   tone       0    0    0    0    1    1    1    1
+//   pattern    0    1    0    1    0    1    0    1
+//   recall@1   1    0    1    1    0    0    1    NaN
+//   map@r      .5   .25  1    .75  0    .5   .5   .5
+// tone=0,pattern=0: R@1 1, map@r .75; tone=0,pattern=1: .5, .5;
+// tone=1,pattern=0: .5, .25; tone=1,pattern=1: 0 (one scored query), .5.
+TEST(AuditIntersections, EveryCombinationWithTheWorstOffNamed) {
+  FinDmlReport report;
+  report.retrieval.names = {"recall@1", "map@r"};
+  report.retrieval_per_query = {{1, 0, 1, 1, 0, 0, 1, kNaN}, {.5, .25, 1, .75, 0, .5, .5, .5}};
+  const std::vector<std::vector<int64_t>> rows = {{0, 0}, {0, 1}, {0, 0}, {0, 1},
+                                                  {1, 0}, {1, 1}, {1, 0}, {1, 1}};
+  const Json x = intersections(report, {"tone", "pattern"}, rows, {.resamples = 500, .seed = 1});
+  ASSERT_EQ(x["groups"].size(), 4u);
+  const std::vector<std::string> names = {"tone=0,pattern=0", "tone=0,pattern=1",
+                                          "tone=1,pattern=0", "tone=1,pattern=1"};
+  const std::vector<double> recall = {1, 0.5, 0.5, 0}, map_r = {0.75, 0.5, 0.25, 0.5};
+  for (size_t g = 0; g < 4; ++g) {
+    EXPECT_EQ(x["groups"][g]["name"], names[g]);
+    EXPECT_EQ(x["groups"][g]["count"], 2);
+    EXPECT_DOUBLE_EQ(x["groups"][g]["recall@1"].get<double>(), recall[g]) << names[g];
+    EXPECT_DOUBLE_EQ(x["groups"][g]["map@r"].get<double>(), map_r[g]) << names[g];
+  }
+  EXPECT_EQ(x["worst"], "tone=1,pattern=1");
+  EXPECT_EQ(x["best"], "tone=0,pattern=0");
+  EXPECT_DOUBLE_EQ(x["gap_worst_best"]["recall@1"].get<double>(), -1.0);
+  // Both groups are constant in their scored queries: the interval is the point.
+  EXPECT_EQ(x["gap_worst_best"]["interval"], Json::array({-1.0, -1.0}));
+  // A group of two mixed queries resamples to 0, 0.5 or 1.
+  const Json& mixed = x["groups"][1]["recall@1_interval"];
+  EXPECT_EQ(mixed, Json::array({0.0, 1.0}));
+  expect_error([&] { intersections(report, {"tone"}, rows, {}); }, {"two attributes"});
+  expect_error(
+      [&] {
+        intersections(report, {"tone", "pattern"}, {{0, 0}}, {});
+      },
+      {"1 attribute rows for 8 queries"});
+}
+
 TEST(LogisticRegression, PredictsTheOriginalLabelValuesAndIgnoresConstantFeatures) {
   // Three classes (labels 5, 7, 9) ordered along feature 0; feature 1 constant.
   std::vector<float> v;
@@ -511,7 +577,8 @@ TEST(AuditJson, KeysMatchTheSchema) {
   std::vector<int64_t> attribute;
   for (int64_t i = 0; i < 40; ++i) attribute.push_back(i % 2);
   const Json leak = to_json(attribute_leakage(noise(40, 3, 4), ids(attribute), {}));
-  EXPECT_EQ(keys(leak), (std::vector<std::string>{"balanced_accuracy", "chance", "probe"}));
+  EXPECT_EQ(keys(leak), (std::vector<std::string>{"balanced_accuracy", "knn_balanced_accuracy",
+                                                  "chance", "probe", "knn_probe"}));
   EXPECT_EQ(leak["probe"], "logistic regression, 50/50 split");
 
   SeparableData d;
