@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -480,6 +481,16 @@ TEST_P(FindmlOnFixture, TrainsAndAuditsBothArms) {
   EXPECT_EQ(first["arm"], "baseline");
   EXPECT_EQ(first["metrics"]["R@1 overall"], cell.baseline[0]["retrieval"]["overall"]["recall@1"]);
   EXPECT_NE(read_text(out + "/report.html").find("<svg"), std::string::npos);
+  // scripts/sweep_table.py reads the record into a Markdown table: a header,
+  // its rule and the six default rows of the one cell.
+  const std::string md = dir.file("table.md");
+  ASSERT_EQ(std::system(("python3 '" + std::string(DML_SOURCE_DIR) + "/scripts/sweep_table.py' '" +
+                         out + "/experiment.json' > '" + md + "'")
+                            .c_str()),
+            0);
+  const std::string markdown = read_text(md);
+  EXPECT_EQ(std::count(markdown.begin(), markdown.end(), '\n'), 8) << markdown;
+  EXPECT_NE(markdown.find("| default | R@1 overall | "), std::string::npos) << markdown;
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, FindmlOnFixture, testing::ValuesIn(kFixtureExperiments),
