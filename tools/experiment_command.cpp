@@ -32,13 +32,17 @@ Command add_experiment_command(CLI::App& app) {
   cmd->add_option("--sweep", args->sweeps,
                   "KEY=V1,V2,...: run every value of a config key (repeatable: the grid of all)");
   cmd->add_option("--attribute", args->attribute, "Sensitive attribute (default: tone)");
+  // A later --seeds or --output replaces an earlier one, so scripts/demo.sh's
+  // defaults give way to the user's.
   cmd->add_option("--seeds", args->seeds, "Seeds 0 .. N-1, each cell's runs on every one")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("--max-runs", args->max_runs, "Refuse a sweep of more training runs than this")
       ->capture_default_str();
   cmd->add_option("--output", args->output,
                   "Output directory; run again with the same arguments to resume")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   return [args] {
     Json base = args->config.empty() ? fairness::findml_default_config()
                                      : train::read_config_file(args->config);
