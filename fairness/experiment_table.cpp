@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "fairness/audit_json.h"
+
 namespace dml::fairness {
 
 namespace {
@@ -10,8 +12,9 @@ namespace {
 using Pointer = Json::json_pointer;
 
 Json interval_json(const Interval& i) {
-  auto number = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
-  return {{"estimate", number(i.estimate)}, {"low", number(i.low)}, {"high", number(i.high)}};
+  return {{"estimate", json_number(i.estimate)},
+          {"low", json_number(i.low)},
+          {"high", json_number(i.high)}};
 }
 
 double number_at(const Json& doc, const Pointer& where) {
