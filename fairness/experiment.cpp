@@ -7,6 +7,7 @@
 #include "dml/train/model_factory.h"
 #include "dml/train/trainer.h"
 #include "engine/atomic_file.h"
+#include "engine/directory_lock.h"
 #include "fairness/audit.h"
 #include "fairness/parade_training.h"
 #include "fairness/report/sweep_report.h"
@@ -42,7 +43,10 @@ Json run_once(const PlannedRun& run, const std::string& attribute, size_t index,
     const bool resume = fs::exists(checkpoint);
     std::printf("== run %zu/%zu (%s)%s: %s ==\n", index + 1, total, what.c_str(),
                 resume ? ", resumed from its checkpoint" : "", run.dir.c_str());
+    // The run directory is the experiment's own: what an interrupted run
+    // left there without a checkpoint is replaced.
     train::run_training(run.config, {.resume = resume ? checkpoint : std::string(),
+                                     .overwrite = true,
                                      .extension = make_parade_extension});
   } else {
     std::printf("== run %zu/%zu (%s): trained earlier, auditing %s ==\n", index + 1, total,
@@ -96,6 +100,7 @@ ExperimentResult run_findml_experiment(const Json& config, const SweepOptions& o
   ExperimentResult result{.plan = plan_sweep(config, options), .cells = {}};
   const SweepPlan& plan = result.plan;
   fs::create_directories(options.output);
+  const DirectoryLock lock(options.output, "experiment --output");  // one experiment writes here
   std::vector<Json> audits(plan.runs.size());
   for (size_t r = 0; r < plan.runs.size(); ++r) {
     audits[r] = run_once(plan.runs[r], plan.attribute, r, plan.runs.size());

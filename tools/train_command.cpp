@@ -1,9 +1,13 @@
 // dml train: a config file, overridden by --set key=value and by the common
-// flags below (each is shorthand for one --set).
+// flags below (each is shorthand for one --set). A resumed run takes its
+// checkpoint's config instead, and writes beside the checkpoint unless told
+// otherwise (train.output).
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "dml/train/checkpoint.h"
 #include "dml/train/trainer.h"
 #include "fairness/parade_training.h"
@@ -54,8 +58,16 @@ constexpr Shorthand kShorthands[] = {
     {"--alpha", "parade.alpha", "PARADE: weight of the attribute head's DML loss"},
 };
 
+// A checkpoint's run directory is where it lies now: a run directory moved
+// or copied elsewhere resumes there, not at the path its config recorded.
+std::string run_directory_of(const std::string& checkpoint) {
+  const std::filesystem::path dir = std::filesystem::path(checkpoint).parent_path();
+  return dir.empty() ? "." : dir.string();
+}
+
 struct TrainArgs {
   std::string config, resume;
+  bool overwrite = false;
   std::vector<std::string> sets, parade;
   std::vector<std::string> shorthand_values = std::vector<std::string>(std::size(kShorthands));
 };
@@ -73,14 +85,17 @@ Command add_train_command(CLI::App& app) {
       "--parade", args->parade,
       "PARADE on these sensitive attributes (parade.attributes; each gets its own head)");
   cmd->add_option("--resume", args->resume,
-                  "Continue from a checkpoint.safetensors (its config, plus any overrides)");
+                  "Continue from a checkpoint.safetensors (its config, plus any overrides; "
+                  "written beside it unless --output says otherwise)");
+  cmd->add_flag("--overwrite", args->overwrite,
+                "Replace the run already in the output directory (once this one has started)");
   for (size_t i = 0; i < std::size(kShorthands); ++i)
     cmd->add_option(kShorthands[i].flag, args->shorthand_values[i],
                     std::string(kShorthands[i].help) + " [" + kShorthands[i].key + "]");
-  return [args] {
+  return [args, cmd] {
     std::vector<std::string> overrides;
     for (size_t i = 0; i < std::size(kShorthands); ++i)
-      if (!args->shorthand_values[i].empty())
+      if (cmd->get_option(kShorthands[i].flag)->count() > 0)  // given, even as ""
         overrides.push_back(std::string(kShorthands[i].key) + "=" + args->shorthand_values[i]);
     if (!args->parade.empty())
       overrides.push_back("parade.attributes=" + Json(args->parade).dump());
@@ -88,14 +103,20 @@ Command add_train_command(CLI::App& app) {
     Json base = Json::object();
     std::string origin = "defaults";
     if (!args->resume.empty()) {
+      DML_CHECK(args->config.empty(), "--config ", args->config, " with --resume ", args->resume,
+                ": a resumed run takes its checkpoint's config; drop --config and give changes ",
+                "with --set (e.g. --set train.epochs=20)");
       base = train::load_checkpoint(args->resume).config;
       origin = args->resume;
+      overrides.insert(overrides.begin(), "train.output=" + run_directory_of(args->resume));
     } else if (!args->config.empty()) {
       base = train::read_config_file(args->config);
       origin = args->config;
     }
     train::run_training(train::resolve_config(base, overrides, origin),
-                        {.resume = args->resume, .extension = fairness::make_parade_extension});
+                        {.resume = args->resume,
+                         .overwrite = args->overwrite,
+                         .extension = fairness::make_parade_extension});
   };
 }
 

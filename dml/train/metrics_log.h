@@ -1,8 +1,9 @@
 #pragma once
 // <output>/metrics.jsonl: one JSON object per line, one line per epoch (its
-// number as "epoch"), that a run appends after each epoch.
+// number as "epoch"), that a run records after each epoch.
 #include <cstdint>
 #include <filesystem>
+#include <vector>
 
 #include "dml/train/config.h"
 
@@ -10,21 +11,27 @@ namespace dml::train {
 
 class MetricsLog {
  public:
+  // A fresh run's log, empty until its first epoch is recorded.
   explicit MetricsLog(std::filesystem::path path) : path_(std::move(path)) {}
 
-  // A fresh run starts with no log. A resumed run continues the log of the
-  // run it resumes, keeping the lines of the epochs its checkpoint holds.
-  void start_fresh();
-  void continue_after(int64_t epochs_done);
+  // A resumed run continues the log of the run it resumes (`previous`, the
+  // log beside its checkpoint: this same file when it resumes into its own
+  // directory), keeping the lines of the epochs its checkpoint holds.
+  void continue_from(const std::filesystem::path& previous, int64_t epochs_done);
 
-  // Rewritten whole, atomically: a crash or a full disk while logging leaves
-  // the previous lines intact, never a torn last line.
-  void append(const Json& line);
+  // The epoch's line: it replaces a line of that epoch recorded before (the
+  // epoch's evaluation finished), or is appended. Rewritten whole,
+  // atomically: a crash or a full disk while logging leaves the previous
+  // lines intact, never a torn last line.
+  void record(const Json& line);
   // The last line's object; an empty object when there is none.
   Json last() const;
 
  private:
+  void write() const;
+
   std::filesystem::path path_;
+  std::vector<Json> lines_;
 };
 
 }  // namespace dml::train

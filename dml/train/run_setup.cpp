@@ -1,7 +1,6 @@
 #include "dml/train/run_setup.h"
 
 #include <cstdio>
-#include <filesystem>
 #include <map>
 
 #include "dml/data/random_streams.h"
@@ -32,14 +31,6 @@ void check_trainable_here(const RunConfig& r, const LossConfig& loss) {
   DML_CHECK(!r.cuda_graph || r.device.is_cuda(),
             "train.cuda_graph: CUDA graphs capture work on a GPU and this run trains on ",
             r.device.str(), "; set train.cuda_graph=false or train.device=cuda");
-}
-
-void create_output_directory(const std::string& output) {
-  std::error_code error;
-  std::filesystem::create_directories(output, error);
-  DML_CHECK(!error, "train.output ", output,
-            ": cannot create the output directory: ", error.message(),
-            "; choose a writable directory");
 }
 
 // Relabels the training samples 0 .. C-1 (in order of their labels), as
@@ -85,7 +76,6 @@ void add_loss(RunParts& parts, const TrainConfig& c) {
 RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFactory& extension) {
   check_trainable_here(c.run, c.loss);
   use_configured_threads(c.run);
-  create_output_directory(c.run.output);
   RunParts parts;
   parts.train_set = open_split(c.data, "train");
   parts.held_out = open_eval_data(c, "test");

@@ -36,7 +36,7 @@ struct RunParts {
 };
 
 // `config` is the resolved config `c` was typed from (the extension reads its
-// own sections there). Creates train.output. The model's and the loss's
+// own sections there). The model's and the loss's
 // initial values come from their named random streams of train.seed.
 RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFactory& extension);
 

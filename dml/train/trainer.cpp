@@ -6,9 +6,11 @@
 #include "dml/data/device_prefetch.h"
 #include "dml/data/random_streams.h"
 #include "dml/train/checkpoint.h"
+#include "dml/train/interrupt_hint.h"
 #include "dml/train/metrics_log.h"
 #include "dml/train/progress.h"
 #include "dml/train/resume.h"
+#include "dml/train/run_directory.h"
 #include "dml/train/run_setup.h"
 #include "dml/train/step_runner.h"
 #include "engine/atomic_file.h"
@@ -29,12 +31,15 @@ class Run {
   bool keep_step(const StepVerdict& verdict, int64_t epoch) const;
   void finish_epoch(int64_t epoch, Progress& progress, const data::BatchLoader& loader,
                     int64_t skipped_steps);
+  void evaluate_epoch(Json line);
   Json evaluate();
   void save_checkpoint_now();
+  std::string checkpoint_path() const { return dir_.file("checkpoint.safetensors").string(); }
 
   Json config_json_;
   TrainConfig c_;
-  std::filesystem::path out_;
+  InterruptHint interrupt_;
+  RunDirectory dir_;
   RunParts parts_;
   MetricsLog log_;
   int64_t epochs_done_ = 0, steps_ = 0;
@@ -43,19 +48,21 @@ class Run {
 Run::Run(const Json& config, const TrainOptions& options)
     : config_json_(config),
       c_(typed_config(config)),
-      out_(c_.run.output),
+      dir_(c_.run.output, options.overwrite, options.resume),
       parts_(set_up_run(c_, config_json_, options.extension)),
-      log_(out_ / "metrics.jsonl") {
+      log_(dir_.file("metrics.jsonl")) {
   if (!options.resume.empty()) {
     const ResumePoint at = resume_run(options.resume, config_json_, c_, parts_);
     epochs_done_ = at.epochs_done;
     steps_ = at.steps;
+    if (epochs_done_ > 0) interrupt_.checkpoint_kept(options.resume, epochs_done_);
   }
-  write_file_atomically((out_ / "config.json").string(), config_json_.dump(2) + "\n");
-  if (options.resume.empty())
-    log_.start_fresh();
-  else
-    log_.continue_after(epochs_done_);
+  // Every check passed: the run starts, and only now replaces another's files.
+  dir_.start();
+  write_file_atomically(dir_.file("config.json").string(), config_json_.dump(2) + "\n");
+  if (!options.resume.empty())
+    log_.continue_from(std::filesystem::path(options.resume).parent_path() / "metrics.jsonl",
+                       epochs_done_);
   print_run(parts_, c_);
   if (epochs_done_ > 0)
     std::printf("resumed from %s after epoch %lld (step %lld)\n", options.resume.c_str(),
@@ -105,17 +112,18 @@ bool Run::keep_step(const StepVerdict& verdict, int64_t epoch) const {
   if (!bad) return true;
   DML_CHECK(c_.run.skip_nonfinite_steps, "train: non-finite ", bad, " (loss ", verdict.loss,
             ") at epoch ", epoch + 1, ", step ", steps_, "; nothing of this epoch was saved, ",
-            epochs_done_ > 0
-                ? "the last good checkpoint " + (out_ / "checkpoint.safetensors").string() +
-                      " (epoch " + std::to_string(epochs_done_) + ") is kept"
-                : std::string("no checkpoint was written yet"),
+            epochs_done_ > 0 ? "the last good checkpoint " + checkpoint_path() + " (epoch " +
+                                   std::to_string(epochs_done_) + ") is kept"
+                             : std::string("no checkpoint was written yet"),
             "; lower optimizer.lr, check the loss parameters, or set ",
             "train.skip_nonfinite_steps=true to skip such steps");
   return false;
 }
 
-// The epoch's log line, with the evaluation's metrics when one is due, then
-// its checkpoint.
+// The epoch's log line, then its checkpoint, then its evaluation when one is
+// due: a failed evaluation loses none of the epoch's training. The line says
+// "evaluation" while the evaluation is pending or after it failed; a run
+// resumed from that checkpoint evaluates the epoch first (train()).
 void Run::finish_epoch(int64_t epoch, Progress& progress, const data::BatchLoader& loader,
                        int64_t skipped_steps) {
   const double mean_loss = progress.finish();
@@ -131,18 +139,35 @@ void Run::finish_epoch(int64_t epoch, Progress& progress, const data::BatchLoade
     std::printf("epoch %lld: skipped %lld of %lld steps (non-finite loss or gradient)\n",
                 (long long)epoch + 1, (long long)skipped_steps, (long long)loader.size());
   const bool last = epoch + 1 == c_.run.epochs;
-  if (last || (c_.run.eval_every > 0 && (epoch + 1) % c_.run.eval_every == 0)) {
-    Json metrics = evaluate();
-    std::printf("epoch %lld:", (long long)epoch + 1);
-    for (const auto& [k, v] : metrics.items()) {
-      std::printf(" %s %.4f", k.c_str(), v.get<double>());
-      line[k] = v;
-    }
-    std::printf("\n");
-  }
-  log_.append(line);
+  const bool evaluates = last || (c_.run.eval_every > 0 && (epoch + 1) % c_.run.eval_every == 0);
+  if (evaluates) line["evaluation"] = "pending";
+  log_.record(line);
   epochs_done_ = epoch + 1;
   save_checkpoint_now();
+  if (evaluates) evaluate_epoch(std::move(line));
+}
+
+// Records the evaluation's metrics in the epoch's line; a failure is
+// recorded there too, and ends the run saying how to resume it.
+void Run::evaluate_epoch(Json line) {
+  Json metrics;
+  try {
+    metrics = evaluate();
+  } catch (const std::exception& e) {
+    line["evaluation"] = std::string("failed: ") + e.what();
+    log_.record(line);
+    throw Error(detail::concat(e.what(), "; the checkpoint of epoch ", epochs_done_, " is saved (",
+                               checkpoint_path(), "): fix the cause, then resume with dml train ",
+                               "--resume ", checkpoint_path(), ", which evaluates it first"));
+  }
+  line.erase("evaluation");
+  std::printf("epoch %lld:", (long long)epochs_done_);
+  for (const auto& [k, v] : metrics.items()) {
+    std::printf(" %s %.4f", k.c_str(), v.get<double>());
+    line[k] = v;
+  }
+  std::printf("\n");
+  log_.record(line);
 }
 
 Json Run::evaluate() {
@@ -155,7 +180,7 @@ Json Run::evaluate() {
 }
 
 void Run::save_checkpoint_now() {
-  save_checkpoint((out_ / "checkpoint.safetensors").string(),
+  save_checkpoint(checkpoint_path(),
                   {.model = parts_.model->state_dict(),
                    .loss = parts_.loss->named_parameters(),
                    .optimizer = parts_.optimizer->state(),
@@ -164,16 +189,21 @@ void Run::save_checkpoint_now() {
                    .steps = steps_,
                    .rng = default_generator().state(),
                    .config = config_json_});
+  interrupt_.checkpoint_kept(checkpoint_path(), epochs_done_);
 }
 
 Json Run::train() {
   // train.precision tf32 holds for this run only (the switch is global).
   AllowTf32Scope tf32(c_.run.precision == Precision::tf32);
+  if (const Json last = log_.last(); last.contains("evaluation") && last["epoch"] == epochs_done_) {
+    std::printf("epoch %lld: its evaluation did not finish; evaluating it again\n",
+                (long long)epochs_done_);
+    evaluate_epoch(last);
+  }
   for (int64_t epoch = epochs_done_; epoch < c_.run.epochs; ++epoch) train_epoch(epoch);
-  save_exported_model((out_ / "model.safetensors").string(), parts_.model->state_dict(),
-                      config_json_);
-  std::printf("wrote %s and %s\n", (out_ / "checkpoint.safetensors").c_str(),
-              (out_ / "model.safetensors").c_str());
+  const std::string model = dir_.file("model.safetensors").string();
+  save_exported_model(model, parts_.model->state_dict(), config_json_);
+  std::printf("wrote %s and %s\n", checkpoint_path().c_str(), model.c_str());
   return log_.last();
 }
 

@@ -3,7 +3,9 @@
 // loss (+ miner), optimizer groups and schedule; epochs of m-per-class
 // batches from the threaded loader; evaluation on the held-out split every
 // eval.every epochs; a JSON line per epoch in <output>/metrics.jsonl; an
-// atomic checkpoint after every epoch and the exported model at the end.
+// atomic checkpoint after every epoch (before its evaluation) and the
+// exported model at the end. The output directory belongs to the run while
+// it trains (run_directory.h).
 #include <string>
 
 #include "dml/train/config.h"
@@ -16,6 +18,10 @@ struct TrainOptions {
   // one used: resolve it from the checkpoint's (as `dml train --resume`
   // does) to continue the same run.
   std::string resume{};
+  // Replace the files of another run in the output directory (they are
+  // removed once this run has started); without it, such a directory is
+  // refused unless the run resumes that directory's own checkpoint.
+  bool overwrite = false;
   // Builds the run's training extension (PARADE), if any; see extension.h.
   ExtensionFactory extension{};
 };

@@ -265,7 +265,7 @@ TEST(NonFiniteSteps, AreSkippedAndCountedWhenAsked) {
   EXPECT_EQ(lines[1]["steps"], 4);  // skipped steps still consume their batch
   EXPECT_TRUE(all_finite(run + "/model.safetensors"));
 
-  dml::train::run_training(config, {.extension = non_finite_at({3, 4}, false)});
+  dml::train::run_training(config, {.overwrite = true, .extension = non_finite_at({3, 4}, false)});
   lines = read_json_lines(run + "/metrics.jsonl");
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["skipped_steps"], 0);

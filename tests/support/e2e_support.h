@@ -87,7 +87,7 @@ using RunConfigOf = std::function<Json(const std::string& output, int epochs)>;
 // `unbroken` holds a finished run of config_of(unbroken, 2). A run of
 // config_of(.., 1) resumed from its checkpoint for a second epoch must end
 // with the same tensors and log the same metrics; resumed again from that
-// checkpoint in the same directory (the run had gone on past it), it must
+// checkpoint put back in its directory (the run had gone on past it), it must
 // replace the log's later lines rather than repeat their epochs. `dir` holds
 // the resumed run.
 inline void expect_resume_reproduces(const std::string& unbroken, const RunConfigOf& config_of,
@@ -98,12 +98,15 @@ inline void expect_resume_reproduces(const std::string& unbroken, const RunConfi
   train::run_training(config_of(split, 1), {.extension = extension});
   const std::string after_first = dir.file("after_first_epoch.safetensors");
   std::filesystem::copy_file(split + "/checkpoint.safetensors", after_first);
+  const std::string checkpoint = split + "/checkpoint.safetensors";
   for (int resume = 1; resume <= 2; ++resume) {
     SCOPED_TRACE("resume " + std::to_string(resume));
+    std::filesystem::copy_file(after_first, checkpoint,
+                               std::filesystem::copy_options::overwrite_existing);
     // As `dml train --resume`: the checkpoint's config, plus the overrides.
-    const Json config = train::resolve_config(train::load_checkpoint(after_first).config,
-                                              {"train.epochs=2"}, after_first);
-    train::run_training(config, {.resume = after_first, .extension = extension});
+    const Json config = train::resolve_config(train::load_checkpoint(checkpoint).config,
+                                              {"train.epochs=2"}, checkpoint);
+    train::run_training(config, {.resume = checkpoint, .extension = extension});
 
     expect_same_tensors(unbroken + "/model.safetensors", split + "/model.safetensors");
     expect_same_tensors(unbroken + "/checkpoint.safetensors", split + "/checkpoint.safetensors");
