@@ -11,6 +11,8 @@
 //   write:<file name>            after a write() to an AtomicFile for a file
 //                                of that name, its bytes flushed so the
 //                                temporary file holds a partial write
+// With DML_TEST_KILL_SIGNAL=<number> as well, it raises that signal instead
+// (e.g. 2, SIGINT: what Ctrl-C sends, to test what a run says then).
 // Unset (always, outside tests), a point costs one cached branch.
 #include <functional>
 #include <string_view>

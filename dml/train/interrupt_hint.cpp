@@ -1,11 +1,11 @@
 #include "dml/train/interrupt_hint.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <csignal>
-#include <cstdio>
 #include <cstring>
 
 namespace dml::train {
@@ -14,37 +14,60 @@ namespace {
 
 constexpr int kSignals[] = {SIGINT, SIGTERM};
 
-// Two lines: the handler reads the current one while the next is prepared.
 struct Line {
   char text[4096];
   size_t size;
 };
-Line lines[2];
+
+// The handler reads one kept line while the next is prepared in the other.
+Line kept[2];
 std::atomic<int> current{0};
-static_assert(std::atomic<int>::is_always_lock_free, "read from a signal handler");
+std::atomic<uint64_t> kept_inode{0};  // the kept checkpoint's file; 0: none
+// A checkpoint being written: its line, and its path to look at.
+Line coming;
+char coming_path[4096];
+std::atomic<bool> writing{false};
+static_assert(std::atomic<int>::is_always_lock_free && std::atomic<uint64_t>::is_always_lock_free &&
+                  std::atomic<bool>::is_always_lock_free,
+              "read from a signal handler");
 
 struct sigaction previous[std::size(kSignals)];
 
+// The line for the checkpoint on disk now: the coming one once its file has
+// replaced the kept one.
+const Line& line_now() {
+  struct stat file {};
+  if (writing.load() && ::stat(coming_path, &file) == 0 &&
+      uint64_t(file.st_ino) != kept_inode.load())
+    return coming;
+  return kept[current.load()];
+}
+
 extern "C" void on_interrupt(int signal) {
-  const Line& line = lines[current.load()];
+  const Line& line = line_now();
   [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.text, line.size);
   // SA_RESETHAND restored the default action: the signal ends the process.
   ::raise(signal);
 }
 
-void set_line(const std::string& text) {
+void fill(Line& line, const std::string& text) {
   // On a terminal the progress line may be half drawn: start on a new one.
   const std::string whole = (isatty(STDOUT_FILENO) ? "\n" : "") + text + "\n";
-  const int next = 1 - current.load();
-  lines[next].size = std::min(whole.size(), sizeof lines[next].text);
-  std::memcpy(lines[next].text, whole.data(), lines[next].size);
-  current.store(next);
+  line.size = std::min(whole.size(), sizeof line.text);
+  std::memcpy(line.text, whole.data(), line.size);
+}
+
+std::string kept_text(const std::string& path, int64_t epoch) {
+  return "interrupted: " + path + " (epoch " + std::to_string(epoch) +
+         ") is kept; resume with: dml train --resume " + path;
 }
 
 }  // namespace
 
 InterruptHint::InterruptHint() {
-  set_line("interrupted: no checkpoint was written yet");
+  writing.store(false);
+  kept_inode.store(0);
+  fill(kept[current.load()], "interrupted: no checkpoint was written yet");
   struct sigaction action {};
   action.sa_handler = on_interrupt;
   action.sa_flags = SA_RESETHAND;
@@ -59,9 +82,24 @@ InterruptHint::~InterruptHint() {
   for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &previous[i], nullptr);
 }
 
+void InterruptHint::checkpoint_coming(const std::string& path, int64_t epoch) {
+  writing.store(false);
+  fill(coming, kept_text(path, epoch));
+  const size_t n = std::min(path.size(), sizeof coming_path - 1);
+  std::memcpy(coming_path, path.data(), n);
+  coming_path[n] = '\0';
+  writing.store(true);
+}
+
 void InterruptHint::checkpoint_kept(const std::string& path, int64_t epoch) {
-  set_line("interrupted: " + path + " (epoch " + std::to_string(epoch) +
-           ") is kept; resume with: dml train --resume " + path);
+  const int next = 1 - current.load();
+  fill(kept[next], kept_text(path, epoch));
+  struct stat file {};
+  const uint64_t inode = ::stat(path.c_str(), &file) == 0 ? uint64_t(file.st_ino) : 0;
+  // In this order, a signal in between finds the coming line or the new kept one, never the old.
+  current.store(next);
+  kept_inode.store(inode);
+  writing.store(false);
 }
 
 }  // namespace dml::train

@@ -2,10 +2,14 @@
 // What Ctrl-C (SIGINT) or SIGTERM prints while a run trains: one line on
 // stderr saying which checkpoint is kept and how to resume from it, or that
 // no checkpoint was written yet; then the process ends by that signal (exit
-// status 128 + signal), as it would have without the line. The handler only
-// write(2)s a line prepared beforehand and re-raises the signal with its
-// default action, both async-signal-safe; the line is swapped in atomically,
-// so a signal never sees half of one.
+// status 128 + signal), as it would have without the line.
+//
+// The handler does only async-signal-safe things: it write(2)s a line
+// prepared beforehand and re-raises the signal with its default action.
+// While a checkpoint is being written, two lines are ready, the kept one and
+// the one of the checkpoint on its way; the handler stat(2)s the checkpoint's
+// path to tell whether the new file has replaced the old one yet, so the
+// line names the checkpoint that is on disk at that moment.
 #include <cstdint>
 #include <string>
 
@@ -20,7 +24,9 @@ class InterruptHint {
   InterruptHint(const InterruptHint&) = delete;
   InterruptHint& operator=(const InterruptHint&) = delete;
 
-  // A checkpoint of `epoch` epochs at `path` is whole on disk.
+  // A checkpoint of `epoch` epochs is about to be written to `path`.
+  void checkpoint_coming(const std::string& path, int64_t epoch);
+  // The checkpoint at `path`, of `epoch` epochs, is whole on disk.
   void checkpoint_kept(const std::string& path, int64_t epoch);
 };
 

@@ -180,6 +180,7 @@ Json Run::evaluate() {
 }
 
 void Run::save_checkpoint_now() {
+  interrupt_.checkpoint_coming(checkpoint_path(), epochs_done_);
   save_checkpoint(checkpoint_path(),
                   {.model = parts_.model->state_dict(),
                    .loss = parts_.loss->named_parameters(),

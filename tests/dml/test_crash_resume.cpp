@@ -32,26 +32,14 @@ namespace {
 namespace fs = std::filesystem;
 using dml::Json;
 using dml::Tensor;
+using dml::test::as_set_flags;
 using dml::test::expect_error;
+using dml::test::expect_one_line_error;
 using dml::test::read_json_lines;
 using dml::test::read_text;
 using dml::test::TempDir;
 using dml::test::ToolResult;
-
-// Two epochs of the Fashion-MNIST fixture's two steps each (e2e_support.h).
-std::vector<std::string> two_epoch_settings(const std::string& root, const std::string& output) {
-  std::vector<std::string> settings = dml::test::tiny_run_settings();
-  settings.insert(settings.end(),
-                  {"train.epochs=2", "eval.clustering=false", "data.format=fashion_mnist",
-                   "data.root=" + root, "train.output=" + output});
-  return settings;
-}
-
-std::string as_set_flags(const std::vector<std::string>& settings) {
-  std::string flags;
-  for (const std::string& s : settings) flags += " --set '" + s + "'";
-  return flags;
-}
+using dml::test::two_epoch_settings;
 
 // `dml train` as a child process; `env` is prepended (e.g. DML_TEST_KILL_AT=step@3).
 ToolResult dml(const TempDir& dir, const std::string& args, const std::string& env = "") {
@@ -61,13 +49,6 @@ ToolResult dml(const TempDir& dir, const std::string& args, const std::string& e
 void expect_killed(const ToolResult& r) {
   EXPECT_TRUE(r.killed_by == SIGKILL) << "status " << r.status << ", signal " << r.killed_by << "\n"
                                       << r.out << r.err;
-}
-
-void expect_one_line_error(const ToolResult& r, const std::string& fragment) {
-  EXPECT_NE(r.status, 0);
-  EXPECT_EQ(r.err.rfind("dml: error: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err << " lacks " << fragment;
 }
 
 // The resumed run in `resumed` ended exactly as the unbroken one in `straight`.

@@ -30,6 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using dml::Json;
 using dml::test::expect_error;
+using dml::test::expect_one_line_error;
 using dml::test::FashionMnistTest;
 using dml::test::read_json_lines;
 using dml::test::read_text;
@@ -242,15 +243,6 @@ TEST_F(FashionMnistTest, ResumedRunMatchesAnUnbrokenOneExactly) {
 // Runs the built `dml` with `args` (shell words), capturing its output.
 ToolResult run_dml(const TempDir& dir, const std::string& args) {
   return dml::test::run_tool(DML_TOOL, dir, args);
-}
-
-// A failed command: a non-zero status and one line on stderr, "dml: error: ..."
-// holding `fragment`.
-void expect_one_line_error(const ToolResult& r, const std::string& fragment) {
-  EXPECT_NE(r.status, 0);
-  EXPECT_EQ(r.err.rfind("dml: error: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err << " lacks " << fragment;
 }
 
 TEST_F(FashionMnistTest, DmlToolTrainsEvaluatesAndEmbeds) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -43,6 +44,24 @@ inline std::vector<std::string> tiny_run_settings() {
           "train.workers=1",
           "train.threads=1",
           "eval.recall_ks=[1,2]"};
+}
+
+// Two epochs of the Fashion-MNIST fixture (make_fashion_mnist) of two steps
+// each, without clustering, into `output`.
+inline std::vector<std::string> two_epoch_settings(const std::string& root,
+                                                   const std::string& output) {
+  std::vector<std::string> settings = tiny_run_settings();
+  settings.insert(settings.end(),
+                  {"train.epochs=2", "eval.clustering=false", "data.format=fashion_mnist",
+                   "data.root=" + root, "train.output=" + output});
+  return settings;
+}
+
+// The settings as the `dml` binary's --set flags.
+inline std::string as_set_flags(const std::vector<std::string>& settings) {
+  std::string flags;
+  for (const std::string& s : settings) flags += " --set '" + s + "'";
+  return flags;
 }
 
 // metrics.jsonl: one JSON object per line.
@@ -140,6 +159,14 @@ inline ToolResult run_tool(const std::string& tool, const TempDir& dir, const st
     r.status = -1;
   }
   return r;
+}
+
+// A tool that failed with one line on stderr, "dml: error: ...", holding `fragment`.
+inline void expect_one_line_error(const ToolResult& r, const std::string& fragment) {
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(r.err.rfind("dml: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err << " lacks " << fragment;
 }
 
 // Debian's package dataset-fashion-mnist.
