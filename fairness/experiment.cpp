@@ -1,10 +1,13 @@
 #include "fairness/experiment.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "dml/train/model_factory.h"
+#include "dml/train/progress.h"
 #include "dml/train/trainer.h"
 #include "engine/atomic_file.h"
 #include "engine/directory_lock.h"
@@ -28,34 +31,52 @@ Json finished_audit(const std::string& path) {
   return doc.is_object() && doc.value("schema", "") == "dml-audit-1" ? doc : Json();
 }
 
+// What heads a run's lines: "run 3/6 (cell rho=0.5, parade, seed 1)".
+std::string run_header(const SweepPlan& plan, size_t index) {
+  std::string cells;
+  for (const SweepCell& cell : plan.cells)
+    for (const std::vector<size_t>* runs : {&cell.baseline, &cell.parade})
+      if (std::find(runs->begin(), runs->end(), index) != runs->end())
+        cells += (cells.empty() ? "cell " : " and ") + cell.name;
+  const PlannedRun& run = plan.runs[index];
+  return "run " + std::to_string(index + 1) + "/" + std::to_string(plan.runs.size()) + " (" +
+         cells + ", " + arm_name(run.arm) + ", seed " + std::to_string(run.seed) + ")";
+}
+
+struct RunOutcome {
+  Json audit;
+  bool finished_earlier = false;
+};
+
 // Trains (or resumes) and audits one run, or takes its finished audit.
-Json run_once(const PlannedRun& run, const std::string& attribute, size_t index, size_t total) {
+// `header` names the run; `eta` is the sweep's, "" while unknown.
+RunOutcome run_once(const PlannedRun& run, const std::string& attribute, const std::string& header,
+                    const std::string& eta) {
   const std::string audit_path = run.dir + "/audit.json";
-  const std::string what = std::string(arm_name(run.arm)) + ", seed " + std::to_string(run.seed);
   if (Json done = finished_audit(audit_path); !done.is_null()) {
-    std::printf("== run %zu/%zu (%s): finished earlier, %s ==\n", index + 1, total, what.c_str(),
-                audit_path.c_str());
-    return done;
+    std::printf("== %s: finished earlier, %s ==\n", header.c_str(), audit_path.c_str());
+    return {done, true};
   }
   const std::string model = run.dir + "/model.safetensors";
   const std::string checkpoint = run.dir + "/checkpoint.safetensors";
+  const std::string sweep_eta = eta.empty() ? "" : "; sweep ETA " + eta;
   if (!fs::exists(model)) {
     const bool resume = fs::exists(checkpoint);
-    std::printf("== run %zu/%zu (%s)%s: %s ==\n", index + 1, total, what.c_str(),
-                resume ? ", resumed from its checkpoint" : "", run.dir.c_str());
+    std::printf("== %s%s: %s%s ==\n", header.c_str(), resume ? ", resumed from its checkpoint" : "",
+                run.dir.c_str(), sweep_eta.c_str());
     // The run directory is the experiment's own: what an interrupted run
     // left there without a checkpoint is replaced.
     train::run_training(run.config, {.resume = resume ? checkpoint : std::string(),
                                      .overwrite = true,
                                      .extension = make_parade_extension});
   } else {
-    std::printf("== run %zu/%zu (%s): trained earlier, auditing %s ==\n", index + 1, total,
-                what.c_str(), model.c_str());
+    std::printf("== %s: trained earlier, auditing %s%s ==\n", header.c_str(), model.c_str(),
+                sweep_eta.c_str());
   }
   train::TrainedModel m = train::load_trained_model(model, {});
   Json doc = audit_model(*m.model, m.typed, {.attribute = attribute}, model);
   write_file_atomically(audit_path, doc.dump(1) + "\n");
-  return doc;
+  return {doc, false};
 }
 
 // results.jsonl: a row per (cell, seed, arm) whose run has finished.
@@ -102,8 +123,22 @@ ExperimentResult run_findml_experiment(const Json& config, const SweepOptions& o
   fs::create_directories(options.output);
   const DirectoryLock lock(options.output, "experiment --output");  // one experiment writes here
   std::vector<Json> audits(plan.runs.size());
+  // The sweep's ETA: the runs left at the mean time of the runs done here
+  // (a run finished earlier costs nothing and is not counted).
+  double seconds = 0;
+  size_t done_here = 0;
   for (size_t r = 0; r < plan.runs.size(); ++r) {
-    audits[r] = run_once(plan.runs[r], plan.attribute, r, plan.runs.size());
+    const std::string eta =
+        done_here > 0
+            ? train::clock_text(seconds / double(done_here) * double(plan.runs.size() - r))
+            : "";
+    const auto start = std::chrono::steady_clock::now();
+    RunOutcome outcome = run_once(plan.runs[r], plan.attribute, run_header(plan, r), eta);
+    if (!outcome.finished_earlier) {
+      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ++done_here;
+    }
+    audits[r] = std::move(outcome.audit);
     write_results(plan, audits, options.output + "/results.jsonl");
   }
 

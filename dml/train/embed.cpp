@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dml/train/progress.h"
 #include "engine/autograd.h"
 #include "engine/ops.h"
 
@@ -24,11 +25,17 @@ Embedded embed_samples(nn::Module& model, const data::SampleSet& set,
                            {.workers = workers, .bad_samples = bad_samples});
   std::vector<Tensor> embeddings, labels, attributes;
   const Device device = model.device();
+  // In a log, a line at each quarter of the split.
+  Progress progress("embed " + set.name, n, (n + 3) / 4);
+  int64_t skipped = 0;  // left out so far (BadSamplePolicy::skip): done too
   while (auto batch = loader.next()) {
     embeddings.push_back(model(batch->images.to(device)).to(Device::cpu()));
+    progress.advance(batch->images.size(0) + loader.skipped() - skipped, batch->images.size(0));
+    skipped = loader.skipped();
     labels.push_back(batch->labels);
     attributes.push_back(batch->attributes);
   }
+  progress.finish();
   model.train(was_training);
   return {concat(embeddings, 0), concat(labels, 0), concat(attributes, 0), loader.skipped()};
 }

@@ -1,5 +1,6 @@
 #include "dml/train/trainer.h"
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -11,6 +12,7 @@
 #include "dml/train/progress.h"
 #include "dml/train/resume.h"
 #include "dml/train/run_directory.h"
+#include "dml/train/run_eta.h"
 #include "dml/train/run_setup.h"
 #include "dml/train/step_runner.h"
 #include "engine/atomic_file.h"
@@ -21,6 +23,19 @@ namespace dml::train {
 
 namespace {
 
+// The epoch's mean loss, and a smoothed one for the progress line (one noisy
+// batch reads worse).
+struct EpochLoss {
+  double sum = 0, recent = 0;
+  int64_t steps = 0;
+  void add(double loss) {
+    recent = steps == 0 ? loss : 0.9 * recent + 0.1 * loss;
+    sum += loss;
+    ++steps;
+  }
+  double mean() const { return steps > 0 ? sum / double(steps) : 0; }
+};
+
 class Run {
  public:
   Run(const Json& config, const TrainOptions& options);
@@ -29,8 +44,9 @@ class Run {
  private:
   void train_epoch(int64_t epoch);
   bool keep_step(const StepVerdict& verdict, int64_t epoch) const;
-  void finish_epoch(int64_t epoch, Progress& progress, const data::BatchLoader& loader,
-                    int64_t skipped_steps);
+  void finish_epoch(int64_t epoch, const Progress& progress, double mean_loss,
+                    const data::BatchLoader& loader, int64_t skipped_steps);
+  bool evaluates_after(int64_t epochs) const;
   void evaluate_epoch(Json line);
   Json evaluate();
   void save_checkpoint_now();
@@ -43,6 +59,7 @@ class Run {
   RunParts parts_;
   MetricsLog log_;
   int64_t epochs_done_ = 0, steps_ = 0;
+  RunEta eta_{0, 0};
 };
 
 Run::Run(const Json& config, const TrainOptions& options)
@@ -83,7 +100,9 @@ void Run::train_epoch(int64_t epoch) {
   if (parts_.extension) parts_.extension->train(true);
   Generator miner_gen(
       data::stream_seed(uint64_t(c_.run.seed), data::Stream::miner, {uint64_t(epoch)}));
-  Progress progress(epoch + 1, c_.run.epochs, loader.size(), c_.run.log_every);
+  Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c_.run.epochs),
+                    loader.size(), c_.run.log_every);
+  EpochLoss loss;
   int64_t skipped_steps = 0;
   {
     data::DevicePrefetch on_device(loader, c_.run.device);
@@ -92,16 +111,22 @@ void Run::train_epoch(int64_t epoch) {
       if (parts_.schedule) parts_.schedule->apply(*parts_.optimizer, steps_);
       const StepVerdict verdict = step.run(*batch);
       ++steps_;
-      if (!keep_step(verdict, epoch)) {
+      if (keep_step(verdict, epoch)) {
+        parts_.optimizer->commit_step();
+        kill_point("step");
+        loss.add(verdict.loss);
+      } else {
         ++skipped_steps;
-        continue;
       }
-      parts_.optimizer->commit_step();
-      kill_point("step");
-      progress.update(verdict.loss, batch->images.size(0));
+      char detail[64];
+      std::snprintf(detail, sizeof detail, "loss %.4f, run ETA %s", loss.recent,
+                    clock_text(eta_.seconds_left(progress.done() + 1, progress.seconds())).c_str());
+      progress.advance(1, batch->images.size(0), detail);
     }
   }  // a captured step's memory back to the caching allocator before evaluation
-  finish_epoch(epoch, progress, loader, skipped_steps);
+  progress.finish();
+  eta_.steps_done(progress.done(), progress.seconds());
+  finish_epoch(epoch, progress, loss.mean(), loader, skipped_steps);
 }
 
 // A non-finite loss or gradient never reaches the weights: the update
@@ -124,9 +149,8 @@ bool Run::keep_step(const StepVerdict& verdict, int64_t epoch) const {
 // due: a failed evaluation loses none of the epoch's training. The line says
 // "evaluation" while the evaluation is pending or after it failed; a run
 // resumed from that checkpoint evaluates the epoch first (train()).
-void Run::finish_epoch(int64_t epoch, Progress& progress, const data::BatchLoader& loader,
-                       int64_t skipped_steps) {
-  const double mean_loss = progress.finish();
+void Run::finish_epoch(int64_t epoch, const Progress& progress, double mean_loss,
+                       const data::BatchLoader& loader, int64_t skipped_steps) {
   Json line = {{"epoch", epoch + 1},
                {"steps", steps_},
                {"loss", mean_loss},
@@ -138,8 +162,7 @@ void Run::finish_epoch(int64_t epoch, Progress& progress, const data::BatchLoade
   if (skipped_steps > 0)
     std::printf("epoch %lld: skipped %lld of %lld steps (non-finite loss or gradient)\n",
                 (long long)epoch + 1, (long long)skipped_steps, (long long)loader.size());
-  const bool last = epoch + 1 == c_.run.epochs;
-  const bool evaluates = last || (c_.run.eval_every > 0 && (epoch + 1) % c_.run.eval_every == 0);
+  const bool evaluates = evaluates_after(epoch + 1);
   if (evaluates) line["evaluation"] = "pending";
   log_.record(line);
   epochs_done_ = epoch + 1;
@@ -147,10 +170,15 @@ void Run::finish_epoch(int64_t epoch, Progress& progress, const data::BatchLoade
   if (evaluates) evaluate_epoch(std::move(line));
 }
 
+bool Run::evaluates_after(int64_t epochs) const {
+  return epochs == c_.run.epochs || (c_.run.eval_every > 0 && epochs % c_.run.eval_every == 0);
+}
+
 // Records the evaluation's metrics in the epoch's line; a failure is
 // recorded there too, and ends the run saying how to resume it.
 void Run::evaluate_epoch(Json line) {
   Json metrics;
+  const auto start = std::chrono::steady_clock::now();
   try {
     metrics = evaluate();
   } catch (const std::exception& e) {
@@ -160,6 +188,8 @@ void Run::evaluate_epoch(Json line) {
                                checkpoint_path(), "): fix the cause, then resume with dml train ",
                                "--resume ", checkpoint_path(), ", which evaluates it first"));
   }
+  eta_.evaluation_done(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   line.erase("evaluation");
   std::printf("epoch %lld:", (long long)epochs_done_);
   for (const auto& [k, v] : metrics.items()) {
@@ -196,6 +226,10 @@ void Run::save_checkpoint_now() {
 Json Run::train() {
   // train.precision tf32 holds for this run only (the switch is global).
   AllowTf32Scope tf32(c_.run.precision == Precision::tf32);
+  int64_t evaluations = 0;
+  for (int64_t epochs = epochs_done_ + 1; epochs <= c_.run.epochs; ++epochs)
+    evaluations += evaluates_after(epochs);
+  eta_ = RunEta((c_.run.epochs - epochs_done_) * parts_.steps_per_epoch, evaluations);
   if (const Json last = log_.last(); last.contains("evaluation") && last["epoch"] == epochs_done_) {
     std::printf("epoch %lld: its evaluation did not finish; evaluating it again\n",
                 (long long)epochs_done_);

@@ -650,12 +650,20 @@ TEST(Sweep, KilledSweepResumesFinishedRunsKeptHalfFinishedContinued) {
 
   r = sweep(killed);
   ASSERT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("== run 1/3 (baseline, seed 0): finished earlier"), std::string::npos)
-      << r.out;
-  EXPECT_NE(r.out.find("== run 2/3 (parade, seed 0), resumed from its checkpoint"),
+  // Each run named by its cells, arm and seed; the sweep's ETA once a run has
+  // taken time here.
+  EXPECT_NE(r.out.find("== run 1/3 (cell parade.rho=0.5 and parade.rho=2, baseline, seed 0): "
+                       "finished earlier"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("== run 3/3 (parade, seed 0): "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("== run 2/3 (cell parade.rho=0.5, parade, seed 0), resumed from its "
+                       "checkpoint: " +
+                       killed + "/runs/"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("== run 3/3 (cell parade.rho=2, parade, seed 0): "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("; sweep ETA 00:"), std::string::npos) << r.out;
   const auto expected = results_by_run(straight + "/results.jsonl");
   EXPECT_EQ(expected.size(), 4u);  // 2 cells x (baseline, PARADE)
   EXPECT_EQ(results_by_run(killed + "/results.jsonl"), expected);
