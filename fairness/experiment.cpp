@@ -120,7 +120,10 @@ Json findml_default_config() {
 ExperimentResult run_findml_experiment(const Json& config, const SweepOptions& options) {
   ExperimentResult result{.plan = plan_sweep(config, options), .cells = {}};
   const SweepPlan& plan = result.plan;
-  fs::create_directories(options.output);
+  std::error_code error;
+  fs::create_directories(options.output, error);
+  DML_CHECK(!error, "experiment --output ", options.output,
+            ": cannot create the directory: ", error.message(), "; choose a writable directory");
   const DirectoryLock lock(options.output, "experiment --output");  // one experiment writes here
   std::vector<Json> audits(plan.runs.size());
   // The sweep's ETA: the runs left at the mean time of the runs done here

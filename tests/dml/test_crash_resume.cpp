@@ -269,8 +269,10 @@ TEST(OutputErrors, UnwritableOutputDirectoryEndsWithOneLine) {
     const std::string locked = dir.file("locked");
     fs::create_directories(locked);
     fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+    // Found before any data is read: the run cannot even lock the directory.
     expect_one_line_error(dml(dir, "train" + as_set_flags(two_epoch_settings(root, locked))),
-                          locked + "/config.json");
+                          "train.output " + locked + ": cannot create the lock file " + locked +
+                              "/.lock: Permission denied");
     fs::permissions(locked, fs::perms::owner_all);
   }
 }

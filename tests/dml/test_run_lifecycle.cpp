@@ -2,8 +2,8 @@
 // unless told to (and then only once it has started), never shares its
 // directory with a second writer, leaves no empty directory behind when it
 // fails before starting, keeps its epoch's checkpoint when the evaluation
-// fails, resumes where its checkpoint lies, and says what is kept when
-// interrupted.
+// fails, resumes where its checkpoint lies, says what is kept when
+// interrupted, and shows its progress with the whole run's ETA.
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,6 +18,7 @@
 
 #include "dml/train/checkpoint.h"
 #include "dml/train/config.h"
+#include "dml/train/run_eta.h"
 #include "dml/train/trainer.h"
 #include "engine/directory_lock.h"
 #include "tests/support/dataset_fixtures.h"
@@ -315,6 +316,45 @@ TEST(Interrupted, BySignalFromOutsideAfterTheFirstCheckpoint) {
   const int64_t epochs = dml::train::load_checkpoint(checkpoint).epochs_done;
   EXPECT_NE(err.find("(epoch " + std::to_string(epochs) + ")"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(run + "/model.safetensors"));
+}
+
+// ---- Progress ----------------------------------------------------------------------------
+
+// The run's ETA counts every step left at the rate so far, the epoch under
+// way included, and the evaluations left once one has been timed.
+TEST(RunEta, CountsTheWholeRunAtItsOwnRate) {
+  dml::train::RunEta eta(/*steps=*/10, /*evaluations=*/2);
+  EXPECT_EQ(eta.seconds_left(), 0);                  // no rate yet
+  EXPECT_DOUBLE_EQ(eta.seconds_left(2, 4.0), 16.0);  // 2 s a step, 8 steps left
+  eta.steps_done(5, 5.0);
+  EXPECT_DOUBLE_EQ(eta.seconds_left(), 5.0);
+  EXPECT_DOUBLE_EQ(eta.seconds_left(1, 2.0), 4 * (7.0 / 6.0));  // 7 s over 6 steps, 4 left
+  eta.evaluation_done(3.0);
+  EXPECT_DOUBLE_EQ(eta.seconds_left(), 5.0 + 3.0);
+  eta.steps_done(5, 5.0);
+  eta.evaluation_done(1.0);
+  EXPECT_DOUBLE_EQ(eta.seconds_left(), 0.0);
+}
+
+// In a log (stdout not a terminal), training prints a line every
+// train.log_every steps with the epoch's and the run's ETA; eval and embed
+// (and every evaluation) a line per quarter of the split, and its last.
+TEST(Progress, TrainingShowsTheRunsEtaAndEmbeddingItsOwn) {
+  TempDir dir;
+  const std::string root = dml::test::make_fashion_mnist(dir);
+  const std::string run = dir.file("run");
+  ToolResult r = dml_tool(
+      dir, "train" + as_set_flags(with(two_epoch_settings(root, run), {"train.log_every=1"})));
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  for (const char* line : {"epoch 1/2 [############............] 1/2 ",
+                           "epoch 2/2 [########################] 2/2 ", ", run ETA 00:00:"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << " missing from\n" << r.out;
+  r = dml_tool(dir, "embed --checkpoint '" + run + "/model.safetensors' --split test --output '" +
+                        dir.file("embedded") + "'");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("embed "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" [########################] 10/10 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" img/s ETA 00:00:00"), std::string::npos) << r.out;
 }
 
 }  // namespace
