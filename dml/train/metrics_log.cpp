@@ -21,7 +21,6 @@ void MetricsLog::continue_from(const std::filesystem::path& previous, int64_t ep
               "file away to resume this run");
     if (line["epoch"].get<int64_t>() <= epochs_done) lines_.push_back(std::move(line));
   }
-  write();
 }
 
 void MetricsLog::record(const Json& line) {

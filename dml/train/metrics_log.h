@@ -16,8 +16,10 @@ class MetricsLog {
 
   // A resumed run continues the log of the run it resumes (`previous`, the
   // log beside its checkpoint: this same file when it resumes into its own
-  // directory), keeping the lines of the epochs its checkpoint holds.
+  // directory), keeping the lines of the epochs its checkpoint holds. Read
+  // only: write() puts them in this log.
   void continue_from(const std::filesystem::path& previous, int64_t epochs_done);
+  void write() const;
 
   // The epoch's line: it replaces a line of that epoch recorded before (the
   // epoch's evaluation finished), or is appended. Rewritten whole,
@@ -28,8 +30,6 @@ class MetricsLog {
   Json last() const;
 
  private:
-  void write() const;
-
   std::filesystem::path path_;
   std::vector<Json> lines_;
 };

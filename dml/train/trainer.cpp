@@ -73,13 +73,13 @@ Run::Run(const Json& config, const TrainOptions& options)
     epochs_done_ = at.epochs_done;
     steps_ = at.steps;
     if (epochs_done_ > 0) interrupt_.checkpoint_kept(options.resume, epochs_done_);
+    log_.continue_from(std::filesystem::path(options.resume).parent_path() / "metrics.jsonl",
+                       epochs_done_);
   }
   // Every check passed: the run starts, and only now replaces another's files.
   dir_.start();
   write_file_atomically(dir_.file("config.json").string(), config_json_.dump(2) + "\n");
-  if (!options.resume.empty())
-    log_.continue_from(std::filesystem::path(options.resume).parent_path() / "metrics.jsonl",
-                       epochs_done_);
+  if (!options.resume.empty()) log_.write();
   print_run(parts_, c_);
   if (epochs_done_ > 0)
     std::printf("resumed from %s after epoch %lld (step %lld)\n", options.resume.c_str(),

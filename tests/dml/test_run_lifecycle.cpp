@@ -223,6 +223,25 @@ TEST(Resume, TakesTheCheckpointsConfigAndWritesWhereItIsTold) {
   EXPECT_EQ(dml::train::load_checkpoint(moved + "/checkpoint.safetensors").epochs_done, 2);
 }
 
+// A copy of the checkpoint is not the directory's own: resuming it there
+// overwrites the run, and the log it continues is read before that.
+TEST(Resume, ACopyOfTheCheckpointOverwritesItsDirectoryKeepingTheLog) {
+  TempDir dir;
+  const std::string root = dml::test::make_fashion_mnist(dir);
+  const std::string run = dir.file("run");
+  dml::train::run_training(config_of(with(two_epoch_settings(root, run), {"train.epochs=1"})));
+  const std::string copy = run + "/backup.safetensors";
+  fs::copy_file(run + "/checkpoint.safetensors", copy);
+  const std::string resume = "train --resume '" + copy + "' --set train.epochs=2";
+  expect_one_line_error(dml_tool(dir, resume), "train.output " + run + " holds another run");
+  const ToolResult r = dml_tool(dir, resume + " --overwrite");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const std::vector<Json> lines = read_json_lines(run + "/metrics.jsonl");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["epoch"], 1);
+  EXPECT_EQ(dml::train::load_checkpoint(run + "/checkpoint.safetensors").epochs_done, 2);
+}
+
 // ---- A failed evaluation keeps the epoch -------------------------------------------------
 
 TEST(FailedEvaluation, KeepsTheEpochsCheckpointAndTheResumeEvaluatesItFirst) {
