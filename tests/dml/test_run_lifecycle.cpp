@@ -200,8 +200,8 @@ TEST(Resume, TakesTheCheckpointsConfigAndWritesWhereItIsTold) {
 
   // Elsewhere: the run continues there, its log with it; the original is untouched.
   const std::string elsewhere = dir.file("elsewhere");
-  ToolResult r = dml_tool(
-      dir, "train --resume '" + checkpoint + "' --set train.epochs=2 --output '" + elsewhere + "'");
+  ToolResult r = dml_tool(dir, "train --resume '" + checkpoint +
+                                   "' --set train.epochs=2 --set 'train.output=" + elsewhere + "'");
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_EQ(run_files(run), before);
   const std::vector<Json> lines = read_json_lines(elsewhere + "/metrics.jsonl");
@@ -221,6 +221,12 @@ TEST(Resume, TakesTheCheckpointsConfigAndWritesWhereItIsTold) {
   EXPECT_FALSE(fs::exists(run));
   EXPECT_EQ(read_json_lines(moved + "/metrics.jsonl").size(), 2u);
   EXPECT_EQ(dml::train::load_checkpoint(moved + "/checkpoint.safetensors").epochs_done, 2);
+  // Through a symlink to it, the same directory: its own checkpoint, resumed.
+  const std::string link = dir.file("link");
+  fs::create_directory_symlink(moved, link);
+  r = dml_tool(dir, "train --resume '" + link + "/checkpoint.safetensors' --set train.epochs=3");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(read_json_lines(moved + "/metrics.jsonl").size(), 3u);
 }
 
 // A copy of the checkpoint is not the directory's own: resuming it there
