@@ -226,11 +226,13 @@ void Run::save_checkpoint_now() {
 Json Run::train() {
   // train.precision tf32 holds for this run only (the switch is global).
   AllowTf32Scope tf32(c_.run.precision == Precision::tf32);
-  int64_t evaluations = 0;
+  const Json last = log_.last();
+  const bool evaluate_again = last.contains("evaluation") && last["epoch"] == epochs_done_;
+  int64_t evaluations = evaluate_again;
   for (int64_t epochs = epochs_done_ + 1; epochs <= c_.run.epochs; ++epochs)
     evaluations += evaluates_after(epochs);
   eta_ = RunEta((c_.run.epochs - epochs_done_) * parts_.steps_per_epoch, evaluations);
-  if (const Json last = log_.last(); last.contains("evaluation") && last["epoch"] == epochs_done_) {
+  if (evaluate_again) {
     std::printf("epoch %lld: its evaluation did not finish; evaluating it again\n",
                 (long long)epochs_done_);
     evaluate_epoch(last);
