@@ -14,7 +14,7 @@ namespace {
 struct ExperimentArgs {
   std::string config, attribute, output = "runs/findml";
   std::vector<std::string> sets, sweeps;
-  int64_t seeds = 1, max_runs = 60;
+  int64_t seeds = 1, max_runs = 60, threads = kConfigThreads;
 };
 
 }  // namespace
@@ -32,6 +32,7 @@ Command add_experiment_command(CLI::App& app) {
   cmd->add_option("--sweep", args->sweeps,
                   "KEY=V1,V2,...: run every value of a config key (repeatable: the grid of all)");
   cmd->add_option("--attribute", args->attribute, "Sensitive attribute (default: tone)");
+  add_threads_option(cmd, args->threads);
   // A later --seeds or --output replaces an earlier one, so scripts/demo.sh's
   // defaults give way to the user's.
   cmd->add_option("--seeds", args->seeds, "Seeds 0 .. N-1, each cell's runs on every one")
@@ -46,8 +47,10 @@ Command add_experiment_command(CLI::App& app) {
   return [args] {
     Json base = args->config.empty() ? fairness::findml_default_config()
                                      : train::read_config_file(args->config);
+    std::vector<std::string> overrides = args->sets;
+    for (const std::string& t : threads_override(args->threads)) overrides.push_back(t);
     Json config = train::resolve_config(
-        base, args->sets, args->config.empty() ? "the findml defaults" : args->config);
+        base, overrides, args->config.empty() ? "the findml defaults" : args->config);
     DML_CHECK(args->seeds >= 1, "experiment findml: --seeds must be >= 1");
     fairness::SweepOptions options{.axes = {},
                                    .seeds = {},
