@@ -22,11 +22,11 @@ BuildInfo build_info() {
   const bool gemm_avx512 = cpu::sgemm_avx512_supported() && !openblas_forced;
   const bool knn_avx512 = cpu::NearestSelection::has_avx512();
   if (gemm_avx512 && knn_avx512)
-    info.cpu_selected = "avx512 (this CPU has AVX-512F/VL/DQ)";
+    info.cpu_selected = "avx512 (the CPU has AVX-512F/VL/DQ)";
   else if (knn_avx512)
     info.cpu_selected = "avx512 kNN selection, OpenBLAS GEMM (DML_GEMM=openblas)";
   else
-    info.cpu_selected = "portable (this CPU lacks AVX-512)";
+    info.cpu_selected = "portable (the CPU lacks AVX-512)";
   return info;
 }
 

@@ -12,6 +12,9 @@ namespace dml::tools {
 
 using Command = std::function<void()>;
 
+// Refuses a count below `minimum` (or not a whole number) as a parse error.
+CLI::Validator at_least(int64_t minimum);
+
 // --threads N: OpenMP threads for the kernels (0: all cores), the same on
 // every command that computes. Left out (kConfigThreads), the config's
 // train.threads holds.

@@ -34,11 +34,20 @@ void add_threads_option(CLI::App* cmd, int64_t& threads) {
   cmd->add_option("--threads", threads,
                   "OpenMP threads for the kernels (0: all cores; default: the config's "
                   "train.threads)")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            return text.find('-') == std::string::npos ? "" : "must be >= 0 (0: all cores)";
-          },
-          "", "non-negative"));
+      ->check(at_least(0));
+}
+
+CLI::Validator at_least(int64_t minimum) {
+  return CLI::Validator(
+      [minimum](std::string& text) -> std::string {
+        size_t used = 0;
+        try {
+          if (std::stoll(text, &used) >= minimum && used == text.size()) return "";
+        } catch (const std::exception&) {
+        }
+        return "'" + text + "' is not an integer >= " + std::to_string(minimum);
+      },
+      "", "at least " + std::to_string(minimum));
 }
 
 std::vector<std::string> threads_override(int64_t threads) {

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <memory>
 
-#include "base/error.h"
 #include "fairness/experiment.h"
 #include "tools/commands.h"
 
@@ -36,9 +35,11 @@ Command add_experiment_command(CLI::App& app) {
   // A later --seeds or --output replaces an earlier one, so scripts/demo.sh's
   // defaults give way to the user's.
   cmd->add_option("--seeds", args->seeds, "Seeds 0 .. N-1, each cell's runs on every one")
+      ->check(at_least(1))
       ->capture_default_str()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("--max-runs", args->max_runs, "Refuse a sweep of more training runs than this")
+      ->check(at_least(1))
       ->capture_default_str();
   cmd->add_option("--output", args->output,
                   "Output directory; run again with the same arguments to resume")
@@ -51,7 +52,6 @@ Command add_experiment_command(CLI::App& app) {
     for (const std::string& t : threads_override(args->threads)) overrides.push_back(t);
     Json config = train::resolve_config(
         base, overrides, args->config.empty() ? "the findml defaults" : args->config);
-    DML_CHECK(args->seeds >= 1, "experiment findml: --seeds must be >= 1");
     fairness::SweepOptions options{.axes = {},
                                    .seeds = {},
                                    .attribute = args->attribute,

@@ -16,7 +16,7 @@ std::string version_text() {
     text += "off (built without CUDA)";
   else
     text += "on, " + std::to_string(info.cuda_devices) + " usable device(s)";
-  text += "\ncpu kernels: " + info.cpu_paths + "; this CPU runs " + info.cpu_selected;
+  text += "\ncpu kernels: " + info.cpu_paths + "; selected here: " + info.cpu_selected;
   return text;
 }
 

@@ -57,7 +57,10 @@ TEST(CliParseErrors, AreOneLineWithThePrefixAndExitTwo) {
       {"train --frozen-bn yes", "--frozen-bn: 'yes' is not true or false"},
       {"eval --split test", "--checkpoint is required"},
       {"eval --checkpoint m.safetensors --bogus", "--bogus"},
-      {"embed --checkpoint m.safetensors --threads -2", "--threads"},
+      {"embed --checkpoint m.safetensors --threads -2", "--threads: '-2' is not an integer >= 0"},
+      {"experiment findml --max-runs -5", "--max-runs: '-5' is not an integer >= 1"},
+      {"experiment findml --seeds 2x", "--seeds: '2x' is not an integer >= 1"},
+      {"train --set", "--set"},
   };
   for (const auto& [args, fragment] : cases) {
     SCOPED_TRACE("dml " + args);
