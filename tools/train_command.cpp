@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "dml/train/checkpoint.h"
 #include "dml/train/trainer.h"
 #include "fairness/parade_training.h"
@@ -78,7 +79,11 @@ void add_shorthand(CLI::App* cmd, const Shorthand& s, const Json& defaults, std:
   const Json like = defaults.at(Json::json_pointer(pointer));
   const CLI::Validator same_type(
       [like](std::string& text) -> std::string {
-        if (train::same_kind(like, train::parse_override_value(text))) return "";
+        try {
+          if (train::same_kind(like, train::parse_override_value(text, "value"))) return "";
+        } catch (const Error& e) {  // an object repeating a key
+          return e.what();
+        }
         return std::string("'") + text + "' is not " + type_words(like);
       },
       "", "same type as the config key");

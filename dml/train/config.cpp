@@ -246,7 +246,7 @@ Json override_as_object(const std::string& text) {
   DML_CHECK(eq != std::string::npos && eq > 0, "override '", text,
             "' must look like section.key=value (e.g. optimizer.lr=1e-4)");
   const std::string path = text.substr(0, eq);
-  const Json value = parse_override_value(text.substr(eq + 1));
+  const Json value = parse_override_value(text.substr(eq + 1), "override '" + path + "=...'");
   // Every string of a config is written back as JSON (config.json, the
   // checkpoint), which must be UTF-8: refuse other bytes here, by name.
   try {
@@ -264,10 +264,11 @@ Json override_as_object(const std::string& text) {
 
 }  // namespace
 
-Json parse_override_value(const std::string& raw) {
-  Json value = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = raw;  // a bare word is a string
-  return value;
+Json parse_override_value(const std::string& raw, const std::string& origin) {
+  const Json value = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return raw;  // a bare word is a string
+  // An object given whole ("loss.params={...}") may repeat a key, as a file may.
+  return value.is_structured() ? parse_json_text(raw, origin) : value;
 }
 
 bool same_kind(const Json& like, const Json& value) {

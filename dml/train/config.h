@@ -42,7 +42,8 @@ struct ConfigEntry {
 std::vector<ConfigEntry> config_entries(const Json& resolved);
 
 // The value of an override's "key=value": JSON, else the text as a string.
-Json parse_override_value(const std::string& raw);
+// An object or array repeating a key is an error naming `origin`.
+Json parse_override_value(const std::string& raw, const std::string& origin);
 
 // Whether `value` may replace the default `like`: a number for a float, an
 // integer for an integer, else the same JSON type.

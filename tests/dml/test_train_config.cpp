@@ -156,6 +156,14 @@ TEST(ConfigFiles, DuplicateKeysAtAnyDepthNameThePathAndBothLines) {
             Json::parse(R"({"a": {"x": 1}, "b": {"x": 2}, "c": [{"x": 3}, {"x": 4}]})"));
 }
 
+TEST(ConfigFiles, OverrideObjectsRefuseRepeatedKeysToo) {
+  expect_error(
+      [] {
+        resolve_config(Json::object(), {R"(loss.params={"margin": 0.1, "margin": 0.2})"}, "x");
+      },
+      {"duplicate key 'margin'"});
+}
+
 TEST(ConfigFiles, ParseStaysLinearInTheTextSize) {
   // 100,000 objects on 300,000 lines (about 5 MB): a scan from the start of
   // the text for each key's line, or of all earlier keys for repeats, would

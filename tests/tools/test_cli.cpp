@@ -61,6 +61,7 @@ TEST(CliParseErrors, AreOneLineWithThePrefixAndExitTwo) {
       {"experiment findml --max-runs -5", "--max-runs: '-5' is not an integer >= 1"},
       {"experiment findml --seeds 2x", "--seeds: '2x' is not an integer >= 1"},
       {"train --set", "--set"},
+      {R"(train --lr '{"a": 1, "a": 2}')", "duplicate key 'a'"},
   };
   for (const auto& [args, fragment] : cases) {
     SCOPED_TRACE("dml " + args);
