@@ -1,15 +1,14 @@
 // dml train: a config file, overridden by --set key=value and by the common
 // flags below (each is shorthand for one --set).
-#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "base/error.h"
 #include "dml/train/checkpoint.h"
 #include "dml/train/trainer.h"
 #include "fairness/parade_training.h"
 #include "tools/commands.h"
+#include "tools/config_flag.h"
 
 namespace dml::tools {
 
@@ -56,43 +55,6 @@ constexpr Shorthand kShorthands[] = {
     {"--alpha", "parade.alpha", "PARADE: weight of the attribute head's DML loss"},
 };
 
-// The type of a key's default as --help names it, and in words.
-const char* type_name(const Json& like) {
-  if (like.is_boolean()) return "BOOL";
-  if (like.is_number_integer()) return "INT";
-  if (like.is_number()) return "FLOAT";
-  return "TEXT";
-}
-const char* type_words(const Json& like) {
-  if (like.is_boolean()) return "true or false";
-  if (like.is_number_integer()) return "an integer";
-  return "a number";
-}
-
-// A shorthand flag typed and defaulted like its key in default_config(). The
-// value stays text and goes through the config's checks as an override; the
-// type check here only refuses a mistyped value (--lr 1e-3x, --epochs 2.5)
-// as a command-line error before anything runs.
-void add_shorthand(CLI::App* cmd, const Shorthand& s, const Json& defaults, std::string& value) {
-  std::string pointer = "/" + std::string(s.key);
-  std::replace(pointer.begin(), pointer.end(), '.', '/');
-  const Json like = defaults.at(Json::json_pointer(pointer));
-  const CLI::Validator same_type(
-      [like](std::string& text) -> std::string {
-        try {
-          if (train::same_kind(like, train::parse_override_value(text, "value"))) return "";
-        } catch (const Error& e) {  // an object repeating a key
-          return e.what();
-        }
-        return std::string("'") + text + "' is not " + type_words(like);
-      },
-      "", "same type as the config key");
-  cmd->add_option(s.flag, value, std::string(s.help) + " [" + s.key + "]")
-      ->type_name(type_name(like))
-      ->default_str(like.is_string() ? like.get<std::string>() : like.dump())
-      ->check(same_type);
-}
-
 struct TrainArgs {
   std::string config, resume;
   std::vector<std::string> sets, parade;
@@ -113,9 +75,9 @@ Command add_train_command(CLI::App& app) {
       "PARADE on these sensitive attributes (parade.attributes; each gets its own head)");
   cmd->add_option("--resume", args->resume,
                   "Continue from a checkpoint.safetensors (its config, plus any overrides)");
-  const Json defaults = train::default_config();
   for (size_t i = 0; i < std::size(kShorthands); ++i)
-    add_shorthand(cmd, kShorthands[i], defaults, args->shorthand_values[i]);
+    add_config_flag(cmd, kShorthands[i].flag, kShorthands[i].key, kShorthands[i].help,
+                    args->shorthand_values[i]);
   return [args] {
     std::vector<std::string> overrides;
     for (size_t i = 0; i < std::size(kShorthands); ++i)
