@@ -10,6 +10,8 @@ namespace dml::train {
 
 namespace {
 
+constexpr size_t kMaxKeysPerObject = 1000;
+
 // A character iterator that publishes how far the parser has read, so the
 // SAX events below know where in the text they are.
 class TrackingIterator {
@@ -95,6 +97,11 @@ class CheckedDomParser : public nlohmann::detail::json_sax_dom_parser<Json> {
     const auto [line, column] = lines_.at(key_start(after));
     Frame& f = frames_.back();
     f.key = k;
+    // nlohmann's ordered objects find a key by linear search, so an object
+    // of n keys builds in O(n^2); no config comes near this bound.
+    DML_CHECK(f.line_of_key.size() < kMaxKeysPerObject, origin_, ":", line, ":", column,
+              ": an object holds more than ", kMaxKeysPerObject,
+              " keys; no config needs that many");
     const auto [first, inserted] = f.line_of_key.emplace(k, line);
     DML_CHECK(inserted, origin_, ":", line, ":", column, ": duplicate key '", path(),
               "' (first at line ", first->second,

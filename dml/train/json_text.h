@@ -3,7 +3,8 @@
 // mistake. A syntax error reads "<origin>:<line>:<column>: <what>"; a key
 // given twice in one object, at any depth, is an error naming its path and
 // both lines (a plain parse keeps the last value and says nothing). One pass,
-// linear in the text's size.
+// linear in the text's size: an object may hold at most 1000 keys (the
+// ordered Json's objects insert in linear time).
 #include <string>
 
 #include "dml/json.h"

@@ -167,8 +167,8 @@ TEST(ConfigFiles, OverrideObjectsRefuseRepeatedKeysToo) {
 TEST(ConfigFiles, ParseStaysLinearInTheTextSize) {
   // 100,000 objects on 300,000 lines (about 5 MB): a scan from the start of
   // the text for each key's line, or of all earlier keys for repeats, would
-  // take minutes. (One object of that many keys would be slow anyway: the
-  // ordered Json's objects look keys up one by one.)
+  // take minutes. (One object may not hold that many keys: the ordered
+  // Json's objects look keys up one by one.)
   std::string text = "[";
   for (int i = 0; i < 100000; ++i)
     text += std::string(i ? "," : "") + "\n{\"name\": \"n" + std::to_string(i) +
@@ -177,6 +177,14 @@ TEST(ConfigFiles, ParseStaysLinearInTheTextSize) {
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(parse_json_text(text, "big.json").size(), 100000u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(ConfigFiles, AnObjectOfTooManyKeysIsRefused) {
+  std::string text = "{";
+  for (int i = 0; i <= 1000; ++i) text += (i ? ",\n\"k" : "\"k") + std::to_string(i) + "\": 1";
+  text += "}";
+  expect_error([&] { parse_json_text(text, "wide.json"); },
+               {"wide.json:1001:1: an object holds more than 1000 keys"});
 }
 
 }  // namespace
