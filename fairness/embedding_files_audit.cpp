@@ -1,5 +1,7 @@
 #include "fairness/embedding_files_audit.h"
 
+#include <filesystem>
+
 #include "dml/train/config.h"
 #include "engine/npy.h"
 #include "engine/ops.h"
@@ -9,6 +11,14 @@ namespace dml::fairness {
 
 Json audit_embedding_files(const EmbeddingFiles& files) {
   const std::string& prefix = files.prefix;
+  DML_CHECK(std::filesystem::exists(prefix + ".attributes.npy"), "audit: ", prefix,
+            ".attributes.npy is missing: the audit needs each embedding's attribute labels, and "
+            "`dml embed --images` writes none (image files carry no attribute labels). Embed a "
+            "split of a dataset with attributes instead (dml embed --split test), or write ",
+            prefix,
+            ".attributes.npy yourself: an int64 array [N, A], row i the attribute values of "
+            "embedding row i, one column per attribute (--attribute-column picks one); ",
+            prefix, ".labels.npy must then hold the class labels (int64 [N])");
   train::Embedded e{.embeddings = read_npy(prefix + ".embeddings.npy"),
                     .labels = read_npy(prefix + ".labels.npy"),
                     .attributes = read_npy(prefix + ".attributes.npy")};
@@ -17,6 +27,7 @@ Json audit_embedding_files(const EmbeddingFiles& files) {
             ".attributes.npy (", describe(e.attributes), ")");
   train::TrainConfig c =
       train::typed_config(train::resolve_config(Json::object(), files.overrides, "--set"));
+  train::use_configured_threads(c.run);
   int64_t minority = files.minority;
   if (minority == kSmallestGroup) {
     Tensor column = narrow(e.attributes, 1, files.column, 1);

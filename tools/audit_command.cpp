@@ -87,11 +87,11 @@ Command add_audit_command(CLI::App& app) {
               "audit: give --checkpoint (a trained model) or --embeddings (from dml embed)");
     Json doc;
     if (!args->files.prefix.empty()) {
-      args->files.overrides = args->model.sets;
+      args->files.overrides = args->model.overrides();
       doc = fairness::audit_embedding_files(args->files);
     } else {
-      train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets,
-                                                        parse_device(args->model.device));
+      train::TrainedModel m = train::load_trained_model(
+          args->model.checkpoint, args->model.overrides(), parse_device(args->model.device));
       const std::string attribute = args->files.attribute.empty()
                                         ? fairness::default_audit_attribute(m.config)
                                         : args->files.attribute;

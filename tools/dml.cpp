@@ -1,6 +1,7 @@
 // dml: the command-line front end. Subcommands parse their options with
 // CLI11 and call into the library; every failure ends as one line on stderr
-// and a non-zero exit status.
+// and a non-zero exit status: 2 for a command line that does not parse, 1
+// for a command that fails.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -19,22 +20,102 @@ CLI::Option* add_model_options(CLI::App* cmd, ModelArgs& args, bool checkpoint_r
                   "Override a config key, e.g. data.root=/data/CUB_200_2011 (repeatable)");
   cmd->add_option("--device", args.device, "Where the model runs: cpu, cuda or cuda:N")
       ->capture_default_str();
+  add_threads_option(cmd, args.threads);
   return checkpoint;
 }
+
+std::vector<std::string> ModelArgs::overrides() const {
+  std::vector<std::string> out = sets;
+  for (const std::string& t : threads_override(threads)) out.push_back(t);
+  return out;
+}
+
+void add_threads_option(CLI::App* cmd, int64_t& threads) {
+  cmd->add_option("--threads", threads,
+                  "OpenMP threads for the kernels (0: all cores; default: the config's "
+                  "train.threads)")
+      ->check(at_least(0));
+}
+
+CLI::Validator at_least(int64_t minimum) {
+  return CLI::Validator(
+      [minimum](std::string& text) -> std::string {
+        size_t used = 0;
+        try {
+          if (std::stoll(text, &used) >= minimum && used == text.size()) return "";
+        } catch (const std::exception&) {
+        }
+        return "'" + text + "' is not an integer >= " + std::to_string(minimum);
+      },
+      "", "at least " + std::to_string(minimum));
+}
+
+std::vector<std::string> threads_override(int64_t threads) {
+  if (threads == kConfigThreads) return {};
+  return {"train.threads=" + std::to_string(threads)};
+}
+
+namespace {
+
+// The deepest subcommand the parse reached, whose --help lists what it takes.
+const CLI::App& deepest_command(const CLI::App& app) {
+  const CLI::App* cmd = &app;
+  while (!cmd->get_subcommands().empty()) cmd = cmd->get_subcommands().front();
+  return *cmd;
+}
+
+// "dml train", "dml experiment findml".
+std::string command_path(const CLI::App& cmd) {
+  return cmd.get_parent() ? command_path(*cmd.get_parent()) + " " + cmd.get_name() : "dml";
+}
+
+// Instead of CLI11's "A subcommand is required": the word that is not a
+// command, if any, and the commands there are.
+std::string missing_command(const CLI::App& cmd) {
+  std::string names;
+  for (const CLI::App* sub : cmd.get_subcommands([](const CLI::App*) { return true; }))
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  const std::vector<std::string> stray = cmd.remaining();
+  return (stray.empty() ? "'" + command_path(cmd) + "' needs a command"
+                        : "unknown command '" + stray.front() + "'") +
+         " (commands: " + names + ")";
+}
+
+// CLI11's messages, on one line with the tool's prefix and where to look.
+int report_parse_error(const CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == int(CLI::ExitCodes::Success)) return app.exit(e);  // --help
+  const CLI::App& cmd = deepest_command(app);
+  std::string what = e.what();
+  if (what == "A subcommand is required") what = missing_command(cmd);
+  for (char& c : what)
+    if (c == '\n') c = ' ';
+  // CLI11 says "--seeds: At Most 1 required but received 2" for a flag given twice.
+  if (const size_t at = what.find(": At Most 1 required but received "); at != std::string::npos)
+    what = what.substr(0, at) + " was given " + what.substr(at + 34) + " times; give it once";
+  std::fprintf(stderr, "dml: error: %s; run '%s --help'\n", what.c_str(),
+               command_path(cmd).c_str());
+  return 2;
+}
+
+}  // namespace
 
 }  // namespace dml::tools
 
 int main(int argc, char** argv) {
+  using namespace dml::tools;
   CLI::App app{"dml: deep metric learning engine (train, evaluate and embed with DML models)"};
   app.require_subcommand(1);
-  std::map<std::string, dml::tools::Command> commands = {
-      {"train", dml::tools::add_train_command(app)},
-      {"eval", dml::tools::add_eval_command(app)},
-      {"embed", dml::tools::add_embed_command(app)},
-      {"list", dml::tools::add_list_command(app)},
-      {"audit", dml::tools::add_audit_command(app)},
-      {"experiment", dml::tools::add_experiment_command(app)}};
-  CLI11_PARSE(app, argc, argv);
+  app.set_version_flag("--version", version_text, "Version, commit, CPU kernel paths and CUDA");
+  std::map<std::string, Command> commands = {
+      {"train", add_train_command(app)},  {"eval", add_eval_command(app)},
+      {"embed", add_embed_command(app)},  {"list", add_list_command(app)},
+      {"audit", add_audit_command(app)},  {"experiment", add_experiment_command(app)},
+      {"config", add_config_command(app)}};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return report_parse_error(app, e);
+  }
   try {
     for (auto& [name, run] : commands)
       if (app.got_subcommand(name)) run();

@@ -6,6 +6,7 @@
 
 #include "dml/train/datasets.h"
 #include "dml/train/embed.h"
+#include "dml/train/finite_values.h"
 #include "dml/train/model_factory.h"
 #include "engine/npy.h"
 #include "tools/commands.h"
@@ -36,8 +37,8 @@ Command add_embed_command(CLI::App& app) {
   return [args] {
     DML_CHECK(!args->split.empty() || !args->images.empty(),
               "embed: give --split train|test or --images FILE...");
-    train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets,
-                                                      parse_device(args->model.device));
+    train::TrainedModel m = train::load_trained_model(
+        args->model.checkpoint, args->model.overrides(), parse_device(args->model.device));
     data::SampleSet set;
     if (args->images.empty()) {
       set = train::open_split(m.typed.data, args->split);
@@ -48,6 +49,8 @@ Command add_embed_command(CLI::App& app) {
     train::Embedded e = train::embed_samples(
         *m.model, set, train::make_sample_loader(m.typed.augment, m.typed.model.in_channels, false),
         256, m.typed.run.workers);
+    // All three files or none: nothing is written when a row is not finite.
+    train::check_finite_embeddings(e.embeddings, "embed " + set.name);
     write_npy(args->output + ".embeddings.npy", e.embeddings);
     write_npy(args->output + ".labels.npy", e.labels);
     if (e.attributes.size(1) > 0) write_npy(args->output + ".attributes.npy", e.attributes);

@@ -28,8 +28,8 @@ Command add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--json", args->json, "Also write the metrics to this JSON file");
   return [args] {
-    train::TrainedModel m = train::load_trained_model(args->model.checkpoint, args->model.sets,
-                                                      parse_device(args->model.device));
+    train::TrainedModel m = train::load_trained_model(
+        args->model.checkpoint, args->model.overrides(), parse_device(args->model.device));
     train::EvalData data = train::open_eval_data(m.typed, args->split);
     eval::RetrievalReport report = train::evaluate_model(*m.model, m.typed, data);
     Json out = {{"checkpoint", args->model.checkpoint},

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <memory>
 
-#include "base/error.h"
 #include "fairness/experiment.h"
 #include "tools/commands.h"
 
@@ -14,7 +13,7 @@ namespace {
 struct ExperimentArgs {
   std::string config, attribute, output = "runs/findml";
   std::vector<std::string> sets, sweeps;
-  int64_t seeds = 1, max_runs = 60;
+  int64_t seeds = 1, max_runs = 60, threads = kConfigThreads;
 };
 
 }  // namespace
@@ -32,12 +31,15 @@ Command add_experiment_command(CLI::App& app) {
   cmd->add_option("--sweep", args->sweeps,
                   "KEY=V1,V2,...: run every value of a config key (repeatable: the grid of all)");
   cmd->add_option("--attribute", args->attribute, "Sensitive attribute (default: tone)");
+  add_threads_option(cmd, args->threads);
   // A later --seeds or --output replaces an earlier one, so scripts/demo.sh's
   // defaults give way to the user's.
   cmd->add_option("--seeds", args->seeds, "Seeds 0 .. N-1, each cell's runs on every one")
+      ->check(at_least(1))
       ->capture_default_str()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("--max-runs", args->max_runs, "Refuse a sweep of more training runs than this")
+      ->check(at_least(1))
       ->capture_default_str();
   cmd->add_option("--output", args->output,
                   "Output directory; run again with the same arguments to resume")
@@ -46,9 +48,10 @@ Command add_experiment_command(CLI::App& app) {
   return [args] {
     Json base = args->config.empty() ? fairness::findml_default_config()
                                      : train::read_config_file(args->config);
+    std::vector<std::string> overrides = args->sets;
+    for (const std::string& t : threads_override(args->threads)) overrides.push_back(t);
     Json config = train::resolve_config(
-        base, args->sets, args->config.empty() ? "the findml defaults" : args->config);
-    DML_CHECK(args->seeds >= 1, "experiment findml: --seeds must be >= 1");
+        base, overrides, args->config.empty() ? "the findml defaults" : args->config);
     fairness::SweepOptions options{.axes = {},
                                    .seeds = {},
                                    .attribute = args->attribute,

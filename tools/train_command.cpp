@@ -12,6 +12,7 @@
 #include "dml/train/trainer.h"
 #include "fairness/parade_training.h"
 #include "tools/commands.h"
+#include "tools/config_flag.h"
 
 namespace dml::tools {
 
@@ -90,8 +91,8 @@ Command add_train_command(CLI::App& app) {
   cmd->add_flag("--overwrite", args->overwrite,
                 "Replace the run already in the output directory (once this one has started)");
   for (size_t i = 0; i < std::size(kShorthands); ++i)
-    cmd->add_option(kShorthands[i].flag, args->shorthand_values[i],
-                    std::string(kShorthands[i].help) + " [" + kShorthands[i].key + "]");
+    add_config_flag(cmd, kShorthands[i].flag, kShorthands[i].key, kShorthands[i].help,
+                    args->shorthand_values[i]);
   return [args, cmd] {
     std::vector<std::string> overrides;
     for (size_t i = 0; i < std::size(kShorthands); ++i)

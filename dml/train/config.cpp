@@ -11,6 +11,8 @@
 #include "base/error.h"
 #include "dml/data/tone_benchmark.h"
 #include "dml/train/config_section.h"
+#include "dml/train/datasets.h"
+#include "dml/train/json_text.h"
 
 namespace dml::train {
 
@@ -49,7 +51,7 @@ Json default_config() {
     "loss": {
       "name": "multi_similarity",
       "params": {},
-      "lr_multiplier": 0,
+      "lr_multiplier": 0.0,
       "miner": "none",
       "miner_params": {}
     },
@@ -58,8 +60,8 @@ Json default_config() {
       "lr": 0.001,
       "weight_decay": 0.0004,
       "momentum": 0.9,
-      "backbone_lr": 0,
-      "head_lr": 0,
+      "backbone_lr": 0.0,
+      "head_lr": 0.0,
       "schedule": "none",
       "step_size": 0,
       "milestones": [],
@@ -108,6 +110,81 @@ Json default_config() {
 }
 
 namespace {
+
+// One line of meaning per key of default_config()'s own sections (an
+// extension's section carries its own, ConfigSection::docs). `dml config
+// show` prints them; a test fails on a key without one.
+const std::map<std::string, std::string>& trainer_key_docs() {
+  static const std::map<std::string, std::string> docs = {
+      {"data.format", "Dataset reader and on-disk layout (dml list: formats)"},
+      {"data.root", "Dataset directory (csv: the manifest file)"},
+      {"data.train_classes", "fashion_mnist*: classes of the training split"},
+      {"data.test_classes", "fashion_mnist*: held-out classes of the test split"},
+      {"data.train_split", "csv: split column value of the training rows"},
+      {"data.test_split", "csv: split column value of the held-out rows"},
+      {"data.attributes", "Attribute labels to carry (CelebA, CUB, csv columns)"},
+      {"data.skip_bad_images", "true: leave unreadable images out (counted) instead of failing"},
+      {"data.tone_transform", "fashion_mnist_tone: the transform that makes the 'tone' minority"},
+      {"data.tone_strength", "fashion_mnist_tone: share of the tone transform applied, [0, 1]"},
+      {"data.minority_share", "fashion_mnist_tone: tone minority's share of each training class"},
+      {"data.test_minority_share", "fashion_mnist_tone: tone minority's share of held-out classes"},
+      {"data.pattern_transform", "fashion_mnist_tone: second attribute 'pattern' (\"\": off)"},
+      {"data.pattern_strength", "fashion_mnist_tone: share of the pattern transform, [0, 1]"},
+      {"data.pattern_minority_share", "fashion_mnist_tone: pattern minority's training share"},
+      {"data.pattern_test_minority_share", "fashion_mnist_tone: pattern minority's held-out share"},
+      {"model.backbone", "ResNet backbone (dml list: backbones)"},
+      {"model.in_channels", "Input channels: 1 (grey) or 3 (RGB)"},
+      {"model.pretrained", "torchvision ResNet weights as .safetensors (\"\": random init)"},
+      {"model.embedding_dim", "Embedding size"},
+      {"model.pool", "Global pooling: avg, max or avg+max"},
+      {"model.layer_norm", "true: layer norm before the embedding layer"},
+      {"model.frozen_bn", "true: batch norm keeps its running statistics (fine-tuning)"},
+      {"loss.name", "DML loss (dml list: losses)"},
+      {"loss.params", "The loss's parameters by name, e.g. {\"margin\": 0.2} (dml list)"},
+      {"loss.lr_multiplier", "Loss parameters' learning rate / optimizer.lr (0: the loss's own)"},
+      {"loss.miner", "Miner, or none (dml list: miners)"},
+      {"loss.miner_params", "The miner's parameters by name (dml list)"},
+      {"optimizer.name", "adam, adamw or sgd"},
+      {"optimizer.lr", "Learning rate"},
+      {"optimizer.weight_decay", "Weight decay"},
+      {"optimizer.momentum", "sgd: momentum"},
+      {"optimizer.backbone_lr", "Backbone learning rate (0: optimizer.lr)"},
+      {"optimizer.head_lr", "Embedding head learning rate (0: optimizer.lr)"},
+      {"optimizer.schedule", "Learning-rate schedule: none, step, multistep or cosine"},
+      {"optimizer.step_size", "step: epochs between decays"},
+      {"optimizer.milestones", "multistep: epochs at which the rate decays"},
+      {"optimizer.gamma", "step, multistep: factor of each decay"},
+      {"optimizer.warmup_steps", "cosine: steps of linear warm-up"},
+      {"augment.image_size", "Training and evaluation crop size (pixels)"},
+      {"augment.resize", "Evaluation: shorter side resized to this before the center crop"},
+      {"augment.random_resized_crop", "Training: random resized crop (false: resize + crop)"},
+      {"augment.horizontal_flip", "Training: random horizontal flips"},
+      {"augment.scale_min", "Training: smallest area share of a random resized crop"},
+      {"augment.mean", "Per-channel mean subtracted after scaling pixels to [0, 1]"},
+      {"augment.std", "Per-channel standard deviation divided by"},
+      {"train.epochs", "Epochs"},
+      {"train.batch_size", "Images per batch (P classes x m)"},
+      {"train.m", "Images per class in a batch"},
+      {"train.seed", "Seed of every random choice in the run"},
+      {"train.workers", "Loader threads (0: load on the training thread)"},
+      {"train.threads", "OpenMP threads for the kernels (0: all cores)"},
+      {"train.log_every", "Log a progress line every N steps"},
+      {"train.max_steps_per_epoch", "Cut each epoch after N steps (0: the sampler's full epoch)"},
+      {"train.skip_nonfinite_steps",
+       "true: skip a step with a non-finite loss or gradient (false: stop with an error)"},
+      {"train.output", "Output directory (checkpoints, metrics.jsonl, model)"},
+      {"train.device", "Where to train: cpu, cuda or cuda:N"},
+      {"train.precision", "Convolutions and matrix products in f32, tf32 (CUDA) or bf16"},
+      {"train.cuda_graph", "true: replay each step as a CUDA graph (margin + distance_weighted)"},
+      {"train.channels_last", "true: backbone activations in NHWC (for CUDA)"},
+      {"eval.every", "Evaluate every N epochs (0: only after the last)"},
+      {"eval.limit", "Evaluate on at most N queries (0: the whole test split)"},
+      {"eval.metric", "kNN distance: cosine or euclidean"},
+      {"eval.recall_ks", "The k of Recall@k"},
+      {"eval.clustering", "true: also NMI (k-means) on the test split"},
+  };
+  return docs;
+}
 
 // An object whose keys are free: they are checked where they are used (the
 // loss and miner factories know their parameters, an extension its names).
@@ -168,9 +245,8 @@ Json override_as_object(const std::string& text) {
   const size_t eq = text.find('=');
   DML_CHECK(eq != std::string::npos && eq > 0, "override '", text,
             "' must look like section.key=value (e.g. optimizer.lr=1e-4)");
-  const std::string path = text.substr(0, eq), raw = text.substr(eq + 1);
-  Json value = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = raw;  // a bare word is a string
+  const std::string path = text.substr(0, eq);
+  const Json value = parse_override_value(text.substr(eq + 1), "override '" + path + "=...'");
   // Every string of a config is written back as JSON (config.json, the
   // checkpoint), which must be UTF-8: refuse other bytes here, by name.
   try {
@@ -188,6 +264,13 @@ Json override_as_object(const std::string& text) {
 
 }  // namespace
 
+Json parse_override_value(const std::string& raw, const std::string& origin) {
+  const Json value = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return raw;  // a bare word is a string
+  // An object given whole ("loss.params={...}") may repeat a key, as a file may.
+  return value.is_structured() ? parse_json_text(raw, origin) : value;
+}
+
 bool same_kind(const Json& like, const Json& value) {
   if (like.is_number_float()) return value.is_number();
   if (like.is_number_integer()) return value.is_number_integer();
@@ -203,12 +286,48 @@ Json resolve_config(const Json& user, const std::vector<std::string>& overrides,
   return config;
 }
 
+namespace {
+
+// The leaves of `defaults` under `path`, each with the resolved value: a
+// key whose default is not an object, or an object of free keys (one entry).
+void collect_entries(const Json& defaults, const Json& resolved, const std::string& path,
+                     std::vector<ConfigEntry>& out) {
+  for (const auto& [key, value] : defaults.items()) {
+    const std::string where = path.empty() ? key : path + "." + key;
+    if (value.is_object() && !free_keys(where)) {
+      collect_entries(value, resolved.at(key), where, out);
+      continue;
+    }
+    out.push_back({.key = where, .value = resolved.at(key), .default_value = value, .doc = ""});
+  }
+}
+
+std::string key_doc(const std::string& key) {
+  if (const auto doc = trainer_key_docs().find(key); doc != trainer_key_docs().end())
+    return doc->second;
+  const size_t dot = key.find('.');
+  for (const ConfigSection& s : config_sections().entries())
+    if (s.name == key.substr(0, dot))
+      if (const auto doc = s.docs.find(key.substr(dot + 1)); doc != s.docs.end())
+        return doc->second;
+  return "";
+}
+
+}  // namespace
+
+std::vector<ConfigEntry> config_entries(const Json& resolved) {
+  std::vector<ConfigEntry> out;
+  collect_entries(default_config(), resolved, "", out);
+  for (ConfigEntry& e : out) e.doc = key_doc(e.key);
+  return out;
+}
+
 Json read_config_file(const std::string& path) {
   std::ifstream in(path);
   DML_CHECK(in.good(), "config ", path, ": cannot open (does the file exist?)");
-  Json j = Json::parse(in, nullptr, /*allow_exceptions=*/false);
-  DML_CHECK(!j.is_discarded(), "config ", path, ": not valid JSON");
-  return j;
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_json_text(text.str(), path);
 }
 
 namespace {
@@ -283,9 +402,11 @@ TrainConfig typed_config(const Json& c) {
             .pattern_strength = d["pattern_strength"],
             .pattern_minority_share = d["pattern_minority_share"],
             .pattern_test_minority_share = d["pattern_test_minority_share"]};
-  check_one_of("data.format", t.data.format,
-               {"fashion_mnist", "fashion_mnist_tone", "cub200", "cars196", "sop", "inshop",
-                "celeba", "lfw", "csv"});
+  check_one_of("data.format", t.data.format, [] {
+    std::vector<std::string> names;
+    for (const DataFormat& f : data_formats()) names.push_back(f.name);
+    return names;
+  }());
   // The tone benchmark's settings, checked whatever the format, so that a
   // sweep over them fails before its first run.
   for (const auto& [key, value] :
@@ -361,6 +482,10 @@ TrainConfig typed_config(const Json& c) {
            .cuda_graph = r["cuda_graph"],
            .channels_last = r["channels_last"]};
   DML_CHECK(t.run.epochs >= 1, "train.epochs must be >= 1");
+  DML_CHECK(t.run.batch_size >= 1 && t.run.m >= 1, "train: batch_size (", t.run.batch_size,
+            ") and m (", t.run.m, ") must be >= 1");
+  DML_CHECK(t.run.max_steps_per_epoch >= 0 && t.run.eval_limit >= 0,
+            "train.max_steps_per_epoch and eval.limit must be >= 0 (0: no limit)");
   DML_CHECK(t.run.workers >= 0 && t.run.threads >= 0 && t.run.log_every >= 1,
             "train: workers and threads must be >= 0 and log_every >= 1");
   DML_CHECK(t.run.eval_every >= 0, "eval.every must be >= 0 (0: only after the last epoch)");

@@ -29,6 +29,22 @@ Json default_config();
 Json resolve_config(const Json& user, const std::vector<std::string>& overrides,
                     const std::string& origin);
 
+// One key of a resolved config, as `dml config show` prints it: the dotted
+// key, its value, its default and its one line of meaning (empty only for a
+// key added without one, which a test refuses). An object of free keys
+// (loss.params, parade.per_attribute) is one entry.
+struct ConfigEntry {
+  std::string key;
+  Json value, default_value;
+  std::string doc;
+};
+// Every key of `resolved` (a resolve_config() result), in the defaults' order.
+std::vector<ConfigEntry> config_entries(const Json& resolved);
+
+// The value of an override's "key=value": JSON, else the text as a string.
+// An object or array repeating a key is an error naming `origin`.
+Json parse_override_value(const std::string& raw, const std::string& origin);
+
 // Whether `value` may replace the default `like`: a number for a float, an
 // integer for an integer, else the same JSON type.
 bool same_kind(const Json& like, const Json& value);

@@ -7,6 +7,7 @@
 // wrong-type errors as the trainer's own sections.
 //
 //   [[maybe_unused]] const bool registered = train::config_sections().add({...});
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct ConfigSection {
   std::string name;  // the top-level key
   Json defaults;     // every key of the section with its default value
   std::vector<NamedSettings> named_settings;
+  // One line of meaning per key of `defaults` (`dml config show`; a test
+  // holds every key to having one).
+  std::map<std::string, std::string> docs;
 };
 
 // Sections placed between the trainer's "train" and "eval" sections, sorted

@@ -74,6 +74,35 @@ data::SampleSet read_split(const DataConfig& d, const std::string& name) {
 
 }  // namespace
 
+const std::vector<DataFormat>& data_formats() {
+  // Each layout in full: the reader's header (dml/data/<format>.h).
+  static const std::vector<DataFormat> formats = {
+      {"fashion_mnist",
+       "root/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz (IDX); classes by "
+       "data.train_classes / test_classes"},
+      {"fashion_mnist_tone",
+       "fashion_mnist plus the 'tone' (and 'pattern') attribute made from the image "
+       "(data.tone_*, data.pattern_*)"},
+      {"csv",
+       "data.root is a CSV manifest: path,label[,split][,attribute...]; paths relative to it; "
+       "splits by data.train_split / test_split"},
+      {"cub200",
+       "root = CUB_200_2011/: images.txt, image_class_labels.txt, images/; classes 1-100 "
+       "train, 101-200 test"},
+      {"cars196",
+       "root/cars_annos.mat + car_ims/, or class folders root/<class>/<image>; classes 1-98 "
+       "train, 99-196 test"},
+      {"sop", "root/Ebay_train.txt, Ebay_test.txt (image_id class_id super_class_id path)"},
+      {"inshop",
+       "root/list_eval_partition.txt (image_name item_id train|query|gallery), root/img/"},
+      {"celeba",
+       "root/identity_CelebA.txt, list_attr_celeba.txt, list_eval_partition.txt, "
+       "img_align_celeba/"},
+      {"lfw", "class folders root/<Person_Name>/<image>; people split in half by sorted name"},
+  };
+  return formats;
+}
+
 data::SampleSet open_split(const DataConfig& data, const std::string& split) {
   data::SampleSet set = read_split(data, split);
   // CUB reads its attributes by name itself; the others carry all of theirs.

@@ -2,11 +2,19 @@
 // From the config's "data" and "augment" sections to samples and to the
 // function that turns a sample into an image tensor.
 #include <string>
+#include <vector>
 
 #include "dml/data/batch_loader.h"
 #include "dml/train/config.h"
 
 namespace dml::train {
+
+// A value of data.format and the on-disk layout it reads (`dml list`).
+struct DataFormat {
+  std::string name;
+  std::string layout;
+};
+const std::vector<DataFormat>& data_formats();
 
 // The training split ("train") or the held-out split ("test") of the
 // configured dataset, in the standard zero-shot protocol: CUB classes 1-100 /

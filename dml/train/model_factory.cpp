@@ -1,7 +1,10 @@
 #include "dml/train/model_factory.h"
 
+#include <filesystem>
+
 #include "base/error.h"
 #include "dml/train/checkpoint.h"
+#include "dml/train/finite_values.h"
 #include "engine/safetensors.h"
 
 namespace dml::train {
@@ -12,6 +15,24 @@ nn::GlobalPool pool_of(const std::string& name) {
   if (name == "max") return nn::GlobalPool::max;
   if (name == "avg+max") return nn::GlobalPool::average_plus_max;
   return nn::GlobalPool::average;
+}
+
+// How to get the weights a config names, said where they are missing: the
+// standard-protocol configs start from torchvision's ImageNet weights, which
+// the project does not ship.
+constexpr const char* kHowToGetWeights =
+    "convert torchvision's ImageNet .pth with python3 tools/convert_pth_to_safetensors.py "
+    "resnet50.pth weights/resnet50.safetensors, or start from random weights with --set "
+    "model.pretrained=\"\"";
+
+NamedTensors read_pretrained_weights(const std::string& path) {
+  DML_CHECK(std::filesystem::exists(path), "model.pretrained: no weights file '", path, "'; ",
+            kHowToGetWeights);
+  try {
+    return read_safetensors(path).tensors;
+  } catch (const Error& e) {
+    throw Error(std::string("model.pretrained: ") + e.what() + "; " + kHowToGetWeights);
+  }
 }
 
 }  // namespace
@@ -26,7 +47,7 @@ std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config) {
               "model.pretrained: torchvision weights expect 3 input "
               "channels, but model.in_channels is ",
               config.in_channels);
-    nn::load_torchvision_weights(*backbone, read_safetensors(config.pretrained).tensors);
+    nn::load_torchvision_weights(*backbone, read_pretrained_weights(config.pretrained));
   }
   if (config.frozen_bn) backbone->set_batch_norm_frozen(true);
   const int64_t features = backbone->feature_dim();
@@ -40,6 +61,7 @@ std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config) {
 TrainedModel load_trained_model(const std::string& path, const std::vector<std::string>& overrides,
                                 Device device) {
   Checkpoint checkpoint = load_checkpoint(path);
+  check_finite_weights(checkpoint.model, path);
   TrainedModel out;
   out.config = resolve_config(checkpoint.config, overrides, path);
   out.typed = typed_config(out.config);

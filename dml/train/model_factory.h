@@ -23,6 +23,7 @@ struct TrainedModel {
   TrainConfig typed;
   std::shared_ptr<nn::EmbeddingNet> model;
 };
+// Weights with NaN or infinity are refused, naming the first such tensor.
 // The model in eval mode on `device` (the checkpoint's train.device is where
 // it trained, not where it must run).
 TrainedModel load_trained_model(const std::string& path, const std::vector<std::string>& overrides,

@@ -3,8 +3,11 @@
 // configs/ resolve in test_parade, which links PARADE's section).
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "dml/train/config.h"
 #include "dml/train/config_section.h"
+#include "dml/train/json_text.h"
 #include "tests/support/test_support.h"
 
 namespace dml::train {
@@ -84,6 +87,7 @@ TEST(TrainConfig, CudaGraphIsOffUnlessSet) {
     .name = "demo",
     .defaults = Json::parse(R"({"weight": 1.0, "named": {}})"),
     .named_settings = {{.key = "named", .example = R"({"weight": 2})"}},
+    .docs = {{"weight", "How much the demo counts"}, {"named", "Settings per name"}},
 });
 
 TEST(TrainConfig, ExtensionSectionsJoinTheConfig) {
@@ -122,6 +126,65 @@ TEST(TrainConfig, StandardProtocolConfigsSayWhatThePaperSays) {
     EXPECT_TRUE(t.augment.random_resized_crop);
     EXPECT_TRUE(t.augment.horizontal_flip);
   }
+}
+
+// Config files: syntax errors name file, line and column; a key given twice
+// in one object, at any depth, is an error naming its path and both lines
+// (a plain parse kept the last value without a word).
+TEST(ConfigFiles, SyntaxErrorsNameLineAndColumn) {
+  expect_error([] { parse_json_text("{\n  \"a\": 1,\n  \"b\": tru\n}", "f.json"); },
+               {"f.json:3:", "syntax error while parsing value", "invalid literal"});
+  expect_error([] { parse_json_text("{\"a\": [1, 2}", "g.json"); },
+               {"g.json:1:12: ", "expected ']'"});
+  expect_error([] { parse_json_text("", "empty.json"); },
+               {"empty.json:1:1: ", "unexpected end of input"});
+}
+
+TEST(ConfigFiles, DuplicateKeysAtAnyDepthNameThePathAndBothLines) {
+  expect_error([] { parse_json_text("{\"train\": {},\n\"train\": {}}", "f.json"); },
+               {"f.json:2:1: duplicate key 'train' (first at line 1)"});
+  expect_error(
+      [] {
+        parse_json_text("{\"loss\": {\"params\": {\n  \"margin\": 0.1,\n  \"margin\": 0.2}}}",
+                        "f.json");
+      },
+      {"f.json:3:3: duplicate key 'loss.params.margin' (first at line 2)"});
+  expect_error([] { parse_json_text(R"({"a": [{"x": 1}, {"x": 1, "x": 2}]})", "f.json"); },
+               {"duplicate key 'a[1].x'"});
+  // One key per object: the same name in sibling objects is no repeat.
+  EXPECT_EQ(parse_json_text(R"({"a": {"x": 1}, "b": {"x": 2}, "c": [{"x": 3}, {"x": 4}]})", "f"),
+            Json::parse(R"({"a": {"x": 1}, "b": {"x": 2}, "c": [{"x": 3}, {"x": 4}]})"));
+}
+
+TEST(ConfigFiles, OverrideObjectsRefuseRepeatedKeysToo) {
+  expect_error(
+      [] {
+        resolve_config(Json::object(), {R"(loss.params={"margin": 0.1, "margin": 0.2})"}, "x");
+      },
+      {"duplicate key 'margin'"});
+}
+
+TEST(ConfigFiles, ParseStaysLinearInTheTextSize) {
+  // 100,000 objects on 300,000 lines (about 5 MB): a scan from the start of
+  // the text for each key's line, or of all earlier keys for repeats, would
+  // take minutes. (One object may not hold that many keys: the ordered
+  // Json's objects look keys up one by one.)
+  std::string text = "[";
+  for (int i = 0; i < 100000; ++i)
+    text += std::string(i ? "," : "") + "\n{\"name\": \"n" + std::to_string(i) +
+            "\",\n \"value\": " + std::to_string(i) + ",\n \"tags\": [1, 2]}";
+  text += "]";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(parse_json_text(text, "big.json").size(), 100000u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(ConfigFiles, AnObjectOfTooManyKeysIsRefused) {
+  std::string text = "{";
+  for (int i = 0; i <= 1000; ++i) text += (i ? ",\n\"k" : "\"k") + std::to_string(i) + "\": 1";
+  text += "}";
+  expect_error([&] { parse_json_text(text, "wide.json"); },
+               {"wide.json:1001:1: an object holds more than 1000 keys"});
 }
 
 }  // namespace
