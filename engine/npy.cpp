@@ -1,11 +1,10 @@
 #include "engine/npy.h"
 
-#include <fstream>
-#include <iterator>
 #include <regex>
 #include <sstream>
 
 #include "base/error.h"
+#include "base/regular_file.h"
 #include "engine/atomic_file.h"
 
 namespace dml {
@@ -62,9 +61,7 @@ void write_npy(const std::string& path, const Tensor& tensor) {
 }
 
 Tensor read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  DML_CHECK(in.good(), path, ": cannot open .npy file");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_regular_file(path, ".npy file");
   DML_CHECK(bytes.size() >= 10 && bytes.compare(0, 6, kMagic, 6) == 0 && bytes[6] == 1, path,
             ": not a version 1.0 .npy file");
   const size_t header_len = size_t(uint8_t(bytes[8])) | size_t(uint8_t(bytes[9])) << 8;

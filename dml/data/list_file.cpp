@@ -1,26 +1,17 @@
 #include "dml/data/list_file.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+
+#include "base/regular_file.h"
 
 namespace dml::data {
 
 std::string read_text_file(const std::string& path, std::string_view what) {
-  std::error_code ec;
-  DML_CHECK(!std::filesystem::is_directory(path, ec), "cannot read ", what, " ", path,
-            ": it is a folder, not a file");
-  std::ifstream in(path, std::ios::binary);
-  DML_CHECK(in, "cannot open ", what, " ", path, ": ", std::strerror(errno),
-            " (check the dataset root and that the download is complete)");
-  std::string text{std::istreambuf_iterator<char>(in), {}};
-  DML_CHECK(!in.bad(), "cannot read ", what, " ", path, ": I/O error");
-  return text;
+  return read_regular_file(path, what,
+                           " (check the dataset root and that the download is complete)");
 }
 
 std::string join_path(const std::string& root, std::string_view relative) {
