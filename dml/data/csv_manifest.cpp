@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include "dml/data/list_file.h"
 
@@ -136,13 +138,21 @@ SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& o
   const Record header = std::move(rows.front());
   rows.erase(rows.begin());
 
+  // One hash lookup per column: a header of a million columns takes as long
+  // to check as to read.
+  std::unordered_map<std::string_view, size_t> columns;
+  for (size_t c = 0; c < header.fields.size(); ++c) {
+    const std::string& name = header.fields[c];
+    DML_CHECK(!name.empty(), "CSV manifest ", path, ":", header.line, ": column ", c + 1,
+              " has no name; name every column in the header row");
+    const auto [it, fresh] = columns.emplace(name, c);
+    DML_CHECK(fresh, "CSV manifest ", path, ":", header.line, ": column '", name,
+              "' is named twice (columns ", it->second + 1, " and ", c + 1, ")");
+  }
   auto column = [&](const std::string& name) -> std::ptrdiff_t {
-    auto it = std::find(header.fields.begin(), header.fields.end(), name);
-    return it == header.fields.end() ? -1 : it - header.fields.begin();
+    auto it = columns.find(name);
+    return it == columns.end() ? -1 : std::ptrdiff_t(it->second);
   };
-  for (size_t c = 0; c < header.fields.size(); ++c)
-    DML_CHECK(column(header.fields[c]) == std::ptrdiff_t(c), "CSV manifest ", path, ":",
-              header.line, ": column '", header.fields[c], "' is named twice");
   const std::ptrdiff_t path_col = column("path"), label_col = column("label"),
                        split_col = column("split");
   DML_CHECK(path_col >= 0 && label_col >= 0, "CSV manifest ", path, ":", header.line,
