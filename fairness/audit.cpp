@@ -120,9 +120,8 @@ Json audit_model(nn::Module& model, const train::TrainConfig& c, const AuditOpti
   AuditTarget target = audit_target(c, options.attribute);
   target.column = data::attribute_column(held_out.queries, options.attribute);
   target.split_attributes = held_out.queries.attribute_names;
-  train::Embedded e = train::embed_samples(
-      model, held_out.queries, train::make_sample_loader(c.augment, c.model.in_channels, false),
-      256, c.run.workers);
+  train::Embedded e = train::embed_samples(model, held_out.queries,
+                                           train::make_sample_loader(c, false), 256, c.run.workers);
   return audit_embeddings(e, target, c, options, model_name, held_out.queries.name);
 }
 

@@ -46,8 +46,7 @@ Command add_embed_command(CLI::App& app) {
       for (const std::string& path : args->images) set.samples.push_back({.path = path});
     }
     train::Embedded e = train::embed_samples(
-        *m.model, set, train::make_sample_loader(m.typed.augment, m.typed.model.in_channels, false),
-        256, m.typed.run.workers);
+        *m.model, set, train::make_sample_loader(m.typed, false), 256, m.typed.run.workers);
     write_npy(args->output + ".embeddings.npy", e.embeddings);
     write_npy(args->output + ".labels.npy", e.labels);
     if (e.attributes.size(1) > 0) write_npy(args->output + ".attributes.npy", e.attributes);

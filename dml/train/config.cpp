@@ -3,12 +3,13 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <type_traits>
 
 #include "base/error.h"
+#include "base/regular_file.h"
+#include "dml/data/image.h"
 #include "dml/data/tone_benchmark.h"
 #include "dml/train/config_section.h"
 
@@ -92,6 +93,8 @@ Json default_config() {
       "channels_last": false
     }
   })");
+  // The decoder's own limit, so the two cannot drift apart.
+  config["data"]["max_image_pixels"] = data::kDefaultMaxImagePixels;
   for (const ConfigSection& s : config_sections().entries()) {
     DML_CHECK(!config.contains(s.name) && s.name != "eval", "config section '", s.name,
               "' is one of the trainer's own");
@@ -204,9 +207,8 @@ Json resolve_config(const Json& user, const std::vector<std::string>& overrides,
 }
 
 Json read_config_file(const std::string& path) {
-  std::ifstream in(path);
-  DML_CHECK(in.good(), "config ", path, ": cannot open (does the file exist?)");
-  Json j = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const std::string text = read_regular_file(path, "config", " (does the file exist?)");
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   DML_CHECK(!j.is_discarded(), "config ", path, ": not valid JSON");
   return j;
 }
@@ -275,6 +277,7 @@ TrainConfig typed_config(const Json& c) {
             .test_split = d["test_split"],
             .attributes = list<std::string>(d["attributes"], "data.attributes"),
             .skip_bad_images = d["skip_bad_images"],
+            .max_image_pixels = d["max_image_pixels"],
             .tone_transform = d["tone_transform"],
             .tone_strength = d["tone_strength"],
             .minority_share = d["minority_share"],
@@ -296,6 +299,9 @@ TrainConfig typed_config(const Json& c) {
         {"data.pattern_minority_share", t.data.pattern_minority_share},
         {"data.pattern_test_minority_share", t.data.pattern_test_minority_share}})
     DML_CHECK(value >= 0 && value <= 1, key, " = ", value, " must lie in [0, 1]");
+  DML_CHECK(t.data.max_image_pixels >= 1, "data.max_image_pixels = ", t.data.max_image_pixels,
+            " must be >= 1 (an image's width x height; default ", data::kDefaultMaxImagePixels,
+            ")");
   data::parse_tone_transform(t.data.tone_transform);
   if (!t.data.pattern_transform.empty()) data::parse_tone_transform(t.data.pattern_transform);
   t.model = {.backbone = m["backbone"],

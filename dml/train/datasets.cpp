@@ -84,7 +84,9 @@ data::SampleSet open_split(const DataConfig& data, const std::string& split) {
   return set;
 }
 
-data::SampleLoader make_sample_loader(const AugmentConfig& a, int64_t channels, bool train) {
+data::SampleLoader make_sample_loader(const TrainConfig& c, bool train) {
+  const AugmentConfig& a = c.augment;
+  const int64_t channels = c.model.in_channels, max_pixels = c.data.max_image_pixels;
   data::TransformConfig t{.image_size = a.image_size,
                           .resize = a.resize,
                           .random_resized_crop = a.random_resized_crop,
@@ -93,8 +95,9 @@ data::SampleLoader make_sample_loader(const AugmentConfig& a, int64_t channels, 
                           .to_rgb = channels == 3,
                           .mean = std::vector<float>(a.mean.begin(), a.mean.end()),
                           .std = std::vector<float>(a.std.begin(), a.std.end())};
-  return [t, channels, train](const data::SampleSet& set, const data::Sample& s, Generator& gen) {
-    data::Image image = data::image_of(set, s, int(channels));
+  return [t, channels, max_pixels, train](const data::SampleSet& set, const data::Sample& s,
+                                          Generator& gen) {
+    data::Image image = data::image_of(set, s, int(channels), max_pixels);
     return train ? data::transform_train(image, t, gen, s.box)
                  : data::transform_eval(image, t, s.box);
   };

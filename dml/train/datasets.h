@@ -17,6 +17,7 @@ data::SampleSet open_split(const DataConfig& data, const std::string& split);
 
 // Training loads augment (random resized crop or resize, flip); evaluation
 // resizes and center-crops; both normalise with augment.mean / augment.std.
-data::SampleLoader make_sample_loader(const AugmentConfig& augment, int64_t channels, bool train);
+// Images decode to model.in_channels, within data.max_image_pixels.
+data::SampleLoader make_sample_loader(const TrainConfig& config, bool train);
 
 }  // namespace dml::train

@@ -1,0 +1,74 @@
+#include "dml/train/preflight.h"
+
+#include <cstdio>
+#include <vector>
+
+#include "dml/data/image.h"
+
+namespace dml::train {
+
+namespace {
+
+// The problem with each sample's file, "" where there is none. Samples are
+// independent, so the headers are read by all of OpenMP's threads (a cold
+// disk or a network file system answers faster with several reads in
+// flight).
+std::vector<std::string> image_problems(const data::SampleSet& set, int64_t max_pixels) {
+  const int64_t n = int64_t(set.samples.size());
+  std::vector<std::string> problems(size_t(n), "");
+#pragma omp parallel for schedule(dynamic, 64)
+  for (int64_t i = 0; i < n; ++i) {
+    const std::string& path = set.samples[size_t(i)].path;
+    if (path.empty()) continue;
+    try {
+      data::read_image_header(path, max_pixels);
+    } catch (const std::exception& e) {
+      problems[size_t(i)] = e.what();
+    }
+  }
+  return problems;
+}
+
+}  // namespace
+
+int64_t preflight_images(data::SampleSet& set, const std::string& split, const DataConfig& data) {
+  const std::vector<std::string> problems = image_problems(set, data.max_image_pixels);
+  int64_t bad = 0, first = -1;
+  for (size_t i = 0; i < problems.size(); ++i)
+    if (!problems[i].empty()) {
+      if (bad++ == 0) first = int64_t(i);
+    }
+  if (bad == 0) return 0;
+  DML_CHECK(data.skip_bad_images, set.name, ": ", bad, " of ", set.samples.size(),
+            " images of the ", split, " split cannot be used; the first, sample ", first, ": ",
+            problems[size_t(first)],
+            ". Fix or remove them, or set data.skip_bad_images=true to leave them out");
+  std::vector<data::Sample> kept;
+  kept.reserve(set.samples.size() - size_t(bad));
+  for (size_t i = 0; i < problems.size(); ++i)
+    if (problems[i].empty()) kept.push_back(std::move(set.samples[i]));
+  set.samples = std::move(kept);
+  DML_CHECK(!set.samples.empty(), set.name, ": every one of the ", bad, " images of the ", split,
+            " split is unusable; the first: ", problems[size_t(first)]);
+  return bad;
+}
+
+void preflight_run(data::SampleSet& train_set, EvalData& held_out, const DataConfig& data) {
+  struct Part {
+    data::SampleSet* set;
+    const char* split;
+  };
+  std::vector<Part> parts{{&train_set, "train"}, {&held_out.queries, "held-out"}};
+  if (held_out.gallery) parts.push_back({&*held_out.gallery, "gallery"});
+  for (const Part& p : parts)
+    if (const int64_t dropped = preflight_images(*p.set, p.split, data); dropped > 0)
+      std::printf("%s: %lld unusable images left out of the %s split (data.skip_bad_images)\n",
+                  p.set->name.c_str(), (long long)dropped, p.split);
+  if (const int64_t singles = check_evaluable(held_out); singles > 0)
+    std::fprintf(stderr,
+                 "dml: warning: %lld classes of %s have a single image; those images are not "
+                 "scored as queries (nothing of their class to find)\n",
+                 (long long)singles, held_out.queries.name.c_str());
+}
+
+}  // namespace dml::train
