@@ -577,6 +577,33 @@ TEST(ParadeConfig, ExperimentWithABadParadeSettingFailsBeforeTraining) {
   EXPECT_FALSE(fs::exists(out)) << "the baseline ran before the error";
 }
 
+// Before: with one value of its attribute in the training split PARADE
+// trained as a baseline without a word.
+TEST(ParadeConfig, AnAttributeWithOneValueInTheTrainingSplitIsRefused) {
+  TempDir dir;
+  const Json config = tiny_csv_run(dir, {"parade.attributes=[\"tone\"]"});
+  const std::string manifest = config["data"]["root"];
+  std::string text = read_text(manifest);
+  for (const std::string value : {",light,", ",medium,"})
+    for (size_t at = text.find(value); at != std::string::npos; at = text.find(value))
+      text.replace(at, value.size(), ",dark,");
+  std::ofstream(manifest, std::ios::binary) << text;
+  expect_error([&] { dml::train::run_training(config, {.extension = make_parade_extension}); },
+               {"parade: attribute 'tone' takes 1 value", "train", "at least 2 subgroups"});
+}
+
+// Before: an audited attribute the data does not carry was found by the
+// audit, after the whole baseline had trained.
+TEST(ParadeConfig, ExperimentOnAnAttributeTheDataLacksFailsBeforeTraining) {
+  TempDir dir;
+  const Json config = tiny_csv_run(dir, {});
+  const std::string out = dir.file("experiment");
+  expect_error(
+      [&] { dml::fairness::run_findml_experiment(config, {.attribute = "age", .output = out}); },
+      {"has no attribute 'age'", "it has: tone"});
+  EXPECT_FALSE(fs::exists(out)) << "the baseline ran before the error";
+}
+
 // parade.attribute_features=detached: the attribute head reads the
 // backbone's features without passing gradients back. With rho 0 nothing of
 // PARADE then reaches the class model, which must come out bit for bit the
