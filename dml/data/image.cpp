@@ -84,7 +84,10 @@ std::optional<Size> claimed_size(std::string_view b) {
 // is the reason to give when there is one.
 [[noreturn]] void fail_decode(const std::string& path, std::string_view start, int64_t max_pixels) {
   const std::string reason = stbi_failure_reason();
-  if (const std::optional<Size> size = claimed_size(start))
+  // Past stb_image's largest side (2^24) the header is corrupt, not large.
+  constexpr int64_t kMaxSide = int64_t(1) << 24;
+  if (const std::optional<Size> size = claimed_size(start);
+      size && size->width <= kMaxSide && size->height <= kMaxSide)
     check_pixels(path, size->width, size->height, max_pixels);
   throw Error(detail::concat("image ", path, ": cannot decode this ", format_of(start),
                              " (stb_image: ", reason,

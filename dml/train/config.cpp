@@ -207,8 +207,21 @@ Json resolve_config(const Json& user, const std::vector<std::string>& overrides,
 }
 
 Json read_config_file(const std::string& path) {
-  const std::string text = read_regular_file(path, "config", " (does the file exist?)");
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // A config is a few kilobytes. Ordered JSON objects find a key by linear
+  // search, so an object of n keys parses in O(n^2) (10^5 keys: 50 s): both
+  // the file and the keys of one object are bounded.
+  constexpr uint64_t kMaxBytes = uint64_t(1) << 20;
+  constexpr size_t kMaxKeys = 1000;
+  const std::string text = read_regular_file(path, "config", " (does the file exist?)", kMaxBytes);
+  std::vector<size_t> keys;  // per open object
+  auto bound_keys = [&](int, Json::parse_event_t event, Json&) {
+    if (event == Json::parse_event_t::object_start) keys.push_back(0);
+    if (event == Json::parse_event_t::object_end) keys.pop_back();
+    DML_CHECK(event != Json::parse_event_t::key || ++keys.back() <= kMaxKeys, "config ", path,
+              ": an object holds more than ", kMaxKeys, " keys; no config needs that many");
+    return true;
+  };
+  Json j = Json::parse(text, bound_keys, /*allow_exceptions=*/false);
   DML_CHECK(!j.is_discarded(), "config ", path, ": not valid JSON");
   return j;
 }

@@ -1,6 +1,7 @@
 #include "dml/train/preflight.h"
 
 #include <cstdio>
+#include <set>
 #include <vector>
 
 #include "dml/data/image.h"
@@ -27,6 +28,24 @@ std::vector<std::string> image_problems(const data::SampleSet& set, int64_t max_
     }
   }
   return problems;
+}
+
+// Held-out classes that training has seen: the zero-shot protocol measures
+// retrieval of unseen classes, so these inflate the held-out metrics.
+void warn_of_shared_classes(const data::SampleSet& train_set, const EvalData& held_out) {
+  std::set<int64_t> trained, shared;
+  for (const data::Sample& s : train_set.samples) trained.insert(s.label);
+  for (const data::SampleSet* set :
+       {&held_out.queries, held_out.gallery ? &*held_out.gallery : nullptr})
+    if (set)
+      for (const data::Sample& s : set->samples)
+        if (trained.count(s.label)) shared.insert(s.label);
+  if (shared.empty()) return;
+  std::fprintf(stderr,
+               "dml: warning: %zu held-out classes of %s are also in the training split "
+               "(first: label %lld); the zero-shot protocol holds out classes training has "
+               "not seen\n",
+               shared.size(), held_out.queries.name.c_str(), (long long)*shared.begin());
 }
 
 }  // namespace
@@ -64,10 +83,11 @@ void preflight_run(data::SampleSet& train_set, EvalData& held_out, const DataCon
     if (const int64_t dropped = preflight_images(*p.set, p.split, data); dropped > 0)
       std::printf("%s: %lld unusable images left out of the %s split (data.skip_bad_images)\n",
                   p.set->name.c_str(), (long long)dropped, p.split);
+  warn_of_shared_classes(train_set, held_out);
   if (const int64_t singles = check_evaluable(held_out); singles > 0)
     std::fprintf(stderr,
-                 "dml: warning: %lld classes of %s have a single image; those images are not "
-                 "scored as queries (nothing of their class to find)\n",
+                 "dml: warning: %lld held-out classes of %s have a single image; those images "
+                 "are not scored as queries (nothing of their class to find)\n",
                  (long long)singles, held_out.queries.name.c_str());
 }
 

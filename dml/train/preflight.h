@@ -24,7 +24,9 @@ int64_t preflight_images(data::SampleSet& set, const std::string& split, const D
 
 // preflight_images on the training split and the held-out data, then
 // check_evaluable on what is left; prints the count of any dropped images
-// and warns about held-out classes with a single image.
+// and warns about held-out classes with a single image and about held-out
+// classes the training split holds too (the zero-shot protocol holds out
+// unseen classes).
 void preflight_run(data::SampleSet& train_set, EvalData& held_out, const DataConfig& data);
 
 }  // namespace dml::train

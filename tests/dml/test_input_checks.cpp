@@ -124,6 +124,17 @@ TEST(PixelLimit, AHugeHeaderIsRefusedBeforeDecodingWithItsSizeAndTheKey) {
            [&] { dml::data::decode_image(huge); }, [&] { dml::data::read_image_header(huge); }})
     expect_error(read, {"image " + huge, "60000 x 60000 = 3600000000 pixels", "limit of 50000000",
                         "data.max_image_pixels"});
+  // A JPEG's frame header (after an EXIF-like segment) read the same way.
+  const std::string jpeg = dir.file("huge.jpg");
+  dml::test::write_image(jpeg, dml::test::pattern_image(8, 8, 3));
+  std::string bytes = dml::test::read_text(jpeg);
+  const size_t sof = bytes.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  bytes.replace(sof + 5, 4, "\xEA\x60\xEA\x60");  // height, width 60000
+  bytes.insert(2, std::string("\xFF\xE1\x00\x10", 4) + std::string(14, 'x'));
+  write_text(jpeg, bytes);
+  expect_error([&] { dml::data::read_image_header(jpeg); },
+               {"image " + jpeg, "60000 x 60000 = 3600000000 pixels", "data.max_image_pixels"});
   // The limit is the caller's: an 8 x 8 image passes 64 and fails 63.
   const std::string small = dir.file("small.png");
   dml::test::write_image(small, dml::test::pattern_image(8, 8, 3));
@@ -204,6 +215,103 @@ TEST(CsvLimits, AnEmptyColumnNameIsRefused) {
   write_text(manifest, "path,label,\na.png,1,x\n");
   expect_error([&] { dml::data::read_csv_manifest(manifest, {.check_files = false}); },
                {manifest + ":1", "column 3 has no name"});
+}
+
+// ---- Encodings and spellings ---------------------------------------------------------
+
+TEST(CsvEncodings, Utf16TextAndNulBytesAreRefusedUtf8BomSkippedEverywhere) {
+  TempDir dir;
+  const std::string manifest = dir.file("m.csv");
+  write_text(manifest, std::string("\xFF\xFEp\0a\0t\0h\0", 10));
+  expect_error([&] { dml::data::read_csv_manifest(manifest, {.check_files = false}); },
+               {"CSV manifest " + manifest + " is UTF-16 text; save it as UTF-8"});
+  write_text(manifest, std::string("path,label\na.png,1\0\n", 20));
+  expect_error([&] { dml::data::read_csv_manifest(manifest, {.check_files = false}); },
+               {"holds a NUL byte at offset 18", "save it as UTF-8"});
+  // Whitespace lists (CUB, SOP, ...): the same refusal, and a BOM skipped.
+  const std::string list = dir.file("images.txt");
+  write_text(list, std::string("1\0 a.jpg\n", 9));
+  expect_error([&] { dml::data::ListFile(list, "image list"); },
+               {"image list " + list, "NUL byte"});
+  write_text(list,
+             "\xEF\xBB\xBF"
+             "1 a.jpg\n");
+  dml::data::ListFile bom(list, "image list");
+  ASSERT_TRUE(bom.next());
+  EXPECT_EQ(bom.integer(0, "image id"), 1);
+}
+
+// Before: a Latin-1 attribute name or value was read, and writing it into a
+// JSON document (the audit, the class names) failed after training.
+TEST(CsvEncodings, NonUtf8NamesAndValuesAreRefusedPathsMayHoldAnyBytes) {
+  TempDir dir;
+  const std::string manifest = dir.file("m.csv");
+  auto read = [&] { return dml::data::read_csv_manifest(manifest, {.check_files = false}); };
+  write_text(manifest, "path,label,t\xE9ne\na.png,1,dark\n");
+  expect_error(read, {manifest + ":1", "name of column 3 is not valid UTF-8"});
+  write_text(manifest, "path,label,tone\na.png,1,dark\nb.png,2,caf\xE9\n");
+  expect_error(read, {manifest + ":3", "column 'tone'", "not valid UTF-8 (at its byte 3)"});
+  write_text(manifest, "path,label\na.png,\xC0\xAF\n");  // an overlong '/'
+  expect_error(read, {manifest + ":2", "column 'label'", "not valid UTF-8"});
+  write_text(manifest, "path,label,tone\ncaf\xE9.png,1,caf\xC3\xA9\n");
+  EXPECT_EQ(read().samples[0].path, dir.file("caf\xE9.png"));
+}
+
+TEST(CsvEncodings, Utf8ValidationFollowsTheStandard) {
+  using dml::data::first_invalid_utf8;
+  constexpr size_t kValid = std::string::npos;
+  EXPECT_EQ(first_invalid_utf8("plain"), kValid);
+  EXPECT_EQ(first_invalid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), kValid);
+  EXPECT_EQ(first_invalid_utf8("a\xE9"), 1u);             // Latin-1
+  EXPECT_EQ(first_invalid_utf8("\xC0\xAF"), 0u);          // overlong
+  EXPECT_EQ(first_invalid_utf8("\xED\xA0\x80"), 0u);      // a surrogate
+  EXPECT_EQ(first_invalid_utf8("\xF4\x90\x80\x80"), 0u);  // past U+10FFFF
+  EXPECT_EQ(first_invalid_utf8("ab\xE2\x82"), 2u);        // cut short
+}
+
+// Before: " 1", "+1", "1.0", "1e3", 2^64 or "NaN" among integers made the
+// whole column text, each spelling a class of its own, codes renumbered.
+TEST(CsvNumbers, IntegersSpelledOtherwiseAreRefusedNamingBothLines) {
+  TempDir dir;
+  const std::string manifest = dir.file("m.csv");
+  auto read = [&] { return dml::data::read_csv_manifest(manifest, {.check_files = false}); };
+  for (const std::string odd : {" 1", "+1", "1.0", "1e3", "18446744073709551616", "NaN"}) {
+    SCOPED_TRACE(odd);
+    write_text(manifest, "path,label,age\na.png,1,30\nb.png,\"" + odd + "\",41\n");
+    expect_error(read, {manifest + ":3", "column 'label' holds '" + odd + "'",
+                        "beside integers such as '1' (line 2)", "plain integer"});
+  }
+  // Negative integers, and text that is no number, are values like any other.
+  write_text(manifest, "path,label,tone\na.png,-3,dark\nb.png,7,1\n");
+  const dml::data::SampleSet set = read();
+  EXPECT_EQ(set.samples[0].label, -3);
+  EXPECT_EQ(set.samples[1].attributes[0], 0);  // "1" < "dark"
+}
+
+TEST(CsvNumbers, AHeaderWithoutPathOrLabelShowsItsNames) {
+  TempDir dir;
+  const std::string manifest = dir.file("m.csv");
+  write_text(manifest, "Path, label\na.png,1\n");
+  expect_error([&] { dml::data::read_csv_manifest(manifest, {.check_files = false}); },
+               {"must name a 'path' and a 'label' column", "lower case, no spaces",
+                "it names 'Path', ' label'"});
+}
+
+// Before: an object of 10^5 keys took 50 s to parse; /dev/zero read forever.
+TEST(ConfigLimits, HugeConfigsAndObjectsOfThousandsOfKeysAreRefusedAtOnce) {
+  TempDir dir;
+  const std::string config = dir.file("c.json");
+  std::string keys = "{\"loss\": {\"params\": {";
+  for (int i = 0; i < 5000; ++i) keys += (i ? ",\"k" : "\"k") + std::to_string(i) + "\": 1";
+  write_text(config, keys + "}}}");
+  EXPECT_LT(seconds_of([&] {
+              expect_error([&] { dml::train::read_config_file(config); },
+                           {"config " + config, "more than 1000 keys"});
+            }),
+            0.5);
+  write_text(config, "{\"a\": \"" + std::string(2 << 20, 'x') + "\"}");
+  expect_error([&] { dml::train::read_config_file(config); },
+               {"config " + config, "over the limit of 1048576"});
 }
 
 // ---- The preflight --------------------------------------------------------------------
@@ -328,6 +436,22 @@ TEST(HeldOut, ARunWithOneHeldOutClassFailsBeforeTraining) {
   expect_error([&] { dml::train::run_training(csv_config(dir, run)); },
                {"csv:" + run.manifest + " test holds 1 class"});
   EXPECT_FALSE(fs::exists(dir.file("run/checkpoint.safetensors")));
+}
+
+TEST(Preflight, WarnsOfHeldOutClassesTrainingHasSeenOrWithOneImage) {
+  dml::train::EvalData held_out = held_out_of({1, 1, 7, 7, 9});
+  dml::data::SampleSet train = held_out_of({1, 1, 2, 2}).queries;
+  for (auto* set : {&train, &held_out.queries})
+    for (auto& s : set->samples) s.path.clear();  // in memory: no files to check
+  testing::internal::CaptureStderr();
+  dml::train::preflight_run(train, held_out, dml::train::DataConfig{});
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("1 held-out classes of held-out are also in the training split (first: "
+                     "label 1)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("1 held-out classes of held-out have a single image"), std::string::npos)
+      << err;
 }
 
 }  // namespace
