@@ -22,8 +22,10 @@
 
 #include "dml/train/checkpoint.h"
 #include "dml/train/config.h"
+#include "dml/train/model_factory.h"
 #include "dml/train/trainer.h"
 #include "engine/safetensors.h"
+#include "fairness/audit.h"
 #include "fairness/experiment.h"
 #include "fairness/parade_training.h"
 #include "tests/support/dataset_fixtures.h"
@@ -602,6 +604,17 @@ TEST(ParadeConfig, ExperimentOnAnAttributeTheDataLacksFailsBeforeTraining) {
       [&] { dml::fairness::run_findml_experiment(config, {.attribute = "age", .output = out}); },
       {"has no attribute 'age'", "it has: tone"});
   EXPECT_FALSE(fs::exists(out)) << "the baseline ran before the error";
+}
+
+// Before: an audit of a held-out split of one class reported every
+// retrieval metric as 1.0.
+TEST(ParadeConfig, AnAuditOfOneHeldOutClassIsRefusedBeforeEmbedding) {
+  TempDir dir;
+  const Json config = tiny_csv_run(dir, {"eval.limit=1"});
+  const dml::train::TrainConfig c = dml::train::typed_config(config);
+  const auto model = dml::train::build_model(c.model);
+  expect_error([&] { dml::fairness::audit_model(*model, c, {.attribute = "tone"}, "model"); },
+               {"test holds 1 class", "eval.limit"});
 }
 
 // parade.attribute_features=detached: the attribute head reads the
