@@ -99,6 +99,37 @@ TEST(SpecialFiles, RegularFileReadsAndNamesMissingFiles) {
                {"cannot open note " + dir.file("none"), "No such file", "(make it)"});
 }
 
+// A .npy file of `header` (version 1.0) and `data`.
+void write_npy_bytes(const std::string& path, const std::string& header, const std::string& data) {
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  bytes += char(header.size() & 0xFF);
+  bytes += char(header.size() >> 8);
+  write_text(path, bytes + header + data);
+}
+
+// Before: a dimension past 64 bits threw std::out_of_range (not one line), a
+// claimed 400 GB shape was allocated before the size check, and a long
+// header crashed the process (std::regex's recursion ran out of stack).
+TEST(NpyHeaders, HostileShapesAndLongHeadersFailWithOneLine) {
+  TempDir dir;
+  const std::string path = dir.file("e.npy");
+  auto header = [](const std::string& shape, const std::string& extra = "") {
+    return "{'descr': '<f4', " + extra + "'fortran_order': False, 'shape': (" + shape + "), }";
+  };
+  write_npy_bytes(path, header("99999999999999999999,"), "abcd");
+  expect_error([&] { dml::read_npy(path); }, {path, "'99999999999999999999' is not a 64-bit"});
+  write_npy_bytes(path, header("100000000000,"), "abcd");
+  expect_error([&] { dml::read_npy(path); }, {path, "holds 4 bytes", "need 400000000000"});
+  write_npy_bytes(path, header("4294967296, 4294967296"), "abcd");
+  expect_error([&] { dml::read_npy(path); }, {"need more than 2^64"});
+  write_npy_bytes(path, header("4294967296, 0"), "");
+  EXPECT_EQ(dml::read_npy(path).numel(), 0);
+  write_npy_bytes(path, header("1,", std::string(60000, ' ')), "abcd");
+  EXPECT_EQ(dml::read_npy(path).numel(), 1);
+  write_npy_bytes(path, "{'descr': '<f4', " + std::string(60000, 'x'), "abcd");
+  expect_error([&] { dml::read_npy(path); }, {path, "is not C-ordered with a dtype and shape"});
+}
+
 // ---- The pixel limit ------------------------------------------------------------------
 
 // A PNG whose header claims width x height (stb_image checks no CRC).
