@@ -62,10 +62,20 @@ std::string join_path(const std::string& root, std::string_view relative) {
 }
 
 void require_image_file(const std::string& image, std::string_view where) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  DML_CHECK(std::filesystem::is_regular_file(image, ec), "image file ", image, " named at ", where,
+  const fs::file_type type = fs::status(image, ec).type();
+  if (type == fs::file_type::regular) return;
+  const std::string what = detail::concat("image file ", image, " named at ", where);
+  DML_CHECK(type != fs::file_type::not_found, what,
             " does not exist (complete the download, or set check_files = false to skip this "
             "check)");
+  DML_CHECK(!ec, what, " cannot be checked: ", ec.message());
+  throw Error(detail::concat(what,
+                             type == fs::file_type::directory
+                                 ? " is a directory"
+                                 : " is not a regular file (a FIFO, device or socket)",
+                             ", not an image; fix the list"));
 }
 
 bool parse_integer(std::string_view text, int64_t& value) {

@@ -89,6 +89,21 @@ TEST(SpecialFiles, EveryReaderRefusesThemAtOnceByName) {
   ::alarm(0);
 }
 
+// Before: a listed image that was a directory "did not exist".
+TEST(SpecialFiles, ListedImagesThatAreNotFilesSayWhatTheyAre) {
+  TempDir dir;
+  fs::create_directories(dir.file("folder.png"));
+  ASSERT_EQ(::mkfifo(dir.file("fifo.png").c_str(), 0600), 0);
+  const std::string manifest = dir.file("m.csv");
+  for (const auto& [name, kind] : {std::pair{"folder.png", "is a directory, not an image"},
+                                   {"fifo.png", "is not a regular file (a FIFO"},
+                                   {"none.png", "does not exist"}}) {
+    write_text(manifest, std::string("path,label\n") + name + ",1\n");
+    expect_error([&] { dml::data::read_csv_manifest(manifest); },
+                 {"image file " + dir.file(name), manifest + ":2", kind});
+  }
+}
+
 TEST(SpecialFiles, RegularFileReadsAndNamesMissingFiles) {
   TempDir dir;
   write_text(dir.file("a.txt"), "hello");
