@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dml/data/image.h"
+#include "dml/train/datasets.h"
 
 namespace dml::train {
 
@@ -14,7 +15,8 @@ namespace {
 // independent, so the headers are read by all of OpenMP's threads (a cold
 // disk or a network file system answers faster with several reads in
 // flight).
-std::vector<std::string> image_problems(const data::SampleSet& set, int64_t max_pixels) {
+std::vector<std::string> image_problems(const data::SampleSet& set, const TrainConfig& c,
+                                        bool train) {
   const int64_t n = int64_t(set.samples.size());
   std::vector<std::string> problems(size_t(n), "");
 #pragma omp parallel for schedule(dynamic, 64)
@@ -22,7 +24,8 @@ std::vector<std::string> image_problems(const data::SampleSet& set, int64_t max_
     const std::string& path = set.samples[size_t(i)].path;
     if (path.empty()) continue;
     try {
-      data::read_image_header(path, max_pixels);
+      const data::ImageHeader h = data::read_image_header(path, c.data.max_image_pixels);
+      check_resized_size("image " + path, h.height, h.width, c, train);
     } catch (const std::exception& e) {
       problems[size_t(i)] = e.what();
     }
@@ -50,15 +53,16 @@ void warn_of_shared_classes(const data::SampleSet& train_set, const EvalData& he
 
 }  // namespace
 
-int64_t preflight_images(data::SampleSet& set, const std::string& split, const DataConfig& data) {
-  const std::vector<std::string> problems = image_problems(set, data.max_image_pixels);
+int64_t preflight_images(data::SampleSet& set, const std::string& split, const TrainConfig& c,
+                         bool train) {
+  const std::vector<std::string> problems = image_problems(set, c, train);
   int64_t bad = 0, first = -1;
   for (size_t i = 0; i < problems.size(); ++i)
     if (!problems[i].empty()) {
       if (bad++ == 0) first = int64_t(i);
     }
   if (bad == 0) return 0;
-  DML_CHECK(data.skip_bad_images, set.name, ": ", bad, " of ", set.samples.size(),
+  DML_CHECK(c.data.skip_bad_images, set.name, ": ", bad, " of ", set.samples.size(),
             " images of the ", split, " split cannot be used; the first, sample ", first, ": ",
             problems[size_t(first)],
             ". Fix or remove them, or set data.skip_bad_images=true to leave them out");
@@ -72,7 +76,7 @@ int64_t preflight_images(data::SampleSet& set, const std::string& split, const D
   return bad;
 }
 
-void preflight_run(data::SampleSet& train_set, EvalData& held_out, const DataConfig& data) {
+void preflight_run(data::SampleSet& train_set, EvalData& held_out, const TrainConfig& c) {
   struct Part {
     data::SampleSet* set;
     const char* split;
@@ -80,7 +84,8 @@ void preflight_run(data::SampleSet& train_set, EvalData& held_out, const DataCon
   std::vector<Part> parts{{&train_set, "train"}, {&held_out.queries, "held-out"}};
   if (held_out.gallery) parts.push_back({&*held_out.gallery, "gallery"});
   for (const Part& p : parts)
-    if (const int64_t dropped = preflight_images(*p.set, p.split, data); dropped > 0)
+    if (const int64_t dropped = preflight_images(*p.set, p.split, c, p.set == &train_set);
+        dropped > 0)
       std::printf("%s: %lld unusable images left out of the %s split (data.skip_bad_images)\n",
                   p.set->name.c_str(), (long long)dropped, p.split);
   warn_of_shared_classes(train_set, held_out);

@@ -90,7 +90,7 @@ RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFac
   RunParts parts;
   parts.train_set = open_split(c.data, "train");
   parts.held_out = open_eval_data(c, "test");
-  preflight_run(parts.train_set, parts.held_out, c.data);
+  preflight_run(parts.train_set, parts.held_out, c);
   parts.classes = make_labels_contiguous(parts.train_set);
   parts.sampler = make_sampler(parts.train_set, c.run);
   parts.steps_per_epoch = parts.sampler->batches_per_epoch();

@@ -45,6 +45,10 @@ double seconds_of(const std::function<void()>& f) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+dml::train::TrainConfig default_config(const std::vector<std::string>& overrides = {}) {
+  return dml::train::typed_config(dml::train::resolve_config(Json::object(), overrides, "test"));
+}
+
 // ---- Files that are not regular files -------------------------------------------------
 
 // Each reader of a file the user names, with what its errors call the file.
@@ -187,6 +191,30 @@ TEST(PixelLimit, AHugeHeaderIsRefusedBeforeDecodingWithItsSizeAndTheKey) {
   EXPECT_EQ(dml::data::decode_image(small, 0, 64).width, 8);
   EXPECT_EQ(dml::data::read_image_header(small, 64).channels, 3);
   expect_error([&] { dml::data::decode_image(small, 0, 63); }, {"8 x 8 = 64", "limit of 63"});
+}
+
+// Before: a 2 x 400 strip (800 pixels) resized for evaluation to a shorter
+// side of 64 became 64 x 12800; a 1 x 50000 one would take gigabytes.
+TEST(PixelLimit, HoldsForTheImageAsResizedForTheModelToo) {
+  TempDir dir;
+  const std::string strip = dir.file("strip.png");
+  dml::test::write_image(strip, dml::test::pattern_image(2, 400, 3));
+  dml::data::SampleSet set{.name = "strips", .attribute_names = {}, .samples = {}, .pixels = {}};
+  set.samples.push_back({.path = strip, .label = 0});
+  const dml::train::TrainConfig c =
+      default_config({"data.max_image_pixels=10000", "augment.resize=64", "augment.image_size=32",
+                      "model.in_channels=3", "augment.mean=[0.5,0.5,0.5]",
+                      "augment.std=[0.5,0.5,0.5]", "augment.random_resized_crop=true"});
+  dml::Generator gen(0);
+  expect_error([&] { dml::train::make_sample_loader(c, false)(set, set.samples[0], gen); },
+               {"image " + strip, "2 x 400", "augment.resize = 64", "64 x 12800 = 819200",
+                "limit of 10000"});
+  dml::data::SampleSet held_out = set;
+  expect_error([&] { dml::train::preflight_images(held_out, "held-out", c, false); },
+               {"1 of 1 images of the held-out split", "64 x 12800"});
+  // A random resized crop never resizes the whole strip.
+  EXPECT_EQ(dml::train::make_sample_loader(c, true)(set, set.samples[0], gen).size(1), 32);
+  EXPECT_EQ(dml::train::preflight_images(set, "train", c, true), 0);
 }
 
 TEST(PixelLimit, IsAConfigKeyWithTheDecodersDefault) {
@@ -422,7 +450,7 @@ TEST(Preflight, SkipBadImagesDropsThemWithACount) {
   const Json config = csv_config(dir, run, {"data.skip_bad_images=true"});
   const dml::train::TrainConfig c = dml::train::typed_config(config);
   dml::data::SampleSet train = dml::train::open_split(c.data, "train");
-  EXPECT_EQ(dml::train::preflight_images(train, "train", c.data), 1);
+  EXPECT_EQ(dml::train::preflight_images(train, "train", c, true), 1);
   EXPECT_EQ(train.samples.size(), 5u);
   for (const auto& s : train.samples) EXPECT_NE(s.path, run.train_images[5]);
   EXPECT_EQ(dml::train::run_training(config)["epoch"], 1);
@@ -439,9 +467,8 @@ TEST(Preflight, TensOfThousandsOfHeadersTakeAboutASecond) {
     if (i > 0) fs::create_hard_link(first, path);
     set.samples.push_back({.path = path, .label = i % 10});
   }
-  dml::train::DataConfig data;
-  data.max_image_pixels = dml::data::kDefaultMaxImagePixels;
-  EXPECT_LT(seconds_of([&] { EXPECT_EQ(dml::train::preflight_images(set, "train", data), 0); }),
+  const dml::train::TrainConfig c = default_config();
+  EXPECT_LT(seconds_of([&] { EXPECT_EQ(dml::train::preflight_images(set, "train", c, true), 0); }),
             5.0);
 }
 
@@ -490,7 +517,7 @@ TEST(Preflight, WarnsOfHeldOutClassesTrainingHasSeenOrWithOneImage) {
   for (auto* set : {&train, &held_out.queries})
     for (auto& s : set->samples) s.path.clear();  // in memory: no files to check
   testing::internal::CaptureStderr();
-  dml::train::preflight_run(train, held_out, dml::train::DataConfig{});
+  dml::train::preflight_run(train, held_out, default_config());
   const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("1 held-out classes of held-out are also in the training split (first: "
                      "label 1)"),
