@@ -1,19 +1,14 @@
 #include "engine/safetensors.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <limits>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 
+#include "base/regular_file.h"
 #include "engine/atomic_file.h"
 
 namespace dml {
@@ -27,8 +22,8 @@ namespace {
 
 using json = nlohmann::json;
 
-// Every message starts with the path, so a tool can print it as the whole
-// error.
+// Every message past the open (base/regular_file.h) starts with the path, so
+// a tool can print it as the whole error.
 template <class... Args>
 [[noreturn]] void fail(const std::string& path, const Args&... args) {
   throw Error(detail::concat(path, ": ", args...));
@@ -110,36 +105,22 @@ std::string range_str(uint64_t begin, uint64_t end) {
 
 // --- reading ----------------------------------------------------------------
 
-// An open input file with its size; closed on scope exit.
+// An open input file (a regular one: a directory or device would report a
+// size that means nothing) with its size; closed on scope exit.
 class InputFile {
  public:
-  explicit InputFile(const std::string& path) : path_(path) {
-    file_.reset(std::fopen(path.c_str(), "rb"));
-    if (!file_) fail(path, "cannot open safetensors file: ", std::strerror(errno));
-    struct stat st;
-    if (fstat(fileno(file_.get()), &st) != 0) fail(path, "cannot stat: ", std::strerror(errno));
-    // A directory or device would report a size that means nothing.
-    if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-    size_ = uint64_t(st.st_size);
-  }
-  uint64_t size() const { return size_; }
+  explicit InputFile(const std::string& path) : file_(path, "safetensors file") {}
+  uint64_t size() const { return file_.size(); }
 
   // Reads exactly n bytes; the sizes were checked against the file size, so
-  // a short read means the file changed or the disk failed.
+  // a short read means the file changed.
   void read(void* dst, uint64_t n, const char* what) {
-    if (n == 0) return;
-    if (std::fread(dst, 1, n, file_.get()) != n)
-      fail(path_, "read failed in the ", what, " (",
-           std::ferror(file_.get()) ? std::strerror(errno) : "file shorter than when opened", ")");
+    if (file_.read_some(dst, size_t(n)) != n)
+      fail(file_.path(), "read failed in the ", what, " (file shorter than when opened)");
   }
 
  private:
-  struct Close {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  std::string path_;
-  std::unique_ptr<std::FILE, Close> file_;  // a member, so closed when the constructor throws
-  uint64_t size_ = 0;
+  RegularFile file_;
 };
 
 uint64_t read_header_length(InputFile& in, const std::string& path) {

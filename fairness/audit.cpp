@@ -117,12 +117,12 @@ Json audit_model(nn::Module& model, const train::TrainConfig& c, const AuditOpti
   train::EvalData held_out = train::open_eval_data(c, "test");
   DML_CHECK(!held_out.gallery, "audit: ", held_out.queries.name,
             " is a query/gallery split; audit a dataset whose test split is one set");
+  train::check_evaluable(held_out);
   AuditTarget target = audit_target(c, options.attribute);
   target.column = data::attribute_column(held_out.queries, options.attribute);
   target.split_attributes = held_out.queries.attribute_names;
-  train::Embedded e = train::embed_samples(
-      model, held_out.queries, train::make_sample_loader(c.augment, c.model.in_channels, false),
-      256, c.run.workers);
+  train::Embedded e = train::embed_samples(model, held_out.queries,
+                                           train::make_sample_loader(c, false), 256, c.run.workers);
   return audit_embeddings(e, target, c, options, model_name, held_out.queries.name);
 }
 

@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
+#include "dml/data/subset.h"
+#include "dml/train/evaluation.h"
 #include "dml/train/model_factory.h"
 #include "dml/train/progress.h"
 #include "dml/train/trainer.h"
@@ -79,6 +82,21 @@ RunOutcome run_once(const PlannedRun& run, const std::string& attribute, const s
   return {doc, false};
 }
 
+// What every run's audit will read, checked before the first run trains (a
+// baseline trains without the attribute, so nothing else would notice its
+// absence until the audit): the attribute in the training split with at
+// least two values, and in the held-out split. Once per distinct data
+// section.
+void check_audited_attribute(const SweepPlan& plan) {
+  std::set<std::string> checked;
+  for (const PlannedRun& run : plan.runs) {
+    if (!checked.insert(run.config["data"].dump()).second) continue;
+    const train::TrainConfig c = train::typed_config(run.config);
+    audit_target(c, plan.attribute);
+    data::attribute_column(train::open_eval_data(c, "test").queries, plan.attribute);
+  }
+}
+
 // results.jsonl: a row per (cell, seed, arm) whose run has finished.
 void write_results(const SweepPlan& plan, const std::vector<Json>& audits,
                    const std::string& path) {
@@ -120,6 +138,7 @@ Json findml_default_config() {
 ExperimentResult run_findml_experiment(const Json& config, const SweepOptions& options) {
   ExperimentResult result{.plan = plan_sweep(config, options), .cells = {}};
   const SweepPlan& plan = result.plan;
+  check_audited_attribute(plan);
   std::error_code error;
   fs::create_directories(options.output, error);
   DML_CHECK(!error, "experiment --output ", options.output,

@@ -63,12 +63,21 @@ class ParadeExtension final : public train::TrainingExtension {
       Attribute a;
       a.column = data::attribute_column(train_set, b.attribute);
       int64_t values = 0;
+      std::set<int64_t> seen;
       for (const auto& s : train_set.samples) {
         const int64_t v = s.attributes[size_t(a.column)];
         DML_CHECK(v >= 0, "parade: attribute '", b.attribute, "' has the negative value ", v,
                   " in ", train_set.name, "; attribute values must be 0, 1, ...");
         values = std::max(values, v + 1);
+        seen.insert(v);
       }
+      // One subgroup leaves the attribute head nothing to tell apart and the
+      // decorrelation nothing to remove: the run would train as a baseline.
+      DML_CHECK(seen.size() >= 2, "parade: attribute '", b.attribute, "' takes ", seen.size(),
+                " value", seen.size() == 1 ? " (" + std::to_string(*seen.begin()) + ")" : "s",
+                " in ", train_set.name,
+                "; PARADE needs at least 2 subgroups in the training split (choose another "
+                "attribute, or include images of another subgroup)");
       a.branch = std::make_shared<AttributeBranch>(b, model.head().config());
       a.loss = losses::make_loss(
           loss_name, {.num_classes = values, .embedding_dim = b.embedding_dim, .gen = &gen});

@@ -47,8 +47,7 @@ Command add_embed_command(CLI::App& app) {
       for (const std::string& path : args->images) set.samples.push_back({.path = path});
     }
     train::Embedded e = train::embed_samples(
-        *m.model, set, train::make_sample_loader(m.typed.augment, m.typed.model.in_channels, false),
-        256, m.typed.run.workers);
+        *m.model, set, train::make_sample_loader(m.typed, false), 256, m.typed.run.workers);
     // All three files or none: nothing is written when a row is not finite.
     train::check_finite_embeddings(e.embeddings, "embed " + set.name);
     write_npy(args->output + ".embeddings.npy", e.embeddings);

@@ -1,9 +1,12 @@
 #include "dml/data/csv_manifest.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include "dml/data/list_file.h"
 
@@ -126,33 +129,107 @@ std::vector<int64_t> code_column(const std::vector<Record>& rows, size_t column,
   return values;
 }
 
+// The header's columns by name. Every name must be present, unique and
+// UTF-8 (attribute names are written into JSON documents). One hash lookup
+// per column: a header of a million columns takes as long to check as to
+// read.
+std::unordered_map<std::string_view, size_t> column_index(const Record& header,
+                                                          const std::string& path) {
+  std::unordered_map<std::string_view, size_t> columns;
+  columns.reserve(header.fields.size());
+  for (size_t c = 0; c < header.fields.size(); ++c) {
+    const std::string& name = header.fields[c];
+    DML_CHECK(!name.empty(), "CSV manifest ", path, ":", header.line, ": column ", c + 1,
+              " has no name; name every column in the header row");
+    DML_CHECK(first_invalid_utf8(name) == std::string::npos, "CSV manifest ", path, ":",
+              header.line, ": the name of column ", c + 1,
+              " is not valid UTF-8; save the manifest as UTF-8");
+    const auto [it, fresh] = columns.emplace(name, c);
+    DML_CHECK(fresh, "CSV manifest ", path, ":", header.line, ": column '", name,
+              "' is named twice (columns ", it->second + 1, " and ", c + 1, ")");
+  }
+  return columns;
+}
+
+// The first names of the header, for a message about a missing column.
+std::string header_names(const Record& header) {
+  constexpr size_t kShown = 8;
+  std::string out;
+  for (size_t c = 0; c < header.fields.size() && c < kShown; ++c)
+    out += detail::concat(c ? ", " : "", "'", header.fields[c].substr(0, 40), "'");
+  return header.fields.size() > kShown ? out + ", ..." : out;
+}
+
+// Whether `v`, spaces around it dropped, reads whole as a number (strtod:
+// "+1", "1.0", "1e3", "nan", an integer past int64).
+bool reads_as_number(const std::string& v) {
+  const size_t first = v.find_first_not_of(' ');
+  if (first == std::string::npos) return false;
+  const std::string trimmed = v.substr(first, v.find_last_not_of(' ') - first + 1);
+  char* end = nullptr;
+  std::strtod(trimmed.c_str(), &end);
+  return end == trimmed.c_str() + trimmed.size();
+}
+
+// A label or attribute column's values: UTF-8 (they name classes and
+// subgroups in JSON documents), and, in a column of integers, no number
+// spelled otherwise (" 1", "+1", "1.0", "1e3", one past int64, "NaN"): the
+// column would be coded as text, each spelling a class of its own.
+void check_values(const std::vector<Record>& rows, size_t column, const std::string& name,
+                  const std::string& path) {
+  const Record *integer = nullptr, *other = nullptr;
+  for (const Record& r : rows) {
+    const std::string& v = r.fields[column];
+    const size_t bad = first_invalid_utf8(v);
+    DML_CHECK(bad == std::string::npos, "CSV manifest ", path, ":", r.line,
+              ": the value of column '", name, "' is not valid UTF-8 (at its byte ", bad,
+              "); save the manifest as UTF-8");
+    int64_t value = 0;
+    if (parse_integer(v, value))
+      integer = integer ? integer : &r;
+    else if (!other && reads_as_number(v))
+      other = &r;
+  }
+  DML_CHECK(!integer || !other, "CSV manifest ", path, ":", other ? other->line : 0, ": column '",
+            name, "' holds '", other ? other->fields[column] : "",
+            "', a number not written as a plain integer, beside integers such as '",
+            integer ? integer->fields[column] : "", "' (line ", integer ? integer->line : 0,
+            "); the column would be read as text, each spelling a value of its own. Write "
+            "every number of the column as a plain integer (no spaces, '+', decimals or "
+            "exponent, within 64 bits)");
+}
+
 }  // namespace
 
 SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& options) {
   const std::string text = read_text_file(path, "CSV manifest");
+  require_8bit_text(text, "CSV manifest", path);
   std::vector<Record> rows = CsvParser(path, text).records();
   DML_CHECK(!rows.empty(), "CSV manifest ", path,
             " is empty; expected a header row naming at least path,label");
   const Record header = std::move(rows.front());
   rows.erase(rows.begin());
 
+  const std::unordered_map<std::string_view, size_t> columns = column_index(header, path);
   auto column = [&](const std::string& name) -> std::ptrdiff_t {
-    auto it = std::find(header.fields.begin(), header.fields.end(), name);
-    return it == header.fields.end() ? -1 : it - header.fields.begin();
+    auto it = columns.find(name);
+    return it == columns.end() ? -1 : std::ptrdiff_t(it->second);
   };
-  for (size_t c = 0; c < header.fields.size(); ++c)
-    DML_CHECK(column(header.fields[c]) == std::ptrdiff_t(c), "CSV manifest ", path, ":",
-              header.line, ": column '", header.fields[c], "' is named twice");
   const std::ptrdiff_t path_col = column("path"), label_col = column("label"),
                        split_col = column("split");
   DML_CHECK(path_col >= 0 && label_col >= 0, "CSV manifest ", path, ":", header.line,
-            ": the header must name a 'path' and a 'label' column");
+            ": the header must name a 'path' and a 'label' column (names are exact: lower case, "
+            "no spaces); it names ",
+            header_names(header));
   DML_CHECK(options.split.empty() || split_col >= 0, "CSV manifest ", path,
             " has no 'split' column to select split '", options.split, "' by");
   for (const Record& r : rows)
     DML_CHECK(r.fields.size() == header.fields.size(), "CSV manifest ", path, ":", r.line,
               ": expected ", header.fields.size(), " fields as in the header, got ",
               r.fields.size());
+
+  for (size_t c = 0; c < header.fields.size(); ++c)
+    if (std::ptrdiff_t(c) != path_col) check_values(rows, c, header.fields[c], path);
 
   SampleSet set;
   set.name = detail::concat("csv:", path, options.split.empty() ? "" : " ", options.split);

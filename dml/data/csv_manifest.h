@@ -18,6 +18,13 @@
 // (each throws naming the line): a quote inside an unquoted field, text after
 // a closing quote, rows with a different number of fields than the header.
 // Spaces around fields are kept as part of the value.
+//
+// Refused at once, naming the line: UTF-16 text or NUL bytes; a column name
+// that is empty, repeated or not UTF-8; a label, attribute or split value
+// that is not UTF-8 (they name classes and subgroups in JSON documents);
+// a column of integers holding a number spelled otherwise (" 1", "+1",
+// "1.0", "1e3", one past 64 bits, "NaN"), which would make the column text
+// and each spelling a value of its own. Paths may hold any bytes.
 #include <string>
 
 #include "dml/data/sample.h"

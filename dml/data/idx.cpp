@@ -1,13 +1,15 @@
 #include "dml/data/idx.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <iomanip>
 #include <sstream>
 #include <vector>
+
+#include "base/regular_file.h"
 
 namespace dml::data {
 
@@ -24,11 +26,12 @@ std::string hex32(uint32_t v) {
 class GzReader {
  public:
   explicit GzReader(std::string path) : path_(std::move(path)) {
-    errno = 0;
-    file_ = gzopen(path_.c_str(), "rb");
-    DML_CHECK(file_, "cannot open IDX file ", path_, ": ",
-              errno ? std::strerror(errno) : "out of memory",
-              " (check the path, or download the dataset there)");
+    const int fd =
+        RegularFile(path_, "IDX file", " (check the path, or download the dataset there)")
+            .release();
+    file_ = gzdopen(fd, "rb");
+    if (!file_) ::close(fd);
+    DML_CHECK(file_, "cannot open IDX file ", path_, ": out of memory");
     // A larger buffer than zlib's 8 KiB default: these files are read whole.
     gzbuffer(file_, 1 << 17);
   }

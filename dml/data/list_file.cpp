@@ -1,26 +1,58 @@
 #include "dml/data/list_file.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+
+#include "base/regular_file.h"
 
 namespace dml::data {
 
 std::string read_text_file(const std::string& path, std::string_view what) {
-  std::error_code ec;
-  DML_CHECK(!std::filesystem::is_directory(path, ec), "cannot read ", what, " ", path,
-            ": it is a folder, not a file");
-  std::ifstream in(path, std::ios::binary);
-  DML_CHECK(in, "cannot open ", what, " ", path, ": ", std::strerror(errno),
-            " (check the dataset root and that the download is complete)");
-  std::string text{std::istreambuf_iterator<char>(in), {}};
-  DML_CHECK(!in.bad(), "cannot read ", what, " ", path, ": I/O error");
-  return text;
+  return read_regular_file(path, what,
+                           " (check the dataset root and that the download is complete)");
+}
+
+void require_8bit_text(std::string_view text, std::string_view what, const std::string& path) {
+  DML_CHECK(!text.starts_with("\xFF\xFE") && !text.starts_with("\xFE\xFF"), what, " ", path,
+            " is UTF-16 text; save it as UTF-8");
+  const size_t nul = text.find('\0');
+  DML_CHECK(nul == std::string_view::npos, what, " ", path, " holds a NUL byte at offset ", nul,
+            "; it is UTF-16 or binary, not text: save it as UTF-8");
+}
+
+size_t first_invalid_utf8(std::string_view text) {
+  const auto byte = [&](size_t i) { return uint8_t(text[i]); };
+  for (size_t i = 0; i < text.size();) {
+    const uint8_t b = byte(i);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    // The sequence's length and the range of its second byte (which rules
+    // out overlong forms, surrogates and code points past U+10FFFF).
+    size_t length = 0;
+    uint8_t low = 0x80, high = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) {
+      length = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      length = 3;
+      if (b == 0xE0) low = 0xA0;
+      if (b == 0xED) high = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      length = 4;
+      if (b == 0xF0) low = 0x90;
+      if (b == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return i;
+    for (size_t k = 2; k < length; ++k)
+      if ((byte(i + k) & 0xC0) != 0x80) return i;
+    i += length;
+  }
+  return std::string_view::npos;
 }
 
 std::string join_path(const std::string& root, std::string_view relative) {
@@ -30,10 +62,20 @@ std::string join_path(const std::string& root, std::string_view relative) {
 }
 
 void require_image_file(const std::string& image, std::string_view where) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  DML_CHECK(std::filesystem::is_regular_file(image, ec), "image file ", image, " named at ", where,
+  const fs::file_type type = fs::status(image, ec).type();
+  if (type == fs::file_type::regular) return;
+  const std::string what = detail::concat("image file ", image, " named at ", where);
+  DML_CHECK(type != fs::file_type::not_found, what,
             " does not exist (complete the download, or set check_files = false to skip this "
             "check)");
+  DML_CHECK(!ec, what, " cannot be checked: ", ec.message());
+  throw Error(detail::concat(what,
+                             type == fs::file_type::directory
+                                 ? " is a directory"
+                                 : " is not a regular file (a FIFO, device or socket)",
+                             ", not an image; fix the list"));
 }
 
 bool parse_integer(std::string_view text, int64_t& value) {
@@ -43,7 +85,10 @@ bool parse_integer(std::string_view text, int64_t& value) {
 }
 
 ListFile::ListFile(std::string path, std::string what)
-    : path_(std::move(path)), what_(std::move(what)), text_(read_text_file(path_, what_)) {}
+    : path_(std::move(path)), what_(std::move(what)), text_(read_text_file(path_, what_)) {
+  require_8bit_text(text_, what_, path_);
+  if (text_.starts_with("\xEF\xBB\xBF")) pos_ = 3;  // a UTF-8 byte-order mark
+}
 
 bool ListFile::next() {
   while (pos_ < text_.size()) {

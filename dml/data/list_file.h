@@ -19,6 +19,16 @@ namespace dml::data {
 // (e.g. "CUB-200-2011 image list") and the path.
 std::string read_text_file(const std::string& path, std::string_view what);
 
+// Refuses text that is not 8-bit text: a UTF-16 byte-order mark or a NUL
+// byte (UTF-16 without one, or a binary file) throws naming `what` and the
+// path, with how to fix it.
+void require_8bit_text(std::string_view text, std::string_view what, const std::string& path);
+
+// The offset of the first byte of `text` that does not belong to valid UTF-8
+// (overlong forms, surrogates and code points past U+10FFFF are invalid), or
+// npos. Strings that end up in JSON documents must be UTF-8.
+size_t first_invalid_utf8(std::string_view text);
+
 // `relative` joined to `root`; an absolute path is kept as it is.
 std::string join_path(const std::string& root, std::string_view relative);
 
@@ -31,7 +41,8 @@ class ListFile {
   ListFile(std::string path, std::string what);
 
   // Moves to the next line that holds a field and splits it on spaces and
-  // tabs (a trailing '\r' is dropped); false after the last line.
+  // tabs (a trailing '\r' is dropped; a UTF-8 byte-order mark is skipped);
+  // false after the last line.
   bool next();
 
   const std::vector<std::string_view>& fields() const { return fields_; }

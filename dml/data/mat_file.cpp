@@ -3,12 +3,11 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <limits>
 
 #include "base/error.h"
+#include "base/regular_file.h"
 
 namespace dml::data {
 
@@ -356,17 +355,9 @@ void append_utf8(std::string& out, char32_t c) {
 }
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  DML_CHECK(in, "cannot open MAT file ", path, ": ", std::strerror(errno),
-            " (check the dataset root)");
-  const std::streamoff size = in.tellg();
-  DML_CHECK(size >= 0 && uint64_t(size) <= kMatMaxBytes, "MAT file ", path, " is larger than ",
-            kMatMaxBytes, " bytes; refused");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(bytes.data()), size);
-  DML_CHECK(in, "cannot read MAT file ", path, ": I/O error");
-  return bytes;
+  const std::string bytes =
+      read_regular_file(path, "MAT file", " (check the dataset root)", kMatMaxBytes);
+  return {bytes.begin(), bytes.end()};
 }
 
 void check_header(const std::vector<uint8_t>& bytes, const Context& ctx) {

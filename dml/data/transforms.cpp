@@ -125,11 +125,14 @@ Image resize(const Image& image, int64_t height, int64_t width) {
 Image resize_shorter(const Image& image, int64_t size) {
   check_image(image, "resize_shorter");
   DML_CHECK(size > 0, "resize_shorter: size = ", size, " must be > 0");
-  const int64_t shorter = std::min(image.height, image.width);
-  const int64_t longer = std::max(image.height, image.width);
+  const auto [height, width] = shorter_resized_size(image.height, image.width, size);
+  return resize(image, height, width);
+}
+
+std::pair<int64_t, int64_t> shorter_resized_size(int64_t height, int64_t width, int64_t size) {
+  const int64_t shorter = std::min(height, width), longer = std::max(height, width);
   const int64_t scaled = size * longer / shorter;
-  if (image.width <= image.height) return resize(image, scaled, size);
-  return resize(image, size, scaled);
+  return width <= height ? std::pair{scaled, size} : std::pair{size, scaled};
 }
 
 CropBox center_crop_box(int64_t height, int64_t width, int64_t crop_height, int64_t crop_width) {

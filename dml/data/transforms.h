@@ -14,6 +14,7 @@
 // passed in, so a sample's augmentation depends only on its generator.
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "dml/data/image.h"
@@ -57,6 +58,8 @@ Image resize(const Image& image, int64_t height, int64_t width);
 // int(size * longer / shorter), keeping the aspect ratio (torchvision's
 // Resize(int)).
 Image resize_shorter(const Image& image, int64_t size);
+// The height and width resize_shorter makes of a height x width image.
+std::pair<int64_t, int64_t> shorter_resized_size(int64_t height, int64_t width, int64_t size);
 
 // torchvision's CenterCrop: offsets round((size - crop) / 2) half to even;
 // a crop larger than the image is centred on zero padding.

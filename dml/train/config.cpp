@@ -3,12 +3,13 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <type_traits>
 
 #include "base/error.h"
+#include "base/regular_file.h"
+#include "dml/data/image.h"
 #include "dml/data/tone_benchmark.h"
 #include "dml/train/config_section.h"
 #include "dml/train/datasets.h"
@@ -94,6 +95,8 @@ Json default_config() {
       "channels_last": false
     }
   })");
+  // The decoder's own limit, so the two cannot drift apart.
+  config["data"]["max_image_pixels"] = data::kDefaultMaxImagePixels;
   for (const ConfigSection& s : config_sections().entries()) {
     DML_CHECK(!config.contains(s.name) && s.name != "eval", "config section '", s.name,
               "' is one of the trainer's own");
@@ -124,6 +127,8 @@ const std::map<std::string, std::string>& trainer_key_docs() {
       {"data.test_split", "csv: split column value of the held-out rows"},
       {"data.attributes", "Attribute labels to carry (CelebA, CUB, csv columns)"},
       {"data.skip_bad_images", "true: leave unreadable images out (counted) instead of failing"},
+      {"data.max_image_pixels",
+       "Largest image (width x height, from its header, and after the resize) a run accepts"},
       {"data.tone_transform", "fashion_mnist_tone: the transform that makes the 'tone' minority"},
       {"data.tone_strength", "fashion_mnist_tone: share of the tone transform applied, [0, 1]"},
       {"data.minority_share", "fashion_mnist_tone: tone minority's share of each training class"},
@@ -323,11 +328,10 @@ std::vector<ConfigEntry> config_entries(const Json& resolved) {
 }
 
 Json read_config_file(const std::string& path) {
-  std::ifstream in(path);
-  DML_CHECK(in.good(), "config ", path, ": cannot open (does the file exist?)");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_json_text(text.str(), path);
+  // A config is a few kilobytes; parse_json_text bounds the keys of one object.
+  constexpr uint64_t kMaxBytes = uint64_t(1) << 20;
+  return parse_json_text(read_regular_file(path, "config", " (does the file exist?)", kMaxBytes),
+                         path);
 }
 
 namespace {
@@ -394,6 +398,7 @@ TrainConfig typed_config(const Json& c) {
             .test_split = d["test_split"],
             .attributes = list<std::string>(d["attributes"], "data.attributes"),
             .skip_bad_images = d["skip_bad_images"],
+            .max_image_pixels = d["max_image_pixels"],
             .tone_transform = d["tone_transform"],
             .tone_strength = d["tone_strength"],
             .minority_share = d["minority_share"],
@@ -417,6 +422,9 @@ TrainConfig typed_config(const Json& c) {
         {"data.pattern_minority_share", t.data.pattern_minority_share},
         {"data.pattern_test_minority_share", t.data.pattern_test_minority_share}})
     DML_CHECK(value >= 0 && value <= 1, key, " = ", value, " must lie in [0, 1]");
+  DML_CHECK(t.data.max_image_pixels >= 1, "data.max_image_pixels = ", t.data.max_image_pixels,
+            " must be >= 1 (an image's width x height; default ", data::kDefaultMaxImagePixels,
+            ")");
   data::parse_tone_transform(t.data.tone_transform);
   if (!t.data.pattern_transform.empty()) data::parse_tone_transform(t.data.pattern_transform);
   t.model = {.backbone = m["backbone"],

@@ -61,6 +61,7 @@ struct DataConfig {
   std::string train_split, test_split;               // csv: split column values; others: fixed
   std::vector<std::string> attributes;               // attribute labels to carry (CelebA, CUB, csv)
   bool skip_bad_images = false;
+  int64_t max_image_pixels = 0;  // an image's width x height may not exceed this (header check)
   // fashion_mnist_tone (the bundled fairness benchmark): the image transform
   // that makes the "tone" attribute, its strength and its share of each class
   // per split; the same for the optional second attribute "pattern" (off when

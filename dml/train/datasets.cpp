@@ -113,17 +113,31 @@ data::SampleSet open_split(const DataConfig& data, const std::string& split) {
   return set;
 }
 
-data::SampleLoader make_sample_loader(const AugmentConfig& a, int64_t channels, bool train) {
+void check_resized_size(const std::string& what, int64_t height, int64_t width,
+                        const TrainConfig& c, bool train) {
+  const AugmentConfig& a = c.augment;
+  if (a.resize == 0 || (train && a.random_resized_crop)) return;
+  const auto [h, w] = data::shorter_resized_size(height, width, a.resize);
+  DML_CHECK(h * w <= c.data.max_image_pixels, what, ": its ", height, " x ", width,
+            " pixels resized for the model (shorter side to augment.resize = ", a.resize, ") make ",
+            h, " x ", w, " = ", h * w, " pixels, over the limit of ", c.data.max_image_pixels,
+            " (data.max_image_pixels); crop or drop this image");
+}
+
+data::SampleLoader make_sample_loader(const TrainConfig& c, bool train) {
+  const AugmentConfig& a = c.augment;
   data::TransformConfig t{.image_size = a.image_size,
                           .resize = a.resize,
                           .random_resized_crop = a.random_resized_crop,
                           .scale_min = a.scale_min,
                           .horizontal_flip = a.horizontal_flip,
-                          .to_rgb = channels == 3,
+                          .to_rgb = c.model.in_channels == 3,
                           .mean = std::vector<float>(a.mean.begin(), a.mean.end()),
                           .std = std::vector<float>(a.std.begin(), a.std.end())};
-  return [t, channels, train](const data::SampleSet& set, const data::Sample& s, Generator& gen) {
-    data::Image image = data::image_of(set, s, int(channels));
+  return [c, t, train](const data::SampleSet& set, const data::Sample& s, Generator& gen) {
+    data::Image image = data::image_of(set, s, int(c.model.in_channels), c.data.max_image_pixels);
+    check_resized_size(s.path.empty() ? set.name : "image " + s.path, image.height, image.width, c,
+                       train);
     return train ? data::transform_train(image, t, gen, s.box)
                  : data::transform_eval(image, t, s.box);
   };

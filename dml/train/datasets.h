@@ -25,6 +25,15 @@ data::SampleSet open_split(const DataConfig& data, const std::string& split);
 
 // Training loads augment (random resized crop or resize, flip); evaluation
 // resizes and center-crops; both normalise with augment.mean / augment.std.
-data::SampleLoader make_sample_loader(const AugmentConfig& augment, int64_t channels, bool train);
+// Images decode to model.in_channels, within data.max_image_pixels, and
+// pass check_resized_size.
+data::SampleLoader make_sample_loader(const TrainConfig& config, bool train);
+
+// Where the pipeline resizes an image's shorter side to augment.resize
+// (evaluation; training without random_resized_crop), the resized image must
+// also fit data.max_image_pixels: a 1 x 50000 strip passes the decode limit,
+// but its resize would take gigabytes. Throws naming `what` (the file).
+void check_resized_size(const std::string& what, int64_t height, int64_t width,
+                        const TrainConfig& config, bool train);
 
 }  // namespace dml::train

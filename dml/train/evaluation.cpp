@@ -1,5 +1,7 @@
 #include "dml/train/evaluation.h"
 
+#include <map>
+
 #include "dml/data/random_streams.h"
 #include "dml/train/datasets.h"
 #include "dml/train/embed.h"
@@ -19,10 +21,35 @@ EvalData open_eval_data(const TrainConfig& c, const std::string& split) {
   return out;
 }
 
+int64_t check_evaluable(const EvalData& data) {
+  std::map<int64_t, int64_t> per_class;  // images of each class the queries search
+  for (const data::Sample& s : (data.gallery ? *data.gallery : data.queries).samples)
+    ++per_class[s.label];
+  const std::string& name = data.gallery ? data.gallery->name : data.queries.name;
+  DML_CHECK(per_class.size() >= 2, "evaluation: ", name, " holds ", per_class.size(),
+            per_class.size() == 1 ? " class" : " classes",
+            "; retrieval metrics need at least 2 (with one, every neighbour is of the query's "
+            "class and every metric reads a meaningless 1.0). Hold out more classes (check the "
+            "split settings and eval.limit, which keeps only the first N queries)");
+  // A query is scored when it has a neighbour of its class to find.
+  const int64_t self = data.gallery ? 0 : 1;
+  int64_t scored = 0, singles = 0;
+  for (const data::Sample& s : data.queries.samples) {
+    const auto it = per_class.find(s.label);
+    if (it != per_class.end() && it->second > self) ++scored;
+  }
+  for (const auto& [label, count] : per_class) singles += count == 1;
+  DML_CHECK(scored > 0, "evaluation: no query of ", data.queries.name,
+            " has another image of its class to find, so every retrieval metric would be NaN; ",
+            "hold out at least 2 images of some class");
+  return data.gallery ? 0 : singles;
+}
+
 eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& c, const EvalData& data,
                                      Embedded* queries_out) {
+  check_evaluable(data);
   constexpr int64_t kBatch = 256;
-  const data::SampleLoader load = make_sample_loader(c.augment, c.model.in_channels, false);
+  const data::SampleLoader load = make_sample_loader(c, false);
   const eval::EvalOptions options{
       .metric = eval::parse_metric(c.run.metric),
       .recall_ks = c.run.recall_ks,

@@ -9,6 +9,7 @@
 #include "dml/train/datasets.h"
 #include "dml/train/model_factory.h"
 #include "dml/train/optimizer_setup.h"
+#include "dml/train/preflight.h"
 
 namespace dml::train {
 
@@ -79,12 +80,13 @@ RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFac
   RunParts parts;
   parts.train_set = open_split(c.data, "train");
   parts.held_out = open_eval_data(c, "test");
+  preflight_run(parts.train_set, parts.held_out, c);
   parts.classes = make_labels_contiguous(parts.train_set);
   parts.sampler = make_sampler(parts.train_set, c.run);
   parts.steps_per_epoch = parts.sampler->batches_per_epoch();
   if (c.run.max_steps_per_epoch > 0)
     parts.steps_per_epoch = std::min(parts.steps_per_epoch, c.run.max_steps_per_epoch);
-  parts.train_loader = make_sample_loader(c.augment, c.model.in_channels, /*train=*/true);
+  parts.train_loader = make_sample_loader(c, /*train=*/true);
 
   // The process-wide generator initialises the model, then the extension's
   // branches; its state goes into every checkpoint.

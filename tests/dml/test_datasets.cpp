@@ -126,7 +126,7 @@ TEST(Cub200, BadListsNameTheFileAndLine) {
     fs::remove(root + "/image_class_labels.txt");
     fs::create_directories(root + "/image_class_labels.txt");
     expect_error([&] { data::read_cub200(root, data::Split::all); },
-                 {"image_class_labels.txt: it is a folder"});
+                 {"image_class_labels.txt is a directory, not a regular file"});
   }
   {
     TempDir dir;

@@ -22,8 +22,10 @@
 
 #include "dml/train/checkpoint.h"
 #include "dml/train/config.h"
+#include "dml/train/model_factory.h"
 #include "dml/train/trainer.h"
 #include "engine/safetensors.h"
+#include "fairness/audit.h"
 #include "fairness/experiment.h"
 #include "fairness/parade_training.h"
 #include "tests/support/dataset_fixtures.h"
@@ -575,6 +577,44 @@ TEST(ParadeConfig, ExperimentWithABadParadeSettingFailsBeforeTraining) {
   expect_error([&] { dml::fairness::run_findml_experiment(config, {.output = out}); },
                {"parade.per_attribute.tone", "unknown key 'alpah'"});
   EXPECT_FALSE(fs::exists(out)) << "the baseline ran before the error";
+}
+
+// Before: with one value of its attribute in the training split PARADE
+// trained as a baseline without a word.
+TEST(ParadeConfig, AnAttributeWithOneValueInTheTrainingSplitIsRefused) {
+  TempDir dir;
+  const Json config = tiny_csv_run(dir, {"parade.attributes=[\"tone\"]"});
+  const std::string manifest = config["data"]["root"];
+  std::string text = read_text(manifest);
+  for (const std::string value : {",light,", ",medium,"})
+    for (size_t at = text.find(value); at != std::string::npos; at = text.find(value))
+      text.replace(at, value.size(), ",dark,");
+  std::ofstream(manifest, std::ios::binary) << text;
+  expect_error([&] { dml::train::run_training(config, {.extension = make_parade_extension}); },
+               {"parade: attribute 'tone' takes 1 value", "train", "at least 2 subgroups"});
+}
+
+// Before: an audited attribute the data does not carry was found by the
+// audit, after the whole baseline had trained.
+TEST(ParadeConfig, ExperimentOnAnAttributeTheDataLacksFailsBeforeTraining) {
+  TempDir dir;
+  const Json config = tiny_csv_run(dir, {});
+  const std::string out = dir.file("experiment");
+  expect_error(
+      [&] { dml::fairness::run_findml_experiment(config, {.attribute = "age", .output = out}); },
+      {"has no attribute 'age'", "it has: tone"});
+  EXPECT_FALSE(fs::exists(out)) << "the baseline ran before the error";
+}
+
+// Before: an audit of a held-out split of one class reported every
+// retrieval metric as 1.0.
+TEST(ParadeConfig, AnAuditOfOneHeldOutClassIsRefusedBeforeEmbedding) {
+  TempDir dir;
+  const Json config = tiny_csv_run(dir, {"eval.limit=1"});
+  const dml::train::TrainConfig c = dml::train::typed_config(config);
+  const auto model = dml::train::build_model(c.model);
+  expect_error([&] { dml::fairness::audit_model(*model, c, {.attribute = "tone"}, "model"); },
+               {"test holds 1 class", "eval.limit"});
 }
 
 // parade.attribute_features=detached: the attribute head reads the
