@@ -49,6 +49,10 @@ ClassFolders read_class_folders(const std::string& root, const std::string& what
             " holds no class folders (expected root/<class name>/<image>.jpg)");
   for (size_t c = 0; c < out.class_names.size(); ++c) {
     const fs::path dir = fs::path(root) / out.class_names[c];
+    DML_CHECK(is_valid_utf8(out.class_names[c]), what, " class folder ", root, "/",
+              escape_bytes(out.class_names[c]),
+              ": the folder name is not valid UTF-8 (it names the class in reports); rename it");
+    out.set.class_names[int64_t(c) + 1] = out.class_names[c];
     const std::vector<std::string> files =
         sorted_entries(dir, what, [](const fs::directory_entry& e) {
           std::error_code ec;

@@ -52,6 +52,7 @@ Run::Run(const Json& config, const TrainOptions& options)
     steps_ = at.steps;
   }
   write_file_atomically((out_ / "config.json").string(), config_json_.dump(2) + "\n");
+  write_file_atomically((out_ / "names.json").string(), parts_.names.dump(2) + "\n");
   if (options.resume.empty())
     log_.start_fresh();
   else
@@ -163,7 +164,8 @@ void Run::save_checkpoint_now() {
                    .epochs_done = epochs_done_,
                    .steps = steps_,
                    .rng = default_generator().state(),
-                   .config = config_json_});
+                   .config = config_json_,
+                   .names = parts_.names});
 }
 
 Json Run::train() {
@@ -171,7 +173,7 @@ Json Run::train() {
   AllowTf32Scope tf32(c_.run.precision == Precision::tf32);
   for (int64_t epoch = epochs_done_; epoch < c_.run.epochs; ++epoch) train_epoch(epoch);
   save_exported_model((out_ / "model.safetensors").string(), parts_.model->state_dict(),
-                      config_json_);
+                      config_json_, parts_.names);
   std::printf("wrote %s and %s\n", (out_ / "checkpoint.safetensors").c_str(),
               (out_ / "model.safetensors").c_str());
   return log_.last();

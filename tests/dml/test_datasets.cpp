@@ -506,6 +506,78 @@ TEST(CsvManifest, BadManifestsNameTheLine) {
                {"cannot open CSV manifest", dir.file("none.csv")});
 }
 
+TEST(CsvManifest, StringColumnsNameTheirCodes) {
+  TempDir dir;
+  data::SampleSet all = data::read_csv_manifest(make_csv_manifest(dir));
+  EXPECT_TRUE(all.class_names.empty());  // integer labels are their own names
+  ASSERT_EQ(all.attribute_values.size(), 2u);
+  EXPECT_EQ(all.attribute_values[0], (data::ValueNames{{0, "dark"}, {1, "light"}, {2, "medium"}}));
+  EXPECT_TRUE(all.attribute_values[1].empty());
+  EXPECT_EQ(data::value_name(all.attribute_values[1], 41), "41");
+  // Subsets keep the names, with their attributes.
+  const data::SampleSet picked = data::select_attributes(all, {"age", "tone"});
+  EXPECT_TRUE(picked.attribute_values[0].empty());
+  EXPECT_EQ(picked.attribute_values[1], all.attribute_values[0]);
+  EXPECT_EQ(data::select_classes(all, {5, 7}, "x").attribute_values, all.attribute_values);
+
+  const std::string manifest = dir.file("m.csv");
+  write_text(manifest,
+             "label,path,group\nwren,a.png,\"<b>&\"\n\"albatross, long\",b.png,\"x\"\"y\"\n");
+  data::SampleSet set = data::read_csv_manifest(manifest, {.check_files = false});
+  EXPECT_EQ(set.class_names, (data::ValueNames{{0, "albatross, long"}, {1, "wren"}}));
+  EXPECT_EQ(set.attribute_values[0], (data::ValueNames{{0, "<b>&"}, {1, "x\"y"}}));
+}
+
+TEST(CsvManifest, NamesMustBeUtf8AndDistinctBeyondSpaces) {
+  TempDir dir;
+  const std::string m = dir.file("m.csv");
+  const data::CsvManifestOptions unchecked{.check_files = false};
+  write_text(m, "path,label,tone\na.png,1,dark\nb.png,2,caf\xE9\n");  // Latin-1
+  expect_error([&] { data::read_csv_manifest(m, unchecked); },
+               {m + ":3", "'caf\\xE9' in column 'tone' is not valid UTF-8"});
+  write_text(m, "path,label,t\xF6ne\na.png,1,0\n");
+  expect_error([&] { data::read_csv_manifest(m, unchecked); },
+               {m + ":1", "column name 't\\xF6ne' is not valid UTF-8"});
+  write_text(m, "path,label,tone\na.png,1,dark\nb.png,2, dark\n");
+  expect_error([&] { data::read_csv_manifest(m, unchecked); },
+               {m + ":3",
+                "' dark' in column 'tone' differs from 'dark' (line 2) only in "
+                "surrounding spaces"});
+  write_text(m, "path,label,tone\na.png,1,caf\xC3\xA9\nb.png,2,\xE2\x82\xAC\n");
+  EXPECT_EQ(data::read_csv_manifest(m, unchecked).attribute_values[0],
+            (data::ValueNames{{0, "caf\xC3\xA9"}, {1, "\xE2\x82\xAC"}}));
+}
+
+TEST(ValueNames, Utf8Validation) {
+  EXPECT_TRUE(data::is_valid_utf8("plain \xC3\xA9 \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(data::is_valid_utf8("\xC3"));              // truncated
+  EXPECT_FALSE(data::is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(data::is_valid_utf8("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(data::is_valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(data::is_valid_utf8("\x80"));
+  EXPECT_EQ(data::escape_bytes("a\xE9\n"), "a\\xE9\\x0A");
+}
+
+TEST(ClassFolders, FolderNamesNameTheClasses) {
+  TempDir dir;
+  const std::string root = make_lfw(dir);
+  data::SampleSet set = data::read_lfw(root);
+  EXPECT_EQ(
+      set.class_names,
+      (data::ValueNames{{1, "Aaron_Peirsol"}, {2, "Abel_Pacheco"}, {3, "Yao_Ming"}, {4, "Zico"}}));
+  fs::create_directories(root + "/Bad\xFFName");
+  touch(root + "/Bad\xFFName/x.jpg");
+  expect_error([&] { data::read_lfw(root); }, {"Bad\\xFFName", "not valid UTF-8"});
+}
+
+TEST(Celeba, AttributeValuesAreNamed) {
+  TempDir dir;
+  data::SampleSet set = data::read_celeba(make_celeba(dir), data::Split::train);
+  ASSERT_EQ(set.attribute_values.size(), set.attribute_names.size());
+  const std::string a = set.attribute_names[0];
+  EXPECT_EQ(set.attribute_values[0], (data::ValueNames{{0, "not " + a}, {1, a}}));
+}
+
 // ---- Fashion-MNIST as samples, and subsets --------------------------------------------
 
 TEST(FashionMnistSamples, ClassFilterKeepsOnlyThoseImagesInMemory) {
@@ -520,6 +592,7 @@ TEST(FashionMnistSamples, ClassFilterKeepsOnlyThoseImagesInMemory) {
 
   data::SampleSet set = data::read_fashion_mnist_samples(dir.file(""), data::Split::train, {9, 3});
   EXPECT_EQ(set.name, "fashion-mnist train classes 9,3");
+  EXPECT_EQ(set.class_names, (data::ValueNames{{3, "Dress"}, {9, "Ankle boot"}}));
   EXPECT_EQ(labels_of(set), (std::vector<int64_t>{3, 3, 9}));
   EXPECT_EQ(set.pixels.shape(), (dml::Shape{3, 28, 28}));
   const std::vector<int> source_row = {0, 2, 4};
