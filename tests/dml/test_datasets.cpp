@@ -574,8 +574,8 @@ TEST(Celeba, AttributeValuesAreNamed) {
   TempDir dir;
   data::SampleSet set = data::read_celeba(make_celeba(dir), data::Split::train);
   ASSERT_EQ(set.attribute_values.size(), set.attribute_names.size());
-  const std::string a = set.attribute_names[0];
-  EXPECT_EQ(set.attribute_values[0], (data::ValueNames{{0, "not " + a}, {1, a}}));
+  for (const data::ValueNames& names : set.attribute_values)
+    EXPECT_EQ(names, (data::ValueNames{{0, "no"}, {1, "yes"}}));
 }
 
 // ---- Fashion-MNIST as samples, and subsets --------------------------------------------

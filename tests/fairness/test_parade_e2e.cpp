@@ -66,13 +66,14 @@ void expect_class_model_only(const std::string& model) {
 
 // ---- The audit document, as fairness/AUDIT_SCHEMA.md promises it -----------------
 
-// What an audit looked at: `samples` held-out images of a binary attribute,
-// retrieval scored at `recall_ks`.
+// What an audit looked at: `samples` held-out images of a binary attribute
+// whose values 0 and 1 are named `names`, retrieval scored at `recall_ks`.
 struct Audited {
   std::string attribute;
   int64_t minority = 0;
   int64_t samples = 0;
   std::vector<int64_t> recall_ks;
+  std::vector<std::string> names = {"0", "1"};
 };
 
 // A metric value: a number (a complete document has no null).
@@ -121,15 +122,16 @@ void expect_comparison(const Json& section, const std::string& name,
 void expect_audit_document(const Json& doc, const Audited& a) {
   ASSERT_TRUE(doc.is_object()) << doc.dump();
   ASSERT_EQ(keys_of(doc),
-            (std::set<std::string>{"schema", "model", "dataset", "attribute", "minority", "groups",
-                                   "sampled", "retrieval", "alignment", "leakage", "downstream",
-                                   "embedding_map"}));
+            (std::set<std::string>{"schema", "model", "dataset", "attribute", "minority",
+                                   "majority", "groups", "sampled", "retrieval", "alignment",
+                                   "leakage", "downstream", "embedding_map"}));
   EXPECT_EQ(doc["schema"], "dml-audit-1");
   EXPECT_TRUE(doc["model"].is_string() && !doc["model"].get<std::string>().empty());
   EXPECT_TRUE(doc["dataset"].is_string() && !doc["dataset"].get<std::string>().empty());
   EXPECT_EQ(doc["attribute"], a.attribute);
   ASSERT_TRUE(doc["minority"].is_number_integer());
   EXPECT_EQ(doc["minority"], a.minority);
+  EXPECT_EQ(doc["majority"], 1 - a.minority);  // the other value of the binary attribute
 
   // Both values of the binary attribute, ascending, with their counts.
   const Json& groups = doc["groups"];
@@ -139,7 +141,7 @@ void expect_audit_document(const Json& doc, const Audited& a) {
     const Json& g = groups[size_t(value)];
     ASSERT_EQ(keys_of(g), (std::set<std::string>{"value", "name", "count"})) << g.dump();
     EXPECT_EQ(g["value"], value);
-    EXPECT_EQ(g["name"], a.attribute + "=" + std::to_string(value));
+    EXPECT_EQ(g["name"], a.attribute + "=" + a.names[size_t(value)]);
     ASSERT_TRUE(g["count"].is_number_integer()) << g.dump();
     EXPECT_GE(g["count"].get<int64_t>(), 2) << g.dump();
     counted += g["count"].get<int64_t>();
@@ -203,7 +205,8 @@ void expect_audit_document(const Json& doc, const Audited& a) {
   // One point per held-out sample, up to the map's 2000 (AuditOptions), with
   // its class and attribute value.
   const Json& map = doc["embedding_map"];
-  ASSERT_EQ(keys_of(map), (std::set<std::string>{"method", "points", "labels", "groups"}));
+  ASSERT_EQ(keys_of(map),
+            (std::set<std::string>{"method", "points", "labels", "groups", "class_names"}));
   EXPECT_EQ(map["method"], "pca");
   ASSERT_TRUE(map["points"].is_array() && map["labels"].is_array() && map["groups"].is_array());
   EXPECT_EQ(int64_t(map["points"].size()), std::min<int64_t>(a.samples, 2000));
@@ -212,6 +215,8 @@ void expect_audit_document(const Json& doc, const Audited& a) {
   for (const Json& p : map["points"])
     ASSERT_TRUE(p.is_array() && p.size() == 2 && p[0].is_number() && p[1].is_number()) << p.dump();
   for (const Json& label : map["labels"]) ASSERT_TRUE(label.is_number_integer()) << label.dump();
+  for (const auto& [label, name] : map["class_names"].items())
+    ASSERT_TRUE(name.is_string() && !name.get<std::string>().empty()) << label;
   for (const Json& g : map["groups"]) ASSERT_TRUE(g == 0 || g == 1) << g.dump();
 }
 
@@ -248,15 +253,19 @@ TEST_F(ParadeOnTone, LogsRecallPerToneAndCheckpointsTheBranchButExportsTheClassM
   const std::vector<Json> lines = read_json_lines(run + "/metrics.jsonl");
   ASSERT_EQ(lines.size(), 2u);
   for (const Json& line : lines) {
-    for (const char* key : {"recall@1", "tone=0/recall@1", "tone=1/recall@1", "tone/recall@1_gap"})
+    // Subgroups by their values' names; the gap is minority (the inverted
+    // images, 5% of training) - majority, signed like every other gap.
+    for (const char* key : {"recall@1", "tone=original/recall@1", "tone=inverted/recall@1",
+                            "tone/recall@1_gap_minority_majority"})
       ASSERT_TRUE(line.contains(key) && line[key].is_number()) << key << " in " << line.dump();
-    const double tone0 = line["tone=0/recall@1"].get<double>();
-    const double tone1 = line["tone=1/recall@1"].get<double>();
-    for (double r : {tone0, tone1}) {
+    const double original = line["tone=original/recall@1"].get<double>();
+    const double inverted = line["tone=inverted/recall@1"].get<double>();
+    for (double r : {original, inverted}) {
       EXPECT_GE(r, 0.0);
       EXPECT_LE(r, 1.0);
     }
-    EXPECT_NEAR(line["tone/recall@1_gap"].get<double>(), std::abs(tone0 - tone1), 1e-12);
+    EXPECT_NEAR(line["tone/recall@1_gap_minority_majority"].get<double>(), inverted - original,
+                1e-12);
   }
 
   // The checkpoint carries the attribute head and the projector (direction
@@ -309,7 +318,8 @@ TEST_F(ParadeOnTone, ZeroWeightsTrainTheBaselinesClassModelExactly) {
   ASSERT_EQ(zeroed.size(), 2u);
   for (size_t epoch = 0; epoch < 2; ++epoch) {
     Json class_metrics = without_timings(zeroed[epoch]);
-    for (const char* key : {"tone=0/recall@1", "tone=1/recall@1", "tone/recall@1_gap"})
+    for (const char* key : {"tone=original/recall@1", "tone=inverted/recall@1",
+                            "tone/recall@1_gap_minority_majority"})
       EXPECT_EQ(class_metrics.erase(key), 1u) << key;  // only PARADE logs them
     EXPECT_EQ(class_metrics, without_timings(plain[epoch])) << "epoch " << epoch + 1;
   }
@@ -334,8 +344,13 @@ TEST_F(ParadeOnTone, DmlAuditWritesTheSchemasDocumentAndAnHtmlReport) {
   const Json doc = Json::parse(read_text(prefix + ".json"));
   // The run's config: eval.limit = 300 queries, recall at 1, 2, 4, 8; tone 1
   // (the inverted images) is the training minority.
-  expect_audit_document(
-      doc, {.attribute = "tone", .minority = 1, .samples = 300, .recall_ks = {1, 2, 4, 8}});
+  const std::vector<std::string> tone_names = {"original", "inverted"};
+  expect_audit_document(doc, {.attribute = "tone",
+                              .minority = 1,
+                              .samples = 300,
+                              .recall_ks = {1, 2, 4, 8},
+                              .names = tone_names});
+  EXPECT_EQ(doc["embedding_map"]["class_names"]["5"], "Sandal");
   EXPECT_EQ(doc["model"], model);
   EXPECT_NE(doc["dataset"].get<std::string>().find("fashion-mnist-tone"), std::string::npos)
       << doc["dataset"];
@@ -347,14 +362,18 @@ TEST_F(ParadeOnTone, DmlAuditWritesTheSchemasDocumentAndAnHtmlReport) {
   const dml::test::ToolResult e = dml::test::run_tool(
       DML_TOOL, dir, "embed --checkpoint '" + model + "' --split test --output '" + embedded + "'");
   ASSERT_EQ(e.status, 0) << e.out << e.err;
-  const dml::test::ToolResult f =
-      dml::test::run_tool(DML_TOOL, dir,
-                          "audit --embeddings '" + embedded +
-                              "' --attribute tone --minority 1 --output '" + prefix + "_npy'");
+  // Its names file names the attribute (column 0) and its values.
+  const dml::test::ToolResult f = dml::test::run_tool(
+      DML_TOOL, dir,
+      "audit --embeddings '" + embedded + "' --minority 1 --output '" + prefix + "_npy'");
   ASSERT_EQ(f.status, 0) << f.out << f.err;
-  expect_audit_document(
-      Json::parse(read_text(prefix + "_npy.json")),
-      {.attribute = "tone", .minority = 1, .samples = 5000, .recall_ks = {1, 2, 4, 8}});
+  expect_audit_document(Json::parse(read_text(prefix + "_npy.json")), {.attribute = "tone",
+                                                                       .minority = 1,
+                                                                       .samples = 5000,
+                                                                       .recall_ks = {1, 2, 4, 8},
+                                                                       .names = tone_names});
+  EXPECT_NE(f.out.find("(minority tone=inverted, majority tone=original;"), std::string::npos)
+      << f.out;
 }
 
 // ---- The finDML experiment on tiny fixtures ------------------------------------------
@@ -396,7 +415,11 @@ const FixtureExperiment kFixtureExperiments[] = {
                    {"root", dml::test::make_celeba(dir, images)},
                    {"attributes", {"Male"}}};
      },
-     {.attribute = "Male", .minority = 1, .samples = 8, .recall_ks = {1, 2}}},
+     {.attribute = "Male",
+      .minority = 1,
+      .samples = 8,
+      .recall_ks = {1, 2},
+      .names = {"no", "yes"}}},
     {"cub200",
      [](const TempDir& dir) {
        // Image i has has_wing_color::blue = i % 2 (see make_cub200): half of
@@ -461,7 +484,7 @@ TEST_P(FindmlOnFixture, TrainsAndAuditsBothArms) {
   const Json table = dml::fairness::cell_table_json(cell);
   ASSERT_EQ(table.size(), 18u) << table.dump(1);
   EXPECT_EQ(table[0]["metric"], "R@1 overall");
-  EXPECT_EQ(table[1]["metric"], "R@1 " + e.audited.attribute + "=0");
+  EXPECT_EQ(table[1]["metric"], "R@1 " + e.audited.attribute + "=" + e.audited.names[0]);
   for (const Json& row : table)
     for (const char* arm : {"baseline", "parade"})
       ASSERT_TRUE(row[arm].size() == 1 && row[arm][0].is_number()) << row.dump();
@@ -469,7 +492,9 @@ TEST_P(FindmlOnFixture, TrainsAndAuditsBothArms) {
   EXPECT_LE(r1["low"].get<double>(), r1["estimate"].get<double>()) << r1;
   EXPECT_GE(r1["high"].get<double>(), r1["estimate"].get<double>()) << r1;
   const std::string text = dml::fairness::findml_tables(result);
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 19) << text;  // a header and the rows
+  // A header, the rows and the gaps' sign convention.
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 20) << text;
+  EXPECT_NE(text.find("gaps: minority - majority"), std::string::npos) << text;
 
   const Json record = Json::parse(read_text(out + "/experiment.json"));
   EXPECT_EQ(record["cells"][0]["table"], table);
