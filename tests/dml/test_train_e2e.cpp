@@ -142,6 +142,23 @@ TEST_P(TinyFixtureRun, TrainsEvaluatesAndWritesItsOutputs) {
   ASSERT_EQ(model.tensors.size(), checkpoint.model.size());
   EXPECT_EQ(model.tensors.back().first, "head.fc.bias");
   EXPECT_EQ(model.tensors.back().second.shape(), (dml::Shape{8}));  // model.embedding_dim
+
+  // The names of classes and attribute values, in the dataset's own codes,
+  // beside the config and in both files' metadata.
+  const Json names = Json::parse(read_text(out + "/names.json"));
+  EXPECT_EQ(checkpoint.names, names);
+  EXPECT_EQ(dml::train::load_checkpoint(out + "/model.safetensors").names, names);
+  ASSERT_TRUE(names["classes"].is_object() && names["attributes"].is_object()) << names;
+  if (GetParam().name == "fashion_mnist") {
+    EXPECT_EQ(names["classes"]["0"], "T-shirt/top");  // a training class, not renumbered
+    EXPECT_EQ(names["classes"]["9"], "Ankle boot");   // a held-out class
+  }
+  if (GetParam().name == "csv") {
+    EXPECT_EQ(names["attributes"].dump(), R"({"tone":{"0":"dark","1":"light","2":"medium"}})");
+  }
+  if (GetParam().name == "lfw") {
+    EXPECT_EQ(names["classes"]["4"], "Zico");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, TinyFixtureRun, testing::ValuesIn(kFormats),

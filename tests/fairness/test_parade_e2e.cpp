@@ -24,10 +24,12 @@
 #include "dml/train/config.h"
 #include "dml/train/trainer.h"
 #include "engine/safetensors.h"
+#include "fairness/audit.h"
 #include "fairness/experiment.h"
 #include "fairness/parade_training.h"
 #include "tests/support/dataset_fixtures.h"
 #include "tests/support/e2e_support.h"
+#include "tests/support/image_files.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -374,6 +376,32 @@ TEST_F(ParadeOnTone, DmlAuditWritesTheSchemasDocumentAndAnHtmlReport) {
                                                                        .names = tone_names});
   EXPECT_NE(f.out.find("(minority tone=inverted, majority tone=original;"), std::string::npos)
       << f.out;
+}
+
+// The gaps' two sides are the training split's: its rarest value and its most
+// common other value, even where the held-out split is skewed otherwise (the
+// minority "b" is the largest held-out group, "c" the largest other one).
+TEST(AuditTarget, MinorityAndMajorityComeFromTheTrainingSplit) {
+  TempDir dir;
+  std::string manifest = "path,label,tone,split\n";
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"a", "train"}, {"a", "train"}, {"a", "train"}, {"b", "train"},
+      {"c", "train"}, {"c", "train"}, {"b", "test"},  {"b", "test"},
+      {"b", "test"},  {"c", "test"},  {"c", "test"},  {"a", "test"}};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const std::string image = "img" + std::to_string(i) + ".png";
+    dml::test::write_class_image(dir.file(image), int64_t(i % 2), int64_t(i));
+    manifest +=
+        image + "," + std::to_string(i % 2) + "," + rows[i].first + "," + rows[i].second + "\n";
+  }
+  dml::test::write_text(dir.file("m.csv"), manifest);
+  const Json config = dml::train::resolve_config(
+      {{"data", {{"format", "csv"}, {"root", dir.file("m.csv")}}}}, {}, "test_parade_e2e");
+  const dml::fairness::AuditTarget t =
+      dml::fairness::audit_target(dml::train::typed_config(config), "tone");
+  EXPECT_EQ(t.minority, 1);  // b
+  EXPECT_EQ(t.majority, 0);  // a, not c
+  EXPECT_DOUBLE_EQ(t.minority_share, 1.0 / 6);
 }
 
 // ---- The finDML experiment on tiny fixtures ------------------------------------------
