@@ -92,10 +92,11 @@ Json intersections(const FinDmlReport& report, const std::vector<std::string>& a
   for (const auto& [values, id] : id_of) {
     static const data::ValueNames unnamed;
     std::string name;
-    for (size_t a = 0; a < values.size(); ++a)
-      name += (a ? "," : "") + subgroup_name(attribute_names[a],
-                                             a < value_names.size() ? value_names[a] : unnamed,
-                                             values[a]);
+    for (size_t a = 0; a < values.size(); ++a) {
+      if (a) name += ',';
+      name += subgroup_name(attribute_names[a], a < value_names.size() ? value_names[a] : unnamed,
+                            values[a]);
+    }
     names[size_t(id)] = name;
     list.push_back({{"name", name},
                     {"values", values},

@@ -35,7 +35,7 @@ void read_attributes(const std::string& root, const Index& index, SampleSet& set
       list.fail("attribute name '", escape_bytes(name),
                 "' is not valid UTF-8; save the file as UTF-8");
     set.attribute_names.emplace_back(name);
-    set.attribute_values.push_back({{0, "no"}, {1, "yes"}});
+    set.attribute_values.push_back(yes_no_names());
   }
   const size_t n = set.attribute_names.size();
   Index::Coverage cover(index);

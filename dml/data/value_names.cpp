@@ -9,6 +9,11 @@ std::string value_name(const ValueNames& names, int64_t value) {
   return it == names.end() ? std::to_string(value) : it->second;
 }
 
+const ValueNames& yes_no_names() {
+  static const ValueNames names = {{0, "no"}, {1, "yes"}};
+  return names;
+}
+
 bool is_valid_utf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {

@@ -21,6 +21,10 @@ using ValueNames = std::map<int64_t, std::string>;
 // The name of `value`, or the value as a decimal number when it has none.
 std::string value_name(const ValueNames& names, int64_t value);
 
+// The names of a present / absent attribute (CelebA's 1 / -1, CUB's
+// is_present): 0 "no", 1 "yes", so reports read "Male=yes".
+const ValueNames& yes_no_names();
+
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code
 // points past U+10FFFF).
 bool is_valid_utf8(std::string_view text);

@@ -570,12 +570,17 @@ TEST(ClassFolders, FolderNamesNameTheClasses) {
   expect_error([&] { data::read_lfw(root); }, {"Bad\\xFFName", "not valid UTF-8"});
 }
 
-TEST(Celeba, AttributeValuesAreNamed) {
+TEST(Celeba, PresenceAttributesAreNamedNoAndYes) {
   TempDir dir;
   data::SampleSet set = data::read_celeba(make_celeba(dir), data::Split::train);
   ASSERT_EQ(set.attribute_values.size(), set.attribute_names.size());
   for (const data::ValueNames& names : set.attribute_values)
     EXPECT_EQ(names, (data::ValueNames{{0, "no"}, {1, "yes"}}));
+  TempDir cub;
+  const data::SampleSet birds = data::read_cub200(make_cub200(cub, {1, 1, 101}), data::Split::all,
+                                                  {.attributes = {"has_wing_color::blue"}});
+  ASSERT_EQ(birds.attribute_values.size(), 1u);
+  EXPECT_EQ(birds.attribute_values[0], data::yes_no_names());
 }
 
 // ---- Fashion-MNIST as samples, and subsets --------------------------------------------

@@ -457,7 +457,11 @@ const FixtureExperiment kFixtureExperiments[] = {
                                                          102, 102, 102, 102})},
                    {"attributes", {"has_wing_color::blue"}}};
      },
-     {.attribute = "has_wing_color::blue", .minority = 0, .samples = 8, .recall_ks = {1, 2}}},
+     {.attribute = "has_wing_color::blue",
+      .minority = 0,
+      .samples = 8,
+      .recall_ks = {1, 2},
+      .names = {"no", "yes"}}},
 };
 
 class FindmlOnFixture : public testing::TestWithParam<FixtureExperiment> {};
