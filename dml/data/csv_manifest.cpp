@@ -111,13 +111,6 @@ struct CodedColumn {
   ValueNames names;  // empty for a column of integers
 };
 
-// `text` without spaces and tabs at either end.
-std::string_view trimmed(std::string_view text) {
-  const size_t first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
-
 // The values themselves when all are integers, else codes of the distinct
 // strings in sorted order, each code named by its string. Names must be UTF-8
 // (they are written to JSON), and two names that differ only in surrounding
@@ -141,7 +134,7 @@ CodedColumn code_column(const std::vector<Record>& rows, size_t column, const st
     DML_CHECK(is_valid_utf8(v), "CSV manifest ", path, ":", r.line, ": value '", escape_bytes(v),
               "' in column '", name, "' is not valid UTF-8; save the manifest as UTF-8");
     if (!codes.emplace(v, 0).second) continue;
-    const auto [seen, fresh] = by_trimmed.emplace(trimmed(v), &r);
+    const auto [seen, fresh] = by_trimmed.emplace(trim_spaces(v), &r);
     DML_CHECK(fresh, "CSV manifest ", path, ":", r.line, ": value '", v, "' in column '", name,
               "' differs from '", seen->second->fields[column], "' (line ", seen->second->line,
               ") only in surrounding spaces; write both the same way");

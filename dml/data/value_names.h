@@ -25,6 +25,10 @@ std::string value_name(const ValueNames& names, int64_t value);
 // is_present): 0 "no", 1 "yes", so reports read "Male=yes".
 const ValueNames& yes_no_names();
 
+// `text` without spaces and tabs at either end: two names equal after this
+// would read as one in a report, so readers refuse such pairs.
+std::string_view trim_spaces(std::string_view text);
+
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code
 // points past U+10FFFF).
 bool is_valid_utf8(std::string_view text);

@@ -565,6 +565,11 @@ TEST(ClassFolders, FolderNamesNameTheClasses) {
   EXPECT_EQ(
       set.class_names,
       (data::ValueNames{{1, "Aaron_Peirsol"}, {2, "Abel_Pacheco"}, {3, "Yao_Ming"}, {4, "Zico"}}));
+  fs::create_directories(root + "/Zico ");
+  touch(root + "/Zico /x.jpg");
+  expect_error([&] { data::read_lfw(root); },
+               {"class folders 'Zico' and 'Zico '", "differ only in surrounding spaces"});
+  fs::remove_all(root + "/Zico ");
   fs::create_directories(root + "/Bad\xFFName");
   touch(root + "/Bad\xFFName/x.jpg");
   expect_error([&] { data::read_lfw(root); }, {"Bad\\xFFName", "not valid UTF-8"});
@@ -572,10 +577,15 @@ TEST(ClassFolders, FolderNamesNameTheClasses) {
 
 TEST(Celeba, PresenceAttributesAreNamedNoAndYes) {
   TempDir dir;
-  data::SampleSet set = data::read_celeba(make_celeba(dir), data::Split::train);
+  const std::string root = make_celeba(dir);
+  data::SampleSet set = data::read_celeba(root, data::Split::train);
   ASSERT_EQ(set.attribute_values.size(), set.attribute_names.size());
   for (const data::ValueNames& names : set.attribute_values)
     EXPECT_EQ(names, (data::ValueNames{{0, "no"}, {1, "yes"}}));
+  write_text(root + "/list_attr_celeba.txt",
+             "3\nA B\xE9 C\n000001.jpg -1 1 1\n000002.jpg 1 1 -1\n000003.jpg -1 -1 1\n");
+  expect_error([&] { data::read_celeba(root, data::Split::all); },
+               {"list_attr_celeba.txt:2", "attribute name 'B\\xE9' is not valid UTF-8"});
   TempDir cub;
   const data::SampleSet birds = data::read_cub200(make_cub200(cub, {1, 1, 101}), data::Split::all,
                                                   {.attributes = {"has_wing_color::blue"}});
