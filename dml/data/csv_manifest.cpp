@@ -113,8 +113,9 @@ struct CodedColumn {
 
 // The values themselves when all are integers, else codes of the distinct
 // strings in sorted order, each code named by its string. Names must be UTF-8
-// (they are written to JSON), and two names that differ only in surrounding
-// spaces would read as one in every report, so both are refused.
+// (they are written to JSON) on one line (tables and logs show them), and two
+// names that differ only in surrounding spaces would read as one in every
+// report, so each of these is refused.
 CodedColumn code_column(const std::vector<Record>& rows, size_t column, const std::string& name,
                         const std::string& path) {
   CodedColumn out;
@@ -133,6 +134,9 @@ CodedColumn code_column(const std::vector<Record>& rows, size_t column, const st
     const std::string& v = r.fields[column];
     DML_CHECK(is_valid_utf8(v), "CSV manifest ", path, ":", r.line, ": value '", escape_bytes(v),
               "' in column '", name, "' is not valid UTF-8; save the manifest as UTF-8");
+    DML_CHECK(!has_control_character(v), "CSV manifest ", path, ":", r.line, ": value '",
+              escape_bytes(v), "' in column '", name,
+              "' holds a line break or other control character; a name must fit on one line");
     if (!codes.emplace(v, 0).second) continue;
     const auto [seen, fresh] = by_trimmed.emplace(trim_spaces(v), &r);
     DML_CHECK(fresh, "CSV manifest ", path, ":", r.line, ": value '", v, "' in column '", name,

@@ -12,8 +12,9 @@
 // (byte) order, 0, 1, ..., counted over the whole file so every split gets
 // the same codes. Values may not be empty. A string column's values name its
 // codes (SampleSet::class_names, attribute_values), so reports show them;
-// they must be UTF-8, and two values that differ only in surrounding spaces
-// or tabs are refused (they would read as one name). Column names must be
+// they must be UTF-8 without line breaks or other control characters, and two
+// values that differ only in surrounding spaces are refused (they would read
+// as one name). Column names must be
 // UTF-8 too.
 //
 // Fields follow RFC 4180: separated by commas; a field in double quotes may

@@ -29,6 +29,10 @@ const ValueNames& yes_no_names();
 // would read as one in a report, so readers refuse such pairs.
 std::string_view trim_spaces(std::string_view text);
 
+// Whether `text` holds a control character (a line break, a tab, ...): a
+// name is shown on one line of a table or log, so readers refuse one.
+bool has_control_character(std::string_view text);
+
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code
 // points past U+10FFFF).
 bool is_valid_utf8(std::string_view text);

@@ -466,11 +466,17 @@ TEST(CsvManifest, ColumnsSplitsAndQuoting) {
 TEST(CsvManifest, StringLabelsAndMultilineFields) {
   TempDir dir;
   const std::string manifest = dir.file("m.csv");
-  write_text(manifest, "label,path\nwren,a.png\n\"albatross\nlong\",b.png\nwren,c.png\n");
+  write_text(manifest, "label,path\nwren,a.png\nalbatross,\"b\nlong.png\"\nwren,c.png\n");
   data::SampleSet set = data::read_csv_manifest(manifest, {.check_files = false});
   EXPECT_EQ(labels_of(set), (std::vector<int64_t>{1, 0, 1}));
   EXPECT_TRUE(set.attribute_names.empty());
+  EXPECT_EQ(set.samples[1].path, dir.file("b\nlong.png"));
   EXPECT_EQ(set.samples[2].path, dir.file("c.png"));
+  // A name is shown on one line: a line break in a label is refused.
+  write_text(manifest, "label,path\nwren,a.png\n\"albatross\nlong\",b.png\n");
+  expect_error(
+      [&] { data::read_csv_manifest(manifest, {.check_files = false}); },
+      {manifest + ":3", "value 'albatross\\x0Along' in column 'label' holds a line break"});
 }
 
 TEST(CsvManifest, BadManifestsNameTheLine) {

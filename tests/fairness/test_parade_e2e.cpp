@@ -550,6 +550,29 @@ TEST_P(FindmlOnFixture, TrainsAndAuditsBothArms) {
   EXPECT_NE(markdown.find("| default | R@1 overall | "), std::string::npos) << markdown;
 }
 
+// A value's name may hold a '|', which would end a Markdown cell.
+TEST(SweepTable, PipesInNamesStayInTheirCell) {
+  TempDir dir;
+  const Json none = {{"estimate", nullptr}, {"low", nullptr}, {"high", nullptr}};
+  const Json record = {{"cells",
+                        {{{"cell", "a|b"},
+                          {"table",
+                           {{{"metric", "R@1 tone=x|y"},
+                             {"baseline_interval", none},
+                             {"parade_interval", none},
+                             {"difference", none},
+                             {"p_value", nullptr}}}}}}}};
+  dml::test::write_text(dir.file("experiment.json"), record.dump());
+  const std::string md = dir.file("table.md");
+  ASSERT_EQ(std::system(("python3 '" + std::string(DML_SOURCE_DIR) + "/scripts/sweep_table.py' '" +
+                         dir.file("experiment.json") + "' R@1 > '" + md + "'")
+                            .c_str()),
+            0);
+  EXPECT_NE(read_text(md).find("| a\\|b | R@1 tone=x\\|y | n/a | n/a | n/a |  |"),
+            std::string::npos)
+      << read_text(md);
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, FindmlOnFixture, testing::ValuesIn(kFixtureExperiments),
                          [](const testing::TestParamInfo<FixtureExperiment>& info) {
                            return info.param.name;
