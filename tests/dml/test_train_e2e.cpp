@@ -18,11 +18,13 @@
 #include "dml/miners/registry.h"
 #include "dml/train/checkpoint.h"
 #include "dml/train/config.h"
+#include "dml/train/run_names.h"
 #include "dml/train/trainer.h"
 #include "engine/npy.h"
 #include "engine/safetensors.h"
 #include "tests/support/dataset_fixtures.h"
 #include "tests/support/e2e_support.h"
+#include "tests/support/image_files.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -210,6 +212,37 @@ TEST(TrainCudaGraph, NeedsTheFusedMarginLossAndAGpu) {
                {"train.cuda_graph: CUDA graphs capture work on a GPU", "cpu"});
 }
 
+// ---- Names -------------------------------------------------------------------------------
+
+TEST(RunNames, MergesSplitsAndReadsPartsBack) {
+  dml::data::SampleSet train, test;
+  train.class_names = {{0, "wren"}};
+  train.attribute_names = {"tone", "age"};
+  train.attribute_values = {{{0, "dark"}}};  // age: integers, no names
+  test.class_names = {{3, "gull"}};
+  test.attribute_names = {"tone"};
+  test.attribute_values = {{{1, "light"}}};
+  const Json names = dml::train::names_json({&train, &test});
+  EXPECT_EQ(names.dump(), R"({"classes":{"0":"wren","3":"gull"},)"
+                          R"("attributes":{"tone":{"0":"dark","1":"light"},"age":{}}})");
+  EXPECT_EQ(dml::train::class_names_of(names, "x"),
+            (dml::data::ValueNames{{0, "wren"}, {3, "gull"}}));
+  EXPECT_EQ(dml::train::attribute_value_names_of(names, "tone", "x"),
+            (dml::data::ValueNames{{0, "dark"}, {1, "light"}}));
+  EXPECT_TRUE(dml::train::attribute_value_names_of(names, "pattern", "x").empty());
+  EXPECT_TRUE(dml::train::class_names_of(Json::object(), "x").empty());  // no names kept
+
+  TempDir dir;
+  EXPECT_EQ(dml::train::read_names_file(dir.file("none.json")), Json::object());
+  dml::test::write_text(dir.file("bad.json"), R"({"classes": {"one": "wren"}})");
+  const Json bad = dml::train::read_names_file(dir.file("bad.json"));
+  expect_error([&] { dml::train::class_names_of(bad, dir.file("bad.json")); },
+               {dir.file("bad.json"), "'classes' entry \"one\"", "integer code"});
+  dml::test::write_text(dir.file("broken.json"), "{");
+  expect_error([&] { dml::train::read_names_file(dir.file("broken.json")); },
+               {"names file " + dir.file("broken.json"), "not a JSON object"});
+}
+
 // ---- Bad images ------------------------------------------------------------------------
 
 // One truncated image in each split. The files exist, so the reader accepts
@@ -314,6 +347,10 @@ TEST_F(FashionMnistTest, DmlToolTrainsEvaluatesAndEmbeds) {
   for (int64_t i = 0; i < labels.numel(); ++i) ++per_class[labels.data<int64_t>()[i]];
   EXPECT_EQ(per_class,
             (std::map<int64_t, int64_t>{{5, 1000}, {6, 1000}, {7, 1000}, {8, 1000}, {9, 1000}}));
+  // Beside the arrays, what their labels mean.
+  const Json names = Json::parse(read_text(prefix + ".names.json"));
+  EXPECT_EQ(names["classes"].dump(),
+            R"({"5":"Sandal","6":"Shirt","7":"Sneaker","8":"Bag","9":"Ankle boot"})");
   // The head L2-normalises every embedding.
   for (int64_t row = 0; row < 5000; ++row) {
     double squares = 0;
