@@ -20,8 +20,10 @@ namespace dml::fairness {
 
 namespace {
 
-// A seeded subset of at most n rows, PCA-projected, with classes and groups.
-Json embedding_map(const train::Embedded& e, const Tensor& groups, int64_t n, uint64_t seed) {
+// A seeded subset of at most n rows, PCA-projected, with classes (and the
+// names of those that have one) and groups.
+Json embedding_map(const train::Embedded& e, const Tensor& groups, int64_t n, uint64_t seed,
+                   const data::ValueNames& class_names) {
   const int64_t total = e.embeddings.size(0);
   Generator gen(seed);
   std::vector<int64_t> rows = data::random_permutation(total, gen);
@@ -34,8 +36,14 @@ Json embedding_map(const train::Embedded& e, const Tensor& groups, int64_t n, ui
   Json pts = Json::array();
   for (size_t i = 0; i < rows.size(); ++i) pts.push_back({xy[2 * i], xy[2 * i + 1]});
   out["points"] = pts;
-  out["labels"] = index_select(e.labels, 0, index).to_vector<int64_t>();
+  const std::vector<int64_t> labels = index_select(e.labels, 0, index).to_vector<int64_t>();
+  out["labels"] = labels;
   out["groups"] = index_select(groups, 0, index).to_vector<int64_t>();
+  Json names = Json::object();
+  for (int64_t label : labels)
+    if (auto it = class_names.find(label); it != class_names.end())
+      names[std::to_string(label)] = it->second;
+  out["class_names"] = std::move(names);
   return out;
 }
 
@@ -65,6 +73,10 @@ AuditTarget audit_target(const train::TrainConfig& config, const std::string& at
                                  [](auto& a, auto& b) { return a.second < b.second; });
   t.minority = rarest->first;
   t.minority_share = double(rarest->second) / double(train_set.samples.size());
+  counts.erase(rarest);
+  t.majority = std::max_element(counts.begin(), counts.end(), [](auto& a, auto& b) {
+                 return a.second < b.second;
+               })->first;
   return t;
 }
 
@@ -78,9 +90,11 @@ Json audit_embeddings(const train::Embedded& e, const AuditTarget& target,
                                        {.metric = metric,
                                         .recall_ks = c.run.recall_ks,
                                         .minority = target.minority,
+                                        .majority = target.majority,
                                         .max_pairs = options.max_pairs,
                                         .seed = seed(data::Stream::audit_alignment),
-                                        .attribute = target.attribute});
+                                        .attribute = target.attribute,
+                                        .value_names = target.value_names});
   const BootstrapOptions bootstrap = {.resamples = options.bootstrap_resamples,
                                       .seed = seed(data::Stream::audit_bootstrap)};
   Json doc = {{"schema", "dml-audit-1"},
@@ -97,18 +111,20 @@ Json audit_embeddings(const train::Embedded& e, const AuditTarget& target,
     std::vector<std::vector<int64_t>> rows;
     for (int64_t i = 0; i < n; ++i)
       rows.emplace_back(flat.begin() + i * a, flat.begin() + (i + 1) * a);
-    doc["intersections"] = intersections(findml, target.split_attributes, rows, bootstrap);
+    doc["intersections"] = intersections(findml, target.split_attributes,
+                                         target.split_attribute_values, rows, bootstrap);
   }
   doc["leakage"] = to_json(attribute_leakage(
       e.embeddings, groups, {.seed = seed(data::Stream::audit_leakage), .metric = metric}));
   doc["downstream"] = to_json(
       downstream_classifiers(e.embeddings, e.labels, groups,
                              {.minority = target.minority,
+                              .majority = target.majority,
                               .minority_share = std::clamp(target.minority_share, 1e-3, 0.5),
                               .metric = metric,
                               .seed = seed(data::Stream::audit_downstream)}));
-  doc["embedding_map"] =
-      embedding_map(e, groups, options.map_points, seed(data::Stream::audit_map));
+  doc["embedding_map"] = embedding_map(e, groups, options.map_points, seed(data::Stream::audit_map),
+                                       target.class_names);
   return doc;
 }
 
@@ -121,6 +137,10 @@ Json audit_model(nn::Module& model, const train::TrainConfig& c, const AuditOpti
   AuditTarget target = audit_target(c, options.attribute);
   target.column = data::attribute_column(held_out.queries, options.attribute);
   target.split_attributes = held_out.queries.attribute_names;
+  for (size_t a = 0; a < target.split_attributes.size(); ++a)
+    target.split_attribute_values.push_back(data::attribute_value_names(held_out.queries, a));
+  target.value_names = target.split_attribute_values[size_t(target.column)];
+  target.class_names = held_out.queries.class_names;
   train::Embedded e = train::embed_samples(model, held_out.queries,
                                            train::make_sample_loader(c, false), 256, c.run.workers);
   return audit_embeddings(e, target, c, options, model_name, held_out.queries.name);

@@ -9,6 +9,7 @@
 
 #include "dml/train/config.h"
 #include "dml/train/embed.h"
+#include "fairness/groups.h"
 #include "layers/module.h"
 
 namespace dml::fairness {
@@ -26,15 +27,23 @@ struct AuditOptions {
 };
 
 // The attribute audited and its training skew: the minority is the value
-// rarest in the training split, minority_share its share there.
+// rarest in the training split, minority_share its share there, the majority
+// the most common other value there (groups.h: the gaps are minority -
+// majority).
 struct AuditTarget {
   std::string attribute;
   int64_t column = 0;  // in the held-out split's attribute matrix
   int64_t minority = 0;
+  int64_t majority = kLargestGroup;
   double minority_share = 0;
   // The names of the held-out attribute matrix's columns: with two or more,
   // the audit adds their intersections.
   std::vector<std::string> split_attributes{};
+  // What the codes mean (value_names.h): the audited attribute's values, each
+  // split attribute's values, the held-out classes (the embedding map).
+  data::ValueNames value_names{};
+  std::vector<data::ValueNames> split_attribute_values{};
+  data::ValueNames class_names{};
 };
 AuditTarget audit_target(const train::TrainConfig& config, const std::string& attribute);
 

@@ -45,6 +45,7 @@ Json retrieval_intervals(const FinDmlReport& report, const std::vector<int64_t>&
 }
 
 Json intersections(const FinDmlReport& report, const std::vector<std::string>& attribute_names,
+                   const std::vector<data::ValueNames>& value_names,
                    const std::vector<std::vector<int64_t>>& attributes,
                    const BootstrapOptions& options) {
   DML_CHECK(attribute_names.size() >= 2, "audit: intersections need two attributes or more, got ",
@@ -89,9 +90,13 @@ Json intersections(const FinDmlReport& report, const std::vector<std::string>& a
   Json list = Json::array();
   std::vector<std::string> names(id_of.size());
   for (const auto& [values, id] : id_of) {
+    static const data::ValueNames unnamed;
     std::string name;
-    for (size_t a = 0; a < values.size(); ++a)
-      name += (a ? "," : "") + attribute_names[a] + "=" + std::to_string(values[a]);
+    for (size_t a = 0; a < values.size(); ++a) {
+      if (a) name += ',';
+      name += subgroup_name(attribute_names[a], a < value_names.size() ? value_names[a] : unnamed,
+                            values[a]);
+    }
     names[size_t(id)] = name;
     list.push_back({{"name", name},
                     {"values", values},

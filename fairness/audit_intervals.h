@@ -27,9 +27,11 @@ Json retrieval_intervals(const FinDmlReport& report, const std::vector<int64_t>&
                          const BootstrapOptions& options);
 
 // attributes: the held-out split's attribute matrix as rows of values, with
-// their names. Needs at least two attributes; retrieval must have recall@1
-// and map@r.
+// the attributes' names and the names of their values (one entry per
+// attribute; a missing or empty one shows the numbers). Needs at least two
+// attributes; retrieval must have recall@1 and map@r.
 Json intersections(const FinDmlReport& report, const std::vector<std::string>& attribute_names,
+                   const std::vector<data::ValueNames>& value_names,
                    const std::vector<std::vector<int64_t>>& attributes,
                    const BootstrapOptions& options);
 

@@ -57,11 +57,13 @@ Json to_json(const FinDmlReport& report) {
   const Subgroups& s = report.subgroups;
   Json out = Json::object();
   out["minority"] = s.minority;
+  out["majority"] = s.majority;
   Json groups = Json::array();
   for (size_t g = 0; g < s.values.size(); ++g)
-    groups.push_back(Json{{"value", s.values[g]},
-                          {"name", report.attribute + "=" + std::to_string(s.values[g])},
-                          {"count", s.counts[g]}});
+    groups.push_back(
+        Json{{"value", s.values[g]},
+             {"name", subgroup_name(report.attribute, report.value_names, s.values[g])},
+             {"count", s.counts[g]}});
   out["groups"] = std::move(groups);
   out["sampled"] = Json{{"pairs", report.sampled}, {"max_pairs", report.max_pairs}};
   out["retrieval"] = comparison_json(s, report.retrieval);

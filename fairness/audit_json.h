@@ -10,7 +10,7 @@
 
 namespace dml::fairness {
 
-// {"minority", "groups", "sampled", "retrieval", "alignment"}: the top-level
+// {"minority", "majority", "groups", "sampled", "retrieval", "alignment"}: the top-level
 // keys of the document that findml_metrics fills, in schema order.
 Json to_json(const FinDmlReport& report);
 

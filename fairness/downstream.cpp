@@ -119,7 +119,7 @@ DownstreamReport downstream_classifiers(const Tensor& embeddings, const Tensor& 
 
   DML_CHECK(options.knn_k >= 1, kCaller, ": knn_k = ", options.knn_k, " must be >= 1");
   DownstreamReport report;
-  report.subgroups = find_subgroups(group_ids, options.minority, kCaller);
+  report.subgroups = find_subgroups(group_ids, options.minority, kCaller, options.majority);
   report.split = downstream_split(classes, group_ids, report.subgroups.minority,
                                   options.minority_share, options.seed);
   const DownstreamSplit& split = report.split;

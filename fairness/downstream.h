@@ -31,6 +31,7 @@ namespace dml::fairness {
 
 struct DownstreamOptions {
   int64_t minority = kSmallestGroup;  // attribute value, or -1 for the smallest subgroup
+  int64_t majority = kLargestGroup;   // attribute value, or -1 for the largest other subgroup
   double minority_share = 0.05;       // of each class in the imbalanced set; in (0, 1)
   eval::Metric metric = eval::Metric::euclidean;  // the kNN classifier's distance
   int64_t knn_k = 5;  // at most the training set's size (a small balanced set votes with all)

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "dml/train/config.h"
+#include "dml/train/run_names.h"
 #include "engine/npy.h"
 #include "engine/ops.h"
 #include "fairness/audit.h"
@@ -33,10 +34,20 @@ Json audit_embedding_files(const EmbeddingFiles& files) {
     Tensor column = narrow(e.attributes, 1, files.column, 1);
     minority = find_subgroups(column.to_vector<int64_t>(), minority, "audit").minority;
   }
-  const AuditTarget target{.attribute = files.attribute.empty() ? "attribute" : files.attribute,
-                           .column = files.column,
-                           .minority = minority,
-                           .minority_share = files.minority_share};
+  // The names `dml embed` wrote beside the arrays, where there are any.
+  const std::string names_path = train::embedding_names_path(prefix);
+  const Json names = train::read_names_file(names_path);
+  std::string attribute = files.attribute.empty() ? "attribute" : files.attribute;
+  if (files.attribute.empty() && names.contains("attributes") && names["attributes"].is_object() &&
+      files.column < int64_t(names["attributes"].size()))  // in the arrays' column order
+    attribute = std::next(names["attributes"].begin(), files.column).key();
+  const AuditTarget target{
+      .attribute = attribute,
+      .column = files.column,
+      .minority = minority,
+      .minority_share = files.minority_share,
+      .value_names = train::attribute_value_names_of(names, attribute, names_path),
+      .class_names = train::class_names_of(names, names_path)};
   return audit_embeddings(e, target, c, {}, prefix, prefix);
 }
 

@@ -13,7 +13,7 @@ namespace dml::fairness {
 
 struct EmbeddingFiles {
   std::string prefix;
-  std::string attribute;  // its name in the document; empty: "attribute"
+  std::string attribute;  // its name in the document; empty: the names file's, else "attribute"
   int64_t column = 0;     // the attribute's column in .attributes.npy
   int64_t minority = kSmallestGroup;
   double minority_share = 0.05;        // the minority's share in training (downstream skew)

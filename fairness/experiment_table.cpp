@@ -52,7 +52,10 @@ Json arm_summary(const std::vector<Json>& audits, const std::vector<TableRow>& r
       if (row.label == label) {
         Json i = interval_json(arm_interval(audits, row));
         const bool minority = g["value"] == first["minority"];
-        i["name"] = g["name"].get<std::string>() + (minority ? " (minority)" : "");
+        const bool majority = first.contains("majority") && g["value"] == first["majority"];
+        i["name"] = g["name"].get<std::string>() + (minority   ? " (minority)"
+                                                    : majority ? " (majority)"
+                                                               : "");
         arm["per_group"].push_back(i);
       }
   }
@@ -88,7 +91,7 @@ std::vector<TableRow> table_rows(const Json& doc) {
        {"logistic_imbalanced", "logistic_balanced", "knn_imbalanced", "knn_balanced"}) {
     rows.push_back({std::string(d) + " accuracy",
                     Pointer(std::string("/downstream/") + d + "/overall"), std::nullopt});
-    rows.push_back({std::string(d) + " gap",
+    rows.push_back({std::string(d) + " gap (minority - majority)",
                     Pointer(std::string("/downstream/") + d + "/gap_minority_majority"),
                     std::nullopt});
   }
@@ -137,6 +140,11 @@ Json cell_table_json(const CellAudits& cell) {
   return out;
 }
 
+// The sign convention of every gap row, printed under the table.
+const char* const kGapNote =
+    "gaps: minority - majority (the training split's rarest value and its most common other); "
+    "below 0 the minority is worse off where higher is better\n";
+
 std::string cell_table_text(const Json& table, size_t seeds) {
   char line[512];
   std::snprintf(line, sizeof line, "%-48s %-26s %-26s %s\n", "metric", "baseline", "PARADE",
@@ -157,7 +165,7 @@ std::string cell_table_text(const Json& table, size_t seeds) {
                   format_interval(row["parade_interval"]).c_str(), diff.c_str());
     out += line;
   }
-  return out;
+  return out + kGapNote;
 }
 
 Json sweep_summary(const std::vector<CellAudits>& cells, const std::vector<std::string>& axes,

@@ -78,7 +78,8 @@ FinDmlReport findml_metrics(const Tensor& embeddings, const Tensor& labels, cons
 
   FinDmlReport report;
   report.attribute = options.attribute;
-  report.subgroups = find_subgroups(group_ids, options.minority, kCaller);
+  report.value_names = options.value_names;
+  report.subgroups = find_subgroups(group_ids, options.minority, kCaller, options.majority);
   report.max_pairs = options.max_pairs;
   report.retrieval =
       retrieval_by_group(embedding_matrix(embeddings, DType::f32, kCaller), classes, group_ids,

@@ -30,16 +30,19 @@ struct FinDmlOptions {
   eval::Metric metric = eval::Metric::euclidean;
   std::vector<int64_t> recall_ks = {1, 2, 4, 8};
   int64_t minority = kSmallestGroup;  // attribute value, or -1 for the smallest subgroup
+  int64_t majority = kLargestGroup;   // attribute value, or -1 for the largest other subgroup
   double t = 2;                       // uniformity temperature
   // A subgroup with more pairs than this gets its alignment statistics from
   // this many sampled pairs each (alignment.h); seed drives the draws.
   int64_t max_pairs = 2'000'000;
   uint64_t seed = 0;
   std::string attribute = "attribute";  // names the subgroups ("tone=0") in the report
+  data::ValueNames value_names{};       // of the attribute's values ("tone=inverted")
 };
 
 struct FinDmlReport {
   std::string attribute;
+  data::ValueNames value_names;
   Subgroups subgroups;
   bool sampled = false;  // some subgroup's alignment came from sampled pairs
   int64_t max_pairs = 0;

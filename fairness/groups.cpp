@@ -32,8 +32,8 @@ size_t Subgroups::index_of(int64_t value) const {
   return size_t(it - values.begin());
 }
 
-Subgroups find_subgroups(const std::vector<int64_t>& group_ids, int64_t minority,
-                         const char* what) {
+Subgroups find_subgroups(const std::vector<int64_t>& group_ids, int64_t minority, const char* what,
+                         int64_t majority) {
   std::map<int64_t, int64_t> count_of;
   for (int64_t v : group_ids) ++count_of[v];
   Subgroups s;
@@ -53,8 +53,20 @@ Subgroups find_subgroups(const std::vector<int64_t>& group_ids, int64_t minority
               "subgroup");
     s.minority = minority;
   }
-  s.majority = s.values[pick_by_count(s, more, s.index_of(s.minority))];
+  if (majority == kLargestGroup) {
+    s.majority = s.values[pick_by_count(s, more, s.index_of(s.minority))];
+  } else {
+    DML_CHECK(count_of.count(majority) && majority != s.minority, what, ": majority value ",
+              majority, " is not an attribute value of the data other than the minority ",
+              s.minority, "; pass one present or -1 for the largest other subgroup");
+    s.majority = majority;
+  }
   return s;
+}
+
+std::string subgroup_name(const std::string& attribute, const data::ValueNames& names,
+                          int64_t value) {
+  return attribute + "=" + data::value_name(names, value);
 }
 
 double GroupComparison::value(size_t g, const std::string& name) const {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "dml/losses/registry.h"
 #include "dml/train/embed.h"
 #include "engine/ops.h"
+#include "fairness/groups.h"
 
 namespace dml::fairness {
 
@@ -43,6 +45,10 @@ struct Attribute {
   std::shared_ptr<AttributeBranch> branch;
   std::unique_ptr<losses::Loss> loss;
   int64_t column = 0;
+  // The training split's minority and majority (groups.h); none when the
+  // attribute takes one value there.
+  std::optional<Subgroups> training;
+  data::ValueNames value_names;  // what the log calls each value
 };
 
 class ParadeExtension final : public train::TrainingExtension {
@@ -62,22 +68,25 @@ class ParadeExtension final : public train::TrainingExtension {
     for (const AttributeBranchConfig& b : config_.branches) {
       Attribute a;
       a.column = data::attribute_column(train_set, b.attribute);
+      a.value_names = data::attribute_value_names(train_set, size_t(a.column));
       int64_t values = 0;
-      std::set<int64_t> seen;
+      std::vector<int64_t> column;
       for (const auto& s : train_set.samples) {
         const int64_t v = s.attributes[size_t(a.column)];
         DML_CHECK(v >= 0, "parade: attribute '", b.attribute, "' has the negative value ", v,
                   " in ", train_set.name, "; attribute values must be 0, 1, ...");
         values = std::max(values, v + 1);
-        seen.insert(v);
+        column.push_back(v);
       }
       // One subgroup leaves the attribute head nothing to tell apart and the
       // decorrelation nothing to remove: the run would train as a baseline.
+      const std::set<int64_t> seen(column.begin(), column.end());
       DML_CHECK(seen.size() >= 2, "parade: attribute '", b.attribute, "' takes ", seen.size(),
                 " value", seen.size() == 1 ? " (" + std::to_string(*seen.begin()) + ")" : "s",
                 " in ", train_set.name,
                 "; PARADE needs at least 2 subgroups in the training split (choose another "
                 "attribute, or include images of another subgroup)");
+      a.training = find_subgroups(column, kSmallestGroup, "parade");
       a.branch = std::make_shared<AttributeBranch>(b, model.head().config());
       a.loss = losses::make_loss(
           loss_name, {.num_classes = values, .embedding_dim = b.embedding_dim, .gen = &gen});
@@ -162,10 +171,11 @@ class ParadeExtension final : public train::TrainingExtension {
     }
   }
 
-  // Per-subgroup Recall@1 of the held-out queries and the gap between the
-  // best and worst subgroup, for each sensitive attribute. The run's report
-  // has the per-query Recall@1 unless eval.recall_ks leaves 1 out; only then
-  // is the search run again for it.
+  // Per-subgroup Recall@1 of the held-out queries ("tone=inverted/recall@1")
+  // and the gap minority - majority, the training split's (groups.h), for
+  // each sensitive attribute. The run's report has the per-query Recall@1
+  // unless eval.recall_ks leaves 1 out; only then is the search run again
+  // for it.
   Json evaluate(const train::Embedded& held_out, const eval::RetrievalReport& report) override {
     Json out = Json::object();
     eval::RetrievalReport own;
@@ -179,14 +189,16 @@ class ParadeExtension final : public train::TrainingExtension {
     }
     for (const Attribute& a : attributes_) {
       if (held_out.attributes.size(1) <= a.column) continue;
+      const std::string& attribute = a.branch->config().attribute;
       Tensor column = narrow(held_out.attributes, 1, a.column, 1);
-      double best = -INFINITY, worst = INFINITY;
+      double minority = NAN, majority = NAN;
       for (const eval::GroupMean& g : eval::breakdown(*recall, column.to_vector<int64_t>())) {
-        out[a.branch->config().attribute + "=" + std::to_string(g.group) + "/recall@1"] = g.mean;
-        best = std::max(best, g.mean);
-        worst = std::min(worst, g.mean);
+        out[subgroup_name(attribute, a.value_names, g.group) + "/recall@1"] = g.mean;
+        if (a.training && g.group == a.training->minority) minority = g.mean;
+        if (a.training && g.group == a.training->majority) majority = g.mean;
       }
-      out[a.branch->config().attribute + "/recall@1_gap"] = best - worst;
+      if (std::isfinite(minority - majority))
+        out[attribute + "/recall@1_gap_minority_majority"] = minority - majority;
     }
     return out;
   }

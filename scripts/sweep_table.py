@@ -22,6 +22,11 @@ DEFAULT_ROWS = [
 ]
 
 
+def cell(text):
+    """Text for a table cell: a '|' in a name would end the cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def fmt(interval):
     est, low, high = interval.get("estimate"), interval.get("low"), interval.get("high")
     if est is None:
@@ -42,14 +47,15 @@ def main(argv):
     prefixes = argv[2:] or DEFAULT_ROWS
     print("| cell | metric | baseline | PARADE | PARADE - baseline | p |")
     print("|---|---|---|---|---|---|")
-    for cell in record["cells"]:
-        for row in cell["table"]:
+    for c in record["cells"]:
+        for row in c["table"]:
             if not any(row["metric"].startswith(p) for p in prefixes):
                 continue
             p = row.get("p_value")
             mark = "" if p is None else f"{p:.3f}{' *' if row.get('significant') else ''}"
-            print(f"| {cell['cell']} | {row['metric']} | {fmt(row['baseline_interval'])} | "
-                  f"{fmt(row['parade_interval'])} | {fmt(row['difference'])} | {mark} |")
+            print(f"| {cell(c['cell'])} | {cell(row['metric'])} | "
+                  f"{fmt(row['baseline_interval'])} | {fmt(row['parade_interval'])} | "
+                  f"{fmt(row['difference'])} | {mark} |")
 
 
 if __name__ == "__main__":

@@ -20,10 +20,19 @@ struct AuditArgs {
   fairness::EmbeddingFiles files;  // --embeddings and its options; --attribute for either source
 };
 
+// The name of the group whose value is at `key` ("minority", "majority").
+std::string group_named(const Json& doc, const char* key) {
+  for (const auto& g : doc["groups"])
+    if (doc.contains(key) && g["value"] == doc[key]) return g["name"].get<std::string>();
+  return "n/a";
+}
+
 void print_summary(const Json& doc) {
-  std::printf("%s, attribute %s (minority %lld)\n", doc["dataset"].get<std::string>().c_str(),
-              doc["attribute"].get<std::string>().c_str(),
-              (long long)doc["minority"].get<int64_t>());
+  std::printf(
+      "%s, attribute %s (minority %s, majority %s; gaps are minority - majority, below 0 "
+      "the minority is worse off)\n",
+      doc["dataset"].get<std::string>().c_str(), doc["attribute"].get<std::string>().c_str(),
+      group_named(doc, "minority").c_str(), group_named(doc, "majority").c_str());
   auto number = [](const Json& j) { return j.is_number() ? j.get<double>() : NAN; };
   for (const auto& g : doc["groups"]) {
     const std::string v = std::to_string(g["value"].get<int64_t>());
@@ -53,8 +62,8 @@ void print_summary(const Json& doc) {
                 number(x["gap_worst_best"]["interval"][1]));
   }
   for (const auto& [name, d] : doc["downstream"].items())
-    std::printf("  downstream %-20s accuracy %.4f gap %.4f\n", name.c_str(), number(d["overall"]),
-                number(d["gap_minority_majority"]));
+    std::printf("  downstream %-20s accuracy %.4f gap (minority - majority) %.4f\n", name.c_str(),
+                number(d["overall"]), number(d["gap_minority_majority"]));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "dml/train/embed.h"
 #include "dml/train/finite_values.h"
 #include "dml/train/model_factory.h"
+#include "dml/train/run_names.h"
 #include "engine/npy.h"
 #include "tools/commands.h"
 
@@ -53,6 +54,7 @@ Command add_embed_command(CLI::App& app) {
     write_npy(args->output + ".embeddings.npy", e.embeddings);
     write_npy(args->output + ".labels.npy", e.labels);
     if (e.attributes.size(1) > 0) write_npy(args->output + ".attributes.npy", e.attributes);
+    train::write_names_file(train::embedding_names_path(args->output), set);
     std::printf("%s: %lld embeddings of size %lld -> %s.embeddings.npy\n", set.name.c_str(),
                 (long long)e.embeddings.size(0), (long long)e.embeddings.size(1),
                 args->output.c_str());

@@ -30,7 +30,13 @@ void read_attributes(const std::string& root, const Index& index, SampleSet& set
   list.expect_fields(1, "the image count");
   const int64_t count = list.integer(0, "image count");
   if (!list.next()) list.fail("the file ends before the line of attribute names");
-  for (std::string_view name : list.fields()) set.attribute_names.emplace_back(name);
+  for (std::string_view name : list.fields()) {
+    if (!is_valid_utf8(name))
+      list.fail("attribute name '", escape_bytes(name),
+                "' is not valid UTF-8; save the file as UTF-8");
+    set.attribute_names.emplace_back(name);
+    set.attribute_values.push_back(yes_no_names());
+  }
   const size_t n = set.attribute_names.size();
   Index::Coverage cover(index);
   int64_t rows = 0;
@@ -94,6 +100,7 @@ SampleSet read_celeba(const std::string& root, Split split, const ReaderOptions&
   SampleSet set;
   set.name = detail::concat("celeba ", split_name(split));
   set.attribute_names = all.attribute_names;
+  set.attribute_values = all.attribute_values;
   for (size_t i = 0; i < all.samples.size(); ++i) {
     if (split != Split::all && parts[i] != split) continue;
     if (options.check_files) require_image_file(all.samples[i].path, identities.path());

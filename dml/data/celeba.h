@@ -16,7 +16,9 @@ namespace dml::data {
 
 // Split::train, Split::val, Split::test or Split::all, in the order of
 // identity_CelebA.txt. Labels are the identities; the attributes are all 40
-// in the file's order, -1 read as 0 and 1 as 1 (select_attributes picks some).
+// in the file's order, -1 read as 0 and 1 as 1 (select_attributes picks some),
+// the values named "no" and "yes" (reports show "Male=yes"). An attribute name that is not UTF-8 is
+// refused, naming the line.
 SampleSet read_celeba(const std::string& root, Split split, const ReaderOptions& options = {});
 
 }  // namespace dml::data

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <map>
 
 #include "base/error.h"
 
@@ -47,8 +48,19 @@ ClassFolders read_class_folders(const std::string& root, const std::string& what
   });
   DML_CHECK(!out.class_names.empty(), what, " folder ", root,
             " holds no class folders (expected root/<class name>/<image>.jpg)");
+  std::map<std::string_view, const std::string*> by_trimmed;
   for (size_t c = 0; c < out.class_names.size(); ++c) {
+    const auto [seen, fresh] =
+        by_trimmed.emplace(trim_spaces(out.class_names[c]), &out.class_names[c]);
+    DML_CHECK(fresh, what, " class folders '", *seen->second, "' and '", out.class_names[c],
+              "' in ", root,
+              " differ only in surrounding spaces and would read as one class "
+              "name; merge or rename them");
     const fs::path dir = fs::path(root) / out.class_names[c];
+    DML_CHECK(is_valid_utf8(out.class_names[c]), what, " class folder ", root, "/",
+              escape_bytes(out.class_names[c]),
+              ": the folder name is not valid UTF-8 (it names the class in reports); rename it");
+    out.set.class_names[int64_t(c) + 1] = out.class_names[c];
     const std::vector<std::string> files =
         sorted_entries(dir, what, [](const fs::directory_entry& e) {
           std::error_code ec;

@@ -4,6 +4,8 @@
 // the subfolders sorted by name (byte order), numbered from 1; a class's
 // images are its files named *.jpg, *.jpeg or *.png (any case), sorted by
 // name. Hidden entries (names starting with '.') and other files are skipped.
+// The folder names name the classes (SampleSet::class_names): they must be
+// UTF-8, and two that differ only in surrounding spaces are refused.
 #include <string>
 #include <vector>
 

@@ -108,25 +108,50 @@ class CsvParser {
   int64_t line_ = 1;
 };
 
-// A label or attribute column as integers: the values themselves when all are
-// integers, else codes of the distinct strings in sorted order.
-std::vector<int64_t> code_column(const std::vector<Record>& rows, size_t column,
-                                 const std::string& name, const std::string& path) {
-  std::vector<int64_t> values(rows.size());
+// A label or attribute column as integers, and the names of its codes.
+struct CodedColumn {
+  std::vector<int64_t> values;
+  ValueNames names;  // empty for a column of integers
+};
+
+// The values themselves when all are integers, else codes of the distinct
+// strings in sorted order, each code named by its string (check_values has
+// made sure they are UTF-8). Names must fit on one line (tables and logs show
+// them), and two
+// names that differ only in surrounding spaces would read as one in every
+// report, so each of these is refused.
+CodedColumn code_column(const std::vector<Record>& rows, size_t column, const std::string& name,
+                        const std::string& path) {
+  CodedColumn out;
+  out.values.resize(rows.size());
   bool integers = true;
   for (size_t i = 0; i < rows.size(); ++i) {
     const std::string& v = rows[i].fields[column];
     DML_CHECK(!v.empty(), "CSV manifest ", path, ":", rows[i].line, ": empty value in column '",
               name, "'");
-    integers = integers && parse_integer(v, values[i]);
+    integers = integers && parse_integer(v, out.values[i]);
   }
-  if (integers) return values;
+  if (integers) return out;
   std::map<std::string, int64_t> codes;
-  for (const Record& r : rows) codes.emplace(r.fields[column], 0);
+  std::map<std::string_view, const Record*> by_trimmed;
+  for (const Record& r : rows) {
+    const std::string& v = r.fields[column];
+    DML_CHECK(!has_control_character(v), "CSV manifest ", path, ":", r.line, ": value '",
+              escape_bytes(v), "' in column '", name,
+              "' holds a line break or other control character; a name must fit on one line");
+    if (!codes.emplace(v, 0).second) continue;
+    const auto [seen, fresh] = by_trimmed.emplace(trim_spaces(v), &r);
+    DML_CHECK(fresh, "CSV manifest ", path, ":", r.line, ": value '", v, "' in column '", name,
+              "' differs from '", seen->second->fields[column], "' (line ", seen->second->line,
+              ") only in surrounding spaces; write both the same way");
+  }
   int64_t next = 0;
-  for (auto& [text, code] : codes) code = next++;
-  for (size_t i = 0; i < rows.size(); ++i) values[i] = codes.at(rows[i].fields[column]);
-  return values;
+  for (auto& [text, code] : codes) {
+    code = next++;
+    out.names.emplace(code, text);
+  }
+  for (size_t i = 0; i < rows.size(); ++i) out.values[i] = codes.at(rows[i].fields[column]);
+  return out;
 }
 
 // The header's columns by name. Every name must be present, unique and
@@ -233,14 +258,17 @@ SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& o
 
   SampleSet set;
   set.name = detail::concat("csv:", path, options.split.empty() ? "" : " ", options.split);
-  const std::vector<int64_t> labels = code_column(rows, size_t(label_col), "label", path);
+  CodedColumn labels = code_column(rows, size_t(label_col), "label", path);
+  set.class_names = std::move(labels.names);
   std::vector<std::vector<int64_t>> attributes;
   for (size_t c = 0; c < header.fields.size(); ++c) {
     if (std::ptrdiff_t(c) == path_col || std::ptrdiff_t(c) == label_col ||
         std::ptrdiff_t(c) == split_col)
       continue;
+    CodedColumn coded = code_column(rows, c, header.fields[c], path);
     set.attribute_names.push_back(header.fields[c]);
-    attributes.push_back(code_column(rows, c, header.fields[c], path));
+    set.attribute_values.push_back(std::move(coded.names));
+    attributes.push_back(std::move(coded.values));
   }
 
   const std::string dir = std::filesystem::path(path).parent_path().string();
@@ -262,7 +290,7 @@ SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& o
     const std::string& image = r.fields[size_t(path_col)];
     s.path = join_path(dir, image);
     if (options.check_files) require_image_file(s.path, detail::concat(path, ":", r.line));
-    s.label = labels[i];
+    s.label = labels.values[i];
     for (const std::vector<int64_t>& a : attributes) s.attributes.push_back(a[i]);
     set.samples.push_back(std::move(s));
   }

@@ -10,7 +10,12 @@
 // Label and attribute columns hold integers, or else strings: a column in
 // which any value is not an integer is coded by its distinct values in sorted
 // (byte) order, 0, 1, ..., counted over the whole file so every split gets
-// the same codes. Values may not be empty.
+// the same codes. Values may not be empty. A string column's values name its
+// codes (SampleSet::class_names, attribute_values), so reports show them;
+// they must be UTF-8 without line breaks or other control characters, and two
+// values that differ only in surrounding spaces are refused (they would read
+// as one name). Column names must be
+// UTF-8 too.
 //
 // Fields follow RFC 4180: separated by commas; a field in double quotes may
 // hold commas, line breaks and doubled quotes (""); CRLF or LF line ends; a

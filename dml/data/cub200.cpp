@@ -95,6 +95,7 @@ void read_attributes(const std::string& root, const std::vector<std::string>& na
                      const Index& index, SampleSet& set) {
   const std::unordered_map<int64_t, size_t> columns = attribute_columns(root, names);
   set.attribute_names = names;
+  set.attribute_values.assign(names.size(), yes_no_names());
   for (Sample& s : set.samples) s.attributes.assign(names.size(), -1);  // -1: no row yet
   ListFile list(join_path(root, "attributes/image_attribute_labels.txt"), kWhat);
   while (list.next()) {

@@ -29,6 +29,7 @@ struct Cub200Options {
   // attributes.txt; empty loads none and reads no attribute file. Rows of
   // image_attribute_labels.txt may have 5 or 6 fields (a few rows of the
   // published file carry an extra one); only the first three are used.
+  // Values are is_present, 0 and 1, named "no" and "yes".
   std::vector<std::string> attributes = {};
 };
 

@@ -11,6 +11,11 @@ namespace dml::data {
 
 namespace {
 
+// The published names of classes 0-9.
+const char* const kClassNames[kFashionMnistClasses] = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
 // Prefers the compressed file as distributed; falls back to an unpacked copy.
 // When neither exists the .gz name is returned so the error names it.
 std::string locate(const std::string& dir, const std::string& stem) {
@@ -86,6 +91,8 @@ SampleSet read_fashion_mnist_samples(const std::string& dir, Split split,
 
   SampleSet set;
   set.name = detail::concat("fashion-mnist ", split_name(split), class_list);
+  for (int64_t c = 0; c < kFashionMnistClasses; ++c)
+    if (keep[size_t(c)]) set.class_names[c] = kClassNames[c];
   for (int64_t i = 0; i < count; ++i) {
     if (!keep[label[i]]) continue;
     Sample s;

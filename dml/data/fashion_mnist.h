@@ -36,7 +36,8 @@ ImageDataset load_fashion_mnist(const std::string& dir, Split split,
 
 // The same split as a SampleSet with its pixels in memory: SampleSet::pixels
 // is u8 [n, 28, 28] holding only the kept images, Sample::pixel_row indexes
-// it, labels are the classes 0-9. Keeps the images whose class is in
+// it, labels are the classes 0-9, named as published ("T-shirt/top", ...,
+// "Ankle boot") in SampleSet::class_names. Keeps the images whose class is in
 // `classes` (every class when empty), in file order: the zero-shot protocol
 // trains on some classes and tests on the others.
 SampleSet read_fashion_mnist_samples(const std::string& dir, Split split,

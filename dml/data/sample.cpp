@@ -31,4 +31,9 @@ Split parse_split(std::string_view name) {
                              "'; expected one of train, test, val, query, gallery, all"));
 }
 
+const ValueNames& attribute_value_names(const SampleSet& set, size_t column) {
+  static const ValueNames none;
+  return column < set.attribute_values.size() ? set.attribute_values[column] : none;
+}
+
 }  // namespace dml::data

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dml/data/value_names.h"
 #include "engine/tensor.h"
 
 namespace dml::data {
@@ -48,8 +49,16 @@ struct SampleSet {
   std::string name{};                          // "cub200 train", "csv:<path> test", ...
   std::vector<std::string> attribute_names{};  // e.g. CelebA's 40, or CSV columns
   std::vector<Sample> samples{};
+  // What the codes mean where the source names them (value_names.h): class
+  // label -> name, and per attribute (in attribute_names order; may be
+  // shorter, an absent or empty entry meaning "no names") value -> name.
+  ValueNames class_names{};
+  std::vector<ValueNames> attribute_values{};
   // In-memory images (IDX datasets): u8 [n, h, w] (grey) or [n, h, w, c].
   Tensor pixels{};
 };
+
+// The value names of attribute `column` of `set` (empty when it has none).
+const ValueNames& attribute_value_names(const SampleSet& set, size_t column);
 
 }  // namespace dml::data

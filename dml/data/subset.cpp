@@ -15,6 +15,8 @@ SampleSet select_samples(const SampleSet& set, std::string name,
   SampleSet out;
   out.name = std::move(name);
   out.attribute_names = set.attribute_names;
+  out.class_names = set.class_names;
+  out.attribute_values = set.attribute_values;
   out.pixels = set.pixels;
   for (const Sample& s : set.samples)
     if (keep(s)) out.samples.push_back(s);
@@ -73,6 +75,8 @@ SampleSet select_attributes(const SampleSet& set, const std::vector<std::string>
   for (const std::string& name : names) columns.push_back(size_t(attribute_column(set, name)));
   SampleSet out = set;
   out.attribute_names = names;
+  out.attribute_values.clear();
+  for (size_t c : columns) out.attribute_values.push_back(attribute_value_names(set, c));
   for (Sample& s : out.samples) {
     std::vector<int64_t> values;
     for (size_t c : columns) values.push_back(s.attributes.at(c));

@@ -24,6 +24,10 @@ constexpr double kNoiseSigma = 40;
 
 const std::vector<std::string> kNames = {"invert", "darken", "brighten", "contrast",
                                          "noise",  "blur",   "stripes"};
+// The attribute value 1 in reports: what the transform made of the image
+// (value 0 is "original").
+const std::vector<std::string> kChangedNames = {
+    "inverted", "darkened", "brightened", "low contrast", "noisy", "blurred", "striped"};
 constexpr uint8_t kStripeGrey = 96;
 
 // x * kKeepPercent / 100 rounded half up, in integers so the result is exact.
@@ -189,6 +193,11 @@ SampleSet add_image_attribute(const SampleSet& set, const ImageAttribute& attrib
   out.name = set.name;
   out.attribute_names = set.attribute_names;
   out.attribute_names.push_back(attribute.name);
+  out.class_names = set.class_names;
+  out.attribute_values = set.attribute_values;
+  out.attribute_values.resize(set.attribute_names.size());
+  out.attribute_values.push_back(
+      {{0, "original"}, {1, kChangedNames[size_t(attribute.transform)]}});
   out.samples = set.samples;
   out.pixels = Tensor::empty({n, h, w}, DType::u8);
   const uint8_t* from = src.data<uint8_t>();

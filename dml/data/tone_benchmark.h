@@ -69,7 +69,9 @@ struct ImageAttribute {
 
 // `set` with the attribute appended to its attributes: in each class,
 // minority_count(class size, share) samples get value 1 and their image
-// transformed, the others 0. The result owns a new pixel tensor u8 [n, h, w]
+// transformed, the others 0. The values are named "original" (0) and what
+// the transform makes (1: "inverted", "darkened", "brightened", "low
+// contrast", "noisy", "blurred", "striped"). The result owns a new pixel tensor u8 [n, h, w]
 // with one row per sample in sample order (the input is untouched); the set's
 // images must be in memory as grey u8 [rows, h, w]. `seed` and `split` drive
 // the choice and the noise: class c draws from the choice stream's (split,

@@ -60,6 +60,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
       {"epochs_done", std::to_string(c.epochs_done)},
       {"steps", std::to_string(c.steps)},
       {"config", c.config.dump()}};
+  if (!c.names.is_null()) meta["names"] = c.names.dump();
   if (c.rng) {
     meta["rng_seed"] = std::to_string(c.rng->seed);
     meta["rng_offset"] = std::to_string(c.rng->offset);
@@ -67,10 +68,12 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   write_safetensors(path, tensors, meta);
 }
 
-void save_exported_model(const std::string& path, const NamedTensors& model, const Json& config) {
-  write_safetensors(
-      path, model,
-      {{"format", kModelFormat + std::to_string(kModelVersion)}, {"config", config.dump()}});
+void save_exported_model(const std::string& path, const NamedTensors& model, const Json& config,
+                         const Json& names) {
+  std::map<std::string, std::string> meta = {
+      {"format", kModelFormat + std::to_string(kModelVersion)}, {"config", config.dump()}};
+  if (!names.is_null()) meta["names"] = names.dump();
+  write_safetensors(path, model, meta);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
@@ -93,6 +96,11 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.config = Json::parse(config->second, nullptr, /*allow_exceptions=*/false);
   DML_CHECK(!c.config.is_discarded() && c.config.is_object(), "checkpoint ", path,
             ": its 'config' is not a JSON object");
+  if (auto names = meta.find("names"); names != meta.end()) {
+    c.names = Json::parse(names->second, nullptr, /*allow_exceptions=*/false);
+    DML_CHECK(!c.names.is_discarded() && c.names.is_object(), "checkpoint ", path,
+              ": its 'names' metadata is not a JSON object");
+  }
   if (model_version > 0) {
     c.model = std::move(file.tensors);
     return c;

@@ -5,7 +5,8 @@
 // tensors ("model.<name>"), the loss's learnable parameters ("loss.<name>"),
 // the optimizer's state ("optim.<group>.<index>.<slot>"), and in the
 // metadata the epochs done, the steps taken (the lr schedule's position), the
-// process-wide generator's state and the resolved config. Model tensors are
+// process-wide generator's state, the resolved config and the names of the
+// dataset's classes and attribute values ("names", run_names.h). Model tensors are
 // parameters and buffers (batch-norm running statistics). The sampler, loader
 // and miner draw from named streams of (seed, epoch) (dml/data/random_streams.h),
 // so their state is the epoch: resuming after epoch e replays epoch e+1
@@ -17,7 +18,7 @@
 //
 // An exported model holds the model's tensors under their own names
 // ("backbone.conv1.weight", "head.fc.weight": what a deployment loads) and
-// the config in its metadata. Both are written atomically (temporary file,
+// the config and the names in its metadata. Both are written atomically (temporary file,
 // then rename), so a crash never leaves a half-written file.
 #include <cstdint>
 #include <optional>
@@ -36,10 +37,14 @@ struct Checkpoint {
   // dml::default_generator() after the last step (absent from version 1).
   std::optional<GeneratorState> rng;
   Json config;
+  // The names of class labels and attribute values (run_names.h); null in
+  // files written before names were kept.
+  Json names{};
 };
 
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
-void save_exported_model(const std::string& path, const NamedTensors& model, const Json& config);
+void save_exported_model(const std::string& path, const NamedTensors& model, const Json& config,
+                         const Json& names);
 
 // Reads either kind: an exported model gives empty loss and optimizer state.
 // Errors name the file and say what is missing.

@@ -10,6 +10,7 @@
 #include "dml/train/model_factory.h"
 #include "dml/train/optimizer_setup.h"
 #include "dml/train/preflight.h"
+#include "dml/train/run_names.h"
 
 namespace dml::train {
 
@@ -35,13 +36,20 @@ void check_trainable_here(const RunConfig& r, const LossConfig& loss) {
 }
 
 // Relabels the training samples 0 .. C-1 (in order of their labels), as
-// proxy and classification losses index their parameters by class.
+// proxy and classification losses index their parameters by class; the
+// class names follow.
 int64_t make_labels_contiguous(data::SampleSet& set) {
   std::map<int64_t, int64_t> index;
   for (const auto& s : set.samples) index.emplace(s.label, 0);
   int64_t next = 0;
-  for (auto& [label, i] : index) i = next++;
+  data::ValueNames names;
+  for (auto& [label, i] : index) {
+    i = next++;
+    if (auto name = set.class_names.find(label); name != set.class_names.end())
+      names[i] = name->second;
+  }
   for (auto& s : set.samples) s.label = index[s.label];
+  set.class_names = std::move(names);
   return next;
 }
 
@@ -81,6 +89,9 @@ RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFac
   parts.train_set = open_split(c.data, "train");
   parts.held_out = open_eval_data(c, "test");
   preflight_run(parts.train_set, parts.held_out, c);
+  std::vector<const data::SampleSet*> splits = {&parts.train_set, &parts.held_out.queries};
+  if (parts.held_out.gallery) splits.push_back(&*parts.held_out.gallery);
+  parts.names = names_json(splits);  // before the training classes are renumbered
   parts.classes = make_labels_contiguous(parts.train_set);
   parts.sampler = make_sampler(parts.train_set, c.run);
   parts.steps_per_epoch = parts.sampler->batches_per_epoch();

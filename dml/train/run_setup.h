@@ -23,6 +23,7 @@ namespace dml::train {
 struct RunParts {
   data::SampleSet train_set;  // labels relabelled 0 .. classes-1
   EvalData held_out;
+  Json names;  // of classes and attribute values, in the dataset's codes (run_names.h)
   int64_t classes = 0;
   std::unique_ptr<data::MPerClassSampler> sampler;
   int64_t steps_per_epoch = 0;  // the sampler's, capped by train.max_steps_per_epoch

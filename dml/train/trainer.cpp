@@ -79,6 +79,7 @@ Run::Run(const Json& config, const TrainOptions& options)
   // Every check passed: the run starts, and only now replaces another's files.
   dir_.start();
   write_file_atomically(dir_.file("config.json").string(), config_json_.dump(2) + "\n");
+  write_file_atomically(dir_.file("names.json").string(), parts_.names.dump(2) + "\n");
   if (!options.resume.empty()) log_.write();
   print_run(parts_, c_);
   if (epochs_done_ > 0)
@@ -219,7 +220,8 @@ void Run::save_checkpoint_now() {
                    .epochs_done = epochs_done_,
                    .steps = steps_,
                    .rng = default_generator().state(),
-                   .config = config_json_});
+                   .config = config_json_,
+                   .names = parts_.names});
   interrupt_.checkpoint_kept(checkpoint_path(), epochs_done_);
 }
 
@@ -239,7 +241,7 @@ Json Run::train() {
   }
   for (int64_t epoch = epochs_done_; epoch < c_.run.epochs; ++epoch) train_epoch(epoch);
   const std::string model = dir_.file("model.safetensors").string();
-  save_exported_model(model, parts_.model->state_dict(), config_json_);
+  save_exported_model(model, parts_.model->state_dict(), config_json_, parts_.names);
   std::printf("wrote %s and %s\n", checkpoint_path().c_str(), model.c_str());
   return log_.last();
 }

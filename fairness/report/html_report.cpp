@@ -28,7 +28,7 @@ std::string path_name(const Path& path) {
 struct Group {
   int64_t value = 0;
   std::string key;   // the value as the per_group objects' key
-  std::string name;  // as written, " (minority)" appended for the minority
+  std::string name;  // as written, " (minority)" / " (majority)" appended
   double count = kNaN;
 };
 
@@ -99,7 +99,9 @@ class Document {
       if (groups_[i].value == value) return i;
     return std::nullopt;
   }
-  const Group& majority() const { return groups_[majority_]; }
+  // The subgroups the signed gaps compare (absent from a malformed document).
+  std::string minority_name() const { return minority_ ? groups_[*minority_].name : "n/a"; }
+  std::string majority_name() const { return majority_ ? groups_[*majority_].name : "n/a"; }
 
  private:
   void read_groups() {
@@ -118,13 +120,22 @@ class Document {
       if (g.contains("count") && g["count"].is_number()) group.count = g["count"].get<double>();
       groups_.push_back(std::move(group));
     }
+    // The gaps' two sides, as the document names them; a document without a
+    // "majority" (written before it was recorded) had its gaps taken against
+    // the largest subgroup other than the minority.
     const Json* minority = find({"minority"});
-    for (size_t i = 0; i < groups_.size(); ++i) {
-      Group& g = groups_[i];
-      if (minority && minority->is_number_integer() && g.value == minority->get<int64_t>())
-        g.name += " (minority)";
-      if (g.count > groups_[majority_].count) majority_ = i;
+    if (minority && minority->is_number_integer())
+      minority_ = group_index(minority->get<int64_t>());
+    const Json* majority = find({"majority"});
+    if (majority && majority->is_number_integer()) {
+      majority_ = group_index(majority->get<int64_t>());
+    } else {
+      for (size_t i = 0; i < groups_.size(); ++i)
+        if (i != minority_ && (!majority_ || groups_[i].count > groups_[*majority_].count))
+          majority_ = i;
     }
+    if (minority_) groups_[*minority_].name += " (minority)";
+    if (majority_) groups_[*majority_].name += " (majority)";
   }
 
   std::string attribute() const { return text({"attribute"}); }
@@ -132,7 +143,7 @@ class Document {
   std::string title_;
   const Json& root_;
   std::vector<Group> groups_;
-  size_t majority_ = 0;  // the largest group (the first on a tie)
+  std::optional<size_t> minority_, majority_;
 };
 
 // One row of a per-subgroup table: a metric (or classifier) with its value
@@ -200,15 +211,15 @@ std::string gap_table(const Document& doc, const std::string& first_column,
   return html_table(header, cells);
 }
 
-// Bars per group (colours as in the attribute map), the max - min gap under
-// each metric.
+// Bars per group (colours as in the attribute map), the signed gap
+// (minority - majority) under each metric.
 std::string gap_bars(const Document& doc, const std::string& title,
                      const std::vector<GapRow>& rows) {
   BarChart chart;
   chart.title = title;
   for (const GapRow& r : rows) {
     chart.categories.push_back(r.name);
-    chart.notes.push_back("gap " + format_metric(r.gap_max_min));
+    chart.notes.push_back("min. \u2212 maj. " + format_metric(r.gap_minority_majority));
   }
   for (size_t g = 0; g < doc.groups().size(); ++g) {
     BarChart::Series s{doc.groups()[g].name, {}, {}};
@@ -217,6 +228,15 @@ std::string gap_bars(const Document& doc, const std::string& title,
   }
   return render_bar_chart(chart);
 }
+
+// The one sign convention of every gap, stated where the gaps are shown.
+const std::string kGapConvention =
+    "<p class=\"convention\">Gaps are minority &minus; majority: the minority is the "
+    "attribute value rarest in the training split, the majority its most common other value. "
+    "For retrieval metrics and accuracy (higher is better) a negative gap means the minority is "
+    "worse off; for the alignment distances it is the difference in distance (a positive "
+    "intra_class gap: the minority's same-class pairs lie farther apart). max &minus; min is "
+    "the unsigned spread over all subgroups.</p>\n";
 
 std::string missing(const std::string& what) {
   return "<p class=\"missing\">No " + what + " in this document.</p>\n";
@@ -236,9 +256,11 @@ std::string overview(const Document& doc) {
                      {"dataset", html_escape(doc.text({"dataset"}))},
                      {"sensitive attribute", html_escape(doc.text({"attribute"}))},
                      {"subgroups (count)", groups},
-                     {"majority", html_escape(doc.majority().name)},
+                     {"minority (rarest in training)", html_escape(doc.minority_name())},
+                     {"majority (most common other in training)", html_escape(doc.majority_name())},
                      {"alignment pairs", pairs}},
-                    false);
+                    false) +
+         kGapConvention;
 }
 
 std::string retrieval(const Document& doc) {
@@ -315,9 +337,15 @@ std::string embedding_map(const Document& doc) {
       doc.fail(detail::concat("embedding_map.groups[", i, "] = ", value, " is not in 'groups'"));
     by_group.category.push_back(*g);
   }
+  const Json* class_names = doc.find({"embedding_map", "class_names"});
   for (auto& [value, index] : class_index) {
     index = by_class.category_names.size();
-    by_class.category_names.push_back(detail::concat("class ", value));
+    const std::string key = std::to_string(value);
+    by_class.category_names.push_back(class_names && class_names->is_object() &&
+                                              class_names->contains(key) &&
+                                              (*class_names)[key].is_string()
+                                          ? (*class_names)[key].get<std::string>()
+                                          : detail::concat("class ", value));
   }
   for (int64_t l : label) by_class.category.push_back(class_index[l]);
   by_group.points = by_class.points;

@@ -16,6 +16,17 @@ std::string format_fixed(double value, int decimals) {
   return text;
 }
 
+std::string shorten(std::string_view text, size_t max_chars) {
+  const auto starts_char = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; };
+  size_t chars = 0, cut = text.size();
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!starts_char(text[i])) continue;
+    if (chars == max_chars - 1 && cut == text.size()) cut = i;  // room for the ellipsis
+    if (++chars > max_chars) return std::string(text.substr(0, cut)) + "\u2026";
+  }
+  return std::string(text);
+}
+
 std::string html_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -11,6 +11,11 @@ namespace dml::fairness {
 // attribute values, in HTML and in inline SVG.
 std::string html_escape(std::string_view text);
 
+// `text` cut to at most `max_chars` characters (UTF-8 code points, never
+// inside one), the last of them an ellipsis when cut: long names in a chart's
+// fixed-width legend. Escape the result like any other text.
+std::string shorten(std::string_view text, size_t max_chars);
+
 // `value` with a fixed number of decimals; NaN (a null in the document) as
 // "n/a", infinities as "inf" / "-inf", and never "-0.00".
 std::string format_fixed(double value, int decimals);

@@ -17,7 +17,9 @@ constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", 
                                     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
 
 // Shared frame: title line on top, legend column on the right.
-constexpr double kTitleHeight = 28, kLegendWidth = 170, kLegendRow = 18;
+constexpr double kTitleHeight = 28, kLegendWidth = 230, kLegendRow = 18;
+// A legend label's most characters (longer names are cut, whole in a tooltip).
+constexpr size_t kLegendChars = 34;
 
 // SVG coordinates: 1 decimal, enough for screen pixels and short to write.
 std::string c(double v) {
@@ -44,13 +46,15 @@ bool finite(const Interval& i) {
   return std::isfinite(i.low) && std::isfinite(i.high);
 }
 
-// One legend row per name from (x, top): a colour swatch and the label.
+// One legend row per name from (x, top): a colour swatch and the label, cut
+// to the legend's width with the whole label as its tooltip.
 void legend(std::ostringstream& os, double x, double top, const std::vector<std::string>& labels) {
   for (size_t i = 0; i < labels.size(); ++i) {
     const double y = top + double(i) * kLegendRow;
     os << "<rect x=\"" << c(x) << "\" y=\"" << c(y) << "\" width=\"12\" height=\"12\" fill=\""
-       << chart_colour(i) << "\"/><text x=\"" << c(x + 18) << "\" y=\"" << c(y + 10) << "\">"
-       << html_escape(labels[i]) << "</text>\n";
+       << chart_colour(i) << "\"/><text x=\"" << c(x + 18) << "\" y=\"" << c(y + 10) << "\"><title>"
+       << html_escape(labels[i]) << "</title>" << html_escape(shorten(labels[i], kLegendChars))
+       << "</text>\n";
   }
 }
 

@@ -78,7 +78,11 @@ std::string tradeoff(const SweepSummary& s) {
       }
     chart.series.push_back(std::move(series));
   }
-  return "<h2>Fairness-accuracy trade-off</h2>\n" + render_interval_scatter(chart) +
+  return std::string("<h2>Fairness-accuracy trade-off</h2>\n") +
+         "<p class=\"convention\">The gap is minority &minus; majority (the training split's "
+         "rarest value of the attribute and its most common other value): below 0 the minority "
+         "is worse off.</p>\n" +
+         render_interval_scatter(chart) +
          html_table({"cell", "arm", "overall " + html_escape(s.metric),
                      "gap (minority &minus; majority)", "leakage"},
                     rows, true, "arms");

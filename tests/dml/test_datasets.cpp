@@ -466,11 +466,17 @@ TEST(CsvManifest, ColumnsSplitsAndQuoting) {
 TEST(CsvManifest, StringLabelsAndMultilineFields) {
   TempDir dir;
   const std::string manifest = dir.file("m.csv");
-  write_text(manifest, "label,path\nwren,a.png\n\"albatross\nlong\",b.png\nwren,c.png\n");
+  write_text(manifest, "label,path\nwren,a.png\nalbatross,\"b\nlong.png\"\nwren,c.png\n");
   data::SampleSet set = data::read_csv_manifest(manifest, {.check_files = false});
   EXPECT_EQ(labels_of(set), (std::vector<int64_t>{1, 0, 1}));
   EXPECT_TRUE(set.attribute_names.empty());
+  EXPECT_EQ(set.samples[1].path, dir.file("b\nlong.png"));
   EXPECT_EQ(set.samples[2].path, dir.file("c.png"));
+  // A name is shown on one line: a line break in a label is refused.
+  write_text(manifest, "label,path\nwren,a.png\n\"albatross\nlong\",b.png\n");
+  expect_error(
+      [&] { data::read_csv_manifest(manifest, {.check_files = false}); },
+      {manifest + ":3", "value 'albatross\\x0Along' in column 'label' holds a line break"});
 }
 
 TEST(CsvManifest, BadManifestsNameTheLine) {
@@ -506,6 +512,93 @@ TEST(CsvManifest, BadManifestsNameTheLine) {
                {"cannot open CSV manifest", dir.file("none.csv")});
 }
 
+TEST(CsvManifest, StringColumnsNameTheirCodes) {
+  TempDir dir;
+  data::SampleSet all = data::read_csv_manifest(make_csv_manifest(dir));
+  EXPECT_TRUE(all.class_names.empty());  // integer labels are their own names
+  ASSERT_EQ(all.attribute_values.size(), 2u);
+  EXPECT_EQ(all.attribute_values[0], (data::ValueNames{{0, "dark"}, {1, "light"}, {2, "medium"}}));
+  EXPECT_TRUE(all.attribute_values[1].empty());
+  EXPECT_EQ(data::value_name(all.attribute_values[1], 41), "41");
+  // Subsets keep the names, with their attributes.
+  const data::SampleSet picked = data::select_attributes(all, {"age", "tone"});
+  EXPECT_TRUE(picked.attribute_values[0].empty());
+  EXPECT_EQ(picked.attribute_values[1], all.attribute_values[0]);
+  EXPECT_EQ(data::select_classes(all, {5, 7}, "x").attribute_values, all.attribute_values);
+
+  const std::string manifest = dir.file("m.csv");
+  write_text(manifest,
+             "label,path,group\nwren,a.png,\"<b>&\"\n\"albatross, long\",b.png,\"x\"\"y\"\n");
+  data::SampleSet set = data::read_csv_manifest(manifest, {.check_files = false});
+  EXPECT_EQ(set.class_names, (data::ValueNames{{0, "albatross, long"}, {1, "wren"}}));
+  EXPECT_EQ(set.attribute_values[0], (data::ValueNames{{0, "<b>&"}, {1, "x\"y"}}));
+}
+
+TEST(CsvManifest, NamesMustBeUtf8AndDistinctBeyondSpaces) {
+  TempDir dir;
+  const std::string m = dir.file("m.csv");
+  const data::CsvManifestOptions unchecked{.check_files = false};
+  write_text(m, "path,label,tone\na.png,1,dark\nb.png,2,caf\xE9\n");  // Latin-1
+  expect_error([&] { data::read_csv_manifest(m, unchecked); },
+               {m + ":3", "'caf\\xE9' in column 'tone' is not valid UTF-8"});
+  write_text(m, "path,label,t\xF6ne\na.png,1,0\n");
+  expect_error([&] { data::read_csv_manifest(m, unchecked); },
+               {m + ":1", "column name 't\\xF6ne' is not valid UTF-8"});
+  write_text(m, "path,label,tone\na.png,1,dark\nb.png,2, dark\n");
+  expect_error([&] { data::read_csv_manifest(m, unchecked); },
+               {m + ":3",
+                "' dark' in column 'tone' differs from 'dark' (line 2) only in "
+                "surrounding spaces"});
+  write_text(m, "path,label,tone\na.png,1,caf\xC3\xA9\nb.png,2,\xE2\x82\xAC\n");
+  EXPECT_EQ(data::read_csv_manifest(m, unchecked).attribute_values[0],
+            (data::ValueNames{{0, "caf\xC3\xA9"}, {1, "\xE2\x82\xAC"}}));
+}
+
+TEST(ValueNames, Utf8Validation) {
+  EXPECT_TRUE(data::is_valid_utf8("plain \xC3\xA9 \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(data::is_valid_utf8("\xC3"));              // truncated
+  EXPECT_FALSE(data::is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(data::is_valid_utf8("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(data::is_valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(data::is_valid_utf8("\x80"));
+  EXPECT_EQ(data::escape_bytes("a\xE9\n"), "a\\xE9\\x0A");
+}
+
+TEST(ClassFolders, FolderNamesNameTheClasses) {
+  TempDir dir;
+  const std::string root = make_lfw(dir);
+  data::SampleSet set = data::read_lfw(root);
+  EXPECT_EQ(
+      set.class_names,
+      (data::ValueNames{{1, "Aaron_Peirsol"}, {2, "Abel_Pacheco"}, {3, "Yao_Ming"}, {4, "Zico"}}));
+  fs::create_directories(root + "/Zico ");
+  touch(root + "/Zico /x.jpg");
+  expect_error([&] { data::read_lfw(root); },
+               {"class folders 'Zico' and 'Zico '", "differ only in surrounding spaces"});
+  fs::remove_all(root + "/Zico ");
+  fs::create_directories(root + "/Bad\xFFName");
+  touch(root + "/Bad\xFFName/x.jpg");
+  expect_error([&] { data::read_lfw(root); }, {"Bad\\xFFName", "not valid UTF-8"});
+}
+
+TEST(Celeba, PresenceAttributesAreNamedNoAndYes) {
+  TempDir dir;
+  const std::string root = make_celeba(dir);
+  data::SampleSet set = data::read_celeba(root, data::Split::train);
+  ASSERT_EQ(set.attribute_values.size(), set.attribute_names.size());
+  for (const data::ValueNames& names : set.attribute_values)
+    EXPECT_EQ(names, (data::ValueNames{{0, "no"}, {1, "yes"}}));
+  write_text(root + "/list_attr_celeba.txt",
+             "3\nA B\xE9 C\n000001.jpg -1 1 1\n000002.jpg 1 1 -1\n000003.jpg -1 -1 1\n");
+  expect_error([&] { data::read_celeba(root, data::Split::all); },
+               {"list_attr_celeba.txt:2", "attribute name 'B\\xE9' is not valid UTF-8"});
+  TempDir cub;
+  const data::SampleSet birds = data::read_cub200(make_cub200(cub, {1, 1, 101}), data::Split::all,
+                                                  {.attributes = {"has_wing_color::blue"}});
+  ASSERT_EQ(birds.attribute_values.size(), 1u);
+  EXPECT_EQ(birds.attribute_values[0], data::yes_no_names());
+}
+
 // ---- Fashion-MNIST as samples, and subsets --------------------------------------------
 
 TEST(FashionMnistSamples, ClassFilterKeepsOnlyThoseImagesInMemory) {
@@ -520,6 +613,7 @@ TEST(FashionMnistSamples, ClassFilterKeepsOnlyThoseImagesInMemory) {
 
   data::SampleSet set = data::read_fashion_mnist_samples(dir.file(""), data::Split::train, {9, 3});
   EXPECT_EQ(set.name, "fashion-mnist train classes 9,3");
+  EXPECT_EQ(set.class_names, (data::ValueNames{{3, "Dress"}, {9, "Ankle boot"}}));
   EXPECT_EQ(labels_of(set), (std::vector<int64_t>{3, 3, 9}));
   EXPECT_EQ(set.pixels.shape(), (dml::Shape{3, 28, 28}));
   const std::vector<int> source_row = {0, 2, 4};

@@ -275,6 +275,22 @@ TEST(ToneBenchmark, SecondAttributeIsChosenFromItsOwnStreams) {
   EXPECT_EQ(stripes, tones(add_image_attribute(set, pattern, 9, data::Split::train)));
 }
 
+TEST(ToneBenchmark, ValuesAreNamedByWhatTheTransformMade) {
+  data::SampleSet set = synthetic_set();
+  set.class_names = {{1, "one"}};
+  const data::SampleSet toned = add_image_attribute(
+      set, {.transform = ToneTransform::invert, .share = 0.5}, 9, data::Split::train);
+  ASSERT_EQ(toned.attribute_values.size(), 1u);
+  EXPECT_EQ(toned.attribute_values[0], (data::ValueNames{{0, "original"}, {1, "inverted"}}));
+  EXPECT_EQ(toned.class_names, set.class_names);
+  const data::SampleSet both = add_image_attribute(
+      toned, {.name = "pattern", .transform = ToneTransform::stripes, .share = 0.5}, 9,
+      data::Split::train);
+  ASSERT_EQ(both.attribute_values.size(), 2u);
+  EXPECT_EQ(both.attribute_values[0], toned.attribute_values[0]);
+  EXPECT_EQ(both.attribute_values[1], (data::ValueNames{{0, "original"}, {1, "striped"}}));
+}
+
 TEST(ToneBenchmark, AppendsToExistingAttributesAndRejectsBadInput) {
   data::SampleSet set = synthetic_set();
   set.attribute_names = {"bird"};

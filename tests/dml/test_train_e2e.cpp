@@ -18,11 +18,13 @@
 #include "dml/miners/registry.h"
 #include "dml/train/checkpoint.h"
 #include "dml/train/config.h"
+#include "dml/train/run_names.h"
 #include "dml/train/trainer.h"
 #include "engine/npy.h"
 #include "engine/safetensors.h"
 #include "tests/support/dataset_fixtures.h"
 #include "tests/support/e2e_support.h"
+#include "tests/support/image_files.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -143,6 +145,23 @@ TEST_P(TinyFixtureRun, TrainsEvaluatesAndWritesItsOutputs) {
   ASSERT_EQ(model.tensors.size(), checkpoint.model.size());
   EXPECT_EQ(model.tensors.back().first, "head.fc.bias");
   EXPECT_EQ(model.tensors.back().second.shape(), (dml::Shape{8}));  // model.embedding_dim
+
+  // The names of classes and attribute values, in the dataset's own codes,
+  // beside the config and in both files' metadata.
+  const Json names = Json::parse(read_text(out + "/names.json"));
+  EXPECT_EQ(checkpoint.names, names);
+  EXPECT_EQ(dml::train::load_checkpoint(out + "/model.safetensors").names, names);
+  ASSERT_TRUE(names["classes"].is_object() && names["attributes"].is_object()) << names;
+  if (GetParam().name == "fashion_mnist") {
+    EXPECT_EQ(names["classes"]["0"], "T-shirt/top");  // a training class, not renumbered
+    EXPECT_EQ(names["classes"]["9"], "Ankle boot");   // a held-out class
+  }
+  if (GetParam().name == "csv") {
+    EXPECT_EQ(names["attributes"].dump(), R"({"tone":{"0":"dark","1":"light","2":"medium"}})");
+  }
+  if (GetParam().name == "lfw") {
+    EXPECT_EQ(names["classes"]["4"], "Zico");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, TinyFixtureRun, testing::ValuesIn(kFormats),
@@ -192,6 +211,37 @@ TEST(TrainCudaGraph, NeedsTheFusedMarginLossAndAGpu) {
   settings.push_back("loss.miner=distance_weighted");
   expect_error([&] { dml::train::run_training(resolve(data, settings)); },
                {"train.cuda_graph: CUDA graphs capture work on a GPU", "cpu"});
+}
+
+// ---- Names -------------------------------------------------------------------------------
+
+TEST(RunNames, MergesSplitsAndReadsPartsBack) {
+  dml::data::SampleSet train, test;
+  train.class_names = {{0, "wren"}};
+  train.attribute_names = {"tone", "age"};
+  train.attribute_values = {{{0, "dark"}}};  // age: integers, no names
+  test.class_names = {{3, "gull"}};
+  test.attribute_names = {"tone"};
+  test.attribute_values = {{{1, "light"}}};
+  const Json names = dml::train::names_json({&train, &test});
+  EXPECT_EQ(names.dump(), R"({"classes":{"0":"wren","3":"gull"},)"
+                          R"("attributes":{"tone":{"0":"dark","1":"light"},"age":{}}})");
+  EXPECT_EQ(dml::train::class_names_of(names, "x"),
+            (dml::data::ValueNames{{0, "wren"}, {3, "gull"}}));
+  EXPECT_EQ(dml::train::attribute_value_names_of(names, "tone", "x"),
+            (dml::data::ValueNames{{0, "dark"}, {1, "light"}}));
+  EXPECT_TRUE(dml::train::attribute_value_names_of(names, "pattern", "x").empty());
+  EXPECT_TRUE(dml::train::class_names_of(Json::object(), "x").empty());  // no names kept
+
+  TempDir dir;
+  EXPECT_EQ(dml::train::read_names_file(dir.file("none.json")), Json::object());
+  dml::test::write_text(dir.file("bad.json"), R"({"classes": {"one": "wren"}})");
+  const Json bad = dml::train::read_names_file(dir.file("bad.json"));
+  expect_error([&] { dml::train::class_names_of(bad, dir.file("bad.json")); },
+               {dir.file("bad.json"), "'classes' entry \"one\"", "integer code"});
+  dml::test::write_text(dir.file("broken.json"), "{");
+  expect_error([&] { dml::train::read_names_file(dir.file("broken.json")); },
+               {"names file " + dir.file("broken.json"), "not a JSON object"});
 }
 
 // ---- Bad images ------------------------------------------------------------------------
@@ -289,6 +339,10 @@ TEST_F(FashionMnistTest, DmlToolTrainsEvaluatesAndEmbeds) {
   for (int64_t i = 0; i < labels.numel(); ++i) ++per_class[labels.data<int64_t>()[i]];
   EXPECT_EQ(per_class,
             (std::map<int64_t, int64_t>{{5, 1000}, {6, 1000}, {7, 1000}, {8, 1000}, {9, 1000}}));
+  // Beside the arrays, what their labels mean.
+  const Json names = Json::parse(read_text(prefix + ".names.json"));
+  EXPECT_EQ(names["classes"].dump(),
+            R"({"5":"Sandal","6":"Shirt","7":"Sneaker","8":"Bag","9":"Ankle boot"})");
   // The head L2-normalises every embedding.
   for (int64_t row = 0; row < 5000; ++row) {
     double squares = 0;

@@ -19,6 +19,7 @@ inline Json synthetic_audit(const std::string& attribute = "tone") {
     "dataset": "fashion-mnist-tone test classes 5-9",
     "attribute": "tone",
     "minority": 1,
+    "majority": 0,
     "groups": [{"value": 0, "name": "tone=0", "count": 30},
                {"value": 1, "name": "tone=1", "count": 10}],
     "sampled": {"pairs": true, "max_pairs": 2000000},

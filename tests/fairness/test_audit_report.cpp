@@ -184,8 +184,8 @@ TEST(AuditReport, RendersEverySectionOfADocument) {
   for (const char* s :
        {"tone=0", "tone=1 (minority)", "class 5", "class 7", "runs/x/model.safetensors", "recall@1",
         "r_precision", "intra_class", "uniformity", "logistic_imbalanced", "knn_balanced",
-        "logistic regression, 50/50 split", "sampled, at most 2000000 pairs", "tone=0: 30",
-        "Embedding map (pca) by tone"})
+        "logistic regression, 50/50 split", "sampled, at most 2000000 pairs",
+        "tone=0 (majority): 30", "Embedding map (pca) by tone"})
     EXPECT_NE(html.find(s), std::string::npos) << s;
   for (const std::string& number : kNumbers)
     EXPECT_NE(html.find(">" + number + "<"), std::string::npos) << number;
@@ -210,6 +210,63 @@ TEST(AuditReport, EscapesHostileStrings) {
   EXPECT_NE(html.find("&lt;img src=x onerror=alert(2)&gt; (minority)"), std::string::npos);
   EXPECT_NE(html.find("&lt;b&gt;@1"), std::string::npos);
   EXPECT_NE(html.find("A &amp; &quot;B&quot;"), std::string::npos);
+}
+
+// The overview's row of `label`, from its cell to the end of the row.
+std::string overview_row(const std::string& html, const std::string& label) {
+  const size_t at = html.find(">" + label + "<");
+  EXPECT_NE(at, std::string::npos) << label;
+  return at == std::string::npos ? "" : html.substr(at, html.find("</tr>", at) - at);
+}
+
+// The training minority can be the larger held-out group: the majority is
+// the document's (the training split's), never the largest held-out group.
+TEST(AuditReport, MinorityAndMajorityAreTheDocumentsNotTheHeldOutSizes) {
+  json doc = synthetic_audit();
+  doc["groups"][0]["count"] = 10;  // tone=0, the training majority
+  doc["groups"][1]["count"] = 30;  // tone=1, the training minority, larger here
+  doc["majority"] = 0;
+  std::string html = dml::fairness::render_audit_html(doc);
+  EXPECT_NE(
+      overview_row(html, "majority (most common other in training)").find("tone=0 (majority)"),
+      std::string::npos);
+  EXPECT_NE(overview_row(html, "minority (rarest in training)").find("tone=1 (minority)"),
+            std::string::npos);
+  // A document from before "majority" was written: the largest group other
+  // than the minority, as its gaps were computed.
+  doc.erase("majority");
+  html = dml::fairness::render_audit_html(doc);
+  EXPECT_NE(
+      overview_row(html, "majority (most common other in training)").find("tone=0 (majority)"),
+      std::string::npos);
+}
+
+TEST(AuditReport, StatesTheGapConventionAndShowsTheSignedGap) {
+  const std::string html = dml::fairness::render_audit_html(synthetic_audit());
+  EXPECT_NE(html.find("Gaps are minority &minus; majority"), std::string::npos);
+  EXPECT_NE(html.find("a negative gap means the minority is worse off"), std::string::npos);
+  // Under each retrieval bar group: the signed gap, not the unsigned spread.
+  EXPECT_NE(html.find("min. \u2212 maj. -0.0800"), std::string::npos);
+}
+
+TEST(AuditReport, NamesClassesAndCutsLongNamesInLegendsOnly) {
+  json doc = synthetic_audit();
+  doc["embedding_map"]["class_names"] = {{"5", "Sandal <script>x</script> & co"},
+                                         {"6", "T-shirt/top"}};
+  const std::string long_name = "tone=" + std::string(200, 'w') + "\u00e9";
+  doc["groups"][0]["name"] = long_name;
+  const std::string html = dml::fairness::render_audit_html(doc);
+  expect_balanced_tags(html);
+  EXPECT_EQ(html.find("<script>"), std::string::npos);
+  EXPECT_NE(html.find("Sandal &lt;script&gt;x&lt;/script&gt; &amp; co ("), std::string::npos);
+  EXPECT_NE(html.find("T-shirt/top ("), std::string::npos);
+  EXPECT_NE(html.find("class 7"), std::string::npos);  // no name: the number
+  // Tables keep the whole name; legends cut it, with the whole as a tooltip.
+  EXPECT_NE(html.find("<th>" + long_name + " (majority)</th>"), std::string::npos);
+  EXPECT_NE(html.find("<title>" + long_name + " (majority)</title>tone=www"), std::string::npos);
+  EXPECT_NE(html.find("ww\u2026</text>"), std::string::npos);
+  EXPECT_EQ(dml::fairness::shorten("ab\u00e9\u00e9", 3), "ab\u2026");
+  EXPECT_EQ(dml::fairness::shorten("ab\u00e9", 3), "ab\u00e9");
 }
 
 TEST(AuditReport, PutsSeveralDocumentsSideBySideWithAComparison) {

@@ -272,6 +272,14 @@ TEST(Subgroups, MinorityAndMajority) {
   EXPECT_EQ(s.minority, 5);
   EXPECT_EQ(s.majority, 7);
   expect_error([&] { find_subgroups(g, 4, "test"); }, {"minority value 4", "not an attribute"});
+  // A given majority (the training split's) holds even where another
+  // subgroup is larger in the data at hand.
+  s = find_subgroups(g, 1, "test", 2);
+  EXPECT_EQ(s.minority, 1);
+  EXPECT_EQ(s.majority, 2);
+  expect_error([&] { find_subgroups(g, 1, "test", 1); },
+               {"majority value 1", "other than the minority 1"});
+  expect_error([&] { find_subgroups(g, 1, "test", 6); }, {"majority value 6"});
   expect_error(
       [&] {
         find_subgroups({3, 3, 3}, kSmallestGroup, "test");
@@ -368,7 +376,8 @@ TEST(AuditIntersections, EveryCombinationWithTheWorstOffNamed) {
   report.retrieval_per_query = {{1, 0, 1, 1, 0, 0, 1, kNaN}, {.5, .25, 1, .75, 0, .5, .5, .5}};
   const std::vector<std::vector<int64_t>> rows = {{0, 0}, {0, 1}, {0, 0}, {0, 1},
                                                   {1, 0}, {1, 1}, {1, 0}, {1, 1}};
-  const Json x = intersections(report, {"tone", "pattern"}, rows, {.resamples = 500, .seed = 1});
+  const Json x =
+      intersections(report, {"tone", "pattern"}, {}, rows, {.resamples = 500, .seed = 1});
   ASSERT_EQ(x["groups"].size(), 4u);
   const std::vector<std::string> names = {"tone=0,pattern=0", "tone=0,pattern=1",
                                           "tone=1,pattern=0", "tone=1,pattern=1"};
@@ -387,12 +396,17 @@ TEST(AuditIntersections, EveryCombinationWithTheWorstOffNamed) {
   // A group of two mixed queries resamples to 0, 0.5 or 1.
   const Json& mixed = x["groups"][1]["recall@1_interval"];
   EXPECT_EQ(mixed, Json::array({0.0, 1.0}));
-  expect_error([&] { intersections(report, {"tone"}, rows, {}); }, {"two attributes"});
+  expect_error([&] { intersections(report, {"tone"}, {}, rows, {}); }, {"two attributes"});
   expect_error(
       [&] {
-        intersections(report, {"tone", "pattern"}, {{0, 0}}, {});
+        intersections(report, {"tone", "pattern"}, {}, {{0, 0}}, {});
       },
       {"1 attribute rows for 8 queries"});
+  // Named values name the intersections; an attribute without names keeps numbers.
+  const Json named = intersections(report, {"tone", "pattern"},
+                                   {{{0, "original"}, {1, "inverted"}}}, rows, {.resamples = 10});
+  EXPECT_EQ(named["groups"][2]["name"], "tone=inverted,pattern=0");
+  EXPECT_EQ(named["worst"], "tone=inverted,pattern=1");
 }
 
 TEST(LogisticRegression, PredictsTheOriginalLabelValuesAndIgnoresConstantFeatures) {
@@ -554,11 +568,17 @@ TEST(AuditJson, KeysMatchTheSchema) {
   FinDmlOptions options = small_split_options();
   options.attribute = "tone";
   const Json f = to_json(findml_metrics(p.x, p.labels, p.groups, options));
-  EXPECT_EQ(keys(f),
-            (std::vector<std::string>{"minority", "groups", "sampled", "retrieval", "alignment"}));
+  EXPECT_EQ(keys(f), (std::vector<std::string>{"minority", "majority", "groups", "sampled",
+                                               "retrieval", "alignment"}));
   EXPECT_EQ(f["minority"], 1);
+  EXPECT_EQ(f["majority"], 0);
   EXPECT_EQ(f["groups"].dump(),
             R"([{"value":0,"name":"tone=0","count":4},{"value":1,"name":"tone=1","count":3}])");
+  // Named values: the name says what the value means, the value stays the code.
+  options.value_names = {{1, "inverted <&>"}};
+  const Json named = to_json(findml_metrics(p.x, p.labels, p.groups, options));
+  EXPECT_EQ(named["groups"].dump(), R"([{"value":0,"name":"tone=0","count":4},)"
+                                    R"({"value":1,"name":"tone=inverted <&>","count":3}])");
   EXPECT_EQ(f["sampled"].dump(), R"({"pairs":false,"max_pairs":2000000})");
   const Json& ret = f["retrieval"];
   EXPECT_EQ(keys(ret), (std::vector<std::string>{"overall", "per_group", "gap_max_min",

@@ -30,6 +30,7 @@
 #include "fairness/parade_training.h"
 #include "tests/support/dataset_fixtures.h"
 #include "tests/support/e2e_support.h"
+#include "tests/support/image_files.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -68,13 +69,14 @@ void expect_class_model_only(const std::string& model) {
 
 // ---- The audit document, as fairness/AUDIT_SCHEMA.md promises it -----------------
 
-// What an audit looked at: `samples` held-out images of a binary attribute,
-// retrieval scored at `recall_ks`.
+// What an audit looked at: `samples` held-out images of a binary attribute
+// whose values 0 and 1 are named `names`, retrieval scored at `recall_ks`.
 struct Audited {
   std::string attribute;
   int64_t minority = 0;
   int64_t samples = 0;
   std::vector<int64_t> recall_ks;
+  std::vector<std::string> names = {"0", "1"};
 };
 
 // A metric value: a number (a complete document has no null).
@@ -123,15 +125,16 @@ void expect_comparison(const Json& section, const std::string& name,
 void expect_audit_document(const Json& doc, const Audited& a) {
   ASSERT_TRUE(doc.is_object()) << doc.dump();
   ASSERT_EQ(keys_of(doc),
-            (std::set<std::string>{"schema", "model", "dataset", "attribute", "minority", "groups",
-                                   "sampled", "retrieval", "alignment", "leakage", "downstream",
-                                   "embedding_map"}));
+            (std::set<std::string>{"schema", "model", "dataset", "attribute", "minority",
+                                   "majority", "groups", "sampled", "retrieval", "alignment",
+                                   "leakage", "downstream", "embedding_map"}));
   EXPECT_EQ(doc["schema"], "dml-audit-1");
   EXPECT_TRUE(doc["model"].is_string() && !doc["model"].get<std::string>().empty());
   EXPECT_TRUE(doc["dataset"].is_string() && !doc["dataset"].get<std::string>().empty());
   EXPECT_EQ(doc["attribute"], a.attribute);
   ASSERT_TRUE(doc["minority"].is_number_integer());
   EXPECT_EQ(doc["minority"], a.minority);
+  EXPECT_EQ(doc["majority"], 1 - a.minority);  // the other value of the binary attribute
 
   // Both values of the binary attribute, ascending, with their counts.
   const Json& groups = doc["groups"];
@@ -141,7 +144,7 @@ void expect_audit_document(const Json& doc, const Audited& a) {
     const Json& g = groups[size_t(value)];
     ASSERT_EQ(keys_of(g), (std::set<std::string>{"value", "name", "count"})) << g.dump();
     EXPECT_EQ(g["value"], value);
-    EXPECT_EQ(g["name"], a.attribute + "=" + std::to_string(value));
+    EXPECT_EQ(g["name"], a.attribute + "=" + a.names[size_t(value)]);
     ASSERT_TRUE(g["count"].is_number_integer()) << g.dump();
     EXPECT_GE(g["count"].get<int64_t>(), 2) << g.dump();
     counted += g["count"].get<int64_t>();
@@ -205,7 +208,8 @@ void expect_audit_document(const Json& doc, const Audited& a) {
   // One point per held-out sample, up to the map's 2000 (AuditOptions), with
   // its class and attribute value.
   const Json& map = doc["embedding_map"];
-  ASSERT_EQ(keys_of(map), (std::set<std::string>{"method", "points", "labels", "groups"}));
+  ASSERT_EQ(keys_of(map),
+            (std::set<std::string>{"method", "points", "labels", "groups", "class_names"}));
   EXPECT_EQ(map["method"], "pca");
   ASSERT_TRUE(map["points"].is_array() && map["labels"].is_array() && map["groups"].is_array());
   EXPECT_EQ(int64_t(map["points"].size()), std::min<int64_t>(a.samples, 2000));
@@ -214,6 +218,8 @@ void expect_audit_document(const Json& doc, const Audited& a) {
   for (const Json& p : map["points"])
     ASSERT_TRUE(p.is_array() && p.size() == 2 && p[0].is_number() && p[1].is_number()) << p.dump();
   for (const Json& label : map["labels"]) ASSERT_TRUE(label.is_number_integer()) << label.dump();
+  for (const auto& [label, name] : map["class_names"].items())
+    ASSERT_TRUE(name.is_string() && !name.get<std::string>().empty()) << label;
   for (const Json& g : map["groups"]) ASSERT_TRUE(g == 0 || g == 1) << g.dump();
 }
 
@@ -250,15 +256,19 @@ TEST_F(ParadeOnTone, LogsRecallPerToneAndCheckpointsTheBranchButExportsTheClassM
   const std::vector<Json> lines = read_json_lines(run + "/metrics.jsonl");
   ASSERT_EQ(lines.size(), 2u);
   for (const Json& line : lines) {
-    for (const char* key : {"recall@1", "tone=0/recall@1", "tone=1/recall@1", "tone/recall@1_gap"})
+    // Subgroups by their values' names; the gap is minority (the inverted
+    // images, 5% of training) - majority, signed like every other gap.
+    for (const char* key : {"recall@1", "tone=original/recall@1", "tone=inverted/recall@1",
+                            "tone/recall@1_gap_minority_majority"})
       ASSERT_TRUE(line.contains(key) && line[key].is_number()) << key << " in " << line.dump();
-    const double tone0 = line["tone=0/recall@1"].get<double>();
-    const double tone1 = line["tone=1/recall@1"].get<double>();
-    for (double r : {tone0, tone1}) {
+    const double original = line["tone=original/recall@1"].get<double>();
+    const double inverted = line["tone=inverted/recall@1"].get<double>();
+    for (double r : {original, inverted}) {
       EXPECT_GE(r, 0.0);
       EXPECT_LE(r, 1.0);
     }
-    EXPECT_NEAR(line["tone/recall@1_gap"].get<double>(), std::abs(tone0 - tone1), 1e-12);
+    EXPECT_NEAR(line["tone/recall@1_gap_minority_majority"].get<double>(), inverted - original,
+                1e-12);
   }
 
   // The checkpoint carries the attribute head and the projector (direction
@@ -311,7 +321,8 @@ TEST_F(ParadeOnTone, ZeroWeightsTrainTheBaselinesClassModelExactly) {
   ASSERT_EQ(zeroed.size(), 2u);
   for (size_t epoch = 0; epoch < 2; ++epoch) {
     Json class_metrics = without_timings(zeroed[epoch]);
-    for (const char* key : {"tone=0/recall@1", "tone=1/recall@1", "tone/recall@1_gap"})
+    for (const char* key : {"tone=original/recall@1", "tone=inverted/recall@1",
+                            "tone/recall@1_gap_minority_majority"})
       EXPECT_EQ(class_metrics.erase(key), 1u) << key;  // only PARADE logs them
     EXPECT_EQ(class_metrics, without_timings(plain[epoch])) << "epoch " << epoch + 1;
   }
@@ -336,8 +347,13 @@ TEST_F(ParadeOnTone, DmlAuditWritesTheSchemasDocumentAndAnHtmlReport) {
   const Json doc = Json::parse(read_text(prefix + ".json"));
   // The run's config: eval.limit = 300 queries, recall at 1, 2, 4, 8; tone 1
   // (the inverted images) is the training minority.
-  expect_audit_document(
-      doc, {.attribute = "tone", .minority = 1, .samples = 300, .recall_ks = {1, 2, 4, 8}});
+  const std::vector<std::string> tone_names = {"original", "inverted"};
+  expect_audit_document(doc, {.attribute = "tone",
+                              .minority = 1,
+                              .samples = 300,
+                              .recall_ks = {1, 2, 4, 8},
+                              .names = tone_names});
+  EXPECT_EQ(doc["embedding_map"]["class_names"]["5"], "Sandal");
   EXPECT_EQ(doc["model"], model);
   EXPECT_NE(doc["dataset"].get<std::string>().find("fashion-mnist-tone"), std::string::npos)
       << doc["dataset"];
@@ -349,14 +365,44 @@ TEST_F(ParadeOnTone, DmlAuditWritesTheSchemasDocumentAndAnHtmlReport) {
   const dml::test::ToolResult e = dml::test::run_tool(
       DML_TOOL, dir, "embed --checkpoint '" + model + "' --split test --output '" + embedded + "'");
   ASSERT_EQ(e.status, 0) << e.out << e.err;
-  const dml::test::ToolResult f =
-      dml::test::run_tool(DML_TOOL, dir,
-                          "audit --embeddings '" + embedded +
-                              "' --attribute tone --minority 1 --output '" + prefix + "_npy'");
+  // Its names file names the attribute (column 0) and its values.
+  const dml::test::ToolResult f = dml::test::run_tool(
+      DML_TOOL, dir,
+      "audit --embeddings '" + embedded + "' --minority 1 --output '" + prefix + "_npy'");
   ASSERT_EQ(f.status, 0) << f.out << f.err;
-  expect_audit_document(
-      Json::parse(read_text(prefix + "_npy.json")),
-      {.attribute = "tone", .minority = 1, .samples = 5000, .recall_ks = {1, 2, 4, 8}});
+  expect_audit_document(Json::parse(read_text(prefix + "_npy.json")), {.attribute = "tone",
+                                                                       .minority = 1,
+                                                                       .samples = 5000,
+                                                                       .recall_ks = {1, 2, 4, 8},
+                                                                       .names = tone_names});
+  EXPECT_NE(f.out.find("(minority tone=inverted, majority tone=original;"), std::string::npos)
+      << f.out;
+}
+
+// The gaps' two sides are the training split's: its rarest value and its most
+// common other value, even where the held-out split is skewed otherwise (the
+// minority "b" is the largest held-out group, "c" the largest other one).
+TEST(AuditTarget, MinorityAndMajorityComeFromTheTrainingSplit) {
+  TempDir dir;
+  std::string manifest = "path,label,tone,split\n";
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"a", "train"}, {"a", "train"}, {"a", "train"}, {"b", "train"},
+      {"c", "train"}, {"c", "train"}, {"b", "test"},  {"b", "test"},
+      {"b", "test"},  {"c", "test"},  {"c", "test"},  {"a", "test"}};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const std::string image = "img" + std::to_string(i) + ".png";
+    dml::test::write_class_image(dir.file(image), int64_t(i % 2), int64_t(i));
+    manifest +=
+        image + "," + std::to_string(i % 2) + "," + rows[i].first + "," + rows[i].second + "\n";
+  }
+  dml::test::write_text(dir.file("m.csv"), manifest);
+  const Json config = dml::train::resolve_config(
+      {{"data", {{"format", "csv"}, {"root", dir.file("m.csv")}}}}, {}, "test_parade_e2e");
+  const dml::fairness::AuditTarget t =
+      dml::fairness::audit_target(dml::train::typed_config(config), "tone");
+  EXPECT_EQ(t.minority, 1);  // b
+  EXPECT_EQ(t.majority, 0);  // a, not c
+  EXPECT_DOUBLE_EQ(t.minority_share, 1.0 / 6);
 }
 
 // ---- The finDML experiment on tiny fixtures ------------------------------------------
@@ -398,7 +444,11 @@ const FixtureExperiment kFixtureExperiments[] = {
                    {"root", dml::test::make_celeba(dir, images)},
                    {"attributes", {"Male"}}};
      },
-     {.attribute = "Male", .minority = 1, .samples = 8, .recall_ks = {1, 2}}},
+     {.attribute = "Male",
+      .minority = 1,
+      .samples = 8,
+      .recall_ks = {1, 2},
+      .names = {"no", "yes"}}},
     {"cub200",
      [](const TempDir& dir) {
        // Image i has has_wing_color::blue = i % 2 (see make_cub200): half of
@@ -408,7 +458,11 @@ const FixtureExperiment kFixtureExperiments[] = {
                                                          102, 102, 102, 102})},
                    {"attributes", {"has_wing_color::blue"}}};
      },
-     {.attribute = "has_wing_color::blue", .minority = 0, .samples = 8, .recall_ks = {1, 2}}},
+     {.attribute = "has_wing_color::blue",
+      .minority = 0,
+      .samples = 8,
+      .recall_ks = {1, 2},
+      .names = {"no", "yes"}}},
 };
 
 class FindmlOnFixture : public testing::TestWithParam<FixtureExperiment> {};
@@ -463,7 +517,7 @@ TEST_P(FindmlOnFixture, TrainsAndAuditsBothArms) {
   const Json table = dml::fairness::cell_table_json(cell);
   ASSERT_EQ(table.size(), 18u) << table.dump(1);
   EXPECT_EQ(table[0]["metric"], "R@1 overall");
-  EXPECT_EQ(table[1]["metric"], "R@1 " + e.audited.attribute + "=0");
+  EXPECT_EQ(table[1]["metric"], "R@1 " + e.audited.attribute + "=" + e.audited.names[0]);
   for (const Json& row : table)
     for (const char* arm : {"baseline", "parade"})
       ASSERT_TRUE(row[arm].size() == 1 && row[arm][0].is_number()) << row.dump();
@@ -471,7 +525,9 @@ TEST_P(FindmlOnFixture, TrainsAndAuditsBothArms) {
   EXPECT_LE(r1["low"].get<double>(), r1["estimate"].get<double>()) << r1;
   EXPECT_GE(r1["high"].get<double>(), r1["estimate"].get<double>()) << r1;
   const std::string text = dml::fairness::findml_tables(result);
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 19) << text;  // a header and the rows
+  // A header, the rows and the gaps' sign convention.
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 20) << text;
+  EXPECT_NE(text.find("gaps: minority - majority"), std::string::npos) << text;
 
   const Json record = Json::parse(read_text(out + "/experiment.json"));
   EXPECT_EQ(record["cells"][0]["table"], table);
@@ -493,6 +549,29 @@ TEST_P(FindmlOnFixture, TrainsAndAuditsBothArms) {
   const std::string markdown = read_text(md);
   EXPECT_EQ(std::count(markdown.begin(), markdown.end(), '\n'), 8) << markdown;
   EXPECT_NE(markdown.find("| default | R@1 overall | "), std::string::npos) << markdown;
+}
+
+// A value's name may hold a '|', which would end a Markdown cell.
+TEST(SweepTable, PipesInNamesStayInTheirCell) {
+  TempDir dir;
+  const Json none = {{"estimate", nullptr}, {"low", nullptr}, {"high", nullptr}};
+  const Json record = {{"cells",
+                        {{{"cell", "a|b"},
+                          {"table",
+                           {{{"metric", "R@1 tone=x|y"},
+                             {"baseline_interval", none},
+                             {"parade_interval", none},
+                             {"difference", none},
+                             {"p_value", nullptr}}}}}}}};
+  dml::test::write_text(dir.file("experiment.json"), record.dump());
+  const std::string md = dir.file("table.md");
+  ASSERT_EQ(std::system(("python3 '" + std::string(DML_SOURCE_DIR) + "/scripts/sweep_table.py' '" +
+                         dir.file("experiment.json") + "' R@1 > '" + md + "'")
+                            .c_str()),
+            0);
+  EXPECT_NE(read_text(md).find("| a\\|b | R@1 tone=x\\|y | n/a | n/a | n/a |  |"),
+            std::string::npos)
+      << read_text(md);
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, FindmlOnFixture, testing::ValuesIn(kFixtureExperiments),
