@@ -236,7 +236,7 @@ TEST(CliConfig, FileErrorsNameLineAndColumn) {
 void write_random_model(const std::string& path) {
   const Json config = train::resolve_config(Json::object(), tiny_run_settings(), "test");
   auto model = train::build_model(train::typed_config(config).model);
-  train::save_exported_model(path, model->state_dict(), config);
+  train::save_exported_model(path, model->state_dict(), config, Json::object());
 }
 
 TEST(CliEmbed, RefusesNonFiniteWeightsAndWritesNothing) {
@@ -248,7 +248,7 @@ TEST(CliEmbed, RefusesNonFiniteWeightsAndWritesNothing) {
   std::vector<float> values = poisoned.to_vector<float>();
   values[1] = std::numeric_limits<float>::quiet_NaN();
   tensor = from_vector(values, poisoned.shape());
-  train::save_exported_model(dir.file("nan.safetensors"), m.model, m.config);
+  train::save_exported_model(dir.file("nan.safetensors"), m.model, m.config, m.names);
   write_image(dir.file("a.png"), pattern_image(12, 12, 3));
 
   const ToolResult r =
