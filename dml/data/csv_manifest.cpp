@@ -167,8 +167,8 @@ std::unordered_map<std::string_view, size_t> column_index(const Record& header,
     DML_CHECK(!name.empty(), "CSV manifest ", path, ":", header.line, ": column ", c + 1,
               " has no name; name every column in the header row");
     DML_CHECK(first_invalid_utf8(name) == std::string::npos, "CSV manifest ", path, ":",
-              header.line, ": the name of column ", c + 1,
-              " is not valid UTF-8; save the manifest as UTF-8");
+              header.line, ": the name of column ", c + 1, " ('", escape_bytes(name),
+              "') is not valid UTF-8; save the manifest as UTF-8");
     const auto [it, fresh] = columns.emplace(name, c);
     DML_CHECK(fresh, "CSV manifest ", path, ":", header.line, ": column '", name,
               "' is named twice (columns ", it->second + 1, " and ", c + 1, ")");
@@ -206,8 +206,8 @@ void check_values(const std::vector<Record>& rows, size_t column, const std::str
   for (const Record& r : rows) {
     const std::string& v = r.fields[column];
     const size_t bad = first_invalid_utf8(v);
-    DML_CHECK(bad == std::string::npos, "CSV manifest ", path, ":", r.line,
-              ": the value of column '", name, "' is not valid UTF-8 (at its byte ", bad,
+    DML_CHECK(bad == std::string::npos, "CSV manifest ", path, ":", r.line, ": the value '",
+              escape_bytes(v), "' of column '", name, "' is not valid UTF-8 (at its byte ", bad,
               "); save the manifest as UTF-8");
     int64_t value = 0;
     if (parse_integer(v, value))

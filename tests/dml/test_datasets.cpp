@@ -540,10 +540,10 @@ TEST(CsvManifest, NamesMustBeUtf8AndDistinctBeyondSpaces) {
   const data::CsvManifestOptions unchecked{.check_files = false};
   write_text(m, "path,label,tone\na.png,1,dark\nb.png,2,caf\xE9\n");  // Latin-1
   expect_error([&] { data::read_csv_manifest(m, unchecked); },
-               {m + ":3", "'caf\\xE9' in column 'tone' is not valid UTF-8"});
+               {m + ":3", "'caf\\xE9' of column 'tone' is not valid UTF-8"});
   write_text(m, "path,label,t\xF6ne\na.png,1,0\n");
   expect_error([&] { data::read_csv_manifest(m, unchecked); },
-               {m + ":1", "column name 't\\xF6ne' is not valid UTF-8"});
+               {m + ":1", "('t\\xF6ne') is not valid UTF-8"});
   write_text(m, "path,label,tone\na.png,1,dark\nb.png,2, dark\n");
   expect_error([&] { data::read_csv_manifest(m, unchecked); },
                {m + ":3",
