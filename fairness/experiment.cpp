@@ -52,9 +52,10 @@ struct RunOutcome {
 };
 
 // Trains (or resumes) and audits one run, or takes its finished audit.
-// `header` names the run; `eta` is the sweep's, "" while unknown.
+// `header` names the run; `eta` is the sweep's, "" while unknown;
+// `resume_command` is what Ctrl-C's line says to run.
 RunOutcome run_once(const PlannedRun& run, const std::string& attribute, const std::string& header,
-                    const std::string& eta) {
+                    const std::string& eta, const std::string& resume_command) {
   const std::string audit_path = run.dir + "/audit.json";
   if (Json done = finished_audit(audit_path); !done.is_null()) {
     std::printf("== %s: finished earlier, %s ==\n", header.c_str(), audit_path.c_str());
@@ -71,6 +72,7 @@ RunOutcome run_once(const PlannedRun& run, const std::string& attribute, const s
     // left there without a checkpoint is replaced.
     train::run_training(run.config, {.resume = resume ? checkpoint : std::string(),
                                      .overwrite = true,
+                                     .resume_command = resume_command,
                                      .extension = make_parade_extension});
   } else {
     std::printf("== %s: trained earlier, auditing %s%s ==\n", header.c_str(), model.c_str(),
@@ -144,6 +146,8 @@ ExperimentResult run_findml_experiment(const Json& config, const SweepOptions& o
   DML_CHECK(!error, "experiment --output ", options.output,
             ": cannot create the directory: ", error.message(), "; choose a writable directory");
   const DirectoryLock lock(options.output, "experiment --output");  // one experiment writes here
+  const std::string resume_command =
+      "the same dml experiment findml command (it resumes every run in " + options.output + ")";
   std::vector<Json> audits(plan.runs.size());
   // The sweep's ETA: the runs left at the mean time of the runs done here
   // (a run finished earlier costs nothing and is not counted).
@@ -155,7 +159,8 @@ ExperimentResult run_findml_experiment(const Json& config, const SweepOptions& o
             ? train::clock_text(seconds / double(done_here) * double(plan.runs.size() - r))
             : "";
     const auto start = std::chrono::steady_clock::now();
-    RunOutcome outcome = run_once(plan.runs[r], plan.attribute, run_header(plan, r), eta);
+    RunOutcome outcome =
+        run_once(plan.runs[r], plan.attribute, run_header(plan, r), eta, resume_command);
     if (!outcome.finished_earlier) {
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       ++done_here;

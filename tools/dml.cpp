@@ -97,6 +97,14 @@ int report_parse_error(const CLI::App& app, const CLI::ParseError& e) {
   return 2;
 }
 
+// An error is one line, also when what it names holds a line break (a file
+// name may): the break is shown escaped.
+std::string on_one_line(const std::string& text) {
+  std::string out;
+  for (const char c : text) out += c == '\n' ? "\\n" : c == '\r' ? "\\r" : std::string(1, c);
+  return out;
+}
+
 }  // namespace
 
 }  // namespace dml::tools
@@ -120,7 +128,7 @@ int main(int argc, char** argv) {
     for (auto& [name, run] : commands)
       if (app.got_subcommand(name)) run();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dml: error: %s\n", e.what());
+    std::fprintf(stderr, "dml: error: %s\n", on_one_line(e.what()).c_str());
     return 1;
   }
   return 0;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 namespace dml::train {
 
@@ -57,14 +58,15 @@ void fill(Line& line, const std::string& text) {
   std::memcpy(line.text, whole.data(), line.size);
 }
 
-std::string kept_text(const std::string& path, int64_t epoch) {
-  return "interrupted: " + path + " (epoch " + std::to_string(epoch) +
-         ") is kept; resume with: dml train --resume " + path;
-}
-
 }  // namespace
 
-InterruptHint::InterruptHint() {
+std::string InterruptHint::kept_text(const std::string& path, int64_t epoch) const {
+  return "interrupted: " + path + " (epoch " + std::to_string(epoch) + ") is kept; resume with: " +
+         (resume_command_.empty() ? "dml train --resume " + path : resume_command_);
+}
+
+InterruptHint::InterruptHint(std::string resume_command)
+    : resume_command_(std::move(resume_command)) {
   writing.store(false);
   kept_inode.store(0);
   fill(kept[current.load()], "interrupted: no checkpoint was written yet");

@@ -18,7 +18,9 @@ namespace dml::train {
 class InterruptHint {
  public:
   // Installs the handlers, saying that no checkpoint was written yet.
-  InterruptHint();
+  // `resume_command` is what the line tells the user to run to resume; empty:
+  // "dml train --resume <checkpoint>".
+  explicit InterruptHint(std::string resume_command = "");
   // Puts the handlers that were there before back.
   ~InterruptHint();
   InterruptHint(const InterruptHint&) = delete;
@@ -28,6 +30,11 @@ class InterruptHint {
   void checkpoint_coming(const std::string& path, int64_t epoch);
   // The checkpoint at `path`, of `epoch` epochs, is whole on disk.
   void checkpoint_kept(const std::string& path, int64_t epoch);
+
+ private:
+  std::string kept_text(const std::string& path, int64_t epoch) const;
+
+  std::string resume_command_;
 };
 
 }  // namespace dml::train

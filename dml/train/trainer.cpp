@@ -65,6 +65,7 @@ class Run {
 Run::Run(const Json& config, const TrainOptions& options)
     : config_json_(config),
       c_(typed_config(config)),
+      interrupt_(options.resume_command),
       dir_(c_.run.output, options.overwrite, options.resume),
       parts_(set_up_run(c_, config_json_, options.extension)),
       log_(dir_.file("metrics.jsonl")) {

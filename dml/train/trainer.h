@@ -22,6 +22,9 @@ struct TrainOptions {
   // removed once this run has started); without it, such a directory is
   // refused unless the run resumes that directory's own checkpoint.
   bool overwrite = false;
+  // What Ctrl-C's line tells the user to run to resume the run; empty:
+  // "dml train --resume <checkpoint>" (interrupt_hint.h).
+  std::string resume_command{};
   // Builds the run's training extension (PARADE), if any; see extension.h.
   ExtensionFactory extension{};
 };

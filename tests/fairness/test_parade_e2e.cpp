@@ -734,7 +734,7 @@ std::map<std::string, Json> results_by_run(const std::string& path) {
 }
 
 // `dml experiment findml --sweep` over rho on the CSV fixture, two epochs a
-// run, killed (SIGKILL) in the second epoch of its second run: run again
+// run, interrupted (SIGINT) in the second epoch of its second run: run again
 // with the same arguments, it keeps the finished run, continues the
 // half-finished one from its checkpoint and ends with the numbers of a sweep
 // that was never interrupted.
@@ -761,8 +761,14 @@ TEST(Sweep, KilledSweepResumesFinishedRunsKeptHalfFinishedContinued) {
 
   // One step an epoch (6 training images, batches of 4), two epochs a run:
   // step 4 is the second run's second epoch, after its first checkpoint.
-  r = sweep(killed, "DML_TEST_KILL_AT=step@4");
-  ASSERT_EQ(r.killed_by, SIGKILL) << r.out << r.err;
+  // Ctrl-C there: the line says to run the experiment again.
+  r = sweep(killed, "DML_TEST_KILL_AT=step@4 DML_TEST_KILL_SIGNAL=" + std::to_string(SIGINT));
+  ASSERT_EQ(r.killed_by, SIGINT) << r.out << r.err;
+  EXPECT_NE(r.err.find("is kept; resume with: the same dml experiment findml command (it resumes "
+                       "every run in " +
+                       killed + ")"),
+            std::string::npos)
+      << r.err;
   // The finished baseline's rows, one for each cell it serves.
   ASSERT_EQ(dml::test::read_json_lines(killed + "/results.jsonl").size(), 2u);
   EXPECT_FALSE(fs::exists(killed + "/experiment.json"));

@@ -80,6 +80,16 @@ TEST(CliParseErrors, AreOneLineWithThePrefixAndExitTwo) {
       std::string::npos);
 }
 
+// A file name with a line break in it is named on the error's one line.
+TEST(CliRunErrors, StayOnOneLineWhenANameHoldsALineBreak) {
+  TempDir dir;
+  const ToolResult r = dml_tool(dir, "train --config 'no\nsuch.json'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err.rfind("dml: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("no\\nsuch.json"), std::string::npos) << r.err;
+}
+
 TEST(CliParseErrors, HelpStillExitsZero) {
   TempDir dir;
   for (const std::string args : {"--help", "train --help", "experiment findml --help"}) {
