@@ -26,8 +26,6 @@ constexpr const char* kHowToGetWeights =
     "model.pretrained=\"\"";
 
 NamedTensors read_pretrained_weights(const std::string& path) {
-  DML_CHECK(std::filesystem::exists(path), "model.pretrained: no weights file '", path, "'; ",
-            kHowToGetWeights);
   try {
     return read_safetensors(path).tensors;
   } catch (const Error& e) {
@@ -36,6 +34,11 @@ NamedTensors read_pretrained_weights(const std::string& path) {
 }
 
 }  // namespace
+
+void check_pretrained_weights_exist(const ModelConfig& config) {
+  DML_CHECK(config.pretrained.empty() || std::filesystem::exists(config.pretrained),
+            "model.pretrained: no weights file '", config.pretrained, "'; ", kHowToGetWeights);
+}
 
 std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config) {
   nn::ResNetConfig backbone_config = nn::resnet_config(config.backbone);
@@ -47,6 +50,7 @@ std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config) {
               "model.pretrained: torchvision weights expect 3 input "
               "channels, but model.in_channels is ",
               config.in_channels);
+    check_pretrained_weights_exist(config);
     nn::load_torchvision_weights(*backbone, read_pretrained_weights(config.pretrained));
   }
   if (config.frozen_bn) backbone->set_batch_norm_frozen(true);

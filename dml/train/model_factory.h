@@ -14,6 +14,10 @@ namespace dml::train {
 // model.frozen_bn is set (the standard protocol fine-tunes with frozen BN).
 std::shared_ptr<nn::EmbeddingNet> build_model(const ModelConfig& config);
 
+// A missing model.pretrained file, with how to get the weights: checked by a
+// training run before it reads any data, and by build_model.
+void check_pretrained_weights_exist(const ModelConfig& config);
+
 // A trained model from a checkpoint or an exported model file: its config
 // (with `overrides` applied, e.g. data.root on another machine) and the
 // network with its weights, in eval mode. Applies the config's train.threads

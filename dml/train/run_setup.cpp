@@ -84,6 +84,7 @@ void add_loss(RunParts& parts, const TrainConfig& c) {
 
 RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFactory& extension) {
   check_trainable_here(c.run, c.loss);
+  check_pretrained_weights_exist(c.model);
   use_configured_threads(c.run);
   RunParts parts;
   parts.train_set = open_split(c.data, "train");

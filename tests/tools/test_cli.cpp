@@ -311,6 +311,17 @@ TEST(CliModel, MissingPretrainedWeightsSayHowToGetThem) {
                 "tools/convert_pth_to_safetensors.py", "model.pretrained=\"\""});
 }
 
+// A ready config that needs weights says so before it looks for its dataset
+// (a new user has neither yet: the weights are the first thing to fix).
+TEST(CliModel, MissingPretrainedWeightsAreNamedBeforeTheDataset) {
+  TempDir dir;
+  const ToolResult r =
+      dml_tool(dir, "train --config '" DML_SOURCE_DIR "/configs/cub200.json' --output '" +
+                        dir.file("run") + "'");
+  expect_one_line_error(r, "model.pretrained: no weights file 'weights/resnet50.safetensors'");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("run")));
+}
+
 TEST(CliConfig, NegativeCountsAreRefusedByName) {
   for (const std::string bad :
        {"train.batch_size=-4", "train.m=0", "eval.limit=-1", "train.max_steps_per_epoch=-2"}) {
