@@ -41,6 +41,31 @@ void read_labels(const std::string& root, const Index& index, SampleSet& set) {
   cover.require_all(list);
 }
 
+// classes.txt ("1 001.Black_footed_Albatross"), which the published folder
+// holds: each class's name, without the number its image folder carries.
+// Optional, as the labels are complete without it.
+void read_class_names(const std::string& root, SampleSet& set) {
+  const std::string path = join_path(root, "classes.txt");
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  ListFile list(path, kWhat);
+  while (list.next()) {
+    list.expect_fields(2, "class_id name");
+    const int64_t id = list.integer(0, "class id");
+    if (id < 1 || id > kCub200Classes)
+      list.fail("class id ", id, " is not a CUB-200-2011 class (1..", kCub200Classes, ")");
+    std::string_view name = list.fields()[1];
+    const size_t dot = name.find('.');
+    if (dot != std::string_view::npos &&
+        name.substr(0, dot).find_first_not_of("0123456789") == std::string_view::npos)
+      name.remove_prefix(dot + 1);
+    if (first_invalid_utf8(name) != std::string_view::npos)
+      list.fail("the class name is not valid UTF-8; save the file as UTF-8");
+    if (!set.class_names.emplace(id, std::string(name)).second)
+      list.fail("class ", id, " is named twice");
+  }
+}
+
 void read_boxes(const std::string& root, const Index& index, SampleSet& set) {
   ListFile list(join_path(root, "bounding_boxes.txt"), kWhat);
   Index::Coverage cover(index);
@@ -123,6 +148,7 @@ SampleSet read_cub200(const std::string& root, Split split, const Cub200Options&
   Index index(join_path(root, "images.txt"));
   SampleSet set = read_images(root, options, index);
   read_labels(root, index, set);
+  read_class_names(root, set);
   if (options.boxes) read_boxes(root, index, set);
   if (!options.attributes.empty()) read_attributes(root, options.attributes, index, set);
   return select_split(set, split, kCub200Split, "cub200");

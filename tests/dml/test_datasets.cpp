@@ -89,6 +89,23 @@ TEST(Cub200, StandardSplitsSelectTheClassRanges) {
                {"CUB-200-2011 has no split 'val'"});
 }
 
+TEST(Cub200, ClassesTxtNamesTheClassesWithoutTheirNumbers) {
+  TempDir dir;
+  const std::string root = make_cub200(dir);
+  EXPECT_TRUE(data::read_cub200(root, data::Split::all).class_names.empty());  // optional
+  write_text(root + "/classes.txt", "1 001.Black_footed_Albatross\n101 101.White_Pelican\n");
+  const data::SampleSet test = data::read_cub200(root, data::Split::test);
+  EXPECT_EQ(test.class_names.at(101), "White_Pelican");
+  EXPECT_EQ(data::read_cub200(root, data::Split::train).class_names.at(1),
+            "Black_footed_Albatross");
+  write_text(root + "/classes.txt", "1 a\n1 b\n");
+  expect_error([&] { data::read_cub200(root, data::Split::all); },
+               {"classes.txt:2", "class 1 is named twice"});
+  write_text(root + "/classes.txt", "201 Dodo\n");
+  expect_error([&] { data::read_cub200(root, data::Split::all); },
+               {"classes.txt:1", "class id 201 is not a CUB-200-2011 class"});
+}
+
 TEST(Cub200, ChosenAttributesLoadInTheOrderAsked) {
   TempDir dir;
   const std::string root = make_cub200(dir);
