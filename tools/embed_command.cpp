@@ -2,6 +2,7 @@
 // in .npy, with their labels (and attribute labels, when the dataset has
 // them) beside them.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "dml/train/datasets.h"
@@ -15,6 +16,14 @@
 namespace dml::tools {
 
 namespace {
+
+void remove_stale_file(const std::string& path) {
+  std::error_code error;
+  std::filesystem::remove(path, error);
+  DML_CHECK(!error, "embed: cannot remove ", path,
+            ", left by an earlier embedding: ", error.message(),
+            "; remove it, or choose another --output");
+}
 
 struct EmbedArgs {
   ModelArgs model;
@@ -53,7 +62,13 @@ Command add_embed_command(CLI::App& app) {
     train::check_finite_embeddings(e.embeddings, "embed " + set.name);
     write_npy(args->output + ".embeddings.npy", e.embeddings);
     write_npy(args->output + ".labels.npy", e.labels);
-    if (e.attributes.size(1) > 0) write_npy(args->output + ".attributes.npy", e.attributes);
+    // Without attributes, an earlier embedding's file of that name would
+    // pair its rows with these: it goes.
+    const std::string attributes = args->output + ".attributes.npy";
+    if (e.attributes.size(1) > 0)
+      write_npy(attributes, e.attributes);
+    else
+      remove_stale_file(attributes);
     train::write_names_file(train::embedding_names_path(args->output), set);
     std::printf("%s: %lld embeddings of size %lld -> %s.embeddings.npy\n", set.name.c_str(),
                 (long long)e.embeddings.size(0), (long long)e.embeddings.size(1),

@@ -286,12 +286,16 @@ TEST(CliAudit, EmbeddingsFromImagesExplainTheMissingAttributes) {
   write_random_model(dir.file("model.safetensors"));
   write_image(dir.file("a.png"), pattern_image(12, 12, 3, 1));
   write_image(dir.file("b.png"), pattern_image(12, 12, 3, 2));
+  // An earlier `embed --split` to the same prefix left attributes of other
+  // rows: they must not pair with these embeddings.
+  write_npy(dir.file("e.attributes.npy"), from_vector(std::vector<int64_t>{0, 1}, {2, 1}));
   const ToolResult embed =
       dml_tool(dir, "embed --threads 1 --checkpoint '" + dir.file("model.safetensors") +
                         "' --images '" + dir.file("a.png") + "' '" + dir.file("b.png") +
                         "' --output '" + dir.file("e") + "'");
   ASSERT_EQ(embed.status, 0) << embed.err;
   ASSERT_TRUE(std::filesystem::exists(dir.file("e.embeddings.npy")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("e.attributes.npy")));
 
   const ToolResult audit =
       dml_tool(dir, "audit --embeddings '" + dir.file("e") + "' --output '" + dir.file("a") + "'");
