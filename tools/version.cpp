@@ -1,6 +1,8 @@
-// `dml --version`. DML_VERSION and DML_COMMIT come from CMake
-// (tools/CMakeLists.txt): the project's version and the commit checked out
-// when the build was configured.
+// `dml --version`. DML_VERSION comes from CMake (the project's version),
+// DML_COMMIT from dml_commit.h, which every build brings up to date
+// (cmake/WriteCommit.cmake).
+#include "dml_commit.h"
+
 #include <string>
 
 #include "engine/build_info.h"

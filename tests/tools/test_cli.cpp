@@ -130,6 +130,13 @@ TEST(CliVersion, NamesVersionCommitCpuPathsAndCuda) {
       << r.out;
   EXPECT_NE(r.out.find("\ncuda: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\ncpu kernels: "), std::string::npos) << r.out;
+  // The commit the binary was built from, not the one its build was
+  // configured at (a build comes before every test run).
+  const ToolResult head = run_tool("git", dir, "-C '" DML_SOURCE_DIR "' rev-parse --short=12 HEAD");
+  if (head.status == 0 && !head.out.empty()) {
+    EXPECT_NE(r.out.find("(commit " + head.out.substr(0, head.out.find('\n'))), std::string::npos)
+        << r.out << " vs HEAD " << head.out;
+  }
 }
 
 TEST(CliThreads, EveryCommandThatComputesTakesThreads) {
