@@ -224,16 +224,40 @@ void check_values(const std::vector<Record>& rows, size_t column, const std::str
             "exponent, within 64 bits)");
 }
 
-}  // namespace
+// The manifest's header and its records, the header's names checked.
+struct Manifest {
+  Record header;
+  std::vector<Record> rows;
+};
 
-SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& options) {
+Manifest read_manifest(const std::string& path) {
   const std::string text = read_text_file(path, "CSV manifest");
   require_8bit_text(text, "CSV manifest", path);
   std::vector<Record> rows = CsvParser(path, text).records();
   DML_CHECK(!rows.empty(), "CSV manifest ", path,
             " is empty; expected a header row naming at least path,label");
-  const Record header = std::move(rows.front());
+  Record header = std::move(rows.front());
   rows.erase(rows.begin());
+  return {std::move(header), std::move(rows)};
+}
+
+}  // namespace
+
+std::map<std::string, int64_t> csv_split_counts(const std::string& path) {
+  const Manifest m = read_manifest(path);
+  const auto columns = column_index(m.header, path);
+  std::map<std::string, int64_t> counts;
+  const auto split = columns.find("split");
+  if (split == columns.end()) return counts;
+  for (const Record& r : m.rows)
+    if (split->second < r.fields.size()) ++counts[r.fields[split->second]];
+  return counts;
+}
+
+SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& options) {
+  Manifest manifest = read_manifest(path);
+  const Record& header = manifest.header;
+  std::vector<Record>& rows = manifest.rows;
 
   const std::unordered_map<std::string_view, size_t> columns = column_index(header, path);
   auto column = [&](const std::string& name) -> std::ptrdiff_t {

@@ -30,6 +30,8 @@
 // a column of integers holding a number spelled otherwise (" 1", "+1",
 // "1.0", "1e3", one past 64 bits, "NaN"), which would make the column text
 // and each spelling a value of its own. Paths may hold any bytes.
+#include <cstdint>
+#include <map>
 #include <string>
 
 #include "dml/data/sample.h"
@@ -44,5 +46,9 @@ struct CsvManifestOptions {
 };
 
 SampleSet read_csv_manifest(const std::string& path, const CsvManifestOptions& options = {});
+
+// How many rows hold each value of the manifest's split column (empty without
+// one), so a run can say which rows neither of its splits reads.
+std::map<std::string, int64_t> csv_split_counts(const std::string& path);
 
 }  // namespace dml::data

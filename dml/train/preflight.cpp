@@ -4,6 +4,7 @@
 #include <set>
 #include <vector>
 
+#include "dml/data/csv_manifest.h"
 #include "dml/data/image.h"
 #include "dml/train/datasets.h"
 
@@ -51,6 +52,26 @@ void warn_of_shared_classes(const data::SampleSet& train_set, const EvalData& he
                shared.size(), held_out.queries.name.c_str(), (long long)*shared.begin());
 }
 
+// Rows of a CSV manifest whose split value is neither data.train_split nor
+// data.test_split are read by neither split: said, as a misspelt split name
+// would otherwise leave images out without a word.
+void warn_of_unused_manifest_rows(const DataConfig& d) {
+  if (d.format != "csv") return;
+  int64_t unused = 0;
+  std::string values;
+  for (const auto& [value, count] : data::csv_split_counts(d.root))
+    if (value != d.train_split && value != d.test_split) {
+      unused += count;
+      values += detail::concat(values.empty() ? "" : ", ", "'", value, "' (", count, ")");
+    }
+  if (unused == 0) return;
+  std::fprintf(stderr,
+               "dml: warning: %lld rows of %s are in neither split: their split values %s are "
+               "not data.train_split '%s' or data.test_split '%s'\n",
+               (long long)unused, d.root.c_str(), values.c_str(), d.train_split.c_str(),
+               d.test_split.c_str());
+}
+
 }  // namespace
 
 int64_t preflight_images(data::SampleSet& set, const std::string& split, const TrainConfig& c,
@@ -88,6 +109,7 @@ void preflight_run(data::SampleSet& train_set, EvalData& held_out, const TrainCo
         dropped > 0)
       std::printf("%s: %lld unusable images left out of the %s split (data.skip_bad_images)\n",
                   p.set->name.c_str(), (long long)dropped, p.split);
+  warn_of_unused_manifest_rows(c.data);
   warn_of_shared_classes(train_set, held_out);
   if (const int64_t singles = check_evaluable(held_out); singles > 0)
     std::fprintf(stderr,

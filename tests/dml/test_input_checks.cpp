@@ -527,4 +527,33 @@ TEST(Preflight, WarnsOfHeldOutClassesTrainingHasSeenOrWithOneImage) {
       << err;
 }
 
+// A manifest's rows of a third split (or a misspelt one) are read by
+// neither of the run's splits: the preflight says so.
+TEST(Preflight, WarnsOfManifestRowsInNeitherSplit) {
+  TempDir dir;
+  const std::string manifest = dir.file("m.csv");
+  write_text(manifest,
+             "path,label,split\na.png,1,train\nb.png,2,test\nc.png,3,val\nd.png,3,val\n"
+             "e.png,4,tset\n");
+  dml::train::EvalData held_out = held_out_of({7, 7, 9, 9});
+  dml::data::SampleSet train = held_out_of({1, 1, 2, 2}).queries;
+  for (auto* set : {&train, &held_out.queries})
+    for (auto& s : set->samples) s.path.clear();  // in memory: no files to check
+  dml::train::TrainConfig c = default_config();
+  c.data.format = "csv";
+  c.data.root = manifest;
+  testing::internal::CaptureStderr();
+  dml::train::preflight_run(train, held_out, c);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("3 rows of " + manifest +
+                     " are in neither split: their split values 'tset' (1), 'val' (2) are not "
+                     "data.train_split 'train' or data.test_split 'test'"),
+            std::string::npos)
+      << err;
+  write_text(manifest, "path,label,split\na.png,1,train\nb.png,2,test\n");
+  testing::internal::CaptureStderr();
+  dml::train::preflight_run(train, held_out, c);
+  EXPECT_EQ(testing::internal::GetCapturedStderr().find("neither split"), std::string::npos);
+}
+
 }  // namespace
