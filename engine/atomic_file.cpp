@@ -28,12 +28,17 @@ void AtomicFile::write(const void* data, size_t n) {
   kill_point("write:" + path_.substr(path_.find_last_of('/') + 1), [this] { std::fflush(file_); });
 }
 
-void AtomicFile::commit() {
+void AtomicFile::sync() {
+  if (!file_) return;  // synced already
   DML_CHECK(std::fflush(file_) == 0 && fsync(fileno(file_)) == 0, path_, ": write to ", tmp_,
             " failed: ", std::strerror(errno));
   std::FILE* f = file_;
   file_ = nullptr;
   DML_CHECK(std::fclose(f) == 0, path_, ": write to ", tmp_, " failed: ", std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+  sync();
   DML_CHECK(std::rename(tmp_.c_str(), path_.c_str()) == 0, path_, ": cannot rename ", tmp_,
             " to it: ", std::strerror(errno));
   committed_ = true;
@@ -52,6 +57,17 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   AtomicFile out(path);
   out.write(text);
   out.commit();
+}
+
+void write_files_atomically(const std::vector<std::string>& paths,
+                            const std::function<void(size_t, AtomicFile&)>& write) {
+  std::vector<std::unique_ptr<AtomicFile>> files;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    files.push_back(std::make_unique<AtomicFile>(paths[i]));
+    write(i, *files.back());
+  }
+  for (auto& f : files) f->sync();
+  for (auto& f : files) f->commit();
 }
 
 }  // namespace dml

@@ -8,7 +8,10 @@
 // through it.
 #include <cstddef>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace dml {
 
@@ -21,6 +24,10 @@ class AtomicFile {
 
   void write(const void* data, size_t n);
   void write(const std::string& text) { write(text.data(), text.size()); }
+  // Everything written reaches the disk under the temporary name, where a
+  // full disk shows. commit() does this first; a writer of several files
+  // syncs each before it commits any (write_files_atomically).
+  void sync();
   void commit();
 
  private:
@@ -31,5 +38,12 @@ class AtomicFile {
 
 // The whole of `text` as the file at `path`, atomically.
 void write_file_atomically(const std::string& path, const std::string& text);
+
+// Files that belong together (embeddings and their labels): each is written
+// and synced under its temporary name before any is renamed, so a failure
+// while writing (a full disk, an unwritable name) leaves every old file.
+// `write` fills each file; they are renamed in order.
+void write_files_atomically(const std::vector<std::string>& paths,
+                            const std::function<void(size_t, AtomicFile&)>& write);
 
 }  // namespace dml

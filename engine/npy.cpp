@@ -57,7 +57,7 @@ std::optional<std::string> enclosed_value(const std::string& header, const std::
 
 }  // namespace
 
-void write_npy(const std::string& path, const Tensor& tensor) {
+void write_npy_to(AtomicFile& out, const std::string& path, const Tensor& tensor) {
   Tensor t = tensor.detach().to(Device::cpu());
   std::ostringstream header;
   header << "{'descr': '" << descr_of(t.dtype(), path) << "', 'fortran_order': False, 'shape': (";
@@ -69,13 +69,17 @@ void write_npy(const std::string& path, const Tensor& tensor) {
   const size_t unpadded = 10 + text.size() + 1;
   text.append((64 - unpadded % 64) % 64, ' ');
   text += '\n';
-  AtomicFile out(path);
   out.write(kMagic, 6);
   const unsigned char version_and_length[4] = {1, 0, static_cast<unsigned char>(text.size()),
                                                static_cast<unsigned char>(text.size() >> 8)};
   out.write(version_and_length, 4);
   out.write(text);
   out.write(t.raw_data(), t.nbytes());
+}
+
+void write_npy(const std::string& path, const Tensor& t) {
+  AtomicFile out(path);
+  write_npy_to(out, path, t);
   out.commit();
 }
 

@@ -58,18 +58,23 @@ Command add_embed_command(CLI::App& app) {
     }
     train::Embedded e = train::embed_samples(
         *m.model, set, train::make_sample_loader(m.typed, false), 256, m.typed.run.workers);
-    // All three files or none: nothing is written when a row is not finite.
+    // Nothing is written when a row is not finite.
     train::check_finite_embeddings(e.embeddings, "embed " + set.name);
-    write_npy(args->output + ".embeddings.npy", e.embeddings);
-    write_npy(args->output + ".labels.npy", e.labels);
-    // Without attributes, an earlier embedding's file of that name would
-    // pair its rows with these: it goes.
+    // All files or none: each is written under its temporary name before any
+    // is renamed. Without attributes, an earlier embedding's file of that
+    // name would pair its rows with these: it goes.
     const std::string attributes = args->output + ".attributes.npy";
-    if (e.attributes.size(1) > 0)
-      write_npy(attributes, e.attributes);
-    else
-      remove_stale_file(attributes);
-    train::write_names_file(train::embedding_names_path(args->output), set);
+    const bool with_attributes = e.attributes.size(1) > 0;
+    std::vector<std::string> paths = {args->output + ".embeddings.npy",
+                                      args->output + ".labels.npy",
+                                      train::embedding_names_path(args->output)};
+    if (with_attributes) paths.push_back(attributes);
+    const std::string names = train::names_json({&set}).dump(2) + "\n";
+    write_files_atomically(paths, [&](size_t i, AtomicFile& out) {
+      if (i == 2) return out.write(names);
+      write_npy_to(out, paths[i], i == 0 ? e.embeddings : i == 1 ? e.labels : e.attributes);
+    });
+    if (!with_attributes) remove_stale_file(attributes);
     std::printf("%s: %lld embeddings of size %lld -> %s.embeddings.npy\n", set.name.c_str(),
                 (long long)e.embeddings.size(0), (long long)e.embeddings.size(1),
                 args->output.c_str());

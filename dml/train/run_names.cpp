@@ -68,10 +68,6 @@ std::string embedding_names_path(const std::string& prefix) {
   return prefix + ".names.json";
 }
 
-void write_names_file(const std::string& path, const data::SampleSet& set) {
-  write_file_atomically(path, names_json({&set}).dump(2) + "\n");
-}
-
 Json read_names_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Json::object();

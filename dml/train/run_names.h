@@ -30,9 +30,6 @@ data::ValueNames attribute_value_names_of(const Json& names, const std::string& 
 // The file name `dml embed` writes beside <prefix>.embeddings.npy.
 std::string embedding_names_path(const std::string& prefix);
 
-// Writes `names_json({&set})` atomically to `path`.
-void write_names_file(const std::string& path, const data::SampleSet& set);
-
 // The object in `path`, or an empty object when there is no such file (arrays
 // written before names were kept); an unreadable or malformed file throws.
 Json read_names_file(const std::string& path);

@@ -313,6 +313,23 @@ TEST(CliAudit, EmbeddingsFromImagesExplainTheMissingAttributes) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("a.json")));
 }
 
+// The files of one embedding are written together or not at all: a file
+// that cannot be written leaves the earlier embedding's files as they were.
+TEST(CliEmbed, FilesAreWrittenTogetherOrNotAtAll) {
+  TempDir dir;
+  write_random_model(dir.file("model.safetensors"));
+  write_image(dir.file("a.png"), pattern_image(12, 12, 3, 1));
+  write_text(dir.file("e.embeddings.npy"), "the earlier embedding");
+  std::filesystem::create_directory(dir.file("e.labels.npy.tmp"));  // the labels cannot be written
+  const ToolResult r =
+      dml_tool(dir, "embed --threads 1 --checkpoint '" + dir.file("model.safetensors") +
+                        "' --images '" + dir.file("a.png") + "' --output '" + dir.file("e") + "'");
+  expect_one_line_error(r, "e.labels.npy.tmp");
+  EXPECT_EQ(read_text(dir.file("e.embeddings.npy")), "the earlier embedding");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("e.embeddings.npy.tmp")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("e.names.json")));
+}
+
 TEST(CliModel, MissingPretrainedWeightsSayHowToGetThem) {
   train::ModelConfig model =
       train::typed_config(train::resolve_config(Json::object(), tiny_run_settings(), "test")).model;
