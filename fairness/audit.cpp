@@ -1,7 +1,6 @@
 #include "fairness/audit.h"
 
 #include <algorithm>
-#include <map>
 
 #include "dml/data/permutation.h"
 #include "dml/data/random_streams.h"
@@ -65,18 +64,16 @@ AuditTarget audit_target(const train::TrainConfig& config, const std::string& at
   AuditTarget t;
   t.attribute = attribute;
   const int64_t column = data::attribute_column(train_set, attribute);
-  std::map<int64_t, int64_t> counts;
-  for (const auto& s : train_set.samples) ++counts[s.attributes[size_t(column)]];
-  DML_CHECK(counts.size() >= 2, "audit: attribute '", attribute, "' takes one value in ",
-            train_set.name, "; there is no subgroup to compare");
-  auto rarest = std::min_element(counts.begin(), counts.end(),
-                                 [](auto& a, auto& b) { return a.second < b.second; });
-  t.minority = rarest->first;
-  t.minority_share = double(rarest->second) / double(train_set.samples.size());
-  counts.erase(rarest);
-  t.majority = std::max_element(counts.begin(), counts.end(), [](auto& a, auto& b) {
-                 return a.second < b.second;
-               })->first;
+  std::vector<int64_t> values;
+  values.reserve(train_set.samples.size());
+  for (const auto& s : train_set.samples) values.push_back(s.attributes[size_t(column)]);
+  // groups.h's rule: the rarest value and the most common other one.
+  const std::string what = "audit: attribute '" + attribute + "' in " + train_set.name;
+  const Subgroups training = find_subgroups(values, kSmallestGroup, what.c_str());
+  t.minority = training.minority;
+  t.majority = training.majority;
+  t.minority_share =
+      double(training.counts[training.index_of(training.minority)]) / double(values.size());
   return t;
 }
 
