@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "base/error.h"
 #include "engine/kill_point.h"
@@ -59,15 +60,14 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   out.commit();
 }
 
-void write_files_atomically(const std::vector<std::string>& paths,
-                            const std::function<void(size_t, AtomicFile&)>& write) {
-  std::vector<std::unique_ptr<AtomicFile>> files;
-  for (size_t i = 0; i < paths.size(); ++i) {
-    files.push_back(std::make_unique<AtomicFile>(paths[i]));
-    write(i, *files.back());
+void write_files_atomically(const std::vector<FileToWrite>& files) {
+  std::vector<std::unique_ptr<AtomicFile>> open;
+  for (const FileToWrite& f : files) {
+    open.push_back(std::make_unique<AtomicFile>(f.path));
+    f.write(*open.back());
   }
-  for (auto& f : files) f->sync();
-  for (auto& f : files) f->commit();
+  for (auto& f : open) f->sync();
+  for (auto& f : open) f->commit();
 }
 
 }  // namespace dml

@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <cstdio>
 #include <functional>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,11 +38,16 @@ class AtomicFile {
 // The whole of `text` as the file at `path`, atomically.
 void write_file_atomically(const std::string& path, const std::string& text);
 
+// One of several files written together: its path and what fills it.
+struct FileToWrite {
+  std::string path;
+  std::function<void(AtomicFile&)> write;
+};
+
 // Files that belong together (embeddings and their labels): each is written
 // and synced under its temporary name before any is renamed, so a failure
 // while writing (a full disk, an unwritable name) leaves every old file.
-// `write` fills each file; they are renamed in order.
-void write_files_atomically(const std::vector<std::string>& paths,
-                            const std::function<void(size_t, AtomicFile&)>& write);
+// They are renamed in order.
+void write_files_atomically(const std::vector<FileToWrite>& files);
 
 }  // namespace dml

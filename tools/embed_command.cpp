@@ -65,15 +65,16 @@ Command add_embed_command(CLI::App& app) {
     // name would pair its rows with these: it goes.
     const std::string attributes = args->output + ".attributes.npy";
     const bool with_attributes = e.attributes.size(1) > 0;
-    std::vector<std::string> paths = {args->output + ".embeddings.npy",
-                                      args->output + ".labels.npy",
-                                      train::embedding_names_path(args->output)};
-    if (with_attributes) paths.push_back(attributes);
+    const auto npy = [](std::string path, const Tensor& t) {
+      return FileToWrite{path, [path, &t](AtomicFile& out) { write_npy_to(out, path, t); }};
+    };
+    std::vector<FileToWrite> files = {npy(args->output + ".embeddings.npy", e.embeddings),
+                                      npy(args->output + ".labels.npy", e.labels)};
+    if (with_attributes) files.push_back(npy(attributes, e.attributes));
     const std::string names = train::names_json({&set}).dump(2) + "\n";
-    write_files_atomically(paths, [&](size_t i, AtomicFile& out) {
-      if (i == 2) return out.write(names);
-      write_npy_to(out, paths[i], i == 0 ? e.embeddings : i == 1 ? e.labels : e.attributes);
-    });
+    files.push_back({train::embedding_names_path(args->output),
+                     [&names](AtomicFile& out) { out.write(names); }});
+    write_files_atomically(files);
     if (!with_attributes) remove_stale_file(attributes);
     std::printf("%s: %lld embeddings of size %lld -> %s.embeddings.npy\n", set.name.c_str(),
                 (long long)e.embeddings.size(0), (long long)e.embeddings.size(1),

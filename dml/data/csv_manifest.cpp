@@ -117,9 +117,8 @@ struct CodedColumn {
 // The values themselves when all are integers, else codes of the distinct
 // strings in sorted order, each code named by its string (check_values has
 // made sure they are UTF-8). Names must fit on one line (tables and logs show
-// them), and two
-// names that differ only in surrounding spaces would read as one in every
-// report, so each of these is refused.
+// them), and two names that differ only in surrounding spaces would read as
+// one in every report, so each of these is refused.
 CodedColumn code_column(const std::vector<Record>& rows, size_t column, const std::string& name,
                         const std::string& path) {
   CodedColumn out;
