@@ -1,6 +1,13 @@
 #include "dml/data/image.h"
 
+// stb_image is compiled into this file, its functions static: the library
+// needs no stb library at run time and exports none of stb's symbols.
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_STATIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
 #include <stb/stb_image.h>
+#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <climits>
