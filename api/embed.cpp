@@ -30,10 +30,14 @@ void embed_then_copy(const dml_model& model, size_t count, float* embeddings, Co
   std::copy(rows.begin(), rows.end(), embeddings);
 }
 
-void check_outputs(const dml_model* model, size_t count, float* embeddings, size_t capacity) {
+// False when there is nothing to embed (count 0: no error, and the arrays
+// may then be NULL).
+bool check_outputs(const dml_model* model, size_t count, float* embeddings, size_t capacity) {
   require_pointer(model, "model", kModelExpected);
+  if (count == 0) return false;
   require_pointer(embeddings, "embeddings", kEmbeddingsExpected);
   require_capacity(capacity, count, model->network.embedding_dim());
+  return true;
 }
 
 }  // namespace
@@ -43,7 +47,7 @@ extern "C" {
 dml_status dml_embed_files(const dml_model* model, const char* const* paths, size_t count,
                            float* embeddings, size_t capacity) {
   return guarded(__func__, [&] {
-    check_outputs(model, count, embeddings, capacity);
+    if (!check_outputs(model, count, embeddings, capacity)) return;
     require_pointer(paths, "paths", "an array of count file paths");
     for (size_t i = 0; i < count; ++i)
       DML_API_CHECK(paths[i] != nullptr, DML_ERROR_INVALID_ARGUMENT, "paths[", i,
@@ -62,7 +66,7 @@ dml_status dml_embed_files(const dml_model* model, const char* const* paths, siz
 dml_status dml_embed_images(const dml_model* model, const dml_image* images, size_t count,
                             float* embeddings, size_t capacity) {
   return guarded(__func__, [&] {
-    check_outputs(model, count, embeddings, capacity);
+    if (!check_outputs(model, count, embeddings, capacity)) return;
     require_pointer(images, "images", "an array of count dml_image");
     for (size_t i = 0; i < count; ++i) check_image(*model, images[i], i);
     embed_then_copy(*model, count, embeddings, [&](float* rows) {
@@ -77,7 +81,7 @@ dml_status dml_embed_tensor(const dml_model* model, const float* batch, size_t c
                             int64_t channels, int64_t height, int64_t width, float* embeddings,
                             size_t capacity) {
   return guarded(__func__, [&] {
-    check_outputs(model, count, embeddings, capacity);
+    if (!check_outputs(model, count, embeddings, capacity)) return;
     require_pointer(batch, "batch", "count x channels x height x width floats, NCHW");
     const int64_t size = image_size_of(*model);
     DML_API_CHECK(channels == channels_of(*model) && height == size && width == size,

@@ -191,7 +191,8 @@ TEST_F(CApi, EmbedArgumentsAreChecked) {
                  DML_ERROR_INVALID_ARGUMENT, "count");
   EXPECT_TRUE(all_sentinel(out, kSentinel));
   // Nothing to embed is no error, and writes nothing.
-  EXPECT_EQ(dml_embed_files(model, paths.data(), 0, out.data(), 0), DML_OK);
+  EXPECT_EQ(dml_embed_files(model, nullptr, 0, nullptr, 0), DML_OK);
+  EXPECT_EQ(dml_embed_tensor(model, nullptr, 0, 3, kImageSize, kImageSize, out.data(), 0), DML_OK);
   EXPECT_TRUE(all_sentinel(out, kSentinel));
   dml_model_close(model);
 }
