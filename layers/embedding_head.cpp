@@ -2,6 +2,13 @@
 
 namespace dml::nn {
 
+std::optional<GlobalPool> parse_global_pool(const std::string& name) {
+  if (name == "avg") return GlobalPool::average;
+  if (name == "max") return GlobalPool::max;
+  if (name == "avg+max") return GlobalPool::average_plus_max;
+  return std::nullopt;
+}
+
 EmbeddingHead::EmbeddingHead(const EmbeddingHeadConfig& c) : config_(c) {
   if (c.layer_norm) norm_ = register_module("norm", std::make_shared<LayerNorm>(c.in_features));
   fc_ = register_module("fc", std::make_shared<Linear>(c.in_features, c.embedding_dim));

@@ -2,6 +2,9 @@
 // The DML embedding head: global pooling of the backbone's feature map
 // (average, max, or their sum as common DML practice has it), an optional
 // layer norm, a Linear to the embedding size, and L2 normalisation.
+#include <optional>
+#include <string>
+
 #include "layers/linear.h"
 #include "layers/resnet.h"
 #include "layers/simple.h"
@@ -9,6 +12,10 @@
 namespace dml::nn {
 
 enum class GlobalPool { average, max, average_plus_max };
+
+// The pool a config's model.pool names ("avg", "max", "avg+max"); nullopt
+// for any other name.
+std::optional<GlobalPool> parse_global_pool(const std::string& name);
 
 struct EmbeddingHeadConfig {
   int64_t in_features = 512;

@@ -4,14 +4,15 @@
 # (fuzz/corpus/<name>/). New inputs go to build-fuzz/corpus/<name>/; a crash
 # is written there as crash-<hash> and fails the script.
 # Usage: scripts/fuzz.sh [seconds] [target ...]
-#   targets: safetensors idx csv_manifest attributes config (default: all)
+#   targets: safetensors idx csv_manifest attributes config model_file index_file
+#   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors idx csv_manifest attributes config)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors idx csv_manifest attributes config model_file index_file)
 
 build_dir=${DML_FUZZ_BUILD_DIR:-build-fuzz}
 launcher=()

@@ -251,6 +251,18 @@ Tensor transform_train(const Image& image, const TransformConfig& config, Genera
   return to_tensor(output_channels(std::move(img), config), config.mean, config.std);
 }
 
+TransformConfig model_transform_config(int64_t image_size, int64_t resize, int64_t channels,
+                                       const std::vector<double>& mean,
+                                       const std::vector<double>& std) {
+  return {.image_size = image_size,
+          .resize = resize,
+          .random_resized_crop = false,
+          .horizontal_flip = false,
+          .to_rgb = channels == 3,
+          .mean = std::vector<float>(mean.begin(), mean.end()),
+          .std = std::vector<float>(std.begin(), std.end())};
+}
+
 Tensor transform_eval(const Image& image, const TransformConfig& config,
                       const std::optional<BoundingBox>& box) {
   Image img = eval_geometry(prepare(image, config, box), config);

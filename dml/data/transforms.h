@@ -43,6 +43,14 @@ struct TransformConfig {
   bool crop_to_box = false;
 };
 
+// The transform a model was trained with, from its config's augment.image_size,
+// augment.resize, augment.mean, augment.std and model.in_channels: the eval
+// geometry and normalisation that evaluation, `dml embed` and a deployment
+// apply alike (training sets its random augmentation on top).
+TransformConfig model_transform_config(int64_t image_size, int64_t resize, int64_t channels,
+                                       const std::vector<double>& mean,
+                                       const std::vector<double>& std);
+
 // A rectangle of pixel rows and columns; it may reach outside the image.
 struct CropBox {
   int64_t top = 0, left = 0, height = 0, width = 0;

@@ -3,30 +3,15 @@
 #include <charconv>
 
 #include "base/error.h"
+#include "dml/train/file_format.h"
 #include "engine/safetensors.h"
 
 namespace dml::train {
 
 namespace {
 
-// The versions this build writes; it reads these and every older one.
-constexpr const char* kCheckpointFormat = "dml-checkpoint-";
-constexpr int kCheckpointVersion = 2;
-constexpr const char* kModelFormat = "dml-model-";
-constexpr int kModelVersion = 1;
-
 void append_prefixed(NamedTensors& out, const std::string& prefix, const NamedTensors& tensors) {
   for (const auto& [name, t] : tensors) out.emplace_back(prefix + name, t);
-}
-
-// The N of "<prefix>N", or -1 when `format` is not of that kind.
-int format_version(const std::string& format, const std::string& prefix) {
-  if (format.rfind(prefix, 0) != 0) return -1;
-  int version = -1;
-  const char* first = format.data() + prefix.size();
-  const char* last = format.data() + format.size();
-  const auto [end, ec] = std::from_chars(first, last, version);
-  return ec == std::errc() && end == last && first != last && version >= 1 ? version : -1;
 }
 
 uint64_t parse_u64(const std::string& text, const std::string& key, const std::string& path) {
@@ -51,7 +36,7 @@ int64_t metadata_int(const std::map<std::string, std::string>& meta, const std::
 
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
   NamedTensors tensors;
-  append_prefixed(tensors, "model.", c.model);
+  append_prefixed(tensors, kCheckpointModelPrefix, c.model);
   append_prefixed(tensors, "loss.", c.loss);
   append_prefixed(tensors, "optim.", c.optimizer);
   append_prefixed(tensors, "ext.", c.extension);
@@ -121,8 +106,8 @@ Checkpoint load_checkpoint(const std::string& path) {
       into.emplace_back(tensor_name.substr(prefix.size()), std::move(t));
       return true;
     };
-    DML_CHECK(take("model.", c.model) || take("loss.", c.loss) || take("optim.", c.optimizer) ||
-                  take("ext.", c.extension),
+    DML_CHECK(take(kCheckpointModelPrefix, c.model) || take("loss.", c.loss) ||
+                  take("optim.", c.optimizer) || take("ext.", c.extension),
               "checkpoint ", path, ": tensor '", tensor_name, "' belongs to no known part");
   }
   return c;

@@ -126,14 +126,11 @@ void check_resized_size(const std::string& what, int64_t height, int64_t width,
 
 data::SampleLoader make_sample_loader(const TrainConfig& c, bool train) {
   const AugmentConfig& a = c.augment;
-  data::TransformConfig t{.image_size = a.image_size,
-                          .resize = a.resize,
-                          .random_resized_crop = a.random_resized_crop,
-                          .scale_min = a.scale_min,
-                          .horizontal_flip = a.horizontal_flip,
-                          .to_rgb = c.model.in_channels == 3,
-                          .mean = std::vector<float>(a.mean.begin(), a.mean.end()),
-                          .std = std::vector<float>(a.std.begin(), a.std.end())};
+  data::TransformConfig t =
+      data::model_transform_config(a.image_size, a.resize, c.model.in_channels, a.mean, a.std);
+  t.random_resized_crop = a.random_resized_crop;
+  t.scale_min = a.scale_min;
+  t.horizontal_flip = a.horizontal_flip;
   return [c, t, train](const data::SampleSet& set, const data::Sample& s, Generator& gen) {
     data::Image image = data::image_of(set, s, int(c.model.in_channels), c.data.max_image_pixels);
     check_resized_size(s.path.empty() ? set.name : "image " + s.path, image.height, image.width, c,

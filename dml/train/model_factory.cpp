@@ -12,9 +12,9 @@ namespace dml::train {
 namespace {
 
 nn::GlobalPool pool_of(const std::string& name) {
-  if (name == "max") return nn::GlobalPool::max;
-  if (name == "avg+max") return nn::GlobalPool::average_plus_max;
-  return nn::GlobalPool::average;
+  const std::optional<nn::GlobalPool> pool = nn::parse_global_pool(name);
+  DML_CHECK(pool, "model.pool: '", name, "' is not one of avg, max, avg+max");
+  return *pool;
 }
 
 // How to get the weights a config names, said where they are missing: the
