@@ -31,7 +31,7 @@ void write_deploy_model(const std::string& path, uint64_t seed) {
   auto resnet = nn::make_resnet(backbone);
   const nn::EmbeddingHeadConfig head{.in_features = resnet->feature_dim(),
                                      .embedding_dim = model["embedding_dim"],
-                                     .pool = nn::GlobalPool::average,
+                                     .pool = *nn::parse_global_pool(model["pool"]),
                                      .layer_norm = model["layer_norm"]};
   nn::EmbeddingNet net(resnet, head);
   train::save_exported_model(path, net.state_dict(), config, Json::object());

@@ -4,6 +4,7 @@
 # (find_package(dml), dml::dml) and by a plain compiler line (pkg-config),
 # and run on a small model and images (tests/api/make_deploy_fixture).
 # Checks: the installed files; the library exports exactly dml.h's functions;
+# the installed Python module loads the installed library;
 # a light build's library needs no CUDA, BLAS, zlib or stb; each program
 # exits 0 and finds each query image as its own nearest neighbour at
 # distance ~0.
@@ -76,4 +77,9 @@ libdir=$(pkg-config --variable=libdir dml)
 cc -std=c99 -Wall -Wextra -pedantic -Werror "$source_dir/examples/c/embed_search.c" \
   $(pkg-config --cflags --libs dml) -Wl,-rpath,"$libdir" -o "$work/embed_search_pc"
 run_example "embed_search_c (pkg-config)" "$work/embed_search_pc"
+# Python: the installed module finds the installed library by itself.
+loaded=$(env -u DML_LIBRARY /usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
+import dml_deploy; print(dml_deploy.library()._name)' "$prefix/share/dml/python")
+[ "$(realpath "$loaded")" = "$(realpath "$lib")" ] ||
+  fail "the installed dml_deploy.py loaded $loaded, not $lib"
 echo "test_install: installed, built and ran the examples (light=$light)"
