@@ -47,17 +47,21 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, doub
   cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// Whether OpenBLAS takes this product. By hand: DML_GEMM=openblas sends it
-// every product, and a path chosen by hand (DML_ISA, ScopedIsa) none, so that
-// tests run the engine's own kernels of each path. Otherwise it keeps what it
-// runs faster than ours: f32 off the AVX-512 path, whose AVX2 kernels beat
-// our AVX2 and portable builds, and products too small to repay packing
-// (its call costs ~0.03 us against ~0.2 us for ours); f64 everywhere.
+// Whether OpenBLAS takes this product. By hand: a path chosen by hand
+// (DML_ISA, ScopedIsa) none, so that tests run the engine's own kernels of
+// each path; else DML_GEMM=openblas every product. Otherwise it keeps what it
+// runs faster than ours (measured on one core, docs/ARCHITECTURE.md): f64,
+// f32 off the AVX-512 path (its AVX2 kernels run up to 20% faster than our
+// AVX2 build on long-k products), and f32 products too small to repay our
+// packing or lean loops (under 32^3 multiply-adds: 0.6 us against 1.3 us at
+// 31^3) but for C four or fewer rows or columns wide, where our lean path
+// is faster.
 template <class T>
 bool use_openblas(Isa isa, int64_t m, int64_t n, int64_t k) {
   if (active_isa_source() != IsaSource::cpu) return false;
   if (gemm_openblas_forced()) return true;
-  if constexpr (std::is_same_v<T, float>) return isa != Isa::avx512 || gemm_lean_shape(m, n, k);
+  if constexpr (std::is_same_v<T, float>)
+    return isa != Isa::avx512 || (m > 4 && n > 4 && m * n * k < 32 * 32 * 32);
   return true;
 }
 #endif

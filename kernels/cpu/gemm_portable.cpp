@@ -14,7 +14,7 @@
 namespace dml::cpu {
 
 bool gemm_lean_shape(int64_t m, int64_t n, int64_t k) {
-  return m <= 4 || n <= 4 || m * n * k < 32 * 32 * 32;
+  return m <= 4 || n <= 4 || m * n * k < 16 * 16 * 16;
 }
 
 void gemm_portable(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,

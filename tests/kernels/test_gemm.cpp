@@ -172,7 +172,7 @@ void expect_every_path(const std::vector<Case>& cases, uint32_t seed) {
 
 // m, n, k from {1, 2, 3, 4, 5, odd sizes, sizes around the vector GEMM's
 // tiles (6 rows; 4, 8, 16 columns)}: the lean path (m or n <= 4, or under
-// 32^3 multiply-adds) and the packed one; all four transposes, two
+// 16^3 multiply-adds) and the packed one; all four transposes, two
 // alpha / beta mixes.
 TEST(GemmPaths, SmallAndOddSizes) {
   const int64_t sizes[] = {1, 2, 3, 4, 5, 6, 7, 9, 16, 17, 33, 65};
@@ -188,7 +188,7 @@ TEST(GemmPaths, SmallAndOddSizes) {
 }
 
 // Sizes on both sides of the blocking edges, with padded leading dimensions:
-// the lean bounds (4 / 5 rows or columns, 32^3 multiply-adds), the vector
+// the lean bounds (4 / 5 rows or columns, 16^3 multiply-adds), the vector
 // GEMM's k block (256), A block (120 rows) and B block (2048 columns); the
 // AVX-512 SGEMM's tiles (8x48, 6x64, 14x32, 24x16), k-contiguous path (k >=
 // 512 with trans_b) and blocks; long k in the lean dot form (one row of C
@@ -198,8 +198,8 @@ TEST(GemmPaths, BlockEdges) {
     int64_t m, n, k;
   };
   const Dims dims[] = {
-      {4, 300, 50},   {5, 300, 50},  {300, 4, 50},   {300, 5, 50},   {31, 32, 33},
-      {32, 32, 32},   {6, 16, 255},  {7, 17, 256},   {13, 33, 257},  {121, 40, 100},
+      {4, 300, 50},   {5, 300, 50},  {300, 4, 50},   {300, 5, 50},   {16, 16, 15},
+      {16, 16, 16},   {6, 16, 255},  {7, 17, 256},   {13, 33, 257},  {121, 40, 100},
       {119, 9, 513},  {240, 20, 30}, {3, 2049, 20},  {7, 2048, 9},   {9, 2100, 5},
       {8, 48, 300},   {25, 65, 64},  {15, 97, 1025}, {1, 512, 2048}, {2, 300, 700},
       {1000, 1, 300}, {1, 1, 5000},  {70, 30, 600},  {129, 49, 300}, {64, 47, 600},
