@@ -1,16 +1,21 @@
-// Single-precision GEMM through dml::cpu::gemm (the AVX-512 SGEMM where the
-// CPU has it, else OpenBLAS; DML_GEMM=openblas forces OpenBLAS) and through
-// the AVX-512 kernel directly. The largest square size is the machine's sgemm
-// ceiling, the yardstick the convolution numbers are read against.
+// Single-precision GEMM through dml::cpu::gemm (the active path's choice;
+// DML_GEMM=openblas forces OpenBLAS where it is linked), through the AVX-512
+// kernel directly, and f32 / f64 on each instruction-set path (isa.h) by
+// name. The largest square size is the machine's sgemm ceiling, the
+// yardstick the convolution numbers are read against.
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "bench/bench_common.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/sgemm_avx512.h"
 
 namespace {
 
 using dml::bench::normal_buffer;
+using dml::cpu::Isa;
 
 using GemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
                         const float*, int64_t, float, float*, int64_t);
@@ -36,7 +41,7 @@ void BM_sgemm(benchmark::State& state) {
 }
 
 void BM_sgemm_avx512(benchmark::State& state) {
-  if (!dml::cpu::sgemm_avx512_supported()) {
+  if (dml::cpu::cpu_isa() != Isa::avx512) {
     state.SkipWithError("no AVX-512 on this CPU");
     return;
   }
@@ -91,7 +96,7 @@ const bool kConvRegistered = [] {
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("BM_sgemm_avx512_conv/" + std::string(g.name) + dims).c_str(),
                                  [g](benchmark::State& state) {
-                                   if (!dml::cpu::sgemm_avx512_supported()) {
+                                   if (dml::cpu::cpu_isa() != Isa::avx512) {
                                      state.SkipWithError("no AVX-512 on this CPU");
                                      return;
                                    }
@@ -103,5 +108,64 @@ const bool kConvRegistered = [] {
   }
   return true;
 }();
+
+// C[m, n] = A B on the path range(0) (0 portable, 1 avx2, 2 avx512: the
+// engine's own kernels of that path, as under DML_ISA; -1: gemm's own choice,
+// OpenBLAS's products included, all of them under DML_GEMM=openblas),
+// T = f32 or f64.
+template <class T>
+void BM_gemm_path(benchmark::State& state) {
+  const bool chosen = state.range(0) >= 0;
+  const Isa isa = chosen ? Isa(state.range(0)) : dml::cpu::active_isa();
+  if (isa > dml::cpu::cpu_isa()) {
+    state.SkipWithError("this CPU lacks the path");
+    return;
+  }
+  std::optional<dml::cpu::ScopedIsa> scope;
+  if (chosen) scope.emplace(isa);
+  const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
+  const std::vector<float> af = normal_buffer(m * k, 1), bf = normal_buffer(k * n, 2);
+  const std::vector<T> a(af.begin(), af.end()), b(bf.begin(), bf.end());
+  std::vector<T> c(size_t(m * n));
+  for (auto _ : state) {
+    dml::cpu::gemm<T>(false, false, m, n, k, T(1), a.data(), k, b.data(), n, T(0), c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(chosen ? dml::cpu::isa_name(isa) : "default");
+  dml::bench::report_flops(state, 2.0 * double(m) * double(n) * double(k));
+}
+
+// ResNet-shaped products (rows = images x pixels, as an NHWC convolution or
+// a 1x1 one sees them): 56x56 pixels 64->256 (1x1), 28x28 3x3 128 in,
+// 7x7 3x3 512 in, a batch of 32 through a 2048-wide Linear; and a square 1024.
+void resnet_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"isa", "m", "n", "k"});
+  for (int64_t isa = -1; isa <= 2; ++isa)
+    for (const std::vector<int64_t>& mnk : {std::vector<int64_t>{3136, 256, 64},
+                                            {784, 128, 1152},
+                                            {49, 512, 4608},
+                                            {32, 128, 2048},
+                                            {1024, 1024, 1024}})
+      b->Args({isa, mnk[0], mnk[1], mnk[2]});
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_gemm_path<float>)->Apply(resnet_shapes);
+BENCHMARK(BM_gemm_path<double>)->Apply(resnet_shapes);
+
+// Products the lean path takes: small squares and one image's row through a
+// Linear layer.
+void lean_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"isa", "m", "n", "k"});
+  for (int64_t isa = -1; isa <= 2; ++isa)
+    for (const std::vector<int64_t>& mnk : {std::vector<int64_t>{8, 8, 8},
+                                            {16, 16, 16},
+                                            {31, 31, 31},
+                                            {1, 512, 2048},
+                                            {4, 1000, 512}})
+      b->Args({isa, mnk[0], mnk[1], mnk[2]});
+  b->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+BENCHMARK(BM_gemm_path<float>)->Apply(lean_shapes);
 
 }  // namespace

@@ -1,13 +1,51 @@
 #include "engine/build_info.h"
 
 #include <cstdlib>
-#include <cstring>
 
 #include "engine/device.h"
-#include "kernels/cpu/nearest_selection.h"
-#include "kernels/cpu/sgemm_avx512.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/isa.h"
 
 namespace dml {
+
+namespace {
+
+// What each built path runs, best first.
+std::string built_paths() {
+  std::string out;
+  const auto add = [&](const std::string& path) { out += (out.empty() ? "" : ", ") + path; };
+  if (cpu::isa_built(cpu::Isa::avx512)) add("avx512 (f32 GEMM, kNN selection)");
+  if (cpu::isa_built(cpu::Isa::avx2)) add("avx2 (GEMM)");
+  add("portable (GEMM, kNN selection)");
+  if (cpu::gemm_openblas_built()) add("OpenBLAS (GEMM)");
+  return out;
+}
+
+// Why the active path is the one it is.
+std::string isa_reason() {
+  switch (cpu::active_isa_source()) {
+    case cpu::IsaSource::scoped:
+      return "set by a ScopedIsa";
+    case cpu::IsaSource::environment:
+      return std::string("DML_ISA=") + cpu::isa_name(*cpu::isa_from_environment()) +
+             ", the CPU's best is " + cpu::isa_name(cpu::cpu_isa());
+    case cpu::IsaSource::cpu:
+      break;
+  }
+  return "the CPU's best";
+}
+
+// Which GEMMs OpenBLAS takes on the active path, and why (gemm.h's rule).
+std::string gemm_route(cpu::Isa active) {
+  if (!cpu::gemm_openblas_built()) return "GEMM: own kernels (built without OpenBLAS)";
+  if (cpu::active_isa_source() != cpu::IsaSource::cpu)
+    return "GEMM: own kernels (path chosen by hand)";
+  if (cpu::gemm_openblas_forced()) return "GEMM: OpenBLAS (DML_GEMM=openblas)";
+  if (active == cpu::Isa::avx512) return "GEMM: own f32, OpenBLAS for f64 and small f32";
+  return "GEMM: OpenBLAS (faster than own kernels off avx512)";
+}
+
+}  // namespace
 
 BuildInfo build_info() {
   BuildInfo info;
@@ -15,18 +53,14 @@ BuildInfo build_info() {
   info.cuda_built = true;
 #endif
   info.cuda_devices = cuda_device_count();
-  info.cpu_paths = "avx512 (f32 GEMM, kNN selection), portable (OpenBLAS GEMM)";
-  // gemm.cpp reads the same variable: DML_GEMM=openblas keeps f32 products on OpenBLAS.
-  const char* gemm_env = std::getenv("DML_GEMM");
-  const bool openblas_forced = gemm_env && std::strcmp(gemm_env, "openblas") == 0;
-  const bool gemm_avx512 = cpu::sgemm_avx512_supported() && !openblas_forced;
-  const bool knn_avx512 = cpu::NearestSelection::has_avx512();
-  if (gemm_avx512 && knn_avx512)
-    info.cpu_selected = "avx512 (the CPU has AVX-512F/VL/DQ)";
-  else if (knn_avx512)
-    info.cpu_selected = "avx512 kNN selection, OpenBLAS GEMM (DML_GEMM=openblas)";
-  else
-    info.cpu_selected = "portable (the CPU lacks AVX-512)";
+  info.cpu_paths = built_paths();
+  const cpu::Isa active = cpu::active_isa();
+  info.cpu_selected =
+      std::string(cpu::isa_name(active)) + " (" + isa_reason() + "; " + gemm_route(active) + ")";
+  const char* env = std::getenv("DML_ISA");
+  if (env && !cpu::parse_isa(env))
+    info.cpu_selected +=
+        "; DML_ISA=" + std::string(env) + " ignored (not portable, avx2 or avx512)";
   return info;
 }
 

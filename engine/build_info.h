@@ -11,7 +11,7 @@ struct BuildInfo {
   bool cuda_built = false;   // the CUDA backend is compiled in
   int cuda_devices = 0;      // usable devices now (0 without a driver)
   std::string cpu_paths;     // the CPU kernel paths this build has
-  std::string cpu_selected;  // the one this CPU runs, and why
+  std::string cpu_selected;  // the one taken here, and why (CPU, DML_ISA, DML_GEMM)
 };
 
 BuildInfo build_info();

@@ -1,40 +1,42 @@
 #include "kernels/cpu/gemm.h"
 
+#if defined(DML_WITH_OPENBLAS)
 #include <cblas.h>
+#endif
 
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
 
 #include "kernels/cpu/bf16_widen.h"
+#include "kernels/cpu/gemm_vector.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/sgemm_avx512.h"
 
 namespace dml::cpu {
 
 namespace {
 
-// gemm<float> runs on the engine's AVX-512 SGEMM (sgemm_avx512.h) when the CPU
-// has AVX-512: the OpenBLAS this project links picks its AVX2 kernels on the
-// development machine, at about half the speed. Products too small to repay
-// packing (fewer than 32^3 multiply-adds, or C narrower than 4 rows or
-// columns) stay on OpenBLAS, which is faster there (measured: its call costs
-// ~0.03 us against ~0.2 us, equal at 32x32x32).
-//
-// DML_GEMM=openblas in the environment sends every product to OpenBLAS, for
-// comparison and as an escape hatch; it is read once, at the first gemm call.
-// gemm<double> always runs on OpenBLAS.
-bool avx512_sgemm_enabled() {
-  static const bool enabled = [] {
-    const char* env = std::getenv("DML_GEMM");
-    return !(env && std::strcmp(env, "openblas") == 0) && sgemm_avx512_supported();
-  }();
-  return enabled;
+// The engine's own kernels on `isa`: f32 products that repay packing on the
+// AVX-512 SGEMM (sgemm_avx512.h), the rest (lean shapes, f64) on the
+// vector GEMM built for the widest of AVX2 and portable that the path allows.
+template <class T>
+void own_gemm(Isa isa, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha,
+              const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+#if defined(__x86_64__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (isa == Isa::avx512 && !gemm_lean_shape(m, n, k))
+      return sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+  if (isa >= Isa::avx2)
+    return gemm_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#else
+  (void)isa;
+#endif
+  gemm_portable(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-bool use_avx512_sgemm(int64_t m, int64_t n, int64_t k) {
-  return m >= 4 && n >= 4 && m * n * k >= 32 * 32 * 32 && avx512_sgemm_enabled();
-}
-
+#if defined(DML_WITH_OPENBLAS)
 void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha,
                const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
   cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -44,26 +46,63 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, doub
                int ldc) {
   cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+// Whether OpenBLAS takes this product. By hand: a path chosen by hand
+// (DML_ISA, ScopedIsa) none, so that tests run the engine's own kernels of
+// each path; else DML_GEMM=openblas every product. Otherwise it keeps what it
+// runs faster than ours (measured on one core, docs/ARCHITECTURE.md): f64,
+// f32 off the AVX-512 path (its AVX2 kernels run up to 20% faster than our
+// AVX2 build on long-k products), and f32 products too small to repay our
+// packing or lean loops (under 32^3 multiply-adds: 0.6 us against 1.3 us at
+// 31^3) but for C four or fewer rows or columns wide, where our lean path
+// is faster.
+template <class T>
+bool use_openblas(Isa isa, int64_t m, int64_t n, int64_t k) {
+  if (active_isa_source() != IsaSource::cpu) return false;
+  if (gemm_openblas_forced()) return true;
+  if constexpr (std::is_same_v<T, float>)
+    return isa != Isa::avx512 || (m > 4 && n > 4 && m * n * k < 32 * 32 * 32);
+  return true;
+}
+#endif
+
 }  // namespace
+
+bool gemm_openblas_built() {
+#if defined(DML_WITH_OPENBLAS)
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool gemm_openblas_forced() {
+  static const bool forced = [] {
+    const char* env = std::getenv("DML_GEMM");
+    return gemm_openblas_built() && env && std::strcmp(env, "openblas") == 0;
+  }();
+  return forced;
+}
 
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, gemm_scalar_t<T> alpha,
           const T* a, int64_t lda, const T* b, int64_t ldb, gemm_scalar_t<T> beta, T* c,
           int64_t ldc) {
   if (m == 0 || n == 0) return;
-  if (k == 0) {  // BLAS leaves C untouched for k = 0; the product is empty
+  // No product: C = beta * C, A and B unread (BLAS's rule: NaNs in them do
+  // not reach C), and beta == 0 clears C, NaNs too.
+  if (k == 0 || alpha == T(0)) {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
     return;
   }
-  if constexpr (std::is_same_v<T, float>) {
-    if (use_avx512_sgemm(m, n, k)) {
-      sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      return;
-    }
-  }
-  blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(m),
-            int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+  const Isa isa = active_isa();
+#if defined(DML_WITH_OPENBLAS)
+  if (use_openblas<T>(isa, m, n, k))
+    return blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                     int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+#endif
+  own_gemm(isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 template <class T>

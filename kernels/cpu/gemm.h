@@ -1,6 +1,14 @@
 #pragma once
-// Row-major GEMM through CBLAS (OpenBLAS): C = alpha * op(A) op(B) + beta * C,
-// op(A) is m x k, op(B) is k x n. Leading dimensions are row strides.
+// Row-major GEMM: C = alpha * op(A) op(B) + beta * C, op(A) is m x k, op(B)
+// is k x n. Leading dimensions are row strides; beta == 0 never reads C; with
+// k == 0 or alpha == 0, C = beta * C and A, B are not read.
+//
+// The path is isa.h's active one: f32 on the AVX-512 SGEMM (sgemm_avx512.h)
+// for products that repay packing, everything else on the engine's vector
+// GEMM (gemm_vector.h) built for AVX2 or portable code. A build with OpenBLAS
+// (DML_OPENBLAS=ON) hands it what it runs faster (f64, f32 off the AVX-512
+// path, small f32 products) unless a path was chosen by hand (DML_ISA,
+// ScopedIsa); DML_GEMM=openblas hands it everything else.
 //
 // f32 and f64; bf16 too (the specialisations below): A, B and C bf16, the
 // product accumulated in f32 (the f32 GEMM on widened operands,
@@ -16,6 +24,11 @@ namespace dml::cpu {
 // operands, whose products are accumulated and scaled in f32 (as cuBLAS's
 // CUBLAS_COMPUTE_32F takes them).
 using kernels::gemm_scalar_t;
+
+// Whether this build links OpenBLAS (DML_OPENBLAS=ON).
+bool gemm_openblas_built();
+// Whether DML_GEMM=openblas is set in such a build (read once).
+bool gemm_openblas_forced();
 
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, gemm_scalar_t<T> alpha,

@@ -1,10 +1,14 @@
 #include "kernels/cpu/nearest_selection.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <bit>
 #include <limits>
+
+#include "kernels/cpu/isa.h"
 
 namespace dml::cpu {
 
@@ -50,6 +54,7 @@ void radix_sort(uint64_t* keys, int64_t n) {
   if (src != keys) std::copy(src, src + n, keys);
 }
 
+#if defined(__x86_64__)
 // Appends the keys of the lanes in `take` of 8 (distance bits, index) pairs at
 // keys[count]; returns the new count. Writes 8 keys: the caller keeps room.
 // (Masked forms with full masks are the plain instructions; GCC 12 warns
@@ -63,6 +68,7 @@ __attribute__((target("avx512f"), always_inline)) inline int64_t append_keys(
   _mm512_storeu_si512(keys + count, _mm512_maskz_compress_epi64(take, wide));
   return count + __builtin_popcount(take);
 }
+#endif
 
 }  // namespace
 
@@ -89,6 +95,7 @@ void NearestSelection::compact() {
 // the lanes below the threshold are visited. The portable loop, which GCC
 // vectorises for the baseline ISA, tests blocks of 64 and rescans a block
 // that holds a candidate element by element.
+#if defined(__x86_64__)
 __attribute__((target("avx512f"))) void NearestSelection::scan_avx512(const float* dot,
                                                                       const float* bias,
                                                                       float offset, float scale,
@@ -133,6 +140,14 @@ __attribute__((target("avx512f"))) void NearestSelection::scan_avx512(const floa
   }
 }
 
+#else
+// No AVX-512 off x86-64: has_avx512() is false there, so this never runs.
+void NearestSelection::scan_avx512(const float* dot, const float* bias, float offset, float scale,
+                                   int64_t n, int64_t first_index) {
+  scan_portable(dot, bias, offset, scale, n, first_index);
+}
+#endif
+
 void NearestSelection::scan_portable(const float* dot, const float* bias, float offset, float scale,
                                      int64_t n, int64_t first_index) {
   constexpr int64_t kBlock = 64;
@@ -153,11 +168,7 @@ void NearestSelection::scan_portable(const float* dot, const float* bias, float 
 }
 
 bool NearestSelection::has_avx512() {
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return avx512;
+  return active_isa() == Isa::avx512;
 }
 
 void NearestSelection::scan(const float* dot, const float* bias, float offset, float scale,

@@ -38,8 +38,9 @@ class NearestSelection {
   // (min(k, items offered)).
   int64_t finish(int64_t* indices, float* distances);
 
-  // The two builds scan() chooses between (AVX-512 when the CPU has it),
-  // public so that tests run both; call scan_avx512 only on such a CPU.
+  // The two builds scan() chooses between (AVX-512 when isa.h's active path
+  // is avx512), public so that tests run both; call scan_avx512 only when
+  // has_avx512() says so.
   static bool has_avx512();
   void scan_avx512(const float* dot, const float* bias, float offset, float scale, int64_t n,
                    int64_t first_index);

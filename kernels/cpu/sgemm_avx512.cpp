@@ -768,24 +768,9 @@ bool use_dot(const Problem& pr) {
 }
 }  // namespace
 
-bool sgemm_avx512_supported() {
-  static const bool supported = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512dq");
-  }();
-  return supported;
-}
-
 void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                   int64_t ldc) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == 0.f) {  // no product: C = beta * C (beta == 0 clears NaNs too)
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.f ? 0.f : beta * c[i * ldc + j];
-    return;
-  }
   const Problem pr{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc};
   const int threads = max_threads(pr);
   if (use_dot(pr)) return pr.n < pr.m ? run_dot<true>(pr, threads) : run_dot<false>(pr, threads);

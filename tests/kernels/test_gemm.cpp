@@ -1,88 +1,119 @@
-// The AVX-512 SGEMM (kernels/cpu/sgemm_avx512) against a double-precision
-// reference loop and against OpenBLAS, on shapes that cross every blocking
-// boundary, with all four transpose combinations, padded leading dimensions,
-// and the alpha / beta cases (beta == 0 must overwrite NaNs in C). Also
-// dml::cpu::gemm<float>, whichever path it dispatches to.
+// dml::cpu::gemm on every instruction-set path this CPU runs (ScopedIsa):
+// f32 and f64 against a double-precision reference loop, each path against
+// the portable one, bf16 through its specialisation; and the AVX-512 SGEMM
+// (kernels/cpu/sgemm_avx512) directly across its own blocking. Shapes cross
+// every edge: m, n, k = 1, the tiles, the k / A / B blocks, the lean path's
+// bounds, products large enough to use threads; all four transposes, padded
+// leading dimensions (padding never written), alpha and beta kinds
+// (beta == 0 must not read C, which holds NaN), k == 0 and alpha == 0.
 //
-// Error bound, per element of C: any order of summing k products in f32 is
-// within (k + 2) * 2^-23 * (|alpha| * sum_p |a_ip b_pj| + |beta c_ij|) of the
-// exact result (the usual gamma_k bound, with room for the alpha and beta
-// roundings). The test checks exactly that, so it holds whatever the
-// microkernel's accumulation order.
-#include <cblas.h>
+// Error bound, per element of C: any order of summing k products in
+// precision eps is within (k + 2) * eps * (|alpha| * sum_p |a_ip b_pj| +
+// |beta c_ij|) of the exact result (the usual gamma_k bound, with room for the
+// alpha and beta roundings). The tests check exactly that, so they hold
+// whatever the kernel's accumulation order (with or without FMA).
 #include <gtest/gtest.h>
 #include <omp.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "base/dtype.h"
+#include "base/error.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/sgemm_avx512.h"
 
 namespace {
 
+using dml::cpu::Isa;
+using dml::cpu::ScopedIsa;
+
+// The paths this CPU runs, portable first.
+std::vector<Isa> paths_here() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512})
+    if (isa <= dml::cpu::cpu_isa()) out.push_back(isa);
+  return out;
+}
+
 struct Case {
   bool ta, tb;
   int64_t m, n, k;
-  float alpha, beta;
+  double alpha, beta;
   int64_t pad_a = 0, pad_b = 0, pad_c = 0;  // leading dimension minus its minimum
 };
 
 std::string describe(const Case& c) {
-  return "ta=" + std::to_string(c.ta) + " tb=" + std::to_string(c.tb) +
-         " m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) + " k=" + std::to_string(c.k) +
-         " alpha=" + std::to_string(c.alpha) + " beta=" + std::to_string(c.beta) +
-         " pads=" + std::to_string(c.pad_a) + "," + std::to_string(c.pad_b) + "," +
-         std::to_string(c.pad_c);
+  return std::string(dml::cpu::isa_name(dml::cpu::active_isa())) + " ta=" + std::to_string(c.ta) +
+         " tb=" + std::to_string(c.tb) + " m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) +
+         " k=" + std::to_string(c.k) + " alpha=" + std::to_string(c.alpha) +
+         " beta=" + std::to_string(c.beta) + " pads=" + std::to_string(c.pad_a) + "," +
+         std::to_string(c.pad_b) + "," + std::to_string(c.pad_c);
+}
+
+// Unit roundoff times two, as the bound above uses it.
+template <class T>
+double eps() {
+  return std::ldexp(1.0, -std::numeric_limits<T>::digits + 1);
 }
 
 // Operands of a case with random contents; C holds NaN when beta == 0 (it must
 // never be read) and its padding columns hold a sentinel (never written).
+template <class T>
 struct Operands {
   int64_t lda, ldb, ldc;
-  std::vector<float> a, b, c;
+  std::vector<T> a, b, c;
 };
 
-constexpr float kSentinel = -12345.f;
+constexpr double kSentinel = -12345.0;
 
-Operands make_operands(const Case& cs, uint32_t seed) {
-  Operands o;
+template <class T>
+Operands<T> make_operands(const Case& cs, uint32_t seed) {
+  Operands<T> o;
   const int64_t a_rows = cs.ta ? cs.k : cs.m, a_cols = cs.ta ? cs.m : cs.k;
   const int64_t b_rows = cs.tb ? cs.n : cs.k, b_cols = cs.tb ? cs.k : cs.n;
   o.lda = a_cols + cs.pad_a;
   o.ldb = b_cols + cs.pad_b;
   o.ldc = cs.n + cs.pad_c;
   std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::uniform_real_distribution<T> u(-1, 1);
   o.a.resize(size_t(a_rows * o.lda));
   o.b.resize(size_t(b_rows * o.ldb));
   o.c.resize(size_t(cs.m * o.ldc));
-  for (float& x : o.a) x = u(rng);
-  for (float& x : o.b) x = u(rng);
+  for (T& x : o.a) x = u(rng);
+  for (T& x : o.b) x = u(rng);
   for (int64_t i = 0; i < cs.m; ++i)
     for (int64_t j = 0; j < o.ldc; ++j)
-      o.c[size_t(i * o.ldc + j)] = j >= cs.n        ? kSentinel
-                                   : cs.beta == 0.f ? std::numeric_limits<float>::quiet_NaN()
+      o.c[size_t(i * o.ldc + j)] = j >= cs.n        ? T(kSentinel)
+                                   : cs.beta == 0.0 ? std::numeric_limits<T>::quiet_NaN()
                                                     : u(rng);
   return o;
 }
 
-// Checks `got` (the C after the product) against the double reference within
-// `slack` times the bound above; returns the number of bad elements.
-int64_t check_against_reference(const Case& cs, const Operands& o, const std::vector<float>& got,
-                                double slack) {
-  int64_t bad = 0;
-  for (int64_t i = 0; i < cs.m; ++i) {
-    for (int64_t j = 0; j < o.ldc; ++j) {
-      const float g = got[size_t(i * o.ldc + j)];
-      if (j >= cs.n) {
-        if (g != kSentinel && bad++ < 5) ADD_FAILURE() << describe(cs) << ": wrote padding";
-        continue;
-      }
+template <class T>
+std::vector<T> run_gemm(const Case& cs, const Operands<T>& o) {
+  std::vector<T> c = o.c;
+  dml::cpu::gemm<T>(cs.ta, cs.tb, cs.m, cs.n, cs.k, T(cs.alpha), o.a.data(), o.lda, o.b.data(),
+                    o.ldb, T(cs.beta), c.data(), o.ldc);
+  return c;
+}
+
+// The exact product (in double) of a case and the bound above, per element of C.
+struct Reference {
+  std::vector<double> want, bound;
+};
+
+template <class T>
+Reference reference(const Case& cs, const Operands<T>& o) {
+  Reference r;
+  for (int64_t i = 0; i < cs.m; ++i)
+    for (int64_t j = 0; j < cs.n; ++j) {
       double sum = 0, mag = 0;
       for (int64_t p = 0; p < cs.k; ++p) {
         const double x = o.a[size_t(cs.ta ? p * o.lda + i : i * o.lda + p)];
@@ -90,10 +121,28 @@ int64_t check_against_reference(const Case& cs, const Operands& o, const std::ve
         sum += x * y;
         mag += std::fabs(x * y);
       }
-      const double c0 = cs.beta == 0.f ? 0.0 : double(o.c[size_t(i * o.ldc + j)]);
-      const double want = double(cs.alpha) * sum + double(cs.beta) * c0;
-      const double bound = slack * double(cs.k + 2) * std::ldexp(1.0, -23) *
-                           (std::fabs(double(cs.alpha)) * mag + std::fabs(double(cs.beta) * c0));
+      const double c0 = cs.beta == 0.0 ? 0.0 : double(o.c[size_t(i * o.ldc + j)]);
+      r.want.push_back(cs.alpha * sum + cs.beta * c0);
+      r.bound.push_back(double(cs.k + 2) * eps<T>() *
+                        (std::fabs(cs.alpha) * mag + std::fabs(cs.beta * c0)));
+    }
+  return r;
+}
+
+// Checks `got` (the C after the product) against the reference; returns the
+// number of bad elements.
+template <class T>
+int64_t check_against_reference(const Case& cs, const Operands<T>& o, const Reference& r,
+                                const std::vector<T>& got) {
+  int64_t bad = 0;
+  for (int64_t i = 0; i < cs.m; ++i) {
+    for (int64_t j = 0; j < o.ldc; ++j) {
+      const T g = got[size_t(i * o.ldc + j)];
+      if (j >= cs.n) {
+        if (g != T(kSentinel) && bad++ < 5) ADD_FAILURE() << describe(cs) << ": wrote padding";
+        continue;
+      }
+      const double want = r.want[size_t(i * cs.n + j)], bound = r.bound[size_t(i * cs.n + j)];
       if (!(std::fabs(double(g) - want) <= bound) && bad++ < 5)
         ADD_FAILURE() << describe(cs) << ": C[" << i << "," << j << "] = " << g << ", want " << want
                       << " +- " << bound;
@@ -102,52 +151,262 @@ int64_t check_against_reference(const Case& cs, const Operands& o, const std::ve
   return bad;
 }
 
-std::vector<float> run_avx512(const Case& cs, const Operands& o) {
+// One case on every path against one reference.
+template <class T>
+void expect_every_path_matches(const Case& cs, uint32_t seed) {
+  const Operands<T> o = make_operands<T>(cs, seed);
+  const Reference r = reference(cs, o);
+  for (Isa isa : paths_here()) {
+    const ScopedIsa scope(isa);
+    EXPECT_EQ(check_against_reference(cs, o, r, run_gemm(cs, o)), 0) << describe(cs);
+  }
+}
+
+// Every case on every path, in f32 and f64.
+void expect_every_path(const std::vector<Case>& cases, uint32_t seed) {
+  for (const Case& cs : cases) {
+    expect_every_path_matches<float>(cs, seed);
+    expect_every_path_matches<double>(cs, seed++);
+  }
+}
+
+// m, n, k from {1, 2, 3, 4, 5, odd sizes, sizes around the vector GEMM's
+// tiles (6 rows; 4, 8, 16 columns)}: the lean path (m or n <= 4, or under
+// 16^3 multiply-adds) and the packed one; all four transposes, two
+// alpha / beta mixes.
+TEST(GemmPaths, SmallAndOddSizes) {
+  const int64_t sizes[] = {1, 2, 3, 4, 5, 6, 7, 9, 16, 17, 33, 65};
+  std::vector<Case> cases;
+  for (int t = 0; t < 4; ++t)
+    for (int64_t m : sizes)
+      for (int64_t n : sizes)
+        for (int64_t k : {int64_t{1}, int64_t{7}, int64_t{40}}) {
+          const bool odd = (m + n + k) % 2;
+          cases.push_back({bool(t & 1), bool(t & 2), m, n, k, odd ? 1.0 : -0.75, odd ? 0.0 : 0.5});
+        }
+  expect_every_path(cases, 1);
+}
+
+// Sizes on both sides of the blocking edges, with padded leading dimensions:
+// the lean bounds (4 / 5 rows or columns, 16^3 multiply-adds), the vector
+// GEMM's k block (256), A block (120 rows) and B block (2048 columns); the
+// AVX-512 SGEMM's tiles (8x48, 6x64, 14x32, 24x16), k-contiguous path (k >=
+// 512 with trans_b) and blocks; long k in the lean dot form (one row of C
+// through a Linear layer).
+TEST(GemmPaths, BlockEdges) {
+  struct Dims {
+    int64_t m, n, k;
+  };
+  const Dims dims[] = {
+      {4, 300, 50},   {5, 300, 50},  {300, 4, 50},   {300, 5, 50},   {16, 16, 15},
+      {16, 16, 16},   {6, 16, 255},  {7, 17, 256},   {13, 33, 257},  {121, 40, 100},
+      {119, 9, 513},  {240, 20, 30}, {3, 2049, 20},  {7, 2048, 9},   {9, 2100, 5},
+      {8, 48, 300},   {25, 65, 64},  {15, 97, 1025}, {1, 512, 2048}, {2, 300, 700},
+      {1000, 1, 300}, {1, 1, 5000},  {70, 30, 600},  {129, 49, 300}, {64, 47, 600},
+  };
+  std::vector<Case> cases;
+  for (int t = 0; t < 4; ++t)
+    for (const Dims& d : dims) {
+      cases.push_back({bool(t & 1), bool(t & 2), d.m, d.n, d.k, 1.0, 0.0, 3, 5, 7});
+      cases.push_back({bool(t & 1), bool(t & 2), d.m, d.n, d.k, 2.5, 1.0, 16, 1, 0});
+    }
+  expect_every_path(cases, 1000);
+}
+
+// Every alpha / beta kind, lean and packed.
+TEST(GemmPaths, AlphaBeta) {
+  std::vector<Case> cases;
+  for (double alpha : {1.0, -1.0, 0.3})
+    for (double beta : {0.0, 1.0, 0.5, -2.0})
+      for (int t = 0; t < 4; ++t) {
+        cases.push_back({bool(t & 1), bool(t & 2), 30, 70, 100, alpha, beta, 2, 3, 4});
+        cases.push_back({bool(t & 1), bool(t & 2), 3, 20, 9, alpha, beta, 1, 0, 2});
+      }
+  expect_every_path(cases, 2000);
+}
+
+// Large enough to run on all threads, tall and wide, and the ResNet GEMM
+// forms: forward, backward-data (trans_a), backward-filter (trans_b, long k).
+TEST(GemmPaths, ThreadedShapes) {
+  const std::vector<Case> cases = {
+      {false, false, 512, 96, 300, 1.0, 0.0},  {false, false, 16, 3000, 200, 1.0, 0.0},
+      {true, false, 576, 700, 64, 1.0, 0.0},   {false, true, 64, 576, 2000, 1.0, 1.0},
+      {true, true, 300, 301, 302, -1.0, 0.25}, {false, false, 1000, 9, 500, 1.0, 0.0},
+      {false, true, 3, 3000, 400, 1.0, 0.5},   {true, false, 2000, 2, 300, 1.0, 0.0},
+  };
+  expect_every_path(cases, 3000);
+}
+
+// No product: k == 0 or alpha == 0 gives C = beta * C, NaNs in C cleared by
+// beta == 0, NaNs in A or B not propagated; m == 0 or n == 0 touch nothing.
+TEST(GemmPaths, EmptyProduct) {
+  const float nan = std::nanf("");
+  for (Isa isa : paths_here()) {
+    const ScopedIsa scope(isa);
+    std::vector<float> c = {1.f, nan, 3.f, 4.f};
+    dml::cpu::gemm<float>(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.f, c.data(), 2);
+    EXPECT_EQ(c, (std::vector<float>{0.f, 0.f, 0.f, 0.f}));
+    c = {1.f, 2.f, 3.f, 4.f};
+    dml::cpu::gemm<float>(true, true, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.5f, c.data(), 2);
+    EXPECT_EQ(c, (std::vector<float>{0.5f, 1.f, 1.5f, 2.f}));
+    const std::vector<double> a(4, std::nan("")), b(4, 1.0);
+    std::vector<double> cd = {1.0, 2.0, 3.0, 4.0};
+    dml::cpu::gemm<double>(false, false, 2, 2, 2, 0.0, a.data(), 2, b.data(), 2, 2.0, cd.data(), 2);
+    EXPECT_EQ(cd, (std::vector<double>{2.0, 4.0, 6.0, 8.0}));
+    dml::cpu::gemm<float>(false, false, 0, 2, 3, 1.f, nullptr, 3, nullptr, 2, 0.f, nullptr, 2);
+  }
+}
+
+// Each path agrees with the portable one within twice the bound (each is
+// within one bound of the exact product), on products larger than the
+// reference loop affords everywhere; the bound's |A| |B| comes from the
+// portable path on absolute values.
+template <class T>
+void expect_agrees_with_portable(const Case& cs, uint32_t seed) {
+  const Operands<T> o = make_operands<T>(cs, seed);
+  Case abs_case = cs;
+  abs_case.alpha = std::fabs(cs.alpha);
+  abs_case.beta = std::fabs(cs.beta);
+  Operands<T> abs_o = o;
+  for (T& x : abs_o.a) x = std::fabs(x);
+  for (T& x : abs_o.b) x = std::fabs(x);
+  for (T& x : abs_o.c) x = std::fabs(x);
+  std::vector<T> portable, mag;
+  {
+    const ScopedIsa scope(Isa::portable);
+    portable = run_gemm(cs, o);
+    mag = run_gemm(abs_case, abs_o);
+  }
+  for (Isa isa : paths_here()) {
+    const ScopedIsa scope(isa);
+    const std::vector<T> got = run_gemm(cs, o);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < cs.m; ++i)
+      for (int64_t j = 0; j < cs.n; ++j) {
+        const size_t at = size_t(i * o.ldc + j);
+        const double bound = 2.0 * double(cs.k + 2) * eps<T>() * 1.01 * double(mag[at]);
+        if (!(std::fabs(double(got[at]) - double(portable[at])) <= bound) && bad++ < 5)
+          ADD_FAILURE() << describe(cs) << ": C[" << i << "," << j << "] = " << got[at]
+                        << ", portable " << portable[at];
+      }
+    EXPECT_EQ(bad, 0) << describe(cs);
+  }
+}
+
+TEST(GemmPaths, AgreeWithPortable) {
+  const Case cases[] = {
+      {false, false, 257, 1025, 513, 1.0, 0.0}, {true, false, 513, 700, 129, 1.0, 0.5},
+      {false, true, 128, 576, 4000, 1.0, 1.0},  {true, true, 333, 444, 555, 0.5, 0.0},
+      {false, true, 1, 1000, 2048, 1.0, 0.0},
+  };
+  uint32_t seed = 5000;
+  for (const Case& cs : cases) {
+    expect_agrees_with_portable<float>(cs, seed);
+    expect_agrees_with_portable<double>(cs, seed++);
+  }
+}
+
+// bf16 operands (widened to f32, the f32 GEMM, rounded once): within the f32
+// bound plus one bf16 rounding of the result, on every path.
+TEST(GemmPaths, Bf16) {
+  using dml::bf16;
+  const Case cases[] = {
+      {false, false, 3, 5, 7, 1.0, 0.0},
+      {true, true, 40, 70, 90, 1.0, 0.5},
+      {false, true, 64, 100, 300, 2.0, 0.0},
+  };
+  uint32_t seed = 7000;
+  for (Isa isa : paths_here()) {
+    const ScopedIsa scope(isa);
+    for (const Case& cs : cases) {
+      // Operands exactly representable in bf16, so the reference is exact.
+      Operands<float> o = make_operands<float>(cs, seed++);
+      for (std::vector<float>* v : {&o.a, &o.b, &o.c})
+        for (float& x : *v) x = dml::to_float(dml::to_bf16(x));
+      auto narrow = [](const std::vector<float>& v) {
+        std::vector<bf16> out;
+        for (float x : v) out.push_back(dml::to_bf16(x));
+        return out;
+      };
+      const std::vector<bf16> a = narrow(o.a), b = narrow(o.b);
+      std::vector<bf16> c = narrow(o.c);
+      dml::cpu::gemm<bf16>(cs.ta, cs.tb, cs.m, cs.n, cs.k, float(cs.alpha), a.data(), o.lda,
+                           b.data(), o.ldb, float(cs.beta), c.data(), o.ldc);
+      const Reference r = reference(cs, o);
+      int64_t bad = 0;
+      for (int64_t i = 0; i < cs.m; ++i)
+        for (int64_t j = 0; j < cs.n; ++j) {
+          const double want = r.want[size_t(i * cs.n + j)], f32 = r.bound[size_t(i * cs.n + j)];
+          const double bound = f32 + std::ldexp(std::fabs(want) + f32, -8);
+          const double got = dml::to_float(c[size_t(i * o.ldc + j)]);
+          if (!(std::fabs(got - want) <= bound) && bad++ < 5)
+            ADD_FAILURE() << describe(cs) << ": C[" << i << "," << j << "] = " << got << ", want "
+                          << want << " +- " << bound;
+        }
+      EXPECT_EQ(bad, 0) << describe(cs);
+    }
+  }
+}
+
+// Calls from inside a parallel region (each thread its own product) run on one
+// thread each and do not share packing buffers.
+TEST(GemmPaths, CalledFromParallelRegion) {
+  const Case cs{false, true, 100, 150, 400, 1.0, 0.0};
+  const int threads = 4;
+  std::vector<Operands<float>> ops;
+  std::vector<Reference> refs;
+  for (int t = 0; t < threads; ++t) {
+    ops.push_back(make_operands<float>(cs, 4000 + t));
+    refs.push_back(reference(cs, ops.back()));
+  }
+  for (Isa isa : paths_here()) {
+    const ScopedIsa scope(isa);
+    std::vector<std::vector<float>> got(threads);
+#pragma omp parallel for num_threads(threads)
+    for (int t = 0; t < threads; ++t) got[size_t(t)] = run_gemm(cs, ops[size_t(t)]);
+    for (int t = 0; t < threads; ++t)
+      EXPECT_EQ(check_against_reference(cs, ops[size_t(t)], refs[size_t(t)], got[size_t(t)]), 0);
+  }
+}
+
+// ---- the AVX-512 SGEMM itself, across its blocking -----------------------------
+
+std::vector<float> run_avx512(const Case& cs, const Operands<float>& o) {
   std::vector<float> c = o.c;
-  dml::cpu::sgemm_avx512(cs.ta, cs.tb, cs.m, cs.n, cs.k, cs.alpha, o.a.data(), o.lda, o.b.data(),
-                         o.ldb, cs.beta, c.data(), o.ldc);
+  dml::cpu::sgemm_avx512(cs.ta, cs.tb, cs.m, cs.n, cs.k, float(cs.alpha), o.a.data(), o.lda,
+                         o.b.data(), o.ldb, float(cs.beta), c.data(), o.ldc);
   return c;
 }
 
-std::vector<float> run_openblas(const Case& cs, const Operands& o) {
-  std::vector<float> c = o.c;
-  cblas_sgemm(CblasRowMajor, cs.ta ? CblasTrans : CblasNoTrans, cs.tb ? CblasTrans : CblasNoTrans,
-              int(cs.m), int(cs.n), int(cs.k), cs.alpha, o.a.data(), int(o.lda), o.b.data(),
-              int(o.ldb), cs.beta, c.data(), int(o.ldc));
-  return c;
+void expect_avx512_matches_reference(const Case& cs, uint32_t seed) {
+  const Operands<float> o = make_operands<float>(cs, seed);
+  EXPECT_EQ(check_against_reference(cs, o, reference(cs, o), run_avx512(cs, o)), 0) << describe(cs);
 }
 
-void expect_matches_reference(const Case& cs, uint32_t seed) {
-  const Operands o = make_operands(cs, seed);
-  EXPECT_EQ(check_against_reference(cs, o, run_avx512(cs, o), 1.0), 0) << describe(cs);
-}
-
-#define SKIP_WITHOUT_AVX512()                                                 \
-  if (!dml::cpu::sgemm_avx512_supported()) GTEST_SKIP() << "no AVX-512 here"; \
+#define SKIP_WITHOUT_AVX512()                                                \
+  if (dml::cpu::cpu_isa() != Isa::avx512) GTEST_SKIP() << "no AVX-512 here"; \
   static_assert(true)
 
-// m, n, k from {1, primes, sizes around the tiles}, all four transposes, two
-// alpha/beta mixes; products up to 2e6 multiply-adds.
+// Small products gemm() sends to the lean path, straight into the kernel.
 TEST(SgemmAvx512, SmallAndPrimeSizes) {
   SKIP_WITHOUT_AVX512();
-  const int64_t sizes[] = {1, 7, 13, 31, 33, 47, 65, 129, 257, 1000};
+  const int64_t sizes[] = {1, 7, 13, 31, 33, 47, 65, 129, 257};
   uint32_t seed = 1;
   for (int t = 0; t < 4; ++t)
     for (int64_t m : sizes)
       for (int64_t n : sizes)
         for (int64_t k : sizes) {
-          if (m * n * k > 2'000'000) continue;
+          if (m * n * k > 1'000'000) continue;
           const bool odd = (m + n + k) % 2;
-          Case cs{bool(t & 1), bool(t & 2), m, n, k, odd ? 1.f : -0.75f, odd ? 0.f : 0.5f};
-          expect_matches_reference(cs, seed++);
+          Case cs{bool(t & 1), bool(t & 2), m, n, k, odd ? 1.0 : -0.75, odd ? 0.0 : 0.5};
+          expect_avx512_matches_reference(cs, seed++);
         }
 }
 
-// Sizes on both sides of the blocking boundaries, with padded leading
-// dimensions: tile edges (the kernel's MR x NR tiles are 8x48, 6x64, 14x32 and
-// 24x16; the k-contiguous path's 4x6), the k block (256; up to 1024 on the
-// k-contiguous path, taken for !trans_a && trans_b with k >= 512), the A block
-// (192 rows at k block 256) and the B block (4096 columns per thread).
+// Sizes on both sides of the kernel's blocking: its MR x NR tiles (8x48, 6x64,
+// 14x32, 24x16; the k-contiguous path's 4x6), the k block (256; up to 1024 on
+// the k-contiguous path, taken for !trans_a && trans_b with k >= 512), the A
+// block (192 rows at k block 256) and the B block (4096 columns per thread).
 TEST(SgemmAvx512, BlockBoundaries) {
   SKIP_WITHOUT_AVX512();
   struct Dims {
@@ -164,131 +423,77 @@ TEST(SgemmAvx512, BlockBoundaries) {
   uint32_t seed = 1000;
   for (int t = 0; t < 4; ++t)
     for (const Dims& d : dims) {
-      Case cs{bool(t & 1), bool(t & 2), d.m, d.n, d.k, 1.f, 0.f, 3, 5, 7};
-      expect_matches_reference(cs, seed++);
-      cs.alpha = 2.5f;
-      cs.beta = 1.f;
+      Case cs{bool(t & 1), bool(t & 2), d.m, d.n, d.k, 1.0, 0.0, 3, 5, 7};
+      expect_avx512_matches_reference(cs, seed++);
+      cs.alpha = 2.5;
+      cs.beta = 1.0;
       cs.pad_a = 16;
       cs.pad_b = 1;
       cs.pad_c = 0;
-      expect_matches_reference(cs, seed++);
+      expect_avx512_matches_reference(cs, seed++);
     }
 }
 
-// Every alpha / beta kind on one padded shape that crosses the blocks.
-TEST(SgemmAvx512, AlphaBeta) {
-  SKIP_WITHOUT_AVX512();
-  uint32_t seed = 2000;
-  for (float alpha : {1.f, -1.f, 0.3f})
-    for (float beta : {0.f, 1.f, 0.5f, -2.f})
-      for (int t = 0; t < 4; ++t)
-        expect_matches_reference({bool(t & 1), bool(t & 2), 70, 130, 300, alpha, beta, 2, 3, 4},
-                                 seed++);
-}
-
-// No product (k == 0 or alpha == 0): C = beta * C, NaNs in C cleared by beta == 0,
-// NaNs in A or B not propagated by alpha == 0.
-TEST(SgemmAvx512, EmptyProduct) {
-  SKIP_WITHOUT_AVX512();
-  std::vector<float> c = {1.f, std::nanf(""), 3.f, 4.f};
-  dml::cpu::sgemm_avx512(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.f, c.data(), 2);
-  EXPECT_EQ(c, (std::vector<float>{0.f, 0.f, 0.f, 0.f}));
-  c = {1.f, 2.f, 3.f, 4.f};
-  dml::cpu::sgemm_avx512(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.5f, c.data(), 2);
-  EXPECT_EQ(c, (std::vector<float>{0.5f, 1.f, 1.5f, 2.f}));
-  const std::vector<float> a(4, std::nanf("")), b(4, 1.f);
-  c = {1.f, 2.f, 3.f, 4.f};
-  dml::cpu::sgemm_avx512(false, false, 2, 2, 2, 0.f, a.data(), 2, b.data(), 2, 2.f, c.data(), 2);
-  EXPECT_EQ(c, (std::vector<float>{2.f, 4.f, 6.f, 8.f}));
-}
-
-// Large enough to run on all threads, in both grid shapes (rows split: tall C;
-// columns split: wide C), and the ResNet GEMM forms: forward, backward-data
-// (trans_a) and backward-filter (trans_b, long k); B over 8 MiB (prefetched
-// block by block).
+// Its thread grids (rows split: tall C; columns split: wide C) and B over
+// 8 MiB (prefetched block by block).
 TEST(SgemmAvx512, ThreadedShapes) {
   SKIP_WITHOUT_AVX512();
   const Case cases[] = {
-      {false, false, 512, 96, 300, 1.f, 0.f},   {false, false, 16, 3000, 200, 1.f, 0.f},
-      {false, false, 64, 2000, 576, 1.f, 0.f},  {true, false, 576, 1000, 64, 1.f, 0.f},
-      {false, true, 64, 576, 3000, 1.f, 1.f},   {false, true, 64, 147, 2000, 1.f, 0.5f},
-      {true, true, 300, 301, 302, -1.f, 0.25f}, {false, false, 1000, 9, 1000, 1.f, 0.f},
-      {false, false, 9, 9000, 100, 1.f, 0.f},   {true, false, 27, 8500, 64, 1.f, 0.f},
-      {false, false, 16, 4200, 600, 1.f, 0.5f}, {true, false, 20, 4100, 700, 1.f, 0.f},
+      {false, false, 64, 2000, 576, 1.0, 0.0}, {false, true, 64, 147, 2000, 1.0, 0.5},
+      {false, false, 9, 9000, 100, 1.0, 0.0},  {true, false, 27, 8500, 64, 1.0, 0.0},
+      {false, false, 16, 4200, 600, 1.0, 0.5}, {true, false, 20, 4100, 700, 1.0, 0.0},
   };
   uint32_t seed = 3000;
-  for (const Case& cs : cases) expect_matches_reference(cs, seed++);
+  for (const Case& cs : cases) expect_avx512_matches_reference(cs, seed++);
 }
 
-// Calls from inside a parallel region (each thread its own product) run on one
-// thread each and do not share packing buffers.
-TEST(SgemmAvx512, CalledFromParallelRegion) {
-  SKIP_WITHOUT_AVX512();
-  const Case cs{false, true, 100, 150, 400, 1.f, 0.f};
-  const int threads = 4;
-  std::vector<Operands> ops;
-  std::vector<std::vector<float>> got(threads);
-  for (int t = 0; t < threads; ++t) ops.push_back(make_operands(cs, 4000 + t));
-#pragma omp parallel for num_threads(threads)
-  for (int t = 0; t < threads; ++t) got[size_t(t)] = run_avx512(cs, ops[size_t(t)]);
-  for (int t = 0; t < threads; ++t)
-    EXPECT_EQ(check_against_reference(cs, ops[size_t(t)], got[size_t(t)], 1.0), 0);
+// ---- the path itself --------------------------------------------------------------
+
+TEST(Isa, NamesRoundTrip) {
+  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512})
+    EXPECT_EQ(dml::cpu::parse_isa(dml::cpu::isa_name(isa)), isa);
+  EXPECT_FALSE(dml::cpu::parse_isa("sse9").has_value());
+  EXPECT_FALSE(dml::cpu::parse_isa("").has_value());
 }
 
-// OpenBLAS and the AVX-512 kernel agree within twice the bound (each is within
-// one bound of the exact product), on larger products than the reference loop
-// can afford everywhere: compared elementwise against each other, with the
-// bound's magnitude taken from |A| |B| computed in float.
-TEST(SgemmAvx512, AgreesWithOpenBlas) {
-  SKIP_WITHOUT_AVX512();
-  const Case cases[] = {
-      {false, false, 257, 1025, 513, 1.f, 0.f},
-      {true, false, 513, 700, 129, 1.f, 0.5f},
-      {false, true, 128, 576, 4000, 1.f, 1.f},
-      {true, true, 333, 444, 555, 0.5f, 0.f},
-  };
-  uint32_t seed = 5000;
-  for (const Case& cs : cases) {
-    const Operands o = make_operands(cs, seed++);
-    const std::vector<float> ours = run_avx512(cs, o), blas = run_openblas(cs, o);
-    // |alpha| |A| |B| + |beta C| through the kernel itself, on absolute values.
-    Case abs_case = cs;
-    abs_case.alpha = std::fabs(cs.alpha);
-    abs_case.beta = std::fabs(cs.beta);
-    Operands abs_o = o;
-    for (float& x : abs_o.a) x = std::fabs(x);
-    for (float& x : abs_o.b) x = std::fabs(x);
-    for (float& x : abs_o.c) x = std::fabs(x);
-    const std::vector<float> mag = run_openblas(abs_case, abs_o);
-    int64_t bad = 0;
-    for (int64_t i = 0; i < cs.m; ++i)
-      for (int64_t j = 0; j < cs.n; ++j) {
-        const size_t at = size_t(i * o.ldc + j);
-        const double bound = 2.0 * double(cs.k + 2) * std::ldexp(1.0, -23) * 1.01 * mag[at];
-        if (!(std::fabs(double(ours[at]) - double(blas[at])) <= bound) && bad++ < 5)
-          ADD_FAILURE() << describe(cs) << ": C[" << i << "," << j << "] = " << ours[at]
-                        << ", OpenBLAS " << blas[at];
-      }
-    EXPECT_EQ(bad, 0) << describe(cs);
+// A ScopedIsa sets the active path and its source, nests, and restores.
+TEST(Isa, ScopedIsaNestsAndRestores) {
+  const Isa before = dml::cpu::active_isa();
+  const dml::cpu::IsaSource source = dml::cpu::active_isa_source();
+  {
+    const ScopedIsa outer(Isa::portable);
+    EXPECT_EQ(dml::cpu::active_isa(), Isa::portable);
+    EXPECT_EQ(dml::cpu::active_isa_source(), dml::cpu::IsaSource::scoped);
+    {
+      const ScopedIsa inner(dml::cpu::cpu_isa());
+      EXPECT_EQ(dml::cpu::active_isa(), dml::cpu::cpu_isa());
+    }
+    EXPECT_EQ(dml::cpu::active_isa(), Isa::portable);
   }
+  EXPECT_EQ(dml::cpu::active_isa(), before);
+  EXPECT_EQ(dml::cpu::active_isa_source(), source);
 }
 
-// dml::cpu::gemm<float> (dispatching to the AVX-512 kernel or OpenBLAS by size
-// and DML_GEMM) keeps the contract on small and large shapes.
-TEST(Gemm, FloatDispatch) {
-  const Case cases[] = {
-      {false, false, 1, 1, 1, 1.f, 0.f},     {false, true, 3, 5, 7, 1.f, 0.f},
-      {true, false, 20, 30, 40, 2.f, 0.5f},  {false, false, 300, 200, 100, 1.f, 0.f},
-      {true, true, 150, 260, 310, 1.f, 1.f}, {false, true, 64, 576, 1500, 1.f, 0.f},
-  };
-  uint32_t seed = 6000;
-  for (const Case& cs : cases) {
-    const Operands o = make_operands(cs, seed++);
-    std::vector<float> c = o.c;
-    dml::cpu::gemm<float>(cs.ta, cs.tb, cs.m, cs.n, cs.k, cs.alpha, o.a.data(), o.lda, o.b.data(),
-                          o.ldb, cs.beta, c.data(), o.ldc);
-    EXPECT_EQ(check_against_reference(cs, o, c, 1.0), 0) << describe(cs);
-  }
+// A path above the CPU's is refused, and the active one is unchanged.
+TEST(Isa, ScopedIsaRefusesAPathTheCpuLacks) {
+  if (dml::cpu::cpu_isa() == Isa::avx512) GTEST_SKIP() << "this CPU runs every path";
+  const Isa above = Isa(int(dml::cpu::cpu_isa()) + 1);
+  EXPECT_THROW(ScopedIsa{above}, dml::Error);
+  EXPECT_EQ(dml::cpu::active_isa(), dml::cpu::cpu_isa());
+}
+
+// Run by ctest with DML_ISA set (tests/kernels/CMakeLists.txt) and, in
+// DML_TEST_EXPECT_ISA, the highest path it must allow ("best": DML_ISA is
+// ignored); skipped elsewhere.
+TEST(Isa, EnvironmentLimitsThePath) {
+  const char* want = std::getenv("DML_TEST_EXPECT_ISA");
+  if (!want) GTEST_SKIP() << "DML_TEST_EXPECT_ISA not set";
+  const Isa best = dml::cpu::cpu_isa();
+  const Isa limit = std::string(want) == "best" ? best : *dml::cpu::parse_isa(want);
+  EXPECT_EQ(dml::cpu::active_isa(), limit < best ? limit : best);
+  EXPECT_EQ(dml::cpu::active_isa_source(), dml::cpu::isa_from_environment()
+                                               ? dml::cpu::IsaSource::environment
+                                               : dml::cpu::IsaSource::cpu);
 }
 
 }  // namespace
