@@ -64,7 +64,7 @@ run_example() {
 }
 
 # CMake: find_package(dml) from the prefix alone.
-cmake -S "$source_dir/examples" -B "$work/examples" -DCMAKE_BUILD_TYPE=Release \
+cmake -S "$source_dir/examples" -B "$work/examples" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/examples" >/dev/null
 run_example "embed_search_c (CMake)" "$work/examples/embed_search_c"
