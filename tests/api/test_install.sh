@@ -36,7 +36,7 @@ exported=$(nm -D --defined-only "$lib" | awk '{print $NF}' | sort -u)
   fail "libdml exports other symbols than dml.h declares:"$'\n'"$(diff <(echo "$declared") <(echo "$exported"))"
 
 if [ "$light" = ON ]; then
-  heavy=$(ldd "$lib" | grep -E 'lib(cuda|cudart|cublas|cudnn|openblas|z|stb)[.-]' || true)
+  heavy=$(ldd "$lib" | grep -E '\blib(cuda[a-z]*|cublas[A-Za-z]*|cudnn[a-z_]*|openblas|z|stb)\.so' || true)
   [ -z "$heavy" ] || fail "the light build's libdml needs:"$'\n'"$heavy"
 fi
 
