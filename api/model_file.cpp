@@ -8,7 +8,7 @@
 #include "dml/json.h"
 #include "dml/train/file_format.h"
 #include "engine/safetensors.h"
-#include "layers/resnet.h"
+#include "layers/resnet_config.h"
 
 namespace dml::api {
 
