@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "api/arguments.h"
+#include "api/call_threads.h"
 #include "api/model.h"
 #include "api/model_file.h"
 #include "api/status.h"
@@ -103,6 +104,7 @@ dml_status dml_model_open(const char* path, const dml_model_options* options, dm
     require_pointer(path, "path", "the path of a model file written by dml train");
     require_pointer(model, "model", "the address of a dml_model* to receive the model");
     const Options read = read_options(options);
+    const CallThreads threads(read.num_threads);
     *model = open_model(path, read).release();
   });
 }

@@ -8,7 +8,7 @@
 #include "dml/json.h"
 #include "dml/train/file_format.h"
 #include "engine/safetensors.h"
-#include "layers/resnet.h"
+#include "layers/resnet_config.h"
 
 namespace dml::api {
 
@@ -16,6 +16,8 @@ namespace {
 
 // Where a damaged file's message says what to do.
 constexpr const char* kHowToFix = "; export the model again with dml train";
+// The head's Linear, whose rows are the embedding (layers/embedding_head.h).
+constexpr const char* kEmbeddingLayer = "head.fc.weight";
 
 // The value at a dotted key ("model.backbone") of the config; missing is an error.
 const Json& config_value(const Json& config, const std::string& key, const std::string& path) {
@@ -98,6 +100,21 @@ void read_config(const Json& config, const std::string& path, ModelFile& file) {
   file.std = config_numbers(config, "augment.std", path, a.in_channels, true);
 }
 
+// The embedding layer holds model.embedding_dim rows, checked before the
+// network is built: a damaged config must not size buffers the file does
+// not back.
+void check_embedding_layer(const ModelFile& file, const std::string& path) {
+  const auto layer = std::find_if(file.weights.begin(), file.weights.end(),
+                                  [](const auto& named) { return named.first == kEmbeddingLayer; });
+  DML_API_CHECK(layer != file.weights.end(), DML_ERROR_FORMAT, "model file '", path,
+                "' lacks the tensor '", kEmbeddingLayer, "'", kHowToFix);
+  const Shape& shape = layer->second.shape();
+  DML_API_CHECK(shape.size() == 2 && shape[0] == file.architecture.embedding_dim, DML_ERROR_FORMAT,
+                "model file '", path, "': tensor '", kEmbeddingLayer, "' has shape ",
+                shape_str(shape), " but config 'model.embedding_dim' is ",
+                file.architecture.embedding_dim, kHowToFix);
+}
+
 }  // namespace
 
 ModelFile read_model_file(const std::string& path) {
@@ -126,11 +143,12 @@ ModelFile read_model_file(const std::string& path) {
   read_config(config, path, file);
   if (model_version > 0) {
     file.weights = std::move(read.tensors);
-    return file;
+  } else {
+    const std::string prefix = train::kCheckpointModelPrefix;
+    for (auto& [name, tensor] : read.tensors)
+      if (name.starts_with(prefix)) file.weights.emplace_back(name.substr(prefix.size()), tensor);
   }
-  const std::string prefix = train::kCheckpointModelPrefix;
-  for (auto& [name, tensor] : read.tensors)
-    if (name.starts_with(prefix)) file.weights.emplace_back(name.substr(prefix.size()), tensor);
+  check_embedding_layer(file, path);
   return file;
 }
 

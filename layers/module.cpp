@@ -1,7 +1,6 @@
 #include "layers/module.h"
 
 #include <map>
-#include <ranges>
 #include <set>
 
 namespace dml::nn {
@@ -75,7 +74,7 @@ void Module::train(bool on) {
 }
 
 void Module::to(Device device) {
-  for (const Tensor& t : state_dict() | std::views::values)
+  for (const auto& [name, t] : state_dict())
     if (t.device() != device) t.rebind(t.detach().to(device));
 }
 
@@ -86,7 +85,7 @@ Device Module::device() const {
 
 void Module::to(DType dtype) {
   DML_CHECK(is_floating(dtype), "Module::to: ", dtype_name(dtype), " is not a floating type");
-  for (const Tensor& t : state_dict() | std::views::values)
+  for (const auto& [name, t] : state_dict())
     if (is_floating(t.dtype()) && t.dtype() != dtype) t.rebind(t.detach().to(dtype));
 }
 

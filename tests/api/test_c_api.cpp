@@ -96,8 +96,12 @@ TEST_F(CApi, ModelArgumentsAreChecked) {
   expect_failure(dml_model_open(nullptr, nullptr, &model), DML_ERROR_INVALID_ARGUMENT, "path");
   expect_failure(dml_model_open(rgb_path().c_str(), nullptr, nullptr), DML_ERROR_INVALID_ARGUMENT,
                  "model");
+  dml_model_options_init(nullptr);  // nothing to fill, no crash
   dml_model_options options;
   dml_model_options_init(&options);
+  EXPECT_EQ(options.struct_size, sizeof options);
+  EXPECT_EQ(options.num_threads, 0);
+  EXPECT_EQ(options.max_image_pixels, 0);
   options.struct_size = sizeof(size_t);
   expect_failure(dml_model_open(rgb_path().c_str(), &options, &model), DML_ERROR_INVALID_ARGUMENT,
                  "struct_size");

@@ -1,0 +1,147 @@
+#include "kernels/cpu/conv_nhwc.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/target_clones.h"
+
+namespace dml::cpu {
+
+namespace {
+
+// A block's im2col rows (rows x K floats) aim at about 1 MiB, within L2 for
+// the GEMM that reads them and the epilogue after it...
+constexpr int64_t kBlockFloats = 256 * 1024;
+// ...but never so few rows that packing the weights, once per block, costs
+// more than the block's products; nor so many that the output block leaves L2.
+constexpr int64_t kMinBlockRows = 96, kMaxBlockRows = 512;
+// Below this many rows per thread, threads share each block's GEMM instead.
+constexpr int64_t kMinThreadRows = 32;
+
+int64_t ceil_div(int64_t x, int64_t y) {
+  return (x + y - 1) / y;
+}
+
+// How the rows are cut: `blocks` blocks of at most `rows` rows, spread over
+// the threads (each its own blocks and scratch) or run one by one on a
+// threaded GEMM.
+struct Blocking {
+  int64_t blocks, rows;
+  bool per_thread;
+};
+
+Blocking blocking(const ConvNhwc& s, int threads) {
+  const int64_t m = s.rows();
+  const int64_t target = std::clamp(kBlockFloats / s.depth(), kMinBlockRows, kMaxBlockRows);
+  int64_t blocks = ceil_div(m, target);
+  if (threads > 1) {
+    const int64_t spread = ceil_div(blocks, threads) * threads;  // an equal share per thread
+    if (ceil_div(m, spread) < kMinThreadRows) return {blocks, ceil_div(m, blocks), false};
+    blocks = spread;
+  }
+  return {blocks, ceil_div(m, blocks), true};
+}
+
+// Rows [r0, r1) of the im2col matrix: row (n, oy, ox) holds, for each (ky,
+// kx), the C input channels at (oy * stride - padding + ky, ox * stride -
+// padding + kx), zeros where that lies in the padding.
+void im2col_rows(const ConvNhwc& s, const float* x, int64_t r0, int64_t r1, float* col) {
+  const int64_t oh = s.out_height(), ow = s.out_width(), c = s.in_channels, k = s.kernel;
+  const int64_t run = k * c;  // one (ky) row of the window: kernel pixels, contiguous in x
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / (oh * ow), oy = r / ow % oh, ox = r % ow;
+    const int64_t iy0 = oy * s.stride - s.padding, ix0 = ox * s.stride - s.padding;
+    const bool inside_x = ix0 >= 0 && ix0 + k <= s.width;
+    float* d = col + (r - r0) * s.depth();
+    for (int64_t ky = 0; ky < k; ++ky, d += run) {
+      const int64_t iy = iy0 + ky;
+      if (iy < 0 || iy >= s.height) {
+        std::fill(d, d + run, 0.f);
+        continue;
+      }
+      const float* src = x + ((n * s.height + iy) * s.width) * c;
+      if (inside_x) {
+        std::memcpy(d, src + ix0 * c, size_t(run) * sizeof(float));
+        continue;
+      }
+      for (int64_t kx = 0; kx < k; ++kx) {
+        const int64_t ix = ix0 + kx;
+        if (ix < 0 || ix >= s.width)
+          std::fill(d + kx * c, d + (kx + 1) * c, 0.f);
+        else
+          std::memcpy(d + kx * c, src + ix * c, size_t(c) * sizeof(float));
+      }
+    }
+  }
+}
+
+// y = f(y + bias (+ residual)) over rows x cols, f = ReLU or identity.
+template <bool kResidual, bool kRelu>
+DML_TARGET_CLONES void epilogue_rows(float* __restrict y, int64_t rows, int64_t cols,
+                                     const float* __restrict bias,
+                                     const float* __restrict residual) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* yr = y + r * cols;
+    const float* rr = kResidual ? residual + r * cols : nullptr;
+    for (int64_t j = 0; j < cols; ++j) {
+      float v = yr[j] + bias[j];
+      if constexpr (kResidual) v += rr[j];
+      if constexpr (kRelu) v = v > 0.f ? v : 0.f;
+      yr[j] = v;
+    }
+  }
+}
+
+void epilogue(float* y, int64_t rows, int64_t cols, const float* bias, const float* residual,
+              bool relu) {
+  if (residual)
+    relu ? epilogue_rows<true, true>(y, rows, cols, bias, residual)
+         : epilogue_rows<true, false>(y, rows, cols, bias, residual);
+  else
+    relu ? epilogue_rows<false, true>(y, rows, cols, bias, nullptr)
+         : epilogue_rows<false, false>(y, rows, cols, bias, nullptr);
+}
+
+// One block of rows [r0, r1): gather, multiply, epilogue.
+void run_block(const ConvNhwc& s, const float* x, const float* weight, const float* bias,
+               const float* residual, bool relu, float* y, float* scratch, int64_t r0, int64_t r1) {
+  const int64_t k = s.depth(), o = s.out_channels;
+  const float* a = x + r0 * k;
+  if (!s.direct()) {
+    im2col_rows(s, x, r0, r1, scratch);
+    a = scratch;
+  }
+  gemm<float>(false, false, r1 - r0, o, k, 1.f, a, k, weight, o, 0.f, y + r0 * o, o);
+  epilogue(y + r0 * o, r1 - r0, o, bias, residual ? residual + r0 * o : nullptr, relu);
+}
+
+}  // namespace
+
+int64_t conv_nhwc_scratch_floats(const ConvNhwc& s, int threads) {
+  if (s.direct()) return 0;
+  const Blocking b = blocking(s, threads);
+  return (b.per_thread ? threads : 1) * b.rows * s.depth();
+}
+
+void conv_nhwc(const ConvNhwc& s, const float* x, const float* weight, const float* bias,
+               const float* residual, bool relu, float* y, float* scratch, int threads) {
+  const int64_t m = s.rows();
+  const Blocking b = blocking(s, threads);
+  const auto block = [&](int64_t i, float* own_scratch) {
+    const int64_t r0 = std::min(m, i * b.rows), r1 = std::min(m, r0 + b.rows);
+    if (r0 < r1) run_block(s, x, weight, bias, residual, relu, y, own_scratch, r0, r1);
+  };
+  if (!b.per_thread) {
+    for (int64_t i = 0; i < b.blocks; ++i) block(i, scratch);
+    return;
+  }
+  const int64_t per_thread_scratch = s.direct() ? 0 : b.rows * s.depth();
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (int64_t i = 0; i < b.blocks; ++i)
+    block(i, scratch + omp_get_thread_num() * per_thread_scratch);
+}
+
+}  // namespace dml::cpu
