@@ -285,7 +285,7 @@ TEST(SgemmAvx512, SmallAndPrimeSizes) {
     for (int64_t m : sizes)
       for (int64_t n : sizes)
         for (int64_t k : sizes) {
-          if (m * n * k > 1'000'000) continue;
+          if (m * n * k > 500'000) continue;
           const bool odd = (m + n + k) % 2;
           Case cs{bool(t & 1), bool(t & 2), m, n, k, odd ? 1.0 : -0.75, odd ? 0.0 : 0.5};
           expect_avx512_matches_reference(cs, seed++);
