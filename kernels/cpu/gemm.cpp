@@ -50,7 +50,7 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, doub
 // Whether OpenBLAS takes this product. By hand: a path chosen by hand
 // (DML_ISA, ScopedIsa) none, so that tests run the engine's own kernels of
 // each path; else DML_GEMM=openblas every product. Otherwise it keeps what it
-// runs faster than ours (measured on one core, docs/ARCHITECTURE.md): f64,
+// runs faster than ours (measured on one core, docs/PERFORMANCE.md): f64,
 // f32 off the AVX-512 path (its AVX2 kernels run up to 20% faster than our
 // AVX2 build on long-k products), and f32 products too small to repay our
 // packing or lean loops (under 32^3 multiply-adds: 0.6 us against 1.3 us at
