@@ -9,6 +9,7 @@
 #include "api/exact_index.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/parallel.h"
 #include "engine/knn.h"
 #include "engine/safetensors.h"
 #include "engine/tensor.h"
@@ -45,13 +47,22 @@ KnnMetric knn_metric(IndexMetric metric) {
 // The first row whose squared norm is not a finite f32 (a NaN or inf in it,
 // or values whose squares overflow: the kNN op would refuse such a row at
 // every later search), or -1.
+// Summed in the kNN op's order, so a row that passes here passes there.
 int64_t first_unsearchable_row(const float* rows, int64_t count, int64_t dim) {
-  for (int64_t i = 0; i < count; ++i) {
-    double s = 0;
-    for (int64_t j = 0; j < dim; ++j) s += double(rows[i * dim + j]) * double(rows[i * dim + j]);
-    if (!std::isfinite(float(s))) return i;
-  }
-  return -1;
+  std::atomic<int64_t> first{count};
+  parallel_for(
+      count,
+      [&](int64_t i) {
+        double s = 0;
+        for (int64_t j = 0; j < dim; ++j)
+          s += double(rows[i * dim + j]) * double(rows[i * dim + j]);
+        if (std::isfinite(float(s))) return;
+        int64_t seen = first.load();
+        while (i < seen && !first.compare_exchange_weak(seen, i)) {
+        }
+      },
+      kParallelGrain / (dim + 1));
+  return first.load() == count ? -1 : first.load();
 }
 
 int64_t first_negative(const int64_t* ids, int64_t count) {

@@ -228,6 +228,19 @@ TEST(ExactIndex, FailedAddAddsNothing) {
   EXPECT_EQ(r.ids, (std::vector<int64_t>{1, 0, -1, -1}));
 }
 
+// A batch large enough to be checked on several threads still names the
+// first bad row.
+TEST(ExactIndex, FailedAddNamesTheFirstBadRow) {
+  const int64_t n = 40000;
+  std::vector<float> rows(static_cast<size_t>(2 * n), 1.f);
+  rows[2 * 30000] = kInf;
+  rows[2 * 12345 + 1] = std::nanf("");
+  const std::vector<int64_t> ids = spaced_ids(n);
+  ExactIndex index(2, IndexMetric::l2);
+  expect_error([&] { index.add(rows.data(), ids.data(), n); }, {"row 12345 "});
+  EXPECT_EQ(index.size(), 0);
+}
+
 TEST(ExactIndex, RefusesBadArguments) {
   expect_error([] { ExactIndex(0, IndexMetric::l2); }, {"dim = 0", ">= 1"});
   ExactIndex index(2, IndexMetric::l2);
