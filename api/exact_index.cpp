@@ -9,7 +9,6 @@
 #include "api/exact_index.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
@@ -20,7 +19,6 @@
 #include <vector>
 
 #include "base/error.h"
-#include "base/parallel.h"
 #include "engine/knn.h"
 #include "engine/safetensors.h"
 #include "engine/tensor.h"
@@ -42,27 +40,6 @@ const char* metric_name(IndexMetric metric) {
 
 KnnMetric knn_metric(IndexMetric metric) {
   return metric == IndexMetric::l2 ? KnnMetric::euclidean : KnnMetric::cosine;
-}
-
-// The first row whose squared norm is not a finite f32 (a NaN or inf in it,
-// or values whose squares overflow: the kNN op would refuse such a row at
-// every later search), or -1.
-// Summed in the kNN op's order, so a row that passes here passes there.
-int64_t first_unsearchable_row(const float* rows, int64_t count, int64_t dim) {
-  std::atomic<int64_t> first{count};
-  parallel_for(
-      count,
-      [&](int64_t i) {
-        double s = 0;
-        for (int64_t j = 0; j < dim; ++j)
-          s += double(rows[i * dim + j]) * double(rows[i * dim + j]);
-        if (std::isfinite(float(s))) return;
-        int64_t seen = first.load();
-        while (i < seen && !first.compare_exchange_weak(seen, i)) {
-        }
-      },
-      kParallelGrain / (dim + 1));
-  return first.load() == count ? -1 : first.load();
 }
 
 int64_t first_negative(const int64_t* ids, int64_t count) {
@@ -119,6 +96,10 @@ struct ExactIndex::Impl {
   mutable WriterFirstMutex mutex;
   Tensor rows;               // f32 [capacity, dim]; rows [0, size) are the index
   std::vector<int64_t> ids;  // one per row in use
+  // Each row's squared norm, computed by add()'s check anyway: l2 searches
+  // take them (KnnOptions::database_sq_norms) instead of summing the whole
+  // database again, which for one query costs as much as the search.
+  std::vector<float> sq_norms;
   int64_t size() const { return int64_t(ids.size()); }
   int64_t capacity() const { return rows.defined() ? rows.size(0) : 0; }
 
@@ -127,7 +108,10 @@ struct ExactIndex::Impl {
   void reserve(int64_t needed) {
     if (needed <= capacity()) return;
     const int64_t grown = std::max({needed, capacity() + capacity() / 2, kMinCapacityRows});
-    if (int64_t(ids.capacity()) < needed) ids.reserve(size_t(grown));
+    if (int64_t(ids.capacity()) < needed) {
+      ids.reserve(size_t(grown));
+      sq_norms.reserve(size_t(grown));
+    }
     Tensor bigger = Tensor::empty({grown, dim});
     if (size() > 0)
       std::memcpy(bigger.data<float>(), rows.data<float>(), size_t(size() * dim) * sizeof(float));
@@ -157,7 +141,8 @@ void ExactIndex::add(const float* vectors, const int64_t* ids, int64_t count) {
             " is null for count = ", count);
   DML_CHECK(count <= kMaxRows / m.dim, "ExactIndex::add: count = ", count, " rows of dim ", m.dim,
             " is more than an index can hold (", kMaxRows, " rows)");
-  const int64_t bad_row = first_unsearchable_row(vectors, count, m.dim);
+  std::vector<float> norms(static_cast<size_t>(count));
+  const int64_t bad_row = knn_sq_norms(vectors, count, m.dim, norms.data());
   DML_CHECK(bad_row < 0, "ExactIndex::add: row ", bad_row,
             " holds NaN or inf (or values whose squares overflow f32); nothing was added");
   const int64_t bad_id = first_negative(ids, count);
@@ -170,7 +155,9 @@ void ExactIndex::add(const float* vectors, const int64_t* ids, int64_t count) {
   m.reserve(m.size() + count);
   std::memcpy(m.rows.data<float>() + m.size() * m.dim, vectors,
               size_t(count * m.dim) * sizeof(float));
-  m.ids.insert(m.ids.end(), ids, ids + count);  // capacity reserved above: cannot throw
+  // Capacity reserved above: these cannot throw.
+  m.ids.insert(m.ids.end(), ids, ids + count);
+  m.sq_norms.insert(m.sq_norms.end(), norms.begin(), norms.end());
 }
 
 void ExactIndex::search(const float* queries, int64_t count, int64_t k, int64_t* ids,
@@ -187,7 +174,8 @@ void ExactIndex::search(const float* queries, int64_t count, int64_t k, int64_t*
   DML_CHECK(count <= std::numeric_limits<int64_t>::max() / std::max(m.dim, k),
             "ExactIndex::search: count = ", count, " queries is too many for dim ", m.dim,
             " and k = ", k);
-  const int64_t bad_query = first_unsearchable_row(queries, count, m.dim);
+  std::vector<float> query_norms(static_cast<size_t>(count));
+  const int64_t bad_query = knn_sq_norms(queries, count, m.dim, query_norms.data());
   DML_CHECK(bad_query < 0, "ExactIndex::search: query ", bad_query,
             " holds NaN or inf (or values whose squares overflow f32)");
 
@@ -209,7 +197,7 @@ void ExactIndex::search(const float* queries, int64_t count, int64_t k, int64_t*
         for (int64_t j = 0; j < n; ++j) ids[q * k + j] = m.ids[size_t(rows[j])];
         std::copy(dist, dist + n, distances + q * k);
       },
-      {.metric = knn_metric(m.metric)});
+      {.metric = knn_metric(m.metric), .database_sq_norms = m.sq_norms.data()});
 }
 
 int64_t ExactIndex::size() const {
@@ -281,13 +269,15 @@ ExactIndex ExactIndex::load(const std::string& path) {
   check_file(rows <= kMaxRows, path, rows, " rows is more than an index can hold");
   const int64_t bad_id = first_negative(ids->data<int64_t>(), rows);
   check_file(bad_id < 0, path, "id of row ", bad_id, " is negative");
-  const int64_t bad_row = first_unsearchable_row(vectors->data<float>(), rows, dim);
+  std::vector<float> norms(static_cast<size_t>(rows));
+  const int64_t bad_row = knn_sq_norms(vectors->data<float>(), rows, dim, norms.data());
   check_file(bad_row < 0, path, "row ", bad_row,
              " of \"vectors\" holds NaN or inf (or values whose squares overflow f32)");
 
   ExactIndex index(dim, metric);
   index.impl_->rows = *vectors;  // the file's buffer becomes the index's: no copy
   index.impl_->ids = ids->to_vector<int64_t>();
+  index.impl_->sq_norms = std::move(norms);
   return index;
 }
 

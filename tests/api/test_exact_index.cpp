@@ -283,11 +283,15 @@ TEST(ExactIndex, SaveLoadRoundTripsBitForBit) {
     EXPECT_EQ(file.tensors[0].second.to_vector<float>(), rows);
     EXPECT_EQ(file.tensors[1].second.to_vector<int64_t>(), spaced_ids(n));
 
-    // A loaded index grows like any other.
-    const std::vector<float> more = normal_rows(1, dim, 9);
-    const int64_t more_id = 5;
-    loaded.add(more.data(), &more_id, 1);
-    EXPECT_EQ(search(loaded, more, 1).ids[0], 5);
+    // A loaded index grows like any other, and searches like one built whole.
+    const std::vector<float> more = normal_rows(40, dim, 9);
+    loaded.add(more.data(), spaced_ids(n + 40).data() + n, 40);
+    std::vector<float> all(rows);
+    all.insert(all.end(), more.begin(), more.end());
+    const Results c = search(loaded, queries, 30),
+                  d = search(filled(dim, metric, all), queries, 30);
+    EXPECT_EQ(c.ids, d.ids);
+    EXPECT_EQ(c.distances, d.distances);
   }
 }
 
