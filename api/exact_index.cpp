@@ -1,11 +1,12 @@
 // The exact index (api/exact_index.h): rows kept in one growable f32 tensor
 // whose first size() rows are searched in place through the engine's kNN op.
 //
-// Cosine indexes keep the caller's vectors as given and the kNN op
-// normalises a copy per search: the file then holds what was added (a save
-// and load reproduces every result bit for bit, and a file written by
-// another tool needs no normalised form), at the price of one extra pass
-// over the database per search (bench/index_bench.cpp measures it).
+// What a search would otherwise recompute over the whole database is kept
+// from add(): an l2 index keeps each row's squared norm (KnnOptions::
+// database_sq_norms), a cosine index keeps its rows L2-normalised (KnnOptions::
+// database_normalized) instead of as added, so no search makes a normalised
+// copy of the database (a pass over it and as much memory again, per search
+// and per concurrent search). Its file holds the normalised rows.
 #include "api/exact_index.h"
 
 #include <algorithm>
@@ -19,7 +20,9 @@
 #include <vector>
 
 #include "base/error.h"
+#include "engine/autograd.h"
 #include "engine/knn.h"
+#include "engine/ops.h"
 #include "engine/safetensors.h"
 #include "engine/tensor.h"
 
@@ -40,6 +43,35 @@ const char* metric_name(IndexMetric metric) {
 
 KnnMetric knn_metric(IndexMetric metric) {
   return metric == IndexMetric::l2 ? KnnMetric::euclidean : KnnMetric::cosine;
+}
+
+// Rows normalised a chunk at a time keep the temporaries of l2_normalize small.
+constexpr int64_t kNormalizeChunkRows = 16384;
+// A loaded cosine index whose rows are not all of unit length (a file written
+// elsewhere) is normalised on load.
+constexpr float kUnitTolerance = 1e-4f;
+
+// count rows from src into dst as the index keeps them: l2 as given, cosine
+// as l2_normalize(rows, 1) makes them (row by row, so the same whether rows
+// come in one add or many). dst may be src.
+void store_rows(const float* src, int64_t count, int64_t dim, IndexMetric metric, float* dst) {
+  if (metric == IndexMetric::l2) {
+    if (dst != src) std::memcpy(dst, src, size_t(count * dim) * sizeof(float));
+    return;
+  }
+  NoGradGuard no_grad;
+  for (int64_t r0 = 0; r0 < count; r0 += kNormalizeChunkRows) {
+    const int64_t rows = std::min(kNormalizeChunkRows, count - r0);
+    const size_t bytes = size_t(rows * dim) * sizeof(float);
+    Tensor chunk = Tensor::empty({rows, dim});
+    std::memcpy(chunk.data<float>(), src + r0 * dim, bytes);
+    std::memcpy(dst + r0 * dim, l2_normalize(chunk, 1).data<float>(), bytes);
+  }
+}
+
+bool all_unit_or_zero(const std::vector<float>& sq_norms) {
+  return std::all_of(sq_norms.begin(), sq_norms.end(),
+                     [](float s) { return s == 0 || std::abs(s - 1) <= kUnitTolerance; });
 }
 
 int64_t first_negative(const int64_t* ids, int64_t count) {
@@ -96,9 +128,9 @@ struct ExactIndex::Impl {
   mutable WriterFirstMutex mutex;
   Tensor rows;               // f32 [capacity, dim]; rows [0, size) are the index
   std::vector<int64_t> ids;  // one per row in use
-  // Each row's squared norm, computed by add()'s check anyway: l2 searches
-  // take them (KnnOptions::database_sq_norms) instead of summing the whole
-  // database again, which for one query costs as much as the search.
+  // l2: each row's squared norm, computed by add()'s check anyway; a search
+  // takes them instead of summing the whole database again (for one query
+  // that costs as much as the search itself).
   std::vector<float> sq_norms;
   int64_t size() const { return int64_t(ids.size()); }
   int64_t capacity() const { return rows.defined() ? rows.size(0) : 0; }
@@ -153,11 +185,12 @@ void ExactIndex::add(const float* vectors, const int64_t* ids, int64_t count) {
   DML_CHECK(m.size() <= kMaxRows - count, "ExactIndex::add: ", m.size(), " + ", count,
             " rows is more than an index can hold (", kMaxRows, ")");
   m.reserve(m.size() + count);
-  std::memcpy(m.rows.data<float>() + m.size() * m.dim, vectors,
-              size_t(count * m.dim) * sizeof(float));
+  // Rows beyond size() are not searched, so a throw here (memory for the
+  // normalisation) still adds nothing.
+  store_rows(vectors, count, m.dim, m.metric, m.rows.data<float>() + m.size() * m.dim);
   // Capacity reserved above: these cannot throw.
   m.ids.insert(m.ids.end(), ids, ids + count);
-  m.sq_norms.insert(m.sq_norms.end(), norms.begin(), norms.end());
+  if (m.metric == IndexMetric::l2) m.sq_norms.insert(m.sq_norms.end(), norms.begin(), norms.end());
 }
 
 void ExactIndex::search(const float* queries, int64_t count, int64_t k, int64_t* ids,
@@ -197,7 +230,9 @@ void ExactIndex::search(const float* queries, int64_t count, int64_t k, int64_t*
         for (int64_t j = 0; j < n; ++j) ids[q * k + j] = m.ids[size_t(rows[j])];
         std::copy(dist, dist + n, distances + q * k);
       },
-      {.metric = knn_metric(m.metric), .database_sq_norms = m.sq_norms.data()});
+      {.metric = knn_metric(m.metric),
+       .database_sq_norms = m.metric == IndexMetric::l2 ? m.sq_norms.data() : nullptr,
+       .database_normalized = m.metric == IndexMetric::cosine});
 }
 
 int64_t ExactIndex::size() const {
@@ -277,7 +312,10 @@ ExactIndex ExactIndex::load(const std::string& path) {
   ExactIndex index(dim, metric);
   index.impl_->rows = *vectors;  // the file's buffer becomes the index's: no copy
   index.impl_->ids = ids->to_vector<int64_t>();
-  index.impl_->sq_norms = std::move(norms);
+  if (metric == IndexMetric::l2)
+    index.impl_->sq_norms = std::move(norms);
+  else if (!all_unit_or_zero(norms))
+    store_rows(vectors->data<float>(), rows, dim, metric, vectors->data<float>());
   return index;
 }
 

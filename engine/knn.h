@@ -56,6 +56,11 @@ struct KnnOptions {
   // (an index), so a search does not recompute them (for one query that is
   // as much work as the search itself). Null: computed per search.
   const float* database_sq_norms = nullptr;
+  // CPU, cosine only: the database rows are already l2_normalize(database,
+  // 1) (an index normalises once at add), so a search neither normalises a
+  // copy of them (a pass and a database-sized allocation per search) nor
+  // checks them again.
+  bool database_normalized = false;
 };
 
 // The squared L2 norm of each of `count` rows of `dim` floats into out, as a

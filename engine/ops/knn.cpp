@@ -97,14 +97,22 @@ std::vector<float> row_sq_norms(const float* x, int64_t rows, int64_t dim, const
   return out;
 }
 
-Side prepare(const Tensor& t, KnnMetric metric, const char* what, const float* kept_sq_norms) {
+// What a caller that searches one database many times keeps of it
+// (KnnOptions); the queries come with nothing.
+struct Kept {
+  const float* sq_norms = nullptr;
+  bool normalized = false;
+};
+
+Side prepare(const Tensor& t, KnnMetric metric, const char* what, Kept kept) {
   Side side;
+  side.rows = t.data<float>();
   if (metric == KnnMetric::euclidean) {
-    side.rows = t.data<float>();
-    side.kept_sq_norms = kept_sq_norms;
-    if (!kept_sq_norms) side.own_sq_norms = row_sq_norms(side.rows, t.size(0), t.size(1), what);
+    side.kept_sq_norms = kept.sq_norms;
+    if (!kept.sq_norms) side.own_sq_norms = row_sq_norms(side.rows, t.size(0), t.size(1), what);
     return side;
   }
+  if (kept.normalized) return side;
   row_sq_norms(t.data<float>(), t.size(0), t.size(1), what);
   NoGradGuard no_grad;
   side.normalized = l2_normalize(t, 1);  // a zero row stays zero, as F.normalize
@@ -143,11 +151,13 @@ class Search {
         dim_(queries.size(1)),
         cosine_(options.metric == KnnMetric::cosine),
         scale_(cosine_ ? -1.f : -2.f),
-        q_side_(prepare(queries, options.metric, "queries", nullptr)) {
+        q_side_(prepare(queries, options.metric, "queries", {})) {
     // The same tensor on both sides (the usual exclude_self case) is prepared once.
     const bool same =
         queries.same(database) || (queries.raw_data() == database.raw_data() && nq_ == n_);
-    if (!same) x_own_ = prepare(database, options.metric, "database", options.database_sq_norms);
+    if (!same)
+      x_own_ = prepare(database, options.metric, "database",
+                       {options.database_sq_norms, options.database_normalized});
     x_side_ = same ? &q_side_ : &x_own_;
     if (cosine_) zero_bias_.assign(size_t(std::max(std::min(n_, kKnnBlockCols), kSampleRows)), 0);
     if (n_ >= 4 * kSampleRows) {

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/ops.h"
 #include "engine/safetensors.h"
 #include "engine/tensor.h"
 #include "tests/support/test_support.h"
@@ -280,7 +281,10 @@ TEST(ExactIndex, SaveLoadRoundTripsBitForBit) {
     EXPECT_EQ(file.metadata.at("format"), "dml-index-1");
     EXPECT_EQ(file.metadata.at("metric"), metric == IndexMetric::l2 ? "l2" : "cosine");
     ASSERT_EQ(file.tensors.size(), 2u);
-    EXPECT_EQ(file.tensors[0].second.to_vector<float>(), rows);
+    // A cosine index holds (and writes) its rows normalised.
+    const Tensor added = from_vector(rows, {n, dim});
+    EXPECT_EQ(file.tensors[0].second.to_vector<float>(),
+              (metric == IndexMetric::l2 ? added : l2_normalize(added, 1)).to_vector<float>());
     EXPECT_EQ(file.tensors[1].second.to_vector<int64_t>(), spaced_ids(n));
 
     // A loaded index grows like any other, and searches like one built whole.
@@ -293,6 +297,22 @@ TEST(ExactIndex, SaveLoadRoundTripsBitForBit) {
     EXPECT_EQ(c.ids, d.ids);
     EXPECT_EQ(c.distances, d.distances);
   }
+}
+
+// A cosine file whose rows are not of unit length (written elsewhere) loads
+// normalised: it searches like an index its rows were added to.
+TEST(ExactIndex, CosineFileOfRawRowsLoadsNormalised) {
+  TempDir dir;
+  const std::vector<float> rows = {3, 4, 0, 0, -1, 0, 0.5f, 0.5f};
+  write_safetensors(dir.file("raw"),
+                    {{"vectors", from_vector(rows, {4, 2})},
+                     {"ids", from_vector<int64_t>({1000, 1003, 1006, 1009}, {4})}},
+                    {{"format", "dml-index-1"}, {"metric", "cosine"}});
+  const std::vector<float> queries = {1, 1, -2, 0.5f};
+  const Results a = search(ExactIndex::load(dir.file("raw")), queries, 4);
+  const Results b = search(filled(2, IndexMetric::cosine, rows), queries, 4);
+  EXPECT_EQ(a.ids, b.ids);
+  EXPECT_EQ(a.distances, b.distances);
 }
 
 TEST(ExactIndex, EmptyIndexRoundTrips) {

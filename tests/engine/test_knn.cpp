@@ -12,6 +12,7 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/ops.h"
 #include "tests/support/test_support.h"
 
 namespace dml {
@@ -147,6 +148,23 @@ TEST(KnnOp, KeptDatabaseNormsAreTheOnesASearchComputes) {
   std::vector<float> shifted(norms);
   for (float& n : shifted) n += 1.f;
   EXPECT_NE(knn(q, x, 20, {.database_sq_norms = shifted.data()}).distances.to_vector<float>(),
+            own.distances.to_vector<float>());
+}
+
+// A database normalised by the caller gives the search's own cosine results
+// bit for bit, and is taken as it is (raw rows then give other distances).
+TEST(KnnOp, PreNormalisedDatabaseIsWhatACosineSearchMakes) {
+  Generator gen(11);
+  const Tensor x = randn({kKnnBlockCols + 40, 6}, DType::f32, &gen);
+  const Tensor q = randn({9, 6}, DType::f32, &gen);
+  const KnnOptions cosine{.metric = KnnMetric::cosine};
+  KnnOptions normalized = cosine;
+  normalized.database_normalized = true;
+  const KnnResult own = knn(q, x, 20, cosine);
+  const KnnResult kept = knn(q, l2_normalize(x, 1), 20, normalized);
+  EXPECT_EQ(kept.indices.to_vector<int64_t>(), own.indices.to_vector<int64_t>());
+  EXPECT_EQ(kept.distances.to_vector<float>(), own.distances.to_vector<float>());
+  EXPECT_NE(knn(q, x, 20, normalized).distances.to_vector<float>(),
             own.distances.to_vector<float>());
 }
 
