@@ -138,12 +138,11 @@ struct ExactIndex::Impl {
   // Room for `needed` rows, keeping the rows in use; either succeeds whole or
   // throws with nothing changed.
   void reserve(int64_t needed) {
-    if (needed <= capacity()) return;
     const int64_t grown = std::max({needed, capacity() + capacity() / 2, kMinCapacityRows});
-    if (int64_t(ids.capacity()) < needed) {
-      ids.reserve(size_t(grown));
+    if (int64_t(ids.capacity()) < needed) ids.reserve(size_t(grown));
+    if (metric == IndexMetric::l2 && int64_t(sq_norms.capacity()) < needed)
       sq_norms.reserve(size_t(grown));
-    }
+    if (needed <= capacity()) return;
     Tensor bigger = Tensor::empty({grown, dim});
     if (size() > 0)
       std::memcpy(bigger.data<float>(), rows.data<float>(), size_t(size() * dim) * sizeof(float));
