@@ -1,11 +1,12 @@
 // The exact index (api/exact_index.h): rows kept in one growable f32 tensor
 // whose first size() rows are searched in place through the engine's kNN op.
 //
-// Cosine indexes keep the caller's vectors as given and the kNN op
-// normalises a copy per search: the file then holds what was added (a save
-// and load reproduces every result bit for bit, and a file written by
-// another tool needs no normalised form), at the price of one extra pass
-// over the database per search (bench/index_bench.cpp measures it).
+// What a search would otherwise recompute over the whole database is kept
+// from add(): an l2 index keeps each row's squared norm (KnnOptions::
+// database_sq_norms), a cosine index keeps its rows L2-normalised (KnnOptions::
+// database_normalized) instead of as added, so no search makes a normalised
+// copy of the database (a pass over it and as much memory again, per search
+// and per concurrent search). Its file holds the normalised rows.
 #include "api/exact_index.h"
 
 #include <algorithm>
@@ -19,7 +20,9 @@
 #include <vector>
 
 #include "base/error.h"
+#include "engine/autograd.h"
 #include "engine/knn.h"
+#include "engine/ops.h"
 #include "engine/safetensors.h"
 #include "engine/tensor.h"
 
@@ -42,16 +45,33 @@ KnnMetric knn_metric(IndexMetric metric) {
   return metric == IndexMetric::l2 ? KnnMetric::euclidean : KnnMetric::cosine;
 }
 
-// The first row whose squared norm is not a finite f32 (a NaN or inf in it,
-// or values whose squares overflow: the kNN op would refuse such a row at
-// every later search), or -1.
-int64_t first_unsearchable_row(const float* rows, int64_t count, int64_t dim) {
-  for (int64_t i = 0; i < count; ++i) {
-    double s = 0;
-    for (int64_t j = 0; j < dim; ++j) s += double(rows[i * dim + j]) * double(rows[i * dim + j]);
-    if (!std::isfinite(float(s))) return i;
+// Rows normalised a chunk at a time keep the temporaries of l2_normalize small.
+constexpr int64_t kNormalizeChunkRows = 16384;
+// A loaded cosine index whose rows are not all of unit length (a file written
+// elsewhere) is normalised on load.
+constexpr float kUnitTolerance = 1e-4f;
+
+// count rows from src into dst as the index keeps them: l2 as given, cosine
+// as l2_normalize(rows, 1) makes them (row by row, so the same whether rows
+// come in one add or many). dst may be src.
+void store_rows(const float* src, int64_t count, int64_t dim, IndexMetric metric, float* dst) {
+  if (metric == IndexMetric::l2) {
+    if (dst != src) std::memcpy(dst, src, size_t(count * dim) * sizeof(float));
+    return;
   }
-  return -1;
+  NoGradGuard no_grad;
+  for (int64_t r0 = 0; r0 < count; r0 += kNormalizeChunkRows) {
+    const int64_t rows = std::min(kNormalizeChunkRows, count - r0);
+    const size_t bytes = size_t(rows * dim) * sizeof(float);
+    Tensor chunk = Tensor::empty({rows, dim});
+    std::memcpy(chunk.data<float>(), src + r0 * dim, bytes);
+    std::memcpy(dst + r0 * dim, l2_normalize(chunk, 1).data<float>(), bytes);
+  }
+}
+
+bool all_unit_or_zero(const std::vector<float>& sq_norms) {
+  return std::all_of(sq_norms.begin(), sq_norms.end(),
+                     [](float s) { return s == 0 || std::abs(s - 1) <= kUnitTolerance; });
 }
 
 int64_t first_negative(const int64_t* ids, int64_t count) {
@@ -108,15 +128,21 @@ struct ExactIndex::Impl {
   mutable WriterFirstMutex mutex;
   Tensor rows;               // f32 [capacity, dim]; rows [0, size) are the index
   std::vector<int64_t> ids;  // one per row in use
+  // l2: each row's squared norm, computed by add()'s check anyway; a search
+  // takes them instead of summing the whole database again (for one query
+  // that costs as much as the search itself).
+  std::vector<float> sq_norms;
   int64_t size() const { return int64_t(ids.size()); }
   int64_t capacity() const { return rows.defined() ? rows.size(0) : 0; }
 
   // Room for `needed` rows, keeping the rows in use; either succeeds whole or
   // throws with nothing changed.
   void reserve(int64_t needed) {
-    if (needed <= capacity()) return;
     const int64_t grown = std::max({needed, capacity() + capacity() / 2, kMinCapacityRows});
     if (int64_t(ids.capacity()) < needed) ids.reserve(size_t(grown));
+    if (metric == IndexMetric::l2 && int64_t(sq_norms.capacity()) < needed)
+      sq_norms.reserve(size_t(grown));
+    if (needed <= capacity()) return;
     Tensor bigger = Tensor::empty({grown, dim});
     if (size() > 0)
       std::memcpy(bigger.data<float>(), rows.data<float>(), size_t(size() * dim) * sizeof(float));
@@ -146,7 +172,8 @@ void ExactIndex::add(const float* vectors, const int64_t* ids, int64_t count) {
             " is null for count = ", count);
   DML_CHECK(count <= kMaxRows / m.dim, "ExactIndex::add: count = ", count, " rows of dim ", m.dim,
             " is more than an index can hold (", kMaxRows, " rows)");
-  const int64_t bad_row = first_unsearchable_row(vectors, count, m.dim);
+  std::vector<float> norms(static_cast<size_t>(count));
+  const int64_t bad_row = knn_sq_norms(vectors, count, m.dim, norms.data());
   DML_CHECK(bad_row < 0, "ExactIndex::add: row ", bad_row,
             " holds NaN or inf (or values whose squares overflow f32); nothing was added");
   const int64_t bad_id = first_negative(ids, count);
@@ -157,9 +184,12 @@ void ExactIndex::add(const float* vectors, const int64_t* ids, int64_t count) {
   DML_CHECK(m.size() <= kMaxRows - count, "ExactIndex::add: ", m.size(), " + ", count,
             " rows is more than an index can hold (", kMaxRows, ")");
   m.reserve(m.size() + count);
-  std::memcpy(m.rows.data<float>() + m.size() * m.dim, vectors,
-              size_t(count * m.dim) * sizeof(float));
-  m.ids.insert(m.ids.end(), ids, ids + count);  // capacity reserved above: cannot throw
+  // Rows beyond size() are not searched, so a throw here (memory for the
+  // normalisation) still adds nothing.
+  store_rows(vectors, count, m.dim, m.metric, m.rows.data<float>() + m.size() * m.dim);
+  // Capacity reserved above: these cannot throw.
+  m.ids.insert(m.ids.end(), ids, ids + count);
+  if (m.metric == IndexMetric::l2) m.sq_norms.insert(m.sq_norms.end(), norms.begin(), norms.end());
 }
 
 void ExactIndex::search(const float* queries, int64_t count, int64_t k, int64_t* ids,
@@ -176,7 +206,8 @@ void ExactIndex::search(const float* queries, int64_t count, int64_t k, int64_t*
   DML_CHECK(count <= std::numeric_limits<int64_t>::max() / std::max(m.dim, k),
             "ExactIndex::search: count = ", count, " queries is too many for dim ", m.dim,
             " and k = ", k);
-  const int64_t bad_query = first_unsearchable_row(queries, count, m.dim);
+  std::vector<float> query_norms(static_cast<size_t>(count));
+  const int64_t bad_query = knn_sq_norms(queries, count, m.dim, query_norms.data());
   DML_CHECK(bad_query < 0, "ExactIndex::search: query ", bad_query,
             " holds NaN or inf (or values whose squares overflow f32)");
 
@@ -198,7 +229,9 @@ void ExactIndex::search(const float* queries, int64_t count, int64_t k, int64_t*
         for (int64_t j = 0; j < n; ++j) ids[q * k + j] = m.ids[size_t(rows[j])];
         std::copy(dist, dist + n, distances + q * k);
       },
-      {.metric = knn_metric(m.metric)});
+      {.metric = knn_metric(m.metric),
+       .database_sq_norms = m.metric == IndexMetric::l2 ? m.sq_norms.data() : nullptr,
+       .database_normalized = m.metric == IndexMetric::cosine});
 }
 
 int64_t ExactIndex::size() const {
@@ -270,13 +303,18 @@ ExactIndex ExactIndex::load(const std::string& path) {
   check_file(rows <= kMaxRows, path, rows, " rows is more than an index can hold");
   const int64_t bad_id = first_negative(ids->data<int64_t>(), rows);
   check_file(bad_id < 0, path, "id of row ", bad_id, " is negative");
-  const int64_t bad_row = first_unsearchable_row(vectors->data<float>(), rows, dim);
+  std::vector<float> norms(static_cast<size_t>(rows));
+  const int64_t bad_row = knn_sq_norms(vectors->data<float>(), rows, dim, norms.data());
   check_file(bad_row < 0, path, "row ", bad_row,
              " of \"vectors\" holds NaN or inf (or values whose squares overflow f32)");
 
   ExactIndex index(dim, metric);
   index.impl_->rows = *vectors;  // the file's buffer becomes the index's: no copy
   index.impl_->ids = ids->to_vector<int64_t>();
+  if (metric == IndexMetric::l2)
+    index.impl_->sq_norms = std::move(norms);
+  else if (!all_unit_or_zero(norms))
+    store_rows(vectors->data<float>(), rows, dim, metric, vectors->data<float>());
   return index;
 }
 

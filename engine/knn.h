@@ -51,7 +51,23 @@ struct KnnOptions {
   // CUDA only: database rows per tile of dots (0: about 1 GiB of f32 per
   // chunk of queries).
   int64_t block_cols = 0;
+  // CPU, euclidean only: the database's squared row norms from
+  // knn_sq_norms, kept by a caller that searches one database many times
+  // (an index), so a search does not recompute them (for one query that is
+  // as much work as the search itself). Null: computed per search.
+  const float* database_sq_norms = nullptr;
+  // CPU, cosine only: the database rows are already l2_normalize(database,
+  // 1) (an index normalises once at add), so a search neither normalises a
+  // copy of them (a pass and a database-sized allocation per search) nor
+  // checks them again.
+  bool database_normalized = false;
 };
+
+// The squared L2 norm of each of `count` rows of `dim` floats into out, as a
+// euclidean search uses them (summed in f64, rounded to f32). Returns the
+// first row whose norm is not a finite f32 (a NaN or inf in it, or squares
+// that overflow: a search refuses such a row), or -1.
+int64_t knn_sq_norms(const float* rows, int64_t count, int64_t dim, float* out);
 
 struct KnnResult {
   Tensor indices;    // i64 [Q, k]

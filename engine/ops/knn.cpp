@@ -4,6 +4,7 @@
 #include "engine/knn.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -23,6 +24,24 @@
 
 namespace dml {
 
+int64_t knn_sq_norms(const float* rows, int64_t count, int64_t dim, float* out) {
+  std::atomic<int64_t> first_bad{count};
+  parallel_for(
+      count,
+      [&](int64_t i) {
+        double s = 0;
+        for (int64_t j = 0; j < dim; ++j)
+          s += double(rows[i * dim + j]) * double(rows[i * dim + j]);
+        out[i] = float(s);
+        if (std::isfinite(out[i])) return;
+        int64_t seen = first_bad.load();
+        while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
+        }
+      },
+      kParallelGrain / (dim + 1));
+  return first_bad.load() == count ? -1 : first_bad.load();
+}
+
 namespace {
 
 // One side of the search in the form the distance formula reads:
@@ -31,8 +50,12 @@ namespace {
 // normalised, offset 1, bias 0, scale -1.
 struct Side {
   const float* rows = nullptr;
-  Tensor normalized;            // cosine: the normalised copy rows points to
-  std::vector<float> sq_norms;  // euclidean: offset (queries) or bias (database)
+  Tensor normalized;  // cosine: the normalised copy rows points to
+  // Euclidean: offset (queries) or bias (database); the caller's
+  // (KnnOptions::database_sq_norms) or computed here.
+  const float* kept_sq_norms = nullptr;
+  std::vector<float> own_sq_norms;
+  const float* sq_norms() const { return kept_sq_norms ? kept_sq_norms : own_sq_norms.data(); }
 };
 
 void check_input(const Tensor& t, const char* what) {
@@ -64,32 +87,33 @@ void check_depth(int64_t query, int64_t k, int64_t available, const KnnOptions& 
             options.exclude_self ? " (its own row excluded)" : "");
 }
 
-// Squared norms of the rows in double, checked: a NaN or inf anywhere in a
-// row (or squares that overflow f32) would make its distances meaningless.
-std::vector<double> row_sq_norms(const float* x, int64_t rows, int64_t dim, const char* what) {
-  std::vector<double> out(static_cast<size_t>(rows));
-  parallel_for(
-      rows,
-      [&](int64_t i) {
-        double s = 0;
-        for (int64_t j = 0; j < dim; ++j) s += double(x[i * dim + j]) * double(x[i * dim + j]);
-        out[size_t(i)] = s;
-      },
-      kParallelGrain / (dim + 1));
-  for (int64_t i = 0; i < rows; ++i)
-    DML_CHECK(std::isfinite(float(out[size_t(i)])), "knn: ", what, " row ", i,
-              " holds NaN or inf (or values too large to square in f32); check the embeddings");
+// Squared norms of the rows, checked: a NaN or inf anywhere in a row (or
+// squares that overflow f32) would make its distances meaningless.
+std::vector<float> row_sq_norms(const float* x, int64_t rows, int64_t dim, const char* what) {
+  std::vector<float> out(static_cast<size_t>(rows));
+  const int64_t bad = knn_sq_norms(x, rows, dim, out.data());
+  DML_CHECK(bad < 0, "knn: ", what, " row ", bad,
+            " holds NaN or inf (or values too large to square in f32); check the embeddings");
   return out;
 }
 
-Side prepare(const Tensor& t, KnnMetric metric, const char* what) {
-  const std::vector<double> sq = row_sq_norms(t.data<float>(), t.size(0), t.size(1), what);
+// What a caller that searches one database many times keeps of it
+// (KnnOptions); the queries come with nothing.
+struct Kept {
+  const float* sq_norms = nullptr;
+  bool normalized = false;
+};
+
+Side prepare(const Tensor& t, KnnMetric metric, const char* what, Kept kept) {
   Side side;
+  side.rows = t.data<float>();
   if (metric == KnnMetric::euclidean) {
-    side.rows = t.data<float>();
-    side.sq_norms.assign(sq.begin(), sq.end());
+    side.kept_sq_norms = kept.sq_norms;
+    if (!kept.sq_norms) side.own_sq_norms = row_sq_norms(side.rows, t.size(0), t.size(1), what);
     return side;
   }
+  if (kept.normalized) return side;
+  row_sq_norms(t.data<float>(), t.size(0), t.size(1), what);
   NoGradGuard no_grad;
   side.normalized = l2_normalize(t, 1);  // a zero row stays zero, as F.normalize
   side.rows = side.normalized.data<float>();
@@ -127,11 +151,13 @@ class Search {
         dim_(queries.size(1)),
         cosine_(options.metric == KnnMetric::cosine),
         scale_(cosine_ ? -1.f : -2.f),
-        q_side_(prepare(queries, options.metric, "queries")) {
+        q_side_(prepare(queries, options.metric, "queries", {})) {
     // The same tensor on both sides (the usual exclude_self case) is prepared once.
     const bool same =
         queries.same(database) || (queries.raw_data() == database.raw_data() && nq_ == n_);
-    if (!same) x_own_ = prepare(database, options.metric, "database");
+    if (!same)
+      x_own_ = prepare(database, options.metric, "database",
+                       {options.database_sq_norms, options.database_normalized});
     x_side_ = same ? &q_side_ : &x_own_;
     if (cosine_) zero_bias_.assign(size_t(std::max(std::min(n_, kKnnBlockCols), kSampleRows)), 0);
     if (n_ >= 4 * kSampleRows) {
@@ -141,7 +167,7 @@ class Search {
         const int64_t row = s * n_ / kSampleRows;
         std::copy(x_side_->rows + row * dim_, x_side_->rows + (row + 1) * dim_,
                   sample_rows_.begin() + s * dim_);
-        if (!cosine_) sample_bias_[size_t(s)] = x_side_->sq_norms[size_t(row)];
+        if (!cosine_) sample_bias_[size_t(s)] = x_side_->sq_norms()[row];
       }
     }
   }
@@ -156,7 +182,7 @@ class Search {
       const int64_t cols = std::min(kKnnBlockCols, n_ - x0);
       cpu::gemm<float>(false, true, rows, cols, dim_, 1.f, q_side_.rows + q0 * dim_, dim_,
                        x_side_->rows + x0 * dim_, dim_, 0.f, ws.dots.data(), cols);
-      const float* bias = cosine_ ? zero_bias_.data() : x_side_->sq_norms.data() + x0;
+      const float* bias = cosine_ ? zero_bias_.data() : x_side_->sq_norms() + x0;
       for (int64_t r = 0; r < rows; ++r) {
         float* dots = ws.dots.data() + r * cols;
         const int64_t self = q0 + r - x0;
@@ -193,7 +219,7 @@ class Search {
   }
 
  private:
-  float offset(int64_t query) const { return cosine_ ? 1.f : q_side_.sq_norms[size_t(query)]; }
+  float offset(int64_t query) const { return cosine_ ? 1.f : q_side_.sq_norms()[query]; }
 
   KnnOptions options_;
   int64_t nq_, n_, dim_;

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/ops.h"
 #include "engine/safetensors.h"
 #include "engine/tensor.h"
 #include "tests/support/test_support.h"
@@ -228,6 +229,19 @@ TEST(ExactIndex, FailedAddAddsNothing) {
   EXPECT_EQ(r.ids, (std::vector<int64_t>{1, 0, -1, -1}));
 }
 
+// A batch large enough to be checked on several threads still names the
+// first bad row.
+TEST(ExactIndex, FailedAddNamesTheFirstBadRow) {
+  const int64_t n = 40000;
+  std::vector<float> rows(static_cast<size_t>(2 * n), 1.f);
+  rows[2 * 30000] = kInf;
+  rows[2 * 12345 + 1] = std::nanf("");
+  const std::vector<int64_t> ids = spaced_ids(n);
+  ExactIndex index(2, IndexMetric::l2);
+  expect_error([&] { index.add(rows.data(), ids.data(), n); }, {"row 12345 "});
+  EXPECT_EQ(index.size(), 0);
+}
+
 TEST(ExactIndex, RefusesBadArguments) {
   expect_error([] { ExactIndex(0, IndexMetric::l2); }, {"dim = 0", ">= 1"});
   ExactIndex index(2, IndexMetric::l2);
@@ -267,15 +281,38 @@ TEST(ExactIndex, SaveLoadRoundTripsBitForBit) {
     EXPECT_EQ(file.metadata.at("format"), "dml-index-1");
     EXPECT_EQ(file.metadata.at("metric"), metric == IndexMetric::l2 ? "l2" : "cosine");
     ASSERT_EQ(file.tensors.size(), 2u);
-    EXPECT_EQ(file.tensors[0].second.to_vector<float>(), rows);
+    // A cosine index holds (and writes) its rows normalised.
+    const Tensor added = from_vector(rows, {n, dim});
+    EXPECT_EQ(file.tensors[0].second.to_vector<float>(),
+              (metric == IndexMetric::l2 ? added : l2_normalize(added, 1)).to_vector<float>());
     EXPECT_EQ(file.tensors[1].second.to_vector<int64_t>(), spaced_ids(n));
 
-    // A loaded index grows like any other.
-    const std::vector<float> more = normal_rows(1, dim, 9);
-    const int64_t more_id = 5;
-    loaded.add(more.data(), &more_id, 1);
-    EXPECT_EQ(search(loaded, more, 1).ids[0], 5);
+    // A loaded index grows like any other, and searches like one built whole.
+    const std::vector<float> more = normal_rows(40, dim, 9);
+    loaded.add(more.data(), spaced_ids(n + 40).data() + n, 40);
+    std::vector<float> all(rows);
+    all.insert(all.end(), more.begin(), more.end());
+    const Results c = search(loaded, queries, 30),
+                  d = search(filled(dim, metric, all), queries, 30);
+    EXPECT_EQ(c.ids, d.ids);
+    EXPECT_EQ(c.distances, d.distances);
   }
+}
+
+// A cosine file whose rows are not of unit length (written elsewhere) loads
+// normalised: it searches like an index its rows were added to.
+TEST(ExactIndex, CosineFileOfRawRowsLoadsNormalised) {
+  TempDir dir;
+  const std::vector<float> rows = {3, 4, 0, 0, -1, 0, 0.5f, 0.5f};
+  write_safetensors(dir.file("raw"),
+                    {{"vectors", from_vector(rows, {4, 2})},
+                     {"ids", from_vector<int64_t>({1000, 1003, 1006, 1009}, {4})}},
+                    {{"format", "dml-index-1"}, {"metric", "cosine"}});
+  const std::vector<float> queries = {1, 1, -2, 0.5f};
+  const Results a = search(ExactIndex::load(dir.file("raw")), queries, 4);
+  const Results b = search(filled(2, IndexMetric::cosine, rows), queries, 4);
+  EXPECT_EQ(a.ids, b.ids);
+  EXPECT_EQ(a.distances, b.distances);
 }
 
 TEST(ExactIndex, EmptyIndexRoundTrips) {

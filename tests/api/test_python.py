@@ -8,6 +8,7 @@ Run by ctest with Debian's /usr/bin/python3 and
   DML_FIXTURE_MAKER   tests/api/make_deploy_fixture (a small model and PNGs)
 """
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -51,6 +52,30 @@ class LibraryTest(unittest.TestCase):
     def test_version_and_api_version(self):
         self.assertTrue(dml_deploy.version().startswith("0."), dml_deploy.version())
         self.assertGreaterEqual(dml_deploy.library().dml_api_version(), dml_deploy.API_VERSION)
+
+    def run_module(self, module_dir, env):
+        """dml_deploy.version() in a fresh interpreter importing from module_dir."""
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); import dml_deploy\n"
+                "try:\n    print(dml_deploy.version())\n"
+                "except dml_deploy.DmlError as e:\n    print(e.status, e.message)")
+        return subprocess.run([sys.executable, "-c", code, module_dir], env=env, check=True,
+                              capture_output=True, text=True).stdout
+
+    def test_found_beside_an_installed_module(self):
+        with tempfile.TemporaryDirectory() as prefix:
+            module_dir = os.path.join(prefix, "share", "dml", "python")
+            os.makedirs(module_dir)
+            os.makedirs(os.path.join(prefix, "lib"))
+            shutil.copy(dml_deploy.__file__, module_dir)
+            os.symlink(os.path.abspath(os.environ["DML_LIBRARY"]),
+                       os.path.join(prefix, "lib", "libdml.so"))
+            env = {k: v for k, v in os.environ.items() if k != "DML_LIBRARY"}
+            self.assertEqual(self.run_module(module_dir, env).strip(), dml_deploy.version())
+
+    def test_a_library_that_does_not_load_is_a_dml_error(self):
+        env = dict(os.environ, DML_LIBRARY="/nonexistent/libdml.so")
+        out = self.run_module(os.path.dirname(dml_deploy.__file__), env)
+        self.assertIn(f"{dml_deploy.ERROR_IO} cannot load libdml from /nonexistent", out)
 
 
 @unittest.skipUnless(os.environ.get("DML_FIXTURE_MAKER"), "DML_FIXTURE_MAKER not set")

@@ -9,8 +9,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
+#include "engine/ops.h"
 #include "tests/support/test_support.h"
 
 namespace dml {
@@ -129,6 +131,51 @@ TEST(KnnOp, RefusesDepthsBeyondTheRows) {
             [](int64_t, const int64_t*, const float*, int64_t) {});
       },
       {"knn", "query 6", "asks for 11", "only 10"});
+}
+
+// Norms from knn_sq_norms kept by the caller give the search's own results
+// bit for bit, and are what the search reads (other norms move the distances).
+TEST(KnnOp, KeptDatabaseNormsAreTheOnesASearchComputes) {
+  Generator gen(10);
+  const Tensor x = randn({kKnnBlockCols + 40, 6}, DType::f32, &gen);
+  const Tensor q = randn({9, 6}, DType::f32, &gen);
+  std::vector<float> norms(size_t(x.size(0)));
+  ASSERT_EQ(knn_sq_norms(x.data<float>(), x.size(0), 6, norms.data()), -1);
+  const KnnResult own = knn(q, x, 20);
+  const KnnResult kept = knn(q, x, 20, {.database_sq_norms = norms.data()});
+  EXPECT_EQ(kept.indices.to_vector<int64_t>(), own.indices.to_vector<int64_t>());
+  EXPECT_EQ(kept.distances.to_vector<float>(), own.distances.to_vector<float>());
+  std::vector<float> shifted(norms);
+  for (float& n : shifted) n += 1.f;
+  EXPECT_NE(knn(q, x, 20, {.database_sq_norms = shifted.data()}).distances.to_vector<float>(),
+            own.distances.to_vector<float>());
+}
+
+// A database normalised by the caller gives the search's own cosine results
+// bit for bit, and is taken as it is (raw rows then give other distances).
+TEST(KnnOp, PreNormalisedDatabaseIsWhatACosineSearchMakes) {
+  Generator gen(11);
+  const Tensor x = randn({kKnnBlockCols + 40, 6}, DType::f32, &gen);
+  const Tensor q = randn({9, 6}, DType::f32, &gen);
+  const KnnOptions cosine{.metric = KnnMetric::cosine};
+  KnnOptions normalized = cosine;
+  normalized.database_normalized = true;
+  const KnnResult own = knn(q, x, 20, cosine);
+  const KnnResult kept = knn(q, l2_normalize(x, 1), 20, normalized);
+  EXPECT_EQ(kept.indices.to_vector<int64_t>(), own.indices.to_vector<int64_t>());
+  EXPECT_EQ(kept.distances.to_vector<float>(), own.distances.to_vector<float>());
+  EXPECT_NE(knn(q, x, 20, normalized).distances.to_vector<float>(),
+            own.distances.to_vector<float>());
+}
+
+// The first unsearchable row, also when several threads check.
+TEST(KnnOp, SqNormsNameTheFirstUnsearchableRow) {
+  std::vector<float> rows(2 * 40000, 1.f);
+  rows[2 * 30000] = std::nanf("");
+  rows[2 * 20000 + 1] = 3e30f;  // its square overflows f32
+  std::vector<float> norms(40000);
+  EXPECT_EQ(knn_sq_norms(rows.data(), 40000, 2, norms.data()), 20000);
+  EXPECT_EQ(norms[5], 2.f);
 }
 
 TEST(KnnOp, ErrorsNameTheOpAndTheShapes) {
