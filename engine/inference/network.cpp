@@ -11,6 +11,14 @@ namespace dml::inference {
 
 namespace {
 
+// Rows the smallest feature map of a pass should give its GEMMs (images x
+// pixels): fewer leave the threads and the packed weights underused.
+constexpr int64_t kPassRows = 512;
+
+int64_t ceil_div(int64_t x, int64_t y) {
+  return (x + y - 1) / y;
+}
+
 cpu::ConvNhwc conv_shape(const FoldedConv& c, int64_t batch, const ValueShape& in) {
   return {batch, in.height, in.width, in.channels, c.out_channels, c.kernel, c.stride, c.padding};
 }
@@ -73,9 +81,8 @@ Plan Network::plan(int64_t batch, int64_t height, int64_t width, int threads) co
 
   // Step 0 writes the input; step i + 1 runs steps_[i]; the head comes last.
   const int64_t head_step = int64_t(steps_.size()) + 1;
-  std::vector<Lifetime> lives(channels_.size());
-  for (size_t v = 0; v < lives.size(); ++v) lives[v] = {0, 0, 0};
-  int64_t scratch = head_scratch_floats(head_, batch);
+  const size_t values = channels_.size();
+  std::vector<Lifetime> lives(values, Lifetime{0, 0, 0});
   for (size_t i = 0; i < steps_.size(); ++i) {
     const Step& s = steps_[i];
     const ValueShape in = p.shapes[size_t(s.x)];
@@ -96,45 +103,84 @@ Plan Network::plan(int64_t batch, int64_t height, int64_t width, int threads) co
     lives[size_t(s.out)].first = step;
     for (const ValueId used : {s.x, s.residual})
       if (used != kNoValue) lives[size_t(used)].last = step;
-    if (s.kind == Kind::conv)
-      scratch =
-          std::max(scratch, cpu::conv_nhwc_scratch_floats(conv_shape(c, batch, in), p.threads));
   }
   lives[size_t(head_input_)].last = head_step;
-  for (size_t v = 0; v < lives.size(); ++v) {
+
+  // Images per pass: enough that the smallest feature map still gives the
+  // GEMMs kPassRows rows, then evened out over the passes. Activations are
+  // planned for one pass, so the arena does not grow with the batch.
+  const ValueShape& last_map = p.shapes[size_t(head_input_)];
+  const int64_t passes =
+      ceil_div(batch, std::max<int64_t>(1, ceil_div(kPassRows, last_map.height * last_map.width)));
+  p.pass = ceil_div(batch, passes);
+  int64_t scratch = head_scratch_floats(head_, p.pass);
+  for (const int64_t images : {p.pass, batch - (passes - 1) * p.pass})
+    for (const Step& s : steps_)
+      if (s.kind == Kind::conv)
+        scratch =
+            std::max(scratch, cpu::conv_nhwc_scratch_floats(
+                                  conv_shape(s.conv, images, p.shapes[size_t(s.x)]), p.threads));
+  for (size_t v = 0; v < values; ++v) {
     const ValueShape& s = p.shapes[v];
-    lives[v].floats = batch * s.height * s.width * s.channels;
+    lives[v].floats = p.pass * s.height * s.width * s.channels;
     lives[v].last = std::max(lives[v].last, lives[v].first);
+  }
+
+  // A convolution whose residual is read by no later step writes its sum over
+  // the residual (conv_nhwc accumulates onto it): the two values share one
+  // buffer, and a residual block holds one activation fewer at its peak.
+  std::vector<size_t> buffer(values);
+  for (size_t v = 0; v < values; ++v) buffer[v] = v;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Step& s = steps_[i];
+    if (s.residual == kNoValue || s.residual == s.x ||
+        lives[size_t(s.residual)].last != int64_t(i) + 1)
+      continue;
+    Lifetime& shared = lives[buffer[size_t(s.residual)]];
+    Lifetime& out = lives[size_t(s.out)];
+    shared.floats = std::max(shared.floats, out.floats);
+    shared.last = std::max(shared.last, out.last);
+    out.floats = 0;  // placed with the residual's buffer
+    buffer[size_t(s.out)] = buffer[size_t(s.residual)];
   }
   lives.push_back({scratch, 0, head_step});  // the scratch, used by any step
   const MemoryPlan memory = plan_memory(lives);
-  p.offsets.assign(memory.offsets.begin(), memory.offsets.end() - 1);
+  p.offsets.resize(values);
+  for (size_t v = 0; v < values; ++v) p.offsets[v] = memory.offsets[buffer[v]];
   p.scratch_offset = memory.offsets.back();
   p.arena_floats = memory.floats;
   return p;
 }
 
 void Network::run(const Plan& p, float* arena, const float* images, float* out) const {
+  const int64_t image_floats = in_channels_ * p.height * p.width;
+  for (int64_t i = 0; i < p.batch; i += p.pass)
+    run_pass(p, arena, images + i * image_floats, std::min(p.pass, p.batch - i),
+             out + i * embedding_dim());
+}
+
+void Network::run_pass(const Plan& p, float* arena, const float* images, int64_t n,
+                       float* out) const {
   const auto at = [&](ValueId v) { return arena + p.offsets[size_t(v)]; };
   float* const scratch = arena + p.scratch_offset;
-  cpu::nchw_to_nhwc(images, p.batch, in_channels_, p.height * p.width, at(input()));
+  cpu::nchw_to_nhwc(images, n, in_channels_, p.height * p.width, at(input()));
   for (const Step& s : steps_) {
     const ValueShape& in = p.shapes[size_t(s.x)];
     const ValueShape& o = p.shapes[size_t(s.out)];
     if (s.kind == Kind::conv) {
-      cpu::conv_nhwc(conv_shape(s.conv, p.batch, in), at(s.x), s.conv.weight.data(),
-                     s.conv.bias.data(), s.residual == kNoValue ? nullptr : at(s.residual), s.relu,
-                     at(s.out), scratch, p.threads);
+      cpu::conv_nhwc(conv_shape(s.conv, n, in), at(s.x), s.conv.weight.data(), s.conv.bias.data(),
+                     s.residual == kNoValue ? nullptr : at(s.residual), s.relu, at(s.out), scratch,
+                     p.threads);
     } else {
       const FoldedConv& w = s.conv;
-      cpu::max_pool_nhwc(at(s.x), p.batch, in.channels,
+      cpu::max_pool_nhwc(at(s.x), n, in.channels,
                          kernels::fixed_axis(in.height, o.height, w.kernel, w.stride, w.padding),
                          kernels::fixed_axis(in.width, o.width, w.kernel, w.stride, w.padding),
                          at(s.out));
     }
   }
   const ValueShape& f = p.shapes[size_t(head_input_)];
-  run_head(head_, at(head_input_), p.batch, f.height * f.width, scratch, out);
+  run_head(head_, at(head_input_), n, f.height * f.width, scratch, out);
 }
 
 }  // namespace dml::inference

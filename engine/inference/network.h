@@ -4,7 +4,8 @@
 // folded convolutions (bias, optional residual, optional ReLU in one
 // epilogue), max pooling, and an embedding head. A Plan fixes, for one input
 // shape and thread count, every value's shape and its place in one arena
-// (engine/inference/memory_plan.h); run() then allocates nothing.
+// (engine/inference/memory_plan.h); run() then allocates nothing. A large
+// batch runs in passes of a few images, so the arena stays the size of a pass.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ struct ValueShape {
 
 struct Plan {
   int64_t batch = 0, height = 0, width = 0;
+  int64_t pass = 0;  // images per pass through the network; the arena holds one pass
   int threads = 1;
   std::vector<ValueShape> shapes;  // per value
   std::vector<int64_t> offsets;    // per value, floats into the arena
@@ -55,7 +57,8 @@ class Network {
   // Throws dml::Error naming the first step whose output would be empty.
   Plan plan(int64_t batch, int64_t height, int64_t width, int threads) const;
   // images: NCHW [batch, in_channels, height, width]; out: [batch, embedding_dim];
-  // arena: plan.arena_floats floats, 64-byte aligned.
+  // arena: plan.arena_floats floats, 64-byte aligned. Runs plan.pass images at
+  // a time.
   void run(const Plan& plan, float* arena, const float* images, float* out) const;
 
  private:
@@ -69,6 +72,7 @@ class Network {
   };
 
   ValueId add_value(int64_t channels);
+  void run_pass(const Plan& plan, float* arena, const float* images, int64_t n, float* out) const;
 
   int64_t in_channels_;
   std::vector<int64_t> channels_;  // per value

@@ -114,8 +114,11 @@ void run_block(const ConvNhwc& s, const float* x, const float* weight, const flo
     im2col_rows(s, x, r0, r1, scratch);
     a = scratch;
   }
-  gemm<float>(false, false, r1 - r0, o, k, 1.f, a, k, weight, o, 0.f, y + r0 * o, o);
-  epilogue(y + r0 * o, r1 - r0, o, bias, residual ? residual + r0 * o : nullptr, relu);
+  // In place (y is the residual), the GEMM adds the product onto it.
+  const bool in_place = residual == y;
+  gemm<float>(false, false, r1 - r0, o, k, 1.f, a, k, weight, o, in_place ? 1.f : 0.f, y + r0 * o,
+              o);
+  epilogue(y + r0 * o, r1 - r0, o, bias, residual && !in_place ? residual + r0 * o : nullptr, relu);
 }
 
 }  // namespace

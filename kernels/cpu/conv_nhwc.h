@@ -34,8 +34,9 @@ int64_t conv_nhwc_scratch_floats(const ConvNhwc& s, int threads);
 // y[r, o] = f(sum_k col[r, k] * weight[k, o] + bias[o] + residual[r, o]),
 // f = ReLU or identity. weight: [kernel * kernel * in_channels, out_channels]
 // with rows in (ky, kx, c) order; bias: [out_channels]; residual: null or
-// [rows, out_channels]; y: [rows, out_channels], overlapping neither x nor
-// residual; scratch: conv_nhwc_scratch_floats(s, threads) floats.
+// [rows, out_channels]; y: [rows, out_channels], not overlapping x, and either
+// the residual itself (the result replaces it: the GEMM accumulates onto it)
+// or apart from it; scratch: conv_nhwc_scratch_floats(s, threads) floats.
 void conv_nhwc(const ConvNhwc& s, const float* x, const float* weight, const float* bias,
                const float* residual, bool relu, float* y, float* scratch, int threads);
 

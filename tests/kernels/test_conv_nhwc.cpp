@@ -48,7 +48,9 @@ std::vector<double> reference_conv(const ConvNhwc& s, const std::vector<float>& 
   return y;
 }
 
-void check_conv(const ConvNhwc& s, bool with_residual, bool relu, int threads) {
+// in_place: y starts as a copy of the residual and is passed as it.
+void check_conv(const ConvNhwc& s, bool with_residual, bool relu, int threads,
+                bool in_place = false) {
   SCOPED_TRACE(::testing::Message()
                << "batch " << s.batch << ", " << s.height << "x" << s.width << "x" << s.in_channels
                << " -> " << s.out_channels << ", k" << s.kernel << " s" << s.stride << " p"
@@ -58,10 +60,10 @@ void check_conv(const ConvNhwc& s, bool with_residual, bool relu, int threads) {
   const auto w = random_floats(size_t(s.depth() * s.out_channels), 2);
   const auto bias = random_floats(size_t(s.out_channels), 3);
   const auto residual = random_floats(size_t(s.rows() * s.out_channels), 4);
-  std::vector<float> y(residual.size(), NAN);
+  std::vector<float> y = in_place ? residual : std::vector<float>(residual.size(), NAN);
   std::vector<float> scratch(size_t(conv_nhwc_scratch_floats(s, threads)));
-  conv_nhwc(s, x.data(), w.data(), bias.data(), with_residual ? residual.data() : nullptr, relu,
-            y.data(), scratch.data(), threads);
+  const float* r = in_place ? y.data() : with_residual ? residual.data() : nullptr;
+  conv_nhwc(s, x.data(), w.data(), bias.data(), r, relu, y.data(), scratch.data(), threads);
   const auto want = reference_conv(s, x, w, bias, with_residual ? residual.data() : nullptr, relu);
   const double tolerance = 1e-5 * double(s.depth());
   for (size_t i = 0; i < y.size(); ++i)
@@ -82,6 +84,12 @@ TEST(ConvNhwc, MatchesPlainLoopsForEveryPathAndEpilogue) {
     for (int threads : {1, 2, 3}) check_conv(s, threads == 2, threads != 3, threads);
   check_conv(shapes[4], false, false, 2);
   check_conv(shapes[0], true, true, 1);
+  // The sum written over the residual, on both threading paths.
+  for (int threads : {1, 2}) {
+    check_conv(shapes[0], true, true, threads, true);
+    check_conv(shapes[4], true, false, threads, true);
+    check_conv(shapes[5], true, true, threads, true);
+  }
 }
 
 TEST(PoolNhwc, MaxPoolAndGlobalPoolsMatchPlainLoops) {
