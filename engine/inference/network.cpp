@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "base/error.h"
-#include "engine/inference/memory_plan.h"
 #include "kernels/cpu/conv_nhwc.h"
 #include "kernels/cpu/pool_nhwc.h"
 
@@ -76,23 +75,37 @@ Plan Network::plan(int64_t batch, int64_t height, int64_t width, int threads) co
   p.height = height;
   p.width = width;
   p.threads = std::max(1, threads);
-  p.shapes.assign(channels_.size(), ValueShape{0, 0, 0});
-  p.shapes[0] = {height, width, in_channels_};
+  std::vector<Lifetime> lives = shape_values(p);
+  p.pass = images_per_pass(batch, p.shapes[size_t(head_input_)]);
+  for (size_t v = 0; v < lives.size(); ++v) {
+    const ValueShape& s = p.shapes[v];
+    lives[v].floats = p.pass * s.height * s.width * s.channels;
+  }
+  const std::vector<size_t> buffer = share_residual_buffers(lives);
+  lives.push_back({scratch_floats(p), 0, int64_t(steps_.size()) + 1});  // used by any step
+  const MemoryPlan memory = plan_memory(lives);
+  p.offsets.resize(buffer.size());
+  for (size_t v = 0; v < buffer.size(); ++v) p.offsets[v] = memory.offsets[buffer[v]];
+  p.scratch_offset = memory.offsets.back();
+  p.arena_floats = memory.floats;
+  return p;
+}
 
+std::vector<Lifetime> Network::shape_values(Plan& p) const {
   // Step 0 writes the input; step i + 1 runs steps_[i]; the head comes last.
-  const int64_t head_step = int64_t(steps_.size()) + 1;
-  const size_t values = channels_.size();
-  std::vector<Lifetime> lives(values, Lifetime{0, 0, 0});
+  p.shapes.assign(channels_.size(), ValueShape{0, 0, 0});
+  p.shapes[0] = {p.height, p.width, in_channels_};
+  std::vector<Lifetime> lives(channels_.size(), Lifetime{0, 0, 0});
   for (size_t i = 0; i < steps_.size(); ++i) {
     const Step& s = steps_[i];
     const ValueShape in = p.shapes[size_t(s.x)];
     const FoldedConv& c = s.conv;
-    const int64_t oh = (in.height + 2 * c.padding - c.kernel) / c.stride + 1;
-    const int64_t ow = (in.width + 2 * c.padding - c.kernel) / c.stride + 1;
     DML_CHECK(in.height + 2 * c.padding >= c.kernel && in.width + 2 * c.padding >= c.kernel,
-              "inference: images of ", height, " x ", width, " px are too small: ", s.name,
+              "inference: images of ", p.height, " x ", p.width, " px are too small: ", s.name,
               " (kernel ", c.kernel, ", stride ", c.stride, ", padding ", c.padding, ") gets a ",
               in.height, " x ", in.width, " map and would give no output; use larger images");
+    const int64_t oh = (in.height + 2 * c.padding - c.kernel) / c.stride + 1;
+    const int64_t ow = (in.width + 2 * c.padding - c.kernel) / c.stride + 1;
     p.shapes[size_t(s.out)] = {oh, ow, c.out_channels};
     if (s.residual != kNoValue) {
       const ValueShape r = p.shapes[size_t(s.residual)];
@@ -100,37 +113,28 @@ Plan Network::plan(int64_t batch, int64_t height, int64_t width, int threads) co
                 r.width, ", the output ", oh, " x ", ow);
     }
     const int64_t step = int64_t(i) + 1;
-    lives[size_t(s.out)].first = step;
+    lives[size_t(s.out)] = {0, step, step};
     for (const ValueId used : {s.x, s.residual})
       if (used != kNoValue) lives[size_t(used)].last = step;
   }
-  lives[size_t(head_input_)].last = head_step;
+  lives[size_t(head_input_)].last = int64_t(steps_.size()) + 1;
+  return lives;
+}
 
-  // Images per pass: enough that the smallest feature map still gives the
-  // GEMMs kPassRows rows, then evened out over the passes. Activations are
-  // planned for one pass, so the arena does not grow with the batch.
-  const ValueShape& last_map = p.shapes[size_t(head_input_)];
-  const int64_t passes =
-      ceil_div(batch, std::max<int64_t>(1, ceil_div(kPassRows, last_map.height * last_map.width)));
-  p.pass = ceil_div(batch, passes);
-  int64_t scratch = head_scratch_floats(head_, p.pass);
-  for (const int64_t images : {p.pass, batch - (passes - 1) * p.pass})
-    for (const Step& s : steps_)
-      if (s.kind == Kind::conv)
-        scratch =
-            std::max(scratch, cpu::conv_nhwc_scratch_floats(
-                                  conv_shape(s.conv, images, p.shapes[size_t(s.x)]), p.threads));
-  for (size_t v = 0; v < values; ++v) {
-    const ValueShape& s = p.shapes[v];
-    lives[v].floats = p.pass * s.height * s.width * s.channels;
-    lives[v].last = std::max(lives[v].last, lives[v].first);
-  }
+int64_t Network::images_per_pass(int64_t batch, const ValueShape& last_map) {
+  // Enough images that the smallest feature map still gives the GEMMs
+  // kPassRows rows, then evened out over the passes. Activations are planned
+  // for one pass, so the arena does not grow with the batch.
+  const int64_t most = ceil_div(kPassRows, last_map.height * last_map.width);
+  return ceil_div(batch, ceil_div(batch, most));
+}
 
+std::vector<size_t> Network::share_residual_buffers(std::vector<Lifetime>& lives) const {
   // A convolution whose residual is read by no later step writes its sum over
   // the residual (conv_nhwc accumulates onto it): the two values share one
   // buffer, and a residual block holds one activation fewer at its peak.
-  std::vector<size_t> buffer(values);
-  for (size_t v = 0; v < values; ++v) buffer[v] = v;
+  std::vector<size_t> buffer(lives.size());
+  for (size_t v = 0; v < buffer.size(); ++v) buffer[v] = v;
   for (size_t i = 0; i < steps_.size(); ++i) {
     const Step& s = steps_[i];
     if (s.residual == kNoValue || s.residual == s.x ||
@@ -143,13 +147,19 @@ Plan Network::plan(int64_t batch, int64_t height, int64_t width, int threads) co
     out.floats = 0;  // placed with the residual's buffer
     buffer[size_t(s.out)] = buffer[size_t(s.residual)];
   }
-  lives.push_back({scratch, 0, head_step});  // the scratch, used by any step
-  const MemoryPlan memory = plan_memory(lives);
-  p.offsets.resize(values);
-  for (size_t v = 0; v < values; ++v) p.offsets[v] = memory.offsets[buffer[v]];
-  p.scratch_offset = memory.offsets.back();
-  p.arena_floats = memory.floats;
-  return p;
+  return buffer;
+}
+
+int64_t Network::scratch_floats(const Plan& p) const {
+  // The most any step needs, in a full pass or in the last, smaller one.
+  int64_t most = head_scratch_floats(head_, p.pass);
+  const int64_t last_pass = p.batch - (ceil_div(p.batch, p.pass) - 1) * p.pass;
+  for (const int64_t images : {p.pass, last_pass})
+    for (const Step& s : steps_)
+      if (s.kind == Kind::conv)
+        most = std::max(most, cpu::conv_nhwc_scratch_floats(
+                                  conv_shape(s.conv, images, p.shapes[size_t(s.x)]), p.threads));
+  return most;
 }
 
 void Network::run(const Plan& p, float* arena, const float* images, float* out) const {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/inference/embedding_head.h"
+#include "engine/inference/memory_plan.h"
 
 namespace dml::inference {
 
@@ -72,6 +73,12 @@ class Network {
   };
 
   ValueId add_value(int64_t channels);
+  // The planning steps: every value's shape and the steps that write and last
+  // read it; the pass size; buffers shared by a sum and its residual; scratch.
+  std::vector<Lifetime> shape_values(Plan& plan) const;
+  static int64_t images_per_pass(int64_t batch, const ValueShape& last_map);
+  std::vector<size_t> share_residual_buffers(std::vector<Lifetime>& lives) const;
+  int64_t scratch_floats(const Plan& plan) const;
   void run_pass(const Plan& plan, float* arena, const float* images, int64_t n, float* out) const;
 
   int64_t in_channels_;

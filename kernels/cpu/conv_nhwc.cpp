@@ -141,8 +141,11 @@ void conv_nhwc(const ConvNhwc& s, const float* x, const float* weight, const flo
     for (int64_t i = 0; i < b.blocks; ++i) block(i, scratch);
     return;
   }
+  // Blocks are handed out as threads come free (each block's result does not
+  // depend on the thread that computes it): on a machine shared with other
+  // work, a thread that loses its core does not hold the others back.
   const int64_t per_thread_scratch = s.direct() ? 0 : b.rows * s.depth();
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
   for (int64_t i = 0; i < b.blocks; ++i)
     block(i, scratch + omp_get_thread_num() * per_thread_scratch);
 }
