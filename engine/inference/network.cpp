@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "kernels/cpu/conv_nhwc.h"
+#include "kernels/cpu/conv_winograd.h"
 #include "kernels/cpu/pool_nhwc.h"
 
 namespace dml::inference {
@@ -45,7 +46,16 @@ ValueId Network::conv(std::string name, ValueId x, FoldedConv conv, ValueId resi
             ": the residual has ", residual == kNoValue ? 0 : channels_[size_t(residual)],
             " channels, the convolution gives ", conv.out_channels);
   const ValueId out = add_value(conv.out_channels);
-  steps_.push_back({Kind::conv, std::move(name), x, residual, out, std::move(conv), relu});
+  // 3x3 stride-1 convolutions (most of a ResNet's) run as Winograd F(2x2, 3x3):
+  // 4/9 of the multiplications, the weights transformed here once.
+  Kind kind = Kind::conv;
+  if (cpu::winograd_applies(conv_shape(conv, 1, {1, 1, conv.in_channels}))) {
+    std::vector<float> u(size_t(16 * conv.in_channels * conv.out_channels));
+    cpu::winograd_weights(conv.weight.data(), conv.in_channels, conv.out_channels, u.data());
+    conv.weight = std::move(u);
+    kind = Kind::winograd;
+  }
+  steps_.push_back({kind, std::move(name), x, residual, out, std::move(conv), relu});
   return out;
 }
 
@@ -156,9 +166,12 @@ int64_t Network::scratch_floats(const Plan& p) const {
   const int64_t last_pass = p.batch - (ceil_div(p.batch, p.pass) - 1) * p.pass;
   for (const int64_t images : {p.pass, last_pass})
     for (const Step& s : steps_)
-      if (s.kind == Kind::conv)
-        most = std::max(most, cpu::conv_nhwc_scratch_floats(
-                                  conv_shape(s.conv, images, p.shapes[size_t(s.x)]), p.threads));
+      if (s.kind != Kind::max_pool) {
+        const cpu::ConvNhwc shape = conv_shape(s.conv, images, p.shapes[size_t(s.x)]);
+        most = std::max(most, s.kind == Kind::winograd
+                                  ? cpu::conv_winograd_scratch_floats(shape, p.threads)
+                                  : cpu::conv_nhwc_scratch_floats(shape, p.threads));
+      }
   return most;
 }
 
@@ -177,7 +190,11 @@ void Network::run_pass(const Plan& p, float* arena, const float* images, int64_t
   for (const Step& s : steps_) {
     const ValueShape& in = p.shapes[size_t(s.x)];
     const ValueShape& o = p.shapes[size_t(s.out)];
-    if (s.kind == Kind::conv) {
+    if (s.kind == Kind::winograd) {
+      cpu::conv_winograd(conv_shape(s.conv, n, in), at(s.x), s.conv.weight.data(),
+                         s.conv.bias.data(), s.residual == kNoValue ? nullptr : at(s.residual),
+                         s.relu, at(s.out), scratch, p.threads);
+    } else if (s.kind == Kind::conv) {
       cpu::conv_nhwc(conv_shape(s.conv, n, in), at(s.x), s.conv.weight.data(), s.conv.bias.data(),
                      s.residual == kNoValue ? nullptr : at(s.residual), s.relu, at(s.out), scratch,
                      p.threads);

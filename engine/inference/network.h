@@ -63,7 +63,9 @@ class Network {
   void run(const Plan& plan, float* arena, const float* images, float* out) const;
 
  private:
-  enum class Kind { conv, max_pool };
+  // winograd: a 3x3 stride-1 convolution by kernels/cpu/conv_winograd.h, its
+  // weights held transformed.
+  enum class Kind { conv, winograd, max_pool };
   struct Step {
     Kind kind;
     std::string name;
