@@ -34,14 +34,27 @@ ValueId Network::add_value(int64_t channels) {
   return ValueId(channels_.size()) - 1;
 }
 
+void Network::check_value(ValueId v, const std::string& step) const {
+  DML_CHECK(v >= 0 && v < ValueId(channels_.size()), step, ": value ", v,
+            " is not in the network (", channels_.size(), " values so far)");
+}
+
 ValueId Network::conv(std::string name, ValueId x, FoldedConv conv, ValueId residual, bool relu) {
-  DML_CHECK(x >= 0 && x < ValueId(channels_.size()) && channels_[size_t(x)] == conv.in_channels,
-            name, ": takes ", conv.in_channels, " channels, but its input has ",
-            x >= 0 && x < ValueId(channels_.size()) ? channels_[size_t(x)] : -1);
+  check_value(x, name);
+  if (residual != kNoValue) check_value(residual, name);
+  DML_CHECK(channels_[size_t(x)] == conv.in_channels, name, ": takes ", conv.in_channels,
+            " channels, but its input has ", channels_[size_t(x)]);
+  DML_CHECK(conv.kernel > 0 && conv.stride > 0 && conv.padding >= 0 && conv.out_channels > 0, name,
+            ": kernel ", conv.kernel, ", stride ", conv.stride, ", padding ", conv.padding, ", ",
+            conv.out_channels, " outputs (kernel, stride, outputs positive)");
   DML_CHECK(conv.weight.size() ==
                     size_t(conv.kernel * conv.kernel * conv.in_channels * conv.out_channels) &&
                 conv.bias.size() == size_t(conv.out_channels),
-            name, ": folded weights of the wrong size");
+            name, ": ", conv.weight.size(), " folded weights and ", conv.bias.size(), " biases; a ",
+            conv.kernel, " x ", conv.kernel, " convolution of ", conv.in_channels, " -> ",
+            conv.out_channels, " channels needs ",
+            conv.kernel * conv.kernel * conv.in_channels * conv.out_channels, " and ",
+            conv.out_channels);
   DML_CHECK(residual == kNoValue || channels_[size_t(residual)] == conv.out_channels, name,
             ": the residual has ", residual == kNoValue ? 0 : channels_[size_t(residual)],
             " channels, the convolution gives ", conv.out_channels);
@@ -61,6 +74,10 @@ ValueId Network::conv(std::string name, ValueId x, FoldedConv conv, ValueId resi
 
 ValueId Network::max_pool(std::string name, ValueId x, int64_t kernel, int64_t stride,
                           int64_t padding) {
+  check_value(x, name);
+  DML_CHECK(kernel > 0 && stride > 0 && padding >= 0 && 2 * padding <= kernel, name, ": a ", kernel,
+            " x ", kernel, " pool with stride ", stride, " and padding ", padding,
+            " (kernel and stride positive, padding at most half the kernel)");
   FoldedConv window;
   window.in_channels = window.out_channels = channels_[size_t(x)];
   window.kernel = kernel;
@@ -72,6 +89,7 @@ ValueId Network::max_pool(std::string name, ValueId x, int64_t kernel, int64_t s
 }
 
 void Network::head(ValueId x, EmbeddingHead head) {
+  check_value(x, "head");
   DML_CHECK(channels_[size_t(x)] == head.features(), "head: takes ", head.features(),
             " features, but the feature map has ", channels_[size_t(x)], " channels");
   head_input_ = x;

@@ -70,11 +70,14 @@ class Network {
     Kind kind;
     std::string name;
     ValueId x, residual, out;
-    FoldedConv conv;  // the convolution, or the pooling's window (kernel, stride, padding)
+    // The convolution (its weights transformed for Kind::winograd), or the
+    // pooling's window (kernel, stride, padding).
+    FoldedConv conv;
     bool relu;
   };
 
   ValueId add_value(int64_t channels);
+  void check_value(ValueId v, const std::string& step) const;
   // The planning steps: every value's shape and the steps that write and last
   // read it; the pass size; buffers shared by a sum and its residual; scratch.
   std::vector<Lifetime> shape_values(Plan& plan) const;

@@ -11,7 +11,8 @@
 // while the block is still in cache, so no separate pass reads the output.
 // With several threads and enough rows, each thread takes whole blocks (its
 // own scratch, a one-thread GEMM); with few rows (small images, late layers)
-// the blocks run one after another on the threaded GEMM.
+// the blocks run one after another, each thread taking a slice of the output
+// columns.
 #include <cstdint>
 
 namespace dml::cpu {

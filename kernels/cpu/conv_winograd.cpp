@@ -35,7 +35,7 @@ Tiles tiles_of(const ConvNhwc& s) {
 
 struct Blocking {
   int64_t blocks, tiles;
-  bool per_thread;  // else one block after another, the GEMMs threaded
+  bool per_thread;  // else one block after another, its 16 GEMMs spread over the threads
 };
 
 Blocking blocking(const ConvNhwc& s, int threads) {
@@ -147,15 +147,18 @@ int64_t block_floats(const ConvNhwc& s, int64_t tiles) {
   return s.in_channels + kTile * tiles * (s.in_channels + s.out_channels);
 }
 
+// One block of `count` tiles from `first`; its 16 GEMMs shared among
+// `threads` threads (whole GEMMs each: one parallel region, no barrier inside).
 void run_block(const ConvNhwc& s, const float* x, const float* u, const float* bias,
                const float* residual, bool relu, float* y, float* scratch, int64_t first,
-               int64_t count) {
+               int64_t count, int threads) {
   const int64_t c = s.in_channels, o = s.out_channels;
   float* const zeros = scratch;
   float* const v = zeros + c;
   float* const m = v + kTile * count * c;
   std::fill(zeros, zeros + c, 0.f);
   transform_inputs(s, x, first, count, zeros, v);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
   for (int xi = 0; xi < kTile; ++xi)
     gemm<float>(false, false, count, o, c, 1.f, v + xi * count * c, c, u + xi * c * o, o, 0.f,
                 m + xi * count * o, o);
@@ -197,16 +200,17 @@ void conv_winograd(const ConvNhwc& s, const float* x, const float* u, const floa
   const int64_t total = tiles_of(s).count;
   const Blocking b = blocking(s, threads);
   const int64_t per_block = block_floats(s, b.tiles);
-  const auto block = [&](int64_t i, float* own_scratch) {
+  const auto block = [&](int64_t i, float* own_scratch, int gemm_threads) {
     const int64_t first = std::min(total, i * b.tiles), last = std::min(total, first + b.tiles);
-    if (first < last) run_block(s, x, u, bias, residual, relu, y, own_scratch, first, last - first);
+    if (first < last)
+      run_block(s, x, u, bias, residual, relu, y, own_scratch, first, last - first, gemm_threads);
   };
   if (!b.per_thread) {
-    for (int64_t i = 0; i < b.blocks; ++i) block(i, scratch);
+    for (int64_t i = 0; i < b.blocks; ++i) block(i, scratch, threads);
     return;
   }
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
-  for (int64_t i = 0; i < b.blocks; ++i) block(i, scratch + omp_get_thread_num() * per_block);
+  for (int64_t i = 0; i < b.blocks; ++i) block(i, scratch + omp_get_thread_num() * per_block, 1);
 }
 
 }  // namespace dml::cpu

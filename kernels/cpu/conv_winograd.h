@@ -10,7 +10,8 @@
 // matrices [tiles, C]), multiplied by the transformed weights (16 GEMMs
 // [tiles, C] x [C, O]), and transformed back (Y = A^T M A) with conv_nhwc's
 // epilogue: bias, optional residual (which y may be, written in place), ReLU.
-// Blocks go to threads as they come free, each with its own scratch.
+// Blocks go to threads as they come free, each with its own scratch; with few
+// tiles, one block at a time, its 16 GEMMs spread over the threads.
 #include <cstdint>
 
 #include "kernels/cpu/conv_nhwc.h"
