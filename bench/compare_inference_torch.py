@@ -19,11 +19,14 @@ two sides; a round reports the median of `--repeats` calls after a warm-up
 call, and the table shows the median round. Peak memory is the process's
 peak RSS while embedding (reset after loading the model, through
 /proc/self/clear_refs) and its increase over the RSS after loading. The
-embeddings of both sides are compared (largest absolute difference).
+embeddings of both sides are compared (largest absolute difference). CPU
+time per image (every thread's user + system time) is shown beside the wall
+times: on a machine shared with other work it moves less than they do.
 """
 import argparse
 import json
 import os
+import resource
 import statistics
 import struct
 import subprocess
@@ -143,6 +146,11 @@ def status_bytes(field):
     return 0
 
 
+def cpu_seconds():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
 def torch_side(a):
     import numpy as np
     import torch
@@ -154,19 +162,21 @@ def torch_side(a):
     rss_loaded = status_bytes("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
-    times = []
+    times, cpu_times = [], []
     with torch.no_grad():
         for r in range(1 + a.repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_seconds()
             out = net(x)
             if r >= 1:
                 times.append(time.perf_counter() - t0)
+                cpu_times.append(cpu_seconds() - c0)
     peak = status_bytes("VmHWM")
     np.save(a.output, out.numpy())
     median = statistics.median(times)
     print(json.dumps({"engine": "torch", "model": a.model, "image": a.image, "batch": a.batch,
                       "threads": torch.get_num_threads(), "median_s": median,
                       "img_per_s": a.batch / median, "latency_ms": median * 1e3,
+                      "cpu_s": statistics.median(cpu_times),
                       "peak_rss_bytes": peak, "rss_increase_bytes": peak - rss_loaded}))
 
 
@@ -227,6 +237,8 @@ def main():
                    "dml_img_per_s": mid(ours, "img_per_s"), "torch_img_per_s": mid(theirs, "img_per_s"),
                    "dml_latency_ms": mid(ours, "latency_ms"),
                    "torch_latency_ms": mid(theirs, "latency_ms"),
+                   "dml_cpu_ms_per_img": mid(ours, "cpu_s") * 1e3 / batch,
+                   "torch_cpu_ms_per_img": mid(theirs, "cpu_s") * 1e3 / batch,
                    "dml_peak_rss_mib": mid(ours, "peak_rss_bytes") / 2**20,
                    "torch_peak_rss_mib": mid(theirs, "peak_rss_bytes") / 2**20,
                    "dml_rss_increase_mib": mid(ours, "rss_increase_bytes") / 2**20,
@@ -238,12 +250,13 @@ def main():
             rows.append(row)
     print()
     print(f"{'model':16} {'px':>4} {'batch':>5} {'dml img/s':>10} {'torch img/s':>11} {'ratio':>6} "
-          f"{'dml ms':>8} {'torch ms':>8} {'dml peak MiB (+run)':>20} {'torch peak MiB (+run)':>22} "
+          f"{'dml ms':>8} {'torch ms':>8} {'cpu ms/img dml':>14} {'torch':>6} {'dml peak MiB (+run)':>20} {'torch peak MiB (+run)':>22} "
           f"{'max |diff|':>10}")
     for r in rows:
         print(f"{r['model']:16} {r['image']:4} {r['batch']:5} {r['dml_img_per_s']:10.1f} "
               f"{r['torch_img_per_s']:11.1f} {r['speedup']:6.2f} {r['dml_latency_ms']:8.1f} "
-              f"{r['torch_latency_ms']:8.1f} "
+              f"{r['torch_latency_ms']:8.1f} {r['dml_cpu_ms_per_img']:14.1f} "
+              f"{r['torch_cpu_ms_per_img']:6.1f} "
               f"{r['dml_peak_rss_mib']:10.0f} ({r['dml_rss_increase_mib']:6.0f}) "
               f"{r['torch_peak_rss_mib']:12.0f} ({r['torch_rss_increase_mib']:6.0f}) "
               f"{r['max_abs_diff']:10.2e}")

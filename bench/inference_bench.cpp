@@ -10,8 +10,11 @@
 // (.npy) for a comparison of values. Prints one JSON line: median seconds per batch over
 // --repeats, images per second, peak RSS while embedding and its increase over
 // the process after loading the model (the peak is reset after loading, so the
-// load's own transient copies are not counted), and the planned workspace.
+// load's own transient copies are not counted), and the planned workspace;
+// also the median CPU time of a call (every thread's user + system time): on a
+// machine shared with other work it moves less than the wall time.
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -46,6 +49,14 @@ double status_bytes(const std::string& field) {
     status.ignore(1 << 20, '\n');
   }
   return 0;
+}
+
+// User + system CPU time of every thread of the process so far, in seconds.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 // Resets the peak RSS (VmHWM) to the current RSS.
@@ -109,9 +120,10 @@ int main(int argc, char** argv) {
     float* const out = embeddings.data<float>();
     const double rss_loaded = status_bytes("VmRSS");
     reset_peak_rss();
-    std::vector<double> times;
+    std::vector<double> times, cpu_times;
     for (int64_t r = 0; r < warmup + repeats; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_seconds();
       if (inference) {
         inference->embed(x.data<float>(), batch, image, image, out);
       } else {
@@ -119,22 +131,26 @@ int main(int argc, char** argv) {
         Tensor e = net->forward(x);
         std::copy_n(e.data<float>(), batch * dim, out);
       }
-      if (r >= warmup)
+      if (r >= warmup) {
         times.push_back(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        cpu_times.push_back(cpu_seconds() - c0);
+      }
     }
     std::sort(times.begin(), times.end());
     const double median = times[times.size() / 2];
+    std::sort(cpu_times.begin(), cpu_times.end());
+    const double cpu_median = cpu_times[cpu_times.size() / 2];
     const double peak = status_bytes("VmHWM");
     if (!output.empty()) write_npy(output, embeddings);
     std::printf(
         "{\"engine\": \"dml\", \"path\": \"%s\", \"model\": \"%s\", \"image\": %lld, "
         "\"batch\": %lld, \"channels\": %lld, \"threads\": %d, \"median_s\": %.5f, "
-        "\"img_per_s\": %.3f, \"latency_ms\": %.3f, \"peak_rss_bytes\": %.0f, "
+        "\"img_per_s\": %.3f, \"latency_ms\": %.3f, \"cpu_s\": %.5f, \"peak_rss_bytes\": %.0f, "
         "\"rss_increase_bytes\": %.0f, \"workspace_bytes\": %lld}\n",
         path.c_str(), model.c_str(), static_cast<long long>(image), static_cast<long long>(batch),
         static_cast<long long>(channels), omp_get_max_threads(), median, double(batch) / median,
-        median * 1e3, peak, peak - rss_loaded,
+        median * 1e3, cpu_median, peak, peak - rss_loaded,
         static_cast<long long>(inference ? inference->workspace_bytes() : 0));
     return 0;
   } catch (const std::exception& e) {

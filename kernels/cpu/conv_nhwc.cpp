@@ -26,8 +26,8 @@ int64_t ceil_div(int64_t x, int64_t y) {
 }
 
 // How the rows are cut: `blocks` blocks of at most `rows` rows, spread over
-// the threads (each its own blocks and scratch) or run one by one on a
-// threaded GEMM.
+// the threads (each its own blocks and scratch) or run one by one, the
+// threads sharing each block's output columns.
 struct Blocking {
   int64_t blocks, rows;
   bool per_thread;
@@ -78,14 +78,15 @@ void im2col_rows(const ConvNhwc& s, const float* x, int64_t r0, int64_t r1, floa
   }
 }
 
-// y = f(y + bias (+ residual)) over rows x cols, f = ReLU or identity.
+// y = f(y + bias (+ residual)) over rows x cols, rows `ld` floats apart in y
+// and residual; f = ReLU or identity.
 template <bool kResidual, bool kRelu>
-DML_TARGET_CLONES void epilogue_rows(float* __restrict y, int64_t rows, int64_t cols,
+DML_TARGET_CLONES void epilogue_rows(float* __restrict y, int64_t rows, int64_t cols, int64_t ld,
                                      const float* __restrict bias,
                                      const float* __restrict residual) {
   for (int64_t r = 0; r < rows; ++r) {
-    float* yr = y + r * cols;
-    const float* rr = kResidual ? residual + r * cols : nullptr;
+    float* yr = y + r * ld;
+    const float* rr = kResidual ? residual + r * ld : nullptr;
     for (int64_t j = 0; j < cols; ++j) {
       float v = yr[j] + bias[j];
       if constexpr (kResidual) v += rr[j];
@@ -95,27 +96,49 @@ DML_TARGET_CLONES void epilogue_rows(float* __restrict y, int64_t rows, int64_t 
   }
 }
 
-void epilogue(float* y, int64_t rows, int64_t cols, const float* bias, const float* residual,
-              bool relu) {
+void epilogue(float* y, int64_t rows, int64_t cols, int64_t ld, const float* bias,
+              const float* residual, bool relu) {
   if (residual)
-    relu ? epilogue_rows<true, true>(y, rows, cols, bias, residual)
-         : epilogue_rows<true, false>(y, rows, cols, bias, residual);
+    relu ? epilogue_rows<true, true>(y, rows, cols, ld, bias, residual)
+         : epilogue_rows<true, false>(y, rows, cols, ld, bias, residual);
   else
-    relu ? epilogue_rows<false, true>(y, rows, cols, bias, nullptr)
-         : epilogue_rows<false, false>(y, rows, cols, bias, nullptr);
+    relu ? epilogue_rows<false, true>(y, rows, cols, ld, bias, nullptr)
+         : epilogue_rows<false, false>(y, rows, cols, ld, bias, nullptr);
 }
 
-// One block of rows [r0, r1): gather, multiply, epilogue.
-void run_block(const ConvNhwc& s, const float* x, const float* weight, const float* bias,
-               const float* residual, bool relu, float* y, float* scratch, int64_t r0, int64_t r1) {
+// Output columns [j0, j1) of rows [r0, r1): multiply (a: the block's GEMM
+// rows), then the epilogue. In place (y is the residual), the GEMM adds the
+// product onto it.
+void multiply_columns(const ConvNhwc& s, const float* a, const float* weight, const float* bias,
+                      const float* residual, bool relu, float* y, int64_t r0, int64_t r1,
+                      int64_t j0, int64_t j1) {
   const int64_t k = s.depth(), o = s.out_channels;
-  const float* a = x + r0 * k;
+  const bool in_place = residual == y;
+  float* const c = y + r0 * o + j0;
+  gemm<float>(false, false, r1 - r0, j1 - j0, k, 1.f, a, k, weight + j0, o, in_place ? 1.f : 0.f, c,
+              o);
+  epilogue(c, r1 - r0, j1 - j0, o, bias + j0,
+           residual && !in_place ? residual + r0 * o + j0 : nullptr, relu);
+}
+
+// One block of rows [r0, r1): gather, then multiply on `threads` threads, each
+// its own slice of the output columns (one parallel region, no barrier inside
+// the GEMM: few rows leave little work to share, and a busy machine makes
+// every barrier costly).
+void run_block(const ConvNhwc& s, const float* x, const float* weight, const float* bias,
+               const float* residual, bool relu, float* y, float* scratch, int64_t r0, int64_t r1,
+               int threads) {
+  const float* a = x + r0 * s.depth();
   if (!s.direct()) {
     im2col_rows(s, x, r0, r1, scratch);
     a = scratch;
   }
-  gemm<float>(false, false, r1 - r0, o, k, 1.f, a, k, weight, o, 0.f, y + r0 * o, o);
-  epilogue(y + r0 * o, r1 - r0, o, bias, residual ? residual + r0 * o : nullptr, relu);
+  const int64_t o = s.out_channels;
+  const int64_t width = ceil_div(ceil_div(o, threads), 16) * 16, slices = ceil_div(o, width);
+#pragma omp parallel for num_threads(threads) schedule(static) if (slices > 1)
+  for (int64_t j = 0; j < slices; ++j)
+    multiply_columns(s, a, weight, bias, residual, relu, y, r0, r1, j * width,
+                     std::min(o, (j + 1) * width));
 }
 
 }  // namespace
@@ -130,18 +153,22 @@ void conv_nhwc(const ConvNhwc& s, const float* x, const float* weight, const flo
                const float* residual, bool relu, float* y, float* scratch, int threads) {
   const int64_t m = s.rows();
   const Blocking b = blocking(s, threads);
-  const auto block = [&](int64_t i, float* own_scratch) {
+  const auto block = [&](int64_t i, float* own_scratch, int column_threads) {
     const int64_t r0 = std::min(m, i * b.rows), r1 = std::min(m, r0 + b.rows);
-    if (r0 < r1) run_block(s, x, weight, bias, residual, relu, y, own_scratch, r0, r1);
+    if (r0 < r1)
+      run_block(s, x, weight, bias, residual, relu, y, own_scratch, r0, r1, column_threads);
   };
   if (!b.per_thread) {
-    for (int64_t i = 0; i < b.blocks; ++i) block(i, scratch);
+    for (int64_t i = 0; i < b.blocks; ++i) block(i, scratch, threads);
     return;
   }
+  // Blocks are handed out as threads come free (each block's result does not
+  // depend on the thread that computes it): on a machine shared with other
+  // work, a thread that loses its core does not hold the others back.
   const int64_t per_thread_scratch = s.direct() ? 0 : b.rows * s.depth();
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
   for (int64_t i = 0; i < b.blocks; ++i)
-    block(i, scratch + omp_get_thread_num() * per_thread_scratch);
+    block(i, scratch + omp_get_thread_num() * per_thread_scratch, 1);
 }
 
 }  // namespace dml::cpu

@@ -11,7 +11,8 @@
 // while the block is still in cache, so no separate pass reads the output.
 // With several threads and enough rows, each thread takes whole blocks (its
 // own scratch, a one-thread GEMM); with few rows (small images, late layers)
-// the blocks run one after another on the threaded GEMM.
+// the blocks run one after another, each thread taking a slice of the output
+// columns.
 #include <cstdint>
 
 namespace dml::cpu {
@@ -34,8 +35,9 @@ int64_t conv_nhwc_scratch_floats(const ConvNhwc& s, int threads);
 // y[r, o] = f(sum_k col[r, k] * weight[k, o] + bias[o] + residual[r, o]),
 // f = ReLU or identity. weight: [kernel * kernel * in_channels, out_channels]
 // with rows in (ky, kx, c) order; bias: [out_channels]; residual: null or
-// [rows, out_channels]; y: [rows, out_channels], overlapping neither x nor
-// residual; scratch: conv_nhwc_scratch_floats(s, threads) floats.
+// [rows, out_channels]; y: [rows, out_channels], not overlapping x, and either
+// the residual itself (the result replaces it: the GEMM accumulates onto it)
+// or apart from it; scratch: conv_nhwc_scratch_floats(s, threads) floats.
 void conv_nhwc(const ConvNhwc& s, const float* x, const float* weight, const float* bias,
                const float* residual, bool relu, float* y, float* scratch, int threads);
 

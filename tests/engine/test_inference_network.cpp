@@ -65,6 +65,57 @@ TEST(InferenceNetwork, RefusesAnImageTooSmallForAStepNamingIt) {
   }
 }
 
+FoldedConv pointwise(int64_t channels) {
+  FoldedConv c;
+  c.in_channels = c.out_channels = channels;
+  c.weight.assign(size_t(channels * channels), 0.f);
+  c.bias.assign(size_t(channels), 0.f);
+  return c;
+}
+
+EmbeddingHead head_of(int64_t features) {
+  EmbeddingHead head;
+  head.weight.assign(size_t(features * 2), 0.f);
+  head.bias.assign(2, 0.f);
+  return head;
+}
+
+TEST(InferenceNetwork, ASumOverADyingResidualSharesItsBuffer) {
+  // a -> b -> c = conv(b) + a: a dies with c, so c is written over a.
+  Network net(4);
+  const ValueId a = net.conv("a", Network::input(), pointwise(4), kNoValue, true);
+  const ValueId b = net.conv("b", a, pointwise(4), kNoValue, true);
+  const ValueId c = net.conv("c", b, pointwise(4), a, true);
+  net.head(c, head_of(4));
+  const Plan p = net.plan(2, 3, 3, 1);
+  EXPECT_EQ(p.offsets[size_t(c)], p.offsets[size_t(a)]);
+  EXPECT_NE(p.offsets[size_t(b)], p.offsets[size_t(a)]);
+}
+
+TEST(InferenceNetwork, AResidualReadLaterKeepsItsOwnBuffer) {
+  // c = conv(b) + a, and d = conv(c) + a: c must not overwrite a.
+  Network net(4);
+  const ValueId a = net.conv("a", Network::input(), pointwise(4), kNoValue, true);
+  const ValueId b = net.conv("b", a, pointwise(4), kNoValue, true);
+  const ValueId c = net.conv("c", b, pointwise(4), a, true);
+  const ValueId d = net.conv("d", c, pointwise(4), a, true);
+  net.head(d, head_of(4));
+  const Plan p = net.plan(2, 3, 3, 1);
+  EXPECT_NE(p.offsets[size_t(c)], p.offsets[size_t(a)]);
+  EXPECT_EQ(p.offsets[size_t(d)], p.offsets[size_t(a)]);
+}
+
+TEST(InferenceNetwork, ALargeBatchRunsInEvenPassesThroughAnArenaOfOnePass) {
+  Network net(4);
+  net.head(net.conv("a", Network::input(), pointwise(4), kNoValue, true), head_of(4));
+  // 3 x 3 maps: 57 images give a pass its 512 rows, so 100 go in 2 passes of 50.
+  const Plan small = net.plan(50, 3, 3, 1), large = net.plan(100, 3, 3, 1);
+  EXPECT_EQ(small.pass, 50);
+  EXPECT_EQ(large.pass, 50);
+  EXPECT_EQ(large.arena_floats, small.arena_floats);
+  EXPECT_EQ(net.plan(57, 3, 3, 1).pass, 57);
+}
+
 TEST(InferenceNetwork, RefusesAConvolutionOnTheWrongChannelCount) {
   Network net(3);
   try {

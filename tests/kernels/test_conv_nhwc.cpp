@@ -1,7 +1,8 @@
 // The inference kernels on channels-last activations against plain loops in
 // double: the convolution (im2col blocks per thread or one threaded GEMM per
-// block, the 1x1 direct path, padding at every edge) with each epilogue, the
-// max pool and the global pools.
+// block, the 1x1 direct path, padding at every edge) with each epilogue, its
+// Winograd F(2x2, 3x3) form (odd map sizes, both threading paths, in place),
+// the max pool and the global pools.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "kernels/cpu/conv_nhwc.h"
+#include "kernels/cpu/conv_winograd.h"
 #include "kernels/cpu/pool_nhwc.h"
 
 namespace dml::cpu {
@@ -48,7 +50,10 @@ std::vector<double> reference_conv(const ConvNhwc& s, const std::vector<float>& 
   return y;
 }
 
-void check_conv(const ConvNhwc& s, bool with_residual, bool relu, int threads) {
+// in_place: y starts as a copy of the residual and is passed as it.
+// winograd: conv_winograd on the transformed weights instead of conv_nhwc.
+void check_conv(const ConvNhwc& s, bool with_residual, bool relu, int threads,
+                bool in_place = false, bool winograd = false) {
   SCOPED_TRACE(::testing::Message()
                << "batch " << s.batch << ", " << s.height << "x" << s.width << "x" << s.in_channels
                << " -> " << s.out_channels << ", k" << s.kernel << " s" << s.stride << " p"
@@ -58,10 +63,18 @@ void check_conv(const ConvNhwc& s, bool with_residual, bool relu, int threads) {
   const auto w = random_floats(size_t(s.depth() * s.out_channels), 2);
   const auto bias = random_floats(size_t(s.out_channels), 3);
   const auto residual = random_floats(size_t(s.rows() * s.out_channels), 4);
-  std::vector<float> y(residual.size(), NAN);
-  std::vector<float> scratch(size_t(conv_nhwc_scratch_floats(s, threads)));
-  conv_nhwc(s, x.data(), w.data(), bias.data(), with_residual ? residual.data() : nullptr, relu,
-            y.data(), scratch.data(), threads);
+  std::vector<float> y = in_place ? residual : std::vector<float>(residual.size(), NAN);
+  const float* r = in_place ? y.data() : with_residual ? residual.data() : nullptr;
+  if (winograd) {
+    ASSERT_TRUE(winograd_applies(s));
+    std::vector<float> u(size_t(16 * s.in_channels * s.out_channels));
+    winograd_weights(w.data(), s.in_channels, s.out_channels, u.data());
+    std::vector<float> scratch(size_t(conv_winograd_scratch_floats(s, threads)));
+    conv_winograd(s, x.data(), u.data(), bias.data(), r, relu, y.data(), scratch.data(), threads);
+  } else {
+    std::vector<float> scratch(size_t(conv_nhwc_scratch_floats(s, threads)));
+    conv_nhwc(s, x.data(), w.data(), bias.data(), r, relu, y.data(), scratch.data(), threads);
+  }
   const auto want = reference_conv(s, x, w, bias, with_residual ? residual.data() : nullptr, relu);
   const double tolerance = 1e-5 * double(s.depth());
   for (size_t i = 0; i < y.size(); ++i)
@@ -82,6 +95,27 @@ TEST(ConvNhwc, MatchesPlainLoopsForEveryPathAndEpilogue) {
     for (int threads : {1, 2, 3}) check_conv(s, threads == 2, threads != 3, threads);
   check_conv(shapes[4], false, false, 2);
   check_conv(shapes[0], true, true, 1);
+  // The sum written over the residual, on both threading paths.
+  for (int threads : {1, 2}) {
+    check_conv(shapes[0], true, true, threads, true);
+    check_conv(shapes[4], true, false, threads, true);
+    check_conv(shapes[5], true, true, threads, true);
+  }
+}
+
+TEST(ConvWinograd, MatchesPlainLoopsOnOddMapsBothPathsAndInPlace) {
+  const ConvNhwc shapes[] = {
+      {2, 7, 5, 6, 9, 3, 1, 1},     // odd sizes: partial tiles at the bottom and right
+      {3, 16, 12, 16, 8, 3, 1, 1},  // 144 tiles: blocks per thread
+      {2, 1, 1, 4, 5, 3, 1, 1},     // a 1 x 1 map: one tile, mostly padding
+  };
+  for (const ConvNhwc& s : shapes)
+    for (int threads : {1, 2, 3}) {
+      check_conv(s, threads == 2, threads != 3, threads, false, true);
+      check_conv(s, true, true, threads, true, true);
+    }
+  EXPECT_FALSE(winograd_applies({1, 8, 8, 4, 4, 3, 2, 1}));
+  EXPECT_FALSE(winograd_applies({1, 8, 8, 4, 4, 1, 1, 0}));
 }
 
 TEST(PoolNhwc, MaxPoolAndGlobalPoolsMatchPlainLoops) {

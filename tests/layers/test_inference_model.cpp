@@ -129,6 +129,8 @@ TEST(InferenceModel, MatchesOnLargerImagesAndBatches) {
   // Enough rows that the convolutions split them into blocks per thread.
   expect_matches({"small_resnet10", 3, 64, 56, 9});
   expect_matches({"resnet18", 3, 96, 80, 2, GlobalPool::max});
+  // 35 images of 28 px run in two passes (18 and 17) through one arena.
+  expect_matches({"small_resnet10", 1, 28, 28, 35, GlobalPool::average_plus_max});
 }
 
 // The message of the dml::Error that f throws ("" when none).

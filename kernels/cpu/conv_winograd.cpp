@@ -1,0 +1,216 @@
+#include "kernels/cpu/conv_winograd.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/target_clones.h"
+
+namespace dml::cpu {
+
+namespace {
+
+constexpr int kTile = 16;  // 4 x 4 transformed values per tile
+// A block's transformed inputs and products (16 x tiles x (C + O) floats)
+// aim at 8 MiB, with at least kMinTiles tiles (the weights of each of the 16
+// GEMMs are packed once per block) and at most kMaxTiles.
+constexpr int64_t kBlockFloats = int64_t(2) << 20;
+constexpr int64_t kMinTiles = 32, kMaxTiles = 256;
+
+int64_t ceil_div(int64_t x, int64_t y) {
+  return (x + y - 1) / y;
+}
+
+struct Tiles {
+  int64_t rows, cols;  // tiles per image, down and across
+  int64_t count;       // over the batch
+};
+
+Tiles tiles_of(const ConvNhwc& s) {
+  const int64_t rows = ceil_div(s.height, 2), cols = ceil_div(s.width, 2);
+  return {rows, cols, s.batch * rows * cols};
+}
+
+struct Blocking {
+  int64_t blocks, tiles;
+  bool per_thread;  // else one block after another, its 16 GEMMs spread over the threads
+};
+
+Blocking blocking(const ConvNhwc& s, int threads) {
+  const int64_t total = tiles_of(s).count;
+  const int64_t target =
+      std::clamp(kBlockFloats / (kTile * (s.in_channels + s.out_channels)), kMinTiles, kMaxTiles);
+  int64_t blocks = ceil_div(total, target);
+  if (threads > 1) {
+    const int64_t spread = ceil_div(blocks, threads) * threads;
+    if (ceil_div(total, spread) < kMinTiles) return {blocks, ceil_div(total, blocks), false};
+    blocks = spread;
+  }
+  return {blocks, ceil_div(total, blocks), true};
+}
+
+// V = B^T d B for `count` tiles from `first`: v[xi][t][c], xi = 4 i + j, rows
+// of C floats. B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+DML_TARGET_CLONES void transform_inputs(const ConvNhwc& s, const float* __restrict x, int64_t first,
+                                        int64_t count, const float* __restrict zeros,
+                                        float* __restrict v) {
+  const Tiles t = tiles_of(s);
+  const int64_t c = s.in_channels, stride = count * c;
+  for (int64_t k = 0; k < count; ++k) {
+    const int64_t tile = first + k;
+    const int64_t n = tile / (t.rows * t.cols), ty = tile / t.cols % t.rows, tx = tile % t.cols;
+    const float* p[4][4];
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) {
+        const int64_t iy = 2 * ty - 1 + i, ix = 2 * tx - 1 + j;
+        p[i][j] = iy < 0 || iy >= s.height || ix < 0 || ix >= s.width
+                      ? zeros
+                      : x + ((n * s.height + iy) * s.width + ix) * c;
+      }
+    float* out = v + k * c;
+#pragma GCC ivdep
+    for (int64_t ch = 0; ch < c; ++ch) {
+      float r[4][4];
+      for (int j = 0; j < 4; ++j) {
+        const float d0 = p[0][j][ch], d1 = p[1][j][ch], d2 = p[2][j][ch], d3 = p[3][j][ch];
+        r[0][j] = d0 - d2;
+        r[1][j] = d1 + d2;
+        r[2][j] = d2 - d1;
+        r[3][j] = d1 - d3;
+      }
+      for (int i = 0; i < 4; ++i) {
+        out[(4 * i + 0) * stride + ch] = r[i][0] - r[i][2];
+        out[(4 * i + 1) * stride + ch] = r[i][1] + r[i][2];
+        out[(4 * i + 2) * stride + ch] = r[i][2] - r[i][1];
+        out[(4 * i + 3) * stride + ch] = r[i][1] - r[i][3];
+      }
+    }
+  }
+}
+
+// Y = A^T M A per tile, A^T = [1 1 1 0; 0 1 -1 -1], then y = f(Y + bias (+
+// residual)) at the outputs inside the map. m[xi][t][o].
+template <bool kResidual, bool kRelu>
+DML_TARGET_CLONES void transform_outputs(const ConvNhwc& s, const float* __restrict m,
+                                         int64_t first, int64_t count, const float* bias,
+                                         const float* residual, float* y) {
+  const Tiles t = tiles_of(s);
+  const int64_t o = s.out_channels, stride = count * o;
+  for (int64_t k = 0; k < count; ++k) {
+    const int64_t tile = first + k;
+    const int64_t n = tile / (t.rows * t.cols), ty = tile / t.cols % t.rows, tx = tile % t.cols;
+    const int64_t oy = 2 * ty, ox = 2 * tx;
+    const bool down = oy + 1 < s.height, across = ox + 1 < s.width;
+    const int64_t at[2][2] = {
+        {((n * s.height + oy) * s.width + ox) * o, ((n * s.height + oy) * s.width + ox + 1) * o},
+        {((n * s.height + oy + 1) * s.width + ox) * o,
+         ((n * s.height + oy + 1) * s.width + ox + 1) * o}};
+    const float* in = m + k * o;
+#pragma GCC ivdep
+    for (int64_t ch = 0; ch < o; ++ch) {
+      float r[2][4];
+      for (int j = 0; j < 4; ++j) {
+        const float m0 = in[(0 + j) * stride + ch], m1 = in[(4 + j) * stride + ch],
+                    m2 = in[(8 + j) * stride + ch], m3 = in[(12 + j) * stride + ch];
+        r[0][j] = m0 + m1 + m2;
+        r[1][j] = m1 - m2 - m3;
+      }
+      for (int a = 0; a < 2; ++a) {
+        if (a == 1 && !down) break;
+        for (int b = 0; b < 2; ++b) {
+          if (b == 1 && !across) break;
+          float value =
+              (b == 0 ? r[a][0] + r[a][1] + r[a][2] : r[a][1] - r[a][2] - r[a][3]) + bias[ch];
+          if constexpr (kResidual) value += residual[at[a][b] + ch];
+          if constexpr (kRelu) value = value > 0.f ? value : 0.f;
+          y[at[a][b] + ch] = value;
+        }
+      }
+    }
+  }
+}
+
+void output_block(const ConvNhwc& s, const float* m, int64_t first, int64_t count,
+                  const float* bias, const float* residual, bool relu, float* y) {
+  if (residual)
+    relu ? transform_outputs<true, true>(s, m, first, count, bias, residual, y)
+         : transform_outputs<true, false>(s, m, first, count, bias, residual, y);
+  else
+    relu ? transform_outputs<false, true>(s, m, first, count, bias, nullptr, y)
+         : transform_outputs<false, false>(s, m, first, count, bias, nullptr, y);
+}
+
+// Scratch of one block: the zero patch row, V, M.
+int64_t block_floats(const ConvNhwc& s, int64_t tiles) {
+  return s.in_channels + kTile * tiles * (s.in_channels + s.out_channels);
+}
+
+// One block of `count` tiles from `first`; its 16 GEMMs shared among
+// `threads` threads (whole GEMMs each: one parallel region, no barrier inside).
+void run_block(const ConvNhwc& s, const float* x, const float* u, const float* bias,
+               const float* residual, bool relu, float* y, float* scratch, int64_t first,
+               int64_t count, int threads) {
+  const int64_t c = s.in_channels, o = s.out_channels;
+  float* const zeros = scratch;
+  float* const v = zeros + c;
+  float* const m = v + kTile * count * c;
+  std::fill(zeros, zeros + c, 0.f);
+  transform_inputs(s, x, first, count, zeros, v);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
+  for (int xi = 0; xi < kTile; ++xi)
+    gemm<float>(false, false, count, o, c, 1.f, v + xi * count * c, c, u + xi * c * o, o, 0.f,
+                m + xi * count * o, o);
+  output_block(s, m, first, count, bias, residual, relu, y);
+}
+
+}  // namespace
+
+bool winograd_applies(const ConvNhwc& s) {
+  return s.kernel == 3 && s.stride == 1 && s.padding == 1;
+}
+
+void winograd_weights(const float* weight, int64_t in_channels, int64_t out_channels, float* u) {
+  // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], in double, rounded once.
+  static constexpr double kG[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  const int64_t c = in_channels, o = out_channels;
+  for (int64_t ic = 0; ic < c; ++ic)
+    for (int64_t oc = 0; oc < o; ++oc) {
+      double g[3][3];
+      for (int ky = 0; ky < 3; ++ky)
+        for (int kx = 0; kx < 3; ++kx) g[ky][kx] = weight[((ky * 3 + kx) * c + ic) * o + oc];
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) {
+          double sum = 0;
+          for (int ky = 0; ky < 3; ++ky)
+            for (int kx = 0; kx < 3; ++kx) sum += kG[i][ky] * g[ky][kx] * kG[j][kx];
+          u[((4 * i + j) * c + ic) * o + oc] = float(sum);
+        }
+    }
+}
+
+int64_t conv_winograd_scratch_floats(const ConvNhwc& s, int threads) {
+  const Blocking b = blocking(s, threads);
+  return (b.per_thread ? threads : 1) * block_floats(s, b.tiles);
+}
+
+void conv_winograd(const ConvNhwc& s, const float* x, const float* u, const float* bias,
+                   const float* residual, bool relu, float* y, float* scratch, int threads) {
+  const int64_t total = tiles_of(s).count;
+  const Blocking b = blocking(s, threads);
+  const int64_t per_block = block_floats(s, b.tiles);
+  const auto block = [&](int64_t i, float* own_scratch, int gemm_threads) {
+    const int64_t first = std::min(total, i * b.tiles), last = std::min(total, first + b.tiles);
+    if (first < last)
+      run_block(s, x, u, bias, residual, relu, y, own_scratch, first, last - first, gemm_threads);
+  };
+  if (!b.per_thread) {
+    for (int64_t i = 0; i < b.blocks; ++i) block(i, scratch, threads);
+    return;
+  }
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
+  for (int64_t i = 0; i < b.blocks; ++i) block(i, scratch + omp_get_thread_num() * per_block, 1);
+}
+
+}  // namespace dml::cpu
