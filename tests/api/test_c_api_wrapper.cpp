@@ -31,7 +31,11 @@ TEST(CApiWrapper, ModelEmbedsAsTheCCalls) {
   ASSERT_EQ(dml_embed_files(model.handle(), paths, 2, direct.data(), direct.size()), DML_OK);
   EXPECT_EQ(wrapped, direct);
   const deploy::Model moved = std::move(model);
-  EXPECT_EQ(moved.embed_files({image}), std::vector<float>(direct.begin(), direct.begin() + 8));
+  // A batch of one takes other GEMM blockings than a batch of two, so the
+  // sums may round differently in the last place.
+  const std::vector<float> single = moved.embed_files({image});
+  ASSERT_EQ(single.size(), size_t(kEmbeddingDim));
+  for (int64_t i = 0; i < kEmbeddingDim; ++i) EXPECT_NEAR(single[i], direct[i], 1e-6f) << i;
 }
 
 TEST(CApiWrapper, ErrorsCarryStatusAndMessage) {
