@@ -1,7 +1,8 @@
 # Cross-compiling for aarch64 Linux with Debian's g++-aarch64-linux-gnu
-# (scripts/cross_aarch64.sh). Libraries come from the target's root only;
-# headers and CMake packages may come from the host too, for header-only
-# ones (nlohmann-json). Programs run under qemu-aarch64 where it is present.
+# (scripts/cross_aarch64.sh, the light build). Libraries come from the
+# target's root only; headers and CMake packages may come from the host too,
+# for the header-only ones the light build needs (nlohmann-json, stb's
+# decoder). ctest runs programs under qemu-aarch64 where it is present.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)

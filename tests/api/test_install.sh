@@ -45,22 +45,14 @@ mkdir "$work/fixture"
 images=("$work/fixture/a.png" "$work/fixture/b.png" "$work/fixture/c.png")
 
 # Each query (the first two images) is its own nearest neighbour, at ~0.
-check_output() {
-  local name=$1 output=$2
-  [ "$(wc -l <<<"$output")" -eq 2 ] || fail "$name printed, not two lines:"$'\n'"$output"
-  local q
-  for q in 0 1; do
-    awk -v q="$q" -v path="${images[q]}:" 'NR == q + 1 {
-        exit !($1 == path && $2 == q && $3 + 0 < 1e-4 && $3 + 0 > -1e-4 && NF == 7) }' \
-      <<<"$output" || fail "$name: query $q is not its own nearest neighbour:"$'\n'"$output"
-  done
-}
+# shellcheck source=tests/api/check_embed_search.sh
+source "$source_dir/tests/api/check_embed_search.sh"
 
 run_example() {
   local name=$1 program=$2 output
   output=$("$program" "$work/fixture/model.safetensors" "${images[@]}") ||
     fail "$name failed:"$'\n'"$output"
-  check_output "$name" "$output"
+  check_embed_search "$name" "$output" "${images[@]}" || fail "$name: see above"
 }
 
 # CMake: find_package(dml) from the prefix alone.
