@@ -151,7 +151,13 @@ DML_API dml_status dml_embed_tensor(const dml_model* model, const float* batch, 
 
 typedef struct dml_index dml_index;
 
-typedef enum dml_metric { DML_METRIC_L2 = 0, DML_METRIC_COSINE = 1 } dml_metric;
+typedef enum dml_metric {
+  DML_METRIC_L2 = 0,
+  DML_METRIC_COSINE = 1,
+  /* Not a metric: widens the type to every int32 value, so that whatever a
+   * caller passes is a valid dml_metric the library can check and refuse. */
+  DML_METRIC_MAX_ENUM = 0x7FFFFFFF
+} dml_metric;
 
 DML_API dml_status dml_index_create(int64_t dim, dml_metric metric, dml_index** index);
 DML_API void dml_index_close(dml_index* index);
