@@ -187,8 +187,40 @@ def _matrix(array, what, dtype, columns):
 
 # ---- models ----------------------------------------------------------------
 
-class Model:
+class _Handle:
+    """An owner of one library object: closed by close(), by a with block's
+    end, or when garbage collected. Subclasses name their kind and the
+    library function that releases it."""
+
+    _kind = "object"
+    _release = None  # the name of the dml_*_close function
+
+    def close(self):
+        if self._handle is not None:
+            getattr(library(), self._release)(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_handle", None) is not None:
+            self.close()
+
+    def _open_handle(self):
+        if self._handle is None:
+            _refuse(ERROR_INVALID_ARGUMENT, "the %s is closed" % self._kind)
+        return self._handle
+
+
+class Model(_Handle):
     """A model file written by `dml train`, ready to embed images."""
+
+    _kind = "model"
+    _release = "dml_model_close"
 
     def __init__(self, path, num_threads=0, max_image_pixels=0):
         lib = library()
@@ -208,26 +240,6 @@ class Model:
                      "image_size": info.image_size, "resize": info.resize,
                      "mean": list(info.mean), "std": list(info.std),
                      "backbone": info.backbone.decode()}
-
-    def close(self):
-        if self._handle is not None:
-            library().dml_model_close(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
-
-    def _open_handle(self):
-        if self._handle is None:
-            _refuse(ERROR_INVALID_ARGUMENT, "the model is closed")
-        return self._handle
 
     def _embeddings(self, count):
         return np.empty((count, self.embedding_dim), dtype=np.float32)
@@ -294,10 +306,13 @@ class Model:
 
 # ---- exact index -----------------------------------------------------------
 
-class Index:
+class Index(_Handle):
     """An exact nearest-neighbour index of float32 rows with int64 ids (>= 0).
     metric "l2" gives squared Euclidean distances, "cosine" 1 - cosine
     similarity; searches beyond the rows held give id -1, distance inf."""
+
+    _kind = "index"
+    _release = "dml_index_close"
 
     def __init__(self, dim, metric="l2", _handle=None):
         self._handle = None
@@ -315,26 +330,6 @@ class Index:
         handle = ctypes.c_void_p()
         _check(library().dml_index_load(_path(path), ctypes.byref(handle)))
         return cls(0, _handle=handle)
-
-    def close(self):
-        if self._handle is not None:
-            library().dml_index_close(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
-
-    def _open_handle(self):
-        if self._handle is None:
-            _refuse(ERROR_INVALID_ARGUMENT, "the index is closed")
-        return self._handle
 
     def _int64_query(self, function):
         value = ctypes.c_int64()
