@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "kernels/cpu/gemm.h"
-#include "kernels/cpu/target_clones.h"
+#include "kernels/cpu/isa_dispatch.h"
 
 namespace dml::cpu {
 
@@ -81,9 +81,8 @@ void im2col_rows(const ConvNhwc& s, const float* x, int64_t r0, int64_t r1, floa
 // y = f(y + bias (+ residual)) over rows x cols, rows `ld` floats apart in y
 // and residual; f = ReLU or identity.
 template <bool kResidual, bool kRelu>
-DML_TARGET_CLONES void epilogue_rows(float* __restrict y, int64_t rows, int64_t cols, int64_t ld,
-                                     const float* __restrict bias,
-                                     const float* __restrict residual) {
+DML_ISA_BODY void epilogue_rows(float* __restrict y, int64_t rows, int64_t cols, int64_t ld,
+                                const float* __restrict bias, const float* __restrict residual) {
   for (int64_t r = 0; r < rows; ++r) {
     float* yr = y + r * ld;
     const float* rr = kResidual ? residual + r * ld : nullptr;
@@ -98,12 +97,13 @@ DML_TARGET_CLONES void epilogue_rows(float* __restrict y, int64_t rows, int64_t 
 
 void epilogue(float* y, int64_t rows, int64_t cols, int64_t ld, const float* bias,
               const float* residual, bool relu) {
+  const Isa isa = active_isa();
   if (residual)
-    relu ? epilogue_rows<true, true>(y, rows, cols, ld, bias, residual)
-         : epilogue_rows<true, false>(y, rows, cols, ld, bias, residual);
+    relu ? run_for_isa<epilogue_rows<true, true>>(isa, y, rows, cols, ld, bias, residual)
+         : run_for_isa<epilogue_rows<true, false>>(isa, y, rows, cols, ld, bias, residual);
   else
-    relu ? epilogue_rows<false, true>(y, rows, cols, ld, bias, nullptr)
-         : epilogue_rows<false, false>(y, rows, cols, ld, bias, nullptr);
+    relu ? run_for_isa<epilogue_rows<false, true>>(isa, y, rows, cols, ld, bias, residual)
+         : run_for_isa<epilogue_rows<false, false>>(isa, y, rows, cols, ld, bias, residual);
 }
 
 // Output columns [j0, j1) of rows [r0, r1): multiply (a: the block's GEMM

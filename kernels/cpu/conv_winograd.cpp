@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
-#include "kernels/cpu/target_clones.h"
+#include "kernels/cpu/isa_dispatch.h"
 
 namespace dml::cpu {
 
@@ -53,9 +53,9 @@ Blocking blocking(const ConvNhwc& s, int threads) {
 
 // V = B^T d B for `count` tiles from `first`: v[xi][t][c], xi = 4 i + j, rows
 // of C floats. B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
-DML_TARGET_CLONES void transform_inputs(const ConvNhwc& s, const float* __restrict x, int64_t first,
-                                        int64_t count, const float* __restrict zeros,
-                                        float* __restrict v) {
+DML_ISA_BODY void transform_inputs(const ConvNhwc& s, const float* __restrict x, int64_t first,
+                                   int64_t count, const float* __restrict zeros,
+                                   float* __restrict v) {
   const Tiles t = tiles_of(s);
   const int64_t c = s.in_channels, stride = count * c;
   for (int64_t k = 0; k < count; ++k) {
@@ -93,9 +93,9 @@ DML_TARGET_CLONES void transform_inputs(const ConvNhwc& s, const float* __restri
 // Y = A^T M A per tile, A^T = [1 1 1 0; 0 1 -1 -1], then y = f(Y + bias (+
 // residual)) at the outputs inside the map. m[xi][t][o].
 template <bool kResidual, bool kRelu>
-DML_TARGET_CLONES void transform_outputs(const ConvNhwc& s, const float* __restrict m,
-                                         int64_t first, int64_t count, const float* bias,
-                                         const float* residual, float* y) {
+DML_ISA_BODY void transform_outputs(const ConvNhwc& s, const float* __restrict m, int64_t first,
+                                    int64_t count, const float* bias, const float* residual,
+                                    float* y) {
   const Tiles t = tiles_of(s);
   const int64_t o = s.out_channels, stride = count * o;
   for (int64_t k = 0; k < count; ++k) {
@@ -134,12 +134,13 @@ DML_TARGET_CLONES void transform_outputs(const ConvNhwc& s, const float* __restr
 
 void output_block(const ConvNhwc& s, const float* m, int64_t first, int64_t count,
                   const float* bias, const float* residual, bool relu, float* y) {
+  const Isa isa = active_isa();
   if (residual)
-    relu ? transform_outputs<true, true>(s, m, first, count, bias, residual, y)
-         : transform_outputs<true, false>(s, m, first, count, bias, residual, y);
+    relu ? run_for_isa<transform_outputs<true, true>>(isa, s, m, first, count, bias, residual, y)
+         : run_for_isa<transform_outputs<true, false>>(isa, s, m, first, count, bias, residual, y);
   else
-    relu ? transform_outputs<false, true>(s, m, first, count, bias, nullptr, y)
-         : transform_outputs<false, false>(s, m, first, count, bias, nullptr, y);
+    relu ? run_for_isa<transform_outputs<false, true>>(isa, s, m, first, count, bias, residual, y)
+         : run_for_isa<transform_outputs<false, false>>(isa, s, m, first, count, bias, residual, y);
 }
 
 // Scratch of one block: the zero patch row, V, M.
@@ -157,7 +158,7 @@ void run_block(const ConvNhwc& s, const float* x, const float* u, const float* b
   float* const v = zeros + c;
   float* const m = v + kTile * count * c;
   std::fill(zeros, zeros + c, 0.f);
-  transform_inputs(s, x, first, count, zeros, v);
+  run_for_isa<transform_inputs>(active_isa(), s, x, first, count, zeros, v);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
   for (int xi = 0; xi < kTile; ++xi)
     gemm<float>(false, false, count, o, c, 1.f, v + xi * count * c, c, u + xi * c * o, o, 0.f,
