@@ -32,7 +32,7 @@ sys.path.insert(0, HERE)
 import compare_index_faiss as index_cmp  # noqa: E402
 import compare_inference_torch as inference_cmp  # noqa: E402
 
-HEADER = (f"{'case':<36} {'engine':<22} {'per second':>11} {'ms/call':>9} {'speedup':>8} "
+HEADER = (f"{'case':<36} {'engine':<26} {'per second':>11} {'ms/call':>9} {'speedup':>8} "
           f"{'peak MiB':>9} {'+run MiB':>9} {'agreement':>12} {'others':>6}")
 
 
@@ -40,7 +40,7 @@ def line(case, engine, per_s, ms, speedup, peak, run, agreement, others):
     """One row of the table; a figure that does not apply is None (blank)."""
     def num(v, width, digits, suffix=""):
         return f"{'' if v is None else f'{v:.{digits}f}{suffix}':>{width}}"
-    return (f"{case:<36} {engine:<22} {num(per_s, 11, 1)} {num(ms, 9, 2)} "
+    return (f"{case:<36} {engine:<26} {num(per_s, 11, 1)} {num(ms, 9, 2)} "
             f"{num(speedup, 8, 2, 'x')} {num(peak, 9, 0)} {num(run, 9, 0)} {agreement:>12} "
             f"{num(others, 6, 2)}")
 
