@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Times the engine's exact index (bench/index_bench.cpp) and faiss's
-IndexFlatL2 on the same database and queries, with the same thread count and
-k; prints both and the ratios ours / faiss.
+"""Times the engine's exact index through the C API (bench/index_bench.cpp)
+and faiss's IndexFlatL2 on the same database and queries, with the same
+thread count and k; prints both and the ratios ours / faiss.
 
     /usr/bin/python3 bench/compare_index_faiss.py [--build build-bench] [--threads 2]
         [--rows 1000000] [--dim 128] [--queries 1000] [--k 10] [--reps 5]
@@ -78,10 +78,9 @@ def compare_neighbours(prefix, tolerance):
                 float((np.abs(ours_d - faiss_d) / np.maximum(np.abs(faiss_d), 1e-30)).max())}
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--build", default="build-bench")
-    p.add_argument("--threads", type=int, default=os.cpu_count())
+def add_index_arguments(p):
+    """The options of the index case, shared with bench/compare_deploy.py
+    (which adds --build, --threads and --max-wait of its own)."""
     p.add_argument("--rows", type=int, default=1000000)
     p.add_argument("--dim", type=int, default=128)
     p.add_argument("--queries", type=int, default=1000)
@@ -92,17 +91,18 @@ def main():
     p.add_argument("--tie-tolerance", type=float, default=1e-5)
     p.add_argument("--faiss-env", default="default",
                    help="comma-separated: " + ", ".join(FAISS_ENVS) + " (or all)")
-    p.add_argument("--max-wait", type=float, default=300,
-                   help="longest wait in seconds for an idle second before each side runs")
-    p.add_argument("--faiss-child", nargs=1, help=argparse.SUPPRESS)
-    a = p.parse_args()
-    if a.faiss_child:
-        print(json.dumps(faiss_child(a.faiss_child[0], a.k, a.reps, a.single_reps, a.threads)))
-        return
+
+
+def faiss_envs(p, a):
     envs = list(FAISS_ENVS) if a.faiss_env == "all" else a.faiss_env.split(",")
     for name in envs:
         if name not in FAISS_ENVS:
             p.error(f"unknown --faiss-env {name!r}; use {', '.join(FAISS_ENVS)} or all")
+    return envs
+
+
+def run_index(a, envs):
+    """Both sides on one seeded database: {"ours", "faiss": {env: ...}, "agreement"}."""
     import numpy as np
 
     threads = {"OMP_NUM_THREADS": str(a.threads), "OPENBLAS_NUM_THREADS": str(a.threads)}
@@ -120,11 +120,21 @@ def main():
         theirs, agreement = {}, {}
         for name in envs:
             env = dict(os.environ, **threads, **FAISS_ENVS[name])
-            theirs[name] = run_json([sys.executable, __file__, "--k", str(a.k), "--reps",
-                                     str(a.reps), "--single-reps", str(a.single_reps),
+            theirs[name] = run_json([sys.executable, os.path.abspath(__file__), "--k", str(a.k),
+                                     "--reps", str(a.reps), "--single-reps", str(a.single_reps),
                                      "--threads", str(a.threads), "--faiss-child", prefix],
                                     a.max_wait, env)
             agreement[name] = compare_neighbours(prefix, a.tie_tolerance)
+    return {"ours": ours, "faiss": theirs, "agreement": agreement}
+
+
+def fastest_faiss(result, key):
+    """The faiss environment with the lowest median of `key`."""
+    return min(result["faiss"], key=lambda n: result["faiss"][n][key])
+
+
+def print_index_table(a, result):
+    ours, theirs, agreement = result["ours"], result["faiss"], result["agreement"]
     print(f"{a.rows} x {a.dim} f32 database, {a.queries} queries, k = {a.k}, {a.threads} "
           f"threads, medians of {a.reps} (single query: of {a.single_reps})")
     print(f"{'engine':<24} {'build s':>8} {'search s':>9} {'queries/s':>10} {'1 query ms':>11} "
@@ -142,12 +152,33 @@ def main():
           "others: cores other processes used")
     for key, what in (("build_median_s", "build"), ("search_median_s", "search"),
                       ("single_median_s", "one query")):
-        best = min(theirs, key=lambda n: theirs[n][key])
+        best = fastest_faiss(result, key)
         print(f"ratio ours / fastest faiss ({best}), {what}: {ours[key] / theirs[best][key]:.2f}x")
-    print(json.dumps({"ours": ours, "faiss": theirs, "agreement": agreement}))
-    bad = {name: g for name, g in agreement.items() if g["not_ties"]}
+
+
+def check_agreement(result):
+    """Fails the run when the neighbours differ beyond ties."""
+    bad = {name: g for name, g in result["agreement"].items() if g["not_ties"]}
     if bad:
         sys.exit(f"neighbours differ beyond ties: {bad}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--build", default="build-bench")
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    add_index_arguments(p)
+    p.add_argument("--max-wait", type=float, default=300,
+                   help="longest wait in seconds for an idle second before each side runs")
+    p.add_argument("--faiss-child", nargs=1, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.faiss_child:
+        print(json.dumps(faiss_child(a.faiss_child[0], a.k, a.reps, a.single_reps, a.threads)))
+        return
+    result = run_index(a, faiss_envs(p, a))
+    print_index_table(a, result)
+    print(json.dumps(result))
+    check_agreement(result)
 
 
 if __name__ == "__main__":

@@ -1,27 +1,34 @@
 #!/usr/bin/python3
-"""Times the inference path (bench/inference_bench.cpp) beside PyTorch's eval
-mode on the same weights and images, on this machine, in one run; prints
-images per second, latency, peak memory and the ratios.
+"""Times embedding through the C API (bench/inference_bench.cpp) beside
+PyTorch's eval mode on the same weights and images, on this machine, in one
+run; prints images per second, latency, peak memory and the ratios.
 
     /usr/bin/python3 bench/compare_inference_torch.py [--threads 2] [--rounds 3] [--build build]
+        [--cases resnet50:32,...] [--training] [--max-wait 60]
 
 The network: a ResNet backbone without its classifier, average pooling,
 Linear to 128, L2 normalisation. resnet50 is torchvision's; small_resnet10
 (the demo's: 1 channel, 28 px, 3x3 stride-1 stem, no max pool, basic blocks
 1-1-1-1 of widths 32-256) is built from torchvision's BasicBlock. The weights
 are torchvision's initialisation with random batch-norm statistics and affine
-parameters (so folding them matters), written once to a safetensors file with
-the exported model's names; both sides load it. PyTorch runs under
-torch.no_grad() in eval mode with torch.set_num_threads equal to ours.
+parameters (so folding them matters), written once as an exported model
+file (what `dml train` writes: the tensors under the exported names, the
+format and config in the metadata). inference_bench opens it with
+dml_model_open and embeds the float NCHW batch with dml_embed_tensor; PyTorch
+loads the same tensors and runs under torch.no_grad() in eval mode with
+torch.set_num_threads equal to ours. --training also times the training
+engine's eval-mode forward of the same file (inference_bench --path training).
 
 Each measurement runs in its own process, `--rounds` times, alternating the
-two sides; a round reports the median of `--repeats` calls after a warm-up
-call, and the table shows the median round. Peak memory is the process's
-peak RSS while embedding (reset after loading the model, through
-/proc/self/clear_refs) and its increase over the RSS after loading. The
-embeddings of both sides are compared (largest absolute difference). CPU
-time per image (every thread's user + system time) is shown beside the wall
-times: on a machine shared with other work it moves less than they do.
+sides, each after an idle second (bench/compare_knn_faiss.py's run_json,
+which also records the cores other processes used meanwhile); a round reports
+the median of `--repeats` calls after a warm-up call, and the table shows the
+median round. Peak memory is the process's peak RSS while embedding (reset
+after loading the model, through /proc/self/clear_refs) and its increase over
+the RSS after loading. The embeddings of both sides are compared (largest
+absolute difference). CPU time per image (every thread's user + system time)
+is shown beside the wall times: on a machine shared with other work it moves
+less than they do.
 """
 import argparse
 import json
@@ -29,10 +36,13 @@ import os
 import resource
 import statistics
 import struct
-import subprocess
 import sys
 import tempfile
 import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from compare_knn_faiss import run_json  # noqa: E402
 
 CASES = [("resnet50", 3, 224, 1), ("resnet50", 3, 224, 32),
          ("small_resnet10", 1, 28, 1), ("small_resnet10", 1, 28, 256)]
@@ -92,8 +102,8 @@ class EmbeddingNet:
             {k[len("head.fc."):]: v for k, v in tensors.items() if k.startswith("head.fc.")})
 
 
-def write_safetensors(path, tensors):
-    header, chunks, offset = {}, [], 0
+def write_safetensors(path, tensors, metadata):
+    header, chunks, offset = {"__metadata__": metadata}, [], 0
     for name, t in tensors.items():
         data = t.detach().contiguous().numpy().tobytes()
         dtype = "F32" if t.dtype.is_floating_point else "I64"
@@ -117,13 +127,24 @@ def read_safetensors(path):
         data = f.read()
     out = {}
     for name, e in header.items():
+        if name == "__metadata__":
+            continue
         b, end = e["data_offsets"]
         dtype = np.float32 if e["dtype"] == "F32" else np.int64
         out[name] = torch.from_numpy(np.frombuffer(data[b:end], dtype=dtype).reshape(e["shape"]).copy())
     return out
 
 
-def make_weights(name, channels, path):
+def model_config(name, channels, image):
+    """The config sections an exported model carries (dml/train/config.h)."""
+    return {"model": {"backbone": name, "in_channels": channels, "pretrained": "",
+                      "embedding_dim": DIM, "pool": "avg", "layer_norm": False},
+            "augment": {"image_size": image, "resize": image,
+                        "mean": [0.5] * channels, "std": [0.25] * channels}}
+
+
+def make_model_file(name, channels, image, path):
+    """An exported model ("dml-model-1") of seeded weights."""
     import torch
 
     torch.manual_seed(0)
@@ -135,7 +156,8 @@ def make_weights(name, channels, path):
                 m.bias.uniform_(-0.2, 0.2)
                 m.running_mean.uniform_(-0.2, 0.2)
                 m.running_var.uniform_(0.5, 2.0)
-    write_safetensors(path, net.state_dict())
+    write_safetensors(path, net.state_dict(), {
+        "format": "dml-model-1", "config": json.dumps(model_config(name, channels, image))})
 
 
 def status_bytes(field):
@@ -180,18 +202,101 @@ def torch_side(a):
                       "peak_rss_bytes": peak, "rss_increase_bytes": peak - rss_loaded}))
 
 
-def run_json(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def run_case(a, tmp, model, channels, image, batch):
+    """One case, every side in its own processes: the median round of each."""
+    import numpy as np
+
+    model_file = os.path.join(tmp, f"{model}.safetensors")
+    if not os.path.exists(model_file):
+        make_model_file(model, channels, image, model_file)
+    images = os.path.join(tmp, "images.npy")
+    np.save(images, np.random.default_rng(0).standard_normal(
+        (batch, channels, image, image), dtype=np.float32))
+    bench = [os.path.join(a.build, "bench", "inference_bench"), "--model-file", model_file,
+             "--batch", str(batch), "--input", images, "--repeats", str(a.repeats),
+             "--threads", str(a.threads)]
+    torch_cmd = [sys.executable, os.path.abspath(__file__), "--side", "torch", "--model", model,
+                 "--channels", str(channels), "--image", str(image), "--batch", str(batch),
+                 "--weights", model_file, "--input", images, "--repeats", str(a.repeats),
+                 "--threads", str(a.threads)]
+    outs = {side: os.path.join(tmp, side + ".npy") for side in ("api", "training", "torch")}
+    runs = {"api": [], "training": [], "torch": []}
+    for _ in range(a.rounds):
+        runs["torch"].append(run_json(torch_cmd + ["--output", outs["torch"]], a.max_wait))
+        runs["api"].append(run_json(bench + ["--output", outs["api"]], a.max_wait))
+        if a.training:
+            runs["training"].append(run_json(
+                bench + ["--path", "training", "--output", outs["training"]], a.max_wait))
+    theirs = np.load(outs["torch"])
+
+    def mid(side, key):
+        return statistics.median(r[key] for r in runs[side])
+
+    row = {"model": model, "image": image, "batch": batch, "threads": a.threads,
+           "rounds": a.rounds, "repeats": a.repeats}
+    for side, label in (("api", "dml"), ("torch", "torch")):
+        row.update({f"{label}_img_per_s": mid(side, "img_per_s"),
+                    f"{label}_latency_ms": mid(side, "latency_ms"),
+                    f"{label}_cpu_ms_per_img": mid(side, "cpu_s") * 1e3 / batch,
+                    f"{label}_peak_rss_mib": mid(side, "peak_rss_bytes") / 2**20,
+                    f"{label}_rss_increase_mib": mid(side, "rss_increase_bytes") / 2**20,
+                    f"{label}_other_load_cores": mid(side, "other_load_cores")})
+    row["max_abs_diff"] = float(np.abs(np.load(outs["api"]) - theirs).max())
+    if a.training:
+        row["training_img_per_s"] = mid("training", "img_per_s")
+        row["training_max_abs_diff"] = float(np.abs(np.load(outs["training"]) - theirs).max())
+    row["speedup"] = row["dml_img_per_s"] / row["torch_img_per_s"]
+    return row
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run_cases(a):
+    """The rows of every case --cases selects, one JSON line each as it ends."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for model, channels, image, batch in CASES:
+            if a.cases != "all" and f"{model}:{batch}" not in a.cases.split(","):
+                continue
+            rows.append(run_case(a, tmp, model, channels, image, batch))
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def print_table(rows):
+    print(f"{'model':16} {'px':>4} {'batch':>5} {'dml img/s':>10} {'torch img/s':>11} "
+          f"{'ratio':>6} {'dml ms':>8} {'torch ms':>8} {'cpu ms/img dml':>14} {'torch':>6} "
+          f"{'dml peak MiB (+run)':>20} {'torch peak MiB (+run)':>22} {'max |diff|':>10} "
+          f"{'others':>6}")
+    for r in rows:
+        print(f"{r['model']:16} {r['image']:4} {r['batch']:5} {r['dml_img_per_s']:10.1f} "
+              f"{r['torch_img_per_s']:11.1f} {r['speedup']:6.2f} {r['dml_latency_ms']:8.1f} "
+              f"{r['torch_latency_ms']:8.1f} {r['dml_cpu_ms_per_img']:14.1f} "
+              f"{r['torch_cpu_ms_per_img']:6.1f} "
+              f"{r['dml_peak_rss_mib']:10.0f} ({r['dml_rss_increase_mib']:6.0f}) "
+              f"{r['torch_peak_rss_mib']:12.0f} ({r['torch_rss_increase_mib']:6.0f}) "
+              f"{r['max_abs_diff']:10.2e} "
+              f"{max(r['dml_other_load_cores'], r['torch_other_load_cores']):6.2f}")
+        if "training_img_per_s" in r:
+            print(f"{'':27} training engine: {r['training_img_per_s']:.1f} img/s, "
+                  f"max |diff| {r['training_max_abs_diff']:.2e}")
+    print("ratio: dml img/s / torch img/s; others: cores other processes used (median round)")
+
+
+def add_arguments(p):
+    """The options of the comparison, shared with bench/compare_deploy.py."""
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--build", default="build")
     p.add_argument("--cases", default="all", help="comma-separated model:batch, or all")
+    p.add_argument("--training", action="store_true",
+                   help="also time the training engine's forward of the same file")
+    p.add_argument("--max-wait", type=float, default=60,
+                   help="longest wait in seconds for an idle second before each process")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_arguments(p)
     p.add_argument("--side")  # internal: one measurement in this process
     p.add_argument("--model")
     p.add_argument("--channels", type=int)
@@ -203,63 +308,9 @@ def main():
     a = p.parse_args()
     if a.side == "torch":
         return torch_side(a)
-
-    import numpy as np
-
-    bench = os.path.join(a.build, "bench", "inference_bench")
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for model, channels, image, batch in CASES:
-            if a.cases != "all" and f"{model}:{batch}" not in a.cases.split(","):
-                continue
-            weights = os.path.join(tmp, f"{model}.safetensors")
-            if not os.path.exists(weights):
-                make_weights(model, channels, weights)
-            images = os.path.join(tmp, "images.npy")
-            np.save(images, np.random.default_rng(0).standard_normal(
-                (batch, channels, image, image), dtype=np.float32))
-            common = ["--model", model, "--channels", str(channels), "--image", str(image),
-                      "--batch", str(batch), "--weights", weights, "--input", images,
-                      "--repeats", str(a.repeats)]
-            ours_out, theirs_out = os.path.join(tmp, "ours.npy"), os.path.join(tmp, "theirs.npy")
-            ours, theirs = [], []
-            for _ in range(a.rounds):
-                theirs.append(run_json([sys.executable, __file__, "--side", "torch", "--threads",
-                                        str(a.threads), "--output", theirs_out] + common))
-                ours.append(run_json([bench, "--threads", str(a.threads), "--warmup", "1",
-                                      "--output", ours_out] + common))
-            diff = float(np.abs(np.load(ours_out) - np.load(theirs_out)).max())
-
-            def mid(runs, key):
-                return statistics.median(r[key] for r in runs)
-
-            row = {"model": model, "image": image, "batch": batch, "threads": a.threads,
-                   "dml_img_per_s": mid(ours, "img_per_s"), "torch_img_per_s": mid(theirs, "img_per_s"),
-                   "dml_latency_ms": mid(ours, "latency_ms"),
-                   "torch_latency_ms": mid(theirs, "latency_ms"),
-                   "dml_cpu_ms_per_img": mid(ours, "cpu_s") * 1e3 / batch,
-                   "torch_cpu_ms_per_img": mid(theirs, "cpu_s") * 1e3 / batch,
-                   "dml_peak_rss_mib": mid(ours, "peak_rss_bytes") / 2**20,
-                   "torch_peak_rss_mib": mid(theirs, "peak_rss_bytes") / 2**20,
-                   "dml_rss_increase_mib": mid(ours, "rss_increase_bytes") / 2**20,
-                   "torch_rss_increase_mib": mid(theirs, "rss_increase_bytes") / 2**20,
-                   "dml_workspace_mib": mid(ours, "workspace_bytes") / 2**20,
-                   "max_abs_diff": diff}
-            row["speedup"] = row["dml_img_per_s"] / row["torch_img_per_s"]
-            print(json.dumps(row), flush=True)
-            rows.append(row)
+    rows = run_cases(a)
     print()
-    print(f"{'model':16} {'px':>4} {'batch':>5} {'dml img/s':>10} {'torch img/s':>11} {'ratio':>6} "
-          f"{'dml ms':>8} {'torch ms':>8} {'cpu ms/img dml':>14} {'torch':>6} {'dml peak MiB (+run)':>20} {'torch peak MiB (+run)':>22} "
-          f"{'max |diff|':>10}")
-    for r in rows:
-        print(f"{r['model']:16} {r['image']:4} {r['batch']:5} {r['dml_img_per_s']:10.1f} "
-              f"{r['torch_img_per_s']:11.1f} {r['speedup']:6.2f} {r['dml_latency_ms']:8.1f} "
-              f"{r['torch_latency_ms']:8.1f} {r['dml_cpu_ms_per_img']:14.1f} "
-              f"{r['torch_cpu_ms_per_img']:6.1f} "
-              f"{r['dml_peak_rss_mib']:10.0f} ({r['dml_rss_increase_mib']:6.0f}) "
-              f"{r['torch_peak_rss_mib']:12.0f} ({r['torch_rss_increase_mib']:6.0f}) "
-              f"{r['max_abs_diff']:10.2e}")
+    print_table(rows)
 
 
 if __name__ == "__main__":

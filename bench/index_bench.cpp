@@ -1,7 +1,8 @@
-// The exact index (api/exact_index.h) on a database and queries read from
-// .npy files (bench/compare_index_faiss.py writes them once and runs faiss's
-// IndexFlatL2 on the same files): the time to build the index (one add of
-// every row), the search of all queries and of one query (medians of
+// The exact index through the C API (dml_index_create, dml_index_add,
+// dml_index_search: what a deployment calls) on a database and queries read
+// from .npy files (bench/compare_index_faiss.py writes them once and runs
+// faiss's IndexFlatL2 on the same files): the time to build the index (one
+// add of every row), the search of all queries and of one query (medians of
 // repetitions), queries per second and the process's peak resident memory.
 // Writes the ids and distances of the full search as .npy files beside the
 // queries, and prints one JSON line.
@@ -11,18 +12,20 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <functional>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <vector>
 
-#include "api/exact_index.h"
+#include "api/dml.h"
+#include "bench/process_status.h"
 #include "engine/npy.h"
 
 namespace {
 
 using namespace dml;
+using bench::check_status;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -46,21 +49,6 @@ std::string json_list(const std::vector<double>& v) {
   std::string s = "[";
   for (double x : v) s += (s.size() > 1 ? "," : "") + std::to_string(x);
   return s + "]";
-}
-
-// The process's peak resident set (VmHWM), in MiB.
-double peak_rss_mib() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  double kib = 0;
-  while (status >> key) {
-    if (key == "VmHWM:") {
-      status >> kib;
-      break;
-    }
-    status.ignore(1 << 20, '\n');
-  }
-  return kib / 1024;
 }
 
 Tensor read_matrix(const std::string& path) {
@@ -91,8 +79,7 @@ int main(int argc, char** argv) {
     DML_CHECK(metric_name == "l2" || metric_name == "cosine", "index_bench: --metric ", metric_name,
               " is neither l2 nor cosine");
     if (threads > 0) omp_set_num_threads(threads);
-    const api::IndexMetric metric =
-        metric_name == "l2" ? api::IndexMetric::l2 : api::IndexMetric::cosine;
+    const dml_metric metric = metric_name == "l2" ? DML_METRIC_L2 : DML_METRIC_COSINE;
     const Tensor database = read_matrix(database_path);
     const Tensor queries = read_matrix(queries_path);
     const int64_t n = database.size(0), dim = database.size(1), nq = queries.size(0);
@@ -101,20 +88,30 @@ int main(int argc, char** argv) {
     std::vector<int64_t> ids(static_cast<size_t>(n));
     std::iota(ids.begin(), ids.end(), 0);
 
-    api::ExactIndex index(dim, metric);
+    // The previous index is closed before the next is created, so the peak
+    // memory is of one index.
+    std::unique_ptr<dml_index, void (*)(dml_index*)> index(nullptr, dml_index_close);
     const std::vector<double> build_s = time_reps(reps, [&] {
-      index = api::ExactIndex(dim, metric);
-      index.add(database.data<float>(), ids.data(), n);
+      index.reset();
+      dml_index* created = nullptr;
+      check_status(dml_index_create(dim, metric, &created), "dml_index_create");
+      index.reset(created);
+      check_status(dml_index_add(created, database.data<float>(), ids.data(), size_t(n)),
+                   "dml_index_add");
     });
 
     Tensor found = Tensor::empty({nq, k}, DType::i64), distances = Tensor::empty({nq, k});
     const std::vector<double> search_s = time_reps(reps, [&] {
-      index.search(queries.data<float>(), nq, k, found.data<int64_t>(), distances.data<float>());
+      check_status(dml_index_search(index.get(), queries.data<float>(), size_t(nq), size_t(k),
+                                    found.data<int64_t>(), distances.data<float>()),
+                   "dml_index_search");
     });
     std::vector<int64_t> one_id(static_cast<size_t>(k));
     std::vector<float> one_distance(static_cast<size_t>(k));
     const std::vector<double> single_s = time_reps(single_reps, [&] {
-      index.search(queries.data<float>(), 1, k, one_id.data(), one_distance.data());
+      check_status(dml_index_search(index.get(), queries.data<float>(), 1, size_t(k), one_id.data(),
+                                    one_distance.data()),
+                   "dml_index_search");
     });
     write_npy(out_prefix + "_ids.npy", found);
     write_npy(out_prefix + "_distances.npy", distances);
@@ -128,7 +125,7 @@ int main(int argc, char** argv) {
         metric_name.c_str(), (long long)n, (long long)dim, (long long)nq, (long long)k,
         omp_get_max_threads(), json_list(build_s).c_str(), median(build_s),
         json_list(search_s).c_str(), median(search_s), double(nq) / median(search_s),
-        json_list(single_s).c_str(), median(single_s), peak_rss_mib());
+        json_list(single_s).c_str(), median(single_s), bench::status_bytes("VmHWM") / (1 << 20));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "index_bench: %s\n", e.what());
     return 1;
