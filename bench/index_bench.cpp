@@ -20,36 +20,16 @@
 
 #include "api/dml.h"
 #include "bench/process_status.h"
+#include "bench/run_timing.h"
 #include "engine/npy.h"
 
 namespace {
 
 using namespace dml;
 using bench::check_status;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-// Seconds per call of f, reps times, after one untimed call.
-std::vector<double> time_reps(int reps, const std::function<void()>& f) {
-  f();
-  std::vector<double> out;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    out.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return out;
-}
-
-std::string json_list(const std::vector<double>& v) {
-  std::string s = "[";
-  for (double x : v) s += (s.size() > 1 ? "," : "") + std::to_string(x);
-  return s + "]";
-}
+using bench::json_list;
+using bench::median;
+using bench::time_reps;
 
 Tensor read_matrix(const std::string& path) {
   const Tensor t = read_npy(path);

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/run_timing.h"
 #include "dml/eval/evaluate.h"
 #include "dml/eval/knn.h"
 #ifdef DML_WITH_CUDA
@@ -31,6 +32,9 @@
 namespace {
 
 using namespace dml;
+using bench::json_list;
+using bench::median;
+using bench::time_reps;
 
 // A C-order .npy (format 1.0) of little-endian f32 or i64.
 void write_npy(const std::string& path, const Tensor& t) {
@@ -50,30 +54,6 @@ void write_npy(const std::string& path, const Tensor& t) {
   f.write(header.data(), std::streamsize(header.size()));
   f.write(static_cast<const char*>(t.raw_data()), std::streamsize(t.nbytes()));
   DML_CHECK(f.good(), "knn_bench: cannot write ", path);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-// Seconds per call of f, reps times, after one untimed call.
-std::vector<double> time_reps(int reps, const std::function<void()>& f) {
-  f();
-  std::vector<double> out;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    out.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return out;
-}
-
-std::string json_list(const std::vector<double>& v) {
-  std::string s = "[";
-  for (double x : v) s += (s.size() > 1 ? "," : "") + std::to_string(x);
-  return s + "]";
 }
 
 // Recall@k for k = 1, 2, 4, 8 from neighbour lists [rows, depth >= 8]: the
