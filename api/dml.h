@@ -100,13 +100,13 @@ DML_API dml_status dml_model_open(const char* path, const dml_model_options* opt
 DML_API void dml_model_close(dml_model* model);
 
 typedef struct dml_model_info {
-  size_t struct_size;     /* set by the caller: sizeof(dml_model_info) */
-  int64_t embedding_dim;  /* floats per embedding */
-  int64_t channels;       /* 1 (grey) or 3 (RGB) */
-  int64_t image_size;     /* the network's input: image_size x image_size */
-  int64_t resize;         /* the shorter side is resized to this before the centre crop */
-  float mean[3], std[3];  /* per-channel normalisation, (x / 255 - mean) / std */
-  char backbone[32];      /* "resnet50", ... */
+  size_t struct_size;    /* set by the caller: sizeof(dml_model_info) */
+  int64_t embedding_dim; /* floats per embedding */
+  int64_t channels;      /* 1 (grey) or 3 (RGB) */
+  int64_t image_size;    /* the network's input: image_size x image_size */
+  int64_t resize;        /* the shorter side is resized to this before the centre crop */
+  float mean[3], std[3]; /* per-channel normalisation, (x / 255 - mean) / std */
+  char backbone[32];     /* "resnet50", ... */
 } dml_model_info;
 
 DML_API dml_status dml_model_get_info(const dml_model* model, dml_model_info* info);
@@ -115,8 +115,8 @@ DML_API dml_status dml_model_embedding_dim(const dml_model* model, int64_t* dim)
 /* Embeds `count` image files (JPEG, PNG, BMP, GIF, TGA, PNM, ...).
  * embeddings holds capacity floats, at least count * embedding_dim. A file
  * that cannot be read or decoded fails the whole call, naming it. */
-DML_API dml_status dml_embed_files(const dml_model* model, const char* const* paths,
-                                   size_t count, float* embeddings, size_t capacity);
+DML_API dml_status dml_embed_files(const dml_model* model, const char* const* paths, size_t count,
+                                   float* embeddings, size_t capacity);
 
 /* An 8-bit image in memory: height rows of width pixels, interleaved
  * channels (3: R, G, B; 1: grey), rows row_stride bytes apart
@@ -131,8 +131,8 @@ typedef struct dml_image {
 /* Embeds `count` 8-bit images of any size (each is resized and cropped
  * like a file). RGB images feed a grey model through the same luma weights
  * as decoded files; grey images feed an RGB model as three equal channels. */
-DML_API dml_status dml_embed_images(const dml_model* model, const dml_image* images,
-                                    size_t count, float* embeddings, size_t capacity);
+DML_API dml_status dml_embed_images(const dml_model* model, const dml_image* images, size_t count,
+                                    float* embeddings, size_t capacity);
 
 /* Embeds a float32 batch already preprocessed: NCHW, contiguous,
  * [count, channels, height, width] with channels, height and width equal

@@ -42,8 +42,7 @@ class ExactIndex {
 
   // For each of `count` queries (rows of dim floats), its k nearest: ids
   // [count, k] and distances [count, k], row-major. k >= 1.
-  void search(const float* queries, int64_t count, int64_t k, int64_t* ids,
-              float* distances) const;
+  void search(const float* queries, int64_t count, int64_t k, int64_t* ids, float* distances) const;
 
   int64_t size() const;
   int64_t dim() const;
