@@ -69,9 +69,14 @@ libdir=$(pkg-config --variable=libdir dml)
 cc -std=c99 -Wall -Wextra -pedantic -Werror "$source_dir/examples/c/embed_search.c" \
   $(pkg-config --cflags --libs dml) -Wl,-rpath,"$libdir" -o "$work/embed_search_pc"
 run_example "embed_search_c (pkg-config)" "$work/embed_search_pc"
-# Python: the installed module finds the installed library by itself.
-loaded=$(env -u DML_LIBRARY /usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
+# Python: the installed module finds the installed library by itself (the
+# module needs numpy; without it this part alone is left out).
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  loaded=$(env -u DML_LIBRARY /usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
 import dml_deploy; print(dml_deploy.library()._name)' "$prefix/share/dml/python")
-[ "$(realpath "$loaded")" = "$(realpath "$lib")" ] ||
-  fail "the installed dml_deploy.py loaded $loaded, not $lib"
+  [ "$(realpath "$loaded")" = "$(realpath "$lib")" ] ||
+    fail "the installed dml_deploy.py loaded $loaded, not $lib"
+else
+  echo "test_install: numpy missing, the Python module's check left out"
+fi
 echo "test_install: installed, built and ran the examples (light=$light)"
