@@ -9,9 +9,12 @@ namespace dml {
 
 namespace {
 thread_local bool g_grad_enabled = true;
-}
+thread_local LeafGradReady* g_leaf_ready = nullptr;
+}  // namespace
 
 NoGradGuard::NoGradGuard() : off_(g_grad_enabled, false) {}
+
+LeafGradReadyScope::LeafGradReadyScope(LeafGradReady* hook) : hook_(g_leaf_ready, hook) {}
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   if (!g_grad_enabled) return false;
@@ -100,10 +103,23 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   }
   std::unordered_map<Node*, Tensor> pending{{root_meta->grad_fn.get(), seed}};
   std::vector<Node*> order = topological_order(root_meta->grad_fn.get());
+  // With a ready hook: how many node inputs still to run feed each leaf.
+  std::unordered_map<const AutogradMeta*, int64_t> leaf_feeds;
+  if (g_leaf_ready)
+    for (Node* node : order)
+      for (const auto& meta : node->inputs)
+        if (meta && !meta->grad_fn) ++leaf_feeds[meta.get()];
+  auto leaf_fed = [&](const AutogradMeta& leaf) {
+    if (g_leaf_ready && --leaf_feeds[&leaf] == 0 && leaf.grad) (*g_leaf_ready)(leaf);
+  };
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = *it;
     auto found = pending.find(node);
-    if (found == pending.end()) continue;  // no gradient flows here
+    if (found == pending.end()) {  // no gradient flows here
+      for (const auto& meta : node->inputs)
+        if (meta && !meta->grad_fn) leaf_fed(*meta);
+      continue;
+    }
     Tensor g = std::move(found->second);
     pending.erase(found);
     DML_CHECK(node->backward, "backward: the graph through '", node->name,
@@ -114,7 +130,11 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
               grads.size(), " gradients for ", node->inputs.size(), " inputs");
     for (size_t i = 0; i < grads.size(); ++i) {
       const auto& meta = node->inputs[i];
-      if (!meta || !grads[i].defined()) continue;
+      if (!meta) continue;
+      if (!grads[i].defined()) {
+        if (!meta->grad_fn) leaf_fed(*meta);
+        continue;
+      }
       DML_CHECK(grads[i].shape() == node->input_shapes[i], "backward rule of '", node->name,
                 "' gave gradient ", shape_str(grads[i].shape()), " for input ", i, " of shape ",
                 shape_str(node->input_shapes[i]));
@@ -128,6 +148,7 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
         if (!slot.defined() && gi.impl().storage.use_count() > 1) gi = gi.clone();
         accumulate(slot, gi);
         meta->grad = slot.impl_ptr();
+        leaf_fed(*meta);
       }
     }
   }

@@ -44,4 +44,19 @@ void record(const char* name, const std::vector<Tensor>& inputs, Tensor& out, Ba
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph);
 
+// Called by backward on this thread, inside the scope, once per leaf as
+// soon as its gradient is final: no node still to run in this backward
+// adds to it. Data-parallel training starts each bucket's all-reduce there,
+// while backward goes on (engine/distributed/gradient_reducer.h). A leaf
+// that backward reaches no gradient for is never reported.
+using LeafGradReady = std::function<void(const AutogradMeta& leaf)>;
+
+class LeafGradReadyScope {
+ public:
+  explicit LeafGradReadyScope(LeafGradReady* hook);
+
+ private:
+  ScopedValue<LeafGradReady*> hook_;
+};
+
 }  // namespace dml

@@ -127,16 +127,20 @@ class ParadeExtension final : public train::TrainingExtension {
     for (const Attribute& a : attributes_) a.branch->train(on);
   }
 
-  Tensor loss(const Tensor& features, const Tensor& class_embedding,
-              const data::Batch& batch) override {
+  // Both terms over the global batch: the attribute loss sees every rank's
+  // attribute embeddings, the decorrelation every rank's pairs.
+  Tensor loss(const Tensor& features, const Tensor& class_embedding, const data::Batch& batch,
+              const train::RowGather& gather) override {
+    const Tensor all_class_embeddings = gather(class_embedding);
+    const Tensor all_attributes = gather(batch.attributes);
     Tensor total;
     for (const Attribute& a : attributes_) {
       const AttributeBranchConfig& c = a.branch->config();
-      Tensor labels = narrow(batch.attributes, 1, a.column, 1).reshape({batch.attributes.size(0)});
-      Tensor v =
-          a.branch->forward(config_.detach_attribute_features ? features.detach() : features);
+      Tensor labels = narrow(all_attributes, 1, a.column, 1).reshape({all_attributes.size(0)});
+      Tensor v = gather(
+          a.branch->forward(config_.detach_attribute_features ? features.detach() : features));
       Tensor term =
-          a.loss->forward(v, labels) * c.alpha + a.branch->decorrelation(class_embedding, v);
+          a.loss->forward(v, labels) * c.alpha + a.branch->decorrelation(all_class_embeddings, v);
       total = total.defined() ? total + term : term;
     }
     return total;

@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ libopenblas-openmp-dev zlib1g-dev libgtest-dev libbenchmark-dev
-          nlohmann-json3-dev libcli11-dev libstb-dev pkg-config dataset-fashion-mnist)
+          nlohmann-json3-dev libcli11-dev libstb-dev pkg-config dataset-fashion-mnist
+          libopenmpi-dev openmpi-bin)
 read -r -a extra <<<"${DML_EXTRA_PACKAGES:-}"
 
 # The Debian packages of the list that are not installed yet.

@@ -54,7 +54,9 @@ Json default_config() {
       "params": {},
       "lr_multiplier": 0.0,
       "miner": "none",
-      "miner_params": {}
+      "miner_params": {},
+      "xbm_size": 0,
+      "xbm_start_step": 0
     },
     "optimizer": {
       "name": "adam",
@@ -93,6 +95,11 @@ Json default_config() {
       "precision": "f32",
       "cuda_graph": false,
       "channels_last": false
+    },
+    "distributed": {
+      "objective": "global",
+      "bucket_mb": 25.0,
+      "timeout_seconds": 600.0
     }
   })");
   // The decoder's own limit, so the two cannot drift apart.
@@ -149,6 +156,13 @@ const std::map<std::string, std::string>& trainer_key_docs() {
       {"loss.lr_multiplier", "Loss parameters' learning rate / optimizer.lr (0: the loss's own)"},
       {"loss.miner", "Miner, or none (dml list: miners)"},
       {"loss.miner_params", "The miner's parameters by name (dml list)"},
+      {"loss.xbm_size",
+       "Cross-batch memory: past embeddings kept as extra candidates (0: off; tuple losses)"},
+      {"loss.xbm_start_step", "Cross-batch memory: the step from which the memory is used"},
+      {"distributed.objective",
+       "Several ranks: global (the whole batch's loss) or local (own anchors, all candidates)"},
+      {"distributed.bucket_mb", "Several ranks: gradient all-reduce bucket size in MiB"},
+      {"distributed.timeout_seconds", "Several ranks: a collective waiting longer fails"},
       {"optimizer.name", "adam, adamw or sgd"},
       {"optimizer.lr", "Learning rate"},
       {"optimizer.weight_decay", "Weight decay"},
@@ -442,7 +456,11 @@ TrainConfig typed_config(const Json& c) {
             .params = numbers(l["params"]),
             .lr_multiplier = l["lr_multiplier"],
             .miner = l["miner"],
-            .miner_params = numbers(l["miner_params"])};
+            .miner_params = numbers(l["miner_params"]),
+            .xbm_size = l["xbm_size"],
+            .xbm_start_step = l["xbm_start_step"]};
+  DML_CHECK(t.loss.xbm_size >= 0 && t.loss.xbm_start_step >= 0,
+            "loss.xbm_size and loss.xbm_start_step must be >= 0 (xbm_size 0: no memory)");
   t.optimizer = {.name = o["name"],
                  .lr = o["lr"],
                  .weight_decay = o["weight_decay"],
@@ -498,6 +516,13 @@ TrainConfig typed_config(const Json& c) {
             "train: workers and threads must be >= 0 and log_every >= 1");
   DML_CHECK(t.run.eval_every >= 0, "eval.every must be >= 0 (0: only after the last epoch)");
   check_one_of("eval.metric", t.run.metric, {"cosine", "euclidean"});
+  const Json& dist = c["distributed"];
+  t.distributed = {.objective = dist["objective"],
+                   .bucket_mb = dist["bucket_mb"],
+                   .timeout_seconds = dist["timeout_seconds"]};
+  check_one_of("distributed.objective", t.distributed.objective, {"global", "local"});
+  DML_CHECK(t.distributed.bucket_mb > 0 && t.distributed.timeout_seconds > 0,
+            "distributed.bucket_mb and distributed.timeout_seconds must be > 0");
   return t;
 }
 

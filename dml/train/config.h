@@ -90,6 +90,10 @@ struct LossConfig {
   double lr_multiplier = 0;  // 0: the loss's own default
   std::string miner;         // "none" or a miner name
   std::map<std::string, double> miner_params;
+  // Cross-batch memory (XBM, Wang et al. 2020): the last xbm_size embeddings
+  // and labels of past global batches as extra candidates for the batch's
+  // anchors, from step xbm_start_step on. 0: off.
+  int64_t xbm_size = 0, xbm_start_step = 0;
 };
 
 struct OptimConfig {
@@ -143,6 +147,16 @@ struct RunConfig {
   bool channels_last = false;
 };
 
+// Training on several ranks (mpirun / srun; one process: ignored).
+struct DistributedConfig {
+  // global: every rank computes the loss of the whole global batch (the
+  // gradients of one process on that batch); local: each rank's own rows as
+  // anchors against every rank's rows as candidates.
+  std::string objective = "global";
+  double bucket_mb = 25;         // gradient all-reduce bucket size
+  double timeout_seconds = 600;  // a collective waiting longer fails, naming it
+};
+
 struct TrainConfig {
   DataConfig data;
   ModelConfig model;
@@ -150,6 +164,7 @@ struct TrainConfig {
   OptimConfig optimizer;
   AugmentConfig augment;
   RunConfig run;
+  DistributedConfig distributed;
 };
 
 // Reads the typed view of a resolved config, checking value ranges.

@@ -7,6 +7,7 @@
 // Its settings form a config section of its own, whose defaults and key
 // rules the extension registers with the config (config_section.h), so the
 // trainer's config names no extension.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ namespace dml::train {
 
 struct Embedded;
 
+// Rows of this rank -> the global batch's rows, in rank order.
+using RowGather = std::function<Tensor(const Tensor& local)>;
+
 class TrainingExtension {
  public:
   virtual ~TrainingExtension() = default;
@@ -30,9 +34,12 @@ class TrainingExtension {
   virtual std::vector<ParamGroup> parameter_groups() = 0;
   virtual void train(bool on) = 0;
   // The extra loss of one batch, added to the class loss. `features` is the
-  // backbone's feature map, `class_embedding` the class head's output.
+  // backbone's feature map, `class_embedding` the class head's output, both
+  // of this rank's rows. `gather` gives the global batch's rows of a tensor
+  // of this rank's rows (with the gradient flowing back; the tensor itself
+  // in one process), so a loss over the batch sees every rank's rows.
   virtual Tensor loss(const Tensor& features, const Tensor& class_embedding,
-                      const data::Batch& batch) = 0;
+                      const data::Batch& batch, const RowGather& gather) = 0;
   // Tensors a checkpoint holds so a run resumes exactly (prefixed "ext." in
   // the file); never exported with the model.
   virtual NamedTensors state_dict() const = 0;

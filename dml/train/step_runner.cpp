@@ -91,7 +91,9 @@ StepOutput StepRunner::forward_backward(const Tensor& images, const Tensor& labe
   Tensor loss = parts_.miner
                     ? parts_.loss->forward_mined(embeddings, labels, *parts_.miner, miner_gen_)
                     : parts_.loss->forward(embeddings, labels);
-  if (parts_.extension) loss = loss + parts_.extension->loss(features, embeddings, *eager);
+  if (parts_.extension)
+    loss = loss +
+           parts_.extension->loss(features, embeddings, *eager, [](const Tensor& t) { return t; });
   loss.backward();
   return {loss, nonfinite_flag(loss, *parts_.optimizer)};
 }

@@ -176,7 +176,8 @@ class NonFiniteAt : public dml::train::TrainingExtension {
   std::string describe() const override { return "non-finite steps for tests"; }
   std::vector<dml::ParamGroup> parameter_groups() override { return {}; }
   void train(bool) override {}
-  Tensor loss(const Tensor&, const Tensor& embedding, const dml::data::Batch&) override {
+  Tensor loss(const Tensor&, const Tensor& embedding, const dml::data::Batch&,
+              const dml::train::RowGather&) override {
     const bool bad = std::count(steps_.begin(), steps_.end(), ++step_) > 0;
     const Tensor zero = dml::sum(dml::mul(embedding, 0.0));  // 0, with a zero gradient
     if (!bad) return zero;

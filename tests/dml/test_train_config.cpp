@@ -97,7 +97,7 @@ TEST(TrainConfig, ExtensionSectionsJoinTheConfig) {
   std::vector<std::string> sections;
   for (const auto& [key, value] : c.items()) sections.push_back(key);
   EXPECT_EQ(sections, (std::vector<std::string>{"data", "model", "loss", "optimizer", "augment",
-                                                "train", "demo", "eval"}));
+                                                "train", "distributed", "demo", "eval"}));
   EXPECT_EQ(c["demo"], Json::parse(R"({"weight": 0.5,
                                        "named": {"a": {"weight": 3, "bias": 1}, "b": {"weight": 2}}})"));
   expect_error([] { resolve_config(Json::object(), {"demo.wieght=1"}, "x"); },

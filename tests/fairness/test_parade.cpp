@@ -130,12 +130,12 @@ TEST(TrainConfig, BundledConfigsResolve) {
 }
 
 // Where config.json files have always had it.
-TEST(TrainConfig, ParadeSectionSitsBetweenTrainAndEval) {
+TEST(TrainConfig, ParadeSectionSitsBeforeEval) {
   const Json config = train::default_config();
   std::vector<std::string> sections;
   for (const auto& [key, value] : config.items()) sections.push_back(key);
   EXPECT_EQ(sections, (std::vector<std::string>{"data", "model", "loss", "optimizer", "augment",
-                                                "train", "parade", "eval"}));
+                                                "train", "distributed", "parade", "eval"}));
 }
 
 }  // namespace
