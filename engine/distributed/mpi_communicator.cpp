@@ -278,17 +278,14 @@ Tensor MpiWorld::all_gather_rows(const Tensor& local, std::vector<int64_t>* coun
 
 Tensor MpiWorld::gather_on_cpu(const Tensor& local, const std::vector<int64_t>& counts,
                                Tensor out) {
-  const size_t row_bytes =
-      local.dim() ? size_t(shape_numel(Shape(local.shape().begin() + 1, local.shape().end()))) *
-                        dtype_size(local.dtype())
-                  : 0;
+  const size_t row = row_bytes(local);
   auto sizes = buffer<int>(size_);
   auto offsets = buffer<int>(size_);
   size_t offset = 0;
   for (int r = 0; r < size_; ++r) {
-    (*sizes)[r] = mpi_count(size_t(counts[r]) * row_bytes, "all_gather_rows");
+    (*sizes)[r] = mpi_count(size_t(counts[r]) * row, "all_gather_rows");
     (*offsets)[r] = mpi_count(offset, "all_gather_rows");
-    offset += size_t(counts[r]) * row_bytes;
+    offset += size_t(counts[r]) * row;
   }
   MPI_Request request;
   check_mpi(MPI_Iallgatherv(local.raw_data(), (*sizes)[rank_], MPI_BYTE, out.raw_data(),
