@@ -196,9 +196,6 @@ void MpiWorld::learn_processes(const LaunchEnvironment& env) {
 }
 
 MpiWorld::~MpiWorld() {
-#ifdef DML_HAVE_NCCL
-  nccl_.reset();
-#endif
   // A collective still open (its peer hung or gone) would hold
   // MPI_Finalize forever: leave MPI as it is and let the launcher end the
   // job when this process exits.

@@ -145,10 +145,6 @@ NcclCollectives::NcclCollectives(int rank, int size, int device, const ShareId& 
   s.wait([&] { return s.idle("NCCL start-up"); }, {"NCCL start-up", sizeof id}, policy);
 }
 
-NcclCollectives::~NcclCollectives() {
-  if (!state_->aborted) ncclCommDestroy(state_->comm);
-}
-
 std::unique_ptr<PendingCollective> NcclCollectives::all_reduce_sum(Tensor& t,
                                                                    const WaitPolicy& policy) {
   NcclState& s = *state_;

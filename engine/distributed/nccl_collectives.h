@@ -26,7 +26,9 @@ class NcclCollectives {
   // Collective: every rank calls it (on its first CUDA collective).
   NcclCollectives(int rank, int size, int device, const ShareId& share_id,
                   const WaitPolicy& policy);
-  ~NcclCollectives();
+  // The NCCL communicator lives as long as the process, like the engine's
+  // CUDA streams: at exit the CUDA runtime may be gone before a destructor
+  // could call ncclCommDestroy.
   NcclCollectives(const NcclCollectives&) = delete;
   NcclCollectives& operator=(const NcclCollectives&) = delete;
 
