@@ -48,6 +48,13 @@ MPI_Datatype sum_type(DType d) {
   }
 }
 
+// Without NCCL only CPU tensors travel between ranks.
+void check_on_cpu(const Tensor& t, const char* collective) {
+  DML_CHECK(t.device().is_cpu(), collective, ": ", describe(t),
+            " is on a GPU but dml was built without NCCL; rebuild with CUDA's NCCL (nccl.h, "
+            "libnccl.so) or pass CPU tensors");
+}
+
 // What a request writes into or reads from: it must outlive the request,
 // even one abandoned by a failed wait.
 using KeepAlive = std::vector<std::shared_ptr<const void>>;
@@ -227,6 +234,10 @@ void MpiWorld::wait(MPI_Request& request, const CollectiveLabel& label, const Ke
 }
 
 void MpiWorld::abandon(MPI_Request request, KeepAlive keep) {
+  std::erase_if(abandoned_, [](Abandoned& a) {  // those finished since
+    int done = 0;
+    return MPI_Test(&a.request, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && done;
+  });
   if (request != MPI_REQUEST_NULL) abandoned_.push_back({request, std::move(keep)});
 }
 
@@ -235,9 +246,7 @@ std::unique_ptr<PendingCollective> MpiWorld::all_reduce_sum_async(Tensor& t) {
 #ifdef DML_HAVE_NCCL
   if (t.device().is_cuda()) return nccl().all_reduce_sum(t, policy());
 #endif
-  DML_CHECK(t.device().is_cpu(), "all_reduce_sum: ", describe(t),
-            " is on a GPU but dml was built without NCCL; rebuild with CUDA's NCCL "
-            "(nccl.h, libnccl.so) or reduce CPU tensors");
+  check_on_cpu(t, "all_reduce_sum");
   MPI_Request request;
   check_mpi(
       MPI_Iallreduce(MPI_IN_PLACE, t.raw_data(), mpi_count(size_t(t.numel()), "all_reduce_sum"),
@@ -267,9 +276,7 @@ Tensor MpiWorld::all_gather_rows(const Tensor& local, std::vector<int64_t>* coun
     return out;
   }
 #endif
-  DML_CHECK(local.device().is_cpu(), "all_gather_rows: ", describe(local),
-            " is on a GPU but dml was built without NCCL; rebuild with CUDA's NCCL "
-            "(nccl.h, libnccl.so) or gather CPU tensors");
+  check_on_cpu(local, "all_gather_rows");
   return gather_on_cpu(local, counts, out);
 }
 
@@ -298,9 +305,7 @@ void MpiWorld::broadcast(Tensor& t, int root) {
 #ifdef DML_HAVE_NCCL
   if (t.device().is_cuda()) return nccl().broadcast(t, root, policy());
 #endif
-  DML_CHECK(t.device().is_cpu(), "broadcast: ", describe(t),
-            " is on a GPU but dml was built without NCCL; rebuild with CUDA's NCCL "
-            "(nccl.h, libnccl.so) or broadcast CPU tensors");
+  check_on_cpu(t, "broadcast");
   MPI_Request request;
   check_mpi(
       MPI_Ibcast(t.raw_data(), mpi_count(t.nbytes(), "broadcast"), MPI_BYTE, root, comm_, &request),
