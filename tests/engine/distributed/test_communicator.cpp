@@ -11,6 +11,13 @@
 #include "engine/ops.h"
 #include "tests/engine/distributed/test_world.h"
 
+namespace dml {
+// A dtype parameter by name in ctest's test names, not by its byte.
+void PrintTo(DType d, std::ostream* out) {
+  *out << dtype_name(d);
+}
+}  // namespace dml
+
 namespace dml::dist {
 namespace {
 
