@@ -54,10 +54,8 @@ struct NcclState {
   }
 
   cudaStream_t stream_for(const Tensor& t, const char* collective) const {
-    DML_CHECK(!aborted, collective,
-              ": the NCCL communicator was aborted after an earlier failure "
-              "on rank ",
-              rank, "; the job cannot go on");
+    DML_CHECK(!aborted, collective, ": rank ", rank,
+              "'s NCCL communicator was aborted after an earlier failure; the job cannot go on");
     DML_CHECK(t.device() == Device::cuda(device), collective, ": ", describe(t),
               " is not on cuda:", device, ", this rank's GPU (cuda:local_rank)");
     return cuda::use_device(device);
