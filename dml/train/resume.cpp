@@ -100,9 +100,9 @@ void check_world_size(const std::string& path, const Checkpoint& ck, const Train
             "resume on ", ck.world_size, " ranks (or start a new run)");
   if (ranks.rank() == 0)
     std::printf(
-        "resuming on %d ranks a run checkpointed on %lld: the global objective trains "
-        "the same batches, so the run continues exactly\n",
-        ranks.size(), (long long)ck.world_size);
+        "the checkpoint was trained on %lld ranks, this run has %d: the global objective "
+        "trains the same batches, so the run continues exactly\n",
+        (long long)ck.world_size, ranks.size());
 }
 
 // Every rank resumed the same point: each read the checkpoint on its own.

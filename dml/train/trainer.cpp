@@ -11,6 +11,7 @@
 #include "dml/train/interrupt_hint.h"
 #include "dml/train/metrics_log.h"
 #include "dml/train/progress.h"
+#include "dml/train/rank_agreement.h"
 #include "dml/train/rank_sum.h"
 #include "dml/train/resume.h"
 #include "dml/train/run_directory.h"
@@ -242,6 +243,14 @@ Json Run::evaluate() {
 }
 
 void Run::save_checkpoint_now() {
+  // Rank 0 saves its state as every rank's: check that it is.
+  std::vector<Tensor> params;
+  for (const ParamGroup& g : parts_.optimizer->groups())
+    params.insert(params.end(), g.params.begin(), g.params.end());
+  check_ranks_agree(ranks_, params, "parameters");
+  if (parts_.memory)
+    check_ranks_agree(ranks_, {parts_.memory->embeddings(), parts_.memory->labels()},
+                      "cross-batch memory");
   if (!writes()) return;
   interrupt_.checkpoint_coming(checkpoint_path(), epochs_done_);
   save_checkpoint(checkpoint_path(),
