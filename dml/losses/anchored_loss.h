@@ -22,4 +22,9 @@ struct AnchorRows {
 Tensor anchored_loss(Loss& loss, miners::Miner* miner, const Tensor& embeddings,
                      const Tensor& labels, AnchorRows anchors, Generator& gen);
 
+// Throws, naming the loss and the settings that avoid anchor rows, unless
+// anchored_loss takes `loss` with anchor rows short of the whole batch (as
+// it refuses at the first such step; a run can check before it starts).
+void check_takes_anchor_rows(const Loss& loss);
+
 }  // namespace dml::losses

@@ -15,6 +15,11 @@ Tensor Loss::forward_mined(const Tensor& embeddings, const Tensor& labels, miner
   return forward(embeddings, labels, &mined);
 }
 
+Tensor Loss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                              const miners::MinedTuples& tuples, int64_t, int64_t) {
+  return forward(embeddings, labels, &tuples);
+}
+
 void Loss::to(Device device) {
   for (const auto& [name, t] : params_)
     if (t.device() != device) t.rebind(t.detach().to(device));

@@ -42,6 +42,20 @@ class Loss {
   virtual Tensor forward_mined(const Tensor& embeddings, const Tensor& labels, miners::Miner& miner,
                                Generator& gen);
 
+  // Whether the loss learns from pairs or triplets of the batch; false for
+  // the proxy and classification losses, whose value is over the rows alone.
+  virtual bool uses_tuples() const { return true; }
+  // Whether the loss can learn from the tuples anchored in some rows of the
+  // batch, the others being candidates only (dml/losses/anchored_loss.h).
+  // False where the other rows would not act as candidates: N-pair's
+  // negatives are the positives of the anchors' own pairs.
+  virtual bool takes_anchor_rows() const { return true; }
+  // The loss on `tuples`, all anchored in rows [begin, end) of the batch:
+  // forward(embeddings, labels, &tuples), except in a loss that averages or
+  // regularises over the batch's rows, which takes the anchor rows for them.
+  virtual Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                                  const miners::MinedTuples& tuples, int64_t begin, int64_t end);
+
   // Learnable state, by name ("proxies", "beta"); empty for most losses.
   const NamedTensors& named_parameters() const { return params_; }
   std::vector<Tensor> parameters() const;

@@ -9,15 +9,26 @@ namespace dml::losses {
 
 Tensor MultiSimilarityLoss::forward(const Tensor& embeddings, const Tensor& labels,
                                     const miners::MinedTuples* mined) {
-  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  AnchorMasks masks =
-      anchor_masks(miners::pairs_for(y, mined, kName), int64_t(y.size()), embeddings.device());
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return mean_over_rows(embeddings, miners::pairs_for(y, mined, kName), int64_t(y.size()));
+}
+
+Tensor MultiSimilarityLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                                             const miners::MinedTuples& tuples, int64_t begin,
+                                             int64_t end) {
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return mean_over_rows(embeddings, miners::pairs_for(y, &tuples, kName), end - begin);
+}
+
+Tensor MultiSimilarityLoss::mean_over_rows(const Tensor& embeddings, const miners::Pairs& pairs,
+                                           int64_t rows) {
+  AnchorMasks masks = anchor_masks(pairs, embeddings.size(0), embeddings.device());
   if (masks.num_valid == 0) return zero_loss(embeddings, *this);
   const MultiSimilarityParams& p = params_;
   Tensor s = sphere_similarities(embeddings);
   Tensor pos = masked_logsumexp((s - p.base) * -p.alpha, masks.pos, true) / p.alpha;
   Tensor neg = masked_logsumexp((s - p.base) * p.beta, masks.neg, true) / p.beta;
-  return sum_over_valid(pos + neg, masks) / double(y.size());
+  return sum_over_valid(pos + neg, masks) / double(rows);
 }
 
 std::string MultiSimilarityLoss::describe() const {

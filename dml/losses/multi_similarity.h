@@ -6,13 +6,15 @@
 //   l_i = 1/alpha log(1 + sum_{k in P_i} exp(-alpha (S_ik - base)))
 //       + 1/beta  log(1 + sum_{k in N_i} exp( beta (S_ik - base)))
 //   L = (1 / B) sum over the anchors that have both a positive and a negative
-// (the authors' code skips the others and divides by the batch size).
+// (the authors' code skips the others and divides by the batch size; with
+// anchor rows, by their number: the mean over the anchors).
 // Without a miner P_i and N_i hold every pair of the batch. The paper's
 // pair mining (epsilon 0.1) is the "multi_similarity" miner: the paper's full
 // method is this loss fed by that miner. A pair mined twice counts once.
 #include <string>
 
 #include "dml/losses/loss.h"
+#include "dml/miners/tuples.h"
 
 namespace dml::losses {
 
@@ -28,9 +30,15 @@ class MultiSimilarityLoss : public Loss {
   explicit MultiSimilarityLoss(MultiSimilarityParams params = {}) : params_(params) {}
   Tensor forward(const Tensor& embeddings, const Tensor& labels,
                  const miners::MinedTuples* mined = nullptr) override;
+  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
   std::string describe() const override;
 
  private:
+  // The sum over the valid anchors of `pairs` (of the checked batch),
+  // divided by `rows`.
+  Tensor mean_over_rows(const Tensor& embeddings, const miners::Pairs& pairs, int64_t rows);
+
   MultiSimilarityParams params_;
 };
 

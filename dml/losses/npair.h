@@ -19,7 +19,9 @@
 // positive pairs, the first positive pair of that class (without a miner:
 // the class's first two samples in batch order; with a miner: its first
 // mined positive pair, negative pairs being unused). Fewer than two pairs
-// give no negative and the loss is 0.
+// give no negative and the loss is 0. As the negatives are the other pairs'
+// positives, rows beyond some anchor rows would never act as negatives: the
+// family takes no anchor rows (Loss::takes_anchor_rows).
 #include <string>
 
 #include "dml/losses/loss.h"
@@ -37,6 +39,7 @@ class NPairLoss : public Loss {
   Tensor forward(const Tensor& embeddings, const Tensor& labels,
                  const miners::MinedTuples* mined = nullptr) override;
   std::string describe() const override;
+  bool takes_anchor_rows() const override { return false; }
 
  private:
   NPairParams params_;
@@ -55,6 +58,7 @@ class AngularLoss : public Loss {
   Tensor forward(const Tensor& embeddings, const Tensor& labels,
                  const miners::MinedTuples* mined = nullptr) override;
   std::string describe() const override;
+  bool takes_anchor_rows() const override { return false; }
 
  private:
   AngularParams params_;

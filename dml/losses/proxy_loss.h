@@ -15,6 +15,7 @@ namespace dml::losses {
 class ProxyLoss : public Loss {
  public:
   int64_t num_classes() const { return num_classes_; }
+  bool uses_tuples() const override { return false; }
 
  protected:
   // rows: [num_classes * rows_per_class, D], floating, at least min_classes

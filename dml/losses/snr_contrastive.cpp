@@ -21,16 +21,27 @@ Tensor snr_distances(const Tensor& e, const miners::PairList& pairs) {
 
 Tensor SnrContrastiveLoss::forward(const Tensor& embeddings, const Tensor& labels,
                                    const miners::MinedTuples* mined) {
+  return loss_on(embeddings, labels, mined, embeddings);
+}
+
+Tensor SnrContrastiveLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                                            const miners::MinedTuples& tuples, int64_t begin,
+                                            int64_t end) {
+  return loss_on(embeddings, labels, &tuples, embeddings.slice(begin, end));
+}
+
+Tensor SnrContrastiveLoss::loss_on(const Tensor& embeddings, const Tensor& labels,
+                                   const miners::MinedTuples* tuples, const Tensor& rows) {
   miners::Labels y = miners::batch_labels(embeddings, labels, kName);
   DML_CHECK(embeddings.size(1) >= 2, kName,
             ": the SNR distance needs embeddings of at least 2 features (a variance), got ",
             dml::describe(embeddings));
-  miners::Pairs pairs = miners::pairs_for(y, mined, kName);
+  miners::Pairs pairs = miners::pairs_for(y, tuples, kName);
   if (pairs.pos.size() + pairs.neg.size() == 0) return zero_loss(embeddings, *this);
   Tensor terms =
       contrastive_terms(snr_distances(embeddings, pairs.pos), snr_distances(embeddings, pairs.neg),
                         params_.pos_margin, params_.neg_margin);
-  return terms + mean(abs(sum(embeddings, {1}))) * params_.zero_mean_reg;
+  return terms + mean(abs(sum(rows, {1}))) * params_.zero_mean_reg;
 }
 
 std::string SnrContrastiveLoss::describe() const {

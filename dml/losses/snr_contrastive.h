@@ -7,7 +7,8 @@
 // the contrastive form
 //   L = mean_{>0} [d_S(a, p) - pos_margin]_+  +  mean_{>0} [neg_margin - d_S(a, n)]_+
 //     + zero_mean_reg * mean_i |sum_k x_ik|
-// the last term being the paper's regulariser that keeps features centred.
+// the last term being the paper's regulariser that keeps features centred
+// (over the rows i of the batch; with anchor rows, over those).
 // Means as the contrastive loss's (active terms only). d_S is not symmetric;
 // without a miner every ordered pair of the batch is used.
 #include <string>
@@ -28,9 +29,15 @@ class SnrContrastiveLoss : public Loss {
   explicit SnrContrastiveLoss(SnrContrastiveParams params = {}) : params_(params) {}
   Tensor forward(const Tensor& embeddings, const Tensor& labels,
                  const miners::MinedTuples* mined = nullptr) override;
+  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
   std::string describe() const override;
 
  private:
+  // The loss on `tuples` (every pair when null), regularising `rows`.
+  Tensor loss_on(const Tensor& embeddings, const Tensor& labels, const miners::MinedTuples* tuples,
+                 const Tensor& rows);
+
   SnrContrastiveParams params_;
 };
 

@@ -82,9 +82,13 @@ Labels batch_labels(const Tensor& embeddings, const Tensor& labels, const char* 
 }
 
 Pairs all_pairs(const Labels& y) {
+  return anchored_pairs(y, 0, int64_t(y.size()));
+}
+
+Pairs anchored_pairs(const Labels& y, int64_t begin, int64_t end) {
   Pairs p;
   const int64_t b = int64_t(y.size());
-  for (int64_t i = 0; i < b; ++i)
+  for (int64_t i = begin; i < end; ++i)
     for (int64_t j = 0; j < b; ++j) {
       if (i == j) continue;
       (y[i] == y[j] ? p.pos : p.neg).add(i, j);
@@ -128,6 +132,26 @@ Triplets triplets_for(const Labels& y, const MinedTuples* mined, const char* who
     for (int64_t n : negatives_of[size_t(p.pos.anchor[i])])
       t.add(p.pos.anchor[i], p.pos.other[i], n);
   return t;
+}
+
+MinedTuples anchored_tuples(const Labels& y, const MinedTuples& mined, int64_t begin, int64_t end,
+                            const char* who) {
+  const auto anchored = [&](int64_t a) { return a >= begin && a < end; };
+  if (mined.kind == MinedTuples::Kind::triplets) {
+    const Triplets all = read_triplets(y, mined, who);
+    Triplets kept;
+    for (size_t i = 0; i < all.size(); ++i)
+      if (anchored(all.anchor[i])) kept.add(all.anchor[i], all.positive[i], all.negative[i]);
+    return mined_triplets(kept);
+  }
+  const Pairs all = read_pairs(y, mined, who);
+  const auto keep = [&](const PairList& list) {
+    PairList kept;
+    for (size_t i = 0; i < list.size(); ++i)
+      if (anchored(list.anchor[i])) kept.add(list.anchor[i], list.other[i]);
+    return kept;
+  };
+  return mined_pairs(Pairs{keep(all.pos), keep(all.neg)});
 }
 
 Tensor index_tensor(const std::vector<int64_t>& v, Device device) {

@@ -47,6 +47,9 @@ struct Triplets {
 
 // Every ordered valid pair (a, b), a != b, in row-major order of (a, b).
 Pairs all_pairs(const Labels& labels);
+// The pairs of all_pairs whose anchor a lies in rows [begin, end), found in
+// O((end - begin) B) without listing the others.
+Pairs anchored_pairs(const Labels& labels, int64_t begin, int64_t end);
 // Every valid triplet, in lexicographic order of (a, p, n).
 Triplets all_triplets(const Labels& labels);
 
@@ -58,6 +61,12 @@ Pairs pairs_for(const Labels& labels, const MinedTuples* mined, const char* who)
 // else the mined triplets; mined pairs give every (a, p, n) whose (a, p) and
 // (a, n) were both mined.
 Triplets triplets_for(const Labels& labels, const MinedTuples* mined, const char* who);
+
+// The tuples of `mined` (checked against the labels as pairs_for and
+// triplets_for check them) whose anchor lies in rows [begin, end): pairs by
+// pos_anchor and neg_anchor, triplets by anchor. Same kind, order kept.
+MinedTuples anchored_tuples(const Labels& labels, const MinedTuples& mined, int64_t begin,
+                            int64_t end, const char* who);
 
 // i64 [count] index tensor on `device`.
 Tensor index_tensor(const std::vector<int64_t>& v, Device device = Device::cpu());
