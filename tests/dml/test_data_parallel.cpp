@@ -30,10 +30,13 @@ using dml::test::TempDir;
 using dml::test::ToolResult;
 
 // The largest difference the parity runs may show, relative to the
-// tensor's own scale: one process sums a gradient over the whole batch,
-// two ranks sum halves and then the two sums; the few steps of these tiny
-// runs leave gaps of about 1e-7 (the tests print the largest they see).
-constexpr double kParityBound = 1e-5;
+// tensor's largest magnitude: one process embeds and sums gradients over
+// the whole batch, two ranks over halves and then the two sums, and the
+// losses' steep terms (multi-similarity's exp(50 s)) magnify that rounding.
+// The 3 to 4 steps of these runs leave gaps of 3e-6 to 1e-5 (each test
+// prints its largest); gradients not scaled by 1 / ranks show a gap of 1
+// (in the optimizer's moments, which are compared too).
+constexpr double kParityBound = 1e-4;
 
 class DataParallel : public testing::Test {
  protected:
@@ -97,6 +100,9 @@ double expect_close_tensors(const std::string& a, const std::string& b,
 std::vector<std::string> parity_settings(const std::string& root, const std::string& output) {
   std::vector<std::string> s = dml::test::two_epoch_settings(root, output);
   s.push_back("model.frozen_bn=true");
+  // Small steps: each step's rounding gap grows through the next (tenfold
+  // a step at the default 1e-3), and the bound is about the rounding.
+  s.push_back("optimizer.lr=0.0001");
   return s;
 }
 
@@ -146,7 +152,7 @@ TEST_F(DataParallel, ParadeTrainsAsOneProcess) {
   for (const std::string& s : std::vector<std::string>{
            "data.format=csv", "data.root=" + manifest, "data.attributes=[\"tone\"]",
            "parade.attributes=[\"tone\"]", "parade.embedding_dim=8", "parade.projector_hidden=16",
-           "eval.clustering=false", "train.epochs=3", "model.frozen_bn=true",
+           "eval.clustering=false", "train.epochs=3", "model.frozen_bn=true", "optimizer.lr=0.0001",
            "train.output=" + dir_.file("one")})
     settings.push_back(s);
   const ToolResult a = one("train" + as_set_flags(settings));
@@ -216,7 +222,8 @@ TEST_F(DataParallel, AKilledRankEndsTheJobAndTheRunResumes) {
                              std::filesystem::copy_options::overwrite_existing);
   const ToolResult on_one = one("train --resume '" + run + "/checkpoint.safetensors'");
   ASSERT_EQ(on_one.status, 0) << on_one.out << on_one.err;
-  EXPECT_NE(on_one.out.find("resuming on 1 ranks a run checkpointed on 2"), std::string::npos)
+  EXPECT_NE(on_one.out.find("the checkpoint was trained on 2 ranks, this run has 1"),
+            std::string::npos)
       << on_one.out;
   expect_close_tensors(dir_.file("straight") + "/checkpoint.safetensors",
                        run + "/checkpoint.safetensors");
