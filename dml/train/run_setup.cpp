@@ -1,5 +1,7 @@
 #include "dml/train/run_setup.h"
 
+#include <omp.h>
+
 #include <cstdio>
 #include <map>
 
@@ -178,11 +180,12 @@ void print_run(const RunParts& parts, const TrainConfig& c) {
     std::printf("cross-batch memory of %lld embeddings from step %lld\n",
                 (long long)c.loss.xbm_size, (long long)c.loss.xbm_start_step);
   if (parts.ranks->size() > 1)
-    std::printf("%d ranks (%s), %s objective: %lld images per rank of each batch of %lld\n",
-                parts.ranks->size(), parts.ranks->backend().c_str(),
-                c.distributed.objective.c_str(),
-                (long long)data::shard_of(c.run.batch_size, 0, parts.ranks->size()).size(),
-                (long long)c.run.batch_size);
+    std::printf(
+        "%d ranks (%s), %s objective: %lld images per rank of each batch of %lld, %d OpenMP "
+        "threads each\n",
+        parts.ranks->size(), parts.ranks->backend().c_str(), c.distributed.objective.c_str(),
+        (long long)data::shard_of(c.run.batch_size, 0, parts.ranks->size()).size(),
+        (long long)c.run.batch_size, omp_get_max_threads());
   if (parts.extension) std::printf("%s\n", parts.extension->describe().c_str());
 }
 

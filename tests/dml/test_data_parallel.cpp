@@ -13,9 +13,12 @@
 #include <chrono>
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dml/train/checkpoint.h"
+#include "dml/train/config.h"
+#include "dml/train/trainer.h"
 #include "engine/safetensors.h"
 #include "tests/support/dataset_fixtures.h"
 #include "tests/support/e2e_support.h"
@@ -133,7 +136,35 @@ TEST_F(DataParallel, TupleLossWithAMinerTrainsAsOneProcess) {
   expect_parity(a, b, dir_.file("one"), dir_.file("two"));
   // Rank 0 alone prints the run.
   EXPECT_EQ(b.out.find("wrote "), b.out.rfind("wrote ")) << b.out;
-  EXPECT_NE(b.out.find("2 ranks (mpi), global objective"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("2 ranks (mpi), global objective: 2 images per rank of each batch of 4, "
+                       "1 OpenMP threads each"),
+            std::string::npos)
+      << b.out;
+}
+
+// With train.threads 0 the ranks of a machine share its cores.
+TEST_F(DataParallel, RanksShareTheMachinesCores) {
+  const std::string root = dml::test::make_fashion_mnist(dir_);
+  std::vector<std::string> settings = parity_settings(root, dir_.file("run"));
+  settings.push_back("train.threads=0");
+  settings.push_back("train.epochs=1");
+  const ToolResult r = ranks(2, "train" + as_set_flags(settings));
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const int each = std::max(1, int(std::thread::hardware_concurrency()) / 2);
+  EXPECT_NE(r.out.find(", " + std::to_string(each) + " OpenMP threads each"), std::string::npos)
+      << r.out;
+}
+
+// What a captured step cannot hold is refused before any data is read.
+TEST_F(DataParallel, CudaGraphIsRefusedOnSeveralRanks) {
+  const std::string root = dml::test::make_fashion_mnist(dir_);
+  std::vector<std::string> settings = parity_settings(root, dir_.file("run"));
+  settings.push_back("train.cuda_graph=true");
+  const ToolResult r = ranks(2, "train" + as_set_flags(settings));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("train.cuda_graph: a captured step cannot hold the collectives of 2 ranks"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(DataParallel, ProxyLossTrainsAsOneProcess) {
@@ -253,6 +284,36 @@ TEST_F(DataParallel, EvaluationOnTwoRanksEqualsOneProcess) {
   EXPECT_EQ(b.out.find("600 queries"), b.out.rfind("600 queries")) << "rank 0 alone prints";
 }
 
+// Every rank reads the checkpoint itself: a rank that cannot is named, and
+// ranks that read different points refuse to go on.
+TEST_F(DataParallel, RanksResumeTheSameCheckpoint) {
+  const std::string root = dml::test::make_fashion_mnist(dir_);
+  std::vector<std::string> settings = parity_settings(root, dir_.file("early"));
+  settings.push_back("train.epochs=1");
+  ASSERT_EQ(one("train" + as_set_flags(settings)).status, 0);
+  settings.back() = "train.output=" + dir_.file("late");
+  ASSERT_EQ(one("train" + as_set_flags(settings)).status, 0);
+  ASSERT_EQ(
+      one("train --resume '" + dir_.file("late") + "/checkpoint.safetensors' --set train.epochs=2")
+          .status,
+      0);
+  const std::string tool = "'" DML_TOOL "' train --set train.epochs=3 --resume ";
+  const std::string early = tool + "'" + dir_.file("early") + "/checkpoint.safetensors'";
+  const ToolResult missing =
+      ranks(2, "", "-n 1 " + early + " : -n 1 " + tool + "'" + dir_.file("none.safetensors") + "'");
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.err.find("dml: error: rank 1 of 2: "), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("none.safetensors"), std::string::npos) << missing.err;
+  const ToolResult apart = ranks(
+      2, "",
+      "-n 1 " + early + " : -n 1 " + tool + "'" + dir_.file("late") + "/checkpoint.safetensors'");
+  EXPECT_NE(apart.status, 0);
+  EXPECT_NE(apart.err.find("the ranks read different checkpoints (rank 0 epoch 1 step 2, rank 1 "
+                           "epoch 2 step 4)"),
+            std::string::npos)
+      << apart.err;
+}
+
 // The local objective's loss depends on the split of the batch: its
 // checkpoint does not resume on another number of ranks.
 TEST_F(DataParallel, LocalObjectiveResumesOnlyOnItsNumberOfRanks) {
@@ -265,6 +326,36 @@ TEST_F(DataParallel, LocalObjectiveResumesOnlyOnItsNumberOfRanks) {
   const ToolResult r = one("train --resume '" + dir_.file("local") +
                            "/checkpoint.safetensors' --set train.epochs=2");
   dml::test::expect_one_line_error(r, "local objective's loss depends on how the batch is split");
+  // The objective stays; how the ranks communicate may change.
+  const std::string resume = "train --resume '" + dir_.file("local") +
+                             "/checkpoint.safetensors' --set train.epochs=2 --set ";
+  const ToolResult other = ranks(2, resume + "distributed.objective=global");
+  EXPECT_NE(other.status, 0);
+  EXPECT_NE(other.err.find("distributed.objective = \"local\", this run \"global\""),
+            std::string::npos)
+      << other.err;
+  const ToolResult same = ranks(2, resume + "distributed.bucket_mb=0.001");
+  EXPECT_EQ(same.status, 0) << same.out << same.err;
+}
+
+// The memory adds candidates to tuple losses only, and changes every step,
+// which a captured step cannot follow (one process).
+TEST(CrossBatchMemory, RefusedWhereItCannotWork) {
+  TempDir dir;
+  const std::string root = dml::test::make_fashion_mnist(dir);
+  std::vector<std::string> settings = parity_settings(root, dir.file("run"));
+  settings.push_back("loss.xbm_size=8");
+  std::vector<std::string> proxy = settings;
+  proxy.push_back("loss.name=proxy_anchor");
+  dml::test::expect_error(
+      [&] { dml::train::run_training(dml::train::resolve_config(Json::object(), proxy, "test")); },
+      {"loss.xbm_size 8", "'proxy_anchor' learns class rows"});
+  settings.push_back("train.cuda_graph=true");
+  dml::test::expect_error(
+      [&] {
+        dml::train::run_training(dml::train::resolve_config(Json::object(), settings, "test"));
+      },
+      {"train.cuda_graph: the cross-batch memory"});
 }
 
 // A rank stopped (SIGSTOP) in the middle of the run: the other's next
