@@ -70,7 +70,9 @@ class Run {
   TrainConfig c_;
   dist::Communicator& ranks_;
   std::filesystem::path output_;
-  InterruptHint interrupt_;
+  // Rank 0's: what Ctrl-C prints names its checkpoint; the other ranks end
+  // silently.
+  std::unique_ptr<InterruptHint> interrupt_;
   std::unique_ptr<RunDirectory> dir_;  // rank 0's claim; null on the others
   RunParts parts_;
   MetricsLog log_;
@@ -83,7 +85,7 @@ Run::Run(const Json& config, const TrainOptions& options)
       c_(typed_config(config)),
       ranks_(world_with_timeout(c_.distributed.timeout_seconds)),
       output_(c_.run.output),
-      interrupt_(options.resume_command),
+      interrupt_(writes() ? std::make_unique<InterruptHint>(options.resume_command) : nullptr),
       dir_(writes()
                ? std::make_unique<RunDirectory>(c_.run.output, options.overwrite, options.resume)
                : nullptr),
@@ -93,7 +95,7 @@ Run::Run(const Json& config, const TrainOptions& options)
     const ResumePoint at = resume_run(options.resume, config_json_, c_, parts_);
     epochs_done_ = at.epochs_done;
     steps_ = at.steps;
-    if (epochs_done_ > 0) interrupt_.checkpoint_kept(options.resume, epochs_done_);
+    if (epochs_done_ > 0 && interrupt_) interrupt_->checkpoint_kept(options.resume, epochs_done_);
     log_.continue_from(std::filesystem::path(options.resume).parent_path() / "metrics.jsonl",
                        epochs_done_);
   }
@@ -252,7 +254,7 @@ void Run::save_checkpoint_now() {
     check_ranks_agree(ranks_, {parts_.memory->embeddings(), parts_.memory->labels()},
                       "cross-batch memory");
   if (!writes()) return;
-  interrupt_.checkpoint_coming(checkpoint_path(), epochs_done_);
+  interrupt_->checkpoint_coming(checkpoint_path(), epochs_done_);
   save_checkpoint(checkpoint_path(),
                   {.model = parts_.model->state_dict(),
                    .loss = parts_.loss->named_parameters(),
@@ -266,14 +268,16 @@ void Run::save_checkpoint_now() {
                    .rng = default_generator().state(),
                    .config = config_json_,
                    .names = parts_.names});
-  interrupt_.checkpoint_kept(checkpoint_path(), epochs_done_);
+  interrupt_->checkpoint_kept(checkpoint_path(), epochs_done_);
 }
 
 Json Run::train() {
   // train.precision tf32 holds for this run only (the switch is global).
   AllowTf32Scope tf32(c_.run.precision == Precision::tf32);
   const Json last = log_.last();
-  const bool evaluate_again = last.contains("evaluation") && last["epoch"] == epochs_done_;
+  bool evaluate_again = last.contains("evaluation") && last["epoch"] == epochs_done_;
+  // Rank 0's log decides: the ranks evaluate together.
+  if (ranks_.size() > 1) evaluate_again = ranks_.all_gather_value(evaluate_again)[0] != 0;
   int64_t evaluations = evaluate_again;
   for (int64_t epochs = epochs_done_ + 1; epochs <= c_.run.epochs; ++epochs)
     evaluations += evaluates_after(epochs);

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -312,6 +313,21 @@ TEST_F(DataParallel, RanksResumeTheSameCheckpoint) {
                            "epoch 2 step 4)"),
             std::string::npos)
       << apart.err;
+}
+
+// Ranks that diverge (here: a learning rate given to one rank only) are
+// caught before rank 0 saves its weights as the run's.
+TEST_F(DataParallel, RanksThatDivergeAreNamedBeforeTheCheckpoint) {
+  const std::string root = dml::test::make_fashion_mnist(dir_);
+  const std::string args = "'" DML_TOOL "' train" +
+                           as_set_flags(parity_settings(root, dir_.file("run"))) +
+                           " --set train.epochs=1";
+  const ToolResult r =
+      ranks(2, "", "-n 1 " + args + " : -n 1 " + args + " --set optimizer.lr=0.0002");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("the parameters of rank(s) 1 differ from rank 0's"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("run") + "/checkpoint.safetensors"));
 }
 
 // The local objective's loss depends on the split of the batch: its
