@@ -356,7 +356,7 @@ TEST_F(DataParallel, LocalObjectiveResumesOnlyOnItsNumberOfRanks) {
 
 // The memory adds candidates to tuple losses only, and changes every step,
 // which a captured step cannot follow (one process).
-TEST(CrossBatchMemory, RefusedWhereItCannotWork) {
+TEST(TrainingSetup, CrossBatchMemoryIsRefusedWhereItCannotWork) {
   TempDir dir;
   const std::string root = dml::test::make_fashion_mnist(dir);
   std::vector<std::string> settings = parity_settings(root, dir.file("run"));
