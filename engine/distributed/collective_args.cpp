@@ -1,5 +1,6 @@
 #include "engine/distributed/collective_args.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "base/error.h"
@@ -62,6 +63,11 @@ std::vector<int64_t> check_row_layouts(const std::vector<int64_t>& layouts, int 
               "; every rank must gather rows of the same trailing shape, dtype and device");
   }
   return counts;
+}
+
+size_t row_bytes(const Tensor& t) {
+  const Shape trailing(t.shape().begin() + std::min<int64_t>(t.dim(), 1), t.shape().end());
+  return size_t(shape_numel(trailing)) * dtype_size(t.dtype());
 }
 
 std::string payload_size(size_t bytes) {

@@ -25,6 +25,9 @@ std::vector<int64_t> encode_row_layout(const Tensor& local);
 // device differ from its, with both.
 std::vector<int64_t> check_row_layouts(const std::vector<int64_t>& layouts, int size);
 
+// Bytes of one row of `t` (its trailing dims).
+size_t row_bytes(const Tensor& t);
+
 // "48 B", "3.1 kB", "1.2 MB": a collective's payload in messages.
 std::string payload_size(size_t bytes);
 

@@ -15,11 +15,11 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::microseconds;
 
 // Back-to-back polls first (a collective between ranks that arrive
-// together completes within microseconds), then sleeps doubling up to 1 ms:
+// together completes within microseconds), then sleeps doubling up to 250 us:
 // two ranks on two cores must not spin against the one still computing.
 constexpr int kEagerPolls = 64;
 constexpr microseconds kFirstSleep{10};
-constexpr microseconds kLongestSleep{1000};
+constexpr microseconds kLongestSleep{250};
 constexpr auto kPeerCheckEvery = std::chrono::milliseconds(100);
 
 }  // namespace

@@ -48,6 +48,13 @@ MPI_Datatype sum_type(DType d) {
   }
 }
 
+// Without NCCL only CPU tensors travel between ranks.
+void check_on_cpu(const Tensor& t, const char* collective) {
+  DML_CHECK(t.device().is_cpu(), collective, ": ", describe(t),
+            " is on a GPU but dml was built without NCCL; rebuild with CUDA's NCCL (nccl.h, "
+            "libnccl.so) or pass CPU tensors");
+}
+
 // What a request writes into or reads from: it must outlive the request,
 // even one abandoned by a failed wait.
 using KeepAlive = std::vector<std::shared_ptr<const void>>;
@@ -196,9 +203,6 @@ void MpiWorld::learn_processes(const LaunchEnvironment& env) {
 }
 
 MpiWorld::~MpiWorld() {
-#ifdef DML_HAVE_NCCL
-  nccl_.reset();
-#endif
   // A collective still open (its peer hung or gone) would hold
   // MPI_Finalize forever: leave MPI as it is and let the launcher end the
   // job when this process exits.
@@ -230,6 +234,10 @@ void MpiWorld::wait(MPI_Request& request, const CollectiveLabel& label, const Ke
 }
 
 void MpiWorld::abandon(MPI_Request request, KeepAlive keep) {
+  std::erase_if(abandoned_, [](Abandoned& a) {  // those finished since
+    int done = 0;
+    return MPI_Test(&a.request, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && done;
+  });
   if (request != MPI_REQUEST_NULL) abandoned_.push_back({request, std::move(keep)});
 }
 
@@ -238,9 +246,7 @@ std::unique_ptr<PendingCollective> MpiWorld::all_reduce_sum_async(Tensor& t) {
 #ifdef DML_HAVE_NCCL
   if (t.device().is_cuda()) return nccl().all_reduce_sum(t, policy());
 #endif
-  DML_CHECK(t.device().is_cpu(), "all_reduce_sum: ", describe(t),
-            " is on a GPU but dml was built without NCCL; rebuild with CUDA's NCCL "
-            "(nccl.h, libnccl.so) or reduce CPU tensors");
+  check_on_cpu(t, "all_reduce_sum");
   MPI_Request request;
   check_mpi(
       MPI_Iallreduce(MPI_IN_PLACE, t.raw_data(), mpi_count(size_t(t.numel()), "all_reduce_sum"),
@@ -270,25 +276,20 @@ Tensor MpiWorld::all_gather_rows(const Tensor& local, std::vector<int64_t>* coun
     return out;
   }
 #endif
-  DML_CHECK(local.device().is_cpu(), "all_gather_rows: ", describe(local),
-            " is on a GPU but dml was built without NCCL; rebuild with CUDA's NCCL "
-            "(nccl.h, libnccl.so) or gather CPU tensors");
+  check_on_cpu(local, "all_gather_rows");
   return gather_on_cpu(local, counts, out);
 }
 
 Tensor MpiWorld::gather_on_cpu(const Tensor& local, const std::vector<int64_t>& counts,
                                Tensor out) {
-  const size_t row_bytes =
-      local.dim() ? size_t(shape_numel(Shape(local.shape().begin() + 1, local.shape().end()))) *
-                        dtype_size(local.dtype())
-                  : 0;
+  const size_t row = row_bytes(local);
   auto sizes = buffer<int>(size_);
   auto offsets = buffer<int>(size_);
   size_t offset = 0;
   for (int r = 0; r < size_; ++r) {
-    (*sizes)[r] = mpi_count(size_t(counts[r]) * row_bytes, "all_gather_rows");
+    (*sizes)[r] = mpi_count(size_t(counts[r]) * row, "all_gather_rows");
     (*offsets)[r] = mpi_count(offset, "all_gather_rows");
-    offset += size_t(counts[r]) * row_bytes;
+    offset += size_t(counts[r]) * row;
   }
   MPI_Request request;
   check_mpi(MPI_Iallgatherv(local.raw_data(), (*sizes)[rank_], MPI_BYTE, out.raw_data(),
@@ -304,9 +305,7 @@ void MpiWorld::broadcast(Tensor& t, int root) {
 #ifdef DML_HAVE_NCCL
   if (t.device().is_cuda()) return nccl().broadcast(t, root, policy());
 #endif
-  DML_CHECK(t.device().is_cpu(), "broadcast: ", describe(t),
-            " is on a GPU but dml was built without NCCL; rebuild with CUDA's NCCL "
-            "(nccl.h, libnccl.so) or broadcast CPU tensors");
+  check_on_cpu(t, "broadcast");
   MPI_Request request;
   check_mpi(
       MPI_Ibcast(t.raw_data(), mpi_count(t.nbytes(), "broadcast"), MPI_BYTE, root, comm_, &request),

@@ -11,6 +11,13 @@
 #include "engine/ops.h"
 #include "tests/engine/distributed/test_world.h"
 
+namespace dml {
+// A dtype parameter by name in ctest's test names, not by its byte.
+void PrintTo(DType d, std::ostream* out) {
+  *out << dtype_name(d);
+}
+}  // namespace dml
+
 namespace dml::dist {
 namespace {
 
@@ -183,6 +190,17 @@ TEST(Communicator, AWaitBeyondTheTimeoutFailsNamingTheCollective) {
   }
   w.barrier();
   EXPECT_EQ(w.all_gather_value(7), std::vector<int64_t>(size_t(w.size()), 7));
+}
+
+// A build without MPI started as one rank of several (ctest's
+// Distributed.WithoutMpi sets the launcher's variables) refuses to run as a
+// world of one, which would train N copies of one model.
+TEST(World, WithoutMpiSeveralRanksAreAnError) {
+  if (built_with_mpi()) GTEST_SKIP() << "built with MPI";
+  if (!std::getenv("OMPI_COMM_WORLD_SIZE")) GTEST_SKIP() << "not started as one of several ranks";
+  expect_error_containing([] { world(); },
+                          "dml was built without MPI, but this process is rank 1 of 2 "
+                          "(OMPI_COMM_WORLD_SIZE); install libopenmpi-dev and rebuild");
 }
 
 }  // namespace
