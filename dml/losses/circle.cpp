@@ -9,12 +9,21 @@ namespace dml::losses {
 
 Tensor CircleLoss::forward(const Tensor& embeddings, const Tensor& labels,
                            const miners::MinedTuples* mined) {
-  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  AnchorMasks masks =
-      anchor_masks(miners::pairs_for(y, mined, kName), int64_t(y.size()), embeddings.device());
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return loss_on(embeddings, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
+}
+
+Tensor CircleLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                                    const miners::MinedTuples& tuples, int64_t begin, int64_t end) {
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return loss_on(embeddings, miners::pairs_for(y, &tuples, kName), {begin, end});
+}
+
+Tensor CircleLoss::loss_on(const Tensor& embeddings, const miners::Pairs& pairs, AnchorRows rows) {
+  AnchorMasks masks = anchor_masks(pairs, rows, embeddings.size(0), embeddings.device());
   if (masks.num_valid == 0) return zero_loss(embeddings, *this);
   const double m = params_.m, gamma = params_.gamma;
-  Tensor s = sphere_similarities(embeddings);
+  Tensor s = sphere_similarities(embeddings, rows);
   // The weights are constants of the step (the authors' code detaches them).
   Tensor s_fixed = s.detach();
   Tensor alpha_p = relu((1 + m) - s_fixed), alpha_n = relu(s_fixed + m);

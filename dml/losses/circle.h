@@ -10,7 +10,9 @@
 // A pair mined twice counts once.
 #include <string>
 
+#include "dml/losses/anchored_loss.h"
 #include "dml/losses/loss.h"
+#include "dml/miners/tuples.h"
 
 namespace dml::losses {
 
@@ -25,9 +27,14 @@ class CircleLoss : public Loss {
   explicit CircleLoss(CircleParams params = {}) : params_(params) {}
   Tensor forward(const Tensor& embeddings, const Tensor& labels,
                  const miners::MinedTuples* mined = nullptr) override;
+  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
   std::string describe() const override;
 
  private:
+  // The loss on `pairs` (of the checked batch), anchored in `rows`.
+  Tensor loss_on(const Tensor& embeddings, const miners::Pairs& pairs, AnchorRows rows);
+
   CircleParams params_;
 };
 

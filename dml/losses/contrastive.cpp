@@ -15,13 +15,24 @@ Tensor contrastive_terms(const Tensor& pos_distances, const Tensor& neg_distance
 
 Tensor ContrastiveLoss::forward(const Tensor& embeddings, const Tensor& labels,
                                 const miners::MinedTuples* mined) {
-  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  miners::Pairs pairs = miners::pairs_for(y, mined, kName);
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return loss_on(embeddings, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
+}
+
+Tensor ContrastiveLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                                         const miners::MinedTuples& tuples, int64_t begin,
+                                         int64_t end) {
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return loss_on(embeddings, miners::pairs_for(y, &tuples, kName), {begin, end});
+}
+
+Tensor ContrastiveLoss::loss_on(const Tensor& embeddings, const miners::Pairs& pairs,
+                                AnchorRows rows) {
   if (pairs.pos.size() + pairs.neg.size() == 0) return zero_loss(embeddings, *this);
-  Tensor d = sphere_distances(embeddings);
-  return contrastive_terms(pick(d, pairs.pos.anchor, pairs.pos.other),
-                           pick(d, pairs.neg.anchor, pairs.neg.other), params_.pos_margin,
-                           params_.neg_margin);
+  Tensor d = sphere_distances(embeddings, rows);
+  return contrastive_terms(pick(d, pairs.pos.anchor, pairs.pos.other, rows.begin),
+                           pick(d, pairs.neg.anchor, pairs.neg.other, rows.begin),
+                           params_.pos_margin, params_.neg_margin);
 }
 
 std::string ContrastiveLoss::describe() const {

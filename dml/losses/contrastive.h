@@ -8,7 +8,9 @@
 // there are none. Without a miner every ordered pair of the batch is used.
 #include <string>
 
+#include "dml/losses/anchored_loss.h"
 #include "dml/losses/loss.h"
+#include "dml/miners/tuples.h"
 
 namespace dml::losses {
 
@@ -23,9 +25,14 @@ class ContrastiveLoss : public Loss {
   explicit ContrastiveLoss(ContrastiveParams params = {}) : params_(params) {}
   Tensor forward(const Tensor& embeddings, const Tensor& labels,
                  const miners::MinedTuples* mined = nullptr) override;
+  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
   std::string describe() const override;
 
  private:
+  // The loss on `pairs` (of the checked batch), anchored in `rows`.
+  Tensor loss_on(const Tensor& embeddings, const miners::Pairs& pairs, AnchorRows rows);
+
   ContrastiveParams params_;
 };
 

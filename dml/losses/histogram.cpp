@@ -23,8 +23,19 @@ HistogramLoss::HistogramLoss(HistogramParams params) : params_(params) {
 
 Tensor HistogramLoss::forward(const Tensor& embeddings, const Tensor& labels,
                               const miners::MinedTuples* mined) {
-  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  miners::Pairs pairs = miners::pairs_for(y, mined, kName);
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return loss_on(embeddings, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
+}
+
+Tensor HistogramLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                                       const miners::MinedTuples& tuples, int64_t begin,
+                                       int64_t end) {
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return loss_on(embeddings, miners::pairs_for(y, &tuples, kName), {begin, end});
+}
+
+Tensor HistogramLoss::loss_on(const Tensor& embeddings, const miners::Pairs& pairs,
+                              AnchorRows rows) {
   if (pairs.pos.size() == 0 || pairs.neg.size() == 0) return zero_loss(embeddings, *this);
   const int64_t bins = params_.num_bins;
   const double delta = 2.0 / double(bins);
@@ -34,9 +45,11 @@ Tensor HistogramLoss::forward(const Tensor& embeddings, const Tensor& labels,
   const DType dtype = embeddings.dtype();
   const Device device = embeddings.device();
   Tensor nodes = from_vector(t, {1, n}, device).to(dtype);
-  Tensor s = sphere_similarities(embeddings);
-  Tensor h_pos = soft_histogram(pick(s, pairs.pos.anchor, pairs.pos.other), nodes, delta);
-  Tensor h_neg = soft_histogram(pick(s, pairs.neg.anchor, pairs.neg.other), nodes, delta);
+  Tensor s = sphere_similarities(embeddings, rows);
+  Tensor h_pos =
+      soft_histogram(pick(s, pairs.pos.anchor, pairs.pos.other, rows.begin), nodes, delta);
+  Tensor h_neg =
+      soft_histogram(pick(s, pairs.neg.anchor, pairs.neg.other, rows.begin), nodes, delta);
   // cdf_pos[r] = sum_{q <= r} h_pos[q], as a product with an upper-triangular ones matrix.
   Tensor cdf_pos = matmul(h_pos.unsqueeze(0), upper_triangle(n, 0, dtype, device));
   return sum(h_neg * cdf_pos.squeeze(0));

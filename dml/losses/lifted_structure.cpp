@@ -9,11 +9,22 @@ namespace dml::losses {
 
 Tensor LiftedStructureLoss::forward(const Tensor& embeddings, const Tensor& labels,
                                     const miners::MinedTuples* mined) {
-  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  AnchorMasks masks =
-      anchor_masks(miners::pairs_for(y, mined, kName), int64_t(y.size()), embeddings.device());
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return loss_on(embeddings, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
+}
+
+Tensor LiftedStructureLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                                             const miners::MinedTuples& tuples, int64_t begin,
+                                             int64_t end) {
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return loss_on(embeddings, miners::pairs_for(y, &tuples, kName), {begin, end});
+}
+
+Tensor LiftedStructureLoss::loss_on(const Tensor& embeddings, const miners::Pairs& pairs,
+                                    AnchorRows rows) {
+  AnchorMasks masks = anchor_masks(pairs, rows, embeddings.size(0), embeddings.device());
   if (masks.num_valid == 0) return zero_loss(embeddings, *this);
-  Tensor d = sphere_distances(embeddings);
+  Tensor d = sphere_distances(embeddings, rows);
   Tensor per_anchor = relu(masked_logsumexp(d, masks.pos, false) +
                            masked_logsumexp(params_.margin - d, masks.neg, false));
   return sum_over_valid(per_anchor, masks) / double(masks.num_valid);

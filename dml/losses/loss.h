@@ -53,6 +53,8 @@ class Loss {
   // The loss on `tuples`, all anchored in rows [begin, end) of the batch:
   // forward(embeddings, labels, &tuples), except in a loss that averages or
   // regularises over the batch's rows, which takes the anchor rows for them.
+  // The pair and triplet losses compute their matrices for the anchor rows
+  // alone ([rows, B], not [B, B]: a batch against a large memory).
   virtual Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
                                   const miners::MinedTuples& tuples, int64_t begin, int64_t end);
 

@@ -21,10 +21,22 @@ Tensor upper_triangle(int64_t n, int64_t offset, DType dtype, Device device) {
   return from_vector(ones, {n, n}, device).to(dtype);
 }
 
-Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) {
+Tensor sphere_distances(const Tensor& e, AnchorRows rows) {
+  if (rows.begin == 0 && rows.end == e.size(0)) return sphere_distances(e);
+  Tensor x = l2_normalize(e, 1);
+  return pairwise_distance(x.slice(rows.begin, rows.end), x, Distance::euclidean);
+}
+
+Tensor sphere_similarities(const Tensor& e, AnchorRows rows) {
+  if (rows.begin == 0 && rows.end == e.size(0)) return sphere_similarities(e);
+  return cosine_similarities(e.slice(rows.begin, rows.end), e);
+}
+
+Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols,
+            int64_t first_row) {
   const int64_t n = m.size(1);
   std::vector<int64_t> flat(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) flat[i] = rows[i] * n + cols[i];
+  for (size_t i = 0; i < rows.size(); ++i) flat[i] = (rows[i] - first_row) * n + cols[i];
   return index_select(m.reshape({m.numel()}), 0, index_tensor(flat, m.device()));
 }
 
@@ -52,26 +64,30 @@ Tensor log1p_exp(const Tensor& z) {
   return logsumexp(stack({z, zeros_like(z)}, 0), {0});
 }
 
-AnchorMasks anchor_masks(const miners::Pairs& pairs, int64_t batch, Device device) {
-  std::vector<uint8_t> pos(size_t(batch * batch), 0), neg(pos.size(), 0);
-  std::vector<uint8_t> has_pos(size_t(batch), 0), has_neg(size_t(batch), 0);
+AnchorMasks anchor_masks(const miners::Pairs& pairs, AnchorRows rows, int64_t batch,
+                         Device device) {
+  const int64_t anchors = rows.end - rows.begin;
+  std::vector<uint8_t> pos(size_t(anchors * batch), 0), neg(pos.size(), 0);
+  std::vector<uint8_t> has_pos(size_t(anchors), 0), has_neg(size_t(anchors), 0);
   for (size_t i = 0; i < pairs.pos.size(); ++i) {
-    pos[size_t(pairs.pos.anchor[i] * batch + pairs.pos.other[i])] = 1;
-    has_pos[size_t(pairs.pos.anchor[i])] = 1;
+    const int64_t a = pairs.pos.anchor[i] - rows.begin;
+    pos[size_t(a * batch + pairs.pos.other[i])] = 1;
+    has_pos[size_t(a)] = 1;
   }
   for (size_t i = 0; i < pairs.neg.size(); ++i) {
-    neg[size_t(pairs.neg.anchor[i] * batch + pairs.neg.other[i])] = 1;
-    has_neg[size_t(pairs.neg.anchor[i])] = 1;
+    const int64_t a = pairs.neg.anchor[i] - rows.begin;
+    neg[size_t(a * batch + pairs.neg.other[i])] = 1;
+    has_neg[size_t(a)] = 1;
   }
-  std::vector<uint8_t> valid(static_cast<size_t>(batch), 0);
+  std::vector<uint8_t> valid(static_cast<size_t>(anchors), 0);
   AnchorMasks m;
   for (size_t a = 0; a < valid.size(); ++a) {
     valid[a] = has_pos[a] && has_neg[a];
     m.num_valid += valid[a];
   }
-  m.pos = from_vector(pos, {batch, batch}, device);
-  m.neg = from_vector(neg, {batch, batch}, device);
-  m.valid = from_vector(valid, {batch}, device);
+  m.pos = from_vector(pos, {anchors, batch}, device);
+  m.neg = from_vector(neg, {anchors, batch}, device);
+  m.valid = from_vector(valid, {anchors}, device);
   return m;
 }
 

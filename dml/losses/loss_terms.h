@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dml/losses/anchored_loss.h"
 #include "dml/losses/loss.h"
 #include "dml/miners/geometry.h"
 #include "dml/miners/tuples.h"
@@ -20,6 +21,12 @@ using miners::index_tensor;
 using miners::sphere_distances;
 using miners::sphere_similarities;
 
+// The rows `rows` of sphere_distances(e) / sphere_similarities(e), [rows, B],
+// computed for those rows alone: a few anchors against many candidates cost
+// O(rows B D), not O(B^2 D). All the rows give the whole matrix, exactly.
+Tensor sphere_distances(const Tensor& e, AnchorRows rows);
+Tensor sphere_similarities(const Tensor& e, AnchorRows rows);
+
 // Throws unless every label lies in [0, num_classes): what a loss with one
 // learnable row (proxy, weight, beta) per training class needs. Errors name
 // `who`, the label and its batch index.
@@ -29,8 +36,10 @@ void check_class_labels(const miners::Labels& labels, int64_t num_classes, const
 // triu of a ones matrix): offset 0 keeps the diagonal, 1 leaves it out.
 Tensor upper_triangle(int64_t n, int64_t offset, DType dtype, Device device);
 
-// The entries m[rows[i], cols[i]] of a [B, B] matrix, as a [count] tensor.
-Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols);
+// The entries m[rows[i], cols[i]] of a [B, B] matrix, as a [count] tensor;
+// m may hold the matrix's rows from `first_row` on alone.
+Tensor pick(const Tensor& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols,
+            int64_t first_row = 0);
 
 // A zero scalar that depends on the embeddings and every parameter of the
 // loss, so backward() still runs and writes zero gradients: the value of a
@@ -53,14 +62,15 @@ Tensor mean_of_positive(const Tensor& v);
 // log(1 + exp(z)) without overflow and without a threshold switch.
 Tensor log1p_exp(const Tensor& z);
 
-// Per-anchor view of a pair set: pos[a, b] = 1 when (a, b) is a positive pair
+// Per-anchor view of a pair set anchored in rows `rows` of a batch of
+// `batch`: pos[a - rows.begin, b] = 1 when (a, b) is a positive pair
 // (likewise neg); an anchor takes part when it has at least one of each.
 struct AnchorMasks {
-  Tensor pos, neg;  // u8 [B, B]
-  Tensor valid;     // u8 [B]
+  Tensor pos, neg;  // u8 [rows, B]
+  Tensor valid;     // u8 [rows]
   int64_t num_valid = 0;
 };
-AnchorMasks anchor_masks(const miners::Pairs& pairs, int64_t batch, Device device);
+AnchorMasks anchor_masks(const miners::Pairs& pairs, AnchorRows rows, int64_t batch, Device device);
 
 // log sum_j exp(x[i, j]) over the j with mask[i, j] set (plus a zero term,
 // giving log(1 + sum), when add_one). A row with no entry yields a finite
@@ -68,7 +78,7 @@ AnchorMasks anchor_masks(const miners::Pairs& pairs, int64_t batch, Device devic
 // out with `where`.
 Tensor masked_logsumexp(const Tensor& x, const Tensor& mask, bool add_one);
 
-// sum over the valid anchors of per_anchor [B] (the others contribute
+// sum over the valid anchors of per_anchor [rows] (the others contribute
 // nothing, gradient included).
 Tensor sum_over_valid(const Tensor& per_anchor, const AnchorMasks& masks);
 

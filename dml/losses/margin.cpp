@@ -32,16 +32,28 @@ Tensor MarginLoss::betas_of(const std::vector<int64_t>& anchors, const std::vect
 
 Tensor MarginLoss::forward(const Tensor& embeddings, const Tensor& labels,
                            const miners::MinedTuples* mined) {
-  miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return loss_on(embeddings, y, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
+}
+
+Tensor MarginLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                                    const miners::MinedTuples& tuples, int64_t begin, int64_t end) {
+  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
+  return loss_on(embeddings, y, miners::pairs_for(y, &tuples, kName), {begin, end});
+}
+
+Tensor MarginLoss::loss_on(const Tensor& embeddings, const miners::Labels& y,
+                           const miners::Pairs& pairs, AnchorRows rows) {
   if (params_.per_class_beta) check_class_labels(y, num_classes_, kName);
-  miners::Pairs pairs = miners::pairs_for(y, mined, kName);
   const size_t num_pairs = pairs.pos.size() + pairs.neg.size();
   if (num_pairs == 0) return zero_loss(embeddings, *this);
-  Tensor d = sphere_distances(embeddings);
+  Tensor d = sphere_distances(embeddings, rows);
   Tensor beta_pos = betas_of(pairs.pos.anchor, y, embeddings.dtype());
   Tensor beta_neg = betas_of(pairs.neg.anchor, y, embeddings.dtype());
-  Tensor pos = relu(pick(d, pairs.pos.anchor, pairs.pos.other) - beta_pos + params_.margin);
-  Tensor neg = relu(beta_neg - pick(d, pairs.neg.anchor, pairs.neg.other) + params_.margin);
+  Tensor pos =
+      relu(pick(d, pairs.pos.anchor, pairs.pos.other, rows.begin) - beta_pos + params_.margin);
+  Tensor neg =
+      relu(beta_neg - pick(d, pairs.neg.anchor, pairs.neg.other, rows.begin) + params_.margin);
   const Tensor active = count_positive(pos) + count_positive(neg);
   Tensor loss = (sum(pos) + sum(neg)) * inverse_count(active, embeddings.dtype());
   if (params_.nu != 0) loss = loss + (sum(beta_pos) + sum(beta_neg)) * (params_.nu / num_pairs);

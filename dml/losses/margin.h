@@ -16,7 +16,9 @@
 // beta against 1e-5 for the network, so default_lr_multiplier() is 50.
 #include <string>
 
+#include "dml/losses/anchored_loss.h"
 #include "dml/losses/loss.h"
+#include "dml/miners/tuples.h"
 
 namespace dml::losses {
 
@@ -35,6 +37,8 @@ class MarginLoss : public Loss {
   explicit MarginLoss(MarginParams params = {}, int64_t num_classes = 0, DType dtype = DType::f32);
   Tensor forward(const Tensor& embeddings, const Tensor& labels,
                  const miners::MinedTuples* mined = nullptr) override;
+  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
   // With the distance-weighted miner: the fused kernel (same triplets, same value).
   Tensor forward_mined(const Tensor& embeddings, const Tensor& labels, miners::Miner& miner,
                        Generator& gen) override;
@@ -42,6 +46,10 @@ class MarginLoss : public Loss {
   double default_lr_multiplier() const override { return 50; }
 
  private:
+  // The loss on `pairs` (of the checked batch), anchored in `rows`.
+  Tensor loss_on(const Tensor& embeddings, const miners::Labels& labels, const miners::Pairs& pairs,
+                 AnchorRows rows);
+
   // The beta of each anchor (its class's with per_class_beta, labels already
   // checked), in `dtype`.
   Tensor betas_of(const std::vector<int64_t>& anchors, const std::vector<int64_t>& labels,

@@ -10,25 +10,25 @@ namespace dml::losses {
 Tensor MultiSimilarityLoss::forward(const Tensor& embeddings, const Tensor& labels,
                                     const miners::MinedTuples* mined) {
   const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return mean_over_rows(embeddings, miners::pairs_for(y, mined, kName), int64_t(y.size()));
+  return mean_over_rows(embeddings, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
 }
 
 Tensor MultiSimilarityLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
                                              const miners::MinedTuples& tuples, int64_t begin,
                                              int64_t end) {
   const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return mean_over_rows(embeddings, miners::pairs_for(y, &tuples, kName), end - begin);
+  return mean_over_rows(embeddings, miners::pairs_for(y, &tuples, kName), {begin, end});
 }
 
 Tensor MultiSimilarityLoss::mean_over_rows(const Tensor& embeddings, const miners::Pairs& pairs,
-                                           int64_t rows) {
-  AnchorMasks masks = anchor_masks(pairs, embeddings.size(0), embeddings.device());
+                                           AnchorRows rows) {
+  AnchorMasks masks = anchor_masks(pairs, rows, embeddings.size(0), embeddings.device());
   if (masks.num_valid == 0) return zero_loss(embeddings, *this);
   const MultiSimilarityParams& p = params_;
-  Tensor s = sphere_similarities(embeddings);
+  Tensor s = sphere_similarities(embeddings, rows);
   Tensor pos = masked_logsumexp((s - p.base) * -p.alpha, masks.pos, true) / p.alpha;
   Tensor neg = masked_logsumexp((s - p.base) * p.beta, masks.neg, true) / p.beta;
-  return sum_over_valid(pos + neg, masks) / double(rows);
+  return sum_over_valid(pos + neg, masks) / double(rows.end - rows.begin);
 }
 
 std::string MultiSimilarityLoss::describe() const {

@@ -13,6 +13,7 @@
 // method is this loss fed by that miner. A pair mined twice counts once.
 #include <string>
 
+#include "dml/losses/anchored_loss.h"
 #include "dml/losses/loss.h"
 #include "dml/miners/tuples.h"
 
@@ -36,8 +37,8 @@ class MultiSimilarityLoss : public Loss {
 
  private:
   // The sum over the valid anchors of `pairs` (of the checked batch),
-  // divided by `rows`.
-  Tensor mean_over_rows(const Tensor& embeddings, const miners::Pairs& pairs, int64_t rows);
+  // anchored in `rows`, divided by their number.
+  Tensor mean_over_rows(const Tensor& embeddings, const miners::Pairs& pairs, AnchorRows rows);
 
   MultiSimilarityParams params_;
 };

@@ -8,7 +8,9 @@
 // used; mined pairs give every (a, p, n) whose two pairs were both mined.
 #include <string>
 
+#include "dml/losses/anchored_loss.h"
 #include "dml/losses/loss.h"
+#include "dml/miners/tuples.h"
 
 namespace dml::losses {
 
@@ -22,9 +24,14 @@ class TripletLoss : public Loss {
   explicit TripletLoss(TripletParams params = {}) : params_(params) {}
   Tensor forward(const Tensor& embeddings, const Tensor& labels,
                  const miners::MinedTuples* mined = nullptr) override;
+  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
+                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
   std::string describe() const override;
 
  private:
+  // The loss on `triplets` (of the checked batch), anchored in `rows`.
+  Tensor loss_on(const Tensor& embeddings, const miners::Triplets& triplets, AnchorRows rows);
+
   TripletParams params_;
 };
 

@@ -287,6 +287,47 @@ TEST(AnchoredLoss, AnchoredPairsAreAllPairsFilteredByAnchor) {
   }
 }
 
+// The anchored losses compute their matrices for the anchor rows alone: the
+// same values and gradients as the whole matrix on the same tuples (the
+// multi-similarity loss divided by the anchor rows rather than the batch,
+// the SNR loss without its regulariser), for pairs and triplets.
+TEST(AnchoredLoss, AnchorRowsAloneMatchTheWholeMatrixOnTheSameTuples) {
+  const AnchorRows anchors{3, 7};
+  const std::vector<std::pair<std::string, losses::LossParams>> cases{
+      {"contrastive", {}},       {"triplet", {}},
+      {"margin", {{"nu", 0.1}}}, {"multi_similarity", {}},
+      {"lifted_structure", {}},  {"circle", {}},
+      {"histogram", {}},         {"snr_contrastive", {{"zero_mean_reg", 0}}}};
+  const Batch b = make_batch(12, DType::f64);
+  const std::vector<int64_t> y = labels_of(b);
+  miners::Triplets triplets;
+  const miners::Triplets all = miners::all_triplets(y);
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all.anchor[i] >= anchors.begin && all.anchor[i] < anchors.end && i % 3 == 0)
+      triplets.add(all.anchor[i], all.positive[i], all.negative[i]);
+  const std::vector<miners::MinedTuples> kinds{
+      miners::mined_pairs(miners::anchored_pairs(y, anchors.begin, anchors.end)),
+      miners::mined_triplets(triplets)};
+  for (const auto& [name, params] : cases)
+    for (const miners::MinedTuples& tuples : kinds) {
+      SCOPED_TRACE(name +
+                   (tuples.kind == miners::MinedTuples::Kind::pairs ? " / pairs" : " / triplets"));
+      std::unique_ptr<Loss> loss = make(name, params);
+      const double scale =
+          name == "multi_similarity" ? double(anchors.end - anchors.begin) / double(b.rows()) : 1.0;
+      b.embeddings.zero_grad();
+      const Tensor whole = loss->forward(b.embeddings, b.labels, &tuples);
+      whole.backward();
+      const Tensor whole_grad = b.embeddings.grad() * (1 / scale);
+      b.embeddings.zero_grad();
+      const Tensor block =
+          loss->forward_anchored(b.embeddings, b.labels, tuples, anchors.begin, anchors.end);
+      block.backward();
+      EXPECT_NEAR(value(block), value(whole) / scale, 1e-12);
+      expect_tensor_near(b.embeddings.grad(), whole_grad, 1e-12, 1e-10, "gradient");
+    }
+}
+
 // ---- gradients ----
 
 // Central differences over every row, the candidates outside the anchor
