@@ -374,6 +374,25 @@ TEST(TrainingSetup, CrossBatchMemoryIsRefusedWhereItCannotWork) {
       {"train.cuda_graph: the cross-batch memory"});
 }
 
+// Checkpoints written before they recorded their ranks read as one rank's.
+TEST(TrainingSetup, CheckpointsWithoutRankMetadataReadAsOneRanks) {
+  TempDir dir;
+  const std::string root = dml::test::make_fashion_mnist(dir);
+  std::vector<std::string> settings = parity_settings(root, dir.file("run"));
+  settings.push_back("train.epochs=1");
+  dml::train::run_training(dml::train::resolve_config(Json::object(), settings, "test"));
+  const std::string path = dir.file("run") + "/checkpoint.safetensors";
+  dml::SafetensorsFile file = dml::read_safetensors(path);
+  EXPECT_EQ(file.metadata.at("world_size"), "1");
+  EXPECT_EQ(file.metadata.at("global_batch_size"), "4");
+  file.metadata.erase("world_size");
+  file.metadata.erase("global_batch_size");
+  dml::write_safetensors(path, file.tensors, file.metadata);
+  const auto ck = dml::train::load_checkpoint(path);
+  EXPECT_EQ(ck.world_size, 1);
+  EXPECT_EQ(ck.global_batch_size, 0);
+}
+
 // A rank stopped (SIGSTOP) in the middle of the run: the other's next
 // collective fails after distributed.timeout_seconds, naming the wait.
 TEST_F(DataParallel, AHungRankTimesOutTheOthersCollective) {
