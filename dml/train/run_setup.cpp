@@ -7,6 +7,7 @@
 
 #include "dml/data/random_streams.h"
 #include "dml/data/shard.h"
+#include "dml/losses/anchored_loss.h"
 #include "dml/losses/registry.h"
 #include "dml/miners/registry.h"
 #include "dml/train/datasets.h"
@@ -139,6 +140,9 @@ RunParts set_up_run(TrainConfig& c, const Json& config, const ExtensionFactory& 
   parts.model->backbone().set_channels_last(c.run.channels_last);
   add_loss(parts, c);
   parts.memory = make_memory(c);
+  // Anchors short of the whole set: refused now rather than at the first step.
+  if (parts.memory || (ranks.size() > 1 && c.distributed.objective == "local"))
+    losses::check_takes_anchor_rows(*parts.loss);
 
   std::vector<ParamGroup> groups = model_and_loss_groups(c, *parts.model, *parts.loss);
   if (extension) parts.extension = extension(config, parts.train_set, *parts.model);

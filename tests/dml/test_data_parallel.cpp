@@ -354,8 +354,9 @@ TEST_F(DataParallel, LocalObjectiveResumesOnlyOnItsNumberOfRanks) {
   EXPECT_EQ(same.status, 0) << same.out << same.err;
 }
 
-// The memory adds candidates to tuple losses only, and changes every step,
-// which a captured step cannot follow (one process).
+// The memory adds candidates to tuple losses that take anchor rows only,
+// and changes every step, which a captured step cannot follow (one
+// process); refused before the first step.
 TEST(TrainingSetup, CrossBatchMemoryIsRefusedWhereItCannotWork) {
   TempDir dir;
   const std::string root = dml::test::make_fashion_mnist(dir);
@@ -366,6 +367,11 @@ TEST(TrainingSetup, CrossBatchMemoryIsRefusedWhereItCannotWork) {
   dml::test::expect_error(
       [&] { dml::train::run_training(dml::train::resolve_config(Json::object(), proxy, "test")); },
       {"loss.xbm_size 8", "'proxy_anchor' learns class rows"});
+  std::vector<std::string> npair = settings;
+  npair.push_back("loss.name=npair");
+  dml::test::expect_error(
+      [&] { dml::train::run_training(dml::train::resolve_config(Json::object(), npair, "test")); },
+      {"cannot take anchor rows"});
   settings.push_back("train.cuda_graph=true");
   dml::test::expect_error(
       [&] {
