@@ -10,8 +10,10 @@
 // Skipped in a build without MPI (DML_MPIEXEC undefined).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <thread>
