@@ -1,13 +1,20 @@
 // dml: the command-line front end. Subcommands parse their options with
 // CLI11 and call into the library; every failure ends as one line on stderr
 // and a non-zero exit status: 2 for a command line that does not parse, 1
-// for a command that fails.
+// for a command that fails. Started as one of several ranks (mpirun, srun),
+// rank 0 alone prints what a command reports; a rank's error names the rank
+// and ends the whole job at once, rather than leaving the other ranks to
+// wait for it until their collectives time out.
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <map>
 
+#include "base/error.h"
+#include "engine/distributed/communicator.h"
 #include "tools/commands.h"
 
 namespace dml::tools {
@@ -105,6 +112,17 @@ std::string on_one_line(const std::string& text) {
   return out;
 }
 
+// The job this process is a rank of (a world of one outside mpirun or srun).
+// Ranks other than 0 print nothing on stdout: their progress and results
+// would repeat rank 0's; their errors still reach stderr.
+const dist::Communicator& join_world() {
+  const dist::Communicator& ranks = dist::world();
+  if (ranks.size() > 1 && ranks.rank() != 0 && !std::freopen("/dev/null", "w", stdout))
+    throw Error(detail::concat("rank ", ranks.rank(), ": cannot silence its output (/dev/null: ",
+                               std::strerror(errno), ")"));
+  return ranks;
+}
+
 }  // namespace
 
 }  // namespace dml::tools
@@ -124,10 +142,17 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return report_parse_error(app, e);
   }
+  const dml::dist::Communicator* ranks = nullptr;  // once this process has joined its job
   try {
+    ranks = &join_world();
     for (auto& [name, run] : commands)
       if (app.got_subcommand(name)) run();
   } catch (const std::exception& e) {
+    if (ranks && ranks->size() > 1) {
+      std::fprintf(stderr, "dml: error: rank %d of %d: %s\n", ranks->rank(), ranks->size(),
+                   on_one_line(e.what()).c_str());
+      dml::dist::abort_world(1);
+    }
     std::fprintf(stderr, "dml: error: %s\n", on_one_line(e.what()).c_str());
     return 1;
   }

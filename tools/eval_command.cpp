@@ -6,6 +6,7 @@
 #include "dml/train/evaluation.h"
 #include "dml/train/model_factory.h"
 #include "engine/atomic_file.h"
+#include "engine/distributed/communicator.h"
 #include "tools/commands.h"
 
 namespace dml::tools {
@@ -40,7 +41,9 @@ Command add_eval_command(CLI::App& app) {
       std::printf("%-14s %.4f\n", name.c_str(), value);
       out[name] = value;
     }
-    if (!args->json.empty()) write_file_atomically(args->json, out.dump(2) + "\n");
+    // Every rank has the metrics; one writes them.
+    if (!args->json.empty() && dist::world().rank() == 0)
+      write_file_atomically(args->json, out.dump(2) + "\n");
   };
 }
 

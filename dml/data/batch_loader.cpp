@@ -16,6 +16,8 @@ BatchLoader::BatchLoader(const SampleSet& set, std::vector<std::vector<int64_t>>
       config_(config) {
   DML_CHECK(config.workers >= 0, "loader: workers = ", config.workers, " must be >= 0");
   DML_CHECK(config.prefetch >= 1, "loader: prefetch = ", config.prefetch, " must be >= 1");
+  DML_CHECK(config.sample_offset >= 0, "loader: sample_offset = ", config.sample_offset,
+            " must be >= 0");
   for (const auto& batch : batches_)
     for (int64_t i : batch)
       DML_CHECK(i >= 0 && i < int64_t(set.samples.size()), "loader: sample index ", i,
@@ -46,8 +48,9 @@ Batch BatchLoader::build(int64_t b) {
   int64_t skipped = 0;
   for (size_t i = 0; i < indices.size(); ++i) {
     const Sample& s = set_.samples[size_t(indices[i])];
-    Generator gen(stream_seed(config_.seed, Stream::augmentation,
-                              {uint64_t(config_.epoch), uint64_t(b), uint64_t(i)}));
+    Generator gen(stream_seed(
+        config_.seed, Stream::augmentation,
+        {uint64_t(config_.epoch), uint64_t(b), uint64_t(config_.sample_offset) + uint64_t(i)}));
     try {
       images.push_back(load_sample_(set_, s, gen));
     } catch (const Error&) {

@@ -7,7 +7,10 @@
 // Randomness: sample i of batch b in epoch e draws from its own Generator,
 // the augmentation stream's (e, b, i) (random_streams.h), so a run's
 // augmentations do not depend on the number of workers or on which worker
-// ran first.
+// ran first. On several ranks each loads its shard of every global batch,
+// and i is the sample's position in the global batch (sample_offset + its
+// position in the shard), so a sample is augmented the same on any number
+// of ranks.
 //
 // Bad images: load_sample throws for a missing, truncated or undecodable
 // image. With BadSamplePolicy::error that error ends the epoch (it reaches
@@ -47,6 +50,9 @@ struct LoaderConfig {
   int64_t prefetch = 4;  // batches ready ahead of the consumer
   uint64_t seed = 0;
   int64_t epoch = 0;
+  // Where each batch's first sample sits in its global batch (a rank's shard
+  // of it; 0 in one process).
+  int64_t sample_offset = 0;
   BadSamplePolicy bad_samples = BadSamplePolicy::error;
 };
 

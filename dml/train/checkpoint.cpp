@@ -40,10 +40,13 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   append_prefixed(tensors, "loss.", c.loss);
   append_prefixed(tensors, "optim.", c.optimizer);
   append_prefixed(tensors, "ext.", c.extension);
+  append_prefixed(tensors, "", c.memory);
   std::map<std::string, std::string> meta = {
       {"format", kCheckpointFormat + std::to_string(kCheckpointVersion)},
       {"epochs_done", std::to_string(c.epochs_done)},
       {"steps", std::to_string(c.steps)},
+      {"world_size", std::to_string(c.world_size)},
+      {"global_batch_size", std::to_string(c.global_batch_size)},
       {"config", c.config.dump()}};
   if (!c.names.is_null()) meta["names"] = c.names.dump();
   if (c.rng) {
@@ -92,6 +95,9 @@ Checkpoint load_checkpoint(const std::string& path) {
   }
   c.epochs_done = metadata_int(meta, "epochs_done", path);
   c.steps = metadata_int(meta, "steps", path);
+  if (meta.count("world_size")) c.world_size = metadata_int(meta, "world_size", path);
+  if (meta.count("global_batch_size"))
+    c.global_batch_size = metadata_int(meta, "global_batch_size", path);
   auto seed = meta.find("rng_seed"), offset = meta.find("rng_offset");
   DML_CHECK((seed == meta.end()) == (offset == meta.end()), "checkpoint ", path,
             ": metadata holds only one of 'rng_seed' and 'rng_offset'");
@@ -101,13 +107,16 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.rng = GeneratorState{parse_u64(seed->second, "rng_seed", path),
                            parse_u64(offset->second, "rng_offset", path)};
   for (auto& [tensor_name, t] : file.tensors) {
-    auto take = [&](const std::string& prefix, NamedTensors& into) {
+    // The memory's tensors keep their names, as it reads them back.
+    auto take = [&](const std::string& prefix, NamedTensors& into, bool keep_prefix = false) {
       if (tensor_name.rfind(prefix, 0) != 0) return false;
-      into.emplace_back(tensor_name.substr(prefix.size()), std::move(t));
+      into.emplace_back(keep_prefix ? tensor_name : tensor_name.substr(prefix.size()),
+                        std::move(t));
       return true;
     };
     DML_CHECK(take(kCheckpointModelPrefix, c.model) || take("loss.", c.loss) ||
-                  take("optim.", c.optimizer) || take("ext.", c.extension),
+                  take("optim.", c.optimizer) || take("ext.", c.extension) ||
+                  take("xbm.", c.memory, /*keep_prefix=*/true),
               "checkpoint ", path, ": tensor '", tensor_name, "' belongs to no known part");
   }
   return c;

@@ -6,7 +6,9 @@
 // the optimizer's state ("optim.<group>.<index>.<slot>"), and in the
 // metadata the epochs done, the steps taken (the lr schedule's position), the
 // process-wide generator's state, the resolved config and the names of the
-// dataset's classes and attribute values ("names", run_names.h). Model tensors are
+// dataset's classes and attribute values ("names", run_names.h), the number
+// of ranks that trained it and its global batch size, and the cross-batch
+// memory's queue ("xbm.*", when the loss has one). Model tensors are
 // parameters and buffers (batch-norm running statistics). The sampler, loader
 // and miner draw from named streams of (seed, epoch) (dml/data/random_streams.h),
 // so their state is the epoch: resuming after epoch e replays epoch e+1
@@ -33,7 +35,11 @@ namespace dml::train {
 struct Checkpoint {
   NamedTensors model, loss, optimizer;
   NamedTensors extension;  // a training extension's state (PARADE), "ext.<name>"
+  NamedTensors memory;     // the cross-batch memory's queue, under its own "xbm.*" names
   int64_t epochs_done = 0, steps = 0;
+  // The ranks that trained it and the rows of a step over all of them (1
+  // and 0 in files written before they were recorded).
+  int64_t world_size = 1, global_batch_size = 0;
   // dml::default_generator() after the last step (absent from version 1).
   std::optional<GeneratorState> rng;
   Json config;

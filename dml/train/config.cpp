@@ -14,6 +14,7 @@
 #include "dml/train/config_section.h"
 #include "dml/train/datasets.h"
 #include "dml/train/json_text.h"
+#include "engine/distributed/communicator.h"
 
 namespace dml::train {
 
@@ -527,7 +528,14 @@ TrainConfig typed_config(const Json& c) {
 }
 
 void use_configured_threads(const RunConfig& run) {
-  if (run.threads > 0) omp_set_num_threads(int(run.threads));
+  if (run.threads > 0) {
+    omp_set_num_threads(int(run.threads));
+    return;
+  }
+  // Ranks sharing a machine share its cores: all of them each would
+  // oversubscribe it (2 ranks on 2 cores: 1 thread each).
+  const dist::Communicator& ranks = dist::world();
+  if (ranks.size() > 1) omp_set_num_threads(std::max(1, omp_get_num_procs() / ranks.local_size()));
 }
 
 }  // namespace dml::train

@@ -171,7 +171,8 @@ struct TrainConfig {
 TrainConfig typed_config(const Json& resolved);
 
 // Sets the kernels' OpenMP threads to train.threads when it is > 0 (0 keeps
-// OpenMP's default, all cores). Training, evaluation and embedding all do.
+// OpenMP's default, all cores; on several ranks, the cores of the machine
+// divided among its ranks). Training, evaluation and embedding all do.
 void use_configured_threads(const RunConfig& run);
 
 }  // namespace dml::train

@@ -8,16 +8,31 @@
 
 namespace dml::train {
 
-Embedded embed_samples(nn::Module& model, const data::SampleSet& set,
-                       const data::SampleLoader& load_sample, int64_t batch_size, int64_t workers,
-                       data::BadSamplePolicy bad_samples) {
-  const int64_t n = int64_t(set.samples.size());
-  DML_CHECK(n > 0, "embed: ", set.name, " holds no samples");
+std::vector<std::vector<int64_t>> consecutive_batches(int64_t n, int64_t batch_size) {
   std::vector<std::vector<int64_t>> batches;
   for (int64_t begin = 0; begin < n; begin += batch_size) {
     batches.emplace_back();
     for (int64_t i = begin; i < std::min(n, begin + batch_size); ++i) batches.back().push_back(i);
   }
+  return batches;
+}
+
+Embedded embed_samples(nn::Module& model, const data::SampleSet& set,
+                       const data::SampleLoader& load_sample, int64_t batch_size, int64_t workers,
+                       data::BadSamplePolicy bad_samples) {
+  const int64_t n = int64_t(set.samples.size());
+  DML_CHECK(n > 0, "embed: ", set.name, " holds no samples");
+  return embed_batches(model, set, consecutive_batches(n, batch_size), load_sample, workers,
+                       bad_samples);
+}
+
+Embedded embed_batches(nn::Module& model, const data::SampleSet& set,
+                       std::vector<std::vector<int64_t>> batches,
+                       const data::SampleLoader& load_sample, int64_t workers,
+                       data::BadSamplePolicy bad_samples) {
+  int64_t n = 0;
+  for (const auto& batch : batches) n += int64_t(batch.size());
+  DML_CHECK(n > 0, "embed: no samples of ", set.name, " to embed");
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;

@@ -3,8 +3,11 @@
 #include <map>
 
 #include "dml/data/random_streams.h"
+#include "dml/data/shard.h"
 #include "dml/train/datasets.h"
 #include "dml/train/embed.h"
+#include "dml/train/rank_sum.h"
+#include "engine/distributed/communicator.h"
 
 namespace dml::train {
 
@@ -20,6 +23,34 @@ EvalData open_eval_data(const TrainConfig& c, const std::string& split) {
     out.queries.samples.resize(size_t(c.run.eval_limit));
   return out;
 }
+
+namespace {
+
+constexpr int64_t kEvalBatch = 256;
+
+// The split's embeddings, in order. On several ranks each embeds its shard
+// of the split's eval batches, whole (each the batch one process embeds, so
+// every row comes out the same), and the rows are gathered in rank order.
+Embedded embed_split(nn::Module& model, const data::SampleSet& set, const data::SampleLoader& load,
+                     const TrainConfig& c, data::BadSamplePolicy bad_samples) {
+  dist::Communicator& ranks = dist::world();
+  if (ranks.size() == 1)
+    return embed_samples(model, set, load, kEvalBatch, c.run.workers, bad_samples);
+  std::vector<std::vector<int64_t>> batches =
+      consecutive_batches(int64_t(set.samples.size()), kEvalBatch);
+  const data::Shard own = data::shard_of(int64_t(batches.size()), ranks.rank(), ranks.size());
+  batches =
+      std::vector<std::vector<int64_t>>(batches.begin() + own.begin, batches.begin() + own.end);
+  // A split of fewer batches than ranks leaves some ranks none.
+  Embedded mine{zeros({0, c.model.embedding_dim}), zeros({0}, DType::i64),
+                zeros({0, int64_t(set.attribute_names.size())}, DType::i64)};
+  if (!batches.empty())
+    mine = embed_batches(model, set, std::move(batches), load, c.run.workers, bad_samples);
+  return {ranks.all_gather_rows(mine.embeddings), ranks.all_gather_rows(mine.labels),
+          ranks.all_gather_rows(mine.attributes), sum_over_ranks(ranks, mine.skipped)};
+}
+
+}  // namespace
 
 int64_t check_evaluable(const EvalData& data) {
   std::map<int64_t, int64_t> per_class;  // images of each class the queries search
@@ -48,7 +79,6 @@ int64_t check_evaluable(const EvalData& data) {
 eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& c, const EvalData& data,
                                      Embedded* queries_out) {
   check_evaluable(data);
-  constexpr int64_t kBatch = 256;
   const data::SampleLoader load = make_sample_loader(c, false);
   const eval::EvalOptions options{
       .metric = eval::parse_metric(c.run.metric),
@@ -57,10 +87,9 @@ eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& c, co
       .seed = data::stream_seed(uint64_t(c.run.seed), data::Stream::clustering)};
   const data::BadSamplePolicy bad_samples =
       c.data.skip_bad_images ? data::BadSamplePolicy::skip : data::BadSamplePolicy::error;
-  Embedded queries = embed_samples(model, data.queries, load, kBatch, c.run.workers, bad_samples);
+  Embedded queries = embed_split(model, data.queries, load, c, bad_samples);
   std::optional<Embedded> gallery;
-  if (data.gallery)
-    gallery = embed_samples(model, *data.gallery, load, kBatch, c.run.workers, bad_samples);
+  if (data.gallery) gallery = embed_split(model, *data.gallery, load, c, bad_samples);
   eval::RetrievalReport report =
       gallery ? eval::evaluate_query_gallery(queries.embeddings, queries.labels,
                                              gallery->embeddings, gallery->labels, options)

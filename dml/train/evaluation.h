@@ -33,10 +33,11 @@ EvalData open_eval_data(const TrainConfig& config, const std::string& split);
 // when the gallery holds its class).
 int64_t check_evaluable(const EvalData& data);
 
-// Runs check_evaluable first. With data.skip_bad_images, unreadable images are left out of the
-// search and counted in the metric "eval_skipped_images"; otherwise one ends the evaluation with an
-// error naming it. `queries`, when given, receives the embedded queries (with their labels and
-// attributes) for further metrics.
+// Runs check_evaluable first. On several ranks each embeds a shard of the
+// split and every rank computes the same metrics from the gathered rows. With data.skip_bad_images,
+// unreadable images are left out of the search and counted in the metric "eval_skipped_images";
+// otherwise one ends the evaluation with an error naming it. `queries`, when given, receives the
+// embedded queries (with their labels and attributes) for further metrics.
 eval::RetrievalReport evaluate_model(nn::Module& model, const TrainConfig& config,
                                      const EvalData& data, Embedded* queries = nullptr);
 

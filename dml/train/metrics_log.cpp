@@ -36,6 +36,7 @@ Json MetricsLog::last() const {
 }
 
 void MetricsLog::write() const {
+  if (path_.empty()) return;
   std::string text;
   for (const Json& line : lines_) text += line.dump() + "\n";
   write_file_atomically(path_.string(), text);

@@ -11,7 +11,8 @@ namespace dml::train {
 
 class MetricsLog {
  public:
-  // A fresh run's log, empty until its first epoch is recorded.
+  // A fresh run's log, empty until its first epoch is recorded. An empty
+  // path keeps the lines without writing them (ranks other than 0).
   explicit MetricsLog(std::filesystem::path path) : path_(std::move(path)) {}
 
   // A resumed run continues the log of the run it resumes (`previous`, the

@@ -1,5 +1,7 @@
 #include "dml/train/resume.h"
 
+#include <cstdio>
+
 #include "dml/train/checkpoint.h"
 #include "engine/ops.h"
 
@@ -8,16 +10,23 @@ namespace dml::train {
 namespace {
 
 // Keys a resumed run may set differently from the run it resumes: where it
-// writes and runs, how long it runs, how fast it loads, how it evaluates
-// (eval.*). Any other difference (model, loss, optimizer, data,
-// augmentation, seed, batch) would train a different run from the
-// checkpoint's state.
-constexpr const char* kMayDifferOnResume[] = {"train.epochs",     "train.output",
-                                              "train.device",     "train.precision",
-                                              "train.cuda_graph", "train.channels_last",
-                                              "train.workers",    "train.threads",
-                                              "train.log_every",  "train.skip_nonfinite_steps",
-                                              "data.root"};
+// writes and runs, how long it runs, how fast it loads and communicates, how
+// it evaluates (eval.*). Any other difference (model, loss, optimizer, data,
+// augmentation, seed, batch, distributed.objective) would train a different
+// run from the checkpoint's state.
+constexpr const char* kMayDifferOnResume[] = {"train.epochs",
+                                              "train.output",
+                                              "train.device",
+                                              "train.precision",
+                                              "train.cuda_graph",
+                                              "train.channels_last",
+                                              "train.workers",
+                                              "train.threads",
+                                              "train.log_every",
+                                              "train.skip_nonfinite_steps",
+                                              "data.root",
+                                              "distributed.bucket_mb",
+                                              "distributed.timeout_seconds"};
 
 bool may_differ_on_resume(const std::string& key) {
   if (key.rfind("eval.", 0) == 0) return true;
@@ -79,6 +88,38 @@ void load_loss_parameters(const std::string& path, const NamedTensors& saved, lo
   }
 }
 
+// A checkpoint of another number of ranks: the global objective's batches,
+// augmentations and gradients do not depend on it, the local one's loss does
+// (its anchors are a rank's rows).
+void check_world_size(const std::string& path, const Checkpoint& ck, const TrainConfig& c,
+                      const dist::Communicator& ranks) {
+  if (ck.world_size == ranks.size()) return;
+  DML_CHECK(c.distributed.objective == "global", "--resume ", path, ": the checkpoint was ",
+            "trained on ", ck.world_size, " ranks and this run has ", ranks.size(), "; the ",
+            "local objective's loss depends on how the batch is split among the ranks, so ",
+            "resume on ", ck.world_size, " ranks (or start a new run)");
+  if (ranks.rank() == 0)
+    std::printf(
+        "the checkpoint was trained on %lld ranks, this run has %d: the global objective "
+        "trains the same batches, so the run continues exactly\n",
+        (long long)ck.world_size, ranks.size());
+}
+
+// Every rank resumed the same point: each read the checkpoint on its own.
+void check_same_point(const std::string& path, const ResumePoint& at, dist::Communicator& ranks) {
+  if (ranks.size() == 1) return;
+  const std::vector<int64_t> epochs = ranks.all_gather_value(at.epochs_done);
+  const std::vector<int64_t> steps = ranks.all_gather_value(at.steps);
+  std::string points;
+  bool same = true;
+  for (size_t r = 0; r < epochs.size(); ++r) {
+    same = same && epochs[r] == epochs[0] && steps[r] == steps[0];
+    points += detail::concat(r ? ", " : "", "rank ", r, " epoch ", epochs[r], " step ", steps[r]);
+  }
+  DML_CHECK(same, "--resume ", path, ": the ranks read different checkpoints (", points,
+            "); give every rank the same file (a file system all ranks share)");
+}
+
 }  // namespace
 
 ResumePoint resume_run(const std::string& path, const Json& config, const TrainConfig& c,
@@ -87,15 +128,21 @@ ResumePoint resume_run(const std::string& path, const Json& config, const TrainC
   DML_CHECK(!ck.optimizer.empty() || ck.epochs_done == 0, "--resume ", path,
             ": an exported model holds no optimizer state; resume from checkpoint.safetensors");
   check_resumable(path, ck.config, config);
+  check_world_size(path, ck, c, *parts.ranks);
   parts.model->load_state_dict(ck.model);
   load_loss_parameters(path, ck.loss, *parts.loss, c.loss.name);
   DML_CHECK(ck.extension.empty() || parts.extension, "--resume ", path,
             ": the checkpoint holds PARADE state, but this run's config has no ",
             "parade.attributes");
   if (parts.extension) parts.extension->load_state_dict(ck.extension);
+  DML_CHECK(ck.memory.empty() || parts.memory, "--resume ", path,
+            ": the checkpoint holds a cross-batch memory, but this run's loss.xbm_size is 0");
+  if (parts.memory && !ck.memory.empty()) parts.memory->load_state_dict(ck.memory);
   parts.optimizer->load_state(ck.optimizer);
   if (ck.rng) default_generator().set_state(*ck.rng);
-  return {.epochs_done = ck.epochs_done, .steps = ck.steps};
+  const ResumePoint at{.epochs_done = ck.epochs_done, .steps = ck.steps};
+  check_same_point(path, at, *parts.ranks);
+  return at;
 }
 
 }  // namespace dml::train

@@ -1,9 +1,13 @@
 #include "dml/train/run_setup.h"
 
+#include <omp.h>
+
 #include <cstdio>
 #include <map>
 
 #include "dml/data/random_streams.h"
+#include "dml/data/shard.h"
+#include "dml/losses/anchored_loss.h"
 #include "dml/losses/registry.h"
 #include "dml/miners/registry.h"
 #include "dml/train/datasets.h"
@@ -18,7 +22,15 @@ namespace {
 
 // Here, not in typed_config: a checkpoint trained on a GPU still loads for
 // evaluation on a machine without one.
-void check_trainable_here(const RunConfig& r, const LossConfig& loss) {
+void check_trainable_here(const RunConfig& r, const LossConfig& loss, int64_t ranks) {
+  DML_CHECK(!r.cuda_graph || ranks == 1, "train.cuda_graph: a captured step cannot hold the ",
+            "collectives of ", ranks, " ranks (gathers, gradient all-reduce); set ",
+            "train.cuda_graph=false");
+  DML_CHECK(!r.cuda_graph || loss.xbm_size == 0, "train.cuda_graph: the cross-batch memory ",
+            "grows and changes every step, which a captured step cannot follow; set ",
+            "train.cuda_graph=false or loss.xbm_size=0");
+  DML_CHECK(r.batch_size >= ranks, "train.batch_size ", r.batch_size, " on ", ranks,
+            " ranks leaves a rank without images; use at least one image per rank");
   DML_CHECK(!r.cuda_graph || (loss.name == "margin" && loss.miner == "distance_weighted"),
             "train.cuda_graph: only the margin loss with the distance_weighted miner (one fused "
             "op on the device) is capturable; loss '",
@@ -65,6 +77,23 @@ std::unique_ptr<data::MPerClassSampler> make_sampler(const data::SampleSet& set,
   }
 }
 
+// Several ranks on a machine share its GPUs: train.device "cuda" (no index
+// given) is each rank's own, cuda:local_rank.
+void place_rank(TrainConfig& c, const Json& config, const dist::Communicator& ranks) {
+  if (ranks.size() > 1 && config["train"]["device"] == "cuda")
+    c.run.device = Device::cuda(ranks.local_rank());
+}
+
+// loss.xbm_size > 0: the memory of past embeddings, on the model's device.
+std::unique_ptr<losses::CrossBatchMemory> make_memory(const TrainConfig& c) {
+  if (c.loss.xbm_size == 0) return nullptr;
+  DML_CHECK(losses::loss_entry(c.loss.name).kind == losses::LossKind::tuple, "loss.xbm_size ",
+            c.loss.xbm_size, ": the cross-batch memory adds candidates to a tuple loss, and '",
+            c.loss.name, "' learns class rows instead; set loss.xbm_size=0 or a tuple loss");
+  return std::make_unique<losses::CrossBatchMemory>(c.loss.xbm_size, c.model.embedding_dim,
+                                                    c.run.device);
+}
+
 // The loss (its parameters, if any, on the model's device) and its miner.
 void add_loss(RunParts& parts, const TrainConfig& c) {
   Generator init(data::stream_seed(uint64_t(c.run.seed), data::Stream::loss_init));
@@ -82,11 +111,14 @@ void add_loss(RunParts& parts, const TrainConfig& c) {
 
 }  // namespace
 
-RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFactory& extension) {
-  check_trainable_here(c.run, c.loss);
+RunParts set_up_run(TrainConfig& c, const Json& config, const ExtensionFactory& extension) {
+  dist::Communicator& ranks = dist::world();
+  place_rank(c, config, ranks);
+  check_trainable_here(c.run, c.loss, ranks.size());
   check_pretrained_weights_exist(c.model);
   use_configured_threads(c.run);
   RunParts parts;
+  parts.ranks = &ranks;
   parts.train_set = open_split(c.data, "train");
   parts.held_out = open_eval_data(c, "test");
   preflight_run(parts.train_set, parts.held_out, c);
@@ -107,6 +139,10 @@ RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFac
   parts.model->to(c.run.device);
   parts.model->backbone().set_channels_last(c.run.channels_last);
   add_loss(parts, c);
+  parts.memory = make_memory(c);
+  // Anchors short of the whole set: refused now rather than at the first step.
+  if (parts.memory || (ranks.size() > 1 && c.distributed.objective == "local"))
+    losses::check_takes_anchor_rows(*parts.loss);
 
   std::vector<ParamGroup> groups = model_and_loss_groups(c, *parts.model, *parts.loss);
   if (extension) parts.extension = extension(config, parts.train_set, *parts.model);
@@ -117,6 +153,13 @@ RunParts set_up_run(const TrainConfig& c, const Json& config, const ExtensionFac
     for (ParamGroup& g : parts.extension->parameter_groups()) groups.push_back(std::move(g));
   parts.optimizer = make_optimizer(c.optimizer, std::move(groups));
   parts.schedule = make_schedule(c.optimizer, parts.steps_per_epoch, c.run.epochs);
+  if (ranks.size() > 1) {
+    std::vector<Tensor> params;
+    for (const ParamGroup& g : parts.optimizer->groups())
+      params.insert(params.end(), g.params.begin(), g.params.end());
+    parts.reducer =
+        std::make_unique<dist::GradientReducer>(ranks, std::move(params), c.distributed.bucket_mb);
+  }
   return parts;
 }
 
@@ -137,6 +180,16 @@ void print_run(const RunParts& parts, const TrainConfig& c) {
               (long long)parts.model->num_parameters(), parts.loss->describe().c_str(),
               parts.miner ? (", miner " + parts.miner->describe()).c_str() : "",
               (long long)parts.steps_per_epoch);
+  if (parts.memory)
+    std::printf("cross-batch memory of %lld embeddings from step %lld\n",
+                (long long)c.loss.xbm_size, (long long)c.loss.xbm_start_step);
+  if (parts.ranks->size() > 1)
+    std::printf(
+        "%d ranks (%s), %s objective: %lld images per rank of each batch of %lld, %d OpenMP "
+        "threads each\n",
+        parts.ranks->size(), parts.ranks->backend().c_str(), c.distributed.objective.c_str(),
+        (long long)data::shard_of(c.run.batch_size, 0, parts.ranks->size()).size(),
+        (long long)c.run.batch_size, omp_get_max_threads());
   if (parts.extension) std::printf("%s\n", parts.extension->describe().c_str());
 }
 

@@ -12,9 +12,24 @@
 // and replayed from then on, the optimizer's update included: before each
 // replay the host stages its coefficients (learning rate, bias corrections).
 // A batch of other shapes (the epoch's last, say) is captured anew.
+//
+// On several ranks each runs the step on its shard of the global batch: the
+// embeddings are gathered (dist::all_gather_with_grad), so the loss sees
+// every rank's rows; distributed.objective global takes every row as an
+// anchor, local this rank's own. Each rank's loss is scaled by 1 / ranks
+// and its backward runs under the gradient reducer, whose sums are then one
+// process's gradients on the whole batch, the same on every rank, as is the
+// verdict's loss (the global loss, or the mean of the ranks' local losses).
+// One process runs none of this: no gather, no scaling.
+//
+// With the cross-batch memory (loss.xbm_size), from step loss.xbm_start_step
+// the memory's rows join the candidates of the batch's anchors, and a
+// committed step enqueues the gathered batch (the same rows on every rank).
 #include <memory>
+#include <optional>
 
 #include "dml/data/device_prefetch.h"
+#include "dml/losses/anchored_loss.h"
 #include "dml/train/run_setup.h"
 #include "dml/train/step_graph.h"
 
@@ -36,24 +51,34 @@ class StepRunner {
   // One epoch's steps on `parts` (model, loss, miner, extension, optimizer).
   // The miner draws from `miner_gen`, which must outlive the runner (a
   // captured step holds it); `batches` is prefetched while a step runs.
-  StepRunner(RunParts& parts, const RunConfig& run, Generator& miner_gen,
+  StepRunner(RunParts& parts, const TrainConfig& config, Generator& miner_gen,
              data::DevicePrefetch& batches);
 
-  // Queues the step on `batch` (on the device) and reads its verdict. The
-  // caller applies the lr schedule before, and commits the step after.
-  StepVerdict run(const data::Batch& batch);
+  // Queues step number `step` (of the run) on `batch` (on the device) and
+  // reads its verdict. The caller applies the lr schedule before, and
+  // commits a good step after.
+  StepVerdict run(const data::Batch& batch, int64_t step);
+  // The step's update stands (Optimizer::commit_step), and its batch joins
+  // the cross-batch memory.
+  void commit();
 
  private:
   StepOutput eager(const data::Batch& batch);
   StepOutput captured(const data::Batch& batch);
   StepOutput forward_backward(const Tensor& images, const Tensor& labels, const data::Batch* eager);
+  Tensor class_loss(const Tensor& embeddings, const Tensor& labels, losses::AnchorRows anchors);
+  Tensor loss_value(const Tensor& loss) const;
+  void backward(const Tensor& loss);
 
   RunParts& parts_;
+  const TrainConfig& config_;
   const RunConfig& run_;
   Generator& miner_gen_;
   data::DevicePrefetch& batches_;
   std::unique_ptr<StepGraph> graph_;
-  int64_t eager_steps_ = 0;
+  int64_t eager_steps_ = 0, step_ = 0;
+  // The step's gathered batch, for the memory once the step is committed.
+  std::optional<std::pair<Tensor, Tensor>> memory_rows_;
 };
 
 }  // namespace dml::train

@@ -6,16 +6,20 @@
 
 #include "dml/data/device_prefetch.h"
 #include "dml/data/random_streams.h"
+#include "dml/data/shard.h"
 #include "dml/train/checkpoint.h"
 #include "dml/train/interrupt_hint.h"
 #include "dml/train/metrics_log.h"
 #include "dml/train/progress.h"
+#include "dml/train/rank_agreement.h"
+#include "dml/train/rank_sum.h"
 #include "dml/train/resume.h"
 #include "dml/train/run_directory.h"
 #include "dml/train/run_eta.h"
 #include "dml/train/run_setup.h"
 #include "dml/train/step_runner.h"
 #include "engine/atomic_file.h"
+#include "engine/distributed/communicator.h"
 #include "engine/kill_point.h"
 #include "engine/math_mode.h"
 
@@ -36,6 +40,13 @@ struct EpochLoss {
   double mean() const { return steps > 0 ? sum / double(steps) : 0; }
 };
 
+// The world, its collectives bounded by distributed.timeout_seconds.
+dist::Communicator& world_with_timeout(double seconds) {
+  dist::Communicator& ranks = dist::world();
+  ranks.set_timeout(seconds);
+  return ranks;
+}
+
 class Run {
  public:
   Run(const Json& config, const TrainOptions& options);
@@ -50,12 +61,19 @@ class Run {
   void evaluate_epoch(Json line);
   Json evaluate();
   void save_checkpoint_now();
-  std::string checkpoint_path() const { return dir_.file("checkpoint.safetensors").string(); }
+  std::string checkpoint_path() const { return file("checkpoint.safetensors").string(); }
+  std::filesystem::path file(const std::string& name) const { return output_ / name; }
+  // Rank 0 writes the run's files; the others write none.
+  bool writes() const { return ranks_.rank() == 0; }
 
   Json config_json_;
   TrainConfig c_;
-  InterruptHint interrupt_;
-  RunDirectory dir_;
+  dist::Communicator& ranks_;
+  std::filesystem::path output_;
+  // Rank 0's: what Ctrl-C prints names its checkpoint; the other ranks end
+  // silently.
+  std::unique_ptr<InterruptHint> interrupt_;
+  std::unique_ptr<RunDirectory> dir_;  // rank 0's claim; null on the others
   RunParts parts_;
   MetricsLog log_;
   int64_t epochs_done_ = 0, steps_ = 0;
@@ -65,22 +83,30 @@ class Run {
 Run::Run(const Json& config, const TrainOptions& options)
     : config_json_(config),
       c_(typed_config(config)),
-      interrupt_(options.resume_command),
-      dir_(c_.run.output, options.overwrite, options.resume),
+      ranks_(world_with_timeout(c_.distributed.timeout_seconds)),
+      output_(c_.run.output),
+      interrupt_(writes() ? std::make_unique<InterruptHint>(options.resume_command) : nullptr),
+      dir_(writes()
+               ? std::make_unique<RunDirectory>(c_.run.output, options.overwrite, options.resume)
+               : nullptr),
       parts_(set_up_run(c_, config_json_, options.extension)),
-      log_(dir_.file("metrics.jsonl")) {
+      log_(writes() ? file("metrics.jsonl") : std::filesystem::path()) {
   if (!options.resume.empty()) {
     const ResumePoint at = resume_run(options.resume, config_json_, c_, parts_);
     epochs_done_ = at.epochs_done;
     steps_ = at.steps;
-    if (epochs_done_ > 0) interrupt_.checkpoint_kept(options.resume, epochs_done_);
+    if (epochs_done_ > 0 && interrupt_) interrupt_->checkpoint_kept(options.resume, epochs_done_);
     log_.continue_from(std::filesystem::path(options.resume).parent_path() / "metrics.jsonl",
                        epochs_done_);
   }
+  // Every rank starts from rank 0's weights (a resume loaded them all alike).
+  if (parts_.reducer) parts_.reducer->broadcast_parameters(0);
   // Every check passed: the run starts, and only now replaces another's files.
-  dir_.start();
-  write_file_atomically(dir_.file("config.json").string(), config_json_.dump(2) + "\n");
-  write_file_atomically(dir_.file("names.json").string(), parts_.names.dump(2) + "\n");
+  if (writes()) {
+    dir_->start();
+    write_file_atomically(file("config.json").string(), config_json_.dump(2) + "\n");
+    write_file_atomically(file("names.json").string(), parts_.names.dump(2) + "\n");
+  }
   if (!options.resume.empty()) log_.write();
   print_run(parts_, c_);
   if (epochs_done_ > 0)
@@ -90,12 +116,18 @@ Run::Run(const Json& config, const TrainOptions& options)
 }
 
 void Run::train_epoch(int64_t epoch) {
+  // Every rank draws the epoch's global batches and loads its shard of each.
   std::vector<std::vector<int64_t>> batches = parts_.sampler->epoch(epoch);
   batches.resize(size_t(parts_.steps_per_epoch));
+  const data::Shard rows = data::shard_of(c_.run.batch_size, ranks_.rank(), ranks_.size());
+  if (ranks_.size() > 1)
+    for (std::vector<int64_t>& batch : batches)
+      batch = std::vector<int64_t>(batch.begin() + rows.begin, batch.begin() + rows.end);
   data::BatchLoader loader(parts_.train_set, std::move(batches), parts_.train_loader,
                            {.workers = c_.run.workers,
                             .seed = uint64_t(c_.run.seed),
                             .epoch = epoch,
+                            .sample_offset = rows.begin,
                             .bad_samples = c_.data.skip_bad_images ? data::BadSamplePolicy::skip
                                                                    : data::BadSamplePolicy::error});
   parts_.model->train();
@@ -108,13 +140,13 @@ void Run::train_epoch(int64_t epoch) {
   int64_t skipped_steps = 0;
   {
     data::DevicePrefetch on_device(loader, c_.run.device);
-    StepRunner step(parts_, c_.run, miner_gen, on_device);
+    StepRunner step(parts_, c_, miner_gen, on_device);
     while (auto batch = on_device.next()) {
       if (parts_.schedule) parts_.schedule->apply(*parts_.optimizer, steps_);
-      const StepVerdict verdict = step.run(*batch);
+      const StepVerdict verdict = step.run(*batch, steps_);
       ++steps_;
       if (keep_step(verdict, epoch)) {
-        parts_.optimizer->commit_step();
+        step.commit();
         kill_point("step");
         loss.add(verdict.loss);
       } else {
@@ -123,7 +155,8 @@ void Run::train_epoch(int64_t epoch) {
       char detail[64];
       std::snprintf(detail, sizeof detail, "loss %.4f, run ETA %s", loss.recent,
                     clock_text(eta_.seconds_left(progress.done() + 1, progress.seconds())).c_str());
-      progress.advance(1, batch->images.size(0), detail);
+      // The global batch's images (a rank loads its shard of them).
+      progress.advance(1, ranks_.size() > 1 ? c_.run.batch_size : batch->images.size(0), detail);
     }
   }  // a captured step's memory back to the caching allocator before evaluation
   progress.finish();
@@ -159,7 +192,7 @@ void Run::finish_epoch(int64_t epoch, const Progress& progress, double mean_loss
                {"images_per_second", progress.images_per_second()},
                {"seconds", progress.seconds()},
                {"lr", parts_.optimizer->groups()[0].lr},
-               {"skipped_images", loader.skipped()},
+               {"skipped_images", sum_over_ranks(ranks_, loader.skipped())},
                {"skipped_steps", skipped_steps}};
   if (skipped_steps > 0)
     std::printf("epoch %lld: skipped %lld of %lld steps (non-finite loss or gradient)\n",
@@ -212,25 +245,39 @@ Json Run::evaluate() {
 }
 
 void Run::save_checkpoint_now() {
-  interrupt_.checkpoint_coming(checkpoint_path(), epochs_done_);
+  // Rank 0 saves its state as every rank's: check that it is.
+  std::vector<Tensor> params;
+  for (const ParamGroup& g : parts_.optimizer->groups())
+    params.insert(params.end(), g.params.begin(), g.params.end());
+  check_ranks_agree(ranks_, params, "parameters");
+  if (parts_.memory)
+    check_ranks_agree(ranks_, {parts_.memory->embeddings(), parts_.memory->labels()},
+                      "cross-batch memory");
+  if (!writes()) return;
+  interrupt_->checkpoint_coming(checkpoint_path(), epochs_done_);
   save_checkpoint(checkpoint_path(),
                   {.model = parts_.model->state_dict(),
                    .loss = parts_.loss->named_parameters(),
                    .optimizer = parts_.optimizer->state(),
                    .extension = parts_.extension ? parts_.extension->state_dict() : NamedTensors{},
+                   .memory = parts_.memory ? parts_.memory->state_dict() : NamedTensors{},
                    .epochs_done = epochs_done_,
                    .steps = steps_,
+                   .world_size = ranks_.size(),
+                   .global_batch_size = c_.run.batch_size,
                    .rng = default_generator().state(),
                    .config = config_json_,
                    .names = parts_.names});
-  interrupt_.checkpoint_kept(checkpoint_path(), epochs_done_);
+  interrupt_->checkpoint_kept(checkpoint_path(), epochs_done_);
 }
 
 Json Run::train() {
   // train.precision tf32 holds for this run only (the switch is global).
   AllowTf32Scope tf32(c_.run.precision == Precision::tf32);
   const Json last = log_.last();
-  const bool evaluate_again = last.contains("evaluation") && last["epoch"] == epochs_done_;
+  bool evaluate_again = last.contains("evaluation") && last["epoch"] == epochs_done_;
+  // Rank 0's log decides: the ranks evaluate together.
+  if (ranks_.size() > 1) evaluate_again = ranks_.all_gather_value(evaluate_again)[0] != 0;
   int64_t evaluations = evaluate_again;
   for (int64_t epochs = epochs_done_ + 1; epochs <= c_.run.epochs; ++epochs)
     evaluations += evaluates_after(epochs);
@@ -241,9 +288,11 @@ Json Run::train() {
     evaluate_epoch(last);
   }
   for (int64_t epoch = epochs_done_; epoch < c_.run.epochs; ++epoch) train_epoch(epoch);
-  const std::string model = dir_.file("model.safetensors").string();
-  save_exported_model(model, parts_.model->state_dict(), config_json_, parts_.names);
-  std::printf("wrote %s and %s\n", checkpoint_path().c_str(), model.c_str());
+  const std::string model = file("model.safetensors").string();
+  if (writes()) {
+    save_exported_model(model, parts_.model->state_dict(), config_json_, parts_.names);
+    std::printf("wrote %s and %s\n", checkpoint_path().c_str(), model.c_str());
+  }
   return log_.last();
 }
 

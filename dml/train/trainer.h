@@ -6,6 +6,11 @@
 // atomic checkpoint after every epoch (before its evaluation) and the
 // exported model at the end. The output directory belongs to the run while
 // it trains (run_directory.h).
+//
+// Started as one of several ranks (mpirun, srun: dist::world()), every rank
+// calls run_training with the same config and they train one run data
+// parallel (step_runner.h): each loads its shard of every global batch, and
+// rank 0 alone claims the directory and writes the run's files.
 #include <string>
 
 #include "dml/train/config.h"

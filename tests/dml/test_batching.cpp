@@ -8,6 +8,7 @@
 #include "dml/data/device_prefetch.h"
 #include "dml/data/m_per_class_sampler.h"
 #include "dml/data/random_streams.h"
+#include "dml/data/shard.h"
 #include "engine/ops.h"
 #include "tests/support/test_support.h"
 
@@ -142,6 +143,50 @@ TEST(BatchLoader, EachImageDrawsFromItsOwnAugmentationStream) {
       expected.push_back(stream_seed(5, Stream::augmentation, {3, b, i}));
   EXPECT_EQ(keys, expected);
   EXPECT_EQ(std::set<uint64_t>(keys.begin(), keys.end()).size(), keys.size());
+}
+
+// Every rank's shard of a global batch, loaded with its offset, draws what
+// the whole batch draws in one process: the same images, augmented the same.
+TEST(BatchLoader, RankShardsOfAGlobalBatchAugmentAsTheWholeBatch) {
+  SampleSet set = tiny_set(10);
+  const std::vector<std::vector<int64_t>> global = {{0, 1, 2, 3, 4}, {5, 6, 7, 8, 9}};
+  BatchLoader whole(set, global, noisy_label_image, {.workers = 0, .seed = 5, .epoch = 2});
+  const std::vector<std::vector<float>> expected = drain(whole);
+  for (int64_t ranks : {2, 3}) {
+    std::vector<std::vector<float>> joined(global.size());
+    for (int64_t rank = 0; rank < ranks; ++rank) {
+      const Shard rows = shard_of(5, rank, ranks);
+      std::vector<std::vector<int64_t>> own;
+      for (const auto& batch : global)
+        own.emplace_back(batch.begin() + rows.begin, batch.begin() + rows.end);
+      BatchLoader part(set, own, noisy_label_image,
+                       {.workers = 1, .seed = 5, .epoch = 2, .sample_offset = rows.begin});
+      const std::vector<std::vector<float>> got = drain(part);
+      for (size_t b = 0; b < got.size(); ++b)
+        joined[b].insert(joined[b].end(), got[b].begin(), got[b].end());
+    }
+    EXPECT_EQ(joined, expected) << ranks << " ranks";
+  }
+}
+
+TEST(Shard, ContiguousBalancedSharesInRankOrder) {
+  EXPECT_EQ(shard_of(5, 0, 2).begin, 0);
+  EXPECT_EQ(shard_of(5, 0, 2).end, 3);
+  EXPECT_EQ(shard_of(5, 1, 2).begin, 3);
+  EXPECT_EQ(shard_of(5, 1, 2).end, 5);
+  for (int64_t n : {0, 1, 7, 12})
+    for (int64_t ranks : {1, 2, 3, 5}) {
+      int64_t next = 0;
+      for (int64_t rank = 0; rank < ranks; ++rank) {
+        const Shard s = shard_of(n, rank, ranks);
+        EXPECT_EQ(s.begin, next);
+        EXPECT_LE(s.size(), n / ranks + 1);
+        EXPECT_GE(s.size(), n / ranks);
+        next = s.end;
+      }
+      EXPECT_EQ(next, n);
+    }
+  expect_error([] { shard_of(4, 2, 2); }, {"rank 2 of 2"});
 }
 
 TEST(BatchLoader, StacksImagesLabelsAndAttributes) {
