@@ -123,6 +123,17 @@ const dist::Communicator& join_world() {
   return ranks;
 }
 
+// Commands that split their work over ranks (train, eval) or only print
+// (list, config) run under mpirun; the others would have every rank repeat
+// the whole command and write the same files, so several ranks are refused.
+void refuse_ranks_unless_shared(const std::string& command, const dist::Communicator& ranks) {
+  for (const char* shared : {"train", "eval", "list", "config"})
+    if (command == shared) return;
+  DML_CHECK(ranks.size() == 1, "dml ", command, " runs in one process, but this is one of ",
+            ranks.size(), " ranks: start it without mpirun or srun (dml train and dml eval use ",
+            "several ranks)");
+}
+
 }  // namespace
 
 }  // namespace dml::tools
@@ -146,7 +157,10 @@ int main(int argc, char** argv) {
   try {
     ranks = &join_world();
     for (auto& [name, run] : commands)
-      if (app.got_subcommand(name)) run();
+      if (app.got_subcommand(name)) {
+        refuse_ranks_unless_shared(name, *ranks);
+        run();
+      }
   } catch (const std::exception& e) {
     if (ranks && ranks->size() > 1) {
       std::fprintf(stderr, "dml: error: rank %d of %d: %s\n", ranks->rank(), ranks->size(),

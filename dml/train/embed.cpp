@@ -23,13 +23,13 @@ Embedded embed_samples(nn::Module& model, const data::SampleSet& set,
   const int64_t n = int64_t(set.samples.size());
   DML_CHECK(n > 0, "embed: ", set.name, " holds no samples");
   return embed_batches(model, set, consecutive_batches(n, batch_size), load_sample, workers,
-                       bad_samples);
+                       bad_samples, "embed " + set.name);
 }
 
 Embedded embed_batches(nn::Module& model, const data::SampleSet& set,
                        std::vector<std::vector<int64_t>> batches,
                        const data::SampleLoader& load_sample, int64_t workers,
-                       data::BadSamplePolicy bad_samples) {
+                       data::BadSamplePolicy bad_samples, const std::string& what) {
   int64_t n = 0;
   for (const auto& batch : batches) n += int64_t(batch.size());
   DML_CHECK(n > 0, "embed: no samples of ", set.name, " to embed");
@@ -41,7 +41,7 @@ Embedded embed_batches(nn::Module& model, const data::SampleSet& set,
   std::vector<Tensor> embeddings, labels, attributes;
   const Device device = model.device();
   // In a log, a line at each quarter of the split.
-  Progress progress("embed " + set.name, n, (n + 3) / 4);
+  Progress progress(what, n, (n + 3) / 4);
   int64_t skipped = 0;  // left out so far (BadSamplePolicy::skip): done too
   while (auto batch = loader.next()) {
     embeddings.push_back(model(batch->images.to(device)).to(Device::cpu()));

@@ -3,6 +3,7 @@
 // batches of consecutive samples decoded by the loader's workers (eval
 // transforms only, so the result does not depend on the seed).
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "dml/data/batch_loader.h"
@@ -23,11 +24,11 @@ std::vector<std::vector<int64_t>> consecutive_batches(int64_t n, int64_t batch_s
 // The samples of `batches` (at least one), embedded in order. An unreadable
 // image ends the embedding (BadSamplePolicy::error), or is left out with its
 // row and counted (skip), so rows then no longer match sample indices one to
-// one.
+// one. `what` labels the progress line.
 Embedded embed_batches(nn::Module& model, const data::SampleSet& set,
                        std::vector<std::vector<int64_t>> batches,
                        const data::SampleLoader& load_sample, int64_t workers,
-                       data::BadSamplePolicy bad_samples);
+                       data::BadSamplePolicy bad_samples, const std::string& what);
 
 // The whole split, in consecutive batches of `batch_size`.
 Embedded embed_samples(nn::Module& model, const data::SampleSet& set,

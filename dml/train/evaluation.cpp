@@ -45,7 +45,9 @@ Embedded embed_split(nn::Module& model, const data::SampleSet& set, const data::
   Embedded mine{zeros({0, c.model.embedding_dim}), zeros({0}, DType::i64),
                 zeros({0, int64_t(set.attribute_names.size())}, DType::i64)};
   if (!batches.empty())
-    mine = embed_batches(model, set, std::move(batches), load, c.run.workers, bad_samples);
+    mine = embed_batches(
+        model, set, std::move(batches), load, c.run.workers, bad_samples,
+        "embed " + set.name + " (this rank's share of " + std::to_string(set.samples.size()) + ")");
   return {ranks.all_gather_rows(mine.embeddings), ranks.all_gather_rows(mine.labels),
           ranks.all_gather_rows(mine.attributes), sum_over_ranks(ranks, mine.skipped)};
 }

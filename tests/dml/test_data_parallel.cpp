@@ -170,6 +170,17 @@ TEST_F(DataParallel, CudaGraphIsRefusedOnSeveralRanks) {
       << r.err;
 }
 
+TEST_F(DataParallel, CommandsOfOneProcessRefuseSeveralRanks) {
+  const ToolResult r =
+      ranks(2, "embed --checkpoint missing.safetensors --split test --output " + dir_.file("e"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("dml embed runs in one process, but this is one of 2 ranks: start it "
+                       "without mpirun or srun"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("e.embeddings.npy")));
+}
+
 TEST_F(DataParallel, ProxyLossTrainsAsOneProcess) {
   const std::string root = dml::test::make_fashion_mnist(dir_);
   std::vector<std::string> settings = parity_settings(root, dir_.file("one"));
