@@ -54,6 +54,7 @@ class Run {
 
  private:
   void train_epoch(int64_t epoch);
+  StepVerdict run_step(StepRunner& step, const data::Batch& batch);
   bool keep_step(const StepVerdict& verdict, int64_t epoch) const;
   void finish_epoch(int64_t epoch, const Progress& progress, double mean_loss,
                     const data::BatchLoader& loader, int64_t skipped_steps);
@@ -143,7 +144,7 @@ void Run::train_epoch(int64_t epoch) {
     StepRunner step(parts_, c_, miner_gen, on_device);
     while (auto batch = on_device.next()) {
       if (parts_.schedule) parts_.schedule->apply(*parts_.optimizer, steps_);
-      const StepVerdict verdict = step.run(*batch, steps_);
+      const StepVerdict verdict = run_step(step, *batch);
       ++steps_;
       if (keep_step(verdict, epoch)) {
         step.commit();
@@ -162,6 +163,23 @@ void Run::train_epoch(int64_t epoch) {
   progress.finish();
   eta_.steps_done(progress.done(), progress.seconds());
   finish_epoch(epoch, progress, loss.mean(), loader, skipped_steps);
+}
+
+// On several ranks a step's collectives fail when a rank is lost or hung;
+// the error then says which checkpoint the job keeps and how to resume.
+StepVerdict Run::run_step(StepRunner& step, const data::Batch& batch) {
+  if (ranks_.size() == 1) return step.run(batch, steps_);
+  try {
+    return step.run(batch, steps_);
+  } catch (const std::exception& e) {
+    throw Error(detail::concat(
+        e.what(), "; ",
+        epochs_done_ > 0
+            ? "the checkpoint of epoch " + std::to_string(epochs_done_) + " is kept (" +
+                  checkpoint_path() + "): resume with mpirun -n " + std::to_string(ranks_.size()) +
+                  " dml train --resume " + checkpoint_path()
+            : std::string("no checkpoint was written yet")));
+  }
 }
 
 // A non-finite loss or gradient never reaches the weights: the update
