@@ -11,7 +11,7 @@
 #include <string>
 
 #include "dml/losses/anchored_loss.h"
-#include "dml/losses/loss.h"
+#include "dml/losses/tuple_loss.h"
 #include "dml/miners/tuples.h"
 
 namespace dml::losses {
@@ -21,19 +21,16 @@ struct CircleParams {
   double gamma = 256;  // scale
 };
 
-class CircleLoss : public Loss {
+class CircleLoss : public PairBasedLoss {
  public:
   static constexpr const char* kName = "circle";
-  explicit CircleLoss(CircleParams params = {}) : params_(params) {}
-  Tensor forward(const Tensor& embeddings, const Tensor& labels,
-                 const miners::MinedTuples* mined = nullptr) override;
-  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
+  explicit CircleLoss(CircleParams params = {}) : PairBasedLoss(kName), params_(params) {}
   std::string describe() const override;
 
  private:
   // The loss on `pairs` (of the checked batch), anchored in `rows`.
-  Tensor loss_on(const Tensor& embeddings, const miners::Pairs& pairs, AnchorRows rows);
+  Tensor tuple_loss(const Tensor& embeddings, const miners::Labels& labels,
+                    const miners::Pairs& pairs, AnchorRows rows) override;
 
   CircleParams params_;
 };

@@ -13,21 +13,8 @@ Tensor contrastive_terms(const Tensor& pos_distances, const Tensor& neg_distance
          mean_of_positive(relu(neg_margin - neg_distances));
 }
 
-Tensor ContrastiveLoss::forward(const Tensor& embeddings, const Tensor& labels,
-                                const miners::MinedTuples* mined) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return loss_on(embeddings, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
-}
-
-Tensor ContrastiveLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                                         const miners::MinedTuples& tuples, int64_t begin,
-                                         int64_t end) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return loss_on(embeddings, miners::pairs_for(y, &tuples, kName), {begin, end});
-}
-
-Tensor ContrastiveLoss::loss_on(const Tensor& embeddings, const miners::Pairs& pairs,
-                                AnchorRows rows) {
+Tensor ContrastiveLoss::tuple_loss(const Tensor& embeddings, const miners::Labels&,
+                                   const miners::Pairs& pairs, AnchorRows rows) {
   if (pairs.pos.size() + pairs.neg.size() == 0) return zero_loss(embeddings, *this);
   Tensor d = sphere_distances(embeddings, rows);
   return contrastive_terms(pick(d, pairs.pos.anchor, pairs.pos.other, rows.begin),

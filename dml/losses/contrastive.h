@@ -9,7 +9,7 @@
 #include <string>
 
 #include "dml/losses/anchored_loss.h"
-#include "dml/losses/loss.h"
+#include "dml/losses/tuple_loss.h"
 #include "dml/miners/tuples.h"
 
 namespace dml::losses {
@@ -19,19 +19,16 @@ struct ContrastiveParams {
   double neg_margin = 0.5;  // negatives farther than this cost nothing
 };
 
-class ContrastiveLoss : public Loss {
+class ContrastiveLoss : public PairBasedLoss {
  public:
   static constexpr const char* kName = "contrastive";
-  explicit ContrastiveLoss(ContrastiveParams params = {}) : params_(params) {}
-  Tensor forward(const Tensor& embeddings, const Tensor& labels,
-                 const miners::MinedTuples* mined = nullptr) override;
-  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
+  explicit ContrastiveLoss(ContrastiveParams params = {}) : PairBasedLoss(kName), params_(params) {}
   std::string describe() const override;
 
  private:
   // The loss on `pairs` (of the checked batch), anchored in `rows`.
-  Tensor loss_on(const Tensor& embeddings, const miners::Pairs& pairs, AnchorRows rows);
+  Tensor tuple_loss(const Tensor& embeddings, const miners::Labels& labels,
+                    const miners::Pairs& pairs, AnchorRows rows) override;
 
   ContrastiveParams params_;
 };

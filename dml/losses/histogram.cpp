@@ -17,25 +17,12 @@ Tensor soft_histogram(const Tensor& s, const Tensor& nodes, double delta) {
 
 }  // namespace
 
-HistogramLoss::HistogramLoss(HistogramParams params) : params_(params) {
+HistogramLoss::HistogramLoss(HistogramParams params) : PairBasedLoss(kName), params_(params) {
   DML_CHECK(params.num_bins >= 1, kName, ": num_bins must be at least 1, got ", params.num_bins);
 }
 
-Tensor HistogramLoss::forward(const Tensor& embeddings, const Tensor& labels,
-                              const miners::MinedTuples* mined) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return loss_on(embeddings, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
-}
-
-Tensor HistogramLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                                       const miners::MinedTuples& tuples, int64_t begin,
-                                       int64_t end) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return loss_on(embeddings, miners::pairs_for(y, &tuples, kName), {begin, end});
-}
-
-Tensor HistogramLoss::loss_on(const Tensor& embeddings, const miners::Pairs& pairs,
-                              AnchorRows rows) {
+Tensor HistogramLoss::tuple_loss(const Tensor& embeddings, const miners::Labels&,
+                                 const miners::Pairs& pairs, AnchorRows rows) {
   if (pairs.pos.size() == 0 || pairs.neg.size() == 0) return zero_loss(embeddings, *this);
   const int64_t bins = params_.num_bins;
   const double delta = 2.0 / double(bins);

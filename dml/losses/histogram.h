@@ -15,7 +15,7 @@
 #include <string>
 
 #include "dml/losses/anchored_loss.h"
-#include "dml/losses/loss.h"
+#include "dml/losses/tuple_loss.h"
 #include "dml/miners/tuples.h"
 
 namespace dml::losses {
@@ -24,19 +24,16 @@ struct HistogramParams {
   int64_t num_bins = 100;  // R: PML's default (Delta = 0.02, 101 nodes)
 };
 
-class HistogramLoss : public Loss {
+class HistogramLoss : public PairBasedLoss {
  public:
   static constexpr const char* kName = "histogram";
   explicit HistogramLoss(HistogramParams params = {});
-  Tensor forward(const Tensor& embeddings, const Tensor& labels,
-                 const miners::MinedTuples* mined = nullptr) override;
-  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
   std::string describe() const override;
 
  private:
   // The loss on `pairs` (of the checked batch), anchored in `rows`.
-  Tensor loss_on(const Tensor& embeddings, const miners::Pairs& pairs, AnchorRows rows);
+  Tensor tuple_loss(const Tensor& embeddings, const miners::Labels& labels,
+                    const miners::Pairs& pairs, AnchorRows rows) override;
 
   HistogramParams params_;
 };

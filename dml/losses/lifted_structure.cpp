@@ -7,21 +7,8 @@
 
 namespace dml::losses {
 
-Tensor LiftedStructureLoss::forward(const Tensor& embeddings, const Tensor& labels,
-                                    const miners::MinedTuples* mined) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return loss_on(embeddings, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
-}
-
-Tensor LiftedStructureLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                                             const miners::MinedTuples& tuples, int64_t begin,
-                                             int64_t end) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return loss_on(embeddings, miners::pairs_for(y, &tuples, kName), {begin, end});
-}
-
-Tensor LiftedStructureLoss::loss_on(const Tensor& embeddings, const miners::Pairs& pairs,
-                                    AnchorRows rows) {
+Tensor LiftedStructureLoss::tuple_loss(const Tensor& embeddings, const miners::Labels&,
+                                       const miners::Pairs& pairs, AnchorRows rows) {
   AnchorMasks masks = anchor_masks(pairs, rows, embeddings.size(0), embeddings.device());
   if (masks.num_valid == 0) return zero_loss(embeddings, *this);
   Tensor d = sphere_distances(embeddings, rows);

@@ -12,7 +12,7 @@
 namespace dml::losses {
 
 MarginLoss::MarginLoss(MarginParams params, int64_t num_classes, DType dtype)
-    : params_(params), num_classes_(num_classes) {
+    : PairBasedLoss(kName), params_(params), num_classes_(num_classes) {
   DML_CHECK(!params.per_class_beta || num_classes > 0, kName,
             ": per_class_beta needs the number of training classes (LossContext::num_classes), "
             "got ",
@@ -30,20 +30,8 @@ Tensor MarginLoss::betas_of(const std::vector<int64_t>& anchors, const std::vect
   return index_select(beta_.to(dtype), 0, index_tensor(rows, beta_.device()));
 }
 
-Tensor MarginLoss::forward(const Tensor& embeddings, const Tensor& labels,
-                           const miners::MinedTuples* mined) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return loss_on(embeddings, y, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
-}
-
-Tensor MarginLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                                    const miners::MinedTuples& tuples, int64_t begin, int64_t end) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return loss_on(embeddings, y, miners::pairs_for(y, &tuples, kName), {begin, end});
-}
-
-Tensor MarginLoss::loss_on(const Tensor& embeddings, const miners::Labels& y,
-                           const miners::Pairs& pairs, AnchorRows rows) {
+Tensor MarginLoss::tuple_loss(const Tensor& embeddings, const miners::Labels& y,
+                              const miners::Pairs& pairs, AnchorRows rows) {
   if (params_.per_class_beta) check_class_labels(y, num_classes_, kName);
   const size_t num_pairs = pairs.pos.size() + pairs.neg.size();
   if (num_pairs == 0) return zero_loss(embeddings, *this);

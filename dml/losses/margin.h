@@ -17,7 +17,7 @@
 #include <string>
 
 #include "dml/losses/anchored_loss.h"
-#include "dml/losses/loss.h"
+#include "dml/losses/tuple_loss.h"
 #include "dml/miners/tuples.h"
 
 namespace dml::losses {
@@ -29,16 +29,12 @@ struct MarginParams {
   bool per_class_beta = false;  // one beta per training class
 };
 
-class MarginLoss : public Loss {
+class MarginLoss : public PairBasedLoss {
  public:
   static constexpr const char* kName = "margin";
   // num_classes: needed (> 0) with per_class_beta; labels must then lie in
   // [0, num_classes). dtype: of the beta parameter (f64 for gradient checks).
   explicit MarginLoss(MarginParams params = {}, int64_t num_classes = 0, DType dtype = DType::f32);
-  Tensor forward(const Tensor& embeddings, const Tensor& labels,
-                 const miners::MinedTuples* mined = nullptr) override;
-  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
   // With the distance-weighted miner: the fused kernel (same triplets, same value).
   Tensor forward_mined(const Tensor& embeddings, const Tensor& labels, miners::Miner& miner,
                        Generator& gen) override;
@@ -47,8 +43,8 @@ class MarginLoss : public Loss {
 
  private:
   // The loss on `pairs` (of the checked batch), anchored in `rows`.
-  Tensor loss_on(const Tensor& embeddings, const miners::Labels& labels, const miners::Pairs& pairs,
-                 AnchorRows rows);
+  Tensor tuple_loss(const Tensor& embeddings, const miners::Labels& labels,
+                    const miners::Pairs& pairs, AnchorRows rows) override;
 
   // The beta of each anchor (its class's with per_class_beta, labels already
   // checked), in `dtype`.

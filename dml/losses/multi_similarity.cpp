@@ -7,21 +7,8 @@
 
 namespace dml::losses {
 
-Tensor MultiSimilarityLoss::forward(const Tensor& embeddings, const Tensor& labels,
-                                    const miners::MinedTuples* mined) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return mean_over_rows(embeddings, miners::pairs_for(y, mined, kName), {0, int64_t(y.size())});
-}
-
-Tensor MultiSimilarityLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                                             const miners::MinedTuples& tuples, int64_t begin,
-                                             int64_t end) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return mean_over_rows(embeddings, miners::pairs_for(y, &tuples, kName), {begin, end});
-}
-
-Tensor MultiSimilarityLoss::mean_over_rows(const Tensor& embeddings, const miners::Pairs& pairs,
-                                           AnchorRows rows) {
+Tensor MultiSimilarityLoss::tuple_loss(const Tensor& embeddings, const miners::Labels&,
+                                       const miners::Pairs& pairs, AnchorRows rows) {
   AnchorMasks masks = anchor_masks(pairs, rows, embeddings.size(0), embeddings.device());
   if (masks.num_valid == 0) return zero_loss(embeddings, *this);
   const MultiSimilarityParams& p = params_;

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "dml/losses/anchored_loss.h"
-#include "dml/losses/loss.h"
+#include "dml/losses/tuple_loss.h"
 #include "dml/miners/tuples.h"
 
 namespace dml::losses {
@@ -25,20 +25,18 @@ struct MultiSimilarityParams {
   double base = 0.5;  // lambda, the similarity margin
 };
 
-class MultiSimilarityLoss : public Loss {
+class MultiSimilarityLoss : public PairBasedLoss {
  public:
   static constexpr const char* kName = "multi_similarity";
-  explicit MultiSimilarityLoss(MultiSimilarityParams params = {}) : params_(params) {}
-  Tensor forward(const Tensor& embeddings, const Tensor& labels,
-                 const miners::MinedTuples* mined = nullptr) override;
-  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
+  explicit MultiSimilarityLoss(MultiSimilarityParams params = {})
+      : PairBasedLoss(kName), params_(params) {}
   std::string describe() const override;
 
  private:
   // The sum over the valid anchors of `pairs` (of the checked batch),
   // anchored in `rows`, divided by their number.
-  Tensor mean_over_rows(const Tensor& embeddings, const miners::Pairs& pairs, AnchorRows rows);
+  Tensor tuple_loss(const Tensor& embeddings, const miners::Labels& labels,
+                    const miners::Pairs& pairs, AnchorRows rows) override;
 
   MultiSimilarityParams params_;
 };

@@ -7,20 +7,8 @@
 
 namespace dml::losses {
 
-Tensor TripletLoss::forward(const Tensor& embeddings, const Tensor& labels,
-                            const miners::MinedTuples* mined) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return loss_on(embeddings, miners::triplets_for(y, mined, kName), {0, int64_t(y.size())});
-}
-
-Tensor TripletLoss::forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                                     const miners::MinedTuples& tuples, int64_t begin,
-                                     int64_t end) {
-  const miners::Labels y = miners::batch_labels(embeddings, labels, kName);
-  return loss_on(embeddings, miners::triplets_for(y, &tuples, kName), {begin, end});
-}
-
-Tensor TripletLoss::loss_on(const Tensor& embeddings, const miners::Triplets& t, AnchorRows rows) {
+Tensor TripletLoss::tuple_loss(const Tensor& embeddings, const miners::Labels&,
+                               const miners::Triplets& t, AnchorRows rows) {
   if (t.size() == 0) return zero_loss(embeddings, *this);
   Tensor d = sphere_distances(embeddings, rows);
   Tensor d_ap = pick(d, t.anchor, t.positive, rows.begin);

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "dml/losses/anchored_loss.h"
-#include "dml/losses/loss.h"
+#include "dml/losses/tuple_loss.h"
 #include "dml/miners/tuples.h"
 
 namespace dml::losses {
@@ -18,19 +18,16 @@ struct TripletParams {
   double margin = 0.2;  // Roth et al. 2020 (PML's default is 0.05)
 };
 
-class TripletLoss : public Loss {
+class TripletLoss : public TripletBasedLoss {
  public:
   static constexpr const char* kName = "triplet";
-  explicit TripletLoss(TripletParams params = {}) : params_(params) {}
-  Tensor forward(const Tensor& embeddings, const Tensor& labels,
-                 const miners::MinedTuples* mined = nullptr) override;
-  Tensor forward_anchored(const Tensor& embeddings, const Tensor& labels,
-                          const miners::MinedTuples& tuples, int64_t begin, int64_t end) override;
+  explicit TripletLoss(TripletParams params = {}) : TripletBasedLoss(kName), params_(params) {}
   std::string describe() const override;
 
  private:
   // The loss on `triplets` (of the checked batch), anchored in `rows`.
-  Tensor loss_on(const Tensor& embeddings, const miners::Triplets& triplets, AnchorRows rows);
+  Tensor tuple_loss(const Tensor& embeddings, const miners::Labels& labels,
+                    const miners::Triplets& triplets, AnchorRows rows) override;
 
   TripletParams params_;
 };
