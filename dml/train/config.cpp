@@ -100,7 +100,8 @@ Json default_config() {
     "distributed": {
       "objective": "global",
       "bucket_mb": 25.0,
-      "timeout_seconds": 600.0
+      "timeout_seconds": 600.0,
+      "sync_batch_norm": true
     }
   })");
   // The decoder's own limit, so the two cannot drift apart.
@@ -164,6 +165,8 @@ const std::map<std::string, std::string>& trainer_key_docs() {
        "Several ranks: global (the whole batch's loss) or local (own anchors, all candidates)"},
       {"distributed.bucket_mb", "Several ranks: gradient all-reduce bucket size in MiB"},
       {"distributed.timeout_seconds", "Several ranks: a collective waiting longer fails"},
+      {"distributed.sync_batch_norm",
+       "Several ranks: batch norm uses the whole batch's statistics (false: each rank's own)"},
       {"optimizer.name", "adam, adamw or sgd"},
       {"optimizer.lr", "Learning rate"},
       {"optimizer.weight_decay", "Weight decay"},
@@ -520,7 +523,8 @@ TrainConfig typed_config(const Json& c) {
   const Json& dist = c["distributed"];
   t.distributed = {.objective = dist["objective"],
                    .bucket_mb = dist["bucket_mb"],
-                   .timeout_seconds = dist["timeout_seconds"]};
+                   .timeout_seconds = dist["timeout_seconds"],
+                   .sync_batch_norm = dist["sync_batch_norm"]};
   check_one_of("distributed.objective", t.distributed.objective, {"global", "local"});
   DML_CHECK(t.distributed.bucket_mb > 0 && t.distributed.timeout_seconds > 0,
             "distributed.bucket_mb and distributed.timeout_seconds must be > 0");

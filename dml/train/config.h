@@ -155,6 +155,10 @@ struct DistributedConfig {
   std::string objective = "global";
   double bucket_mb = 25;         // gradient all-reduce bucket size
   double timeout_seconds = 600;  // a collective waiting longer fails, naming it
+  // Batch norm in training normalises with the statistics of the whole
+  // global batch (summed over the ranks), as one process on that batch does;
+  // false: each rank's own share's.
+  bool sync_batch_norm = true;
 };
 
 struct TrainConfig {

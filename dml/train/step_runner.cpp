@@ -5,6 +5,7 @@
 
 #include "engine/autocast.h"
 #include "engine/autograd.h"
+#include "engine/distributed/batch_norm_sync.h"
 #include "engine/distributed/gather.h"
 #include "engine/ops.h"
 #include "engine/optim/grad_unscale.h"
@@ -91,14 +92,21 @@ StepOutput StepRunner::captured(const data::Batch& batch) {
 // runs now, null while it is captured.
 StepOutput StepRunner::forward_backward(const Tensor& images, const Tensor& labels,
                                         const data::Batch* eager) {
+  dist::Communicator& ranks = *parts_.ranks;
+  const bool several = ranks.size() > 1;
+  // Batch norm in training sums its statistics over the ranks in the
+  // forward and its input's gradient's sums in the backward, so both run
+  // under the hook (frozen batch norm normalises with its running statistics
+  // and sums nothing).
+  dist::CommunicatorBatchNormSync over_ranks(ranks);
+  const BatchNormSyncScope sync_batch_norm(
+      several && config_.distributed.sync_batch_norm ? &over_ranks : nullptr);
   auto [features, embeddings] = [&] {
     AutocastGuard autocast(run_.precision == Precision::bf16 ? DType::bf16 : DType::f32);
     Tensor f = parts_.model->backbone().forward_features(images);
     return std::pair{f, parts_.model->head()(f)};
   }();
   if (eager) batches_.prefetch();  // before the miner or the loss value waits for the device
-  dist::Communicator& ranks = *parts_.ranks;
-  const bool several = ranks.size() > 1;
   const RowGather gather = [&ranks, several](const Tensor& rows) {
     return several ? dist::all_gather_with_grad(ranks, rows) : rows;
   };

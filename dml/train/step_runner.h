@@ -20,7 +20,10 @@
 // and its backward runs under the gradient reducer, whose sums are then one
 // process's gradients on the whole batch, the same on every rank, as is the
 // verdict's loss (the global loss, or the mean of the ranks' local losses).
-// One process runs none of this: no gather, no scaling.
+// With distributed.sync_batch_norm, batch norm in training normalises with
+// the global batch's statistics (engine/batch_norm_sync.h) in the forward
+// and backward. One process runs none of this: no gather, no scaling, no
+// synchronised batch norm.
 //
 // With the cross-batch memory (loss.xbm_size), from step loss.xbm_start_step
 // the memory's rows join the candidates of the batch's anchors, and a

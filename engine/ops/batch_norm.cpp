@@ -15,8 +15,19 @@
 // exactly as the f32 op would on the widened values (statistics in double,
 // the rest in f32) and round each output element to bf16 once
 // (kernels/storage_math.h); dweight and dbias are f32.
+//
+// Synchronised (a BatchNormSync installed, engine/batch_norm_sync.h, and
+// training): the forward sums every rank's count, mean and biased variance
+// (from x widened to double) into the global batch's statistics, which normalise and update the
+// running ones (unbiased with the global count); the backward sums the
+// ranks' sum(dy) and sum(dy * xhat) (the kernel's local dbias and dweight)
+// and computes dx from them as the kernel's training backward does from its
+// own. One sum each way per layer; the parameters' gradients stay local.
 #include "kernels/cpu/batch_norm.h"
 
+#include <cmath>
+
+#include "engine/batch_norm_sync.h"
 #include "engine/kernel_dispatch.h"
 #include "engine/ops/common.h"
 
@@ -30,6 +41,60 @@ using namespace ops;
 using Grads = std::vector<Tensor>;
 
 namespace {
+
+// The global batch's per-channel mean and biased variance (in `param`, the
+// per-channel tensors' dtype) and its count, from x [n, c, hw] on every
+// rank: one sum over the ranks of [count, count * mean, count * (var +
+// mean^2)], in double. This rank's statistics come from x widened to double
+// and are not rounded before they are combined: a mean rounded to f32
+// would carry its rounding, times mean / std, into every normalised value,
+// a gap from one process's statistics (double sums, rounded once) that
+// grows through training.
+struct GlobalStats {
+  Tensor mean, var;
+  int64_t count;
+};
+GlobalStats global_stats(BatchNormSync& sync, const Tensor& x, DType param) {
+  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3), count = n * hw;
+  const Device device = x.device();
+  const Tensor wide = x.detach().to(DType::f64);
+  Tensor m = Tensor::empty({c}, DType::f64, device), v = Tensor::empty({c}, DType::f64, device);
+  DML_KERNEL(device, batch_norm_stats<double>, kernel_data<double>(wide), n, c, hw,
+             kernel_data<double>(m), kernel_data<double>(v));
+  Tensor sums = concat({full({1}, double(count), DType::f64, device), m * double(count),
+                        (v + m * m) * double(count)},
+                       0);
+  sync.sum(sums);
+  const int64_t total = std::llround(sums.slice(0, 1).item());
+  const Tensor global_mean = narrow(sums, 0, 1, c) / double(total);
+  // E[x^2] - mean^2 may round below 0 where the variance is 0.
+  const Tensor global_var = clamp(
+      narrow(sums, 0, 1 + c, c) / double(total) - global_mean * global_mean, 0.0, std::nullopt);
+  return {global_mean.to(param), global_var.to(param), total};
+}
+
+// The input's gradient on the global batch of `count` values: the kernel's
+// dx (kernels/batch_norm_math.h: batch_norm_dx) with sum(dy * xhat) and
+// sum(dy) summed over the ranks. dy is the gradient reaching the
+// normalisation (masked by the fused ReLU), x the input, both bf16 or the
+// per-channel tensors' dtype T; the arithmetic is in T, rounded to x's dtype
+// once.
+Tensor global_input_grad(BatchNormSync& sync, const Tensor& dy, const Tensor& x, const Tensor& mean,
+                         const Tensor& invstd, const Tensor& gamma, const Tensor& sum_dy_xhat,
+                         const Tensor& sum_dy, int64_t count) {
+  const int64_t c = mean.size(0);
+  const DType t = mean.dtype();
+  Tensor sums = concat({sum_dy_xhat.to(DType::f64), sum_dy.to(DType::f64)}, 0);
+  sync.sum(sums);
+  auto per_channel = [c](const Tensor& v) { return v.reshape({1, c, 1, 1}); };
+  const Tensor mean_dy_xhat = per_channel((narrow(sums, 0, 0, c) / double(count)).to(t));
+  const Tensor mean_dy = per_channel((narrow(sums, 0, c, c) / double(count)).to(t));
+  const Tensor is = per_channel(invstd);
+  const Tensor scale = gamma.defined() ? is * per_channel(gamma) : is;
+  const Tensor dx =
+      scale * (dy.to(t) - mean_dy - (x.to(t) - per_channel(mean)) * is * mean_dy_xhat);
+  return dx.to(x.dtype());
+}
 
 // batch_norm2d (relu false, residual undefined) and batch_norm2d_relu: the
 // checks, the statistics and running update, the fused apply, the backward.
@@ -61,25 +126,35 @@ Tensor batch_norm_forward(const char* op, const Tensor& x, const Tensor& weight,
             describe(x));
   Tensor mean = Tensor::empty({c}, param, device), invstd = Tensor::empty({c}, param, device),
          y = empty_like(x);
+  BatchNormSync* const sync = training ? installed_batch_norm_sync() : nullptr;
+  int64_t count = n * hw;  // the values per channel the statistics come from
   dispatch_float_or_bf16(op, x.dtype(), [&](auto s) {
     using S = decltype(s);         // the activations' storage
     using T = kernels::math_t<S>;  // the parameters' and the arithmetic's
-    T* m = kernel_data<T>(mean);
-    T* is = kernel_data<T>(invstd);
     T* rm = kernel_data<T>(running_mean);
     T* rv = kernel_data<T>(running_var);
     if (training) {
-      Tensor var = Tensor::empty({c}, param, device);
-      DML_KERNEL(device, batch_norm_stats<S>, kernel_data<S>(x), n, c, hw, m, kernel_data<T>(var));
-      DML_KERNEL(device, batch_norm_update_running<T>, m, kernel_data<T>(var), c, n * hw, momentum,
-                 eps, rm, rv, is);
+      Tensor var;
+      if (sync) {
+        GlobalStats global = global_stats(*sync, x, param);
+        mean = global.mean;
+        var = global.var;
+        count = global.count;
+      } else {
+        var = Tensor::empty({c}, param, device);
+        DML_KERNEL(device, batch_norm_stats<S>, kernel_data<S>(x), n, c, hw, kernel_data<T>(mean),
+                   kernel_data<T>(var));
+      }
+      DML_KERNEL(device, batch_norm_update_running<T>, kernel_data<T>(mean), kernel_data<T>(var), c,
+                 count, momentum, eps, rm, rv, kernel_data<T>(invstd));
     } else {
-      DML_KERNEL(device, batch_norm_running_stats<T>, rm, rv, c, eps, m, is);
+      DML_KERNEL(device, batch_norm_running_stats<T>, rm, rv, c, eps, kernel_data<T>(mean),
+                 kernel_data<T>(invstd));
     }
     auto ptr = [](const Tensor& u) { return u.defined() ? kernel_data<T>(u) : nullptr; };
-    DML_KERNEL(device, batch_norm_apply<S>, kernel_data<S>(x), n, c, hw, m, is, ptr(weight),
-               ptr(bias), residual.defined() ? kernel_data<S>(residual) : nullptr, relu,
-               kernel_data<S>(y));
+    DML_KERNEL(device, batch_norm_apply<S>, kernel_data<S>(x), n, c, hw, ptr(mean), ptr(invstd),
+               ptr(weight), ptr(bias), residual.defined() ? kernel_data<S>(residual) : nullptr,
+               relu, kernel_data<S>(y));
   });
   // Saved: x, and y only where a ReLU masks the gradient.
   Tensor xd = x.detach(), wd = weight.defined() ? weight.detach() : Tensor();
@@ -99,26 +174,40 @@ Tensor batch_norm_forward(const char* op, const Tensor& x, const Tensor& weight,
     if (relu) check_same_device(bop, {&g, &yd});
     DML_CHECK(g.dtype() == xd.dtype(), bop, ": gradient ", describe(g),
               " must have the input's dtype ", dtype_name(xd.dtype()));
+    DML_CHECK(!sync || installed_batch_norm_sync() == sync, bop,
+              ": the forward summed its statistics over the ranks, but the backward runs without "
+              "the same BatchNormSync installed (keep one BatchNormSyncScope around both)");
+    // Only x's gradient needs the other ranks: with it synchronised, every
+    // rank sums here (the same layers need x's gradient on every rank).
+    const bool global = sync && gx;
     dispatch_float_or_bf16(bop, g.dtype(), [&](auto s) {
       using S = decltype(s);
       using T = kernels::math_t<S>;
       auto ptr = [](const Tensor& u) { return u.defined() ? kernel_data<T>(u) : nullptr; };
       auto sptr = [](const Tensor& u) { return u.defined() ? kernel_data<S>(u) : nullptr; };
       // The residual's gradient is the masked one itself: materialised once,
-      // it is also the normalisation's. Without it, the mask is applied as
-      // the normalisation's backward reads g (no masked copy written).
+      // it is also the normalisation's (and the synchronised dx's). Otherwise
+      // the mask is applied as the normalisation's backward reads g (no
+      // masked copy written).
       Tensor upstream = g;
       const S* relu_y = sptr(yd);
-      if (gres) {
-        upstream = grads[3] = empty_like(g);
+      if (relu_y && (gres || global)) {
+        upstream = empty_like(g);
         DML_KERNEL(g.device(), batch_norm_relu_mask<S>, kernel_data<S>(g), relu_y,
                    kernel_data<S>(upstream), g.numel());
         relu_y = nullptr;
+        if (gres) grads[3] = upstream;
       }
       if (!gx && !gw && !gbias) return;
+      // Synchronised, the kernel gives this rank's sums (dweight, dbias)
+      // and dx comes from the ranks' sums of them.
+      const Tensor dweight = global && !gw ? Tensor::empty({c}, param, g.device()) : grads[1];
+      const Tensor dbias = global && !gbias ? Tensor::empty({c}, param, g.device()) : grads[2];
       DML_KERNEL(g.device(), batch_norm_backward<S>, kernel_data<S>(upstream), relu_y,
                  kernel_data<S>(xd), n, c, hw, kernel_data<T>(mean), kernel_data<T>(invstd),
-                 ptr(wd), training, sptr(grads[0]), ptr(grads[1]), ptr(grads[2]));
+                 ptr(wd), training, global ? nullptr : sptr(grads[0]), ptr(dweight), ptr(dbias));
+      if (global)
+        grads[0] = global_input_grad(*sync, upstream, xd, mean, invstd, wd, dweight, dbias, count);
     });
     return grads;
   });

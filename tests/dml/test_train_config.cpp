@@ -39,6 +39,14 @@ TEST(TrainConfig, FileValuesThenOverridesWin) {
   EXPECT_EQ(t.optimizer.weight_decay, 0.0004);  // untouched default
 }
 
+// Batch norm trains on the global batch's statistics unless told otherwise.
+TEST(TrainConfig, SyncBatchNormIsOnByDefault) {
+  EXPECT_TRUE(typed_config(resolve_config(Json::object(), {}, "test")).distributed.sync_batch_norm);
+  EXPECT_FALSE(
+      typed_config(resolve_config(Json::object(), {"distributed.sync_batch_norm=false"}, "test"))
+          .distributed.sync_batch_norm);
+}
+
 TEST(TrainConfig, TyposAndWrongTypesAreErrorsNamingTheKey) {
   expect_error([] { resolve_config(Json::parse(R"({"optimiser": {}})"), {}, "run.json"); },
                {"run.json", "unknown key 'optimiser'", "optimizer"});
