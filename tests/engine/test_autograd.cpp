@@ -29,6 +29,32 @@ TEST(Autograd, LeafGradientsAccumulateUntilZeroed) {
   EXPECT_FALSE(x.grad().defined());
 }
 
+// The data-parallel gradient reducer starts a bucket's all-reduce when its
+// leaves are reported: each must be reported once, with its final gradient.
+TEST(Autograd, LeafGradReadyReportsEachLeafOnceWithItsFinalGradient) {
+  Tensor x = leaf({1.0, 2.0});
+  Tensor w = leaf({3.0, 4.0});
+  Tensor untouched = leaf({5.0});  // in no graph: never reported
+  std::vector<std::pair<const AutogradMeta*, std::vector<double>>> reported;
+  LeafGradReady hook = [&](const AutogradMeta& meta) {
+    reported.emplace_back(&meta, Tensor(meta.grad).to_vector<double>());
+  };
+  {
+    LeafGradReadyScope scope(&hook);
+    Tensor y = x * x + x;  // x reached by two nodes: reported after both
+    sum(y * w).backward();
+  }
+  ASSERT_EQ(reported.size(), 2u);
+  for (const auto& [meta, grad] : reported) {
+    const Tensor& t = meta == x.impl().autograd.get() ? x : w;
+    EXPECT_EQ(grad, t.grad().to_vector<double>());  // final when reported
+  }
+  EXPECT_NE(reported[0].first, reported[1].first);
+  EXPECT_FALSE(untouched.grad().defined());
+  sum(x * 2.0).backward();  // outside the scope: no hook
+  EXPECT_EQ(reported.size(), 2u);
+}
+
 TEST(Autograd, NoGradAndDetachRecordNothing) {
   Tensor x = leaf({1.0});
   {
