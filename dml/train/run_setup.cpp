@@ -183,13 +183,22 @@ void print_run(const RunParts& parts, const TrainConfig& c) {
   if (parts.memory)
     std::printf("cross-batch memory of %lld embeddings from step %lld\n",
                 (long long)c.loss.xbm_size, (long long)c.loss.xbm_start_step);
-  if (parts.ranks->size() > 1)
+  if (parts.ranks->size() > 1) {
+    const int ranks = parts.ranks->size();
+    const int64_t most = data::shard_of(c.run.batch_size, 0, ranks).size();
+    const int64_t fewest = data::shard_of(c.run.batch_size, ranks - 1, ranks).size();
+    const std::string shares =
+        most == fewest ? std::to_string(most) : std::to_string(fewest) + "-" + std::to_string(most);
     std::printf(
-        "%d ranks (%s), %s objective: %lld images per rank of each batch of %lld, %d OpenMP "
-        "threads each\n",
-        parts.ranks->size(), parts.ranks->backend().c_str(), c.distributed.objective.c_str(),
-        (long long)data::shard_of(c.run.batch_size, 0, parts.ranks->size()).size(),
-        (long long)c.run.batch_size, omp_get_max_threads());
+        "%d ranks (%s): each batch of %lld in shares of %s images, %s objective, batch norm %s, "
+        "%d OpenMP thread(s) per rank\n",
+        ranks, parts.ranks->backend().c_str(), (long long)c.run.batch_size, shares.c_str(),
+        c.distributed.objective.c_str(),
+        c.model.frozen_bn               ? "frozen"
+        : c.distributed.sync_batch_norm ? "synchronised"
+                                        : "per rank",
+        omp_get_max_threads());
+  }
   if (parts.extension) std::printf("%s\n", parts.extension->describe().c_str());
 }
 

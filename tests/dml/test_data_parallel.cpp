@@ -157,8 +157,8 @@ TEST_F(DataParallel, TupleLossWithAMinerTrainsAsOneProcess) {
   expect_parity(a, b, dir_.file("one"), dir_.file("two"));
   // Rank 0 alone prints the run.
   EXPECT_EQ(b.out.find("wrote "), b.out.rfind("wrote ")) << b.out;
-  EXPECT_NE(b.out.find("2 ranks (mpi), global objective: 2 images per rank of each batch of 4, "
-                       "1 OpenMP threads each"),
+  EXPECT_NE(b.out.find("2 ranks (mpi): each batch of 4 in shares of 2 images, global objective, "
+                       "batch norm frozen, 1 OpenMP thread(s) per rank"),
             std::string::npos)
       << b.out;
 }
