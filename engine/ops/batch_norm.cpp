@@ -26,6 +26,8 @@
 #include "kernels/cpu/batch_norm.h"
 
 #include <cmath>
+#include <type_traits>
+#include <utility>
 
 #include "engine/batch_norm_sync.h"
 #include "engine/kernel_dispatch.h"
@@ -73,26 +75,53 @@ GlobalStats global_stats(BatchNormSync& sync, const Tensor& x, DType param) {
   return {global_mean.to(param), global_var.to(param), total};
 }
 
-// The input's gradient on the global batch of `count` values: the kernel's
-// dx (kernels/batch_norm_math.h: batch_norm_dx) with sum(dy * xhat) and
-// sum(dy) summed over the ranks. dy is the gradient reaching the
-// normalisation (masked by the fused ReLU), x the input, both bf16 or the
-// per-channel tensors' dtype T; the arithmetic is in T, rounded to x's dtype
-// once.
+// The global batch's per-channel means of dy * xhat and of dy ([c], in the
+// per-channel dtype t): this rank's sums (the kernel's dweight and dbias)
+// summed over the ranks, over the global count.
+std::pair<Tensor, Tensor> global_grad_means(BatchNormSync& sync, const Tensor& sum_dy_xhat,
+                                            const Tensor& sum_dy, int64_t count, DType t) {
+  const int64_t c = sum_dy.size(0);
+  Tensor sums = concat({sum_dy_xhat.to(DType::f64), sum_dy.to(DType::f64)}, 0);
+  sync.sum(sums);
+  return {(narrow(sums, 0, 0, c) / double(count)).to(t),
+          (narrow(sums, 0, c, c) / double(count)).to(t)};
+}
+
+// f32 and f64: dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)),
+// written over `dx`, which holds the kernel's eval-mode gradient gamma *
+// invstd * dy, by one batch_norm_apply pass: its affine (x - mean) * invstd
+// * a + b with a = -gamma * invstd * mean(dy * xhat) and b = -gamma *
+// invstd * mean(dy), plus dx as the residual.
+void add_global_terms(BatchNormSync& sync, Tensor& dx, const Tensor& x, const Tensor& mean,
+                      const Tensor& invstd, const Tensor& gamma, const Tensor& sum_dy_xhat,
+                      const Tensor& sum_dy, int64_t count) {
+  const auto [mean_dy_xhat, mean_dy] =
+      global_grad_means(sync, sum_dy_xhat, sum_dy, count, mean.dtype());
+  const Tensor scale = gamma.defined() ? invstd * gamma : invstd;
+  const Tensor a = -(scale * mean_dy_xhat), b = -(scale * mean_dy);
+  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+  dispatch_float("batch_norm2d_backward", x.dtype(), [&](auto s) {
+    using T = decltype(s);
+    DML_KERNEL(x.device(), batch_norm_apply<T>, kernel_data<T>(x), n, c, hw, kernel_data<T>(mean),
+               kernel_data<T>(invstd), kernel_data<T>(a), kernel_data<T>(b), kernel_data<T>(dx),
+               false, kernel_data<T>(dx));
+  });
+}
+
+// bf16 activations: the same gradient from engine ops in f32 on the masked
+// upstream dy, rounded to bf16 once (the eval-mode dx of the fused path
+// would be rounded to bf16 before the global terms are added).
 Tensor global_input_grad(BatchNormSync& sync, const Tensor& dy, const Tensor& x, const Tensor& mean,
                          const Tensor& invstd, const Tensor& gamma, const Tensor& sum_dy_xhat,
                          const Tensor& sum_dy, int64_t count) {
   const int64_t c = mean.size(0);
   const DType t = mean.dtype();
-  Tensor sums = concat({sum_dy_xhat.to(DType::f64), sum_dy.to(DType::f64)}, 0);
-  sync.sum(sums);
   auto per_channel = [c](const Tensor& v) { return v.reshape({1, c, 1, 1}); };
-  const Tensor mean_dy_xhat = per_channel((narrow(sums, 0, 0, c) / double(count)).to(t));
-  const Tensor mean_dy = per_channel((narrow(sums, 0, c, c) / double(count)).to(t));
+  const auto [mean_dy_xhat, mean_dy] = global_grad_means(sync, sum_dy_xhat, sum_dy, count, t);
   const Tensor is = per_channel(invstd);
   const Tensor scale = gamma.defined() ? is * per_channel(gamma) : is;
-  const Tensor dx =
-      scale * (dy.to(t) - mean_dy - (x.to(t) - per_channel(mean)) * is * mean_dy_xhat);
+  const Tensor dx = scale * (dy.to(t) - per_channel(mean_dy) -
+                             (x.to(t) - per_channel(mean)) * is * per_channel(mean_dy_xhat));
   return dx.to(x.dtype());
 }
 
@@ -189,9 +218,12 @@ Tensor batch_norm_forward(const char* op, const Tensor& x, const Tensor& weight,
       // it is also the normalisation's (and the synchronised dx's). Otherwise
       // the mask is applied as the normalisation's backward reads g (no
       // masked copy written).
+      // f32 and f64 compute the synchronised dx with the kernels
+      // (add_global_terms), bf16 with engine ops on the masked upstream.
+      constexpr bool kKernelsOnly = std::is_same_v<S, T>;
       Tensor upstream = g;
       const S* relu_y = sptr(yd);
-      if (relu_y && (gres || global)) {
+      if (relu_y && (gres || (global && !kKernelsOnly))) {
         upstream = empty_like(g);
         DML_KERNEL(g.device(), batch_norm_relu_mask<S>, kernel_data<S>(g), relu_y,
                    kernel_data<S>(upstream), g.numel());
@@ -203,10 +235,16 @@ Tensor batch_norm_forward(const char* op, const Tensor& x, const Tensor& weight,
       // and dx comes from the ranks' sums of them.
       const Tensor dweight = global && !gw ? Tensor::empty({c}, param, g.device()) : grads[1];
       const Tensor dbias = global && !gbias ? Tensor::empty({c}, param, g.device()) : grads[2];
+      // The kernel's own dx: the whole gradient in one process; with the
+      // ranks synchronised, the eval-mode part (f32, f64) or none (bf16).
+      const bool kernel_dx = gx && (!global || kKernelsOnly);
       DML_KERNEL(g.device(), batch_norm_backward<S>, kernel_data<S>(upstream), relu_y,
                  kernel_data<S>(xd), n, c, hw, kernel_data<T>(mean), kernel_data<T>(invstd),
-                 ptr(wd), training, global ? nullptr : sptr(grads[0]), ptr(dweight), ptr(dbias));
-      if (global)
+                 ptr(wd), training && !global, kernel_dx ? sptr(grads[0]) : nullptr, ptr(dweight),
+                 ptr(dbias));
+      if (global && kKernelsOnly)
+        add_global_terms(*sync, grads[0], xd, mean, invstd, wd, dweight, dbias, count);
+      else if (global)
         grads[0] = global_input_grad(*sync, upstream, xd, mean, invstd, wd, dweight, dbias, count);
     });
     return grads;
