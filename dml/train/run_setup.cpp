@@ -153,13 +153,9 @@ RunParts set_up_run(TrainConfig& c, const Json& config, const ExtensionFactory& 
     for (ParamGroup& g : parts.extension->parameter_groups()) groups.push_back(std::move(g));
   parts.optimizer = make_optimizer(c.optimizer, std::move(groups));
   parts.schedule = make_schedule(c.optimizer, parts.steps_per_epoch, c.run.epochs);
-  if (ranks.size() > 1) {
-    std::vector<Tensor> params;
-    for (const ParamGroup& g : parts.optimizer->groups())
-      params.insert(params.end(), g.params.begin(), g.params.end());
-    parts.reducer =
-        std::make_unique<dist::GradientReducer>(ranks, std::move(params), c.distributed.bucket_mb);
-  }
+  if (ranks.size() > 1)
+    parts.reducer = std::make_unique<dist::GradientReducer>(ranks, parts.optimizer->parameters(),
+                                                            c.distributed.bucket_mb);
   return parts;
 }
 

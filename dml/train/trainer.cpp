@@ -264,10 +264,7 @@ Json Run::evaluate() {
 
 void Run::save_checkpoint_now() {
   // Rank 0 saves its state as every rank's: check that it is.
-  std::vector<Tensor> params;
-  for (const ParamGroup& g : parts_.optimizer->groups())
-    params.insert(params.end(), g.params.begin(), g.params.end());
-  check_ranks_agree(ranks_, params, "parameters");
+  check_ranks_agree(ranks_, parts_.optimizer->parameters(), "parameters");
   if (parts_.memory)
     check_ranks_agree(ranks_, {parts_.memory->embeddings(), parts_.memory->labels()},
                       "cross-batch memory");

@@ -223,4 +223,10 @@ void Optimizer::load_state(const NamedTensors& state) {
   }
 }
 
+std::vector<Tensor> Optimizer::parameters() const {
+  std::vector<Tensor> out;
+  for (const ParamGroup& g : groups_) out.insert(out.end(), g.params.begin(), g.params.end());
+  return out;
+}
+
 }  // namespace dml

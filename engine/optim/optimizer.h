@@ -70,6 +70,8 @@ class Optimizer {
   void zero_grad();
   std::vector<ParamGroup>& groups() { return groups_; }
   const std::vector<ParamGroup>& groups() const { return groups_; }
+  // Every group's parameters, in group order.
+  std::vector<Tensor> parameters() const;
   int64_t steps_taken() const { return steps_; }
 
   // Per-parameter state by name, for checkpoints: the slots ("group.param.slot",
