@@ -14,6 +14,8 @@ namespace {
 std::string built_paths() {
   std::string out;
   const auto add = [&](const std::string& path) { out += (out.empty() ? "" : ", ") + path; };
+  if (cpu::isa_built(cpu::Isa::amx)) add("amx (bf16 GEMM and convolution)");
+  if (cpu::isa_built(cpu::Isa::avx512_bf16)) add("avx512_bf16 (bf16 GEMM and convolution)");
   if (cpu::isa_built(cpu::Isa::avx512)) add("avx512 (f32 GEMM, kNN selection)");
   if (cpu::isa_built(cpu::Isa::avx2)) add("avx2 (GEMM)");
   add("portable (GEMM, kNN selection)");
@@ -41,7 +43,7 @@ std::string gemm_route(cpu::Isa active) {
   if (cpu::active_isa_source() != cpu::IsaSource::cpu)
     return "GEMM: own kernels (path chosen by hand)";
   if (cpu::gemm_openblas_forced()) return "GEMM: OpenBLAS (DML_GEMM=openblas)";
-  if (active == cpu::Isa::avx512) return "GEMM: own f32, OpenBLAS for f64 and small f32";
+  if (active >= cpu::Isa::avx512) return "GEMM: own f32, OpenBLAS for f64 and small f32";
   return "GEMM: OpenBLAS (faster than own kernels off avx512)";
 }
 
@@ -59,8 +61,8 @@ BuildInfo build_info() {
       std::string(cpu::isa_name(active)) + " (" + isa_reason() + "; " + gemm_route(active) + ")";
   const char* env = std::getenv("DML_ISA");
   if (env && !cpu::parse_isa(env))
-    info.cpu_selected +=
-        "; DML_ISA=" + std::string(env) + " ignored (not portable, avx2 or avx512)";
+    info.cpu_selected += "; DML_ISA=" + std::string(env) +
+                         " ignored (not portable, avx2, avx512, avx512_bf16 or amx)";
   return info;
 }
 

@@ -25,7 +25,7 @@ void own_gemm(Isa isa, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
               const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
 #if defined(__x86_64__)
   if constexpr (std::is_same_v<T, float>) {
-    if (isa == Isa::avx512 && !gemm_lean_shape(m, n, k))
+    if (isa >= Isa::avx512 && !gemm_lean_shape(m, n, k))
       return sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
   if (isa >= Isa::avx2)
@@ -61,7 +61,7 @@ bool use_openblas(Isa isa, int64_t m, int64_t n, int64_t k) {
   if (active_isa_source() != IsaSource::cpu) return false;
   if (gemm_openblas_forced()) return true;
   if constexpr (std::is_same_v<T, float>)
-    return isa != Isa::avx512 || (m > 4 && n > 4 && m * n * k < 32 * 32 * 32);
+    return isa < Isa::avx512 || (m > 4 && n > 4 && m * n * k < 32 * 32 * 32);
   return true;
 }
 #endif

@@ -8,7 +8,9 @@
 // the avx512 and avx2 copies are wrappers with a target attribute (the ISA
 // flags the path guarantees, nothing more), into which the body is inlined
 // and vectorised for that path; the portable copy is the body compiled with
-// the build's flags, the only one elsewhere. Only these wrappers carry a
+// the build's flags, the only one elsewhere. The avx512_bf16 and amx paths
+// run the avx512 copy: their extra instructions are bf16 products, which a
+// simple loop never uses. Only these wrappers carry a
 // target, and each instantiation names its own body (internal linkage when
 // the body has it), so no inline function shared with other code is ever
 // compiled with wider instructions than the build's (the one-definition rule
@@ -28,7 +30,8 @@ namespace isa_dispatch {
 
 #if defined(__x86_64__)
 template <auto kBody, class... Args>
-__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))) void avx512_copy(Args... args) {
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) void avx512_copy(
+    Args... args) {
   kBody(args...);
 }
 
@@ -46,6 +49,8 @@ template <auto kBody, class... Args>
 void run_for_isa(Isa isa, Args... args) {
 #if defined(__x86_64__)
   switch (isa) {
+    case Isa::amx:
+    case Isa::avx512_bf16:
     case Isa::avx512:
       return isa_dispatch::avx512_copy<kBody>(args...);
     case Isa::avx2:

@@ -168,7 +168,7 @@ void NearestSelection::scan_portable(const float* dot, const float* bias, float 
 }
 
 bool NearestSelection::has_avx512() {
-  return active_isa() == Isa::avx512;
+  return active_isa() >= Isa::avx512;
 }
 
 void NearestSelection::scan(const float* dot, const float* bias, float offset, float scale,

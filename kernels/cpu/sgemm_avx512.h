@@ -7,7 +7,7 @@
 // dimensions are row strides, and beta == 0 overwrites C without reading it.
 //
 // sgemm_avx512.cpp is the only file built with AVX-512 enabled and only on
-// x86-64: call sgemm_avx512 only when cpu_isa() (isa.h) is Isa::avx512.
+// x86-64: call sgemm_avx512 only when cpu_isa() (isa.h) is Isa::avx512 or above.
 #include <cstdint>
 
 namespace dml::cpu {

@@ -17,7 +17,7 @@ using cpu::Isa;
 
 TEST(BuildInfo, ListsThePathsBuilt) {
   const BuildInfo info = build_info();
-  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512})
+  for (Isa isa : dml::cpu::kAllIsas)
     EXPECT_EQ(info.cpu_paths.find(std::string(cpu::isa_name(isa)) + " (") != std::string::npos,
               cpu::isa_built(isa))
         << info.cpu_paths;
@@ -27,7 +27,7 @@ TEST(BuildInfo, ListsThePathsBuilt) {
 
 // A path set by hand is named, with the reason, and runs the own kernels.
 TEST(BuildInfo, NamesAPathSetByAScopedIsa) {
-  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
+  for (Isa isa : dml::cpu::kAllIsas) {
     if (isa > cpu::cpu_isa()) continue;
     const cpu::ScopedIsa scope(isa);
     const std::string selected = build_info().cpu_selected;

@@ -25,7 +25,7 @@ using cpu::Isa;
 // The paths this CPU runs, portable first.
 inline std::vector<Isa> paths_here() {
   std::vector<Isa> out;
-  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512})
+  for (Isa isa : dml::cpu::kAllIsas)
     if (isa <= dml::cpu::cpu_isa()) out.push_back(isa);
   return out;
 }

@@ -56,7 +56,7 @@ void check_paths() {
 
 void check_rules() {
   const Isa best = dml::cpu::cpu_isa();
-  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
+  for (Isa isa : dml::cpu::kAllIsas) {
     bool refused = false;
     try {
       const dml::cpu::ScopedIsa scope(isa);

@@ -273,7 +273,7 @@ void expect_avx512_matches_reference(const Case& cs, uint32_t seed) {
 }
 
 #define SKIP_WITHOUT_AVX512()                                                \
-  if (dml::cpu::cpu_isa() != Isa::avx512) GTEST_SKIP() << "no AVX-512 here"; \
+  if (dml::cpu::cpu_isa() < Isa::avx512) GTEST_SKIP() << "no AVX-512 here"; \
   static_assert(true)
 
 // Small products gemm() sends to the lean path, straight into the kernel.
@@ -339,7 +339,7 @@ TEST(SgemmAvx512, ThreadedShapes) {
 // ---- the path itself --------------------------------------------------------------
 
 TEST(Isa, NamesRoundTrip) {
-  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512})
+  for (Isa isa : dml::cpu::kAllIsas)
     EXPECT_EQ(dml::cpu::parse_isa(dml::cpu::isa_name(isa)), isa);
   EXPECT_FALSE(dml::cpu::parse_isa("sse9").has_value());
   EXPECT_FALSE(dml::cpu::parse_isa("").has_value());
@@ -365,7 +365,7 @@ TEST(Isa, ScopedIsaNestsAndRestores) {
 
 // A path above the CPU's is refused, and the active one is unchanged.
 TEST(Isa, ScopedIsaRefusesAPathTheCpuLacks) {
-  if (dml::cpu::cpu_isa() == Isa::avx512) GTEST_SKIP() << "this CPU runs every path";
+  if (dml::cpu::cpu_isa() == Isa::amx) GTEST_SKIP() << "this CPU runs every path";
   const Isa above = Isa(int(dml::cpu::cpu_isa()) + 1);
   EXPECT_THROW(ScopedIsa{above}, dml::Error);
   EXPECT_EQ(dml::cpu::active_isa(), dml::cpu::cpu_isa());

@@ -32,7 +32,7 @@ TEST(IsaDispatch, EachPathRunsItsOwnCopyOfTheBody) {
 #if !defined(__x86_64__)
   GTEST_SKIP() << "one path (portable) off x86-64";
 #endif
-  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
+  for (Isa isa : dml::cpu::kAllIsas) {
     if (isa > cpu_isa()) continue;
     SCOPED_TRACE(isa_name(isa));
     const float want = isa == Isa::portable ? 0.f : std::ldexp(1.f, -24);
