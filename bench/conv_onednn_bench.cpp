@@ -15,7 +15,9 @@
 // GFLOP/s (2 flops per multiply-add on the input, padding not counted) and
 // the share of the path's peak on as many threads (bench/peak_flops.h,
 // measured at start); "ours/dn" is our rate over oneDNN's (above 1: ours is
-// faster). Prints a table and one JSON line.
+// faster). Each figure is the median of --reps calls after one untimed call,
+// on one thread by the process's CPU clock (a shared machine's other load
+// left out), on several by the wall clock. Prints a table and one JSON line.
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -132,7 +134,8 @@ struct DnnlTiming {
 // timed) into `output`, each in the layout the primitive wants; the output
 // lands in output.user.
 DnnlTiming time_primitive(dnnl::engine& engine, dnnl::stream& stream, const dnnl::primitive& prim,
-                          const std::vector<Binding>& inputs, const Binding& output, int reps) {
+                          const std::vector<Binding>& inputs, const Binding& output, int reps,
+                          bench::Clock clock) {
   auto layout_of = [&](const Binding& b) {
     return b.user.get_desc() == b.wanted ? b.user : memory(b.wanted, engine);
   };
@@ -148,13 +151,16 @@ DnnlTiming time_primitive(dnnl::engine& engine, dnnl::stream& stream, const dnnl
   }
   const Binding& activation = inputs.front();
   if (args[activation.arg] != activation.user)
-    t.input_reorder_seconds = bench::median(
-        bench::time_reps(reps, [&] { reorder(activation.user, args[activation.arg]); }));
+    t.input_reorder_seconds = bench::median_seconds(
+        reps, [&] { reorder(activation.user, args[activation.arg]); }, clock);
   args[output.arg] = layout_of(output);
-  t.seconds = bench::median(bench::time_reps(reps, [&] {
-    prim.execute(stream, args);
-    stream.wait();
-  }));
+  t.seconds = bench::median_seconds(
+      reps,
+      [&] {
+        prim.execute(stream, args);
+        stream.wait();
+      },
+      clock);
   if (args[output.arg] != output.user) reorder(args[output.arg], output.user);
   return t;
 }
@@ -183,7 +189,7 @@ double relative_error(const std::vector<T>& ours, const std::vector<T>& theirs) 
 
 template <class T>
 Measurement measure(dnnl::engine& engine, dnnl::stream& stream, const cpu::ConvShape& s,
-                    Direction direction, int reps) {
+                    Direction direction, int reps, bench::Clock clock) {
   constexpr bool kBf16 = std::is_same_v<T, bf16>;
   const DnnlGeometry g(s);
   const memory::data_type type = dnnl_type(kBf16);
@@ -207,12 +213,14 @@ Measurement measure(dnnl::engine& engine, dnnl::stream& stream, const cpu::ConvS
     case Direction::forward: {
       ours.resize(y.size());
       theirs.resize(y.size());
-      m.ours_seconds = bench::median(bench::time_reps(
-          reps, [&] { cpu::conv2d_forward<T>(s, x.data(), w.data(), nullptr, ours.data()); }));
-      m.dnnl = time_primitive(engine, stream, dnnl::convolution_forward(forward_pd),
-                              {{DNNL_ARG_SRC, user(g.src, x), forward_pd.src_desc()},
-                               {DNNL_ARG_WEIGHTS, user(g.weights, w), forward_pd.weights_desc()}},
-                              {DNNL_ARG_DST, user(g.dst, theirs), forward_pd.dst_desc()}, reps);
+      m.ours_seconds = bench::median_seconds(
+          reps, [&] { cpu::conv2d_forward<T>(s, x.data(), w.data(), nullptr, ours.data()); },
+          clock);
+      m.dnnl =
+          time_primitive(engine, stream, dnnl::convolution_forward(forward_pd),
+                         {{DNNL_ARG_SRC, user(g.src, x), forward_pd.src_desc()},
+                          {DNNL_ARG_WEIGHTS, user(g.weights, w), forward_pd.weights_desc()}},
+                         {DNNL_ARG_DST, user(g.dst, theirs), forward_pd.dst_desc()}, reps, clock);
       m.dnnl.impl = forward_pd.impl_info_str();
       break;
     }
@@ -224,12 +232,13 @@ Measurement measure(dnnl::engine& engine, dnnl::stream& stream, const cpu::ConvS
           engine, forward_pd);
       ours.resize(x.size());
       theirs.resize(x.size());
-      m.ours_seconds = bench::median(bench::time_reps(
-          reps, [&] { cpu::conv2d_backward_data<T>(s, y.data(), w.data(), ours.data()); }));
-      m.dnnl = time_primitive(engine, stream, dnnl::convolution_backward_data(pd),
-                              {{DNNL_ARG_DIFF_DST, user(g.dst, y), pd.diff_dst_desc()},
-                               {DNNL_ARG_WEIGHTS, user(g.weights, w), pd.weights_desc()}},
-                              {DNNL_ARG_DIFF_SRC, user(g.src, theirs), pd.diff_src_desc()}, reps);
+      m.ours_seconds = bench::median_seconds(
+          reps, [&] { cpu::conv2d_backward_data<T>(s, y.data(), w.data(), ours.data()); }, clock);
+      m.dnnl =
+          time_primitive(engine, stream, dnnl::convolution_backward_data(pd),
+                         {{DNNL_ARG_DIFF_DST, user(g.dst, y), pd.diff_dst_desc()},
+                          {DNNL_ARG_WEIGHTS, user(g.weights, w), pd.weights_desc()}},
+                         {DNNL_ARG_DIFF_SRC, user(g.src, theirs), pd.diff_src_desc()}, reps, clock);
       m.dnnl.impl = pd.impl_info_str();
       break;
     }
@@ -241,14 +250,15 @@ Measurement measure(dnnl::engine& engine, dnnl::stream& stream, const cpu::ConvS
           engine, forward_pd);
       ours.resize(w.size());
       theirs.resize(w.size());
-      m.ours_seconds = bench::median(bench::time_reps(reps, [&] {
-        cpu::conv2d_backward_filter<T>(s, x.data(), y.data(), ours.data(), nullptr);
-      }));
+      m.ours_seconds = bench::median_seconds(
+          reps,
+          [&] { cpu::conv2d_backward_filter<T>(s, x.data(), y.data(), ours.data(), nullptr); },
+          clock);
       m.dnnl = time_primitive(
           engine, stream, dnnl::convolution_backward_weights(pd),
           {{DNNL_ARG_SRC, user(g.src, x), pd.src_desc()},
            {DNNL_ARG_DIFF_DST, user(g.dst, y), pd.diff_dst_desc()}},
-          {DNNL_ARG_DIFF_WEIGHTS, user(g.weights, theirs), pd.diff_weights_desc()}, reps);
+          {DNNL_ARG_DIFF_WEIGHTS, user(g.weights, theirs), pd.diff_weights_desc()}, reps, clock);
       m.dnnl.impl = pd.impl_info_str();
       break;
     }
@@ -292,7 +302,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     const int all_threads = omp_get_max_threads();
-    if (thread_counts.empty()) thread_counts = {all_threads, 1};
+    if (thread_counts.empty()) {
+      thread_counts = {all_threads};
+      if (all_threads > 1) thread_counts.push_back(1);
+    }
     std::vector<bool> types;
     if (dtypes.find("f32") != std::string::npos) types.push_back(false);
     if (dtypes.find("bf16") != std::string::npos) types.push_back(true);
@@ -333,11 +346,13 @@ int main(int argc, char** argv) {
     bool first = true;
     for (int threads : thread_counts) {
       omp_set_num_threads(threads);
+      const bench::Clock clock = bench::clock_for_threads(threads);
       for (bool bf16 : types) {
         for (const NamedShape& ns : shapes) {
           for (Direction d : kDirections) {
-            const Measurement m = bf16 ? measure<dml::bf16>(engine, stream, ns.shape, d, reps)
-                                       : measure<float>(engine, stream, ns.shape, d, reps);
+            const Measurement m = bf16
+                                      ? measure<dml::bf16>(engine, stream, ns.shape, d, reps, clock)
+                                      : measure<float>(engine, stream, ns.shape, d, reps, clock);
             const double flops = conv_flops(ns.shape);
             const double ours_gflops = flops / m.ours_seconds * 1e-9;
             const double dnnl_gflops = flops / m.dnnl.seconds * 1e-9;
