@@ -1,17 +1,19 @@
-"""The kernel benchmarks' programs on tiny sizes, so CI builds and runs them
-in seconds and the figures they print are of the right computation:
+"""Benchmark programs on tiny sizes, so CI builds and runs them in seconds and
+the figures they print are of the right computation:
 - peak_bench measures a positive peak for every instruction this CPU has,
   says "not available" for the others, and times the GEMM on every path the
   CPU has (and on no other);
 - conv_onednn_bench's convolutions, ours and oneDNN's, agree on every
   ResNet-18 shape, pass, type and thread count (a wrong mapping of a shape
   to oneDNN's descriptors shows as a large relative error). Skipped (exit 77)
-  where oneDNN is absent and the program was not built.
+  where oneDNN is absent and the program was not built;
+- train_step --eval embeds without training: in f32 and bf16 its checksum
+  (the embeddings' sum) is the same after warm-up steps as without them.
 
-    /usr/bin/python3 tests/bench/test_kernel_benches.py PeakBench|ConvOnednnBench
+    /usr/bin/python3 tests/bench/test_bench_programs.py PeakBench|ConvOnednnBench|TrainStepEval
 
-Run by ctest with DML_PEAK_BENCH and DML_CONV_ONEDNN_BENCH (empty when not
-built) naming the programs.
+Run by ctest with DML_PEAK_BENCH, DML_CONV_ONEDNN_BENCH (empty when not
+built) and DML_TRAIN_STEP naming the programs.
 """
 import json
 import os
@@ -65,6 +67,21 @@ class ConvOnednnBench(unittest.TestCase):
             self.assertGreater(row["ours_ms"], 0, row)
             self.assertGreater(row["onednn_ms"], 0, row)
             self.assertTrue(row["onednn_impl"], row)
+
+
+class TrainStepEval(unittest.TestCase):
+    def embed(self, precision, warmup):
+        return run_json([os.environ["DML_TRAIN_STEP"], "--eval", "--model", "resnet18",
+                         "--image", "32", "--batch", "4", "--steps", "1", "--warmup",
+                         str(warmup), "--threads", "1", "--precision", precision])
+
+    def test_eval_forward_changes_nothing_between_steps(self):
+        for precision in ("f32", "bf16"):
+            first, later = self.embed(precision, 0), self.embed(precision, 2)
+            self.assertTrue(first["eval"], first)
+            self.assertEqual(first["precision"], precision)
+            # A training step (Adam, batch norm's running statistics) would move it.
+            self.assertEqual(first["loss_value"], later["loss_value"], precision)
 
 
 if __name__ == "__main__":
