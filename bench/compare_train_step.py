@@ -83,7 +83,9 @@ def torch_step(model_name, image, batch, steps, warmup, threads, mode, precision
     labels = torch.arange(batch) // 2
     same = (labels[:, None] == labels[None, :]).float()
     pos, neg = same - torch.eye(batch), 1 - same
-    autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
 
     def train_step():
         opt.zero_grad()
