@@ -4,14 +4,21 @@ PyTorch, on this machine, in one run; prints images per second, peak memory
 and the ratio.
 
     /usr/bin/python3 bench/compare_train_step.py [--threads 2] [--steps 10] [--build build]
+        [--only resnet50] [--rows "resnet18 train f32,resnet50 eval bf16"]
     python3 bench/compare_train_step.py --device cuda [--steps 30] [--build build]
 
 CPU (default): Debian's python3-torch and python3-torchvision, the same thread
 count on both sides; the step is a ResNet backbone without its classifier,
 average pooling, Linear to 128, L2 normalisation; a contrastive loss on
 squared distances over a batch of 2 images per class (margin 1); backward;
-Adam (lr 1e-4). Each measurement runs in its own process, so peak resident
-memory is the step's and not another model's.
+Adam (lr 1e-4). Rows: the training step of resnet18 at 64 px (batch 32) and
+resnet50 at 224 px (batch 16), and the embedding of a batch of 32 at 224 px by
+resnet50 in eval mode with no gradient (train_step --eval), each in f32 and
+in bf16 autocast (ours: --precision bf16, the network's forward in bf16;
+PyTorch: torch.autocast("cpu", dtype=torch.bfloat16) around forward and
+loss). The table starts with the CPU's model and the flags that decide its
+bf16 paths. Each measurement runs in its own process, so peak resident memory
+is the step's and not another model's.
 
 CUDA (--device cuda): the DML protocol's step, ResNet-50 at 224 px, batch 112
 (56 classes x 2), the margin loss (alpha 0.2, learnable beta 1.2) on the
@@ -31,7 +38,15 @@ import subprocess
 import sys
 import time
 
-CONFIGS = [("resnet18", 64, 32), ("resnet50", 224, 16)]
+# The CPU rows: (label, model, image, batch, mode, precision); mode "train" is
+# the training step, "eval" the no-grad forward in eval mode.
+CPU_ROWS = [(f"{model} {mode} {precision}", model, image, batch, mode, precision)
+            for model, image, batch, mode in [("resnet18", 64, 32, "train"),
+                                              ("resnet50", 224, 16, "train"),
+                                              ("resnet50", 224, 32, "eval")]
+            for precision in ("f32", "bf16")]
+# /proc/cpuinfo flags that decide which of the kernels' paths run.
+CPU_FLAGS = ("avx512f", "avx512_bf16", "amx_bf16")
 
 
 def rss_bytes():
@@ -39,7 +54,22 @@ def rss_bytes():
         return int(f.read().split()[1]) * 4096
 
 
-def torch_step(model_name, image, batch, steps, warmup, threads):
+def cpu_description():
+    """The CPU's model name and whether it has each of CPU_FLAGS, from /proc/cpuinfo."""
+    model, flags = "unknown CPU", set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    return model + " | " + ", ".join(f"{flag} {'yes' if flag in flags else 'no'}"
+                                     for flag in CPU_FLAGS)
+
+
+def torch_step(model_name, image, batch, steps, warmup, threads, mode, precision):
     import torch
     import torch.nn.functional as F
     import torchvision
@@ -53,26 +83,41 @@ def torch_step(model_name, image, batch, steps, warmup, threads):
     labels = torch.arange(batch) // 2
     same = (labels[:, None] == labels[None, :]).float()
     pos, neg = same - torch.eye(batch), 1 - same
+
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+
+    def train_step():
+        opt.zero_grad()
+        with autocast():
+            e = F.normalize(net(x), dim=1)
+            sq = (e * e).sum(1)
+            d2 = (sq[:, None] + sq[None, :] - 2 * e @ e.t()).clamp(min=0)
+            l = (pos * d2).sum() / pos.sum() + (neg * F.relu(1 - d2)).sum() / neg.sum()
+        l.backward()
+        opt.step()
+        return l.item()
+
+    def embed():  # train_step --eval: the checksum is the embeddings' sum
+        with torch.no_grad(), autocast():
+            return F.normalize(net(x), dim=1).float().sum().item()
+
+    if mode == "eval":
+        net.eval()
+    step = embed if mode == "eval" else train_step
     rss_setup = rss_bytes()
     times, loss = [], 0.0
     for s in range(warmup + steps):
         t0 = time.perf_counter()
-        opt.zero_grad()
-        e = F.normalize(net(x), dim=1)
-        sq = (e * e).sum(1)
-        d2 = (sq[:, None] + sq[None, :] - 2 * e @ e.t()).clamp(min=0)
-        l = (pos * d2).sum() / pos.sum() + (neg * F.relu(1 - d2)).sum() / neg.sum()
-        l.backward()
-        opt.step()
-        loss = l.item()
+        loss = step()
         if s >= warmup:
             times.append(time.perf_counter() - t0)
     median = statistics.median(times)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"engine": "pytorch " + torch.__version__, "model": model_name, "image": image,
-            "batch": batch, "threads": torch.get_num_threads(), "median_s": median,
-            "img_per_s": batch / median, "loss_value": loss, "peak_rss_bytes": peak,
-            "step_rss_bytes": peak - rss_setup}
+            "batch": batch, "mode": mode, "precision": precision,
+            "threads": torch.get_num_threads(), "median_s": median, "img_per_s": batch / median,
+            "loss_value": loss, "peak_rss_bytes": peak, "step_rss_bytes": peak - rss_setup}
 
 
 GPU_CONFIG = ("resnet50", 224, 112)
@@ -241,9 +286,11 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--build", default="build")
-    p.add_argument("--only", default="", help="run only this model")
+    p.add_argument("--only", default="", help="run only this model's rows")
+    p.add_argument("--rows", default="",
+                   help="comma-separated row labels to run (CPU), e.g. 'resnet50 eval bf16'")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--torch-child", nargs=3, help=argparse.SUPPRESS)
+    p.add_argument("--torch-child", nargs=5, help=argparse.SUPPRESS)
     p.add_argument("--torch-gpu-child", nargs=2, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.torch_gpu_child:
@@ -256,27 +303,36 @@ def main():
         compare_gpu(a)
         return
     if a.torch_child:
-        name, image, batch = a.torch_child
-        print(json.dumps(torch_step(name, int(image), int(batch), a.steps, a.warmup, a.threads)))
+        name, image, batch, mode, precision = a.torch_child
+        print(json.dumps(torch_step(name, int(image), int(batch), a.steps, a.warmup, a.threads,
+                                    mode, precision)))
         return
+    compare_cpu(a)
+
+
+def compare_cpu(a):
+    wanted = [r.strip() for r in a.rows.split(",") if r.strip()]
+    unknown = set(wanted) - {row[0] for row in CPU_ROWS}
+    if unknown:
+        sys.exit(f"--rows: unknown {sorted(unknown)}; rows are {[row[0] for row in CPU_ROWS]}")
     mib = 1 / (1 << 20)
-    print(f"{'model':<10} {'image':>5} {'batch':>5} {'engine':<16} {'img/s':>8} "
-          f"{'step RSS MiB':>13} {'peak RSS MiB':>13}")
-    for name, image, batch in CONFIGS:
-        if a.only and name != a.only:
+    print("CPU:", cpu_description())
+    print(f"{a.threads} threads, median of {a.steps} steps after {a.warmup}")
+    print(f"{'row':<22} {'image':>5} {'batch':>5} {'ours img/s':>10} {'PyTorch img/s':>13} "
+          f"{'ratio':>6} {'ours step MiB':>13} {'PyTorch step MiB':>16}")
+    for label, name, image, batch, mode, precision in CPU_ROWS:
+        if (a.only and name != a.only) or (wanted and label not in wanted):
             continue
         ours = run([os.path.join(a.build, "bench", "train_step"), "--model", name, "--image",
                     str(image), "--batch", str(batch), "--steps", str(a.steps), "--warmup",
-                    str(a.warmup), "--threads", str(a.threads)])
+                    str(a.warmup), "--threads", str(a.threads), "--precision", precision] +
+                   (["--eval"] if mode == "eval" else []))
         theirs = run([sys.executable, __file__, "--threads", str(a.threads), "--steps",
                       str(a.steps), "--warmup", str(a.warmup), "--torch-child", name, str(image),
-                      str(batch)])
-        for r in (ours, theirs):
-            print(f"{name:<10} {image:>5} {batch:>5} {r['engine']:<16} {r['img_per_s']:>8.2f} "
-                  f"{r['step_rss_bytes'] * mib:>13.0f} {r['peak_rss_bytes'] * mib:>13.0f}")
-        print(f"{name:<10} ratio dml / pytorch: {ours['img_per_s'] / theirs['img_per_s']:.2f}x "
-              f"img/s, {ours['step_rss_bytes'] / theirs['step_rss_bytes']:.2f}x step memory "
-              f"(dml tensors peak {ours['peak_tensor_bytes'] * mib:.0f} MiB)")
+                      str(batch), mode, precision])
+        print(f"{label:<22} {image:>5} {batch:>5} {ours['img_per_s']:>10.2f} "
+              f"{theirs['img_per_s']:>13.2f} {ours['img_per_s'] / theirs['img_per_s']:>5.2f}x "
+              f"{ours['step_rss_bytes'] * mib:>13.0f} {theirs['step_rss_bytes'] * mib:>16.0f}")
         sys.stdout.flush()
 
 

@@ -14,8 +14,11 @@
 // forward, loss, backward and Adam's update are captured once in a CUDA graph
 // (engine/cuda_graph.h) and each timed step is the staging of Adam's
 // coefficients and one replay. --channels-last: the backbone's activations in
-// NHWC. Prints one JSON line: the median step time, images per second and
-// peak memory. bench/compare_train_step.py runs the same step in PyTorch
+// NHWC. --eval: instead of the training step, the embedding network's
+// forward alone, in eval mode (batch norm on its running statistics) with no
+// gradient recorded and no loss, under autocast for bf16: what embedding a
+// gallery costs. Prints one JSON line: the median step time, images per second
+// and peak memory. bench/compare_train_step.py runs the same step in PyTorch
 // beside it.
 #include <omp.h>
 #include <sys/resource.h>
@@ -32,6 +35,7 @@
 #include "dml/miners/registry.h"
 #include "engine/allocator.h"
 #include "engine/autocast.h"
+#include "engine/autograd.h"
 #include "engine/cuda_graph.h"
 #include "engine/math_mode.h"
 #include "engine/ops.h"
@@ -118,7 +122,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Times a DML training step (forward, loss, backward, Adam)"};
   std::string model = "resnet18", device_name = "cpu", loss_name = "contrastive";
   std::string precision = "f32";
-  bool tf32 = false, cuda_graph = false, channels_last = false;
+  bool tf32 = false, cuda_graph = false, channels_last = false, eval = false;
   int64_t image = 64, batch = 32, steps = 10, warmup = 2;
   int threads = 0;
   app.add_option("--model", model, "resnet18, resnet50, ...")->capture_default_str();
@@ -137,6 +141,9 @@ int main(int argc, char** argv) {
   app.add_flag("--tf32", tf32, "Same as --precision tf32");
   app.add_flag("--channels-last", channels_last,
                "The backbone's activations in NHWC (ResNet::set_channels_last)");
+  app.add_flag("--eval", eval,
+               "Time the embedding network's no-grad forward in eval mode instead of the "
+               "training step (no loss, no optimizer)");
   app.add_flag("--cuda-graph", cuda_graph,
                "After the warm-up, capture forward, loss, backward and Adam's update in a CUDA "
                "graph and time replays");
@@ -167,6 +174,8 @@ int main(int argc, char** argv) {
     Tensor x = randn({batch, 3, image, image}).to(device);
     Tensor labels = from_vector(std::vector<int64_t>(size_t(batch)), {batch});
     for (int64_t i = 0; i < batch; ++i) labels.data<int64_t>()[i] = i / 2;
+    DML_CHECK(!(eval && cuda_graph), "--eval and --cuda-graph: the graph captures a training step");
+    if (eval) net.eval();
     DML_CHECK(!cuda_graph || (device.is_cuda() && loss_name != "margin_composite"),
               "--cuda-graph: needs --device cuda and a loss without host reads (contrastive "
               "or margin, not margin_composite)");
@@ -183,6 +192,13 @@ int main(int argc, char** argv) {
       }
       l = step_loss(embeddings, cuda_graph ? device_labels : labels);
       l.backward();
+    };
+    // The forward alone, no history kept; `l` is the embeddings' sum (a
+    // checksum whose read waits for the device).
+    auto embed = [&](Tensor& l) {
+      NoGradGuard no_grad;
+      AutocastGuard autocast(compute);
+      l = sum(net.forward(x).to(DType::f32));
     };
     std::unique_ptr<CudaGraph> graph;
     Tensor captured_loss;
@@ -212,6 +228,8 @@ int main(int argc, char** argv) {
         graph->replay();
         opt.commit_step();
         l = captured_loss;
+      } else if (eval) {
+        embed(l);
       } else {
         opt.zero_grad();
         forward_backward(l);
@@ -227,14 +245,15 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"engine\": \"dml\", \"model\": \"%s\", \"image\": %lld, \"batch\": %lld, "
         "\"device\": \"%s\", \"loss\": \"%s\", \"precision\": \"%s\", \"tf32\": %s, "
-        "\"cuda_graph\": %s, \"channels_last\": %s, \"threads\": %d, \"median_s\": %.5f, "
-        "\"img_per_s\": %.3f, \"loss_value\": %.6f, "
+        "\"cuda_graph\": %s, \"channels_last\": %s, \"eval\": %s, \"threads\": %d, "
+        "\"median_s\": %.5f, \"img_per_s\": %.3f, \"loss_value\": %.6f, "
         "\"peak_tensor_bytes\": %.0f, \"peak_rss_bytes\": %.0f, \"step_rss_bytes\": %.0f}\n",
         model.c_str(), static_cast<long long>(image), static_cast<long long>(batch),
         device.str().c_str(), loss_name.c_str(), precision.c_str(),
         precision == "tf32" ? "true" : "false", cuda_graph ? "true" : "false",
-        channels_last ? "true" : "false", omp_get_max_threads(), median, double(batch) / median,
-        loss, peak_tensor_bytes(device), peak_rss_bytes(), peak_rss_bytes() - rss_setup);
+        channels_last ? "true" : "false", eval ? "true" : "false", omp_get_max_threads(), median,
+        double(batch) / median, loss, peak_tensor_bytes(device), peak_rss_bytes(),
+        peak_rss_bytes() - rss_setup);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_step: error: %s\n", e.what());

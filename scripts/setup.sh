@@ -10,7 +10,11 @@ cd "$(dirname "$0")/.."
 packages=(cmake ninja-build g++ libopenblas-openmp-dev zlib1g-dev libgtest-dev libbenchmark-dev
           nlohmann-json3-dev libcli11-dev libstb-dev pkg-config dataset-fashion-mnist
           libopenmpi-dev openmpi-bin)
+# The benchmarks' peers (bench/conv_onednn_bench.cpp's oneDNN): never needed by
+# the engine or its tests, so installed like the extras below.
+bench_packages=(libdnnl-dev)
 read -r -a extra <<<"${DML_EXTRA_PACKAGES:-}"
+extra+=("${bench_packages[@]}")
 
 # The Debian packages of the list that are not installed yet.
 missing_of() {
@@ -30,7 +34,8 @@ install() {
 
 mapfile -t missing < <(missing_of "${packages[@]}")
 if [ ${#missing[@]} -gt 0 ]; then install "${missing[@]}"; fi
-# The extras only widen what runs (the tests that need them skip without):
+# The extras only widen what runs (the tests and benchmarks that need them
+# skip without):
 # a failed install is a warning, not the end of the command.
 mapfile -t missing < <(missing_of "${extra[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
