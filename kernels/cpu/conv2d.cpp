@@ -261,33 +261,94 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
         1);
 }
 
-// bf16: the f32 kernels on widened operands, each result rounded once.
+// bf16: im2col in bf16 and products of bf16 operands accumulated in f32
+// (gemm_bf16_f32) into an f32 result; forward (bias added in f32) and
+// backward-data results are rounded to bf16 once, and the filter gradient is
+// accumulated in f32 over every chunk, then rounded once.
 
 template <>
 void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, const bf16* bias,
                           bf16* y) {
-  const F32Buffer xf = widen(x, s.input_size()), wf = widen(w, s.weight_size()),
-                  bf = widen(bias, s.o), yf(s.output_size());
-  conv2d_forward<float>(s, xf.get(), wf.get(), bf.get(), yf.get());
-  narrow(yf.get(), y, s.output_size());
+  const GroupDims g = group_dims(s);
+  const F32Buffer yf(s.output_size());
+  std::vector<bf16> col;
+  std::vector<float> out;
+  for_each_chunk(s, g, [&](const Chunk& ch) {
+    const bf16* cols = columns(s, g, ch, x, col);
+    const int64_t n = ch.count * g.ohw;
+    const bf16* wg = w + ch.group * g.og * g.k;
+    if (ch.count == 1) {
+      gemm_bf16_f32(false, false, g.og, n, g.k, 1.f, wg, g.k, cols, n, 0.f,
+                    yf.get() + (ch.first * s.o + ch.group * g.og) * g.ohw, n);
+      return;
+    }
+    out.resize(size_t(g.og * n));
+    gemm_bf16_f32(false, false, g.og, n, g.k, 1.f, wg, g.k, cols, n, 0.f, out.data(), n);
+    matrix_to_planes(out.data(), s.o, g.ohw, ch, g.og, yf.get());
+  });
+  parallel_for(
+      s.n * s.o,
+      [&](int64_t no) {
+        const float b = bias ? to_float(bias[no % s.o]) : 0.f;
+        const float* p = yf.get() + no * g.ohw;
+        bf16* q = y + no * g.ohw;
+        for (int64_t i = 0; i < g.ohw; ++i) q[i] = to_bf16(p[i] + b);
+      },
+      64);
 }
 
 template <>
 void conv2d_backward_data<bf16>(const ConvShape& s, const bf16* dy, const bf16* w, bf16* dx) {
-  const F32Buffer dyf = widen(dy, s.output_size()), wf = widen(w, s.weight_size()),
-                  dxf(s.input_size());
-  conv2d_backward_data<float>(s, dyf.get(), wf.get(), dxf.get());
+  const GroupDims g = group_dims(s);
+  const F32Buffer dxf(s.input_size());
+  std::vector<bf16> dyg_buf;
+  std::vector<float> col;
+  for_each_chunk(s, g, [&](const Chunk& ch) {
+    const bf16* dyg = output_matrix(s, g, ch, dy, dyg_buf);
+    const int64_t n = ch.count * g.ohw;
+    const bf16* wg = w + ch.group * g.og * g.k;
+    if (s.is_pointwise() && ch.count == 1) {
+      gemm_bf16_f32(true, false, g.k, n, g.og, 1.f, wg, g.k, dyg, n, 0.f,
+                    dxf.get() + (ch.first * s.c + ch.group * g.cg) * g.hw, n);
+      return;
+    }
+    col.resize(size_t(g.k * n));
+    gemm_bf16_f32(true, false, g.k, n, g.og, 1.f, wg, g.k, dyg, n, 0.f, col.data(), n);
+    if (s.is_pointwise())
+      matrix_to_planes(col.data(), s.c, g.hw, ch, g.cg, dxf.get());
+    else
+      col2im(s, g, ch, col.data(), dxf.get());
+  });
   narrow(dxf.get(), dx, s.input_size());
 }
 
 template <>
 void conv2d_backward_filter<bf16>(const ConvShape& s, const bf16* x, const bf16* dy, bf16* dw,
                                   bf16* db) {
-  const F32Buffer xf = widen(x, s.input_size()), dyf = widen(dy, s.output_size()),
-                  dwf(s.weight_size()), dbf(db ? s.o : 0);
-  conv2d_backward_filter<float>(s, xf.get(), dyf.get(), dwf.get(), dbf.get());
+  const GroupDims g = group_dims(s);
+  const F32Buffer dwf(s.weight_size());
+  std::memset(dwf.get(), 0, sizeof(float) * s.weight_size());
+  std::vector<bf16> col, dyg_buf;
+  for_each_chunk(s, g, [&](const Chunk& ch) {
+    const bf16* cols = columns(s, g, ch, x, col);
+    const bf16* dyg = output_matrix(s, g, ch, dy, dyg_buf);
+    const int64_t n = ch.count * g.ohw;
+    gemm_bf16_f32(false, true, g.og, g.k, n, 1.f, dyg, n, cols, n, 1.f,
+                  dwf.get() + ch.group * g.og * g.k, g.k);
+  });
   narrow(dwf.get(), dw, s.weight_size());
-  if (db) narrow(dbf.get(), db, s.o);
+  if (db)
+    parallel_for(
+        s.o,
+        [&](int64_t o) {
+          float acc = 0;
+          for (int64_t n = 0; n < s.n; ++n) {
+            const bf16* p = dy + (n * s.o + o) * g.ohw;
+            for (int64_t i = 0; i < g.ohw; ++i) acc += to_float(p[i]);
+          }
+          db[o] = to_bf16(acc);
+        },
+        1);
 }
 
 #define DML_INSTANTIATE(T)                                                             \
