@@ -161,10 +161,10 @@ void for_each_chunk(const ConvShape& s, const GroupDims& g, F&& f) {
 }
 
 // The column matrix of a chunk: a single image's group of a pointwise
-// convolution is already one (its planes are contiguous); else im2col.
-template <class T>
-const T* columns(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x,
-                 std::vector<T>& col) {
+// convolution is already one (its planes are contiguous); else im2col into
+// `col` (a std::vector<T> or a ScratchBuffer<T>).
+template <class T, class Buffer>
+const T* columns(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x, Buffer& col) {
   if (s.is_pointwise() && ch.count == 1) return x + (ch.first * s.c + ch.group * g.cg) * g.hw;
   col.resize(size_t(g.k * ch.count * g.ohw));
   im2col(s, g, ch, x, col.data());
@@ -172,10 +172,10 @@ const T* columns(const ConvShape& s, const GroupDims& g, const Chunk& ch, const 
 }
 
 // The output-side matrix [og, count * OHW] of a chunk: the planes themselves
-// for a single image, else a gathered copy.
-template <class T>
+// for a single image, else a gathered copy in `buf` (as columns' `col`).
+template <class T, class Buffer>
 const T* output_matrix(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* dy,
-                       std::vector<T>& buf) {
+                       Buffer& buf) {
   if (ch.count == 1) return dy + (ch.first * s.o + ch.group * g.og) * g.ohw;
   buf.resize(size_t(g.og * ch.count * g.ohw));
   planes_to_matrix(dy, s.o, g.ohw, ch, g.og, buf.data());
@@ -264,33 +264,40 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
 // bf16: im2col in bf16 and products of bf16 operands accumulated in f32
 // (gemm_bf16_f32) into an f32 result; forward (bias added in f32) and
 // backward-data results are rounded to bf16 once, and the filter gradient is
-// accumulated in f32 over every chunk, then rounded once.
+// accumulated in f32 over every chunk, then rounded once. Scratch buffers are
+// kept per thread between calls.
+namespace {
+
+thread_local ScratchBuffer<bf16> t_bf16_matrix, t_bf16_columns;
+thread_local ScratchBuffer<float> t_f32_matrix, t_f32_result;
+
+}  // namespace
 
 template <>
 void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, const bf16* bias,
                           bf16* y) {
   const GroupDims g = group_dims(s);
-  const F32Buffer yf(s.output_size());
-  std::vector<bf16> col;
-  std::vector<float> out;
+  t_f32_result.resize(size_t(s.output_size()));
+  float* const yf = t_f32_result.data();
   for_each_chunk(s, g, [&](const Chunk& ch) {
-    const bf16* cols = columns(s, g, ch, x, col);
+    const bf16* cols = columns(s, g, ch, x, t_bf16_columns);
     const int64_t n = ch.count * g.ohw;
     const bf16* wg = w + ch.group * g.og * g.k;
     if (ch.count == 1) {
       gemm_bf16_f32(false, false, g.og, n, g.k, 1.f, wg, g.k, cols, n, 0.f,
-                    yf.get() + (ch.first * s.o + ch.group * g.og) * g.ohw, n);
+                    yf + (ch.first * s.o + ch.group * g.og) * g.ohw, n);
       return;
     }
-    out.resize(size_t(g.og * n));
-    gemm_bf16_f32(false, false, g.og, n, g.k, 1.f, wg, g.k, cols, n, 0.f, out.data(), n);
-    matrix_to_planes(out.data(), s.o, g.ohw, ch, g.og, yf.get());
+    t_f32_matrix.resize(size_t(g.og * n));
+    float* const out = t_f32_matrix.data();
+    gemm_bf16_f32(false, false, g.og, n, g.k, 1.f, wg, g.k, cols, n, 0.f, out, n);
+    matrix_to_planes(out, s.o, g.ohw, ch, g.og, yf);
   });
   parallel_for(
       s.n * s.o,
       [&](int64_t no) {
         const float b = bias ? to_float(bias[no % s.o]) : 0.f;
-        const float* p = yf.get() + no * g.ohw;
+        const float* p = yf + no * g.ohw;
         bf16* q = y + no * g.ohw;
         for (int64_t i = 0; i < g.ohw; ++i) q[i] = to_bf16(p[i] + b);
       },
@@ -300,43 +307,43 @@ void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, cons
 template <>
 void conv2d_backward_data<bf16>(const ConvShape& s, const bf16* dy, const bf16* w, bf16* dx) {
   const GroupDims g = group_dims(s);
-  const F32Buffer dxf(s.input_size());
-  std::vector<bf16> dyg_buf;
-  std::vector<float> col;
+  t_f32_result.resize(size_t(s.input_size()));
+  float* const dxf = t_f32_result.data();
   for_each_chunk(s, g, [&](const Chunk& ch) {
-    const bf16* dyg = output_matrix(s, g, ch, dy, dyg_buf);
+    const bf16* dyg = output_matrix(s, g, ch, dy, t_bf16_matrix);
     const int64_t n = ch.count * g.ohw;
     const bf16* wg = w + ch.group * g.og * g.k;
     if (s.is_pointwise() && ch.count == 1) {
       gemm_bf16_f32(true, false, g.k, n, g.og, 1.f, wg, g.k, dyg, n, 0.f,
-                    dxf.get() + (ch.first * s.c + ch.group * g.cg) * g.hw, n);
+                    dxf + (ch.first * s.c + ch.group * g.cg) * g.hw, n);
       return;
     }
-    col.resize(size_t(g.k * n));
-    gemm_bf16_f32(true, false, g.k, n, g.og, 1.f, wg, g.k, dyg, n, 0.f, col.data(), n);
+    t_f32_matrix.resize(size_t(g.k * n));
+    float* const col = t_f32_matrix.data();
+    gemm_bf16_f32(true, false, g.k, n, g.og, 1.f, wg, g.k, dyg, n, 0.f, col, n);
     if (s.is_pointwise())
-      matrix_to_planes(col.data(), s.c, g.hw, ch, g.cg, dxf.get());
+      matrix_to_planes(col, s.c, g.hw, ch, g.cg, dxf);
     else
-      col2im(s, g, ch, col.data(), dxf.get());
+      col2im(s, g, ch, col, dxf);
   });
-  narrow(dxf.get(), dx, s.input_size());
+  narrow(dxf, dx, s.input_size());
 }
 
 template <>
 void conv2d_backward_filter<bf16>(const ConvShape& s, const bf16* x, const bf16* dy, bf16* dw,
                                   bf16* db) {
   const GroupDims g = group_dims(s);
-  const F32Buffer dwf(s.weight_size());
-  std::memset(dwf.get(), 0, sizeof(float) * s.weight_size());
-  std::vector<bf16> col, dyg_buf;
+  t_f32_result.resize(size_t(s.weight_size()));
+  float* const dwf = t_f32_result.data();
+  std::memset(dwf, 0, sizeof(float) * s.weight_size());
   for_each_chunk(s, g, [&](const Chunk& ch) {
-    const bf16* cols = columns(s, g, ch, x, col);
-    const bf16* dyg = output_matrix(s, g, ch, dy, dyg_buf);
+    const bf16* cols = columns(s, g, ch, x, t_bf16_columns);
+    const bf16* dyg = output_matrix(s, g, ch, dy, t_bf16_matrix);
     const int64_t n = ch.count * g.ohw;
-    gemm_bf16_f32(false, true, g.og, g.k, n, 1.f, dyg, n, cols, n, 1.f,
-                  dwf.get() + ch.group * g.og * g.k, g.k);
+    gemm_bf16_f32(false, true, g.og, g.k, n, 1.f, dyg, n, cols, n, 1.f, dwf + ch.group * g.og * g.k,
+                  g.k);
   });
-  narrow(dwf.get(), dw, s.weight_size());
+  narrow(dwf, dw, s.weight_size());
   if (db)
     parallel_for(
         s.o,
