@@ -4,6 +4,7 @@
 #include <cblas.h>
 #endif
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
@@ -122,16 +123,32 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t 
 // bf16: products accumulated in f32 (gemm_bf16_f32), C rounded to bf16 once.
 namespace {
 
+// The conversions below go parallel past kParallelGrain elements.
+int64_t row_grain(int64_t cols) {
+  return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(cols, 1));
+}
+
 // A packed f32 copy of the rows x cols matrix at p with row stride ld.
 F32Buffer widen_matrix(const bf16* p, int64_t rows, int64_t cols, int64_t ld) {
   F32Buffer out(rows * cols);
   float* o = out.get();
-  parallel_for(rows * cols, [&](int64_t e) { o[e] = to_float(p[(e / cols) * ld + e % cols]); });
+  parallel_for(
+      rows,
+      [&](int64_t r) {
+        for (int64_t j = 0; j < cols; ++j) o[r * cols + j] = to_float(p[r * ld + j]);
+      },
+      row_grain(cols));
   return out;
 }
 
+// The packed rows x cols f32 matrix p rounded into out, row stride ld.
 void narrow_matrix(const float* p, int64_t rows, int64_t cols, bf16* out, int64_t ld) {
-  parallel_for(rows * cols, [&](int64_t e) { out[(e / cols) * ld + e % cols] = to_bf16(p[e]); });
+  parallel_for(
+      rows,
+      [&](int64_t r) {
+        for (int64_t j = 0; j < cols; ++j) out[r * ld + j] = to_bf16(p[r * cols + j]);
+      },
+      row_grain(cols));
 }
 
 }  // namespace
