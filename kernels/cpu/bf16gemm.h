@@ -24,14 +24,24 @@
 
 namespace dml::cpu {
 
+// Each kernel has a second entry point with a bf16 C: the same product, the
+// f32 result alpha * op(A) op(B) + beta * C (C widened) rounded to bf16 once,
+// to nearest even; its denormal results are flushed to zero as well.
+
 // AVX512-BF16 (VDPBF16PS): packed panels, register-blocked, OpenMP threads.
 void bf16gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                      const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, float* c,
+                     int64_t ldc);
+void bf16gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                     const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c,
                      int64_t ldc);
 
 // AMX (TDPBF16PS on 16 x 32 bf16 tiles). Not verified on a CPU with AMX.
 void bf16gemm_amx(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, float* c,
+                  int64_t ldc);
+void bf16gemm_amx(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c,
                   int64_t ldc);
 
 }  // namespace dml::cpu

@@ -89,8 +89,9 @@ void pack_b(bool trans_b, int64_t n, int64_t k, const uint16_t* b, int64_t ldb, 
 }
 
 // The 32 x 32 block of C at (i0, j0), from packed A rows and B panels.
+template <class CT>
 void block(const uint16_t* ap, const uint32_t* bp, int64_t kpad, int64_t i0, int64_t j0, int64_t m,
-           int64_t n, float alpha, float beta, float* c, int64_t ldc) {
+           int64_t n, float alpha, float beta, CT* c, int64_t ldc) {
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
@@ -124,11 +125,11 @@ void block(const uint16_t* ap, const uint32_t* bp, int64_t kpad, int64_t i0, int
 
 thread_local WordBuffer t_pack_a, t_pack_b;
 
-}  // namespace
-
-void bf16gemm_amx(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                  const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, float* c,
-                  int64_t ldc) {
+// The product into C of type CT (float, or uint16_t: bf16 bits).
+template <class CT>
+void product(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+             const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, CT* c,
+             int64_t ldc) {
   const int64_t mpad = round_up(m, kBlock), kpad = round_up(k, kTileK);
   uint16_t* const ap = reinterpret_cast<uint16_t*>(t_pack_a.get(mpad * kpad / 2));
   pack_a(trans_a, m, k, reinterpret_cast<const uint16_t*>(a), lda, mpad, kpad, ap);
@@ -147,6 +148,21 @@ void bf16gemm_amx(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
     }
     _tile_release();
   }
+}
+
+}  // namespace
+
+void bf16gemm_amx(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, float* c,
+                  int64_t ldc) {
+  product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void bf16gemm_amx(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c,
+                  int64_t ldc) {
+  product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, reinterpret_cast<uint16_t*>(c),
+          ldc);
 }
 
 }  // namespace dml::cpu

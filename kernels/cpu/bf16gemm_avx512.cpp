@@ -48,7 +48,7 @@ struct Problem {
   const uint16_t* b;
   int64_t ldb;
   float beta;
-  float* c;
+  void* c;  // float, or bf16 bits rounded to once (see Plan::kc)
   int64_t ldc;
 
   // Addresses of op(A)[i][p] and op(B)[p][j].
@@ -69,15 +69,18 @@ inline uint32_t load_pair(const uint16_t* p) {
   return w;
 }
 
-// C[mr x nr] = alpha * (A panel x B panel) + beta * C for one MR x NR tile,
+// C[mr x nr] = alpha * (A panel x B panel) + beta * C for one MR x NR tile of
+// f32 or bf16 C (CT: float or uint16_t),
 // mr <= MR, nr <= NR, over `pairs` pairs of k steps. A is a packed panel (pair
 // (r, q) = pa[q * MR + r]) or, with kDirectA, a row-major op(A) read in place
 // (pair (r, q) at da + r * lda + 2q).
-template <int MR, int NV, bool kDirectA>
-__attribute__((always_inline)) inline void micro_kernel(
-    int64_t pairs, const uint32_t* __restrict pa, const uint16_t* __restrict da, int64_t lda,
-    const uint32_t* __restrict pb, float* __restrict c, int64_t ldc, float alpha, float beta,
-    int64_t mr, int64_t nr) {
+template <int MR, int NV, bool kDirectA, class CT>
+__attribute__((always_inline)) inline void micro_kernel(int64_t pairs,
+                                                        const uint32_t* __restrict pa,
+                                                        const uint16_t* __restrict da, int64_t lda,
+                                                        const uint32_t* __restrict pb,
+                                                        CT* __restrict c, int64_t ldc, float alpha,
+                                                        float beta, int64_t mr, int64_t nr) {
   constexpr int NR = 16 * NV;
   __m512 acc[MR][NV];
 #pragma GCC unroll 64
@@ -115,7 +118,7 @@ __attribute__((always_inline)) inline void micro_kernel(
 
 struct Plan {
   int threads, tm, tn;  // threads = tm * tn; tm splits rows, tn columns
-  int64_t kc;           // k block (even unless it is all of an odd k)
+  int64_t kc;           // k block: even, or all of k (odd, or for a bf16 C)
   int64_t nc;           // most columns per B block (multiple of NR)
   int64_t mc;           // most rows per A block (multiple of MR)
 };
@@ -147,7 +150,7 @@ void pack_b(const Problem& pr, int64_t p0, int64_t kc, int64_t j0, int64_t cols,
 thread_local WordBuffer t_pack_a, t_pack_b;
 
 // Thread t's tiles: a share of the rows and a share of the columns of C.
-template <int MR, int NV>
+template <int MR, int NV, class CT>
 void run_thread(const Problem& pr, const Plan& pl, int t) {
   constexpr int NR = 16 * NV;
   const int im = t % pl.tm, jn = t / pl.tm;
@@ -173,21 +176,21 @@ void run_thread(const Problem& pr, const Plan& pl, int t) {
         for (int64_t j = 0; j < nc; j += NR) {
           const uint32_t* pb = b_pack + j * pairs;
           const int64_t nr = min64(NR, nc - j);
-          float* const cq = pr.c + ic * pr.ldc + jc + j;
+          CT* const cq = static_cast<CT*>(pr.c) + ic * pr.ldc + jc + j;
           for (int64_t i = 0; i < mc; i += MR) {
             const int64_t mr = min64(MR, mc - i);
             if (a_pack) {
-              micro_kernel<MR, NV, false>(pairs, a_pack + i * pairs, nullptr, 0, pb,
-                                          cq + i * pr.ldc, pr.ldc, pr.alpha, beta, mr, nr);
+              micro_kernel<MR, NV, false, CT>(pairs, a_pack + i * pairs, nullptr, 0, pb,
+                                              cq + i * pr.ldc, pr.ldc, pr.alpha, beta, mr, nr);
             } else if (mr == MR) {
-              micro_kernel<MR, NV, true>(pairs, nullptr, pr.a_at(ic + i, pc), pr.lda, pb,
-                                         cq + i * pr.ldc, pr.ldc, pr.alpha, beta, mr, nr);
+              micro_kernel<MR, NV, true, CT>(pairs, nullptr, pr.a_at(ic + i, pc), pr.lda, pb,
+                                             cq + i * pr.ldc, pr.ldc, pr.alpha, beta, mr, nr);
             } else {  // a partial last tile: its missing rows are not read
-              micro_kernel<1, NV, true>(pairs, nullptr, pr.a_at(ic + i, pc), pr.lda, pb,
-                                        cq + i * pr.ldc, pr.ldc, pr.alpha, beta, 1, nr);
+              micro_kernel<1, NV, true, CT>(pairs, nullptr, pr.a_at(ic + i, pc), pr.lda, pb,
+                                            cq + i * pr.ldc, pr.ldc, pr.alpha, beta, 1, nr);
               for (int64_t r = 1; r < mr; ++r)
-                micro_kernel<1, NV, true>(pairs, nullptr, pr.a_at(ic + i + r, pc), pr.lda, pb,
-                                          cq + (i + r) * pr.ldc, pr.ldc, pr.alpha, beta, 1, nr);
+                micro_kernel<1, NV, true, CT>(pairs, nullptr, pr.a_at(ic + i + r, pc), pr.lda, pb,
+                                              cq + (i + r) * pr.ldc, pr.ldc, pr.alpha, beta, 1, nr);
             }
           }
         }
@@ -224,7 +227,7 @@ Grid best_grid(const Problem& pr, int mr, int nr, int threads) {
   return best;
 }
 
-template <int MR, int NV>
+template <int MR, int NV, class CT>
 void run(const Problem& pr, int threads) {
   constexpr int NR = 16 * NV;
   const Grid grid = best_grid(pr, MR, NR, threads);
@@ -232,22 +235,23 @@ void run(const Problem& pr, int threads) {
   pl.threads = threads;
   pl.tm = grid.tm;
   pl.tn = grid.tn;
-  pl.kc = round_up(ceil_div(pr.k, ceil_div(pr.k, kKC)), 2);
+  // A bf16 C is rounded once, so its k is one block.
+  pl.kc = sizeof(CT) == sizeof(float) ? round_up(ceil_div(pr.k, ceil_div(pr.k, kKC)), 2) : pr.k;
   if (pl.kc > pr.k) pl.kc = pr.k;
   pl.mc = max64(MR, kABlockElems / pl.kc / MR * MR);
   // A thread with one A block uses each B block once: small blocks, packed
   // into L2 just before they are used.
   const int64_t thread_rows = ceil_div(ceil_div(pr.m, MR), pl.tm) * MR;
   pl.nc = thread_rows <= pl.mc ? max64(NR, kStreamBWords / ceil_div(pl.kc, 2) / NR * NR) : kNC;
-  if (threads == 1) return run_thread<MR, NV>(pr, pl, 0);
+  if (threads == 1) return run_thread<MR, NV, CT>(pr, pl, 0);
 #pragma omp parallel num_threads(threads)
   {
     if (omp_get_num_threads() == pl.threads) {
-      run_thread<MR, NV>(pr, pl, omp_get_thread_num());
+      run_thread<MR, NV, CT>(pr, pl, omp_get_thread_num());
     } else if (omp_get_thread_num() == 0) {  // a smaller team than asked for: one thread
       Plan one = pl;
       one.threads = one.tm = one.tn = 1;
-      run_thread<MR, NV>(pr, one, 0);
+      run_thread<MR, NV, CT>(pr, one, 0);
     }
   }
 }
@@ -275,35 +279,36 @@ int choose_shape(const Problem& pr, int threads) {
   return best;
 }
 
+// The product on the tile shape choose_shape picks.
+template <class CT>
+void run_product(const Problem& pr) {
+  const int threads = max_threads(pr.m, pr.n, pr.k);
+  switch (choose_shape(pr, threads)) {
+    case 0:
+      return run<8, 3, CT>(pr, threads);
+    case 1:
+      return run<6, 4, CT>(pr, threads);
+    case 2:
+      return run<14, 2, CT>(pr, threads);
+    default:
+      return run<24, 1, CT>(pr, threads);
+  }
+}
+
 }  // namespace
 
 void bf16gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                      const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, float* c,
                      int64_t ldc) {
-  const Problem pr{trans_a,
-                   trans_b,
-                   m,
-                   n,
-                   k,
-                   alpha,
-                   reinterpret_cast<const uint16_t*>(a),
-                   lda,
-                   reinterpret_cast<const uint16_t*>(b),
-                   ldb,
-                   beta,
-                   c,
-                   ldc};
-  const int threads = max_threads(m, n, k);
-  switch (choose_shape(pr, threads)) {
-    case 0:
-      return run<8, 3>(pr, threads);
-    case 1:
-      return run<6, 4>(pr, threads);
-    case 2:
-      return run<14, 2>(pr, threads);
-    default:
-      return run<24, 1>(pr, threads);
-  }
+  run_product<float>({trans_a, trans_b, m, n, k, alpha, reinterpret_cast<const uint16_t*>(a), lda,
+                      reinterpret_cast<const uint16_t*>(b), ldb, beta, c, ldc});
+}
+
+void bf16gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                     const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c,
+                     int64_t ldc) {
+  run_product<uint16_t>({trans_a, trans_b, m, n, k, alpha, reinterpret_cast<const uint16_t*>(a),
+                         lda, reinterpret_cast<const uint16_t*>(b), ldb, beta, c, ldc});
 }
 
 }  // namespace dml::cpu

@@ -177,6 +177,14 @@ void gemm<bf16>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
                 const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c,
                 int64_t ldc) {
   if (m == 0 || n == 0) return;
+#if defined(__x86_64__)
+  // The bf16 dot-product kernels round their f32 results to bf16 themselves.
+  const Isa isa = active_isa();
+  if (k != 0 && alpha != 0.f && isa >= Isa::amx)
+    return bf16gemm_amx(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (k != 0 && alpha != 0.f && isa >= Isa::avx512_bf16)
+    return bf16gemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
   // beta == 0: C is not read (BLAS's rule), so it is not widened either.
   const F32Buffer cf = beta == 0.f ? F32Buffer(m * n) : widen_matrix(c, m, n, ldc);
   gemm_bf16_f32(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, cf.get(), n);

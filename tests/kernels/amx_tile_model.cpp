@@ -81,4 +81,10 @@ void bf16gemm_amx_on_tile_model(bool trans_a, bool trans_b, int64_t m, int64_t n
   cpu::bf16gemm_amx_model_entry(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+void bf16gemm_amx_on_tile_model(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                                float alpha, const bf16* a, int64_t lda, const bf16* b, int64_t ldb,
+                                float beta, bf16* c, int64_t ldc) {
+  cpu::bf16gemm_amx_model_entry(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 }  // namespace dml::test

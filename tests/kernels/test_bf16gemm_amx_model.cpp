@@ -4,9 +4,10 @@
 // the f32-accumulation bound, as test_bf16gemm checks the real paths. Odd
 // m, n, k around the 16 x 32 tiles and 32 x 32 blocks, transposes, padded
 // leading dimensions, beta 0 (C holds NaN) and 1, alpha != 1, several column
-// blocks on threads.
+// blocks on threads; C in f32 and in bf16 (rounded once).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "base/dtype.h"
@@ -43,8 +44,23 @@ TEST(Bf16GemmAmxModel, WithinTheF32AccumulationBound) {
           std::vector<float> c = o.c;
           bf16gemm_amx_on_tile_model(cs.ta, cs.tb, m, n, k, float(cs.alpha), a.data(), o.lda,
                                      b.data(), o.ldb, float(cs.beta), c.data(), o.ldc);
-          const Mismatches bad = compare(cs, o, reference(cs, o), c);
+          const Reference r = reference(cs, o);
+          const Mismatches bad = compare(cs, o, r, c);
           EXPECT_EQ(bad.count, 0) << bad.first;
+
+          // C in bf16: the same bound, then one rounding (2^-8 relative).
+          std::vector<dml::bf16> cb = round_to_bf16(o.c);
+          const Reference rb = reference(cs, o);
+          bf16gemm_amx_on_tile_model(cs.ta, cs.tb, m, n, k, float(cs.alpha), a.data(), o.lda,
+                                     b.data(), o.ldb, float(cs.beta), cb.data(), o.ldc);
+          int64_t bad_bf16 = 0;
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+              const double want = rb.want[size_t(i * n + j)], f32 = rb.bound[size_t(i * n + j)];
+              const double got = dml::to_float(cb[size_t(i * o.ldc + j)]);
+              bad_bf16 += !(std::fabs(got - want) <= f32 + std::ldexp(std::fabs(want) + f32, -8));
+            }
+          EXPECT_EQ(bad_bf16, 0) << describe(cs) << " (bf16 C)";
         }
 }
 
