@@ -26,7 +26,11 @@ namespace dml::cpu {
 
 // Each kernel has a second entry point with a bf16 C: the same product, the
 // f32 result alpha * op(A) op(B) + beta * C (C widened) rounded to bf16 once,
-// to nearest even; its denormal results are flushed to zero as well.
+// to nearest even; its denormal results are flushed to zero as well. It takes
+// all of k in one block (no f32 partial sums kept in C), so its B panels grow
+// with k: past kBf16CMaxK (a 64-column panel of k * 128 bytes leaving a 1 MiB
+// L2) the f32 entry point and a rounding pass run faster.
+inline constexpr int64_t kBf16CMaxK = 5120;
 
 // AVX512-BF16 (VDPBF16PS): packed panels, register-blocked, OpenMP threads.
 void bf16gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,

@@ -178,11 +178,13 @@ void gemm<bf16>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
                 int64_t ldc) {
   if (m == 0 || n == 0) return;
 #if defined(__x86_64__)
-  // The bf16 dot-product kernels round their f32 results to bf16 themselves.
+  // The bf16 dot-product kernels round their f32 results to bf16 themselves
+  // (k up to kBf16CMaxK).
   const Isa isa = active_isa();
-  if (k != 0 && alpha != 0.f && isa >= Isa::amx)
+  const bool rounds_itself = k != 0 && k <= kBf16CMaxK && alpha != 0.f;
+  if (rounds_itself && isa >= Isa::amx)
     return bf16gemm_amx(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  if (k != 0 && alpha != 0.f && isa >= Isa::avx512_bf16)
+  if (rounds_itself && isa >= Isa::avx512_bf16)
     return bf16gemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
   // beta == 0: C is not read (BLAS's rule), so it is not widened either.

@@ -57,6 +57,7 @@ std::vector<Case> cases() {
     out.push_back({ta, tb, 33, 17, 129, 0.5, 1.0, 1, 0, 2});    // odd leading dimensions
     out.push_back({ta, tb, 200, 70, 1101, 1.0, 0.0, 0, 1, 0});  // two k blocks, odd k
     out.push_back({ta, tb, 300, 20, 70, 1.0, 1.0});             // threads split rows
+    out.push_back({ta, tb, 7, 9, 5123, 1.0, 1.0});              // a bf16 C past kBf16CMaxK
     out.push_back({ta, tb, 20, 300, 64, 2.0, 0.0});             // threads split columns
   }
   return out;
