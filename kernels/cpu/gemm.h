@@ -11,8 +11,9 @@
 // ScopedIsa); DML_GEMM=openblas hands it everything else.
 //
 // f32 and f64; bf16 too (the specialisations below): A, B and C bf16, the
-// product accumulated in f32 (gemm_bf16_f32), alpha * AB + beta * C rounded
-// to bf16 once.
+// product accumulated in f32 as gemm_bf16_f32 does, alpha * AB + beta * C
+// rounded to bf16 once (by the bf16 dot-product kernels themselves, or from an
+// f32 copy).
 #include <cstdint>
 
 #include "base/dtype.h"
