@@ -14,10 +14,10 @@
 // pairs padded to 16 with zeros) and runs every 32 x 32 block of C in that
 // column block as 2 x 2 C tiles (tiles 0-3) from two A tiles (4, 5) and two B
 // tiles (6, 7), all of k at once; the C tiles are stored to memory and added
-// to C with alpha and beta.
+// to C with alpha and beta (and, for a bf16 C, rounded once).
 //
 // Compiled with the AMX and AVX512-BF16 flags: internal linkage throughout
-// but for the entry point, as in bf16gemm_avx512.cpp.
+// but for the entry points, as in bf16gemm_avx512.cpp.
 #include <omp.h>
 
 #include "kernels/cpu/bf16gemm.h"

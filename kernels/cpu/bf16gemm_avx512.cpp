@@ -1,7 +1,8 @@
 // AVX512-BF16 GEMM in the packed-panel (GotoBLAS / BLIS) style, the loop nest
 // of sgemm_avx512.cpp over pairs of k steps. For one thread, outermost first:
 //   jc: its columns of C in blocks of nc      (packed B block, kc x nc)
-//   pc: k in blocks of kc (even but for an odd k's last block)
+//   pc: k in blocks of kc (even but for an odd k's last block; all of k for a
+//       bf16 C, which is rounded once)
 //   ic: its rows of C in blocks of mc          (A block, mc x kc)
 //   jr: NR-wide panels of the B block
 //   ir: MR-high panels of the A block
@@ -19,7 +20,7 @@
 // padded work, packing counted.
 //
 // This file alone is compiled with AVX512-BF16 enabled: as in
-// sgemm_avx512.cpp, everything but the entry point has internal linkage and
+// sgemm_avx512.cpp, everything but the entry points has internal linkage and
 // no standard-library template is instantiated here.
 #include "kernels/cpu/bf16gemm.h"
 #include "kernels/cpu/bf16gemm_pack.inc"
@@ -48,7 +49,7 @@ struct Problem {
   const uint16_t* b;
   int64_t ldb;
   float beta;
-  void* c;  // float, or bf16 bits rounded to once (see Plan::kc)
+  void* c;  // float, or the bits of a bf16 C (rounded once: see Plan::kc)
   int64_t ldc;
 
   // Addresses of op(A)[i][p] and op(B)[p][j].
