@@ -15,7 +15,8 @@
 
 namespace dml::cpu {
 
-// An f32 buffer of n elements, uninitialised (filled by widen or a kernel).
+// An f32 buffer of n elements, uninitialised (filled by a widening copy or a
+// kernel).
 class F32Buffer {
  public:
   explicit F32Buffer(int64_t n) : data_(n > 0 ? new float[size_t(n)] : nullptr) {}
@@ -43,14 +44,6 @@ class ScratchBuffer {
   std::unique_ptr<T[]> data_;
   size_t size_ = 0;
 };
-
-// An f32 copy of n bf16 values (null in, null out: an absent bias).
-inline F32Buffer widen(const bf16* p, int64_t n) {
-  F32Buffer out(p ? n : 0);
-  float* o = out.get();
-  if (p) parallel_for(n, [&](int64_t i) { o[i] = to_float(p[i]); });
-  return out;
-}
 
 // out[i] = the bf16 nearest p[i] (ties to even), for n values.
 inline void narrow(const float* p, bf16* out, int64_t n) {
