@@ -261,11 +261,11 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
         1);
 }
 
-// bf16: im2col in bf16 and products of bf16 operands accumulated in f32
-// (gemm_bf16_f32) into an f32 result; forward (bias added in f32) and
-// backward-data results are rounded to bf16 once, and the filter gradient is
-// accumulated in f32 over every chunk, then rounded once. Scratch buffers are
-// kept per thread between calls.
+// bf16: im2col in bf16 and products of bf16 operands accumulated in f32;
+// forward (with its bias) and backward-data results are rounded to bf16 once,
+// and the filter gradient is accumulated in f32 over every chunk
+// (gemm_bf16_f32), then rounded once. Scratch buffers are kept per thread
+// between calls.
 namespace {
 
 thread_local ScratchBuffer<bf16> t_bf16_matrix, t_bf16_columns;
@@ -273,35 +273,30 @@ thread_local ScratchBuffer<float> t_f32_matrix, t_f32_result;
 
 }  // namespace
 
+// The forward's products are bf16 (gemm<bf16>, rounded once); a bias is C's
+// starting value (beta = 1), so it is added before that rounding.
 template <>
 void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, const bf16* bias,
                           bf16* y) {
   const GroupDims g = group_dims(s);
-  t_f32_result.resize(size_t(s.output_size()));
-  float* const yf = t_f32_result.data();
   for_each_chunk(s, g, [&](const Chunk& ch) {
     const bf16* cols = columns(s, g, ch, x, t_bf16_columns);
     const int64_t n = ch.count * g.ohw;
     const bf16* wg = w + ch.group * g.og * g.k;
-    if (ch.count == 1) {
-      gemm_bf16_f32(false, false, g.og, n, g.k, 1.f, wg, g.k, cols, n, 0.f,
-                    yf + (ch.first * s.o + ch.group * g.og) * g.ohw, n);
-      return;
+    // A single image's output planes are the product's matrix.
+    bf16* out = y + (ch.first * s.o + ch.group * g.og) * g.ohw;
+    if (ch.count > 1) {
+      t_bf16_matrix.resize(size_t(g.og * n));
+      out = t_bf16_matrix.data();
     }
-    t_f32_matrix.resize(size_t(g.og * n));
-    float* const out = t_f32_matrix.data();
-    gemm_bf16_f32(false, false, g.og, n, g.k, 1.f, wg, g.k, cols, n, 0.f, out, n);
-    matrix_to_planes(out, s.o, g.ohw, ch, g.og, yf);
+    if (bias)
+      parallel_for(
+          g.og,
+          [&](int64_t r) { std::fill(out + r * n, out + (r + 1) * n, bias[ch.group * g.og + r]); },
+          std::max<int64_t>(1, kParallelGrain / n));
+    gemm<bf16>(false, false, g.og, n, g.k, 1.f, wg, g.k, cols, n, bias ? 1.f : 0.f, out, n);
+    if (ch.count > 1) matrix_to_planes(out, s.o, g.ohw, ch, g.og, y);
   });
-  parallel_for(
-      s.n * s.o,
-      [&](int64_t no) {
-        const float b = bias ? to_float(bias[no % s.o]) : 0.f;
-        const float* p = yf + no * g.ohw;
-        bf16* q = y + no * g.ohw;
-        for (int64_t i = 0; i < g.ohw; ++i) q[i] = to_bf16(p[i] + b);
-      },
-      64);
 }
 
 template <>
