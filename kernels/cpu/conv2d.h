@@ -5,8 +5,8 @@
 // input as the column matrix directly.
 //
 // f32 and f64; bf16 too (the specialisations below): im2col in bf16, the
-// products accumulated in f32 (gemm_bf16_f32), every result rounded to bf16
-// once (the filter gradient after summing every chunk of images in f32).
+// products accumulated in f32, every result rounded to bf16 once (the filter
+// gradient after summing every chunk of images in f32).
 #include <cstdint>
 
 #include "base/dtype.h"
