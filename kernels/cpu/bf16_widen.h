@@ -1,10 +1,12 @@
 #pragma once
-// How the CPU computes in bf16: widen the operands to f32 (exact: every bf16
-// is an f32), run the f32 kernel, which accumulates in f32, and round its
-// result to bf16 once. That is the definition of "bf16 in, f32 accumulate,
-// bf16 out", so the CPU result is the exact reference the CUDA bf16 kernels
-// (tensor cores, other summation orders) are measured against. It is slower
-// than f32 here (two extra passes over memory); the bf16 path is for the GPU.
+// How the CPU computes in bf16 off the bf16 dot-product paths: widen the
+// operands to f32 (exact: every bf16 is an f32), run the f32 kernel, which
+// accumulates in f32, and round its result to bf16 once. That is the
+// definition of "bf16 in, f32 accumulate, bf16 out", the exact reference the
+// CUDA bf16 kernels and the CPU's avx512_bf16 and amx paths (bf16gemm.h:
+// other summation orders, denormals flushed) are measured against. Also the
+// buffers bf16 compute keeps its f32 results in.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -13,7 +15,8 @@
 
 namespace dml::cpu {
 
-// An f32 buffer of n elements, uninitialised (filled by widen or a kernel).
+// An f32 buffer of n elements, uninitialised (filled by a widening copy or a
+// kernel).
 class F32Buffer {
  public:
   explicit F32Buffer(int64_t n) : data_(n > 0 ? new float[size_t(n)] : nullptr) {}
@@ -23,13 +26,24 @@ class F32Buffer {
   std::unique_ptr<float[]> data_;
 };
 
-// An f32 copy of n bf16 values (null in, null out: an absent bias).
-inline F32Buffer widen(const bf16* p, int64_t n) {
-  F32Buffer out(p ? n : 0);
-  float* o = out.get();
-  if (p) parallel_for(n, [&](int64_t i) { o[i] = to_float(p[i]); });
-  return out;
-}
+// Scratch of uninitialised elements, kept by its owner between calls (a
+// convolution's: a fresh allocation of that size costs its page faults every
+// call, a std::vector's also a fill with zeros). resize(n) makes room for at
+// least n elements and leaves their contents unspecified.
+template <class T>
+class ScratchBuffer {
+ public:
+  void resize(size_t n) {
+    if (n <= size_) return;
+    data_.reset(new T[n]);
+    size_ = n;
+  }
+  T* data() const { return data_.get(); }
+
+ private:
+  std::unique_ptr<T[]> data_;
+  size_t size_ = 0;
+};
 
 // out[i] = the bf16 nearest p[i] (ties to even), for n values.
 inline void narrow(const float* p, bf16* out, int64_t n) {

@@ -161,10 +161,10 @@ void for_each_chunk(const ConvShape& s, const GroupDims& g, F&& f) {
 }
 
 // The column matrix of a chunk: a single image's group of a pointwise
-// convolution is already one (its planes are contiguous); else im2col.
-template <class T>
-const T* columns(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x,
-                 std::vector<T>& col) {
+// convolution is already one (its planes are contiguous); else im2col into
+// `col` (a std::vector<T> or a ScratchBuffer<T>).
+template <class T, class Buffer>
+const T* columns(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x, Buffer& col) {
   if (s.is_pointwise() && ch.count == 1) return x + (ch.first * s.c + ch.group * g.cg) * g.hw;
   col.resize(size_t(g.k * ch.count * g.ohw));
   im2col(s, g, ch, x, col.data());
@@ -172,10 +172,10 @@ const T* columns(const ConvShape& s, const GroupDims& g, const Chunk& ch, const 
 }
 
 // The output-side matrix [og, count * OHW] of a chunk: the planes themselves
-// for a single image, else a gathered copy.
-template <class T>
+// for a single image, else a gathered copy in `buf` (as columns' `col`).
+template <class T, class Buffer>
 const T* output_matrix(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* dy,
-                       std::vector<T>& buf) {
+                       Buffer& buf) {
   if (ch.count == 1) return dy + (ch.first * s.o + ch.group * g.og) * g.ohw;
   buf.resize(size_t(g.og * ch.count * g.ohw));
   planes_to_matrix(dy, s.o, g.ohw, ch, g.og, buf.data());
@@ -261,33 +261,96 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
         1);
 }
 
-// bf16: the f32 kernels on widened operands, each result rounded once.
+// bf16: im2col in bf16 and products of bf16 operands accumulated in f32;
+// forward (with its bias) and backward-data results are rounded to bf16 once,
+// and the filter gradient is accumulated in f32 over every chunk
+// (gemm_bf16_f32), then rounded once. Scratch buffers are kept per thread
+// between calls.
+namespace {
 
+thread_local ScratchBuffer<bf16> t_bf16_matrix, t_bf16_columns;
+thread_local ScratchBuffer<float> t_f32_matrix, t_f32_result;
+
+}  // namespace
+
+// The forward's products are bf16 (gemm<bf16>, rounded once); a bias is C's
+// starting value (beta = 1), so it is added before that rounding.
 template <>
 void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, const bf16* bias,
                           bf16* y) {
-  const F32Buffer xf = widen(x, s.input_size()), wf = widen(w, s.weight_size()),
-                  bf = widen(bias, s.o), yf(s.output_size());
-  conv2d_forward<float>(s, xf.get(), wf.get(), bf.get(), yf.get());
-  narrow(yf.get(), y, s.output_size());
+  const GroupDims g = group_dims(s);
+  for_each_chunk(s, g, [&](const Chunk& ch) {
+    const bf16* cols = columns(s, g, ch, x, t_bf16_columns);
+    const int64_t n = ch.count * g.ohw;
+    const bf16* wg = w + ch.group * g.og * g.k;
+    // A single image's output planes are the product's matrix.
+    bf16* out = y + (ch.first * s.o + ch.group * g.og) * g.ohw;
+    if (ch.count > 1) {
+      t_bf16_matrix.resize(size_t(g.og * n));
+      out = t_bf16_matrix.data();
+    }
+    if (bias)
+      parallel_for(
+          g.og,
+          [&](int64_t r) { std::fill(out + r * n, out + (r + 1) * n, bias[ch.group * g.og + r]); },
+          std::max<int64_t>(1, kParallelGrain / n));
+    gemm<bf16>(false, false, g.og, n, g.k, 1.f, wg, g.k, cols, n, bias ? 1.f : 0.f, out, n);
+    if (ch.count > 1) matrix_to_planes(out, s.o, g.ohw, ch, g.og, y);
+  });
 }
 
 template <>
 void conv2d_backward_data<bf16>(const ConvShape& s, const bf16* dy, const bf16* w, bf16* dx) {
-  const F32Buffer dyf = widen(dy, s.output_size()), wf = widen(w, s.weight_size()),
-                  dxf(s.input_size());
-  conv2d_backward_data<float>(s, dyf.get(), wf.get(), dxf.get());
-  narrow(dxf.get(), dx, s.input_size());
+  const GroupDims g = group_dims(s);
+  t_f32_result.resize(size_t(s.input_size()));
+  float* const dxf = t_f32_result.data();
+  for_each_chunk(s, g, [&](const Chunk& ch) {
+    const bf16* dyg = output_matrix(s, g, ch, dy, t_bf16_matrix);
+    const int64_t n = ch.count * g.ohw;
+    const bf16* wg = w + ch.group * g.og * g.k;
+    if (s.is_pointwise() && ch.count == 1) {
+      gemm_bf16_f32(true, false, g.k, n, g.og, 1.f, wg, g.k, dyg, n, 0.f,
+                    dxf + (ch.first * s.c + ch.group * g.cg) * g.hw, n);
+      return;
+    }
+    t_f32_matrix.resize(size_t(g.k * n));
+    float* const col = t_f32_matrix.data();
+    gemm_bf16_f32(true, false, g.k, n, g.og, 1.f, wg, g.k, dyg, n, 0.f, col, n);
+    if (s.is_pointwise())
+      matrix_to_planes(col, s.c, g.hw, ch, g.cg, dxf);
+    else
+      col2im(s, g, ch, col, dxf);
+  });
+  narrow(dxf, dx, s.input_size());
 }
 
 template <>
 void conv2d_backward_filter<bf16>(const ConvShape& s, const bf16* x, const bf16* dy, bf16* dw,
                                   bf16* db) {
-  const F32Buffer xf = widen(x, s.input_size()), dyf = widen(dy, s.output_size()),
-                  dwf(s.weight_size()), dbf(db ? s.o : 0);
-  conv2d_backward_filter<float>(s, xf.get(), dyf.get(), dwf.get(), dbf.get());
-  narrow(dwf.get(), dw, s.weight_size());
-  if (db) narrow(dbf.get(), db, s.o);
+  const GroupDims g = group_dims(s);
+  t_f32_result.resize(size_t(s.weight_size()));
+  float* const dwf = t_f32_result.data();
+  std::memset(dwf, 0, sizeof(float) * s.weight_size());
+  for_each_chunk(s, g, [&](const Chunk& ch) {
+    const bf16* cols = columns(s, g, ch, x, t_bf16_columns);
+    const bf16* dyg = output_matrix(s, g, ch, dy, t_bf16_matrix);
+    const int64_t n = ch.count * g.ohw;
+    gemm_bf16_f32(false, true, g.og, g.k, n, 1.f, dyg, n, cols, n, 1.f, dwf + ch.group * g.og * g.k,
+                  g.k);
+  });
+  narrow(dwf, dw, s.weight_size());
+  if (db)
+    parallel_for(
+        s.o,
+        [&](int64_t o) {
+          float acc = 0;
+          for (int64_t n = 0; n < s.n; ++n) {
+            const bf16* p = dy + (n * s.o + o) * g.ohw;
+            for (int64_t i = 0; i < g.ohw; ++i) acc += to_float(p[i]);
+          }
+          db[o] = to_bf16(acc);
+        },
+        1);
 }
 
 #define DML_INSTANTIATE(T)                                                             \

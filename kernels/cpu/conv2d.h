@@ -4,8 +4,9 @@
 // col[C_g*KH*KW, OH*OW]. A 1x1, stride-1, unpadded convolution reads the
 // input as the column matrix directly.
 //
-// f32 and f64; bf16 too (the specialisations below): operands widened to
-// f32, the f32 kernel, every result rounded to bf16 once (bf16_widen.h).
+// f32 and f64; bf16 too (the specialisations below): im2col in bf16, the
+// products accumulated in f32, every result rounded to bf16 once (the filter
+// gradient after summing every chunk of images in f32).
 #include <cstdint>
 
 #include "base/dtype.h"

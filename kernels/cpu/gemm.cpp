@@ -4,11 +4,13 @@
 #include <cblas.h>
 #endif
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
 
 #include "kernels/cpu/bf16_widen.h"
+#include "kernels/cpu/bf16gemm.h"
 #include "kernels/cpu/gemm_vector.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/sgemm_avx512.h"
@@ -34,6 +36,15 @@ void own_gemm(Isa isa, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
   (void)isa;
 #endif
   gemm_portable(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// A product with no terms (k == 0 or alpha == 0): C = beta * C, A and B
+// unread (BLAS's rule: NaNs in them do not reach C), and beta == 0 clears C,
+// NaNs too.
+template <class T>
+void scale_c(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
 }
 
 #if defined(DML_WITH_OPENBLAS)
@@ -89,13 +100,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, gemm_scal
           const T* a, int64_t lda, const T* b, int64_t ldb, gemm_scalar_t<T> beta, T* c,
           int64_t ldc) {
   if (m == 0 || n == 0) return;
-  // No product: C = beta * C, A and B unread (BLAS's rule: NaNs in them do
-  // not reach C), and beta == 0 clears C, NaNs too.
-  if (k == 0 || alpha == T(0)) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
-    return;
-  }
+  if (k == 0 || alpha == T(0)) return scale_c(m, n, beta, c, ldc);
   const Isa isa = active_isa();
 #if defined(DML_WITH_OPENBLAS)
   if (use_openblas<T>(isa, m, n, k))
@@ -115,36 +120,76 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t 
          c + i * stride_c, n);
 }
 
-// bf16: the f32 GEMM on widened copies of the operands, each matrix packed
-// (leading dimension = its width), C rounded to bf16 once.
+// bf16: products accumulated in f32 (gemm_bf16_f32), C rounded to bf16 once.
 namespace {
+
+// The conversions below go parallel past kParallelGrain elements.
+int64_t row_grain(int64_t cols) {
+  return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(cols, 1));
+}
 
 // A packed f32 copy of the rows x cols matrix at p with row stride ld.
 F32Buffer widen_matrix(const bf16* p, int64_t rows, int64_t cols, int64_t ld) {
   F32Buffer out(rows * cols);
   float* o = out.get();
-  parallel_for(rows * cols, [&](int64_t e) { o[e] = to_float(p[(e / cols) * ld + e % cols]); });
+  parallel_for(
+      rows,
+      [&](int64_t r) {
+        for (int64_t j = 0; j < cols; ++j) o[r * cols + j] = to_float(p[r * ld + j]);
+      },
+      row_grain(cols));
   return out;
 }
 
+// The packed rows x cols f32 matrix p rounded into out, row stride ld.
 void narrow_matrix(const float* p, int64_t rows, int64_t cols, bf16* out, int64_t ld) {
-  parallel_for(rows * cols, [&](int64_t e) { out[(e / cols) * ld + e % cols] = to_bf16(p[e]); });
+  parallel_for(
+      rows,
+      [&](int64_t r) {
+        for (int64_t j = 0; j < cols; ++j) out[r * ld + j] = to_bf16(p[r * cols + j]);
+      },
+      row_grain(cols));
 }
 
 }  // namespace
+
+void gemm_bf16_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                   const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, float* c,
+                   int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0 || alpha == 0.f) return scale_c(m, n, beta, c, ldc);
+#if defined(__x86_64__)
+  const Isa isa = active_isa();
+  if (isa >= Isa::amx)
+    return bf16gemm_amx(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (isa >= Isa::avx512_bf16)
+    return bf16gemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
+  // Each operand widened to a packed copy (leading dimension = its width).
+  const int64_t a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
+  const F32Buffer af = widen_matrix(a, trans_a ? k : m, a_cols, lda);
+  const F32Buffer bf = widen_matrix(b, trans_b ? n : k, b_cols, ldb);
+  gemm<float>(trans_a, trans_b, m, n, k, alpha, af.get(), a_cols, bf.get(), b_cols, beta, c, ldc);
+}
 
 template <>
 void gemm<bf16>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                 const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c,
                 int64_t ldc) {
   if (m == 0 || n == 0) return;
-  const int64_t a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
-  const F32Buffer af = widen_matrix(a, trans_a ? k : m, a_cols, lda);
-  const F32Buffer bf = widen_matrix(b, trans_b ? n : k, b_cols, ldb);
+#if defined(__x86_64__)
+  // The bf16 dot-product kernels round their f32 results to bf16 themselves
+  // (k up to kBf16CMaxK).
+  const Isa isa = active_isa();
+  const bool rounds_itself = k != 0 && k <= kBf16CMaxK && alpha != 0.f;
+  if (rounds_itself && isa >= Isa::amx)
+    return bf16gemm_amx(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (rounds_itself && isa >= Isa::avx512_bf16)
+    return bf16gemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
   // beta == 0: C is not read (BLAS's rule), so it is not widened either.
   const F32Buffer cf = beta == 0.f ? F32Buffer(m * n) : widen_matrix(c, m, n, ldc);
-  gemm<float>(trans_a, trans_b, m, n, k, alpha, af.get(), a_cols, bf.get(), b_cols, beta, cf.get(),
-              n);
+  gemm_bf16_f32(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, cf.get(), n);
   narrow_matrix(cf.get(), m, n, c, ldc);
 }
 

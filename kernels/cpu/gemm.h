@@ -11,8 +11,9 @@
 // ScopedIsa); DML_GEMM=openblas hands it everything else.
 //
 // f32 and f64; bf16 too (the specialisations below): A, B and C bf16, the
-// product accumulated in f32 (the f32 GEMM on widened operands,
-// bf16_widen.h), alpha * AB + beta * C rounded to bf16 once.
+// product accumulated in f32 as gemm_bf16_f32 does, alpha * AB + beta * C
+// rounded to bf16 once (by the bf16 dot-product kernels themselves, or from an
+// f32 copy).
 #include <cstdint>
 
 #include "base/dtype.h"
@@ -40,6 +41,15 @@ template <class T>
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                   gemm_scalar_t<T> alpha, const T* a, int64_t stride_a, const T* b,
                   int64_t stride_b, gemm_scalar_t<T> beta, T* c, int64_t stride_c);
+
+// A and B bf16, C f32: C = alpha * op(A) op(B) + beta * C accumulated in f32,
+// never rounded to bf16 (a caller may sum several products in C). The path
+// decides how: amx on AMX tiles, avx512_bf16 on AVX512-BF16 dot products
+// (bf16gemm.h: both treat denormal bf16 as zero), the paths below on the f32
+// GEMM of widened copies (bf16_widen.h: the exact reference).
+void gemm_bf16_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                   const bf16* a, int64_t lda, const bf16* b, int64_t ldb, float beta, float* c,
+                   int64_t ldc);
 
 template <>
 void gemm<bf16>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
