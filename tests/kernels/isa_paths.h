@@ -9,9 +9,19 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "kernels/cpu/isa.h"
+
+namespace dml::cpu {
+
+// gtest names a test's parameter with this (ctest lists it beside the test).
+inline void PrintTo(Isa isa, std::ostream* out) {
+  *out << isa_name(isa);
+}
+
+}  // namespace dml::cpu
 
 namespace dml::test {
 
