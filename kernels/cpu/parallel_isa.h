@@ -32,4 +32,24 @@ void parallel_for_isa(int64_t n, Args... args) {
       kParallelGrain / kIsaChunk);
 }
 
+// Whether any chunk found something: runs kBody(begin, end, &found, args...)
+// as parallel_for_isa does, each chunk setting its own bool found, and ORs
+// them.
+template <auto kBody, class... Args>
+bool parallel_any_isa(int64_t n, Args... args) {
+  const Isa isa = active_isa();
+  const int64_t chunks = (n + kIsaChunk - 1) / kIsaChunk;
+  bool any = false;
+#pragma omp parallel for schedule(static) \
+    reduction(||                          \
+              : any) if (chunks > kParallelGrain / kIsaChunk)
+  for (int64_t k = 0; k < chunks; ++k) {
+    const int64_t begin = k * kIsaChunk;
+    bool found = false;
+    run_for_isa<kBody>(isa, begin, std::min(n, begin + kIsaChunk), &found, args...);
+    any = any || found;
+  }
+  return any;
+}
+
 }  // namespace dml::cpu
