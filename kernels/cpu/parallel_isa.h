@@ -17,19 +17,27 @@ namespace dml::cpu {
 // a multiple of every vector width so only the last chunk has a tail.
 inline constexpr int64_t kIsaChunk = 8192;
 
-// Runs kBody(begin, end, args...) over chunks of [0, n) on the path active
-// now (read once), on several threads when n exceeds kParallelGrain.
+// Runs kBody(begin, end, args...) over chunks of the rows [0, rows), each
+// row_elems elements of work, on the path active now (read once), on
+// several threads when the work exceeds kParallelGrain elements.
 template <auto kBody, class... Args>
-void parallel_for_isa(int64_t n, Args... args) {
+void parallel_rows_isa(int64_t rows, int64_t row_elems, Args... args) {
   const Isa isa = active_isa();
-  const int64_t chunks = (n + kIsaChunk - 1) / kIsaChunk;
+  const int64_t per_chunk = std::max<int64_t>(1, kIsaChunk / std::max<int64_t>(1, row_elems));
+  const int64_t chunks = (rows + per_chunk - 1) / per_chunk;
   parallel_for(
       chunks,
       [&](int64_t k) {
-        const int64_t begin = k * kIsaChunk;
-        run_for_isa<kBody>(isa, begin, std::min(n, begin + kIsaChunk), args...);
+        const int64_t begin = k * per_chunk;
+        run_for_isa<kBody>(isa, begin, std::min(rows, begin + per_chunk), args...);
       },
-      kParallelGrain / kIsaChunk);
+      kParallelGrain / (per_chunk * std::max<int64_t>(1, row_elems)));
+}
+
+// The same over the elements [0, n) of a flat loop.
+template <auto kBody, class... Args>
+void parallel_for_isa(int64_t n, Args... args) {
+  parallel_rows_isa<kBody>(n, int64_t(1), args...);
 }
 
 // Whether any chunk found something: runs kBody(begin, end, &found, args...)
