@@ -1,5 +1,6 @@
 #include "kernels/cpu/pool2d.h"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -49,56 +50,49 @@ class PlaneGrad {
   std::vector<T> buffer_;
 };
 
-// The outputs of an axis whose windows are whole, [lo, hi): a fixed axis's
-// windows that padding does not clip, each `kernel` wide from o * stride - pad.
-struct WholeWindows {
-  int64_t lo = 0, hi = 0;
-};
-WholeWindows whole_windows(const PoolAxis& a) {
-  WholeWindows r;
-  if (a.kernel == 0) return r;
-  const auto whole = [&](int64_t o) {
-    return o * a.stride - a.pad >= 0 && o * a.stride - a.pad + a.kernel <= a.in;
-  };
-  while (r.lo < a.out && !whole(r.lo)) ++r.lo;
-  r.hi = r.lo;
-  while (r.hi < a.out && whole(r.hi)) ++r.hi;
-  return r;
-}
-
-// Outputs [lo, hi) of one output row of a plane (y and argmax: the row),
-// their column windows whole: window_max's scan, every output at once (the
-// loop over outputs innermost, so it vectorises). window_max ends a window
-// row at its first NaN; here `done` skips the rest of that row instead.
-// best and done: scratch for the row's outputs.
-template <class S>
-DML_ISA_BODY void max_pool_whole_columns(const S* __restrict plane, int64_t w, PoolWindow wy,
-                                         int64_t lo, int64_t hi, PoolAxis ax, S* __restrict y,
-                                         int64_t* __restrict argmax,
-                                         kernels::math_t<S>* __restrict best,
-                                         uint8_t* __restrict done) {
+// One output row of an NCHW plane over a fixed column axis (y and argmax:
+// the row): window_max's scan, every output of the row at once, the loop
+// over outputs innermost so that it vectorises (kStride: ax.stride known at
+// compile time, 0 for any). Each window row is first widened into `padded`
+// with -inf where windows reach past the plane: never taken, as v > best
+// never holds for it, so every window is `kernel` wide. window_max ends a
+// window row at its first NaN; here `done` skips the rest of that row.
+// best and done: scratch, one per output (done in the math type: a byte
+// array would make the vector loop 4 times wider than the stem's rows).
+template <class S, int64_t kStride>
+DML_ISA_BODY void max_pool_row(const S* __restrict plane, int64_t w, PoolWindow wy, PoolAxis ax,
+                               S* __restrict y, int64_t* __restrict argmax,
+                               kernels::math_t<S>* __restrict padded,
+                               kernels::math_t<S>* __restrict best,
+                               kernels::math_t<S>* __restrict done) {
   using T = kernels::math_t<S>;
-  const int64_t stride = ax.stride;
-  for (int64_t ox = lo; ox < hi; ++ox) {
+  const int64_t stride = kStride ? kStride : ax.stride, ow = ax.out;
+  const int64_t span = (ow - 1) * stride + ax.kernel, inside = std::min(span, ax.pad + w);
+  for (int64_t ox = 0; ox < ow; ++ox) {
     best[ox] = -T(INFINITY);
-    argmax[ox] = wy.begin * w + ox * stride - ax.pad;
+    argmax[ox] = wy.begin * w + std::max<int64_t>(0, ox * stride - ax.pad);
   }
   for (int64_t iy = wy.begin; iy < wy.end; ++iy) {
-    for (int64_t ox = lo; ox < hi; ++ox) done[ox] = 0;
+    const S* row = plane + iy * w - ax.pad;
+    for (int64_t q = 0; q < ax.pad; ++q) padded[q] = -T(INFINITY);
+    for (int64_t q = ax.pad; q < inside; ++q) padded[q] = kernels::load(row[q]);
+    for (int64_t q = inside; q < span; ++q) padded[q] = -T(INFINITY);
+    for (int64_t ox = 0; ox < ow; ++ox) done[ox] = T(0);
     for (int64_t kx = 0; kx < ax.kernel; ++kx) {
       const int64_t first = iy * w + kx - ax.pad;
-      for (int64_t ox = lo; ox < hi; ++ox) {
-        const int64_t at = first + ox * stride;
-        const T v = kernels::load(plane[at]);
+      // `simd`: vectorised for rows as short as one vector (the stem's 16).
+#pragma omp simd
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        const T v = padded[ox * stride + kx];
         const bool nan = v != v;
-        const bool take = !done[ox] && (v > best[ox] || nan);
+        const bool take = done[ox] == T(0) && (v > best[ox] || nan);
         best[ox] = take ? v : best[ox];
-        argmax[ox] = take ? at : argmax[ox];
-        done[ox] |= uint8_t(nan);
+        argmax[ox] = take ? first + ox * stride : argmax[ox];
+        done[ox] = nan ? T(1) : done[ox];
       }
     }
   }
-  for (int64_t ox = lo; ox < hi; ++ox) y[ox] = kernels::store<S>(best[ox]);
+  for (int64_t ox = 0; ox < ow; ++ox) y[ox] = kernels::store<S>(best[ox]);
 }
 
 }  // namespace
@@ -108,30 +102,38 @@ void max_pool2d_forward(const S* x, const PoolPlanes& planes, const PoolAxis& ay
                         const PoolAxis& ax, S* y, int64_t* argmax) {
   const std::vector<PoolWindow> wy = windows(ay), wx = windows(ax);
   const int64_t w = ax.in, oh = ay.out, ow = ax.out, step = planes.step();
-  // NCHW planes: the outputs with whole column windows on the active path's
-  // vector code, the edges one by one; channels-last planes one by one.
-  const WholeWindows whole = planes.channels_last ? WholeWindows{} : whole_windows(ax);
   const Isa isa = active_isa();
+  // NCHW planes over a fixed column axis: a row of outputs at a time on the
+  // active path's vector code (the ResNet stem's 3x3/2 window: stride 2 at
+  // compile time). Channels-last planes and adaptive windows: one by one.
+  const bool by_rows = !planes.channels_last && ax.kernel > 0;
+  const auto run_row = [&](auto... args) {
+    if (ax.stride == 1) return run_for_isa<max_pool_row<S, 1>>(isa, args...);
+    if (ax.stride == 2) return run_for_isa<max_pool_row<S, 2>>(isa, args...);
+    run_for_isa<max_pool_row<S, 0>>(isa, args...);
+  };
   parallel_for(
       planes.count,
       [&](int64_t p) {
         const S* src = x + planes.base(p, ay.in * w);
         const int64_t out = planes.base(p, oh * ow);
-        std::vector<kernels::math_t<S>> best(size_t(whole.hi));
-        std::vector<uint8_t> done(size_t(whole.hi));
-        for (int64_t oy = 0; oy < oh; ++oy) {
-          const int64_t row = out + oy * ow * step;
-          if (whole.hi > whole.lo)
-            run_for_isa<max_pool_whole_columns<S>>(isa, src, w, wy[size_t(oy)], whole.lo, whole.hi,
-                                                   ax, y + row, argmax + row, best.data(),
-                                                   done.data());
-          const auto edge = [&](int64_t ox) {
-            const int64_t at = row + ox * step;
-            y[at] = kernels::window_max(src, w, wy[size_t(oy)], wx[size_t(ox)], &argmax[at], step);
-          };
-          for (int64_t ox = 0; ox < whole.lo; ++ox) edge(ox);
-          for (int64_t ox = whole.hi; ox < ow; ++ox) edge(ox);
+        if (by_rows) {
+          using T = kernels::math_t<S>;
+          const size_t outputs = size_t(ow);
+          std::vector<T> padded(size_t((ow - 1) * ax.stride + ax.kernel)), best(outputs);
+          std::vector<T> done(outputs);
+          for (int64_t oy = 0; oy < oh; ++oy) {
+            const int64_t row = out + oy * ow;
+            run_row(src, w, wy[size_t(oy)], ax, y + row, argmax + row, padded.data(), best.data(),
+                    done.data());
+          }
+          return;
         }
+        for (int64_t oy = 0; oy < oh; ++oy)
+          for (int64_t ox = 0; ox < ow; ++ox) {
+            const int64_t at = out + (oy * ow + ox) * step;
+            y[at] = kernels::window_max(src, w, wy[size_t(oy)], wx[size_t(ox)], &argmax[at], step);
+          }
       },
       4);
 }

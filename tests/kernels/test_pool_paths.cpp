@@ -1,6 +1,6 @@
 // Max pooling's forward (kernels/cpu/pool2d.h) on every instruction-set path
 // against a plain reference: the value and its position for the stem's
-// 3x3/2 window with padding, 2x2/2, 3x3/1 and adaptive windows, NCHW and
+// 3x3/2 window with padding, 2x2/2, 3x3/1, 3x3/3 and adaptive windows, NCHW and
 // channels-last planes, f32, f64 and bf16, widths that leave the vector
 // loop's row of whole windows every tail, and NaN (which wins: the first
 // NaN of the last window row holding one) and -inf inputs.
@@ -44,7 +44,7 @@ void window_of(const PoolAxis& a, int64_t o, int64_t* begin, int64_t* end) {
 
 template <class S>
 void check_max_pool(bool channels_last) {
-  const Window windows[] = {{3, 2, 1, 0}, {2, 2, 0, 0}, {3, 1, 0, 0}, {0, 0, 0, 3}};
+  const Window windows[] = {{3, 2, 1, 0}, {2, 2, 0, 0}, {3, 1, 0, 0}, {3, 3, 1, 0}, {0, 0, 0, 3}};
   for (const Window& k : windows)
     for (int64_t width : {1, 3, 5, 19, 34, 35, 36, 40, 70}) {
       if (k.kernel > width + 2 * k.pad) continue;
