@@ -1,6 +1,6 @@
 #pragma once
-// A flat loop over [0, n) split into chunks that run on OpenMP threads, each
-// chunk running the active path's copy of a body (isa_dispatch.h). The body
+// A loop over elements or rows split into chunks that run on OpenMP threads,
+// each chunk running the active path's copy of a body (isa_dispatch.h). The body
 // cannot hold the parallel region itself: GCC outlines an OpenMP region
 // before it inlines, so a region inside an always-inline body would run the
 // build's baseline code on every path. Hence the threads here, the path's
@@ -47,10 +47,9 @@ template <auto kBody, class... Args>
 bool parallel_any_isa(int64_t n, Args... args) {
   const Isa isa = active_isa();
   const int64_t chunks = (n + kIsaChunk - 1) / kIsaChunk;
+  const bool threads = chunks > kParallelGrain / kIsaChunk;
   bool any = false;
-#pragma omp parallel for schedule(static) \
-    reduction(||                          \
-              : any) if (chunks > kParallelGrain / kIsaChunk)
+#pragma omp parallel for schedule(static) reduction(|| : any) if (threads)
   for (int64_t k = 0; k < chunks; ++k) {
     const int64_t begin = k * kIsaChunk;
     bool found = false;

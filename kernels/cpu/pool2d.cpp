@@ -57,20 +57,26 @@ class PlaneGrad {
 // with -inf where windows reach past the plane: never taken, as v > best
 // never holds for it, so every window is `kernel` wide. window_max ends a
 // window row at its first NaN; here `done` skips the rest of that row.
-// best and done: scratch, one per output (done in the math type: a byte
-// array would make the vector loop 4 times wider than the stem's rows).
+// The loop keeps every per-output value in the math type, so its vectors
+// are all one width (a byte or 64-bit array would make them 4 or 2 times
+// wider than the stem's 16-output rows, or split them): the best value, its
+// place relative to the window's top-left corner (row * w + column, exact as
+// a float below 2^24; -1: none yet, the window's first position by
+// window_max's rule) and whether this window row met a NaN. best, where and
+// done: scratch, one per output.
 template <class S, int64_t kStride>
 DML_ISA_BODY void max_pool_row(const S* __restrict plane, int64_t w, PoolWindow wy, PoolAxis ax,
                                S* __restrict y, int64_t* __restrict argmax,
                                kernels::math_t<S>* __restrict padded,
                                kernels::math_t<S>* __restrict best,
+                               kernels::math_t<S>* __restrict where,
                                kernels::math_t<S>* __restrict done) {
   using T = kernels::math_t<S>;
-  const int64_t stride = kStride ? kStride : ax.stride, ow = ax.out;
-  const int64_t span = (ow - 1) * stride + ax.kernel, inside = std::min(span, ax.pad + w);
+  const int64_t stride = kStride ? kStride : ax.stride, ow = ax.out, k = ax.kernel;
+  const int64_t span = (ow - 1) * stride + k, inside = std::min(span, ax.pad + w);
   for (int64_t ox = 0; ox < ow; ++ox) {
     best[ox] = -T(INFINITY);
-    argmax[ox] = wy.begin * w + std::max<int64_t>(0, ox * stride - ax.pad);
+    where[ox] = T(-1);
   }
   for (int64_t iy = wy.begin; iy < wy.end; ++iy) {
     const S* row = plane + iy * w - ax.pad;
@@ -78,8 +84,8 @@ DML_ISA_BODY void max_pool_row(const S* __restrict plane, int64_t w, PoolWindow 
     for (int64_t q = ax.pad; q < inside; ++q) padded[q] = kernels::load(row[q]);
     for (int64_t q = inside; q < span; ++q) padded[q] = -T(INFINITY);
     for (int64_t ox = 0; ox < ow; ++ox) done[ox] = T(0);
-    for (int64_t kx = 0; kx < ax.kernel; ++kx) {
-      const int64_t first = iy * w + kx - ax.pad;
+    for (int64_t kx = 0; kx < k; ++kx) {
+      const T place = T((iy - wy.begin) * w + kx);
       // `simd`: vectorised for rows as short as one vector (the stem's 16).
 #pragma omp simd
       for (int64_t ox = 0; ox < ow; ++ox) {
@@ -87,12 +93,17 @@ DML_ISA_BODY void max_pool_row(const S* __restrict plane, int64_t w, PoolWindow 
         const bool nan = v != v;
         const bool take = done[ox] == T(0) && (v > best[ox] || nan);
         best[ox] = take ? v : best[ox];
-        argmax[ox] = take ? first + ox * stride : argmax[ox];
+        where[ox] = take ? place : where[ox];
         done[ox] = nan ? T(1) : done[ox];
       }
     }
   }
-  for (int64_t ox = 0; ox < ow; ++ox) y[ox] = kernels::store<S>(best[ox]);
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    y[ox] = kernels::store<S>(best[ox]);
+    const int64_t left = ox * stride - ax.pad;
+    argmax[ox] =
+        wy.begin * w + (where[ox] < T(0) ? std::max<int64_t>(0, left) : left + int64_t(where[ox]));
+  }
 }
 
 }  // namespace
@@ -120,12 +131,12 @@ void max_pool2d_forward(const S* x, const PoolPlanes& planes, const PoolAxis& ay
         if (by_rows) {
           using T = kernels::math_t<S>;
           const size_t outputs = size_t(ow);
-          std::vector<T> padded(size_t((ow - 1) * ax.stride + ax.kernel)), best(outputs);
-          std::vector<T> done(outputs);
+          std::vector<T> padded(size_t((ow - 1) * ax.stride + ax.kernel)), best(outputs),
+              where(outputs), done(outputs);
           for (int64_t oy = 0; oy < oh; ++oy) {
             const int64_t row = out + oy * ow;
             run_row(src, w, wy[size_t(oy)], ax, y + row, argmax + row, padded.data(), best.data(),
-                    done.data());
+                    where.data(), done.data());
           }
           return;
         }
