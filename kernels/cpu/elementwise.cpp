@@ -1,17 +1,43 @@
 #include "kernels/cpu/elementwise.h"
 
 #include "base/dtype.h"
+#include "kernels/cpu/parallel_isa.h"
 
 namespace dml::cpu {
 
 namespace {
+
+// Each kernel is one loop body (isa_dispatch.h) run on the active path's
+// copy, over chunks (parallel_isa.h) or rows (for_each_strided_row). The
+// element functions have no reductions and this file is compiled without
+// floating-point contraction, so every path gives the same bits.
+
 template <class T, class F>
-void map1(const T* x, T* y, int64_t n, F f) {
-#pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+DML_ISA_BODY void map1_body(int64_t begin, int64_t end, F f, const T* x, T* y) {
+  for (int64_t i = begin; i < end; ++i) y[i] = f(x[i]);
 }
 
-// Same-shape and scalar-operand layouts take a flat loop; the rest walks rows.
+// out[j] = f(a[j * sa], b[j * sb]) for j in [begin, end). The layouts that
+// broadcasting makes (both contiguous, one operand repeated) get loops of
+// their own, which vectorise; any other stride is read as it comes.
+template <class T, class R, class F>
+DML_ISA_BODY void map2_body(int64_t begin, int64_t end, F f, const T* a, int64_t sa, const T* b,
+                            int64_t sb, R* out) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t j = begin; j < end; ++j) out[j] = f(a[j], b[j]);
+  } else if (sa == 1 && sb == 0) {
+    const T s = b[0];
+    for (int64_t j = begin; j < end; ++j) out[j] = f(a[j], s);
+  } else if (sa == 0 && sb == 1) {
+    const T s = a[0];
+    for (int64_t j = begin; j < end; ++j) out[j] = f(s, b[j]);
+  } else {
+    for (int64_t j = begin; j < end; ++j) out[j] = f(a[j * sa], b[j * sb]);
+  }
+}
+
+// Same-shape and scalar-operand layouts take one flat loop; the rest walks
+// rows of the last dimension.
 template <size_t K>
 bool is_flat(const StridedLayout<K>& L, size_t k) {
   int64_t expect = 1;
@@ -32,24 +58,42 @@ template <class T, class R, class F>
 void map2(const T* a, const T* b, R* out, const StridedLayout<2>& L, F f) {
   int64_t n = 1;
   for (int64_t s : L.shape) n *= s;
-  bool fa = is_flat(L, 0), fb = is_flat(L, 1);
-  if (fa && fb) {
-#pragma omp parallel for schedule(static) if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
-  } else if (fa && is_scalar(L, 1)) {
-    const T s = b[0];
-#pragma omp parallel for schedule(static) if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], s);
-  } else {
-    for_each_strided(
-        L, [&](int64_t i, const std::array<int64_t, 2>& o) { out[i] = f(a[o[0]], b[o[1]]); });
+  const bool fa = is_flat(L, 0), fb = is_flat(L, 1);
+  const int64_t sa = fa ? 1 : is_scalar(L, 0) ? 0 : -1, sb = fb ? 1 : is_scalar(L, 1) ? 0 : -1;
+  if ((sa >= 0 && sb >= 0) && (fa || fb)) {
+    parallel_for_isa<map2_body<T, R, F>>(n, f, a, sa, b, sb, out);
+    return;
   }
+  const Isa isa = active_isa();
+  const int64_t ia = inner_stride(L, 0), ib = inner_stride(L, 1);
+  for_each_strided_row(L, [&](int64_t at, const std::array<int64_t, 2>& o, int64_t inner) {
+    run_for_isa<map2_body<T, R, F>>(isa, int64_t(0), inner, f, a + o[0], ia, b + o[1], ib,
+                                    out + at);
+  });
 }
+
+// g is loaded unconditionally (an argument): a load inside the select keeps
+// GCC from vectorising, and the branch mispredicts on activations of random
+// sign.
+template <class T>
+DML_ISA_BODY void relu_backward_body(int64_t begin, int64_t end, const T* g, const T* x, T* dx) {
+  for (int64_t i = begin; i < end; ++i) dx[i] = kernels::relu_grad(g[i], x[i]);
+}
+
+// Through double (kernels::widen, narrow), as on every backend; for f32 <->
+// bf16 the compiler sees the exact round trip and vectorises the integer
+// rounding of base/dtype.h's to_bf16 (ties to even, NaN kept and quiet).
+template <class From, class To>
+DML_ISA_BODY void cast_body(int64_t begin, int64_t end, const From* x, To* y) {
+  for (int64_t i = begin; i < end; ++i) y[i] = kernels::narrow<To>(kernels::widen(x[i]));
+}
+
 }  // namespace
 
 template <class T>
 void unary(UnaryOp op, const T* x, T* y, int64_t n, double p0, double p1) {
-  kernels::visit(op, T(p0), T(p1), [&](auto f) { map1(x, y, n, f); });
+  kernels::visit(op, T(p0), T(p1),
+                 [&](auto f) { parallel_for_isa<map1_body<T, decltype(f)>>(n, f, x, y); });
 }
 
 template <class T>
@@ -71,17 +115,12 @@ void where(const uint8_t* cond, const T* a, const T* b, T* out, const StridedLay
 
 template <class T>
 void relu_backward(const T* g, const T* x, T* dx, int64_t n) {
-  // g is loaded unconditionally (an argument): a load inside the select keeps
-  // GCC from vectorising, and the branch mispredicts on activations of
-  // random sign.
-#pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) dx[i] = kernels::relu_grad(g[i], x[i]);
+  parallel_for_isa<relu_backward_body<T>>(n, g, x, dx);
 }
 
 template <class From, class To>
 void cast(const From* x, To* y, int64_t n) {
-#pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) y[i] = kernels::narrow<To>(kernels::widen(x[i]));
+  parallel_for_isa<cast_body<From, To>>(n, x, y);
 }
 
 #define DML_INSTANTIATE(T)                                                                    \

@@ -1,37 +1,50 @@
 #include "kernels/cpu/reduce.h"
 
 #include "base/parallel.h"
+#include "kernels/cpu/parallel_isa.h"
 #include "kernels/value_order.h"
 
 namespace dml::cpu {
 
+namespace {
+
+// Sums of the rows [begin, end) of x (n elements each). `simd` lets each
+// path's vector width order the sum its own way: the paths differ here by
+// summation order.
+template <class T>
+DML_ISA_BODY void sum_rows(int64_t begin, int64_t end, const T* x, T* y, int64_t n) {
+  for (int64_t o = begin; o < end; ++o) {
+    const T* row = x + o * n;
+    T acc = 0;
+#pragma omp simd reduction(+ : acc)
+    for (int64_t j = 0; j < n; ++j) acc += row[j];
+    y[o] = acc;
+  }
+}
+
+// The same with inner > 1: whole inner rows accumulated, so reads stay
+// sequential and every path adds in the same order.
+template <class T>
+DML_ISA_BODY void sum_inner_rows(int64_t begin, int64_t end, const T* x, T* y, int64_t n,
+                                 int64_t inner) {
+  for (int64_t o = begin; o < end; ++o) {
+    T* out = y + o * inner;
+    for (int64_t i = 0; i < inner; ++i) out[i] = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      const T* row = x + (o * n + j) * inner;
+      for (int64_t i = 0; i < inner; ++i) out[i] += row[i];
+    }
+  }
+}
+
+}  // namespace
+
 template <class T>
 void reduce_sum(const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
-  if (inner == 1) {
-    parallel_for(
-        outer,
-        [&](int64_t o) {
-          const T* row = x + o * n;
-          T acc = 0;
-#pragma omp simd reduction(+ : acc)
-          for (int64_t j = 0; j < n; ++j) acc += row[j];
-          y[o] = acc;
-        },
-        kParallelGrain / (n + 1));
-    return;
-  }
-  // Accumulate whole inner rows so reads stay sequential.
-  parallel_for(
-      outer,
-      [&](int64_t o) {
-        T* out = y + o * inner;
-        for (int64_t i = 0; i < inner; ++i) out[i] = 0;
-        for (int64_t j = 0; j < n; ++j) {
-          const T* row = x + (o * n + j) * inner;
-          for (int64_t i = 0; i < inner; ++i) out[i] += row[i];
-        }
-      },
-      kParallelGrain / (n * inner + 1));
+  if (inner == 1)
+    parallel_rows_isa<sum_rows<T>>(outer, n, x, y, n);
+  else
+    parallel_rows_isa<sum_inner_rows<T>>(outer, n * inner, x, y, n, inner);
 }
 
 template <class T>

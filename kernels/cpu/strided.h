@@ -15,20 +15,20 @@ namespace dml::cpu {
 
 using kernels::StridedLayout;
 
-// body(out_index, offsets) is called once per output element.
+// row(out_index, offsets, inner) is called once per row of the last
+// dimension: its `inner` outputs start at out_index, and input k's elements
+// at offsets[k], L.strides[k].back() apart. Rows run on several threads.
 template <size_t K, class F>
-void for_each_strided(const StridedLayout<K>& L, F&& body) {
+void for_each_strided_row(const StridedLayout<K>& L, F&& row_body) {
   const int nd = int(L.shape.size());
   if (nd == 0) {
-    body(int64_t(0), std::array<int64_t, K>{});
+    row_body(int64_t(0), std::array<int64_t, K>{}, int64_t(1));
     return;
   }
   const int64_t inner = L.shape[nd - 1];
   if (inner == 0) return;
   int64_t rows = 1;
   for (int d = 0; d + 1 < nd; ++d) rows *= L.shape[d];
-  std::array<int64_t, K> inner_stride;
-  for (size_t k = 0; k < K; ++k) inner_stride[k] = L.strides[k][nd - 1];
   parallel_for(
       rows,
       [&](int64_t row) {
@@ -39,13 +39,28 @@ void for_each_strided(const StridedLayout<K>& L, F&& body) {
           rem /= L.shape[d];
           for (size_t k = 0; k < K; ++k) off[k] += i * L.strides[k][d];
         }
-        int64_t base = row * inner;
-        for (int64_t j = 0; j < inner; ++j) {
-          body(base + j, off);
-          for (size_t k = 0; k < K; ++k) off[k] += inner_stride[k];
-        }
+        row_body(row * inner, off, inner);
       },
-      kParallelGrain / (inner > 0 ? inner : 1));
+      kParallelGrain / inner);
+}
+
+// The stride of input k along the last dimension (0 for a 0-d layout).
+template <size_t K>
+int64_t inner_stride(const StridedLayout<K>& L, size_t k) {
+  return L.shape.empty() ? 0 : L.strides[k].back();
+}
+
+// body(out_index, offsets) is called once per output element.
+template <size_t K, class F>
+void for_each_strided(const StridedLayout<K>& L, F&& body) {
+  std::array<int64_t, K> step;
+  for (size_t k = 0; k < K; ++k) step[k] = inner_stride(L, k);
+  for_each_strided_row(L, [&](int64_t base, std::array<int64_t, K> off, int64_t inner) {
+    for (int64_t j = 0; j < inner; ++j) {
+      body(base + j, off);
+      for (size_t k = 0; k < K; ++k) off[k] += step[k];
+    }
+  });
 }
 
 // Copies x (read through `in_strides`) into the contiguous `out` of `shape`:
