@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "base/dtype.h"
-#include "base/parallel.h"
+#include "kernels/cpu/elementwise.h"
 
 namespace dml::cpu {
 
@@ -45,9 +45,10 @@ class ScratchBuffer {
   size_t size_ = 0;
 };
 
-// out[i] = the bf16 nearest p[i] (ties to even), for n values.
+// out[i] = the bf16 nearest p[i] (ties to even), for n values: the cast
+// kernel, on the active path's vector code.
 inline void narrow(const float* p, bf16* out, int64_t n) {
-  parallel_for(n, [&](int64_t i) { out[i] = to_bf16(p[i]); });
+  cast<float, bf16>(p, out, n);
 }
 
 }  // namespace dml::cpu
