@@ -1,0 +1,309 @@
+#include "kernels/cpu/conv_winograd_nchw.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "base/error.h"
+#include "base/parallel.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/isa_dispatch.h"
+#include "kernels/cpu/winograd_f2x3.h"
+
+namespace dml::cpu {
+
+namespace {
+
+constexpr int kTile = 16;  // 4 x 4 transformed values per tile
+// Below this many channels on either side the GEMMs are too thin to repay
+// the transforms.
+constexpr int64_t kMinChannels = 16;
+// A block's transformed operands (16 x tiles x (in + out channels) floats)
+// aim at 8 MiB, with between kMinTiles and kMaxTiles tiles (each of the 16
+// GEMMs packs its weights once per block).
+constexpr int64_t kBlockFloats = int64_t(2) << 20;
+constexpr int64_t kMinTiles = 32, kMaxTiles = 256;
+
+int64_t ceil_div(int64_t x, int64_t y) {
+  return (x + y - 1) / y;
+}
+
+// The tiles of a pass: rows x cols per image of height x width, tile rows
+// counted over the batch; `line` floats hold one input row with its padding
+// (a zero column left, zeros right up to the last tile's end).
+struct Grid {
+  int64_t height, width, rows, cols, tile_rows, line;
+};
+
+Grid grid_of(const ConvShape& s) {
+  const int64_t rows = ceil_div(s.h, 2), cols = ceil_div(s.w, 2);
+  return {s.h, s.w, rows, cols, s.n * rows, 2 * cols + 2};
+}
+
+// Whole tile rows per block, and at least one block per thread.
+struct Blocking {
+  int64_t rows_per_block, blocks;
+  int threads;
+};
+
+Blocking blocking(const Grid& g, int64_t in_channels, int64_t out_channels) {
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const int64_t target =
+      std::clamp(kBlockFloats / (kTile * (in_channels + out_channels)), kMinTiles, kMaxTiles);
+  const int64_t rows =
+      std::max<int64_t>(1, std::min(target / g.cols, ceil_div(g.tile_rows, threads)));
+  const int64_t blocks = ceil_div(g.tile_rows, rows);
+  return {rows, blocks, int(std::min<int64_t>(threads, blocks))};
+}
+
+// Where the plane of `channel` starts in tile row `row`'s image (`channels`
+// planes per image).
+int64_t plane_start(const Grid& g, int64_t row, int64_t channels, int64_t channel) {
+  return (row / g.rows * channels + channel) * g.height * g.width;
+}
+
+// Copies image row `iy` (of the plane at `plane`) into a padded line, zeros
+// where it lies outside the image.
+DML_ISA_BODY void padded_line(const Grid& g, const float* plane, int64_t iy, int64_t offset,
+                              int64_t length, float* line) {
+  if (iy < 0 || iy >= g.height) {
+    std::fill(line, line + length, 0.f);
+    return;
+  }
+  std::fill(line, line + offset, 0.f);
+  std::memcpy(line + offset, plane + iy * g.width, sizeof(float) * size_t(g.width));
+  std::fill(line + offset + g.width, line + length, 0.f);
+}
+
+// V = B^T d B of the tiles in tile rows [first, first + count) of x
+// (`channels` planes per image): v[e][c][t], e = 4 i + j, t = (row - first)
+// * cols + tile column. `lines`: four padded lines.
+DML_ISA_BODY void input_tiles(Grid g, const float* __restrict x, int64_t channels, int64_t first,
+                              int64_t count, float* __restrict lines, float* __restrict v) {
+  const int64_t tiles = count * g.cols, stride = channels * tiles;
+  float* const l[4] = {lines, lines + g.line, lines + 2 * g.line, lines + 3 * g.line};
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t r = 0; r < count; ++r) {
+      const int64_t row = first + r, ty = row % g.rows;
+      const float* plane = x + plane_start(g, row, channels, c);
+      for (int i = 0; i < 4; ++i) padded_line(g, plane, 2 * ty - 1 + i, 1, g.line, l[i]);
+      float* out = v + c * tiles + r * g.cols;
+      for (int64_t tx = 0; tx < g.cols; ++tx) {
+        std::array<float, 4> col[4];  // col[j][i]: column j transformed
+        for (int j = 0; j < 4; ++j)
+          col[j] = winograd::input(l[0][2 * tx + j], l[1][2 * tx + j], l[2][2 * tx + j],
+                                   l[3][2 * tx + j]);
+        for (int i = 0; i < 4; ++i) {
+          const auto t = winograd::input(col[0][i], col[1][i], col[2][i], col[3][i]);
+          for (int j = 0; j < 4; ++j) out[(4 * i + j) * stride + tx] = t[j];
+        }
+      }
+    }
+}
+
+// y = A^T M A (+ bias) for the tiles of tile rows [first, first + count):
+// m[e][o][t] as input_tiles lays out v, y with `channels` planes per image.
+// `lines`: two lines of 2 * cols, the tile row's outputs before clipping.
+DML_ISA_BODY void output_tiles(Grid g, const float* __restrict m, int64_t channels, int64_t first,
+                               int64_t count, const float* bias, float* __restrict lines,
+                               float* __restrict y) {
+  const int64_t tiles = count * g.cols, stride = channels * tiles;
+  float* const top = lines;
+  float* const bottom = lines + 2 * g.cols;
+  for (int64_t o = 0; o < channels; ++o)
+    for (int64_t r = 0; r < count; ++r) {
+      const float* in = m + o * tiles + r * g.cols;
+      for (int64_t tx = 0; tx < g.cols; ++tx) {
+        std::array<float, 2> col[4];  // col[j][a]: column j transformed
+        for (int j = 0; j < 4; ++j)
+          col[j] = winograd::output(in[j * stride + tx], in[(4 + j) * stride + tx],
+                                    in[(8 + j) * stride + tx], in[(12 + j) * stride + tx]);
+        const auto t = winograd::output(col[0][0], col[1][0], col[2][0], col[3][0]);
+        const auto b = winograd::output(col[0][1], col[1][1], col[2][1], col[3][1]);
+        top[2 * tx] = t[0];
+        top[2 * tx + 1] = t[1];
+        bottom[2 * tx] = b[0];
+        bottom[2 * tx + 1] = b[1];
+      }
+      const int64_t row = first + r;
+      const float add = bias ? bias[o] : 0.f;
+      float* out = y + plane_start(g, row, channels, o) + 2 * (row % g.rows) * g.width;
+      for (int64_t x = 0; x < g.width; ++x) out[x] = top[x] + add;
+      if (2 * (row % g.rows) + 1 < g.height)
+        for (int64_t x = 0; x < g.width; ++x) out[g.width + x] = bottom[x] + add;
+    }
+}
+
+// A dY A^T, the products' gradients, for the tiles of tile rows [first,
+// first + count) of dy (`channels` planes per image), laid out as
+// input_tiles lays out v. `lines`: two padded lines (no left padding: a
+// tile's outputs start at its own column).
+DML_ISA_BODY void gradient_tiles(Grid g, const float* __restrict dy, int64_t channels,
+                                 int64_t first, int64_t count, float* __restrict lines,
+                                 float* __restrict d) {
+  const int64_t tiles = count * g.cols, stride = channels * tiles;
+  float* const l[2] = {lines, lines + g.line};
+  for (int64_t o = 0; o < channels; ++o)
+    for (int64_t r = 0; r < count; ++r) {
+      const int64_t row = first + r, ty = row % g.rows;
+      const float* plane = dy + plane_start(g, row, channels, o);
+      for (int a = 0; a < 2; ++a) padded_line(g, plane, 2 * ty + a, 0, 2 * g.cols, l[a]);
+      float* out = d + o * tiles + r * g.cols;
+      for (int64_t tx = 0; tx < g.cols; ++tx) {
+        std::array<float, 4> col[2];  // col[b][i]: column b transformed
+        for (int b = 0; b < 2; ++b)
+          col[b] = winograd::output_transposed(l[0][2 * tx + b], l[1][2 * tx + b]);
+        for (int i = 0; i < 4; ++i) {
+          const auto t = winograd::output_transposed(col[0][i], col[1][i]);
+          for (int j = 0; j < 4; ++j) out[(4 * i + j) * stride + tx] = t[j];
+        }
+      }
+    }
+}
+
+// u[e][p][q] = (G g G^T)[e] of each kernel g = w[o][c]: (p, q) = (o, c) for
+// the forward; for the backward data (p, q) = (c, o) and g flipped in both
+// axes. In double, rounded once.
+std::vector<float> transformed_weights(const ConvShape& s, const float* w, bool for_data_gradient) {
+  const int64_t o = s.o, c = s.c, pairs = o * c;
+  std::vector<float> u(size_t(kTile * pairs));
+  parallel_for(
+      pairs,
+      [&](int64_t k) {
+        const int64_t oc = k / c, ic = k % c;
+        const float* g = w + k * 9;
+        const auto t = winograd::weight_tile<double>([&](int ky, int kx) {
+          return double(for_data_gradient ? g[(2 - ky) * 3 + 2 - kx] : g[ky * 3 + kx]);
+        });
+        const int64_t at = for_data_gradient ? ic * o + oc : k;
+        for (int e = 0; e < kTile; ++e) u[size_t(e * pairs + at)] = float(t[e / 4][e % 4]);
+      },
+      1024);
+  return u;
+}
+
+std::unique_ptr<float[]> uninitialised(int64_t floats) {
+  return std::unique_ptr<float[]>(new float[size_t(floats)]);
+}
+
+// y (out_channels planes) = the Winograd convolution of x (in_channels
+// planes) with u [16, out_channels, in_channels], plus bias if non-null.
+void winograd_conv(const Grid& g, int64_t in_channels, int64_t out_channels, const float* x,
+                   const float* u, const float* bias, float* y) {
+  const Blocking b = blocking(g, in_channels, out_channels);
+  const int64_t most = b.rows_per_block * g.cols;
+  const int64_t per_thread = kTile * most * (in_channels + out_channels) + 4 * g.line;
+  const auto scratch = uninitialised(per_thread * b.threads);
+  const Isa isa = active_isa();
+#pragma omp parallel for num_threads(b.threads) schedule(dynamic, 1) if (b.threads > 1)
+  for (int64_t i = 0; i < b.blocks; ++i) {
+    const int64_t first = i * b.rows_per_block,
+                  count = std::min(b.rows_per_block, g.tile_rows - first), tiles = count * g.cols;
+    float* const v = scratch.get() + omp_get_thread_num() * per_thread;
+    float* const m = v + kTile * in_channels * tiles;
+    float* const lines = m + kTile * out_channels * tiles;
+    run_for_isa<input_tiles>(isa, g, x, in_channels, first, count, lines, v);
+    for (int e = 0; e < kTile; ++e)
+      gemm<float>(false, false, out_channels, tiles, in_channels, 1.f,
+                  u + e * out_channels * in_channels, in_channels, v + e * in_channels * tiles,
+                  tiles, 0.f, m + e * out_channels * tiles, tiles);
+    run_for_isa<output_tiles>(isa, g, m, out_channels, first, count, bias, lines, y);
+  }
+}
+
+void check_shape(const ConvShape& s) {
+  DML_CHECK(!s.channels_last && s.kh == 3 && s.kw == 3 && s.stride_h == 1 && s.stride_w == 1 &&
+                s.pad_h == 1 && s.pad_w == 1 && s.dil_h == 1 && s.dil_w == 1 && s.groups == 1,
+            "winograd_conv: a 3x3, stride-1, padding-1 NCHW convolution of one group expected");
+}
+
+}  // namespace
+
+bool winograd_conv_applies(const ConvShape& s) {
+  return !s.channels_last && s.kh == 3 && s.kw == 3 && s.stride_h == 1 && s.stride_w == 1 &&
+         s.pad_h == 1 && s.pad_w == 1 && s.dil_h == 1 && s.dil_w == 1 && s.groups == 1 &&
+         s.c >= kMinChannels && s.o >= kMinChannels && active_isa() >= Isa::avx2;
+}
+
+void winograd_conv_forward(const ConvShape& s, const float* x, const float* w, const float* bias,
+                           float* y) {
+  check_shape(s);
+  const std::vector<float> u = transformed_weights(s, w, false);
+  winograd_conv(grid_of(s), s.c, s.o, x, u.data(), bias, y);
+}
+
+void winograd_conv_backward_data(const ConvShape& s, const float* dy, const float* w, float* dx) {
+  check_shape(s);
+  const std::vector<float> u = transformed_weights(s, w, true);
+  winograd_conv(grid_of(s), s.o, s.c, dy, u.data(), nullptr, dx);
+}
+
+void winograd_conv_backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw,
+                                   float* db) {
+  check_shape(s);
+  const Grid g = grid_of(s);
+  const int64_t c = s.c, o = s.o, pairs = o * c;
+  const Blocking b = blocking(g, c, o);
+  const int64_t most = b.rows_per_block * g.cols;
+  const int64_t per_thread = kTile * most * (c + o) + 4 * g.line;
+  const auto scratch = uninitialised(per_thread * b.threads);
+  // dU [16, O, C] per thread.
+  std::vector<float> du(size_t(b.threads * kTile * pairs), 0.f);
+  const Isa isa = active_isa();
+#pragma omp parallel for num_threads(b.threads) schedule(dynamic, 1) if (b.threads > 1)
+  for (int64_t i = 0; i < b.blocks; ++i) {
+    const int64_t first = i * b.rows_per_block,
+                  count = std::min(b.rows_per_block, g.tile_rows - first), tiles = count * g.cols;
+    const int thread = omp_get_thread_num();
+    float* const v = scratch.get() + thread * per_thread;
+    float* const d = v + kTile * c * tiles;
+    float* const lines = d + kTile * o * tiles;
+    float* const acc = du.data() + thread * kTile * pairs;
+    run_for_isa<input_tiles>(isa, g, x, c, first, count, lines, v);
+    run_for_isa<gradient_tiles>(isa, g, dy, o, first, count, lines, d);
+    for (int e = 0; e < kTile; ++e)
+      gemm<float>(false, true, o, c, tiles, 1.f, d + e * o * tiles, tiles, v + e * c * tiles, tiles,
+                  1.f, acc + e * pairs, c);
+  }
+  // The threads' sums, then dW = G^T dU G per kernel, in double.
+  parallel_for(
+      pairs,
+      [&](int64_t k) {
+        double t[4][4];
+        for (int e = 0; e < kTile; ++e) {
+          double sum = 0;
+          for (int th = 0; th < b.threads; ++th) sum += du[size_t((th * kTile + e) * pairs + k)];
+          t[e / 4][e % 4] = sum;
+        }
+        std::array<double, 3> col[4];  // col[j][ky]: column j transformed
+        for (int j = 0; j < 4; ++j)
+          col[j] = winograd::weight_transposed(t[0][j], t[1][j], t[2][j], t[3][j]);
+        for (int ky = 0; ky < 3; ++ky) {
+          const auto row =
+              winograd::weight_transposed(col[0][ky], col[1][ky], col[2][ky], col[3][ky]);
+          for (int kx = 0; kx < 3; ++kx) dw[k * 9 + ky * 3 + kx] = float(row[kx]);
+        }
+      },
+      1024);
+  if (db) {
+    const int64_t plane = s.h * s.w;
+    parallel_for(
+        o,
+        [&](int64_t oc) {
+          float sum = 0;
+          for (int64_t n = 0; n < s.n; ++n) {
+            const float* p = dy + (n * o + oc) * plane;
+            for (int64_t i = 0; i < plane; ++i) sum += p[i];
+          }
+          db[oc] = sum;
+        },
+        1);
+  }
+}
+
+}  // namespace dml::cpu
