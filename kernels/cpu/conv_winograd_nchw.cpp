@@ -34,15 +34,18 @@ int64_t ceil_div(int64_t x, int64_t y) {
 }
 
 // The tiles of a pass: rows x cols per image of height x width, tile rows
-// counted over the batch; `line` floats hold one input row with its padding
-// (a zero column left, zeros right up to the last tile's end).
+// counted over the batch. The transforms run over a block's tile rows as one
+// flat vector loop, so each tile row has cols + 1 slots: its tiles and a
+// spare one, which the GEMMs carry along (its outputs are never written, its
+// output gradient is zero). A slot's input columns start at twice its index
+// in lines of `line` floats: an input row, a zero column left, zeros right.
 struct Grid {
-  int64_t height, width, rows, cols, tile_rows, line;
+  int64_t height, width, rows, cols, tile_rows, slots, line;
 };
 
 Grid grid_of(const ConvShape& s) {
   const int64_t rows = ceil_div(s.h, 2), cols = ceil_div(s.w, 2);
-  return {s.h, s.w, rows, cols, s.n * rows, 2 * cols + 2};
+  return {s.h, s.w, rows, cols, s.n * rows, cols + 1, 2 * (cols + 1)};
 }
 
 // Whole tile rows per block, and at least one block per thread.
@@ -56,9 +59,18 @@ Blocking blocking(const Grid& g, int64_t in_channels, int64_t out_channels) {
   const int64_t target =
       std::clamp(kBlockFloats / (kTile * (in_channels + out_channels)), kMinTiles, kMaxTiles);
   const int64_t rows =
-      std::max<int64_t>(1, std::min(target / g.cols, ceil_div(g.tile_rows, threads)));
+      std::max<int64_t>(1, std::min(target / g.slots, ceil_div(g.tile_rows, threads)));
   const int64_t blocks = ceil_div(g.tile_rows, rows);
   return {rows, blocks, int(std::min<int64_t>(threads, blocks))};
+}
+
+// A block's scratch: the transformed operands of its slots (16 per slot and
+// channel) and four lines per tile row, plus two floats past them (the last
+// slot's spare columns).
+int64_t scratch_floats(const Grid& g, const Blocking& b, int64_t in_channels,
+                       int64_t out_channels) {
+  const int64_t slots = b.rows_per_block * g.slots;
+  return kTile * slots * (in_channels + out_channels) + 4 * (2 * slots + 2);
 }
 
 // Where the plane of `channel` starts in tile row `row`'s image (`channels`
@@ -67,103 +79,116 @@ int64_t plane_start(const Grid& g, int64_t row, int64_t channels, int64_t channe
   return (row / g.rows * channels + channel) * g.height * g.width;
 }
 
-// Copies image row `iy` (of the plane at `plane`) into a padded line, zeros
-// where it lies outside the image.
+// Copies image row `iy` (of the plane at `plane`) into a line from `offset`,
+// zeros around it and where the row lies outside the image.
 DML_ISA_BODY void padded_line(const Grid& g, const float* plane, int64_t iy, int64_t offset,
-                              int64_t length, float* line) {
+                              float* line) {
   if (iy < 0 || iy >= g.height) {
-    std::fill(line, line + length, 0.f);
+    std::fill(line, line + g.line, 0.f);
     return;
   }
   std::fill(line, line + offset, 0.f);
   std::memcpy(line + offset, plane + iy * g.width, sizeof(float) * size_t(g.width));
-  std::fill(line + offset + g.width, line + length, 0.f);
+  std::fill(line + offset + g.width, line + g.line, 0.f);
 }
 
-// V = B^T d B of the tiles in tile rows [first, first + count) of x
-// (`channels` planes per image): v[e][c][t], e = 4 i + j, t = (row - first)
-// * cols + tile column. `lines`: four padded lines.
+// V = B^T d B of the slots of tile rows [first, first + count) of x
+// (`channels` planes per image): v[e][c][z], e = 4 i + j, z = (row - first)
+// * slots + tile column. `lines`: four runs of count lines and two floats.
 DML_ISA_BODY void input_tiles(Grid g, const float* __restrict x, int64_t channels, int64_t first,
                               int64_t count, float* __restrict lines, float* __restrict v) {
-  const int64_t tiles = count * g.cols, stride = channels * tiles;
-  float* const l[4] = {lines, lines + g.line, lines + 2 * g.line, lines + 3 * g.line};
-  for (int64_t c = 0; c < channels; ++c)
+  const int64_t slots = count * g.slots, run = 2 * slots + 2, stride = channels * slots;
+  const float* const l[4] = {lines, lines + run, lines + 2 * run, lines + 3 * run};
+  for (int i = 0; i < 4; ++i) std::fill(lines + i * run + 2 * slots, lines + (i + 1) * run, 0.f);
+  for (int64_t c = 0; c < channels; ++c) {
     for (int64_t r = 0; r < count; ++r) {
       const int64_t row = first + r, ty = row % g.rows;
       const float* plane = x + plane_start(g, row, channels, c);
-      for (int i = 0; i < 4; ++i) padded_line(g, plane, 2 * ty - 1 + i, 1, g.line, l[i]);
-      float* out = v + c * tiles + r * g.cols;
-      for (int64_t tx = 0; tx < g.cols; ++tx) {
-        std::array<float, 4> col[4];  // col[j][i]: column j transformed
-        for (int j = 0; j < 4; ++j)
-          col[j] = winograd::input(l[0][2 * tx + j], l[1][2 * tx + j], l[2][2 * tx + j],
-                                   l[3][2 * tx + j]);
-        for (int i = 0; i < 4; ++i) {
-          const auto t = winograd::input(col[0][i], col[1][i], col[2][i], col[3][i]);
-          for (int j = 0; j < 4; ++j) out[(4 * i + j) * stride + tx] = t[j];
-        }
+      for (int i = 0; i < 4; ++i)
+        padded_line(g, plane, 2 * ty - 1 + i, 1, lines + i * run + r * g.line);
+    }
+    float* out = v + c * slots;
+#pragma GCC ivdep
+    for (int64_t z = 0; z < slots; ++z) {
+      std::array<float, 4> col[4];  // col[j][i]: column j transformed
+      for (int j = 0; j < 4; ++j)
+        col[j] =
+            winograd::input(l[0][2 * z + j], l[1][2 * z + j], l[2][2 * z + j], l[3][2 * z + j]);
+      for (int i = 0; i < 4; ++i) {
+        const auto t = winograd::input(col[0][i], col[1][i], col[2][i], col[3][i]);
+        for (int j = 0; j < 4; ++j) out[(4 * i + j) * stride + z] = t[j];
       }
     }
+  }
 }
 
 // y = A^T M A (+ bias) for the tiles of tile rows [first, first + count):
-// m[e][o][t] as input_tiles lays out v, y with `channels` planes per image.
-// `lines`: two lines of 2 * cols, the tile row's outputs before clipping.
+// m[e][o][z] as input_tiles lays out v, y with `channels` planes per image.
+// `lines`: two runs of count lines, the outputs before clipping.
 DML_ISA_BODY void output_tiles(Grid g, const float* __restrict m, int64_t channels, int64_t first,
                                int64_t count, const float* bias, float* __restrict lines,
                                float* __restrict y) {
-  const int64_t tiles = count * g.cols, stride = channels * tiles;
+  const int64_t slots = count * g.slots, stride = channels * slots;
   float* const top = lines;
-  float* const bottom = lines + 2 * g.cols;
-  for (int64_t o = 0; o < channels; ++o)
-    for (int64_t r = 0; r < count; ++r) {
-      const float* in = m + o * tiles + r * g.cols;
-      for (int64_t tx = 0; tx < g.cols; ++tx) {
-        std::array<float, 2> col[4];  // col[j][a]: column j transformed
-        for (int j = 0; j < 4; ++j)
-          col[j] = winograd::output(in[j * stride + tx], in[(4 + j) * stride + tx],
-                                    in[(8 + j) * stride + tx], in[(12 + j) * stride + tx]);
-        const auto t = winograd::output(col[0][0], col[1][0], col[2][0], col[3][0]);
-        const auto b = winograd::output(col[0][1], col[1][1], col[2][1], col[3][1]);
-        top[2 * tx] = t[0];
-        top[2 * tx + 1] = t[1];
-        bottom[2 * tx] = b[0];
-        bottom[2 * tx + 1] = b[1];
-      }
-      const int64_t row = first + r;
-      const float add = bias ? bias[o] : 0.f;
-      float* out = y + plane_start(g, row, channels, o) + 2 * (row % g.rows) * g.width;
-      for (int64_t x = 0; x < g.width; ++x) out[x] = top[x] + add;
-      if (2 * (row % g.rows) + 1 < g.height)
-        for (int64_t x = 0; x < g.width; ++x) out[g.width + x] = bottom[x] + add;
+  float* const bottom = lines + 2 * slots;
+  for (int64_t o = 0; o < channels; ++o) {
+    const float* in = m + o * slots;
+#pragma GCC ivdep
+    for (int64_t z = 0; z < slots; ++z) {
+      std::array<float, 2> col[4];  // col[j][a]: column j transformed
+      for (int j = 0; j < 4; ++j)
+        col[j] = winograd::output(in[j * stride + z], in[(4 + j) * stride + z],
+                                  in[(8 + j) * stride + z], in[(12 + j) * stride + z]);
+      const auto t = winograd::output(col[0][0], col[1][0], col[2][0], col[3][0]);
+      const auto b = winograd::output(col[0][1], col[1][1], col[2][1], col[3][1]);
+      top[2 * z] = t[0];
+      top[2 * z + 1] = t[1];
+      bottom[2 * z] = b[0];
+      bottom[2 * z + 1] = b[1];
     }
+    const float add = bias ? bias[o] : 0.f;
+    for (int64_t r = 0; r < count; ++r) {
+      const int64_t row = first + r;
+      float* out = y + plane_start(g, row, channels, o) + 2 * (row % g.rows) * g.width;
+      const float* t = top + r * g.line;
+      for (int64_t x = 0; x < g.width; ++x) out[x] = t[x] + add;
+      if (2 * (row % g.rows) + 1 < g.height) {
+        const float* b = bottom + r * g.line;
+        for (int64_t x = 0; x < g.width; ++x) out[g.width + x] = b[x] + add;
+      }
+    }
+  }
 }
 
-// A dY A^T, the products' gradients, for the tiles of tile rows [first,
+// A dY A^T, the products' gradients, for the slots of tile rows [first,
 // first + count) of dy (`channels` planes per image), laid out as
-// input_tiles lays out v. `lines`: two padded lines (no left padding: a
-// tile's outputs start at its own column).
+// input_tiles lays out v; zero in the spare slots (their outputs lie past
+// the map). `lines`: two runs of count lines (no left padding: a tile's
+// outputs start at its own column).
 DML_ISA_BODY void gradient_tiles(Grid g, const float* __restrict dy, int64_t channels,
                                  int64_t first, int64_t count, float* __restrict lines,
                                  float* __restrict d) {
-  const int64_t tiles = count * g.cols, stride = channels * tiles;
-  float* const l[2] = {lines, lines + g.line};
-  for (int64_t o = 0; o < channels; ++o)
+  const int64_t slots = count * g.slots, stride = channels * slots;
+  const float* const l[2] = {lines, lines + 2 * slots};
+  for (int64_t o = 0; o < channels; ++o) {
     for (int64_t r = 0; r < count; ++r) {
       const int64_t row = first + r, ty = row % g.rows;
       const float* plane = dy + plane_start(g, row, channels, o);
-      for (int a = 0; a < 2; ++a) padded_line(g, plane, 2 * ty + a, 0, 2 * g.cols, l[a]);
-      float* out = d + o * tiles + r * g.cols;
-      for (int64_t tx = 0; tx < g.cols; ++tx) {
-        std::array<float, 4> col[2];  // col[b][i]: column b transformed
-        for (int b = 0; b < 2; ++b)
-          col[b] = winograd::output_transposed(l[0][2 * tx + b], l[1][2 * tx + b]);
-        for (int i = 0; i < 4; ++i) {
-          const auto t = winograd::output_transposed(col[0][i], col[1][i]);
-          for (int j = 0; j < 4; ++j) out[(4 * i + j) * stride + tx] = t[j];
-        }
+      for (int a = 0; a < 2; ++a)
+        padded_line(g, plane, 2 * ty + a, 0, lines + a * 2 * slots + r * g.line);
+    }
+    float* out = d + o * slots;
+#pragma GCC ivdep
+    for (int64_t z = 0; z < slots; ++z) {
+      std::array<float, 4> col[2];  // col[b][i]: column b transformed
+      for (int b = 0; b < 2; ++b)
+        col[b] = winograd::output_transposed(l[0][2 * z + b], l[1][2 * z + b]);
+      for (int i = 0; i < 4; ++i) {
+        const auto t = winograd::output_transposed(col[0][i], col[1][i]);
+        for (int j = 0; j < 4; ++j) out[(4 * i + j) * stride + z] = t[j];
       }
     }
+  }
 }
 
 // u[e][p][q] = (G g G^T)[e] of each kernel g = w[o][c]: (p, q) = (o, c) for
@@ -196,22 +221,21 @@ std::unique_ptr<float[]> uninitialised(int64_t floats) {
 void winograd_conv(const Grid& g, int64_t in_channels, int64_t out_channels, const float* x,
                    const float* u, const float* bias, float* y) {
   const Blocking b = blocking(g, in_channels, out_channels);
-  const int64_t most = b.rows_per_block * g.cols;
-  const int64_t per_thread = kTile * most * (in_channels + out_channels) + 4 * g.line;
+  const int64_t per_thread = scratch_floats(g, b, in_channels, out_channels);
   const auto scratch = uninitialised(per_thread * b.threads);
   const Isa isa = active_isa();
 #pragma omp parallel for num_threads(b.threads) schedule(dynamic, 1) if (b.threads > 1)
   for (int64_t i = 0; i < b.blocks; ++i) {
     const int64_t first = i * b.rows_per_block,
-                  count = std::min(b.rows_per_block, g.tile_rows - first), tiles = count * g.cols;
+                  count = std::min(b.rows_per_block, g.tile_rows - first), slots = count * g.slots;
     float* const v = scratch.get() + omp_get_thread_num() * per_thread;
-    float* const m = v + kTile * in_channels * tiles;
-    float* const lines = m + kTile * out_channels * tiles;
+    float* const m = v + kTile * in_channels * slots;
+    float* const lines = m + kTile * out_channels * slots;
     run_for_isa<input_tiles>(isa, g, x, in_channels, first, count, lines, v);
     for (int e = 0; e < kTile; ++e)
-      gemm<float>(false, false, out_channels, tiles, in_channels, 1.f,
-                  u + e * out_channels * in_channels, in_channels, v + e * in_channels * tiles,
-                  tiles, 0.f, m + e * out_channels * tiles, tiles);
+      gemm<float>(false, false, out_channels, slots, in_channels, 1.f,
+                  u + e * out_channels * in_channels, in_channels, v + e * in_channels * slots,
+                  slots, 0.f, m + e * out_channels * slots, slots);
     run_for_isa<output_tiles>(isa, g, m, out_channels, first, count, bias, lines, y);
   }
 }
@@ -249,8 +273,7 @@ void winograd_conv_backward_filter(const ConvShape& s, const float* x, const flo
   const Grid g = grid_of(s);
   const int64_t c = s.c, o = s.o, pairs = o * c;
   const Blocking b = blocking(g, c, o);
-  const int64_t most = b.rows_per_block * g.cols;
-  const int64_t per_thread = kTile * most * (c + o) + 4 * g.line;
+  const int64_t per_thread = scratch_floats(g, b, c, o);
   const auto scratch = uninitialised(per_thread * b.threads);
   // dU [16, O, C] per thread.
   std::vector<float> du(size_t(b.threads * kTile * pairs), 0.f);
@@ -258,16 +281,16 @@ void winograd_conv_backward_filter(const ConvShape& s, const float* x, const flo
 #pragma omp parallel for num_threads(b.threads) schedule(dynamic, 1) if (b.threads > 1)
   for (int64_t i = 0; i < b.blocks; ++i) {
     const int64_t first = i * b.rows_per_block,
-                  count = std::min(b.rows_per_block, g.tile_rows - first), tiles = count * g.cols;
+                  count = std::min(b.rows_per_block, g.tile_rows - first), slots = count * g.slots;
     const int thread = omp_get_thread_num();
     float* const v = scratch.get() + thread * per_thread;
-    float* const d = v + kTile * c * tiles;
-    float* const lines = d + kTile * o * tiles;
+    float* const d = v + kTile * c * slots;
+    float* const lines = d + kTile * o * slots;
     float* const acc = du.data() + thread * kTile * pairs;
     run_for_isa<input_tiles>(isa, g, x, c, first, count, lines, v);
     run_for_isa<gradient_tiles>(isa, g, dy, o, first, count, lines, d);
     for (int e = 0; e < kTile; ++e)
-      gemm<float>(false, true, o, c, tiles, 1.f, d + e * o * tiles, tiles, v + e * c * tiles, tiles,
+      gemm<float>(false, true, o, c, slots, 1.f, d + e * o * slots, slots, v + e * c * slots, slots,
                   1.f, acc + e * pairs, c);
   }
   // The threads' sums, then dW = G^T dU G per kernel, in double.
