@@ -21,8 +21,9 @@ namespace {
 
 constexpr int kTile = 16;  // 4 x 4 transformed values per tile
 // Below this many channels on either side the GEMMs are too thin to repay
-// the transforms.
-constexpr int64_t kMinChannels = 16;
+// the transforms. Below this map side (a 2x2 map: one tile per image, half
+// of each GEMM's columns spare slots) the direct convolution is faster.
+constexpr int64_t kMinChannels = 16, kMinSide = 4;
 // A block's transformed operands (16 x tiles x (in + out channels) floats)
 // aim at 8 MiB, with between kMinTiles and kMaxTiles tiles (each of the 16
 // GEMMs packs its weights once per block).
@@ -191,24 +192,65 @@ DML_ISA_BODY void gradient_tiles(Grid g, const float* __restrict dy, int64_t cha
   }
 }
 
-// u[e][p][q] = (G g G^T)[e] of each kernel g = w[o][c]: (p, q) = (o, c) for
-// the forward; for the backward data (p, q) = (c, o) and g flipped in both
-// axes. In double, rounded once.
-std::vector<float> transformed_weights(const ConvShape& s, const float* w, bool for_data_gradient) {
-  const int64_t o = s.o, c = s.c, pairs = o * c;
-  std::vector<float> u(size_t(kTile * pairs));
+// Kernels and their transforms in planes: element e of transform k at
+// [e * count + k], so that one vector loop runs over kernels. The loops below
+// take the kernels [begin, end) of `count`.
+
+// u[e] = (G g G^T)[e] of the kernels g, element t of kernel k at
+// g[k * kernel_stride + t * tap_stride]; in double, rounded once.
+DML_ISA_BODY void weight_tiles(const float* __restrict g, int64_t kernel_stride, int64_t tap_stride,
+                               int64_t count, int64_t begin, int64_t end, float* __restrict u) {
+#pragma GCC ivdep
+  for (int64_t k = begin; k < end; ++k) {
+    const auto t = winograd::weight_tile<double>(
+        [&](int ky, int kx) { return double(g[k * kernel_stride + (ky * 3 + kx) * tap_stride]); });
+    for (int e = 0; e < kTile; ++e) u[e * count + k] = float(t[e / 4][e % 4]);
+  }
+}
+
+// dw[k * 9 + t] = (G^T dU G)[t], dU[e] at du[e * count + k], in double.
+DML_ISA_BODY void weight_gradients(const float* __restrict du, int64_t count, int64_t begin,
+                                   int64_t end, float* __restrict dw) {
+#pragma GCC ivdep
+  for (int64_t k = begin; k < end; ++k) {
+    std::array<double, 3> col[4];  // col[j][ky]: column j transformed
+    for (int j = 0; j < 4; ++j)
+      col[j] =
+          winograd::weight_transposed<double>(du[j * count + k], du[(4 + j) * count + k],
+                                              du[(8 + j) * count + k], du[(12 + j) * count + k]);
+    for (int ky = 0; ky < 3; ++ky) {
+      const auto row = winograd::weight_transposed(col[0][ky], col[1][ky], col[2][ky], col[3][ky]);
+      for (int kx = 0; kx < 3; ++kx) dw[k * 9 + ky * 3 + kx] = float(row[kx]);
+    }
+  }
+}
+
+// Adds the runs add[s], s < runs, of `count` floats each to sum.
+DML_ISA_BODY void add_runs(const float* __restrict add, int runs, int64_t count, int64_t begin,
+                           int64_t end, float* __restrict sum) {
+  for (int s = 0; s < runs; ++s)
+    for (int64_t k = begin; k < end; ++k) sum[k] += add[s * count + k];
+}
+
+// Runs a plane loop over `count` kernels in parallel chunks.
+template <class F>
+void over_kernels(int64_t count, F&& loop) {
+  constexpr int64_t kChunk = 2048;
   parallel_for(
-      pairs,
-      [&](int64_t k) {
-        const int64_t oc = k / c, ic = k % c;
-        const float* g = w + k * 9;
-        const auto t = winograd::weight_tile<double>([&](int ky, int kx) {
-          return double(for_data_gradient ? g[(2 - ky) * 3 + 2 - kx] : g[ky * 3 + kx]);
-        });
-        const int64_t at = for_data_gradient ? ic * o + oc : k;
-        for (int e = 0; e < kTile; ++e) u[size_t(e * pairs + at)] = float(t[e / 4][e % 4]);
-      },
-      1024);
+      ceil_div(count, kChunk),
+      [&](int64_t i) { loop(i * kChunk, std::min(count, (i + 1) * kChunk)); }, 1);
+}
+
+// u[e][o][c] = (G g G^T)[e] of each kernel g = w[o][c], flipped in both axes
+// for the backward data.
+std::vector<float> transformed_weights(const ConvShape& s, const float* w, bool flip) {
+  const int64_t pairs = s.o * s.c;
+  std::vector<float> u(size_t(kTile * pairs));
+  const Isa isa = active_isa();
+  over_kernels(pairs, [&](int64_t begin, int64_t end) {
+    run_for_isa<weight_tiles>(isa, flip ? w + 8 : w, int64_t(9), int64_t(flip ? -1 : 1), pairs,
+                              begin, end, u.data());
+  });
   return u;
 }
 
@@ -217,9 +259,10 @@ std::unique_ptr<float[]> uninitialised(int64_t floats) {
 }
 
 // y (out_channels planes) = the Winograd convolution of x (in_channels
-// planes) with u [16, out_channels, in_channels], plus bias if non-null.
+// planes) with u [16, out_channels, in_channels] (or, `transposed`, [16,
+// in_channels, out_channels]), plus bias if non-null.
 void winograd_conv(const Grid& g, int64_t in_channels, int64_t out_channels, const float* x,
-                   const float* u, const float* bias, float* y) {
+                   const float* u, bool transposed, const float* bias, float* y) {
   const Blocking b = blocking(g, in_channels, out_channels);
   const int64_t per_thread = scratch_floats(g, b, in_channels, out_channels);
   const auto scratch = uninitialised(per_thread * b.threads);
@@ -233,9 +276,9 @@ void winograd_conv(const Grid& g, int64_t in_channels, int64_t out_channels, con
     float* const lines = m + kTile * out_channels * slots;
     run_for_isa<input_tiles>(isa, g, x, in_channels, first, count, lines, v);
     for (int e = 0; e < kTile; ++e)
-      gemm<float>(false, false, out_channels, slots, in_channels, 1.f,
-                  u + e * out_channels * in_channels, in_channels, v + e * in_channels * slots,
-                  slots, 0.f, m + e * out_channels * slots, slots);
+      gemm<float>(transposed, false, out_channels, slots, in_channels, 1.f,
+                  u + e * out_channels * in_channels, transposed ? out_channels : in_channels,
+                  v + e * in_channels * slots, slots, 0.f, m + e * out_channels * slots, slots);
     run_for_isa<output_tiles>(isa, g, m, out_channels, first, count, bias, lines, y);
   }
 }
@@ -251,20 +294,21 @@ void check_shape(const ConvShape& s) {
 bool winograd_conv_applies(const ConvShape& s) {
   return !s.channels_last && s.kh == 3 && s.kw == 3 && s.stride_h == 1 && s.stride_w == 1 &&
          s.pad_h == 1 && s.pad_w == 1 && s.dil_h == 1 && s.dil_w == 1 && s.groups == 1 &&
-         s.c >= kMinChannels && s.o >= kMinChannels && active_isa() >= Isa::avx2;
+         s.c >= kMinChannels && s.o >= kMinChannels && s.h >= kMinSide && s.w >= kMinSide &&
+         active_isa() >= Isa::avx2;
 }
 
 void winograd_conv_forward(const ConvShape& s, const float* x, const float* w, const float* bias,
                            float* y) {
   check_shape(s);
   const std::vector<float> u = transformed_weights(s, w, false);
-  winograd_conv(grid_of(s), s.c, s.o, x, u.data(), bias, y);
+  winograd_conv(grid_of(s), s.c, s.o, x, u.data(), false, bias, y);
 }
 
 void winograd_conv_backward_data(const ConvShape& s, const float* dy, const float* w, float* dx) {
   check_shape(s);
   const std::vector<float> u = transformed_weights(s, w, true);
-  winograd_conv(grid_of(s), s.o, s.c, dy, u.data(), nullptr, dx);
+  winograd_conv(grid_of(s), s.o, s.c, dy, u.data(), true, nullptr, dx);
 }
 
 void winograd_conv_backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw,
@@ -293,26 +337,14 @@ void winograd_conv_backward_filter(const ConvShape& s, const float* x, const flo
       gemm<float>(false, true, o, c, slots, 1.f, d + e * o * slots, slots, v + e * c * slots, slots,
                   1.f, acc + e * pairs, c);
   }
-  // The threads' sums, then dW = G^T dU G per kernel, in double.
-  parallel_for(
-      pairs,
-      [&](int64_t k) {
-        double t[4][4];
-        for (int e = 0; e < kTile; ++e) {
-          double sum = 0;
-          for (int th = 0; th < b.threads; ++th) sum += du[size_t((th * kTile + e) * pairs + k)];
-          t[e / 4][e % 4] = sum;
-        }
-        std::array<double, 3> col[4];  // col[j][ky]: column j transformed
-        for (int j = 0; j < 4; ++j)
-          col[j] = winograd::weight_transposed(t[0][j], t[1][j], t[2][j], t[3][j]);
-        for (int ky = 0; ky < 3; ++ky) {
-          const auto row =
-              winograd::weight_transposed(col[0][ky], col[1][ky], col[2][ky], col[3][ky]);
-          for (int kx = 0; kx < 3; ++kx) dw[k * 9 + ky * 3 + kx] = float(row[kx]);
-        }
-      },
-      1024);
+  // The threads' sums, then dW = G^T dU G per kernel.
+  over_kernels(kTile * pairs, [&](int64_t begin, int64_t end) {
+    run_for_isa<add_runs>(isa, du.data() + kTile * pairs, b.threads - 1, kTile * pairs, begin, end,
+                          du.data());
+  });
+  over_kernels(pairs, [&](int64_t begin, int64_t end) {
+    run_for_isa<weight_gradients>(isa, du.data(), pairs, begin, end, dw);
+  });
   if (db) {
     const int64_t plane = s.h * s.w;
     parallel_for(

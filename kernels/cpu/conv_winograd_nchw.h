@@ -22,7 +22,8 @@ using kernels::ConvShape;
 
 // Whether the f32 convolution of this shape runs here: 3x3, stride 1,
 // padding 1, no dilation, one group, NCHW, enough channels on both sides to
-// fill the GEMMs, and an AVX2 path or better (the transforms' vector loops).
+// fill the GEMMs (16), maps of 4x4 or more (where it beats the direct
+// convolution), and an AVX2 path or better (the transforms' vector loops).
 bool winograd_conv_applies(const ConvShape& s);
 
 // conv2d.h's contracts for such a shape (winograd_conv_applies need not hold

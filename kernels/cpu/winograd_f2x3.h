@@ -44,7 +44,7 @@ __attribute__((always_inline)) inline std::array<T, 3> weight_transposed(T u0, T
 
 // U = G g G^T of one 3x3 kernel, g[ky][kx] read as at(ky, kx).
 template <class T, class At>
-std::array<std::array<T, 4>, 4> weight_tile(At at) {
+__attribute__((always_inline)) inline std::array<std::array<T, 4>, 4> weight_tile(At at) {
   std::array<std::array<T, 4>, 3> rows;  // G applied along each row: rows[ky][j]
   for (int ky = 0; ky < 3; ++ky) {
     const auto r = weight<T>(at(ky, 0), at(ky, 1), at(ky, 2));

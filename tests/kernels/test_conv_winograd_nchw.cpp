@@ -242,11 +242,15 @@ TEST_P(WinogradConvNchw, BackwardFilter) {
   }
 }
 
-// The rule conv2d.cpp dispatches by: the shape, enough channels, a vector path.
+// The rule conv2d.cpp dispatches by: the shape, enough channels, maps of
+// 4x4 or more, a vector path.
 TEST_P(WinogradConvNchw, AppliesToStrideOnePaddedThreeByThree) {
   const bool vector_path = isa() >= Isa::avx2;
   EXPECT_EQ(winograd_conv_applies(shape(2, 64, 16, 16, 64)), vector_path);
   EXPECT_EQ(winograd_conv_applies(shape(2, 16, 7, 9, 16)), vector_path);
+  EXPECT_EQ(winograd_conv_applies(shape(2, 256, 4, 4, 256)), vector_path);
+  EXPECT_FALSE(winograd_conv_applies(shape(2, 512, 2, 2, 512)));
+  EXPECT_FALSE(winograd_conv_applies(shape(2, 64, 16, 3, 64)));
   EXPECT_FALSE(winograd_conv_applies(shape(2, 8, 16, 16, 64)));
   EXPECT_FALSE(winograd_conv_applies(shape(2, 64, 16, 16, 8)));
   ConvShape s = shape(2, 64, 16, 16, 64);
