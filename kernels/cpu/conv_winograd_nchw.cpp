@@ -49,7 +49,8 @@ Grid grid_of(const ConvShape& s) {
   return {s.h, s.w, rows, cols, s.n * rows, cols + 1, 2 * (cols + 1)};
 }
 
-// Whole tile rows per block, and at least one block per thread.
+// Whole tile rows per block, and at least one block per thread (and one
+// thread, whose accumulators stay zero, for an empty batch).
 struct Blocking {
   int64_t rows_per_block, blocks;
   int threads;
@@ -62,7 +63,7 @@ Blocking blocking(const Grid& g, int64_t in_channels, int64_t out_channels) {
   const int64_t rows =
       std::max<int64_t>(1, std::min(target / g.slots, ceil_div(g.tile_rows, threads)));
   const int64_t blocks = ceil_div(g.tile_rows, rows);
-  return {rows, blocks, int(std::min<int64_t>(threads, blocks))};
+  return {rows, blocks, int(std::clamp<int64_t>(blocks, 1, threads))};
 }
 
 // A block's scratch: the transformed operands of its slots (16 per slot and

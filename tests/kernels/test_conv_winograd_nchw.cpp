@@ -47,13 +47,14 @@ std::string describe(const ConvShape& s) {
          " o=" + std::to_string(s.o);
 }
 
-// Odd and even sides, 1x1 and 2x2 maps, channels below and off 16, n = 1
-// and 3, then ResNet stages (small batches).
+// An empty batch (zero gradients), odd and even sides, 1x1 and 2x2 maps,
+// channels below and off 16, n = 1 and 3, then ResNet stages (small
+// batches).
 const ConvShape kShapes[] = {
-    shape(1, 16, 1, 1, 16),   shape(3, 17, 2, 2, 19),   shape(1, 5, 7, 5, 3),
-    shape(3, 20, 5, 6, 33),   shape(1, 16, 8, 8, 16),   shape(2, 3, 9, 4, 7),
-    shape(1, 33, 13, 11, 18), shape(2, 64, 16, 16, 64), shape(1, 128, 8, 8, 128),
-    shape(1, 256, 4, 4, 256), shape(1, 512, 2, 2, 512)};
+    shape(0, 16, 4, 4, 16),   shape(1, 16, 1, 1, 16),   shape(3, 17, 2, 2, 19),
+    shape(1, 5, 7, 5, 3),     shape(3, 20, 5, 6, 33),   shape(1, 16, 8, 8, 16),
+    shape(2, 3, 9, 4, 7),     shape(1, 33, 13, 11, 18), shape(2, 64, 16, 16, 64),
+    shape(1, 128, 8, 8, 128), shape(1, 256, 4, 4, 256), shape(1, 512, 2, 2, 512)};
 
 double eps() {
   return std::ldexp(1.0, -23);
