@@ -24,11 +24,11 @@ constexpr int kTile = 16;  // 4 x 4 transformed values per tile
 // the transforms. Below this map side (a 2x2 map: one tile per image, half
 // of each GEMM's columns spare slots) the direct convolution is faster.
 constexpr int64_t kMinChannels = 16, kMinSide = 4;
-// A block's transformed operands (16 x tiles x (in + out channels) floats)
-// aim at 8 MiB, with between kMinTiles and kMaxTiles tiles (each of the 16
+// A block's transformed operands (16 x slots x (in + out channels) floats)
+// aim at 8 MiB, with between kMinSlots and kMaxSlots slots (each of the 16
 // GEMMs packs its weights once per block).
 constexpr int64_t kBlockFloats = int64_t(2) << 20;
-constexpr int64_t kMinTiles = 32, kMaxTiles = 256;
+constexpr int64_t kMinSlots = 32, kMaxSlots = 256;
 
 int64_t ceil_div(int64_t x, int64_t y) {
   return (x + y - 1) / y;
@@ -59,7 +59,7 @@ struct Blocking {
 Blocking blocking(const Grid& g, int64_t in_channels, int64_t out_channels) {
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   const int64_t target =
-      std::clamp(kBlockFloats / (kTile * (in_channels + out_channels)), kMinTiles, kMaxTiles);
+      std::clamp(kBlockFloats / (kTile * (in_channels + out_channels)), kMinSlots, kMaxSlots);
   const int64_t rows =
       std::max<int64_t>(1, std::min(target / g.slots, ceil_div(g.tile_rows, threads)));
   const int64_t blocks = ceil_div(g.tile_rows, rows);
@@ -233,9 +233,9 @@ DML_ISA_BODY void add_runs(const float* __restrict add, int runs, int64_t count,
     for (int64_t k = begin; k < end; ++k) sum[k] += add[s * count + k];
 }
 
-// Runs a plane loop over `count` kernels in parallel chunks.
+// Runs a plane loop over [0, count) in parallel chunks.
 template <class F>
-void over_kernels(int64_t count, F&& loop) {
+void in_chunks(int64_t count, F&& loop) {
   constexpr int64_t kChunk = 2048;
   parallel_for(
       ceil_div(count, kChunk),
@@ -248,7 +248,7 @@ std::vector<float> transformed_weights(const ConvShape& s, const float* w, bool 
   const int64_t pairs = s.o * s.c;
   std::vector<float> u(size_t(kTile * pairs));
   const Isa isa = active_isa();
-  over_kernels(pairs, [&](int64_t begin, int64_t end) {
+  in_chunks(pairs, [&](int64_t begin, int64_t end) {
     run_for_isa<weight_tiles>(isa, flip ? w + 8 : w, int64_t(9), int64_t(flip ? -1 : 1), pairs,
                               begin, end, u.data());
   });
@@ -339,11 +339,11 @@ void winograd_conv_backward_filter(const ConvShape& s, const float* x, const flo
                   1.f, acc + e * pairs, c);
   }
   // The threads' sums, then dW = G^T dU G per kernel.
-  over_kernels(kTile * pairs, [&](int64_t begin, int64_t end) {
+  in_chunks(kTile * pairs, [&](int64_t begin, int64_t end) {
     run_for_isa<add_runs>(isa, du.data() + kTile * pairs, b.threads - 1, kTile * pairs, begin, end,
                           du.data());
   });
-  over_kernels(pairs, [&](int64_t begin, int64_t end) {
+  in_chunks(pairs, [&](int64_t begin, int64_t end) {
     run_for_isa<weight_gradients>(isa, du.data(), pairs, begin, end, dw);
   });
   if (db) {
