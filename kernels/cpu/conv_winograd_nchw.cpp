@@ -242,16 +242,26 @@ void in_chunks(int64_t count, F&& loop) {
       [&](int64_t i) { loop(i * kChunk, std::min(count, (i + 1) * kChunk)); }, 1);
 }
 
-// u[e][o][c] = (G g G^T)[e] of each kernel g = w[o][c], flipped in both axes
-// for the backward data.
-std::vector<float> transformed_weights(const ConvShape& s, const float* w, bool flip) {
+// The transformed weights as the GEMMs take them, [16, out, in]: u[e][o][c]
+// = (G g G^T)[e] of each kernel g = w[o][c] for the forward; for the
+// backward data u[e][c][o] of g flipped in both axes (a vector loop over o per
+// c, reading the kernels 9 C floats apart).
+std::vector<float> transformed_weights(const ConvShape& s, const float* w, bool for_data_gradient) {
   const int64_t pairs = s.o * s.c;
   std::vector<float> u(size_t(kTile * pairs));
   const Isa isa = active_isa();
-  in_chunks(pairs, [&](int64_t begin, int64_t end) {
-    run_for_isa<weight_tiles>(isa, flip ? w + 8 : w, int64_t(9), int64_t(flip ? -1 : 1), pairs,
-                              begin, end, u.data());
-  });
+  if (for_data_gradient)
+    parallel_for(
+        s.c,
+        [&](int64_t c) {
+          run_for_isa<weight_tiles>(isa, w + c * 9 + 8, 9 * s.c, int64_t(-1), pairs, int64_t(0),
+                                    s.o, u.data() + c * s.o);
+        },
+        1);
+  else
+    in_chunks(pairs, [&](int64_t begin, int64_t end) {
+      run_for_isa<weight_tiles>(isa, w, int64_t(9), int64_t(1), pairs, begin, end, u.data());
+    });
   return u;
 }
 
@@ -260,10 +270,9 @@ std::unique_ptr<float[]> uninitialised(int64_t floats) {
 }
 
 // y (out_channels planes) = the Winograd convolution of x (in_channels
-// planes) with u [16, out_channels, in_channels] (or, `transposed`, [16,
-// in_channels, out_channels]), plus bias if non-null.
+// planes) with u [16, out_channels, in_channels], plus bias if non-null.
 void winograd_conv(const Grid& g, int64_t in_channels, int64_t out_channels, const float* x,
-                   const float* u, bool transposed, const float* bias, float* y) {
+                   const float* u, const float* bias, float* y) {
   const Blocking b = blocking(g, in_channels, out_channels);
   const int64_t per_thread = scratch_floats(g, b, in_channels, out_channels);
   const auto scratch = uninitialised(per_thread * b.threads);
@@ -277,9 +286,9 @@ void winograd_conv(const Grid& g, int64_t in_channels, int64_t out_channels, con
     float* const lines = m + kTile * out_channels * slots;
     run_for_isa<input_tiles>(isa, g, x, in_channels, first, count, lines, v);
     for (int e = 0; e < kTile; ++e)
-      gemm<float>(transposed, false, out_channels, slots, in_channels, 1.f,
-                  u + e * out_channels * in_channels, transposed ? out_channels : in_channels,
-                  v + e * in_channels * slots, slots, 0.f, m + e * out_channels * slots, slots);
+      gemm<float>(false, false, out_channels, slots, in_channels, 1.f,
+                  u + e * out_channels * in_channels, in_channels, v + e * in_channels * slots,
+                  slots, 0.f, m + e * out_channels * slots, slots);
     run_for_isa<output_tiles>(isa, g, m, out_channels, first, count, bias, lines, y);
   }
 }
@@ -303,13 +312,13 @@ void winograd_conv_forward(const ConvShape& s, const float* x, const float* w, c
                            float* y) {
   check_shape(s);
   const std::vector<float> u = transformed_weights(s, w, false);
-  winograd_conv(grid_of(s), s.c, s.o, x, u.data(), false, bias, y);
+  winograd_conv(grid_of(s), s.c, s.o, x, u.data(), bias, y);
 }
 
 void winograd_conv_backward_data(const ConvShape& s, const float* dy, const float* w, float* dx) {
   check_shape(s);
   const std::vector<float> u = transformed_weights(s, w, true);
-  winograd_conv(grid_of(s), s.o, s.c, dy, u.data(), true, nullptr, dx);
+  winograd_conv(grid_of(s), s.o, s.c, dy, u.data(), nullptr, dx);
 }
 
 void winograd_conv_backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw,
