@@ -2,7 +2,8 @@
 // set path against direct convolutions in double: forward (with and without
 // bias), backward data and backward filter (with the bias gradient), on maps
 // of odd and even sides down to 1x1, channel counts off the vector width,
-// one and several images, and the ResNet stages' shapes.
+// one and several images, and the ResNet stages' shapes; and conv2d.h's
+// f32 passes where they hand the shape to it.
 //
 // Error bound per element: the GEMM tests' (k + 2) eps sum |a b|
 // (gemm_reference.h) over the 16 products' sums, whose terms are
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/conv_winograd_nchw.h"
 #include "kernels/cpu/isa.h"
 #include "tests/kernels/isa_paths.h"
@@ -240,6 +242,24 @@ TEST_P(WinogradConvNchw, BackwardFilter) {
     std::vector<float> dw_alone(dw.size(), NAN);
     winograd_conv_backward_filter(s, x.data(), dy.data(), dw_alone.data(), nullptr);
     expect_near(dw_alone, backward_filter(s, x, dy), describe(s) + " without the bias gradient");
+  }
+}
+
+// conv2d.h's f32 passes on shapes the rule gives to Winograd on the vector
+// paths (and to the direct convolution on the portable one).
+TEST_P(WinogradConvNchw, Conv2dPassesMatchDirectSums) {
+  for (const ConvShape& s : {shape(2, 16, 6, 5, 16), shape(1, 24, 9, 9, 40)}) {
+    const auto x = random_floats(s.input_size(), 8), w = random_floats(s.weight_size(), 9),
+               bias = random_floats(s.o, 10), dy = random_floats(s.output_size(), 11);
+    std::vector<float> y(size_t(s.output_size()), NAN), dx(size_t(s.input_size()), NAN),
+        dw(size_t(s.weight_size()), NAN), db(size_t(s.o), NAN);
+    conv2d_forward<float>(s, x.data(), w.data(), bias.data(), y.data());
+    conv2d_backward_data<float>(s, dy.data(), w.data(), dx.data());
+    conv2d_backward_filter<float>(s, x.data(), dy.data(), dw.data(), db.data());
+    expect_near(y, forward(s, x, w, bias.data()), describe(s) + " conv2d_forward");
+    expect_near(dx, backward_data(s, dy, w), describe(s) + " conv2d_backward_data");
+    expect_near(dw, backward_filter(s, x, dy), describe(s) + " conv2d_backward_filter");
+    expect_near(db, bias_gradient(s, dy), describe(s) + " conv2d_backward_filter bias");
   }
 }
 
