@@ -6,6 +6,7 @@
 
 #include "base/parallel.h"
 #include "kernels/cpu/bf16_widen.h"
+#include "kernels/cpu/conv_winograd_nchw.h"
 #include "kernels/cpu/gemm.h"
 
 namespace dml::cpu {
@@ -186,6 +187,8 @@ const T* output_matrix(const ConvShape& s, const GroupDims& g, const Chunk& ch, 
 
 template <class T>
 void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
+  if constexpr (std::is_same_v<T, float>)
+    if (winograd_conv_applies(s)) return winograd_conv_forward(s, x, w, bias, y);
   const GroupDims g = group_dims(s);
   std::vector<T> col, out;
   for_each_chunk(s, g, [&](const Chunk& ch) {
@@ -214,6 +217,8 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T
 
 template <class T>
 void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
+  if constexpr (std::is_same_v<T, float>)
+    if (winograd_conv_applies(s)) return winograd_conv_backward_data(s, dy, w, dx);
   const GroupDims g = group_dims(s);
   std::vector<T> dyg_buf, col;
   for_each_chunk(s, g, [&](const Chunk& ch) {
@@ -237,6 +242,8 @@ void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
 
 template <class T>
 void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, T* db) {
+  if constexpr (std::is_same_v<T, float>)
+    if (winograd_conv_applies(s)) return winograd_conv_backward_filter(s, x, dy, dw, db);
   const GroupDims g = group_dims(s);
   std::memset(dw, 0, sizeof(T) * s.o * g.k);
   std::vector<T> col, dyg_buf;

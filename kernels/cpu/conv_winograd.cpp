@@ -3,10 +3,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa_dispatch.h"
+#include "kernels/cpu/winograd_f2x3.h"
 
 namespace dml::cpu {
 
@@ -51,8 +53,8 @@ Blocking blocking(const ConvNhwc& s, int threads) {
   return {blocks, ceil_div(total, blocks), true};
 }
 
-// V = B^T d B for `count` tiles from `first`: v[xi][t][c], xi = 4 i + j, rows
-// of C floats. B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+// V = B^T d B (winograd_f2x3.h) for `count` tiles from `first`: v[xi][t][c],
+// xi = 4 i + j, rows of C floats.
 DML_ISA_BODY void transform_inputs(const ConvNhwc& s, const float* __restrict x, int64_t first,
                                    int64_t count, const float* __restrict zeros,
                                    float* __restrict v) {
@@ -72,25 +74,18 @@ DML_ISA_BODY void transform_inputs(const ConvNhwc& s, const float* __restrict x,
     float* out = v + k * c;
 #pragma GCC ivdep
     for (int64_t ch = 0; ch < c; ++ch) {
-      float r[4][4];
-      for (int j = 0; j < 4; ++j) {
-        const float d0 = p[0][j][ch], d1 = p[1][j][ch], d2 = p[2][j][ch], d3 = p[3][j][ch];
-        r[0][j] = d0 - d2;
-        r[1][j] = d1 + d2;
-        r[2][j] = d2 - d1;
-        r[3][j] = d1 - d3;
-      }
+      std::array<float, 4> r[4];  // r[j][i]: column j transformed
+      for (int j = 0; j < 4; ++j)
+        r[j] = winograd::input(p[0][j][ch], p[1][j][ch], p[2][j][ch], p[3][j][ch]);
       for (int i = 0; i < 4; ++i) {
-        out[(4 * i + 0) * stride + ch] = r[i][0] - r[i][2];
-        out[(4 * i + 1) * stride + ch] = r[i][1] + r[i][2];
-        out[(4 * i + 2) * stride + ch] = r[i][2] - r[i][1];
-        out[(4 * i + 3) * stride + ch] = r[i][1] - r[i][3];
+        const auto row = winograd::input(r[0][i], r[1][i], r[2][i], r[3][i]);
+        for (int j = 0; j < 4; ++j) out[(4 * i + j) * stride + ch] = row[j];
       }
     }
   }
 }
 
-// Y = A^T M A per tile, A^T = [1 1 1 0; 0 1 -1 -1], then y = f(Y + bias (+
+// Y = A^T M A per tile (winograd_f2x3.h), then y = f(Y + bias (+
 // residual)) at the outputs inside the map. m[xi][t][o].
 template <bool kResidual, bool kRelu>
 DML_ISA_BODY void transform_outputs(const ConvNhwc& s, const float* __restrict m, int64_t first,
@@ -110,19 +105,16 @@ DML_ISA_BODY void transform_outputs(const ConvNhwc& s, const float* __restrict m
     const float* in = m + k * o;
 #pragma GCC ivdep
     for (int64_t ch = 0; ch < o; ++ch) {
-      float r[2][4];
-      for (int j = 0; j < 4; ++j) {
-        const float m0 = in[(0 + j) * stride + ch], m1 = in[(4 + j) * stride + ch],
-                    m2 = in[(8 + j) * stride + ch], m3 = in[(12 + j) * stride + ch];
-        r[0][j] = m0 + m1 + m2;
-        r[1][j] = m1 - m2 - m3;
-      }
+      std::array<float, 2> r[4];  // r[j][a]: column j transformed
+      for (int j = 0; j < 4; ++j)
+        r[j] = winograd::output(in[(0 + j) * stride + ch], in[(4 + j) * stride + ch],
+                                in[(8 + j) * stride + ch], in[(12 + j) * stride + ch]);
       for (int a = 0; a < 2; ++a) {
         if (a == 1 && !down) break;
+        const auto row = winograd::output(r[0][a], r[1][a], r[2][a], r[3][a]);
         for (int b = 0; b < 2; ++b) {
           if (b == 1 && !across) break;
-          float value =
-              (b == 0 ? r[a][0] + r[a][1] + r[a][2] : r[a][1] - r[a][2] - r[a][3]) + bias[ch];
+          float value = row[b] + bias[ch];
           if constexpr (kResidual) value += residual[at[a][b] + ch];
           if constexpr (kRelu) value = value > 0.f ? value : 0.f;
           y[at[a][b] + ch] = value;
@@ -173,21 +165,14 @@ bool winograd_applies(const ConvNhwc& s) {
 }
 
 void winograd_weights(const float* weight, int64_t in_channels, int64_t out_channels, float* u) {
-  // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], in double, rounded once.
-  static constexpr double kG[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  // In double, rounded once.
   const int64_t c = in_channels, o = out_channels;
   for (int64_t ic = 0; ic < c; ++ic)
     for (int64_t oc = 0; oc < o; ++oc) {
-      double g[3][3];
-      for (int ky = 0; ky < 3; ++ky)
-        for (int kx = 0; kx < 3; ++kx) g[ky][kx] = weight[((ky * 3 + kx) * c + ic) * o + oc];
+      const auto t = winograd::weight_tile<double>(
+          [&](int ky, int kx) { return double(weight[((ky * 3 + kx) * c + ic) * o + oc]); });
       for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) {
-          double sum = 0;
-          for (int ky = 0; ky < 3; ++ky)
-            for (int kx = 0; kx < 3; ++kx) sum += kG[i][ky] * g[ky][kx] * kG[j][kx];
-          u[((4 * i + j) * c + ic) * o + oc] = float(sum);
-        }
+        for (int j = 0; j < 4; ++j) u[((4 * i + j) * c + ic) * o + oc] = float(t[i][j]);
     }
 }
 
