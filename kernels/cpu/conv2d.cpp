@@ -2,23 +2,21 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "base/parallel.h"
 #include "kernels/cpu/bf16_widen.h"
+#include "kernels/cpu/conv2d_columns.h"
+#include "kernels/cpu/conv2d_geometry.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/gemm_vector.h"
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/sgemm_avx512.h"
 
 namespace dml::cpu {
 
 namespace {
-
-struct GroupDims {
-  int64_t cg, og, k, hw, ohw;  // channels, outputs, column rows, input/output plane size
-};
-GroupDims group_dims(const ConvShape& s) {
-  int64_t cg = s.c / s.groups;
-  return {cg, s.o / s.groups, cg * s.kh * s.kw, s.h * s.w, s.out_h() * s.out_w()};
-}
 
 // Images per GEMM. A GEMM per image repacks the weights every time and is
 // narrow on small feature maps (2x2 in a ResNet-18's last stage at 64 px),
@@ -26,37 +24,49 @@ GroupDims group_dims(const ConvShape& s) {
 // keep the column buffer under this many elements (32 MiB in f32).
 constexpr int64_t kColumnBudget = int64_t(8) << 20;
 
-int64_t images_per_gemm(const ConvShape& s, const GroupDims& g) {
+// Without a stored column matrix (implicit columns, below) a feature map of
+// at least this many output positions makes a wide enough GEMM alone, written
+// straight into the output planes; smaller ones are batched into GEMMs of
+// about kImplicitColumns columns, whose output is copied to the planes.
+constexpr int64_t kOwnGemmColumns = 1024;
+constexpr int64_t kImplicitColumns = 2048;
+
+// How a call's chunks are multiplied: images per GEMM, and whether the GEMM
+// reads the column matrix from the image (conv2d_columns.h) or from im2col's
+// buffer.
+struct ChunkPlan {
+  int64_t images;
+  bool implicit;
+};
+
+// Images per chunk with im2col's buffer.
+int64_t stored_column_images(const ConvShape& s, const GroupDims& g) {
   return std::clamp<int64_t>(kColumnBudget / std::max<int64_t>(g.k * g.ohw, 1), 1,
                              std::max<int64_t>(s.n, 1));
+}
+
+template <class T>
+ChunkPlan plan_chunks(const ConvShape& s, const GroupDims& g) {
+  const int64_t n = std::max<int64_t>(s.n, 1);
+#if defined(__x86_64__)
+  if constexpr (std::is_same_v<T, float>) {
+    const int64_t images =
+        g.ohw >= kOwnGemmColumns
+            ? 1
+            : std::clamp<int64_t>((kImplicitColumns + g.ohw - 1) / std::max<int64_t>(g.ohw, 1), 1,
+                                  n);
+    // The SGEMM's path (gemm.cpp's own_gemm): AVX-512, and not a lean product.
+    if (active_isa() >= Isa::avx512 && !gemm_lean_shape(g.og, images * g.ohw, g.k))
+      return {images, true};
+  }
+#endif
+  return {stored_column_images(s, g), false};
 }
 
 // A run of `count` images starting at `first`, within one group.
 struct Chunk {
   int64_t first, count, group;
 };
-
-// The output columns ox in [begin, end) whose input column
-// ix = ox*sw - pw + j*dw lies inside the image, for kernel column j; first_ix
-// is the input column of ox = begin. Outside that range im2col writes zeros.
-struct ColumnRange {
-  int64_t begin, end, first_ix;
-};
-ColumnRange valid_column_range(const ConvShape& s, int64_t j) {
-  const int64_t ow = s.out_w(), offset = j * s.dil_w - s.pad_w;  // ix = ox*sw + offset
-  int64_t begin = offset >= 0 ? 0 : (-offset + s.stride_w - 1) / s.stride_w;
-  int64_t end = s.w - offset <= 0 ? 0 : (s.w - offset + s.stride_w - 1) / s.stride_w;
-  begin = std::min(begin, ow);
-  end = std::clamp(end, begin, ow);
-  return {begin, end, begin * s.stride_w + offset};
-}
-
-// One range per kernel column, computed before the parallel loops.
-std::vector<ColumnRange> valid_columns(const ConvShape& s) {
-  std::vector<ColumnRange> ranges(size_t(s.kw));
-  for (int64_t j = 0; j < s.kw; ++j) ranges[size_t(j)] = valid_column_range(s, j);
-  return ranges;
-}
 
 // col[(c*kh + i)*kw + j, img*OHW + oy*OW + ox] = x[first + img, group*cg + c, iy, ix] with
 // iy = oy*sh - ph + i*dh, ix = ox*sw - pw + j*dw, or 0 outside the image.
@@ -152,10 +162,9 @@ void matrix_to_planes(const T* m, int64_t c, int64_t plane, const Chunk& ch, int
   });
 }
 
-// Calls f(chunk) for every run of images and every group.
+// Calls f(chunk) for every run of `per` images and every group.
 template <class F>
-void for_each_chunk(const ConvShape& s, const GroupDims& g, F&& f) {
-  const int64_t per = images_per_gemm(s, g);
+void for_each_chunk(const ConvShape& s, int64_t per, F&& f) {
   for (int64_t first = 0; first < s.n; first += per)
     for (int64_t grp = 0; grp < s.groups; ++grp) f(Chunk{first, std::min(per, s.n - first), grp});
 }
@@ -171,6 +180,28 @@ const T* columns(const ConvShape& s, const GroupDims& g, const Chunk& ch, const 
   return col.data();
 }
 
+// C (ldc) = alpha op(A) op(col) + beta C for a chunk's column matrix col
+// [k, count * OHW] (op(col) = col^T with trans_col): with implicit columns
+// the SGEMM fills its panels from x, else col is stored first.
+template <class T>
+void multiply_columns(const ConvShape& s, const GroupDims& g, const Chunk& ch, bool implicit,
+                      bool trans_col, int64_t m, const T* a, int64_t lda, T beta, const T* x, T* c,
+                      int64_t ldc, std::vector<T>& col) {
+  const int64_t n = ch.count * g.ohw, rows = trans_col ? g.k : n, depth = trans_col ? n : g.k;
+#if defined(__x86_64__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (implicit && !(s.is_pointwise() && ch.count == 1)) {
+      const ImageColumns cols(s, x + (ch.first * s.c + ch.group * g.cg) * g.hw);
+      sgemm_avx512(false, trans_col, m, rows, depth, 1.f, a, lda, cols.source(), beta, c, ldc);
+      return;
+    }
+  }
+#endif
+  (void)implicit;
+  gemm<T>(false, trans_col, m, rows, depth, T(1), a, lda, columns(s, g, ch, x, col), n, beta, c,
+          ldc);
+}
+
 // The output-side matrix [og, count * OHW] of a chunk: the planes themselves
 // for a single image, else a gathered copy.
 template <class T>
@@ -182,23 +213,65 @@ const T* output_matrix(const ConvShape& s, const GroupDims& g, const Chunk& ch, 
   return buf.data();
 }
 
+// Backward data of a stride-1 convolution is a forward one: dx = dy
+// correlated with the weights flipped in space and transposed per group
+// (channels <-> outputs), padded by dil*(k-1) - pad, which keeps dx's size
+// when that padding is not negative. With implicit columns that reuses the
+// forward kernel's column source; the flipped weights cost one pass over w.
+bool backward_data_is_forward(const ConvShape& s) {
+  return s.stride_h == 1 && s.stride_w == 1 && s.pad_h <= s.dil_h * (s.kh - 1) &&
+         s.pad_w <= s.dil_w * (s.kw - 1);
+}
+ConvShape backward_data_as_forward(const ConvShape& s) {
+  return {s.n,
+          s.o,
+          s.out_h(),
+          s.out_w(),
+          s.c,
+          s.kh,
+          s.kw,
+          1,
+          1,
+          s.dil_h * (s.kh - 1) - s.pad_h,
+          s.dil_w * (s.kw - 1) - s.pad_w,
+          s.dil_h,
+          s.dil_w,
+          s.groups};
+}
+// w[group*og + o, c, i, j] -> flipped[group*cg + c, o, kh-1-i, kw-1-j].
+template <class T>
+std::vector<T> flip_weights(const ConvShape& s, const GroupDims& g, const T* w) {
+  std::vector<T> flipped(size_t(s.weight_size()));
+  const int64_t taps = s.kh * s.kw;
+  parallel_for(
+      s.o * g.cg,
+      [&](int64_t oc) {
+        const int64_t o = oc / g.cg, c = oc % g.cg, grp = o / g.og;
+        const T* from = w + oc * taps;
+        T* to = flipped.data() + ((grp * g.cg + c) * g.og + o % g.og) * taps;
+        for (int64_t t = 0; t < taps; ++t) to[taps - 1 - t] = from[t];
+      },
+      64);
+  return flipped;
+}
+
 }  // namespace
 
 template <class T>
 void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   const GroupDims g = group_dims(s);
+  const ChunkPlan plan = plan_chunks<T>(s, g);
   std::vector<T> col, out;
-  for_each_chunk(s, g, [&](const Chunk& ch) {
-    const T* cols = columns(s, g, ch, x, col);
+  for_each_chunk(s, plan.images, [&](const Chunk& ch) {
     const int64_t n = ch.count * g.ohw;
     const T* wg = w + ch.group * g.og * g.k;
     if (ch.count == 1) {
-      gemm<T>(false, false, g.og, n, g.k, T(1), wg, g.k, cols, n, T(0),
-              y + (ch.first * s.o + ch.group * g.og) * g.ohw, n);
+      multiply_columns(s, g, ch, plan.implicit, false, g.og, wg, g.k, T(0), x,
+                       y + (ch.first * s.o + ch.group * g.og) * g.ohw, n, col);
       return;
     }
     out.resize(size_t(g.og * n));
-    gemm<T>(false, false, g.og, n, g.k, T(1), wg, g.k, cols, n, T(0), out.data(), n);
+    multiply_columns(s, g, ch, plan.implicit, false, g.og, wg, g.k, T(0), x, out.data(), n, col);
     matrix_to_planes(out.data(), s.o, g.ohw, ch, g.og, y);
   });
   if (bias)
@@ -215,8 +288,16 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T
 template <class T>
 void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
   const GroupDims g = group_dims(s);
+  if (backward_data_is_forward(s)) {
+    const ConvShape fs = backward_data_as_forward(s);
+    if (plan_chunks<T>(fs, group_dims(fs)).implicit) {
+      const std::vector<T> flipped = flip_weights(s, g, w);
+      conv2d_forward<T>(fs, dy, flipped.data(), nullptr, dx);
+      return;
+    }
+  }
   std::vector<T> dyg_buf, col;
-  for_each_chunk(s, g, [&](const Chunk& ch) {
+  for_each_chunk(s, stored_column_images(s, g), [&](const Chunk& ch) {
     const T* dyg = output_matrix(s, g, ch, dy, dyg_buf);
     const int64_t n = ch.count * g.ohw;
     const T* wg = w + ch.group * g.og * g.k;
@@ -238,14 +319,13 @@ void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
 template <class T>
 void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, T* db) {
   const GroupDims g = group_dims(s);
+  const ChunkPlan plan = plan_chunks<T>(s, g);
   std::memset(dw, 0, sizeof(T) * s.o * g.k);
   std::vector<T> col, dyg_buf;
-  for_each_chunk(s, g, [&](const Chunk& ch) {
-    const T* cols = columns(s, g, ch, x, col);
+  for_each_chunk(s, plan.images, [&](const Chunk& ch) {
     const T* dyg = output_matrix(s, g, ch, dy, dyg_buf);
-    const int64_t n = ch.count * g.ohw;
-    gemm<T>(false, true, g.og, g.k, n, T(1), dyg, n, cols, n, T(1), dw + ch.group * g.og * g.k,
-            g.k);
+    multiply_columns(s, g, ch, plan.implicit, true, g.og, dyg, ch.count * g.ohw, T(1), x,
+                     dw + ch.group * g.og * g.k, g.k, col);
   });
   if (db)
     parallel_for(
