@@ -106,12 +106,37 @@ void im2col(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* x,
       16);
 }
 
+// Adds the column entries of output rows [oy0, oy1) of one image to channel
+// c's plane of dx: each entry to the input element it was taken from (col's
+// column (oy - oy0)*OW + ox, rows ld apart).
+// add_line(line, from, count, stride) does line[l * stride] += from[l], l < count.
+template <class T>
+void add_line_scalar(T* line, const T* from, int64_t count, int64_t stride) {
+  for (int64_t l = 0; l < count; ++l) line[l * stride] += from[l];
+}
+
+template <class T, class AddLine>
+void col2im_plane(const ConvShape& s, const std::vector<ColumnRange>& ranges, const T* col,
+                  int64_t ld, int64_t c, int64_t oy0, int64_t oy1, T* plane, AddLine add_line) {
+  const int64_t ow = s.out_w();
+  for (int64_t i = 0; i < s.kh; ++i)
+    for (int64_t j = 0; j < s.kw; ++j) {
+      const T* src = col + ((c * s.kh + i) * s.kw + j) * ld;
+      const ColumnRange cols = ranges[size_t(j)];
+      for (int64_t oy = oy0; oy < oy1; ++oy) {
+        const int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h;
+        if (iy < 0 || iy >= s.h) continue;
+        add_line(plane + iy * s.w + cols.first_ix, src + (oy - oy0) * ow + cols.begin,
+                 cols.end - cols.begin, s.stride_w);
+      }
+    }
+}
+
 // The adjoint of im2col: dx = the sum of col's entries over the positions
 // each input element fed. Parallel over (image, channel) planes, which no
 // two tasks share; each task zeroes its plane first.
 template <class T>
 void col2im(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* col, T* dx) {
-  const int64_t oh = s.out_h(), ow = s.out_w(), ld = ch.count * g.ohw;
   const std::vector<ColumnRange> ranges = valid_columns(s);
   parallel_for(
       g.cg * ch.count,
@@ -119,19 +144,8 @@ void col2im(const ConvShape& s, const GroupDims& g, const Chunk& ch, const T* co
         const int64_t c = r / ch.count, img = r % ch.count;
         T* dst = dx + ((ch.first + img) * s.c + ch.group * g.cg + c) * g.hw;
         std::memset(dst, 0, sizeof(T) * g.hw);
-        for (int64_t i = 0; i < s.kh; ++i)
-          for (int64_t j = 0; j < s.kw; ++j) {
-            const T* src = col + ((c * s.kh + i) * s.kw + j) * ld + img * g.ohw;
-            const ColumnRange cols = ranges[size_t(j)];
-            for (int64_t oy = 0; oy < oh; ++oy) {
-              const int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h;
-              if (iy < 0 || iy >= s.h) continue;
-              T* line = dst + iy * s.w + cols.first_ix;
-              const T* from = src + oy * ow;
-              for (int64_t ox = cols.begin; ox < cols.end; ++ox)
-                line[(ox - cols.begin) * s.stride_w] += from[ox];
-            }
-          }
+        col2im_plane(s, ranges, col + img * g.ohw, ch.count * g.ohw, c, 0, s.out_h(), dst,
+                     add_line_scalar<T>);
       },
       4);
 }
@@ -218,9 +232,11 @@ const T* output_matrix(const ConvShape& s, const GroupDims& g, const Chunk& ch, 
 // (channels <-> outputs), padded by dil*(k-1) - pad, which keeps dx's size
 // when that padding is not negative. With implicit columns that reuses the
 // forward kernel's column source; the flipped weights cost one pass over w.
+// Not for a pointwise one: its column matrix is dx itself, and the direct
+// product W^T dY (below) is as fast.
 bool backward_data_is_forward(const ConvShape& s) {
-  return s.stride_h == 1 && s.stride_w == 1 && s.pad_h <= s.dil_h * (s.kh - 1) &&
-         s.pad_w <= s.dil_w * (s.kw - 1);
+  return !s.is_pointwise() && s.stride_h == 1 && s.stride_w == 1 &&
+         s.pad_h <= s.dil_h * (s.kh - 1) && s.pad_w <= s.dil_w * (s.kw - 1);
 }
 ConvShape backward_data_as_forward(const ConvShape& s) {
   return {s.n,
@@ -253,6 +269,61 @@ std::vector<T> flip_weights(const ConvShape& s, const GroupDims& g, const T* w) 
       },
       64);
   return flipped;
+}
+
+// Backward data of a strided convolution on the avx512 path, for feature
+// maps of at least kBandMinColumns output positions: parallel over (image,
+// group), each task multiplies W^T by a band of dY's rows into a column tile
+// of its own that stays in L2 (the SGEMM runs one thread inside a parallel
+// region) and scatters it into its image's dx right away. So the column
+// matrix is never whole in memory, and no two tasks share a dx plane. W^T is
+// stored once per call, so that no band packs it again. Smaller maps make
+// bands too narrow for the GEMM: they keep im2col's batched path.
+constexpr int64_t kBandFloats = 128 * 1024;  // most floats in a tile
+constexpr int64_t kBandMinColumns = 256;
+
+bool backward_data_by_bands(const GroupDims& g) {
+  return g.ohw >= kBandMinColumns;
+}
+
+void backward_data_in_bands(const ConvShape& s, const GroupDims& g, const float* dy, const float* w,
+                            float* dx) {
+#if defined(__x86_64__)
+  const int64_t oh = s.out_h(), ow = s.out_w();
+  const int64_t band = std::clamp<int64_t>(kBandFloats / (g.k * ow), 1, oh);
+  const std::vector<ColumnRange> ranges = valid_columns(s);
+  // wt[grp][r][o] = w[grp*og + o][r]: each group's W^T, row-major.
+  std::vector<float> wt(size_t(s.weight_size()));
+  parallel_for(
+      s.o,
+      [&](int64_t o) {
+        const int64_t grp = o / g.og;
+        for (int64_t r = 0; r < g.k; ++r)
+          wt[size_t((grp * g.k + r) * g.og + o % g.og)] = w[o * g.k + r];
+      },
+      16);
+  parallel_for(
+      s.n * s.groups,
+      [&](int64_t task) {
+        thread_local std::vector<float> tile;
+        tile.resize(size_t(g.k * band * ow));
+        const int64_t img = task / s.groups, grp = task % s.groups;
+        const float* dyg = dy + (img * s.o + grp * g.og) * g.ohw;
+        const float* wtg = wt.data() + grp * g.k * g.og;
+        float* dxg = dx + (img * s.c + grp * g.cg) * g.hw;
+        std::memset(dxg, 0, sizeof(float) * size_t(g.cg * g.hw));
+        for (int64_t oy0 = 0; oy0 < oh; oy0 += band) {
+          const int64_t oy1 = std::min(oh, oy0 + band), cols = (oy1 - oy0) * ow;
+          sgemm_avx512(false, false, g.k, cols, g.og, 1.f, wtg, g.og, dyg + oy0 * ow, g.ohw, 0.f,
+                       tile.data(), cols);
+          for (int64_t c = 0; c < g.cg; ++c)
+            col2im_plane(s, ranges, tile.data(), cols, c, oy0, oy1, dxg + c * g.hw, add_to_line);
+        }
+      },
+      1);
+#else
+  (void)s, (void)g, (void)dy, (void)w, (void)dx;
+#endif
 }
 
 }  // namespace
@@ -295,6 +366,9 @@ void conv2d_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
       conv2d_forward<T>(fs, dy, flipped.data(), nullptr, dx);
       return;
     }
+  } else if constexpr (std::is_same_v<T, float>) {
+    if (plan_chunks<T>(s, g).implicit && backward_data_by_bands(g))
+      return backward_data_in_bands(s, g, dy, w, dx);
   }
   std::vector<T> dyg_buf, col;
   for_each_chunk(s, stored_column_images(s, g), [&](const Chunk& ch) {

@@ -60,6 +60,36 @@ DML_AVX512 void fill_zeros(float* d, int64_t count) {
 
 }  // namespace
 
+DML_AVX512 void add_to_line(float* line, const float* from, int64_t count, int64_t stride) {
+  if (stride > 2) {
+    for (int64_t l = 0; l < count; ++l) line[l * stride] += from[l];
+    return;
+  }
+  const __m512i lo_half = _mm512_setr_epi32(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16),
+                hi_half =
+                    _mm512_setr_epi32(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
+  for (int64_t l = 0; l < count; l += 16, line += 16 * stride) {
+    const int64_t n = std::min<int64_t>(16, count - l);
+    const __m512 v = _mm512_maskz_loadu_ps(lanes(n), from + l);
+    if (stride == 1) {
+      _mm512_mask_storeu_ps(line, lanes(n),
+                            _mm512_add_ps(_mm512_maskz_loadu_ps(lanes(n), line), v));
+      continue;
+    }
+    // Stride 2: the 16 values spread to the even floats of 32, the odd ones
+    // (not this kernel column's) gain 0; only floats 0 .. 2n - 2 are touched.
+    const uint32_t raw = (1u << (2 * n - 1)) - 1;
+    const __mmask16 a = __mmask16(raw), b = __mmask16(raw >> 16);
+    const __m512 zero = _mm512_setzero_ps();
+    _mm512_mask_storeu_ps(
+        line, a,
+        _mm512_add_ps(_mm512_maskz_loadu_ps(a, line), _mm512_permutex2var_ps(v, lo_half, zero)));
+    _mm512_mask_storeu_ps(line + 16, b,
+                          _mm512_add_ps(_mm512_maskz_loadu_ps(b, line + 16),
+                                        _mm512_permutex2var_ps(v, hi_half, zero)));
+  }
+}
+
 ImageColumns::ImageColumns(const kernels::ConvShape& s, const float* x)
     : s_(s), x_(x), g_(group_dims(s)), oh_(s.out_h()), ow_(s.out_w()), ranges_(valid_columns(s)) {}
 

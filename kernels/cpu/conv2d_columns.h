@@ -37,4 +37,8 @@ class ImageColumns {
   std::vector<ColumnRange> ranges_;  // per kernel column
 };
 
+// line[l * stride] += from[l] for l < count: the adjoint's inner loop (col2im
+// of one kernel column on one output row), vectorised for strides 1 and 2.
+void add_to_line(float* line, const float* from, int64_t count, int64_t stride);
+
 }  // namespace dml::cpu

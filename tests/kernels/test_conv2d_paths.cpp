@@ -2,12 +2,12 @@
 // path against a plain double loop: forward with bias, backward data,
 // backward filter with the bias gradient. On the avx512 paths these run the
 // column source (conv2d_columns.h) through both SGEMM packings and the
-// k-contiguous path, and backward data of stride 1 as a forward convolution;
-// below it, im2col. Shapes: ResNet's (1x1 stride 1 and 2, 3x3 stride 1 and 2,
-// the 7x7 stride-2 stem on 3 channels), and odd ones: sizes no multiple of
-// 16, odd inputs at stride 2, one image, groups, dilation, a 1x1 output,
-// padding larger than the kernel reaches, one feature map wide enough for a
-// GEMM of its own.
+// k-contiguous path, backward data of stride 1 as a forward convolution and
+// of stride 2 in bands of rows (maps of 256 outputs or more); below it,
+// im2col. Shapes: ResNet's (1x1 stride 1 and 2, 3x3 stride 1 and 2, the 7x7
+// stride-2 stem on 3 channels), and odd ones: sizes no multiple of 16, odd
+// inputs at stride 2, one image, groups, dilation, a 1x1 output, padding
+// larger than the kernel reaches, maps wide enough for a GEMM of their own.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -118,6 +118,7 @@ TEST_P(Conv2dPaths, PointwiseStride1) {
 }
 TEST_P(Conv2dPaths, PointwiseStride2) {
   check_all_directions({2, 24, 11, 11, 20, 1, 1, 2, 2, 0, 0, 1, 1, 1});
+  check_all_directions({1, 12, 35, 33, 16, 1, 1, 2, 2, 0, 0, 1, 1, 1});  // dx in bands
 }
 TEST_P(Conv2dPaths, ThreeByThreeStride1) {
   check_all_directions({2, 19, 13, 17, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1});
@@ -127,9 +128,11 @@ TEST_P(Conv2dPaths, ThreeByThreeStride1) {
 }
 TEST_P(Conv2dPaths, ThreeByThreeStride2OddInput) {
   check_all_directions({3, 17, 15, 13, 33, 3, 3, 2, 2, 1, 1, 1, 1, 1});
+  check_all_directions({2, 64, 45, 41, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1});  // dx in three bands
 }
 TEST_P(Conv2dPaths, StemSevenBySevenStride2) {
   check_all_directions({2, 3, 29, 31, 18, 7, 7, 2, 2, 3, 3, 1, 1, 1});
+  check_all_directions({2, 3, 37, 35, 18, 7, 7, 2, 2, 3, 3, 1, 1, 1});  // dx in bands
 }
 TEST_P(Conv2dPaths, GroupsAndDilation) {
   check_all_directions({1, 16, 12, 14, 22, 3, 3, 1, 1, 2, 2, 2, 2, 2});
