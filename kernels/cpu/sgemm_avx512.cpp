@@ -32,6 +32,13 @@
 // 4 x 6 tiles of C take dot products 16 k steps per zmm, summed across lanes
 // once per k block, from plain row copies: no transposing pack at all.
 //
+// B from a MatrixSource (sgemm_avx512.h: a convolution's column matrix,
+// never stored): pack_b asks the source for each panel's block, written in
+// the microkernel's order directly (k steps are the source's rows) or, with
+// trans_b, as k-contiguous rows into a scratch panel transposed from there;
+// the k-contiguous path asks it for its row copies. Nothing is prefetched
+// for such an operand.
+//
 // This file alone is compiled with AVX-512 enabled. Everything but the two
 // entry points has internal linkage and no standard-library template is
 // instantiated here, so the linker cannot pick AVX-512 copies of shared inline
