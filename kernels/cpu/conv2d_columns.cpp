@@ -31,16 +31,20 @@ DML_AVX512 inline __m512 load_even(const float* from, int64_t lo, int64_t hi) {
 // d[ox - x0] for output columns ox in [x0, x1) of one kernel column: the
 // input line's element in `range`, 0 outside it. 16 columns a step, the
 // padding as masked-off lanes (a masked load does not touch them, so the
-// address may point before or past the line).
+// address may point before or past the line). `ahead` floats further on is
+// prefetched.
 DML_AVX512 void fill_segment(const float* line, const ColumnRange& range, int64_t stride,
-                             int64_t x0, int64_t x1, float* d) {
+                             int64_t x0, int64_t x1, float* d, int64_t ahead) {
+  _mm_prefetch(reinterpret_cast<const char*>(line + ahead + range.first_ix), _MM_HINT_T0);
   for (int64_t ox = x0; ox < x1; ox += 16) {
     const int64_t count = std::min<int64_t>(16, x1 - ox);
     const int64_t lo = std::clamp<int64_t>(range.begin - ox, 0, count),
                   hi = std::clamp<int64_t>(range.end - ox, lo, count);
     const float* from = line + range.first_ix + (ox - range.begin) * stride;
     __m512 v;
-    if (stride == 1) {
+    if (stride == 1 && lo == 0 && hi == 16) {
+      v = _mm512_loadu_ps(from);
+    } else if (stride == 1) {
       v = _mm512_maskz_loadu_ps(__mmask16(lanes(hi) & ~lanes(lo)), from);
     } else if (stride == 2) {
       v = load_even(from, lo, hi);
@@ -49,13 +53,19 @@ DML_AVX512 void fill_segment(const float* line, const ColumnRange& range, int64_
       for (int64_t l = lo; l < hi; ++l) gathered[l] = from[l * stride];
       v = _mm512_load_ps(gathered);
     }
-    _mm512_mask_storeu_ps(d + (ox - x0), lanes(count), v);
+    // A masked store is several times slower than a plain one on some CPUs
+    // (Zen 4): only a segment's last, partial step takes one.
+    if (count == 16)
+      _mm512_storeu_ps(d + (ox - x0), v);
+    else
+      _mm512_mask_storeu_ps(d + (ox - x0), lanes(count), v);
   }
 }
 
 DML_AVX512 void fill_zeros(float* d, int64_t count) {
-  for (int64_t i = 0; i < count; i += 16)
-    _mm512_mask_storeu_ps(d + i, lanes(count - i), _mm512_setzero_ps());
+  int64_t i = 0;
+  for (; i + 16 <= count; i += 16) _mm512_storeu_ps(d + i, _mm512_setzero_ps());
+  if (i < count) _mm512_mask_storeu_ps(d + i, lanes(count - i), _mm512_setzero_ps());
 }
 
 }  // namespace
@@ -104,6 +114,10 @@ DML_AVX512 void ImageColumns::fill(const void* self, int64_t row0, int64_t rows,
   const int64_t image_stride = s.c * m.g_.hw;
   const int64_t img0 = col0 / m.g_.ohw, pix0 = col0 % m.g_.ohw;
   const int64_t oy0 = pix0 / m.ow_, ox0 = pix0 % m.ow_;
+  // The GEMM's next call for these rows asks for the next `cols` columns:
+  // each segment prefetches the input line that one will read in its place
+  // (the image's channels are too many streams for the hardware prefetchers).
+  const int64_t ahead = cols / m.ow_ * s.stride_h * s.w;
   int64_t j = row0 % s.kw, i = row0 / s.kw % s.kh, c = row0 / (s.kw * s.kh);
   for (int64_t r = 0; r < rows; ++r) {
     const float* plane = m.x_ + img0 * image_stride + c * m.g_.hw;
@@ -123,7 +137,7 @@ DML_AVX512 void ImageColumns::fill(const void* self, int64_t row0, int64_t rows,
         if (iy < 0 || iy >= s.h)
           fill_zeros(d, run);
         else
-          fill_segment(plane + iy * s.w, range, s.stride_w, ox, ox + run, d);
+          fill_segment(plane + iy * s.w, range, s.stride_w, ox, ox + run, d, ahead);
         d += run;
         left -= run;
         ox = 0;
