@@ -72,9 +72,9 @@ int64_t stored_column_images(const ConvShape& s, const GroupDims& g) {
 
 template <class T>
 ChunkPlan plan_chunks(const ConvShape& s, const GroupDims& g) {
-  const int64_t n = std::max<int64_t>(s.n, 1);
 #if defined(__x86_64__)
   if constexpr (std::is_same_v<T, float>) {
+    const int64_t n = std::max<int64_t>(s.n, 1);
     const int64_t images =
         g.ohw >= kOwnGemmColumns
             ? 1
