@@ -55,6 +55,7 @@ constexpr int64_t kColumnBudget = int64_t(8) << 20;
 // whose output is copied to the planes.
 constexpr int64_t kOwnGemmColumns = 1024;
 constexpr int64_t kImplicitColumns = 4096;
+constexpr int64_t kFilterColumns = 8192;
 
 // How a call's chunks are multiplied: images per GEMM, and whether the GEMM
 // reads the column matrix from the image (conv2d_columns.h) or from im2col's
@@ -420,10 +421,10 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
   const GroupDims g = group_dims(s);
   ChunkPlan plan = plan_chunks<T>(s, g);
   // dW accumulates over chunks, so a GEMM per image writes nothing in place:
-  // with implicit columns, chunks as long as the budget allows for dY's
-  // gathered copy (fewer, longer products; fewer parallel regions).
+  // with implicit columns, chunks of about kFilterColumns columns (fewer,
+  // longer products), which keeps dY's gathered copy in cache.
   if (plan.implicit)
-    plan.images = std::clamp<int64_t>(kColumnBudget / std::max<int64_t>(g.og * g.ohw, 1), 1,
+    plan.images = std::clamp<int64_t>((kFilterColumns + g.ohw - 1) / std::max<int64_t>(g.ohw, 1), 1,
                                       std::max<int64_t>(s.n, 1));
   std::memset(dw, 0, sizeof(T) * s.o * g.k);
   std::vector<T> col, dyg_buf;
