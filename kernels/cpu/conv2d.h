@@ -2,7 +2,9 @@
 // 2-D convolution by im2col + GEMM, NCHW, with stride, padding, dilation and
 // groups. Per image and group: out[O_g, OH*OW] = W_g[O_g, C_g*KH*KW] x
 // col[C_g*KH*KW, OH*OW]. A 1x1, stride-1, unpadded convolution reads the
-// input as the column matrix directly.
+// input as the column matrix directly. f32 on the avx512 path and above
+// never stores the column matrix: the GEMM fills its panels from the image
+// (conv2d_columns.h; the choice is explained in conv2d.cpp).
 //
 // f32 and f64; bf16 too (the specialisations below): im2col in bf16, the
 // products accumulated in f32, every result rounded to bf16 once (the filter

@@ -32,6 +32,13 @@
 // 4 x 6 tiles of C take dot products 16 k steps per zmm, summed across lanes
 // once per k block, from plain row copies: no transposing pack at all.
 //
+// B from a MatrixSource (sgemm_avx512.h: a convolution's column matrix,
+// never stored): pack_b asks the source for each panel's block, written in
+// the microkernel's order directly (k steps are the source's rows) or, with
+// trans_b, as k-contiguous rows into a scratch panel transposed from there;
+// the k-contiguous path asks it for its row copies. Nothing is prefetched
+// for such an operand.
+//
 // This file alone is compiled with AVX-512 enabled. Everything but the two
 // entry points has internal linkage and no standard-library template is
 // instantiated here, so the linker cannot pick AVX-512 copies of shared inline
@@ -83,6 +90,30 @@ __mmask16 lanes(int64_t count) {
   if (count <= 0) return 0;
   return __mmask16((1u << count) - 1);
 }
+
+// Packing buffers, kept per calling thread between calls (a fresh allocation
+// of this size costs page faults every call).
+struct Buffer {
+  float* data = nullptr;
+  int64_t floats = 0;
+  ~Buffer() { release(); }
+  void release() {
+    if (data) ::operator delete(data, std::align_val_t(64));
+    data = nullptr;
+    floats = 0;
+  }
+  float* get(int64_t n) {
+    if (n > floats) {
+      release();
+      data = static_cast<float*>(::operator new(size_t(n) * sizeof(float), std::align_val_t(64)));
+      floats = n;
+    }
+    return data;
+  }
+};
+// t_fill: k-contiguous rows of a MatrixSource operand, transposed into B
+// panels from there.
+thread_local Buffer t_pack_a, t_pack_b, t_fill;
 
 // ---- packing ---------------------------------------------------------------
 // A panel of width W (MR for A, NR for B) holds, for each k step p < kc, W
@@ -284,6 +315,7 @@ struct Problem {
   float beta;
   float* c;
   int64_t ldc;
+  const MatrixSource* b_fill = nullptr;  // B's source when it is not in memory (b is null)
 
   // Addresses of op(A)[i][p] and op(B)[p][j].
   const float* a_at(int64_t i, int64_t p) const {
@@ -319,8 +351,32 @@ void pack_a(const Problem& pr, int64_t i0, int64_t rows, int64_t p0, int64_t kc,
 }
 
 // Packs k steps [p0, p0 + kc) x columns [j0, j0 + cols) of op(B) as NR-wide panels.
+// pack_b from a MatrixSource. Without trans_b the source's rows are k steps,
+// so each panel is filled in the microkernel's order in place (its lanes past
+// the edge zeroed); with trans_b a panel's NR source rows are filled along k
+// into t_fill, then transposed like rows in memory.
+template <int NR>
+void fill_b(const MatrixSource& src, bool trans_b, int64_t p0, int64_t kc, int64_t j0, int64_t cols,
+            float* dst) {
+  for (int64_t j = 0; j < cols; j += NR) {
+    const int64_t count = min64(NR, cols - j);
+    float* const panel = dst + j * kc;
+    if (trans_b) {
+      float* const rows = t_fill.get(NR * kc);
+      src.fill(src.ctx, j0 + j, count, p0, kc, rows, kc);
+      pack_along_cols<NR>(rows, kc, kc, count, count, panel);
+      continue;
+    }
+    src.fill(src.ctx, p0, kc, j0 + j, count, panel, NR);
+    if (count < NR)
+      for (int64_t p = 0; p < kc; ++p)
+        for (int64_t q = count; q < NR; ++q) panel[p * NR + q] = 0.f;
+  }
+}
+
 template <int NR>
 void pack_b(const Problem& pr, int64_t p0, int64_t kc, int64_t j0, int64_t cols, float* dst) {
+  if (pr.b_fill) return fill_b<NR>(*pr.b_fill, pr.trans_b, p0, kc, j0, cols, dst);
   if (!pr.trans_b) {
     pack_along_rows<NR>(pr.b_at(p0, j0), pr.ldb, kc, cols, dst);
     return;
@@ -434,28 +490,6 @@ double grid_cost(const Problem& pr, int mr, int nr, int tm, int tn) {
   return compute + pack_a + pack_b + shared_b + sync;
 }
 
-// Packing buffers, kept per calling thread between calls (a fresh allocation
-// of this size costs page faults every call).
-struct Buffer {
-  float* data = nullptr;
-  int64_t floats = 0;
-  ~Buffer() { release(); }
-  void release() {
-    if (data) ::operator delete(data, std::align_val_t(64));
-    data = nullptr;
-    floats = 0;
-  }
-  float* get(int64_t n) {
-    if (n > floats) {
-      release();
-      data = static_cast<float*>(::operator new(size_t(n) * sizeof(float), std::align_val_t(64)));
-      floats = n;
-    }
-    return data;
-  }
-};
-thread_local Buffer t_pack_a, t_pack_b;
-
 int max_threads(const Problem& pr) {
   const double flops = 2.0 * double(pr.m) * double(pr.n) * double(pr.k);
   if (omp_in_parallel() || flops < kParallelFlops) return 1;
@@ -488,7 +522,7 @@ Plan make_plan(const Problem& pr, int threads) {
   const int64_t nc_max =
       pl.tm == 1 && thread_rows <= pl.mc ? max64(NR, kStreamBFloats / pl.kc / NR * NR) : kNC;
   pl.jc_steps = ceil_div(group_panels, nc_max / NR);
-  pl.prefetch = 4.0 * double(pr.k) * double(pr.n) > kPrefetchBytes;
+  pl.prefetch = !pr.b_fill && 4.0 * double(pr.k) * double(pr.n) > kPrefetchBytes;
   pl.direct_a = direct_a_ok(pr, MR);
   pl.nc = ceil_div(group_panels, pl.jc_steps) * NR;
   pl.b_pack = t_pack_b.get(pl.tn * pl.nc * pl.kc);
@@ -608,6 +642,8 @@ struct DotArgs {
   float* c;
   int64_t ldc;
   float alpha;
+  const MatrixSource* x_fill = nullptr;  // X's or Y's source when it is not in memory
+  const MatrixSource* y_fill = nullptr;
 };
 
 template <bool kSwapped>
@@ -685,10 +721,11 @@ void dot_block(const DotArgs& d, int64_t x0, int64_t x1, int64_t y0, int64_t y1,
   }
 }
 
-// Copies rows [r0, r1) x k steps [p0, p0 + kc) of a row-major operand to dst,
-// rows ld floats apart.
-void copy_rows(const float* src, int64_t lds, int64_t r0, int64_t r1, int64_t p0, int64_t kc,
-               float* dst, int64_t ld) {
+// Copies rows [r0, r1) x k steps [p0, p0 + kc) of a row-major operand (or
+// fills them from its source) to dst, rows ld floats apart.
+void copy_rows(const float* src, int64_t lds, const MatrixSource* fill, int64_t r0, int64_t r1,
+               int64_t p0, int64_t kc, float* dst, int64_t ld) {
+  if (fill) return fill->fill(fill->ctx, r0, r1 - r0, p0, kc, dst, ld);
   for (int64_t r = r0; r < r1; ++r) {
     const float* s = src + r * lds + p0;
     float* d = dst + (r - r0) * ld;
@@ -712,10 +749,10 @@ void dot_thread(const Problem& pr, const DotArgs& d, int64_t x_rows, int64_t y0,
   DotArgs local = d;
   for (int64_t pc = 0; pc < pr.k; pc += kc) {
     const int64_t kcur = min64(kc, pr.k - pc);
-    copy_rows(d.x, d.ldx, 0, x_rows, pc, kcur, xbuf, ld);
+    copy_rows(d.x, d.ldx, d.x_fill, 0, x_rows, pc, kcur, xbuf, ld);
     for (int64_t j = y0; j < y1; j += kDN) {
       const int64_t j1 = min64(y1, j + kDN);
-      copy_rows(d.y, d.ldy, j, j1, pc, kcur, ybuf, ld);
+      copy_rows(d.y, d.ldy, d.y_fill, j, j1, pc, kcur, ybuf, ld);
       // The Y tile after this one streams in (from memory, often) meanwhile.
       Prefetch next;
       if (prefetch && j1 < y1)
@@ -725,6 +762,7 @@ void dot_thread(const Problem& pr, const DotArgs& d, int64_t x_rows, int64_t y0,
                 0};
       local.x = xbuf;
       local.ldx = ld;
+      local.x_fill = local.y_fill = nullptr;
       local.y = ybuf;
       local.ldy = ld;
       local.c = kSwapped ? d.c + j * d.ldc : d.c + j;  // tile column 0 is Y row j
@@ -736,15 +774,16 @@ void dot_thread(const Problem& pr, const DotArgs& d, int64_t x_rows, int64_t y0,
 template <bool kSwapped>
 void run_dot(const Problem& pr, int threads) {
   // X, swept by every thread from L2, is the operand with fewer rows.
-  const DotArgs d = kSwapped ? DotArgs{pr.b, pr.ldb, pr.a, pr.lda, pr.c, pr.ldc, pr.alpha}
-                             : DotArgs{pr.a, pr.lda, pr.b, pr.ldb, pr.c, pr.ldc, pr.alpha};
+  const DotArgs d =
+      kSwapped ? DotArgs{pr.b, pr.ldb, pr.a, pr.lda, pr.c, pr.ldc, pr.alpha, pr.b_fill}
+               : DotArgs{pr.a, pr.lda, pr.b, pr.ldb, pr.c, pr.ldc, pr.alpha, nullptr, pr.b_fill};
   const int64_t x_rows = kSwapped ? pr.n : pr.m, y_rows = kSwapped ? pr.m : pr.n;
   const int64_t kc =
       min64(pr.k, min64(kDotMaxKC, max64(kDotMinKC, kDotAFloats / x_rows / 16 * 16)));
   const int64_t y_tiles = ceil_div(y_rows, kDN);
   const int64_t per_thread = (x_rows + kDN) * (kc + 16);
   float* const buf = t_pack_a.get(threads * per_thread);
-  const bool prefetch = 4.0 * double(y_rows) * double(pr.k) > kPrefetchBytes;
+  const bool prefetch = !pr.b_fill && 4.0 * double(y_rows) * double(pr.k) > kPrefetchBytes;
   const auto part = [&](int t, int of) {
     dot_thread<kSwapped>(pr, d, x_rows, min64(y_rows, y_tiles * t / of * kDN),
                          min64(y_rows, y_tiles * (t + 1) / of * kDN), kc, prefetch,
@@ -766,12 +805,8 @@ void run_dot(const Problem& pr, int threads) {
 bool use_dot(const Problem& pr) {
   return !pr.trans_a && pr.trans_b && pr.k >= 512 && min64(pr.m, pr.n) <= 256;
 }
-}  // namespace
 
-void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                  int64_t ldc) {
-  const Problem pr{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc};
+void run_problem(const Problem& pr) {
   const int threads = max_threads(pr);
   if (use_dot(pr)) return pr.n < pr.m ? run_dot<true>(pr, threads) : run_dot<false>(pr, threads);
   switch (choose_shape(pr, threads)) {
@@ -784,6 +819,19 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
     default:
       return run<24, 1>(pr, threads);
   }
+}
+}  // namespace
+
+void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                  int64_t ldc) {
+  run_problem({trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc});
+}
+
+void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, const MatrixSource& b, float beta, float* c,
+                  int64_t ldc) {
+  run_problem({trans_a, trans_b, m, n, k, alpha, a, lda, nullptr, 0, beta, c, ldc, &b});
 }
 
 }  // namespace dml::cpu
