@@ -475,7 +475,7 @@ template <>
 void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, const bf16* bias,
                           bf16* y) {
   const GroupDims g = group_dims(s);
-  for_each_chunk(s, g, [&](const Chunk& ch) {
+  for_each_chunk(s, stored_column_images(s, g), [&](const Chunk& ch) {
     const bf16* cols = columns(s, g, ch, x, t_bf16_columns);
     const int64_t n = ch.count * g.ohw;
     const bf16* wg = w + ch.group * g.og * g.k;
@@ -500,7 +500,7 @@ void conv2d_backward_data<bf16>(const ConvShape& s, const bf16* dy, const bf16* 
   const GroupDims g = group_dims(s);
   t_f32_result.resize(size_t(s.input_size()));
   float* const dxf = t_f32_result.data();
-  for_each_chunk(s, g, [&](const Chunk& ch) {
+  for_each_chunk(s, stored_column_images(s, g), [&](const Chunk& ch) {
     const bf16* dyg = output_matrix(s, g, ch, dy, t_bf16_matrix);
     const int64_t n = ch.count * g.ohw;
     const bf16* wg = w + ch.group * g.og * g.k;
@@ -527,7 +527,7 @@ void conv2d_backward_filter<bf16>(const ConvShape& s, const bf16* x, const bf16*
   t_f32_result.resize(size_t(s.weight_size()));
   float* const dwf = t_f32_result.data();
   std::memset(dwf, 0, sizeof(float) * s.weight_size());
-  for_each_chunk(s, g, [&](const Chunk& ch) {
+  for_each_chunk(s, stored_column_images(s, g), [&](const Chunk& ch) {
     const bf16* cols = columns(s, g, ch, x, t_bf16_columns);
     const bf16* dyg = output_matrix(s, g, ch, dy, t_bf16_matrix);
     const int64_t n = ch.count * g.ohw;
