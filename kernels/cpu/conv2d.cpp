@@ -467,6 +467,19 @@ namespace {
 thread_local ScratchBuffer<bf16> t_bf16_matrix, t_bf16_columns;
 thread_local ScratchBuffer<float> t_f32_matrix, t_f32_result;
 
+// Output planes from which a pointwise convolution's per-image products are
+// wide enough on their own (measured: ResNet-50's 1x1 layers at 56x56 and
+// 28x28 ran 1.5-2x faster per image than batched).
+constexpr int64_t kBf16PointwiseInPlacePlane = 256;
+
+// Images per chunk: one for a pointwise convolution on planes of at least
+// kBf16PointwiseInPlacePlane, whose operands are then the tensors themselves
+// (no column or gathered copy), else as many as the column budget allows.
+int64_t bf16_chunk_images(const ConvShape& s, const GroupDims& g) {
+  if (s.is_pointwise() && g.ohw >= kBf16PointwiseInPlacePlane) return 1;
+  return stored_column_images(s, g);
+}
+
 }  // namespace
 
 // The forward's products are bf16 (gemm<bf16>, rounded once); a bias is C's
@@ -475,7 +488,7 @@ template <>
 void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, const bf16* bias,
                           bf16* y) {
   const GroupDims g = group_dims(s);
-  for_each_chunk(s, stored_column_images(s, g), [&](const Chunk& ch) {
+  for_each_chunk(s, bf16_chunk_images(s, g), [&](const Chunk& ch) {
     const bf16* cols = columns(s, g, ch, x, t_bf16_columns);
     const int64_t n = ch.count * g.ohw;
     const bf16* wg = w + ch.group * g.og * g.k;
@@ -498,9 +511,19 @@ void conv2d_forward<bf16>(const ConvShape& s, const bf16* x, const bf16* w, cons
 template <>
 void conv2d_backward_data<bf16>(const ConvShape& s, const bf16* dy, const bf16* w, bf16* dx) {
   const GroupDims g = group_dims(s);
+  // A pointwise convolution taken image by image: each image's dx planes are
+  // the product W^T dY itself, rounded once by gemm<bf16>.
+  if (s.is_pointwise() && bf16_chunk_images(s, g) == 1) {
+    for_each_chunk(s, 1, [&](const Chunk& ch) {
+      gemm<bf16>(true, false, g.k, g.ohw, g.og, 1.f, w + ch.group * g.og * g.k, g.k,
+                 dy + (ch.first * s.o + ch.group * g.og) * g.ohw, g.ohw, 0.f,
+                 dx + (ch.first * s.c + ch.group * g.cg) * g.hw, g.hw);
+    });
+    return;
+  }
   t_f32_result.resize(size_t(s.input_size()));
   float* const dxf = t_f32_result.data();
-  for_each_chunk(s, stored_column_images(s, g), [&](const Chunk& ch) {
+  for_each_chunk(s, bf16_chunk_images(s, g), [&](const Chunk& ch) {
     const bf16* dyg = output_matrix(s, g, ch, dy, t_bf16_matrix);
     const int64_t n = ch.count * g.ohw;
     const bf16* wg = w + ch.group * g.og * g.k;
@@ -527,7 +550,7 @@ void conv2d_backward_filter<bf16>(const ConvShape& s, const bf16* x, const bf16*
   t_f32_result.resize(size_t(s.weight_size()));
   float* const dwf = t_f32_result.data();
   std::memset(dwf, 0, sizeof(float) * s.weight_size());
-  for_each_chunk(s, stored_column_images(s, g), [&](const Chunk& ch) {
+  for_each_chunk(s, bf16_chunk_images(s, g), [&](const Chunk& ch) {
     const bf16* cols = columns(s, g, ch, x, t_bf16_columns);
     const bf16* dyg = output_matrix(s, g, ch, dy, t_bf16_matrix);
     const int64_t n = ch.count * g.ohw;

@@ -106,10 +106,12 @@ ConvShape shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t k
 
 TEST_P(Bf16Conv, ForwardAndBothBackwardsWithinF32AccumulationAndOneRounding) {
   const ConvShape shapes[] = {
-      shape(2, 3, 9, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1),      // padding, odd sizes
-      shape(1, 6, 8, 8, 4, 3, 2, 2, 1, 0, 1, 2, 2),      // stride, dilation, groups, n = 1
-      shape(3, 8, 5, 5, 17, 1, 1, 1, 0, 0, 1, 1, 1),     // pointwise, several images
-      shape(1, 8, 5, 5, 6, 1, 1, 1, 0, 0, 1, 1, 2),      // pointwise, one image, groups
+      shape(2, 3, 9, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1),   // padding, odd sizes
+      shape(1, 6, 8, 8, 4, 3, 2, 2, 1, 0, 1, 2, 2),   // stride, dilation, groups, n = 1
+      shape(3, 8, 5, 5, 17, 1, 1, 1, 0, 0, 1, 1, 1),  // pointwise, several images
+      shape(1, 8, 5, 5, 6, 1, 1, 1, 0, 0, 1, 1, 2),   // pointwise, one image, groups
+      // Pointwise on planes of 256 and more: per image, the tensors in place.
+      shape(2, 24, 16, 17, 40, 1, 1, 1, 0, 0, 1, 1, 2),
       shape(1, 4, 6, 6, 6, 5, 5, 1, 2, 2, 1, 1, 2),      // wide kernel, groups
       shape(4, 17, 11, 13, 33, 3, 3, 1, 1, 1, 1, 1, 1),  // odd k (153), threads
       // Two chunks of images (28 and 2), few positions: the bound stays
