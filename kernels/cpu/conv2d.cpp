@@ -41,6 +41,7 @@
 #include "kernels/cpu/gemm_vector.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/sgemm_avx512.h"
+#include "kernels/storage_math.h"
 
 namespace dml::cpu {
 
@@ -257,6 +258,23 @@ const T* output_matrix(const ConvShape& s, const GroupDims& g, const Chunk& ch, 
   return buf.data();
 }
 
+// db[o] = the sum of dY's planes o over every image, accumulated in T's math
+// type (f32 for bf16) and stored once.
+template <class T>
+void bias_gradient(const ConvShape& s, const GroupDims& g, const T* dy, T* db) {
+  parallel_for(
+      s.o,
+      [&](int64_t o) {
+        kernels::math_t<T> acc = 0;
+        for (int64_t n = 0; n < s.n; ++n) {
+          const T* p = dy + (n * s.o + o) * g.ohw;
+          for (int64_t i = 0; i < g.ohw; ++i) acc += kernels::load(p[i]);
+        }
+        db[o] = kernels::store<T>(acc);
+      },
+      1);
+}
+
 // Backward data of a stride-1 convolution is a forward one: dx = dy
 // correlated with the weights flipped in space and transposed per group
 // (channels <-> outputs), padded by dil*(k-1) - pad, which keeps dx's size
@@ -443,18 +461,7 @@ void conv2d_backward_filter(const ConvShape& s, const T* x, const T* dy, T* dw, 
     multiply_columns(s, g, ch, plan.implicit, true, g.og, dyg, ch.count * g.ohw, T(1), x,
                      dw + ch.group * g.og * g.k, g.k, col);
   });
-  if (db)
-    parallel_for(
-        s.o,
-        [&](int64_t o) {
-          T acc = 0;
-          for (int64_t n = 0; n < s.n; ++n) {
-            const T* p = dy + (n * s.o + o) * g.ohw;
-            for (int64_t i = 0; i < g.ohw; ++i) acc += p[i];
-          }
-          db[o] = acc;
-        },
-        1);
+  if (db) bias_gradient(s, g, dy, db);
 }
 
 // bf16: im2col in bf16 and products of bf16 operands accumulated in f32;
@@ -558,18 +565,7 @@ void conv2d_backward_filter<bf16>(const ConvShape& s, const bf16* x, const bf16*
                   g.k);
   });
   narrow(dwf, dw, s.weight_size());
-  if (db)
-    parallel_for(
-        s.o,
-        [&](int64_t o) {
-          float acc = 0;
-          for (int64_t n = 0; n < s.n; ++n) {
-            const bf16* p = dy + (n * s.o + o) * g.ohw;
-            for (int64_t i = 0; i < g.ohw; ++i) acc += to_float(p[i]);
-          }
-          db[o] = to_bf16(acc);
-        },
-        1);
+  if (db) bias_gradient(s, g, dy, db);
 }
 
 #define DML_INSTANTIATE(T)                                                             \

@@ -18,6 +18,7 @@
 #include "base/dtype.h"
 #include "kernels/conv_shape.h"
 #include "kernels/cpu/conv2d.h"
+#include "tests/kernels/conv_reference.h"
 #include "tests/kernels/isa_paths.h"
 
 namespace {
@@ -27,50 +28,7 @@ using dml::kernels::ConvShape;
 
 class Bf16Conv : public dml::test::IsaPathTest {};
 
-// Exact sums (in double) and the sums of the terms' magnitudes.
-struct Sums {
-  std::vector<double> value, magnitude;
-  explicit Sums(int64_t n) : value(size_t(n)), magnitude(size_t(n)) {}
-  void add(int64_t at, double term) {
-    value[size_t(at)] += term;
-    magnitude[size_t(at)] += std::fabs(term);
-  }
-};
-
-struct Reference {
-  Sums y, dx, dw, db;
-  explicit Reference(const ConvShape& s)
-      : y(s.output_size()), dx(s.input_size()), dw(s.weight_size()), db(s.o) {}
-};
-
-// Every term of the three products, by the definition of the convolution.
-Reference reference(const ConvShape& s, const std::vector<bf16>& x, const std::vector<bf16>& w,
-                    const std::vector<bf16>& dy) {
-  Reference r(s);
-  const int64_t cg = s.c / s.groups, og = s.o / s.groups, oh = s.out_h(), ow = s.out_w();
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t o = 0; o < s.o; ++o)
-      for (int64_t oy = 0; oy < oh; ++oy)
-        for (int64_t ox = 0; ox < ow; ++ox) {
-          const int64_t yi = ((n * s.o + o) * oh + oy) * ow + ox;
-          const double g = dml::to_float(dy[size_t(yi)]);
-          r.db.add(o, g);
-          for (int64_t c = 0; c < cg; ++c)
-            for (int64_t i = 0; i < s.kh; ++i)
-              for (int64_t j = 0; j < s.kw; ++j) {
-                const int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h,
-                              ix = ox * s.stride_w - s.pad_w + j * s.dil_w;
-                if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
-                const int64_t xi = ((n * s.c + o / og * cg + c) * s.h + iy) * s.w + ix;
-                const int64_t wi = ((o * cg + c) * s.kh + i) * s.kw + j;
-                const double xv = dml::to_float(x[size_t(xi)]), wv = dml::to_float(w[size_t(wi)]);
-                r.y.add(yi, xv * wv);
-                r.dx.add(xi, g * wv);
-                r.dw.add(wi, g * xv);
-              }
-        }
-  return r;
-}
+using dml::test::Sums;
 
 // got[i] against want + extra[i] (extra: the bias, or none): within the f32
 // bound of a sum of `terms` terms, then one bf16 rounding.
@@ -122,7 +80,7 @@ TEST_P(Bf16Conv, ForwardAndBothBackwardsWithinF32AccumulationAndOneRounding) {
     const std::vector<bf16> x = random_bf16(s.input_size(), rng),
                             w = random_bf16(s.weight_size(), rng), bias = random_bf16(s.o, rng),
                             dy = random_bf16(s.output_size(), rng);
-    const Reference r = reference(s, x, w, dy);
+    const dml::test::ConvSums r = dml::test::conv_sums(s, x, w, dy);
     const int64_t cg = s.c / s.groups, og = s.o / s.groups;
 
     std::vector<bf16> y(size_t(s.output_size()));

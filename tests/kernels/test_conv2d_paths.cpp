@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernels/cpu/conv2d.h"
+#include "tests/kernels/conv_reference.h"
 #include "tests/kernels/isa_paths.h"
 
 namespace dml::cpu {
@@ -30,40 +31,10 @@ std::vector<float> random_floats(int64_t n, uint32_t seed) {
   return v;
 }
 
-// Calls f(y_index, x_index, w_index) for every multiply-add of the
-// convolution: y[n, o, oy, ox] meets x[n, g*cg + c, iy, ix] through w[o, c, i, j].
-template <class F>
-void for_each_term(const ConvShape& s, F&& f) {
-  const int64_t oh = s.out_h(), ow = s.out_w(), cg = s.c / s.groups, og = s.o / s.groups;
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t o = 0; o < s.o; ++o)
-      for (int64_t oy = 0; oy < oh; ++oy)
-        for (int64_t ox = 0; ox < ow; ++ox)
-          for (int64_t c = 0; c < cg; ++c)
-            for (int64_t i = 0; i < s.kh; ++i)
-              for (int64_t j = 0; j < s.kw; ++j) {
-                const int64_t iy = oy * s.stride_h - s.pad_h + i * s.dil_h,
-                              ix = ox * s.stride_w - s.pad_w + j * s.dil_w;
-                if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
-                const int64_t xc = o / og * cg + c;
-                f(((n * s.o + o) * oh + oy) * ow + ox, ((n * s.c + xc) * s.h + iy) * s.w + ix,
-                  ((o * cg + c) * s.kh + i) * s.kw + j);
-              }
-}
-
-// A sum in double and the sum of its terms' magnitudes, for the error bound.
-struct Sums {
-  std::vector<double> value, magnitude;
-  explicit Sums(int64_t n) : value(size_t(n)), magnitude(size_t(n)) {}
-  void add(int64_t at, double term) {
-    value[size_t(at)] += term;
-    magnitude[size_t(at)] += std::abs(term);
-  }
-};
-
 // f32 summation of `terms` products: error at most about terms * 2^-24 times
 // the sum of their magnitudes (plus the final rounding); twice that bound.
-void expect_near(const std::vector<float>& got, const Sums& want, int64_t terms, const char* what) {
+void expect_near(const std::vector<float>& got, const dml::test::Sums& want, int64_t terms,
+                 const char* what) {
   ASSERT_EQ(got.size(), want.value.size());
   const double gamma = 2.0 * double(terms + 2) * std::ldexp(1.0, -24);
   int64_t bad = 0;
@@ -89,16 +60,9 @@ void check_all_directions(const ConvShape& s) {
                            dy = random_floats(s.output_size(), 3), bias = random_floats(s.o, 4);
   const int64_t ohw = s.out_h() * s.out_w(), cg = s.c / s.groups, og = s.o / s.groups;
 
-  Sums y(s.output_size()), dx(s.input_size()), dw(s.weight_size()), db(s.o);
-  for_each_term(s, [&](int64_t yi, int64_t xi, int64_t wi) {
-    y.add(yi, double(x[size_t(xi)]) * w[size_t(wi)]);
-    dx.add(xi, double(dy[size_t(yi)]) * w[size_t(wi)]);
-    dw.add(wi, double(dy[size_t(yi)]) * x[size_t(xi)]);
-  });
-  for (int64_t e = 0; e < s.output_size(); ++e) {
-    y.add(e, bias[size_t(e / ohw % s.o)]);
-    db.add(e / ohw % s.o, dy[size_t(e)]);
-  }
+  dml::test::ConvSums r = dml::test::conv_sums(s, x, w, dy);
+  for (int64_t e = 0; e < s.output_size(); ++e) r.y.add(e, bias[size_t(e / ohw % s.o)]);
+  const dml::test::Sums &y = r.y, &dx = r.dx, &dw = r.dw, &db = r.db;
 
   std::vector<float> got_y(size_t(s.output_size()), NAN), got_dx(size_t(s.input_size()), NAN),
       got_dw(size_t(s.weight_size()), NAN), got_db(size_t(s.o), NAN);
