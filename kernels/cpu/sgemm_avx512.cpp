@@ -71,25 +71,7 @@ constexpr double kPrefetchBytes = 8.0 * 1024 * 1024;
 // Below this many flops one thread does the whole product.
 constexpr double kParallelFlops = 2.0 * 64 * 64 * 64;
 
-int64_t min64(int64_t x, int64_t y) {
-  return x < y ? x : y;
-}
-int64_t max64(int64_t x, int64_t y) {
-  return x > y ? x : y;
-}
-int64_t ceil_div(int64_t x, int64_t y) {
-  return (x + y - 1) / y;
-}
-int64_t round_up(int64_t x, int64_t y) {
-  return ceil_div(x, y) * y;
-}
-
-// Lanes [0, count) of a 16-lane mask.
-__mmask16 lanes(int64_t count) {
-  if (count >= 16) return 0xFFFF;
-  if (count <= 0) return 0;
-  return __mmask16((1u << count) - 1);
-}
+#include "kernels/cpu/avx512_blocking.inc"
 
 // Packing buffers, kept per calling thread between calls (a fresh allocation
 // of this size costs page faults every call).
