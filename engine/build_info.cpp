@@ -16,7 +16,8 @@ std::string built_paths() {
   const auto add = [&](const std::string& path) { out += (out.empty() ? "" : ", ") + path; };
   if (cpu::isa_built(cpu::Isa::amx)) add("amx (bf16 GEMM and convolution)");
   if (cpu::isa_built(cpu::Isa::avx512_bf16)) add("avx512_bf16 (bf16 GEMM and convolution)");
-  if (cpu::isa_built(cpu::Isa::avx512)) add("avx512 (f32 GEMM and convolution, kNN selection, vector loops)");
+  if (cpu::isa_built(cpu::Isa::avx512))
+    add("avx512 (f32 GEMM and convolution, kNN selection, vector loops)");
   if (cpu::isa_built(cpu::Isa::avx2)) add("avx2 (GEMM, Winograd convolution, vector loops)");
   add("portable (GEMM, kNN selection)");
   if (cpu::gemm_openblas_built()) add("OpenBLAS (GEMM)");

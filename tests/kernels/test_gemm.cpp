@@ -272,7 +272,7 @@ void expect_avx512_matches_reference(const Case& cs, uint32_t seed) {
   EXPECT_EQ(check_against_reference(cs, o, reference(cs, o), run_avx512(cs, o)), 0) << describe(cs);
 }
 
-#define SKIP_WITHOUT_AVX512()                                                \
+#define SKIP_WITHOUT_AVX512()                                               \
   if (dml::cpu::cpu_isa() < Isa::avx512) GTEST_SKIP() << "no AVX-512 here"; \
   static_assert(true)
 
@@ -339,8 +339,7 @@ TEST(SgemmAvx512, ThreadedShapes) {
 // ---- the path itself --------------------------------------------------------------
 
 TEST(Isa, NamesRoundTrip) {
-  for (Isa isa : dml::cpu::kAllIsas)
-    EXPECT_EQ(dml::cpu::parse_isa(dml::cpu::isa_name(isa)), isa);
+  for (Isa isa : dml::cpu::kAllIsas) EXPECT_EQ(dml::cpu::parse_isa(dml::cpu::isa_name(isa)), isa);
   EXPECT_FALSE(dml::cpu::parse_isa("sse9").has_value());
   EXPECT_FALSE(dml::cpu::parse_isa("").has_value());
 }
