@@ -475,8 +475,10 @@ thread_local ScratchBuffer<bf16> t_bf16_matrix, t_bf16_columns;
 thread_local ScratchBuffer<float> t_f32_matrix, t_f32_result;
 
 // Output planes from which a pointwise convolution's per-image products are
-// wide enough on their own (measured: ResNet-50's 1x1 layers at 56x56 and
-// 28x28 ran 1.5-2x faster per image than batched).
+// wide enough on their own (measured on 2 threads: ResNet-50's 1x1 layers at
+// 56x56, 3136 outputs, ran forward and backward filter 1.25-1.5x faster per
+// image than batched; smaller planes were not measured, so the bound is
+// a guess between 3136 and the 196 of a 14x14 map).
 constexpr int64_t kBf16PointwiseInPlacePlane = 256;
 
 // Images per chunk: one for a pointwise convolution on planes of at least
